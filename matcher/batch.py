@@ -1,0 +1,233 @@
+"""Every enterprise × every rule: the vectorised path, and the row path beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from matcher.evaluate.row import Outcome, evaluate
+from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
+from matcher.evaluate.vector import compile_rule, with_eval_columns
+from matcher.fields import FIELDS_BY_NAME
+from matcher.fields import ROW
+from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
+
+# Internal (English) result columns, in report order.
+RESULT_COLUMNS = [
+    "enterprise_id",
+    "enterprise_name",
+    "rank",
+    "rule_id",
+    "rule_title",
+    "status",
+    "amount_yuan",
+    "amount_note",
+    "met",
+    "unmet",
+    "missing",
+    "assumptions",
+    "valid_until",
+    "kind",
+    "audience",
+    "source",
+    "quote",
+]
+
+SEP = "；"
+
+
+def rule_table(rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
+    """The per-rule constants of the report, joined onto results by rule_id."""
+    rows = []
+    for r in rules:
+        rows.append(
+            {
+                "rule_id": r.id,
+                "rule_title": r.title if lang == "zh" else r.title_en,
+                "assumptions": assumptions_text(r, lang),
+                "valid_until": valid_until_text(r, lang),
+                "kind": KIND_ZH[r.kind.value] if lang == "zh" else r.kind.value,
+                "audience": audience_text(r, lang),
+                "source": source_text(r, lang),
+                "quote": SEP.join(r.source.quotes),
+                "__kind_order": KIND_ORDER[r.kind.value],
+                "__deadline": r.validity.until,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "rule_id": pl.String,
+            "rule_title": pl.String,
+            "assumptions": pl.String,
+            "valid_until": pl.String,
+            "kind": pl.String,
+            "audience": pl.String,
+            "source": pl.String,
+            "quote": pl.String,
+            "__kind_order": pl.Int32,
+            "__deadline": pl.Date,
+        },
+    )
+
+
+def assumptions_text(rule: Rule, lang: str = "zh") -> str:
+    items = [condition_text(c, lang) for c in rule.assumed_conditions()] + list(rule.assumptions)
+    return SEP.join(items)
+
+
+def valid_until_text(rule: Rule, lang: str = "zh") -> str:
+    v = rule.validity
+    if not v.stated:
+        return "未注明有效期" if lang == "zh" else "not stated"
+    if v.until is None:
+        return "长期" if lang == "zh" else "open-ended"
+    return v.until.isoformat()
+
+
+def audience_text(rule: Rule, lang: str = "zh") -> str:
+    zh = {"enterprise": "企业", "hires": "所招人员", "founder": "创办人本人"}
+    return zh[rule.audience.value] if lang == "zh" else rule.audience.value
+
+
+def source_text(rule: Rule, lang: str = "zh") -> str:
+    s = rule.source
+    if lang == "zh":
+        return f"{s.document} 第{s.article}篇《{s.article_title}》"
+    return f"{s.document}, article {s.article}: {s.article_title}"
+
+
+def amount_note(rule: Rule, heads: Any, lang: str = "zh") -> str:
+    """Row-path twin of _amount_note_expr."""
+    b = rule.benefit
+    desc = b.description if lang == "zh" or not b.description_en else b.description_en
+    if rule.audience is not Audience.ENTERPRISE:
+        who = audience_text(rule, lang)
+        return (
+            f"面向{who}：{desc}（不计入企业金额）"
+            if lang == "zh"
+            else f"for {who}: {desc} (not counted as enterprise money)"
+        )
+    if b.type == "unquantified":
+        return f"未量化：{desc}" if lang == "zh" else f"not quantified: {desc}"
+    cap = _cap_text(rule, lang)
+    if b.type == "fixed":
+        return (f"定额{_yuan(b.amount_yuan)}元" if lang == "zh" else f"fixed {_yuan(b.amount_yuan)} yuan") + cap
+    field_zh = FIELDS_BY_NAME[str(b.per_field)].zh
+    if heads is None:
+        return (
+            f"每人{_yuan(b.amount_yuan)}元 ×「{field_zh}」（待补充）"
+            if lang == "zh"
+            else f"{_yuan(b.amount_yuan)} yuan per person × {b.per_field} (missing)"
+        ) + cap
+    return (
+        f"每人{_yuan(b.amount_yuan)}元 × {heads}人"
+        if lang == "zh"
+        else f"{_yuan(b.amount_yuan)} yuan per person × {heads}"
+    ) + cap
+
+
+def _cap_text(rule: Rule, lang: str) -> str:
+    cap = rule.benefit.cap_yuan
+    if cap is None:
+        return ""
+    return f"，上限{_yuan(cap)}元" if lang == "zh" else f", capped at {_yuan(cap)} yuan"
+
+
+def _yuan(value: float | None) -> str:
+    assert value is not None
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def _amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
+    b = rule.benefit
+    if b.type != "per_head" or rule.audience is not Audience.ENTERPRISE:
+        return pl.lit(amount_note(rule, None, lang))
+    heads = pl.col(str(b.per_field))
+    known = pl.format(
+        amount_note(rule, 999_999_999, lang).replace("999999999", "{}"), heads.cast(pl.String)
+    )
+    return pl.when(heads.is_null()).then(pl.lit(amount_note(rule, None, lang))).otherwise(known)
+
+
+def evaluate_frame(
+    profiles: pl.LazyFrame | pl.DataFrame,
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    lang: str = "zh",
+    passthrough: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """One lazy query: every profile × every rule, ranked within each enterprise."""
+    lf = with_eval_columns(profiles.lazy())
+    keep = [pl.col(ROW), pl.col("id").alias("enterprise_id"), pl.col("name").alias("enterprise_name")]
+    keep += [pl.col(c) for c in passthrough]
+    parts = []
+    for rule in rules:
+        c = compile_rule(rule, as_of, lang)
+        parts.append(
+            lf.select(
+                *keep,
+                pl.lit(rule.id).alias("rule_id"),
+                c.status.alias("status"),
+                c.amount.alias("amount_yuan"),
+                _amount_note_expr(rule, lang).alias("amount_note"),
+                c.met.list.join(SEP).alias("met"),
+                c.unmet.list.join(SEP).alias("unmet"),
+                _missing_labels(c.missing, lang).alias("missing"),
+            )
+        )
+    if not parts:
+        empty = {ROW: pl.Int64, **dict.fromkeys(RESULT_COLUMNS, pl.String)}
+        return pl.LazyFrame(schema=empty)
+    long = pl.concat(parts, how="vertical").join(
+        rule_table(rules, lang).lazy(), on="rule_id", how="left"
+    )
+    return rank(long)
+
+
+def _missing_labels(missing: pl.Expr, lang: str) -> pl.Expr:
+    if lang != "zh":
+        return missing.list.join(SEP)
+    names = {name: spec.zh for name, spec in FIELDS_BY_NAME.items()}
+    return missing.list.eval(pl.element().replace_strict(names, default=pl.element())).list.join(SEP)
+
+
+def rank(long: pl.LazyFrame) -> pl.LazyFrame:
+    """Eligible, then unknown, then the rest; then amount, kind, nearest deadline."""
+    order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
+    ranked = long.sort(
+        [ROW, order, "amount_yuan", "__kind_order", "__deadline", "rule_id"],
+        descending=[False, False, True, False, False, False],
+        nulls_last=True,
+    ).with_columns((pl.int_range(pl.len()).over(ROW) + 1).cast(pl.Int32).alias("rank"))
+    return ranked.drop("__kind_order", "__deadline")
+
+
+def rank_key(outcome: Outcome) -> tuple[Any, ...]:
+    r = outcome.rule
+    return (
+        STATUS_ORDER[outcome.status.value],
+        outcome.amount_yuan is None,
+        -(outcome.amount_yuan or 0.0),
+        KIND_ORDER[r.kind.value],
+        r.validity.until is None,
+        r.validity.until or dt.date.max,
+        r.id,
+    )
+
+
+def match_row(row: Mapping[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
+    """The row path for one enterprise, ranked exactly as rank() does."""
+    return sorted((evaluate(r, row, as_of) for r in rules), key=rank_key)
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    from matcher.evaluate.tree import STATUS_ZH
+
+    return STATUS_ZH[status] if lang == "zh" else status
+
+
+__all__ = ["RESULT_COLUMNS", "Status", "evaluate_frame", "match_row", "rank_key"]

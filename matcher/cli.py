@@ -1,0 +1,571 @@
+"""The policy-match command line: thin commands over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from matcher import api
+from matcher.errors import PolicyMatchError
+
+app = typer.Typer(
+    name="policy-match",
+    help=(
+        "政策找人：把企业画像与政策规则逐条比对，给出 符合 / 不符合 / 待补充信息 / 已过期，"
+        "以及原因、金额、有效期和政策原文。\n\n"
+        "Example: policy-match demo ; policy-match batch clients.csv --out report.csv"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+profile_app = typer.Typer(help="检查企业画像文件、生成模板与 JSON Schema。Example: policy-match profile check clients.xlsx", no_args_is_help=True)
+rules_app = typer.Typer(help="查看、检查与测试政策规则。Example: policy-match rules lint --sources ../shared/seeds", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+app.add_typer(rules_app, name="rules")
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+EXIT_REJECTED = 3  # completed, but some input rows were rejected
+
+
+class Lang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="判定日期 YYYY-MM-DD，默认今天。Example: --as-of 2022-07-01"),
+]
+LangOpt = Annotated[Lang, typer.Option("--lang", help="输出语言：zh（默认）或 en")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="输出格式：table / csv / json")]
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="追加规则目录（同编号覆盖内置规则），可多次使用"),
+]
+OnlyRules = Annotated[
+    bool, typer.Option("--only-rules", help="只用 --rules 指定的规则，不加载内置规则")
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="手工指定表头对应的字段，如 --map 注册地=region，可多次使用"),
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel 工作表名，默认第一个")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(func: F) -> F:
+    """Domain errors become one line plus a remedy, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PolicyMatchError as exc:
+            err.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+            if exc.remedy:
+                err.print(f"提示：{exc.remedy}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PolicyMatchError(
+            f"--as-of「{value}」不是日期", "请写成 YYYY-MM-DD，如 2022-07-01"
+        ) from None
+
+
+def parse_map(items: list[str] | None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise PolicyMatchError(f"--map「{item}」格式不对", "请写成 表头=字段，如 注册地=region")
+        header, field = item.split("=", 1)
+        mapping[header.strip()] = field.strip()
+    return mapping
+
+
+def _rules(extra: list[Path] | None, only: bool = False) -> list[Any]:
+    return api.load_ruleset(extra or [], replace=only).rules
+
+
+def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
+    from matcher.normalize import error_messages
+
+    errors = portfolio.errors
+    if errors.is_empty():
+        return
+    messages = error_messages(errors, lang)
+    err.print(
+        f"[yellow]输入中有 {errors.height} 处问题：[/yellow]" if lang == "zh"
+        else f"[yellow]{errors.height} problems in the input:[/yellow]"
+    )
+    for row, msg in zip(errors.head(limit).iter_rows(named=True), messages.head(limit), strict=False):
+        col = row["column"]
+        err.print(
+            f"  第{row['row']}行 [{row['id'] or ''}] 列「{col}」：{msg}" if lang == "zh"
+            else f"  row {row['row']} [{row['id'] or ''}] column '{col}': {msg}",
+            highlight=False,
+        )
+    if errors.height > limit:
+        err.print(f"  …另有 {errors.height - limit} 处，用 --errors 文件查看全部")
+
+
+def _accounting(portfolio: Any, lang: str) -> None:
+    read, matched, rejected = portfolio.read, portfolio.matched, portfolio.rejected
+    # Every input row is either matched or rejected: never silently dropped.
+    if read != matched + rejected:
+        raise PolicyMatchError(f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，不相等")
+    err.print(
+        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行" if lang == "zh"
+        else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows"
+    )
+
+
+@app.command()
+@friendly
+def demo(
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="判定日期，默认为本期政策解读发布后的 2022-07-01")
+    ] = "2022-07-01",
+    lang: LangOpt = Lang.zh,
+    show_all: Annotated[bool, typer.Option("--all", help="显示所有结果，包括不符合与已过期")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """运行内置演示：示例企业名单 × 内置政策规则，按企业列出排好序的结果。
+
+    Example: policy-match demo --lang en
+    """
+    _match_portfolio(api.demo_portfolio_path(), parse_as_of(as_of), lang.value, show_all, fmt, None)
+
+
+def _match_portfolio(
+    path: Path, as_of: dt.date, lang: str, show_all: bool, fmt: Format, rules_dirs: Any,
+    only_id: str | None = None, reasons: bool = False,
+) -> None:
+    from matcher.report.render import print_enterprise, print_reasons
+
+    rules = _rules(rules_dirs)
+    portfolio = api.load_portfolio(path)
+    _report_problems(portfolio, lang)
+    if fmt is not Format.table:
+        result = api.results(portfolio, rules, as_of, lang)
+        _emit_frame(result, fmt, lang)
+        return
+    out.print(
+        f"判定日期 {as_of.isoformat()}；{len(rules)} 条政策规则；{portfolio.matched} 家企业"
+        if lang == "zh"
+        else f"as of {as_of.isoformat()}; {len(rules)} rules; {portfolio.matched} enterprises"
+    )
+    for row in portfolio.frame.iter_rows(named=True):  # row path: explanations need traces
+        if only_id is not None and row["id"] != only_id:
+            continue
+        outcomes = api.match_one(row, rules, as_of)
+        print_enterprise(out, row, outcomes, lang, show_all)
+        if reasons:
+            print_reasons(out, outcomes, lang)
+
+
+def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
+    from matcher.report.columns import localise_results
+
+    frame = localise_results(result.lazy().drop("__row"), lang).collect()
+    if fmt is Format.csv:
+        sys.stdout.write(frame.write_csv())
+    else:
+        sys.stdout.write(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str))
+        sys.stdout.write("\n")
+
+
+@app.command()
+@friendly
+def report(
+    profile: Annotated[Path, typer.Argument(help="企业画像：YAML/JSON 单个企业，或 CSV/Excel 名单")],
+    enterprise_id: Annotated[str | None, typer.Option("--id", help="名单中企业的编号")] = None,
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    fmt: FormatOpt = Format.table,
+    rules: RulesOpt = None,
+    show_all: Annotated[bool, typer.Option("--all", help="显示所有结果")] = False,
+) -> None:
+    """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
+
+    Example: policy-match report profiles/examples/beijing_software.yaml --as-of 2022-07-01
+    """
+    date = parse_as_of(as_of)
+    portfolio = api.load_portfolio(profile)
+    _report_problems(portfolio, lang.value)
+    row = api.select_row(portfolio, enterprise_id)
+    rule_list = _rules(rules)
+    if fmt is not Format.table:
+        one = portfolio.frame.filter(pl.col("id") == row["id"])
+        result = api.results(
+            type(portfolio)(one, portfolio.errors, portfolio.mapping, 1, 0, portfolio.passthrough),
+            rule_list, date, lang.value,
+        )
+        _emit_frame(result, fmt, lang.value)
+        return
+    from matcher.report.render import print_enterprise, print_reasons
+
+    outcomes = api.match_one(row, rule_list, date)
+    print_enterprise(out, row, outcomes, lang.value, show_all)
+    print_reasons(out, outcomes, lang.value)
+
+
+@app.command()
+@friendly
+def explain(
+    profile: Annotated[Path, typer.Argument(help="企业画像文件")],
+    rule_id: Annotated[str, typer.Argument(help="政策编号，如 bj-grad-expansion-subsidy")],
+    enterprise_id: Annotated[str | None, typer.Option("--id", help="名单中企业的编号")] = None,
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+) -> None:
+    """逐条解释一项政策的判定：取值、检验、结果和原文。
+
+    Example: policy-match explain profiles/examples/beijing_software.yaml bj-grad-expansion-subsidy
+    """
+    from matcher.evaluate.row import evaluate
+    from matcher.report.render import explain_lines
+    from matcher.suggest import did_you_mean
+
+    date = parse_as_of(as_of)
+    ruleset = api.load_ruleset(rules or [])
+    rule = ruleset.by_id(rule_id)
+    if rule is None:
+        ids = [r.id for r in ruleset.rules]
+        raise PolicyMatchError(f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
+                               "用 policy-match rules list 查看所有编号")
+    portfolio = api.load_portfolio(profile)
+    _report_problems(portfolio, lang.value)
+    row = api.select_row(portfolio, enterprise_id)
+    for line in explain_lines(evaluate(rule, row, date), row, date, lang.value):
+        out.print(line, highlight=False)
+
+
+class BatchFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command()
+@friendly
+def batch(
+    portfolio_path: Annotated[Path, typer.Argument(metavar="PORTFOLIO", help="企业名单：CSV / Excel / Parquet / JSON Lines")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="结果文件（.csv / .json / .xlsx）")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="只输出这些结果，逗号分隔，如 符合,待补充信息 或 eligible,unknown")] = None,
+    errors_path: Annotated[Path | None, typer.Option("--errors", help="把输入问题写入此 CSV")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="打印每项政策的企业数与金额合计")] = False,
+    summary_path: Annotated[Path | None, typer.Option("--summary-out", help="把汇总表写入此 CSV")] = None,
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+    only_rules: OnlyRules = False,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+) -> None:
+    """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
+
+    有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
+    """
+    from matcher.report.columns import SUMMARY_HEADERS_ZH, localise, localise_results
+    from matcher.report.files import refuse_overwrite, write_csv, write_xlsx
+    from matcher.report.render import frame_table
+
+    date = parse_as_of(as_of)
+    statuses = _parse_only(only)
+    if out_path is not None:
+        refuse_overwrite(out_path, [portfolio_path])
+    for p in (errors_path, summary_path):
+        if p is not None:
+            refuse_overwrite(p, [portfolio_path])
+    rule_list = _rules(rules, only_rules)
+    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
+    _report_problems(portfolio, lang.value)
+    result = api.results(portfolio, rule_list, date, lang.value)
+    if statuses:
+        result = result.filter(pl.col("status").is_in(statuses))
+    if out_path is not None:
+        frame = localise_results(result.lazy().drop("__row"), lang.value)
+        suffix = out_path.suffix.lower()
+        if suffix == ".xlsx":
+            write_xlsx(frame.collect(), out_path)
+        elif suffix == ".json":
+            from matcher.report.files import write_atomic
+
+            data = frame.collect()
+            write_atomic(out_path, lambda tmp: data.write_json(tmp))
+        else:
+            write_csv(frame, out_path)
+        err.print(f"已写入 {out_path}（{result.height} 行）" if lang is Lang.zh else f"wrote {out_path} ({result.height} rows)")
+    if errors_path is not None:
+        _write_errors(portfolio, errors_path, lang.value)
+    if summary or summary_path:
+        table = localise(api.summary(result), SUMMARY_HEADERS_ZH, lang.value)
+        if summary:
+            out.print(frame_table(table))
+        if summary_path:
+            write_csv(table, summary_path)
+    if out_path is None and not summary:
+        _emit_frame(result, Format.csv, lang.value)
+    _accounting(portfolio, lang.value)
+    if portfolio.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _parse_only(only: str | None) -> list[str]:
+    from matcher.evaluate.tree import STATUS_FROM_ZH, STATUS_ORDER
+
+    if not only:
+        return []
+    statuses = []
+    for item in only.replace("，", ",").split(","):
+        item = item.strip()
+        status = STATUS_FROM_ZH.get(item, item)
+        if status not in STATUS_ORDER:
+            raise PolicyMatchError(
+                f"--only「{item}」不是匹配结果", "可用：符合、待补充信息、不符合、已过期、未生效（或英文）"
+            )
+        statuses.append(status)
+    return statuses
+
+
+def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
+    from matcher.normalize import error_messages
+    from matcher.report.columns import ERROR_HEADERS_ZH, localise
+    from matcher.report.files import write_csv
+
+    errors = portfolio.errors.with_columns(error_messages(portfolio.errors, lang).alias("message"))
+    errors = errors.select("row", "id", "column", "field", "value", "message", "rejected")
+    if lang == "zh":
+        errors = errors.with_columns(pl.when(pl.col("rejected")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("rejected"))
+    write_csv(localise(errors, ERROR_HEADERS_ZH, lang), path)
+
+
+@profile_app.command("check")
+@friendly
+def profile_check(
+    portfolio_path: Annotated[Path, typer.Argument(metavar="PORTFOLIO", help="企业名单或单个画像")],
+    lang: LangOpt = Lang.zh,
+    fmt: FormatOpt = Format.table,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+    errors_path: Annotated[Path | None, typer.Option("--errors", help="把问题写入此 CSV")] = None,
+) -> None:
+    """显示表头如何被识别、规范化后的企业画像，以及输入中的每个问题。
+
+    Example: policy-match profile check clients.csv --lang en --format csv
+    """
+    from matcher.fields import PROFILE_FIELDS
+
+    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
+    frame = portfolio.frame.select(
+        [s.name for s in PROFILE_FIELDS] + ["region_code", "industry_code", "size_derived"]
+        + portfolio.passthrough
+    ).with_columns(
+        pl.col("certifications").list.join("；"),
+    )
+    if fmt is Format.table:
+        from matcher.report.render import frame_table
+
+        _print_mapping(portfolio, lang.value)
+        shown = frame if lang is Lang.en else frame.rename(
+            {s.name: s.zh for s in PROFILE_FIELDS}
+            | {"region_code": "行政区划代码", "industry_code": "行业代码", "size_derived": "推算规模"}
+        )
+        out.print(frame_table(shown))
+    elif fmt is Format.csv:
+        if lang is Lang.zh:
+            frame = frame.rename({s.name: s.zh for s in PROFILE_FIELDS} | {
+                "region_code": "行政区划代码", "industry_code": "行业代码", "size_derived": "推算规模"})
+        sys.stdout.write(frame.write_csv())
+    else:
+        sys.stdout.write(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
+    _report_problems(portfolio, lang.value, limit=200)
+    if errors_path is not None:
+        _write_errors(portfolio, errors_path, lang.value)
+    _accounting(portfolio, lang.value)
+    if portfolio.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _print_mapping(portfolio: Any, lang: str) -> None:
+    from rich.table import Table
+
+    table = Table(title="表头识别" if lang == "zh" else "header mapping")
+    for h in (("表头", "header"), ("字段", "field"), ("方式", "method"), ("相似度", "score")):
+        table.add_column(h[0] if lang == "zh" else h[1])
+    for d in portfolio.mapping.details:
+        table.add_row(d.header, d.field or "—", d.method, f"{d.score:.0f}")
+    out.print(table)
+
+
+class TemplateFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    yaml = "yaml"
+
+
+@profile_app.command("template")
+@friendly
+def profile_template(
+    fmt: Annotated[TemplateFormat, typer.Option("--format", help="模板格式：xlsx / csv / yaml")] = TemplateFormat.xlsx,
+    out_path: Annotated[Path | None, typer.Option("--out", help="模板文件名，默认 企业画像模板.<格式>")] = None,
+) -> None:
+    """生成带中文表头、一行示例和填写说明的企业画像模板。
+
+    Example: policy-match profile template --format xlsx --out 模板.xlsx
+    """
+    from matcher.intake.template import write_template
+
+    target = out_path or Path(f"企业画像模板.{fmt.value}")
+    write_template(fmt.value, target)
+    err.print(f"已写入模板 {target}")
+
+
+@profile_app.command("schema")
+@friendly
+def profile_schema() -> None:
+    """打印企业画像的 JSON Schema（由 pydantic 模型生成），供其他系统收集画像。
+
+    Example: policy-match profile schema > profile.schema.json
+    """
+    from matcher.profile import profile_json_schema
+
+    sys.stdout.write(json.dumps(profile_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+
+@rules_app.command("list")
+@friendly
+def rules_list(lang: LangOpt = Lang.zh, rules: RulesOpt = None) -> None:
+    """列出全部政策规则。Example: policy-match rules list"""
+    from matcher.report.render import rules_table
+
+    out.print(rules_table(_rules(rules), lang.value))
+
+
+@rules_app.command("show")
+@friendly
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="政策编号")],
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+) -> None:
+    """按固定标题显示一条规则：适用对象、支持内容、申请条件、有效期、政策原文、假设与说明。
+
+    Example: policy-match rules show bj-grad-expansion-subsidy
+    """
+    from matcher.ruledoc import render_rule
+    from matcher.suggest import did_you_mean
+
+    ruleset = api.load_ruleset(rules or [])
+    rule = ruleset.by_id(rule_id)
+    if rule is None:
+        raise PolicyMatchError(
+            f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, [r.id for r in ruleset.rules])}"
+        )
+    out.print(render_rule(rule, lang.value), highlight=False, markup=False)
+
+
+@rules_app.command("lint")
+@friendly
+def rules_lint(
+    sources: Annotated[Path | None, typer.Option("--sources", help="来源原文所在目录，如 ../shared/seeds")] = None,
+    rules: RulesOpt = None,
+    require_sources: Annotated[bool, typer.Option("--require-sources", help="找不到来源原文也算错误")] = False,
+) -> None:
+    """检查规则：每段引文都能在来源原文中找到，字段和代码都存在，每条规则都有测试用例。
+
+    Example: policy-match rules lint --sources ../shared/seeds
+    """
+    from matcher.lint import lint_rules
+    from matcher.loader import load_rules
+
+    ruleset = load_rules(rules or None)
+    for e in ruleset.errors:
+        out.print(str(e), highlight=False, markup=False)
+    issues = lint_rules(ruleset.rules, sources, require_sources=require_sources)
+    for issue in issues:
+        out.print(str(issue), highlight=False, markup=False)
+    failing = len(ruleset.errors) + sum(1 for i in issues if getattr(i, "severity", "error") == "error")
+    out.print(f"{len(ruleset.rules)} 条规则，{failing} 个错误，{len(issues) - sum(1 for i in issues if getattr(i, 'severity', 'error') == 'error')} 个提示")
+    if failing:
+        raise typer.Exit(1)
+
+
+@rules_app.command("test")
+@friendly
+def rules_test(rules: RulesOpt = None) -> None:
+    """运行每条规则自带的测试用例（逐行与向量化两种评估都须符合预期）。
+
+    Example: policy-match rules test
+    """
+    from matcher.casetest import run_cases
+
+    results = run_cases(_rules(rules))
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        out.print(f"✗ {r.rule_id} / {r.case}", highlight=False, markup=False)
+        for p in r.problems:
+            out.print(f"    {p}", highlight=False, markup=False)
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("coverage")
+@friendly
+def rules_coverage(
+    sources: Annotated[Path, typer.Option("--sources", help="来源原文所在目录")],
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+) -> None:
+    """逐篇列出由其导出的规则，以及看似面向企业却未被任何规则引用的句子。
+
+    Example: policy-match rules coverage --sources ../shared/seeds
+    """
+    from matcher.coverage import coverage_cli
+
+    ok = coverage_cli(_rules(rules), sources, lang.value, out)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as exc:  # last resort: a bug must still not show a traceback
+        err.print(f"[red]内部错误：[/red]{type(exc).__name__}: {exc}", highlight=False)
+        err.print("提示：这是 policy-match 的缺陷，请连同命令行一起报告")
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

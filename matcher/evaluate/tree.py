@@ -1,0 +1,173 @@
+"""What the two evaluators share: statuses, leaf paths, and code-prefix targets.
+
+Semantics are defined once here; row.py and vector.py only translate them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from matcher.fields import FIELDS_BY_NAME
+from matcher.rule import AllNode, AnyNode, Condition, NotNode, Op, Rule
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"
+    UNKNOWN = "unknown"
+    INELIGIBLE = "ineligible"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+STATUS_ZH: dict[str, str] = {
+    "eligible": "符合",
+    "unknown": "待补充信息",
+    "ineligible": "不符合",
+    "expired": "已过期",
+    "not_yet_valid": "未生效",
+}
+STATUS_FROM_ZH: dict[str, str] = {v: k for k, v in STATUS_ZH.items()} | {"待补充": "unknown"}
+# Eligible first, then what could become eligible, then the rest.
+STATUS_ORDER: dict[str, int] = {
+    "eligible": 0,
+    "unknown": 1,
+    "not_yet_valid": 2,
+    "ineligible": 3,
+    "expired": 4,
+}
+
+# Rule conditions name what the user writes; evaluation reads the resolved column.
+EVAL_COLUMN: dict[str, str] = {
+    "region": "region_code",
+    "industry": "industry_code",
+    "size": "size_effective",
+}
+
+
+def eval_column(field: str) -> str:
+    return EVAL_COLUMN.get(field, field)
+
+
+def decisive_field(field: str) -> str:
+    """The input field a user must fill in to decide a condition on `field`."""
+    return {
+        "region_code": "region",
+        "industry_code": "industry",
+        "size_effective": "size",
+        "size_derived": "size",
+    }.get(field, field)
+
+
+def field_label(field: str, lang: str = "zh") -> str:
+    spec = FIELDS_BY_NAME.get(field)
+    if spec is None:
+        return field
+    return spec.zh if lang == "zh" else spec.name
+
+
+@dataclass(frozen=True)
+class Leaf:
+    condition: Condition
+    index: int  # position among the rule's leaves, stable across evaluators
+    ancestors: tuple[int, ...]  # node ids from the root down to the parent
+    negated: bool  # an odd number of `not` nodes above the leaf
+
+
+def static_status(rule: Rule, as_of: Any) -> Status | None:
+    """Validity decided by the date alone; None when the criteria decide."""
+    v = rule.validity
+    if v.from_ is not None and as_of < v.from_:
+        return Status.NOT_YET_VALID
+    if v.until is not None and as_of > v.until:
+        return Status.EXPIRED
+    return None
+
+
+def code_prefix(code: str) -> str:
+    """Administrative prefix: 2 digits for a province, 4 for a prefecture, 6 for a county."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+@dataclass(frozen=True)
+class PrefixTarget:
+    """A set of code prefixes: a profile code is inside when it starts with one of them,
+    and undecided when it is a strict ancestor (coarser) of one of them."""
+
+    prefixes: frozenset[str]
+    ancestors: frozenset[str]
+
+    def contains(self, code_prefix_value: str | None) -> bool | None:
+        if code_prefix_value is None:
+            return None
+        if any(code_prefix_value.startswith(p) for p in self.prefixes):
+            return True
+        if code_prefix_value in self.ancestors:
+            return None
+        return False
+
+
+def region_target(values: Any) -> PrefixTarget:
+    from matcher.reference.regions import region_groups
+
+    groups = region_groups()
+    prefixes: set[str] = set()
+    for v in values if isinstance(values, list) else [values]:
+        members = groups.get(str(v), frozenset({str(v)}))
+        prefixes |= {code_prefix(m) for m in members}
+    return _target(prefixes, (2, 4))
+
+
+def industry_target(values: list[Any]) -> PrefixTarget:
+    from matcher.reference.industry import normalize_industry_code
+
+    prefixes = {normalize_industry_code(str(v)) or str(v) for v in values}
+    # Industry codes are a section letter then 2, 3 or 4 digits: C, C30, C301, C3011.
+    return _target(prefixes, (1, 3, 4))
+
+
+def _target(prefixes: set[str], cuts: tuple[int, ...]) -> PrefixTarget:
+    # Drop prefixes already covered by a shorter one, so `contains` stays exact.
+    kept = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
+    ancestors = {p[:n] for p in kept for n in cuts if n < len(p)}
+    ancestors -= {a for a in ancestors if any(a.startswith(p) for p in kept)}
+    return PrefixTarget(frozenset(kept), frozenset(ancestors))
+
+
+def annotate(rule: Rule) -> tuple[list[Leaf], dict[int, Any], dict[int, bool]]:
+    """Number every node; list leaves with their ancestors and negation parity."""
+    nodes: dict[int, Any] = {}
+    node_negated: dict[int, bool] = {}
+    leaves: list[Leaf] = []
+
+    def walk(node: Any, ancestors: tuple[int, ...], negated: bool) -> None:
+        nid = len(nodes)
+        nodes[nid] = node
+        node_negated[nid] = negated
+        if isinstance(node, AllNode | AnyNode):
+            children = node.all if isinstance(node, AllNode) else node.any
+            for child in children:
+                walk(child, (*ancestors, nid), negated)
+        elif isinstance(node, NotNode):
+            walk(node.not_, (*ancestors, nid), not negated)
+        else:
+            leaves.append(Leaf(node, len(leaves), ancestors, negated))
+
+    walk(rule.criteria, (), False)
+    return leaves, nodes, node_negated
+
+
+def condition_text(cond: Condition, lang: str = "zh") -> str:
+    label = cond.label if lang == "zh" or not cond.label_en else cond.label_en
+    if cond.assumption:
+        return f"{label}【假设】" if lang == "zh" else f"{label} [assumption]"
+    return label
+
+
+def uses_as_of(cond: Condition) -> bool:
+    return cond.op is Op.WITHIN_YEARS

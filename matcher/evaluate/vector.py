@@ -1,0 +1,184 @@
+"""Criteria trees compiled to polars expressions, for portfolios.
+
+Kleene logic comes from polars itself: `&`, `|`, `~`, all_horizontal and
+any_horizontal treat null as unknown, exactly as row.py does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from matcher.evaluate.row import add_years
+from matcher.evaluate.tree import (
+    PrefixTarget,
+    Status,
+    annotate,
+    decisive_field,
+    eval_column,
+    industry_target,
+    region_target,
+    static_status,
+)
+from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
+
+REGION_PREFIX = "__region_prefix"
+
+
+def with_eval_columns(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Columns the compiled expressions read besides the profile fields."""
+    code = pl.col("region_code")
+    prefix = (
+        pl.when(code.str.ends_with("0000"))
+        .then(code.str.slice(0, 2))
+        .when(code.str.ends_with("00"))
+        .then(code.str.slice(0, 4))
+        .otherwise(code)
+    )
+    return frame.with_columns(prefix.alias(REGION_PREFIX))
+
+
+def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
+    inside = pl.any_horizontal([column.str.starts_with(p) for p in sorted(target.prefixes)])
+    coarser = column.is_in(sorted(target.ancestors)) if target.ancestors else pl.lit(False)
+    return (
+        pl.when(column.is_null())
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .when(inside)
+        .then(pl.lit(True))
+        .when(coarser)
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(pl.lit(False))
+    )
+
+
+def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
+    col = pl.col(eval_column(cond.field))
+    op, value = cond.op, cond.value
+    if op is Op.PRESENT:
+        return col.is_not_null()
+    if op is Op.MISSING:
+        return col.is_null()
+    if op is Op.IN_REGION:
+        return _prefix_expr(region_target(value), pl.col(REGION_PREFIX))
+    if op is Op.IN_INDUSTRY:
+        return _prefix_expr(industry_target(value), col)
+    if op is Op.CONTAINS_ANY:
+        hit = pl.any_horizontal([col.list.contains(pl.lit(v)) for v in value])
+        return pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(hit)
+    if op in (Op.IN, Op.NOT_IN):
+        hit = pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(
+            col.is_in(list(value))
+        )
+        return hit if op is Op.IN else ~hit
+    if op is Op.WITHIN_YEARS:
+        return col.is_between(pl.lit(add_years(as_of, -int(value))), pl.lit(as_of))
+    compare = {
+        Op.EQ: col.__eq__,
+        Op.NE: col.__ne__,
+        Op.LT: col.__lt__,
+        Op.LE: col.__le__,
+        Op.GT: col.__gt__,
+        Op.GE: col.__ge__,
+    }[op]
+    return compare(pl.lit(value))
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    status: pl.Expr  # String: eligible/unknown/ineligible/expired/not_yet_valid
+    amount: pl.Expr  # Float64 yuan or null
+    met: pl.Expr  # List(String) of condition labels
+    unmet: pl.Expr
+    missing: pl.Expr  # List(String) of the input fields that would decide it
+
+
+def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
+    from matcher.evaluate.tree import condition_text
+
+    leaves, _, node_negated = annotate(rule)
+    node_exprs: dict[int, pl.Expr] = {}
+    leaf_nodes: list[int] = []
+    counter = iter(range(len(node_negated)))
+
+    def build(node: Any) -> pl.Expr:
+        nid = next(counter)
+        expr: pl.Expr
+        if isinstance(node, AllNode):
+            children = [build(c) for c in node.all]
+            expr = pl.all_horizontal(children) if children else pl.lit(True)
+        elif isinstance(node, AnyNode):
+            children = [build(c) for c in node.any]
+            expr = pl.any_horizontal(children) if children else pl.lit(False)
+        elif isinstance(node, NotNode):
+            expr = ~build(node.not_)
+        else:
+            expr = condition_expr(node, as_of)
+            leaf_nodes.append(nid)
+        node_exprs[nid] = expr
+        return expr
+
+    root = build(rule.criteria)
+
+    def effective(nid: int) -> pl.Expr:
+        return ~node_exprs[nid] if node_negated[nid] else node_exprs[nid]
+
+    met_items, unmet_items, missing_items = [], [], []
+    for nid, leaf in zip(leaf_nodes, leaves, strict=True):
+        label = pl.lit(condition_text(leaf.condition, lang))
+        eff = effective(nid)
+        met_items.append(pl.when(eff).then(label))
+        blocked = pl.all_horizontal([eff.not_()] + [effective(a).not_() for a in leaf.ancestors])
+        unmet_items.append(pl.when(blocked).then(label))
+        undecided = pl.all_horizontal(
+            [node_exprs[nid].is_null()] + [node_exprs[a].is_null() for a in leaf.ancestors]
+        )
+        missing_items.append(
+            pl.when(undecided).then(pl.lit(decisive_field(eval_column(leaf.condition.field))))
+        )
+
+    fixed = static_status(rule, as_of)
+    if fixed is not None:
+        status = pl.lit(fixed.value)
+    else:
+        status = (
+            pl.when(root)
+            .then(pl.lit(Status.ELIGIBLE.value))
+            .when(root.not_())
+            .then(pl.lit(Status.INELIGIBLE.value))
+            .otherwise(pl.lit(Status.UNKNOWN.value))
+        )
+    return CompiledRule(
+        rule,
+        status,
+        _amount_expr(rule, status),
+        _list(met_items),
+        _list(unmet_items),
+        _list(missing_items).list.unique(maintain_order=True),
+    )
+
+
+def _list(items: list[pl.Expr]) -> pl.Expr:
+    if not items:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list([i.cast(pl.String) for i in items]).list.drop_nulls()
+
+
+def _amount_expr(rule: Rule, status: pl.Expr) -> pl.Expr:
+    b = rule.benefit
+    none = pl.lit(None, dtype=pl.Float64)
+    if rule.audience is not Audience.ENTERPRISE or b.type == "unquantified":
+        return none
+    assert b.amount_yuan is not None
+    if b.type == "fixed":
+        total = pl.lit(float(b.amount_yuan))
+    else:
+        total = pl.col(str(b.per_field)).cast(pl.Float64) * b.amount_yuan
+    if b.cap_yuan is not None:
+        total = pl.min_horizontal(total, pl.lit(float(b.cap_yuan)))
+    live = status.is_in([Status.ELIGIBLE.value, Status.UNKNOWN.value])
+    return pl.when(live).then(total).otherwise(none)

@@ -1,0 +1,304 @@
+"""Raw table (every cell a string) → normalised profiles + row errors, vectorised.
+
+Policy for bad cells: a row without a name is rejected; any other cell that
+fails to parse or validate becomes unknown (null) for that row and is listed
+as an error, so no result can rest on a value that failed to parse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import polars as pl
+import yaml
+
+from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH
+from matcher.intake.credit_code import credit_code_error_expr
+from matcher.intake.errors import ERROR_MESSAGES
+from matcher.intake.headers import HeaderMapping, map_headers
+from matcher.intake.values import parse_expr
+from matcher.reference.data import reference_path
+from matcher.reference.industry import resolve_industries
+from matcher.reference.regions import resolve_regions
+from matcher.reference.resolution import Resolution
+from matcher.reference.size import size_expr
+
+# Checks made after parsing, in the same (zh, en) template form as intake's.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing_name": ("缺少企业名称，该行未处理", "no enterprise name; row rejected"),
+    "local_exceeds_total": (
+        "本地高校毕业生人数「{value}」超过招用高校毕业生总数，两项均按未知处理",
+        "local graduate hires '{value}' exceed total graduate hires; both treated as unknown",
+    ),
+    "founded_in_future": (
+        "成立日期「{value}」晚于今天，按未知处理",
+        "founding date '{value}' is in the future; treated as unknown",
+    ),
+    "unknown_region": (
+        "无法识别地区「{value}」，按未知处理",
+        "region '{value}' not recognised; treated as unknown",
+    ),
+    "unknown_industry": (
+        "无法识别行业「{value}」，按未知处理",
+        "industry '{value}' not recognised; treated as unknown",
+    ),
+    "size_mismatch": (
+        "企业规模填写与按划型标准推算不一致：{value}；按填写值匹配",
+        "given size disagrees with the size standard: {value}; the given size is used",
+    ),
+}
+
+
+def all_messages() -> dict[str, tuple[str, str]]:
+    return {**ERROR_MESSAGES, **MESSAGES}
+
+
+ERROR_COLUMNS = ["row", "id", "column", "field", "value", "code", "rejected"]
+
+
+@dataclass
+class Portfolio:
+    frame: pl.DataFrame  # canonical fields, derived columns, ROW, passthrough columns
+    errors: pl.DataFrame  # ERROR_COLUMNS
+    mapping: HeaderMapping
+    read: int
+    rejected: int
+    passthrough: list[str] = field(default_factory=list)
+    regions: dict[str, Resolution] = field(default_factory=dict)
+    industries: dict[str, Resolution] = field(default_factory=dict)
+
+    @property
+    def matched(self) -> int:
+        return self.frame.height
+
+
+@cache
+def _certification_aliases() -> dict[str, str]:
+    data = yaml.safe_load(reference_path("certifications.yaml").read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for canonical, aliases in data["canonical"].items():
+        for name in [canonical, *aliases]:
+            table[_cert_key(name)] = canonical
+    return table
+
+
+def _cert_key(text: str) -> str:
+    for ch in "\"'“”‘’「」『』 \u3000":
+        text = text.replace(ch, "")
+    return text
+
+
+_CERT_STRIP = r"[\"'“”‘’「」『』\s]"
+
+
+def _canonical_certs(col: pl.Expr) -> pl.Expr:
+    aliases = _certification_aliases()
+    key = pl.element().str.replace_all(_CERT_STRIP, "")
+    return col.list.eval(
+        pl.when(key.is_in(list(aliases)))
+        .then(key.replace_strict(aliases, default=None, return_dtype=pl.String))
+        .otherwise(pl.element())
+    )
+
+
+def normalise(
+    raw: pl.DataFrame,
+    *,
+    overrides: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> Portfolio:
+    """Map headers, parse every column, validate, resolve, derive size."""
+    today = today or dt.date.today()
+    # A BOM or stray spaces around a header must not hide the column.
+    raw = raw.rename({c: c.strip().lstrip("\ufeff").strip() for c in raw.columns if c != ROW})
+    headers = [c for c in raw.columns if c != ROW]
+    mapping = map_headers(headers, overrides)
+    by_field = {f: h for h, f in mapping.columns.items()}
+    passthrough = [h for h in headers if h not in mapping.columns]
+
+    values: list[pl.Expr] = []
+    errors: list[pl.Expr] = []
+    for spec in PROFILE_FIELDS:
+        header = by_field.get(spec.name)
+        if header is None:
+            values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
+            continue
+        value, error = parse_expr(spec.type, header)
+        values.append(value.alias(spec.name))
+        errors.append(error.alias(f"__err_{spec.name}"))
+        errors.append(pl.col(header).alias(f"__raw_{spec.name}"))
+    parsed = raw.lazy().select(
+        pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough]
+    )
+
+    checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
+    if "credit_code" in by_field:
+        parsed = parsed.with_columns(credit_code_error_expr("credit_code").alias("__cc"))
+    checks.append(
+        (
+            "local_exceeds_total",
+            pl.col("grad_hires_local") > pl.col("grad_hires"),
+            ["grad_hires_local", "grad_hires"],
+        )
+    )
+    checks.append(("founded_in_future", pl.col("founded") > pl.lit(today), ["founded"]))
+
+    frame = parsed.with_columns(
+        [cond.fill_null(False).alias(f"__chk_{code}") for code, cond, _ in checks]
+    ).collect()
+
+    # Free text is resolved once per distinct value, then joined back.
+    regions = resolve_regions(_distinct(frame, "region"))
+    industries = resolve_industries(_distinct(frame, "industry"))
+    frame = frame.join(_resolution_frame(regions, "region", "region_code"), on="region", how="left")
+    frame = frame.join(
+        _resolution_frame(industries, "industry", "industry_code"), on="industry", how="left"
+    )
+
+    error_frames: list[pl.DataFrame] = []
+
+    def collect_errors(mask: pl.Expr, field_name: str, value: pl.Expr, code: pl.Expr) -> None:
+        header = by_field.get(field_name, field_name)
+        error_frames.append(
+            frame.filter(mask).select(
+                pl.col(ROW).alias("row"),
+                pl.col("id"),
+                pl.lit(header).alias("column"),
+                pl.lit(field_name).alias("field"),
+                value.cast(pl.String).alias("value"),
+                code.alias("code"),
+            )
+        )
+
+    for spec in PROFILE_FIELDS:
+        if spec.name in by_field:
+            err = pl.col(f"__err_{spec.name}")
+            collect_errors(err.is_not_null(), spec.name, pl.col(f"__raw_{spec.name}"), err)
+    if "credit_code" in by_field:
+        collect_errors(
+            pl.col("__cc").is_not_null(), "credit_code", pl.col("__raw_credit_code"), pl.col("__cc")
+        )
+    for code, _, fields_ in checks:
+        collect_errors(pl.col(f"__chk_{code}"), fields_[0], pl.col(fields_[0]), pl.lit(code))
+    collect_errors(
+        pl.col("region").is_not_null() & pl.col("region_code").is_null(),
+        "region",
+        pl.col("region"),
+        pl.lit("unknown_region"),
+    )
+    collect_errors(
+        pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
+        "industry",
+        pl.col("industry"),
+        pl.lit("unknown_industry"),
+    )
+    name_missing = pl.col("name").is_null() & pl.col("__err_name").is_null() if (
+        "name" in by_field
+    ) else pl.lit(True)
+    collect_errors(name_missing, "name", pl.lit(""), pl.lit("missing_name"))
+
+    # Values that failed a check become unknown.
+    nulling: list[pl.Expr] = []
+    for code, _, fields_ in checks:
+        for f in fields_:
+            nulling.append(
+                pl.when(pl.col(f"__chk_{code}")).then(None).otherwise(pl.col(f)).alias(f)
+            )
+    frame = frame.with_columns(nulling)
+    if "credit_code" in by_field:
+        frame = frame.with_columns(
+            pl.when(pl.col("__cc").is_not_null()).then(None).otherwise(pl.col("credit_code"))
+        )
+
+    derived = size_expr(
+        pl.col("industry_code"), pl.col("employees"), pl.col("revenue"), pl.col("total_assets")
+    )
+    frame = frame.with_columns(
+        pl.col("id").fill_null(pl.col(ROW).cast(pl.String)),
+        _canonical_certs(pl.col("certifications")).alias("certifications"),
+        derived.alias("size_derived"),
+    ).with_columns(pl.coalesce("size", "size_derived").alias("size_effective"))
+
+    mismatch = (
+        pl.col("size").is_not_null()
+        & pl.col("size_derived").is_not_null()
+        & (pl.col("size") != pl.col("size_derived"))
+    )
+    size_text = pl.format(
+        "填写{}，推算{}",
+        pl.col("size").replace_strict(SIZE_ZH, default=pl.col("size")),
+        pl.col("size_derived").replace_strict(SIZE_ZH, default=pl.col("size_derived")),
+    )
+    collect_errors(mismatch, "size", size_text, pl.lit("size_mismatch"))
+
+    errors_df = (
+        pl.concat(error_frames, how="vertical_relaxed")
+        if error_frames
+        else pl.DataFrame(schema={c: pl.String for c in ERROR_COLUMNS[:-1]})
+    )
+    errors_df = errors_df.with_columns(
+        pl.col("row").cast(pl.Int64),
+        (pl.col("code") == "missing_name").alias("rejected"),
+    ).sort("row", "field", maintain_order=True)
+
+    rejected_rows = errors_df.filter(pl.col("rejected")).get_column("row").unique()
+    helper_cols = [c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"]
+    kept = frame.filter(~pl.col(ROW).is_in(rejected_rows.implode())).drop(helper_cols)
+    return Portfolio(
+        frame=kept,
+        errors=errors_df,
+        mapping=mapping,
+        read=raw.height,
+        rejected=rejected_rows.len(),
+        passthrough=passthrough,
+        regions=regions,
+        industries=industries,
+    )
+
+
+def _distinct(frame: pl.DataFrame, column: str) -> list[str]:
+    return frame.get_column(column).drop_nulls().unique().to_list()
+
+
+def _resolution_frame(res: dict[str, Resolution], key: str, out: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {key: list(res), out: [r.code for r in res.values()]},
+        schema={key: pl.String, out: pl.String},
+    )
+
+
+def error_messages(errors: pl.DataFrame, lang: str = "zh") -> pl.Series:
+    """Render each error row's message from its code and value, vectorised."""
+    table = all_messages()
+    idx = 0 if lang == "zh" else 1
+    templates = {code: pair[idx] for code, pair in table.items()}
+    template = pl.col("code").replace_strict(templates, default=pl.col("code"))
+    return errors.select(
+        template.str.replace_all("{value}", pl.col("value").fill_null(""), literal=True)
+    ).to_series()
+
+
+def profile_to_raw(data: dict[str, Any], row: int = 1) -> pl.DataFrame:
+    """One profile given as a mapping (YAML/JSON, a rule's test case) → a one-row raw table."""
+    cells: dict[str, str | None] = {}
+    for key, value in data.items():
+        cells[str(key)] = _cell(value)
+    return pl.DataFrame(
+        {ROW: [row], **{k: [v] for k, v in cells.items()}},
+        schema={ROW: pl.Int64, **{k: pl.String for k in cells}},
+    )
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "；".join(str(v) for v in value) if value else "无"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
