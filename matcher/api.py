@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import yaml
 from matcher.batch import evaluate_frame, match_row
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
+from matcher.fields import ROW
 from matcher.intake.errors import IntakeError
 from matcher.intake.readers import read_table
 from matcher.loader import RuleSet, load_rules
@@ -92,9 +94,7 @@ def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any
     elif frame.height != 1:
         if frame.is_empty():
             raise PolicyMatchError("文件中没有可用的企业画像", "查看上面列出的问题")
-        raise PolicyMatchError(
-            f"文件中有 {frame.height} 家企业", "用 --id 指定其中一家的企业编号"
-        )
+        raise PolicyMatchError(f"文件中有 {frame.height} 家企业", "用 --id 指定其中一家的企业编号")
     return frame.row(0, named=True)
 
 
@@ -109,12 +109,59 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
         result.group_by("rule_id", "rule_title", maintain_order=True)
         .agg(
             *[(pl.col("status") == s).sum().alias(s) for s in statuses],
-            pl.col("amount_yuan").filter(pl.col("status") == "eligible").sum().alias(
-                "total_amount_yuan"
-            ),
+            pl.col("amount_yuan")
+            .filter(pl.col("status") == "eligible")
+            .sum()
+            .alias("total_amount_yuan"),
         )
         .sort("rule_id")
     )
 
 
-__all__ = ["ROW", "NEWSLETTER_DATE", "load_portfolio", "load_ruleset", "results", "summary"]
+@dataclass
+class Found:
+    result: pl.DataFrame  # one row per enterprise, ranked for calling
+    missing_counts: pl.DataFrame  # field, n: among the unknown
+
+
+def find(portfolio: Portfolio, rule: Rule, as_of: dt.date, lang: str = "zh") -> Found:
+    """政策找人: the enterprises for one policy, most money and most certain first."""
+    from matcher.evaluate.tree import STATUS_ORDER
+    from matcher.evaluate.vector import compile_rule, with_eval_columns
+
+    lf = with_eval_columns(portfolio.frame.lazy())
+    compiled = compile_rule(rule, as_of, lang)
+    # Missing fields are counted from the English names before localisation.
+    base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
+    missing = (
+        lf.select(compiled.status.alias("status"), compiled.missing.alias("field"))
+        .filter(pl.col("status") == "unknown")
+        .explode("field")
+        .drop_nulls("field")
+        .group_by("field")
+        .agg(pl.len().alias("n"))
+        .sort(["n", "field"], descending=[True, False])
+    )
+    order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
+    ranked = (
+        base.sort([order, "amount_yuan", ROW], descending=[False, True, False], nulls_last=True)
+        .with_columns((pl.int_range(pl.len()) + 1).cast(pl.Int32).alias("rank"))
+        .drop(ROW)
+    )
+    result, missing_counts = pl.collect_all([ranked, missing])
+    return Found(result, missing_counts)
+
+
+def find_summary(result: pl.DataFrame, missing_counts: pl.DataFrame) -> dict[str, Any]:
+    statuses = ["eligible", "unknown", "ineligible", "expired", "not_yet_valid"]
+    counts = result.get_column("status").value_counts()
+    by = dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True))
+    total = result.filter(pl.col("status") == "eligible").get_column("amount_yuan").sum()
+    return {
+        "counts": {s: int(by.get(s, 0)) for s in statuses},
+        "total_amount_yuan": float(total or 0),
+        "top_missing": list(missing_counts.head(5).iter_rows()),
+    }
+
+
+__all__ = ["NEWSLETTER_DATE", "ROW", "load_portfolio", "load_ruleset", "results", "summary"]

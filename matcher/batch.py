@@ -11,8 +11,7 @@ import polars as pl
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
 from matcher.evaluate.vector import compile_rule, with_eval_columns
-from matcher.fields import FIELDS_BY_NAME
-from matcher.fields import ROW
+from matcher.fields import FIELDS_BY_NAME, ROW
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
 # Internal (English) result columns, in report order.
@@ -115,7 +114,11 @@ def amount_note(rule: Rule, heads: Any, lang: str = "zh") -> str:
         return f"未量化：{desc}" if lang == "zh" else f"not quantified: {desc}"
     cap = _cap_text(rule, lang)
     if b.type == "fixed":
-        return (f"定额{_yuan(b.amount_yuan)}元" if lang == "zh" else f"fixed {_yuan(b.amount_yuan)} yuan") + cap
+        return (
+            f"定额{_yuan(b.amount_yuan)}元"
+            if lang == "zh"
+            else f"fixed {_yuan(b.amount_yuan)} yuan"
+        ) + cap
     field_zh = FIELDS_BY_NAME[str(b.per_field)].zh
     if heads is None:
         return (
@@ -162,7 +165,11 @@ def evaluate_frame(
 ) -> pl.LazyFrame:
     """One lazy query: every profile × every rule, ranked within each enterprise."""
     lf = with_eval_columns(profiles.lazy())
-    keep = [pl.col(ROW), pl.col("id").alias("enterprise_id"), pl.col("name").alias("enterprise_name")]
+    keep = [
+        pl.col(ROW),
+        pl.col("id").alias("enterprise_id"),
+        pl.col("name").alias("enterprise_name"),
+    ]
     keep += [pl.col(c) for c in passthrough]
     parts = []
     for rule in rules:
@@ -192,7 +199,9 @@ def _missing_labels(missing: pl.Expr, lang: str) -> pl.Expr:
     if lang != "zh":
         return missing.list.join(SEP)
     names = {name: spec.zh for name, spec in FIELDS_BY_NAME.items()}
-    return missing.list.eval(pl.element().replace_strict(names, default=pl.element())).list.join(SEP)
+    return missing.list.eval(pl.element().replace_strict(names, default=pl.element())).list.join(
+        SEP
+    )
 
 
 def rank(long: pl.LazyFrame) -> pl.LazyFrame:

@@ -29,8 +29,14 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-profile_app = typer.Typer(help="检查企业画像文件、生成模板与 JSON Schema。Example: policy-match profile check clients.xlsx", no_args_is_help=True)
-rules_app = typer.Typer(help="查看、检查与测试政策规则。Example: policy-match rules lint --sources ../shared/seeds", no_args_is_help=True)
+profile_app = typer.Typer(
+    help="检查企业画像文件、生成模板与 JSON Schema。Example: policy-match profile check clients.xlsx",
+    no_args_is_help=True,
+)
+rules_app = typer.Typer(
+    help="查看、检查与测试政策规则。Example: policy-match rules lint --sources ../shared/seeds",
+    no_args_is_help=True,
+)
 app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
 
@@ -122,13 +128,17 @@ def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
         return
     messages = error_messages(errors, lang)
     err.print(
-        f"[yellow]输入中有 {errors.height} 处问题：[/yellow]" if lang == "zh"
+        f"[yellow]输入中有 {errors.height} 处问题：[/yellow]"
+        if lang == "zh"
         else f"[yellow]{errors.height} problems in the input:[/yellow]"
     )
-    for row, msg in zip(errors.head(limit).iter_rows(named=True), messages.head(limit), strict=False):
+    for row, msg in zip(
+        errors.head(limit).iter_rows(named=True), messages.head(limit), strict=False
+    ):
         col = row["column"]
         err.print(
-            f"  第{row['row']}行 [{row['id'] or ''}] 列「{col}」：{msg}" if lang == "zh"
+            f"  第{row['row']}行 [{row['id'] or ''}] 列「{col}」：{msg}"
+            if lang == "zh"
             else f"  row {row['row']} [{row['id'] or ''}] column '{col}': {msg}",
             highlight=False,
         )
@@ -142,7 +152,8 @@ def _accounting(portfolio: Any, lang: str) -> None:
     if read != matched + rejected:
         raise PolicyMatchError(f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，不相等")
     err.print(
-        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行" if lang == "zh"
+        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行"
+        if lang == "zh"
         else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows"
     )
 
@@ -154,7 +165,9 @@ def demo(
         str, typer.Option("--as-of", help="判定日期，默认为本期政策解读发布后的 2022-07-01")
     ] = "2022-07-01",
     lang: LangOpt = Lang.zh,
-    show_all: Annotated[bool, typer.Option("--all", help="显示所有结果，包括不符合与已过期")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="显示所有结果，包括不符合与已过期")
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """运行内置演示：示例企业名单 × 内置政策规则，按企业列出排好序的结果。
@@ -165,8 +178,14 @@ def demo(
 
 
 def _match_portfolio(
-    path: Path, as_of: dt.date, lang: str, show_all: bool, fmt: Format, rules_dirs: Any,
-    only_id: str | None = None, reasons: bool = False,
+    path: Path,
+    as_of: dt.date,
+    lang: str,
+    show_all: bool,
+    fmt: Format,
+    rules_dirs: Any,
+    only_id: str | None = None,
+    reasons: bool = False,
 ) -> None:
     from matcher.report.render import print_enterprise, print_reasons
 
@@ -205,7 +224,9 @@ def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
 @app.command()
 @friendly
 def report(
-    profile: Annotated[Path, typer.Argument(help="企业画像：YAML/JSON 单个企业，或 CSV/Excel 名单")],
+    profile: Annotated[
+        Path, typer.Argument(help="企业画像：YAML/JSON 单个企业，或 CSV/Excel 名单")
+    ],
     enterprise_id: Annotated[str | None, typer.Option("--id", help="名单中企业的编号")] = None,
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
@@ -226,7 +247,9 @@ def report(
         one = portfolio.frame.filter(pl.col("id") == row["id"])
         result = api.results(
             type(portfolio)(one, portfolio.errors, portfolio.mapping, 1, 0, portfolio.passthrough),
-            rule_list, date, lang.value,
+            rule_list,
+            date,
+            lang.value,
         )
         _emit_frame(result, fmt, lang.value)
         return
@@ -260,8 +283,10 @@ def explain(
     rule = ruleset.by_id(rule_id)
     if rule is None:
         ids = [r.id for r in ruleset.rules]
-        raise PolicyMatchError(f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
-                               "用 policy-match rules list 查看所有编号")
+        raise PolicyMatchError(
+            f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
+            "用 policy-match rules list 查看所有编号",
+        )
     portfolio = api.load_portfolio(profile)
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
@@ -278,12 +303,28 @@ class BatchFormat(StrEnum):
 @app.command()
 @friendly
 def batch(
-    portfolio_path: Annotated[Path, typer.Argument(metavar="PORTFOLIO", help="企业名单：CSV / Excel / Parquet / JSON Lines")],
-    out_path: Annotated[Path | None, typer.Option("--out", help="结果文件（.csv / .json / .xlsx）")] = None,
-    only: Annotated[str | None, typer.Option("--only", help="只输出这些结果，逗号分隔，如 符合,待补充信息 或 eligible,unknown")] = None,
-    errors_path: Annotated[Path | None, typer.Option("--errors", help="把输入问题写入此 CSV")] = None,
-    summary: Annotated[bool, typer.Option("--summary", help="打印每项政策的企业数与金额合计")] = False,
-    summary_path: Annotated[Path | None, typer.Option("--summary-out", help="把汇总表写入此 CSV")] = None,
+    portfolio_path: Annotated[
+        Path,
+        typer.Argument(metavar="PORTFOLIO", help="企业名单：CSV / Excel / Parquet / JSON Lines"),
+    ],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="结果文件（.csv / .json / .xlsx）")
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only", help="只输出这些结果，逗号分隔，如 符合,待补充信息 或 eligible,unknown"
+        ),
+    ] = None,
+    errors_path: Annotated[
+        Path | None, typer.Option("--errors", help="把输入问题写入此 CSV")
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="打印每项政策的企业数与金额合计")
+    ] = False,
+    summary_path: Annotated[
+        Path | None, typer.Option("--summary-out", help="把汇总表写入此 CSV")
+    ] = None,
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
     rules: RulesOpt = None,
@@ -324,7 +365,11 @@ def batch(
             write_atomic(out_path, lambda tmp: data.write_json(tmp))
         else:
             write_csv(frame, out_path)
-        err.print(f"已写入 {out_path}（{result.height} 行）" if lang is Lang.zh else f"wrote {out_path} ({result.height} rows)")
+        err.print(
+            f"已写入 {out_path}（{result.height} 行）"
+            if lang is Lang.zh
+            else f"wrote {out_path} ({result.height} rows)"
+        )
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
     if summary or summary_path:
@@ -340,6 +385,86 @@ def batch(
         raise typer.Exit(EXIT_REJECTED)
 
 
+@app.command()
+@friendly
+def find(
+    rule_id: Annotated[str, typer.Argument(help="政策编号，如 bj-grad-expansion-subsidy")],
+    portfolio_path: Annotated[Path, typer.Argument(metavar="PORTFOLIO", help="企业名单")],
+    status: Annotated[
+        str | None, typer.Option("--status", help="只列这些结果，默认 符合,待补充信息")
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="只列前 N 家")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="把走访名单写入此 CSV")] = None,
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+) -> None:
+    """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
+
+    Example: policy-match find bj-grad-expansion-subsidy clients.csv --top 50 --out calls.csv
+    """
+    from matcher.report.columns import localise_results
+    from matcher.report.files import refuse_overwrite, write_csv
+    from matcher.report.render import frame_table
+    from matcher.suggest import did_you_mean
+
+    date = parse_as_of(as_of)
+    if out_path is not None:
+        refuse_overwrite(out_path, [portfolio_path])
+    ruleset = api.load_ruleset(rules or [])
+    rule = ruleset.by_id(rule_id)
+    if rule is None:
+        raise PolicyMatchError(
+            f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, [r.id for r in ruleset.rules])}",
+            "用 policy-match rules list 查看所有编号",
+        )
+    statuses = _parse_only(status) or ["eligible", "unknown"]
+    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
+    _report_problems(portfolio, lang.value)
+    found = api.find(portfolio, rule, date, lang.value)
+    stats = api.find_summary(found.result, found.missing_counts)
+    _print_find_summary(rule, stats, lang.value)
+    listed = found.result.filter(pl.col("status").is_in(statuses))
+    if top is not None:
+        listed = listed.head(top)
+    call_cols = ["rank", "enterprise_id", "enterprise_name", "status", "amount_yuan", "missing"]
+    full = ["rank", *[c for c in listed.columns if c != "rank"]]
+    if out_path is not None:
+        write_csv(localise_results(listed.lazy().select(full), lang.value), out_path)
+        err.print(
+            f"已写入 {out_path}（{listed.height} 家）"
+            if lang is Lang.zh
+            else f"wrote {out_path} ({listed.height})"
+        )
+    else:
+        brief = listed.lazy().select(call_cols + portfolio.passthrough)
+        out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
+    _accounting(portfolio, lang.value)
+    if portfolio.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _print_find_summary(rule: Any, stats: dict[str, Any], lang: str) -> None:
+    from matcher.batch import status_label
+    from matcher.evaluate.tree import field_label
+
+    zh = lang == "zh"
+    out.print(f"[bold]{rule.title if zh else rule.title_en}[/bold]（{rule.id}）")
+    counts = "，".join(f"{status_label(s, lang)} {n}" for s, n in stats["counts"].items() if n)
+    out.print(("企业数：" if zh else "enterprises: ") + counts)
+    if stats["total_amount_yuan"]:
+        out.print(
+            f"符合企业预计金额合计：{stats['total_amount_yuan']:,.0f} 元"
+            if zh
+            else f"estimated total for eligible enterprises: {stats['total_amount_yuan']:,.0f} yuan"
+        )
+    if stats["top_missing"]:
+        items = "，".join(f"{field_label(f, lang)} {n}" for f, n in stats["top_missing"])
+        out.print(("待补充企业最常缺的信息：" if zh else "most common missing fields: ") + items)
+
+
 def _parse_only(only: str | None) -> list[str]:
     from matcher.evaluate.tree import STATUS_FROM_ZH, STATUS_ORDER
 
@@ -351,7 +476,8 @@ def _parse_only(only: str | None) -> list[str]:
         status = STATUS_FROM_ZH.get(item, item)
         if status not in STATUS_ORDER:
             raise PolicyMatchError(
-                f"--only「{item}」不是匹配结果", "可用：符合、待补充信息、不符合、已过期、未生效（或英文）"
+                f"--only「{item}」不是匹配结果",
+                "可用：符合、待补充信息、不符合、已过期、未生效（或英文）",
             )
         statuses.append(status)
     return statuses
@@ -365,7 +491,9 @@ def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
     errors = portfolio.errors.with_columns(error_messages(portfolio.errors, lang).alias("message"))
     errors = errors.select("row", "id", "column", "field", "value", "message", "rejected")
     if lang == "zh":
-        errors = errors.with_columns(pl.when(pl.col("rejected")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("rejected"))
+        errors = errors.with_columns(
+            pl.when(pl.col("rejected")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("rejected")
+        )
     write_csv(localise(errors, ERROR_HEADERS_ZH, lang), path)
 
 
@@ -387,7 +515,8 @@ def profile_check(
 
     portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
     frame = portfolio.frame.select(
-        [s.name for s in PROFILE_FIELDS] + ["region_code", "industry_code", "size_derived"]
+        [s.name for s in PROFILE_FIELDS]
+        + ["region_code", "industry_code", "size_derived"]
         + portfolio.passthrough
     ).with_columns(
         pl.col("certifications").list.join("；"),
@@ -396,18 +525,34 @@ def profile_check(
         from matcher.report.render import frame_table
 
         _print_mapping(portfolio, lang.value)
-        shown = frame if lang is Lang.en else frame.rename(
-            {s.name: s.zh for s in PROFILE_FIELDS}
-            | {"region_code": "行政区划代码", "industry_code": "行业代码", "size_derived": "推算规模"}
+        shown = (
+            frame
+            if lang is Lang.en
+            else frame.rename(
+                {s.name: s.zh for s in PROFILE_FIELDS}
+                | {
+                    "region_code": "行政区划代码",
+                    "industry_code": "行业代码",
+                    "size_derived": "推算规模",
+                }
+            )
         )
         out.print(frame_table(shown))
     elif fmt is Format.csv:
         if lang is Lang.zh:
-            frame = frame.rename({s.name: s.zh for s in PROFILE_FIELDS} | {
-                "region_code": "行政区划代码", "industry_code": "行业代码", "size_derived": "推算规模"})
+            frame = frame.rename(
+                {s.name: s.zh for s in PROFILE_FIELDS}
+                | {
+                    "region_code": "行政区划代码",
+                    "industry_code": "行业代码",
+                    "size_derived": "推算规模",
+                }
+            )
         sys.stdout.write(frame.write_csv())
     else:
-        sys.stdout.write(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(
+            json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n"
+        )
     _report_problems(portfolio, lang.value, limit=200)
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
@@ -436,8 +581,12 @@ class TemplateFormat(StrEnum):
 @profile_app.command("template")
 @friendly
 def profile_template(
-    fmt: Annotated[TemplateFormat, typer.Option("--format", help="模板格式：xlsx / csv / yaml")] = TemplateFormat.xlsx,
-    out_path: Annotated[Path | None, typer.Option("--out", help="模板文件名，默认 企业画像模板.<格式>")] = None,
+    fmt: Annotated[
+        TemplateFormat, typer.Option("--format", help="模板格式：xlsx / csv / yaml")
+    ] = TemplateFormat.xlsx,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="模板文件名，默认 企业画像模板.<格式>")
+    ] = None,
 ) -> None:
     """生成带中文表头、一行示例和填写说明的企业画像模板。
 
@@ -491,15 +640,19 @@ def rules_show(
         raise PolicyMatchError(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, [r.id for r in ruleset.rules])}"
         )
-    out.print(render_rule(rule, lang.value), highlight=False, markup=False)
+    sys.stdout.write(render_rule(rule, lang.value).rstrip("\n") + "\n")
 
 
 @rules_app.command("lint")
 @friendly
 def rules_lint(
-    sources: Annotated[Path | None, typer.Option("--sources", help="来源原文所在目录，如 ../shared/seeds")] = None,
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="来源原文所在目录，如 ../shared/seeds")
+    ] = None,
     rules: RulesOpt = None,
-    require_sources: Annotated[bool, typer.Option("--require-sources", help="找不到来源原文也算错误")] = False,
+    require_sources: Annotated[
+        bool, typer.Option("--require-sources", help="找不到来源原文也算错误")
+    ] = False,
 ) -> None:
     """检查规则：每段引文都能在来源原文中找到，字段和代码都存在，每条规则都有测试用例。
 
@@ -511,11 +664,14 @@ def rules_lint(
     ruleset = load_rules(rules or None)
     for e in ruleset.errors:
         out.print(str(e), highlight=False, markup=False)
-    issues = lint_rules(ruleset.rules, sources, require_sources=require_sources)
+    issues = lint_rules(
+        ruleset.rules, sources, files=ruleset.files, require_sources=require_sources
+    )
     for issue in issues:
         out.print(str(issue), highlight=False, markup=False)
-    failing = len(ruleset.errors) + sum(1 for i in issues if getattr(i, "severity", "error") == "error")
-    out.print(f"{len(ruleset.rules)} 条规则，{failing} 个错误，{len(issues) - sum(1 for i in issues if getattr(i, 'severity', 'error') == 'error')} 个提示")
+    errors = sum(1 for i in issues if getattr(i, "severity", "error") == "error")
+    failing = len(ruleset.errors) + errors
+    out.print(f"{len(ruleset.rules)} 条规则，{failing} 个错误，{len(issues) - errors} 个提示")
     if failing:
         raise typer.Exit(1)
 
@@ -553,7 +709,7 @@ def rules_coverage(
     """
     from matcher.coverage import coverage_cli
 
-    ok = coverage_cli(_rules(rules), sources, lang.value, out)
+    ok = coverage_cli(_rules(rules), sources, lang.value, Console(soft_wrap=True))
     if not ok:
         raise typer.Exit(1)
 

@@ -75,7 +75,11 @@ def pydantic_message(err: ErrorDetails, lang: str = "zh") -> str:
         msg = _TYPE_EN[etype]
     else:
         msg = err["msg"]
-    if etype not in ("missing", "value_error") and "input" in err and not isinstance(err["input"], dict | list):
+    if (
+        etype not in ("missing", "value_error")
+        and "input" in err
+        and not isinstance(err["input"], dict | list)
+    ):
         found = err["input"]
         msg += f"（实际为「{found}」）" if lang == "zh" else f" (found {found!r})"
     return msg

@@ -90,7 +90,7 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[RuleFileError]]:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=RuleLoader)
-        data = yaml.load(text, Loader=RuleLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=RuleLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
@@ -107,7 +107,9 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[RuleFileError]]:
             line, col = _locate(node, err["loc"])
             dotted = _dotted(err["loc"])
             errors.append(
-                RuleFileError(Location(str(path), line, col), rule_id, dotted, pydantic_message(err))
+                RuleFileError(
+                    Location(str(path), line, col), rule_id, dotted, pydantic_message(err)
+                )
             )
         return None, errors
     if path.stem != rule.id:
@@ -139,7 +141,11 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
     for part in loc:
         if isinstance(current, yaml.MappingNode):
             match = next(
-                ((k, v) for k, v in current.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                (
+                    (k, v)
+                    for k, v in current.value
+                    if isinstance(k, yaml.ScalarNode) and k.value == part
+                ),
                 None,
             )
             if match is None:

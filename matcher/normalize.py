@@ -130,9 +130,7 @@ def normalise(
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
         errors.append(pl.col(header).alias(f"__raw_{spec.name}"))
-    parsed = raw.lazy().select(
-        pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough]
-    )
+    parsed = raw.lazy().select(pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough])
 
     checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
     if "credit_code" in by_field:
@@ -195,9 +193,11 @@ def normalise(
         pl.col("industry"),
         pl.lit("unknown_industry"),
     )
-    name_missing = pl.col("name").is_null() & pl.col("__err_name").is_null() if (
-        "name" in by_field
-    ) else pl.lit(True)
+    name_missing = (
+        pl.col("name").is_null() & pl.col("__err_name").is_null()
+        if ("name" in by_field)
+        else pl.lit(True)
+    )
     collect_errors(name_missing, "name", pl.lit(""), pl.lit("missing_name"))
 
     # Values that failed a check become unknown.
@@ -245,7 +245,9 @@ def normalise(
     ).sort("row", "field", maintain_order=True)
 
     rejected_rows = errors_df.filter(pl.col("rejected")).get_column("row").unique()
-    helper_cols = [c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"]
+    helper_cols = [
+        c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"
+    ]
     kept = frame.filter(~pl.col(ROW).is_in(rejected_rows.implode())).drop(helper_cols)
     return Portfolio(
         frame=kept,

@@ -34,8 +34,10 @@ def _parser(ftype: FieldType) -> Any:
         if value is None or isinstance(value, bool | int | float | dt.date | list):
             if ftype is FieldType.INT and isinstance(value, float) and value == int(value):
                 return int(value)
-            if not (isinstance(value, list) or ftype in (FieldType.TEXT, FieldType.REGION,
-                                                         FieldType.INDUSTRY)):
+            if not (
+                isinstance(value, list)
+                or ftype in (FieldType.TEXT, FieldType.REGION, FieldType.INDUSTRY)
+            ):
                 return value
         return parse_value(ftype, str(value) if not isinstance(value, list) else "；".join(value))
 

@@ -183,9 +183,10 @@ def _check_value(name: str, ftype: FieldType, op: Op, value: Any) -> None:
     from matcher.reference.industry import normalize_industry_code
     from matcher.reference.regions import region_exists, region_groups
 
-    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY):
-        if not isinstance(value, list) or not value:
-            raise ValueError(f"运算「{op.value}」的 value 应为非空列表")
+    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY) and (
+        not isinstance(value, list) or not value
+    ):
+        raise ValueError(f"运算「{op.value}」的 value 应为非空列表")
     if op in _COMPARE_OPS or (op in (Op.EQ, Op.NE) and ftype in _NUMERIC):
         if ftype in _NUMERIC and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ValueError(f"字段「{name}」是数值，value 应为数字，实际为「{value!r}」")
@@ -321,8 +322,8 @@ class Case(_Strict):
     name: str
     as_of: dt.date | None = None
     profile: dict[str, Any]
-    expect_status: Literal["eligible", "unknown", "ineligible", "expired", "not_yet_valid"] = (
-        Field(alias="expect")
+    expect_status: Literal["eligible", "unknown", "ineligible", "expired", "not_yet_valid"] = Field(
+        alias="expect"
     )
     expect_amount_yuan: float | None = None
     expect_missing: list[str] | None = None

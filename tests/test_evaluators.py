@@ -171,7 +171,9 @@ bool_values = st.one_of(st.none(), st.booleans())
 dates = st.one_of(st.none(), st.dates(dt.date(2010, 1, 1), dt.date(2022, 12, 31)))
 certs = st.one_of(
     st.none(),
-    st.lists(st.sampled_from(["专精特新中小企业", '专精特新"小巨人"企业', "高新技术企业"]), max_size=3),
+    st.lists(
+        st.sampled_from(["专精特新中小企业", '专精特新"小巨人"企业', "高新技术企业"]), max_size=3
+    ),
 )
 
 
@@ -191,8 +193,13 @@ def rows(draw: Any) -> dict[str, Any]:
 
 
 leaf = st.one_of(
-    st.builds(lambda v: cond("region", "in_region", v), st.sampled_from(REGIONS + ["中西部", "东北"])),
-    st.builds(lambda v: cond("industry", "in_industry", v), st.lists(st.sampled_from(INDUSTRIES), min_size=1, max_size=3)),
+    st.builds(
+        lambda v: cond("region", "in_region", v), st.sampled_from([*REGIONS, "中西部", "东北"])
+    ),
+    st.builds(
+        lambda v: cond("industry", "in_industry", v),
+        st.lists(st.sampled_from(INDUSTRIES), min_size=1, max_size=3),
+    ),
     st.builds(
         lambda op, v: cond("employees", op, v),
         st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
@@ -203,9 +210,14 @@ leaf = st.one_of(
     st.builds(lambda v: cond("founded", "within_years", v), st.integers(1, 5)),
     st.builds(
         lambda v: cond("certifications", "contains_any", v),
-        st.lists(st.sampled_from(["专精特新中小企业", '专精特新"小巨人"企业']), min_size=1, max_size=2),
+        st.lists(
+            st.sampled_from(["专精特新中小企业", '专精特新"小巨人"企业']), min_size=1, max_size=2
+        ),
     ),
-    st.builds(lambda v: cond("size", "in", v), st.lists(st.sampled_from(["medium", "small", "micro"]), min_size=1)),
+    st.builds(
+        lambda v: cond("size", "in", v),
+        st.lists(st.sampled_from(["medium", "small", "micro"]), min_size=1),
+    ),
     st.builds(lambda op: cond("grad_hires_local", op), st.sampled_from(["present", "missing"])),
 )
 
@@ -239,10 +251,15 @@ def test_ranking_agrees(data: list[dict[str, Any]], as_of_days: int) -> None:
     as_of = AS_OF + dt.timedelta(days=as_of_days)
     rules = [
         EXPANSION,
-        make_rule(cond("employees", "ge", 5), id="r2", kind="space",
-                  benefit={"type": "unquantified", "description": "d"}),
         make_rule(
-            cond("foreign_invested", "eq", True), id="r3",
+            cond("employees", "ge", 5),
+            id="r2",
+            kind="space",
+            benefit={"type": "unquantified", "description": "d"},
+        ),
+        make_rule(
+            cond("foreign_invested", "eq", True),
+            id="r3",
             validity={"stated": True, "from": "2022-07-01", "until": "2022-12-31", "quote": "q"},
             benefit={"type": "fixed", "amount_yuan": 500, "description": "d", "quote": "q"},
         ),
@@ -259,7 +276,9 @@ def test_ranking_agrees(data: list[dict[str, Any]], as_of_days: int) -> None:
 
 def test_unknown_never_false_or_true() -> None:
     # Kleene: unknown AND false is false; unknown OR true is true.
-    rule_and = make_rule({"all": [cond("employees", "ge", 1), cond("foreign_invested", "eq", True)]})
+    rule_and = make_rule(
+        {"all": [cond("employees", "ge", 1), cond("foreign_invested", "eq", True)]}
+    )
     rule_or = make_rule({"any": [cond("employees", "ge", 1), cond("foreign_invested", "eq", True)]})
     row_and, _ = both(rule_and, [{"foreign_invested": False}])
     row_or, _ = both(rule_or, [{"foreign_invested": True}])

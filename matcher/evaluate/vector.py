@@ -7,6 +7,7 @@ any_horizontal treat null as unknown, exactly as row.py does.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +71,10 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
         hit = pl.any_horizontal([col.list.contains(pl.lit(v)) for v in value])
         return pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(hit)
     if op in (Op.IN, Op.NOT_IN):
-        hit = pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(
-            col.is_in(list(value))
+        hit = (
+            pl.when(col.is_null())
+            .then(pl.lit(None, dtype=pl.Boolean))
+            .otherwise(col.is_in(list(value)))
         )
         return hit if op is Op.IN else ~hit
     if op is Op.WITHIN_YEARS:
@@ -127,7 +130,9 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     def effective(nid: int) -> pl.Expr:
         return ~node_exprs[nid] if node_negated[nid] else node_exprs[nid]
 
-    met_items, unmet_items, missing_items = [], [], []
+    met_items: list[pl.Expr] = []
+    unmet_items: list[pl.Expr] = []
+    missing_items: list[pl.Expr] = []
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
         label = pl.lit(condition_text(leaf.condition, lang))
         eff = effective(nid)
@@ -162,7 +167,7 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     )
 
 
-def _list(items: list[pl.Expr]) -> pl.Expr:
+def _list(items: Sequence[pl.Expr]) -> pl.Expr:
     if not items:
         return pl.lit([], dtype=pl.List(pl.String))
     return pl.concat_list([i.cast(pl.String) for i in items]).list.drop_nulls()

@@ -58,7 +58,10 @@ def write_template(fmt: str, target: Path) -> None:
                 yaml.safe_dump({s.zh: EXAMPLE[s.name] or None}, allow_unicode=True).strip()
             )
         text = "\n".join(lines) + "\n"
-        write_atomic(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        def write_yaml(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        write_atomic(target, write_yaml)
         return
     headers = [s.zh for s in PROFILE_FIELDS]
     example = pl.DataFrame(

@@ -73,7 +73,9 @@ def profile_heading(row: dict[str, Any], lang: str) -> str:
     if row.get("region_code"):
         parts.append(f"{row.get('region') or ''}（{row['region_code']}）")
     if row.get("industry_code"):
-        parts.append(f"行业 {row['industry_code']}" if lang == "zh" else f"industry {row['industry_code']}")
+        parts.append(
+            f"行业 {row['industry_code']}" if lang == "zh" else f"industry {row['industry_code']}"
+        )
     size = row.get("size_effective")
     if size:
         parts.append(SIZE_ZH[size] if lang == "zh" else size)
@@ -87,12 +89,11 @@ def outcomes_table(outcomes: Sequence[Outcome], lang: str, show_all: bool) -> Ta
     for i, o in enumerate(outcomes, 1):
         if not show_all and o.status.value not in ("eligible", "unknown"):
             continue
-        note = "" if o.amount_yuan is not None else ""
         table.add_row(
             str(i),
             f"{o.rule.title if lang == 'zh' else o.rule.title_en}\n[dim]{o.rule.id}[/dim]",
             f"[{STATUS_STYLE[o.status.value]}]{status_label(o.status.value, lang)}[/]",
-            yuan(o.amount_yuan) + note,
+            yuan(o.amount_yuan),
             valid_until_text(o.rule, lang),
             reason(o, lang),
         )
@@ -117,7 +118,8 @@ def print_enterprise(
     total = sum(o.amount_yuan or 0 for o in outcomes if o.status.value == "eligible")
     if total:
         console.print(
-            f"  符合政策预计金额合计：{yuan(total)} 元" if lang == "zh"
+            f"  符合政策预计金额合计：{yuan(total)} 元"
+            if lang == "zh"
             else f"  estimated total of eligible policies: {yuan(total)} yuan"
         )
     console.print(outcomes_table(outcomes, lang, show_all))
@@ -132,13 +134,17 @@ def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> N
         if o.status.value not in ("eligible", "unknown"):
             continue
         r = o.rule
-        console.print(f"\n[bold]{i}. {r.title}[/bold]（{r.id}）— {status_label(o.status.value, lang)}")
+        console.print(
+            f"\n[bold]{i}. {r.title}[/bold]（{r.id}）— {status_label(o.status.value, lang)}"
+        )
         heads = r.benefit.per_field and o.trace and _value_of(o, r.benefit.per_field)
         console.print(f"  金额：{yuan(o.amount_yuan)}（{amount_note(r, heads or None, lang)}）")
         console.print(f"  {reason(o, lang)}")
         if assumptions_text(r, lang):
             console.print(f"  假设：{assumptions_text(r, lang)}")
-        console.print(f"  有效期至：{valid_until_text(r, lang)}；受益对象：{audience_text(r, lang)}")
+        console.print(
+            f"  有效期至：{valid_until_text(r, lang)}；受益对象：{audience_text(r, lang)}"
+        )
         console.print(f"  来源：{source_text(r, lang)}")
         console.print(f"  原文：「{r.source.quotes[0]}」")
 
@@ -178,9 +184,11 @@ def _step_lines(step: TraceStep, row: dict[str, Any], lang: str) -> list[str]:
     c = step.leaf.condition
     zh = lang == "zh"
     mark = {True: "✓", False: "✗", None: "?"}[step.result]
-    result = {True: "满足", False: "不满足", None: "未知"}[step.result] if zh else {
-        True: "met", False: "not met", None: "unknown"
-    }[step.result]
+    result = (
+        {True: "满足", False: "不满足", None: "未知"}[step.result]
+        if zh
+        else {True: "met", False: "not met", None: "unknown"}[step.result]
+    )
     actual = _show(step.actual, lang)
     if step.column != c.field and row.get(c.field) is not None:
         actual = f"{row.get(c.field)} → {actual}"
@@ -188,15 +196,22 @@ def _step_lines(step: TraceStep, row: dict[str, Any], lang: str) -> list[str]:
     test = f"{c.field} {OP_ZH[c.op.value] if zh else c.op.value}{value}"
     out = [
         f"{mark} {condition_text(c, lang)}",
-        (f"    取值：{actual}；检验：{test}；结果：{result}" if zh
-         else f"    value: {actual}; test: {test}; result: {result}"),
+        (
+            f"    取值：{actual}；检验：{test}；结果：{result}"
+            if zh
+            else f"    value: {actual}; test: {test}; result: {result}"
+        ),
     ]
     if step.leaf.negated:
-        out.append("    （此条件取反：满足则不符合）" if zh else "    (negated: met means not eligible)")
+        out.append(
+            "    （此条件取反：满足则不符合）" if zh else "    (negated: met means not eligible)"
+        )
     if c.quote:
         out.append(f"    原文：「{c.quote}」" if zh else f"    source: 「{c.quote}」")
     elif c.assumption:
-        out.append("    原文未写明，此为假设" if zh else "    not stated in the source: an assumption")
+        out.append(
+            "    原文未写明，此为假设" if zh else "    not stated in the source: an assumption"
+        )
     return out
 
 
@@ -206,7 +221,9 @@ def _show(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else str(value).lower()
     if isinstance(value, list):
-        return "、".join(str(v) for v in value) if value else ("（无）" if lang == "zh" else "(none)")
+        return (
+            "、".join(str(v) for v in value) if value else ("（无）" if lang == "zh" else "(none)")
+        )
     if isinstance(value, str) and value in SIZE_ZH and lang == "zh":
         return SIZE_ZH[value]
     return str(value)
@@ -214,8 +231,13 @@ def _show(value: Any, lang: str) -> str:
 
 def rules_table(rules: Sequence[Rule], lang: str) -> Table:
     table = Table()
-    for head in (("编号", "id"), ("政策名称", "title"), ("类型", "kind"), ("篇", "article"),
-                 ("有效期至", "valid until")):
+    for head in (
+        ("编号", "id"),
+        ("政策名称", "title"),
+        ("类型", "kind"),
+        ("篇", "article"),
+        ("有效期至", "valid until"),
+    ):
         table.add_column(head[0] if lang == "zh" else head[1], overflow="fold")
     for r in rules:
         table.add_row(
