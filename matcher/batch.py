@@ -192,7 +192,7 @@ def evaluate_frame(
     long = pl.concat(parts, how="vertical").join(
         rule_table(rules, lang).lazy(), on="rule_id", how="left"
     )
-    return rank(long)
+    return rank(long).select(ROW, *RESULT_COLUMNS, *passthrough)
 
 
 def _missing_labels(missing: pl.Expr, lang: str) -> pl.Expr:

@@ -145,7 +145,9 @@ def normalise(
     checks.append(("founded_in_future", pl.col("founded") > pl.lit(today), ["founded"]))
 
     frame = parsed.with_columns(
-        [cond.fill_null(False).alias(f"__chk_{code}") for code, cond, _ in checks]
+        # The row number stands in for a missing id, in errors and results alike.
+        pl.col("id").fill_null(pl.col(ROW).cast(pl.String)),
+        *[cond.fill_null(False).alias(f"__chk_{code}") for code, cond, _ in checks],
     ).collect()
 
     # Free text is resolved once per distinct value, then joined back.
@@ -217,7 +219,6 @@ def normalise(
         pl.col("industry_code"), pl.col("employees"), pl.col("revenue"), pl.col("total_assets")
     )
     frame = frame.with_columns(
-        pl.col("id").fill_null(pl.col(ROW).cast(pl.String)),
         _canonical_certs(pl.col("certifications")).alias("certifications"),
         derived.alias("size_derived"),
     ).with_columns(pl.coalesce("size", "size_derived").alias("size_effective"))

@@ -160,7 +160,13 @@ def explain_lines(outcome: Outcome, row: dict[str, Any], as_of: dt.date, lang: s
     lines = [
         f"{r.title}（{r.id}）" if zh else f"{r.title_en} ({r.id})",
         (f"结论：{STATUS_ZH[outcome.status.value]}" if zh else f"result: {outcome.status.value}")
-        + (f"；预计金额 {yuan(outcome.amount_yuan)} 元" if outcome.amount_yuan is not None else ""),
+        + (
+            ""
+            if outcome.amount_yuan is None
+            else f"；预计金额 {yuan(outcome.amount_yuan)} 元"
+            if zh
+            else f"; estimated {yuan(outcome.amount_yuan)} yuan"
+        ),
         f"判定日期：{as_of.isoformat()}；有效期至：{valid_until_text(r, lang)}"
         if zh
         else f"as of {as_of.isoformat()}; valid until {valid_until_text(r, lang)}",

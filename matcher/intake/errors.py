@@ -1,0 +1,162 @@
+"""Error codes of the intake layer and their wording, in 简体中文 and English.
+
+Every problem the intake layer reports — a cell that cannot be parsed, a row whose
+fields do not line up with the header, a file that cannot be read — carries a
+stable code from :data:`ERROR_MESSAGES`. The code is what programs and tests look
+at; the templates are what people read. Each template has one ``{value}``
+placeholder: the offending cell text, file path, sheet name or row detail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ERROR_MESSAGES: dict[str, tuple[str, str]] = {
+    # ---- cell values -----------------------------------------------------------
+    "not_integer": ("「{value}」不是整数", "'{value}' is not an integer"),
+    "negative": (
+        "「{value}」是负数，应为大于等于 0 的数",
+        "'{value}' is negative; expected 0 or more",
+    ),
+    "fraction_persons": (
+        "「{value}」不是整数：人数、岗位数不能有小数",
+        "'{value}' is not a whole number: persons and posts cannot be fractional",
+    ),
+    "too_large": ("「{value}」超出合理范围", "'{value}' is implausibly large"),
+    "not_amount": (
+        "「{value}」不是金额，应为数字，可带单位，如 3000、3000万元、1.2亿",
+        "'{value}' is not an amount; expected a number, optionally with a unit, "
+        "e.g. 3000, 3000万元, 1.2亿",
+    ),
+    "unknown_unit": (
+        "「{value}」的金额单位无法识别，可用 元、千元、万元、百万元、千万元、亿元",
+        "the unit in '{value}' is not recognised; use 元, 千元, 万元, 百万元, 千万元 or 亿元",
+    ),
+    "not_bool": (
+        "「{value}」不是是/否，应为 是、否、有、无、√、× 等",
+        "'{value}' is not a yes/no value; expected 是, 否, yes, no, true, false, 1, 0, ...",
+    ),
+    "not_date": (
+        "「{value}」不是有效日期，应为 2022-06-28、2022/6/28、2022年6月28日 或 20220628",
+        "'{value}' is not a valid date; expected 2022-06-28, 2022/6/28, 2022年6月28日 or 20220628",
+    ),
+    "incomplete_date": (
+        "「{value}」缺少月或日，请填写完整日期，如 2022-06-01",
+        "'{value}' lacks the month or the day; give a full date such as 2022-06-01",
+    ),
+    "date_in_future": ("「{value}」晚于今天", "'{value}' is later than today"),
+    "not_size": (
+        "「{value}」不是企业规模，应为 大型、中型、小型 或 微型",
+        "'{value}' is not an enterprise size; expected large, medium, small or micro",
+    ),
+    "bad_credit_code_length": (
+        "统一社会信用代码「{value}」应为 18 位",
+        "unified social credit code '{value}' should have 18 characters",
+    ),
+    "bad_credit_code_chars": (
+        "统一社会信用代码「{value}」含有不允许的字符"
+        "（只能是数字和除 I、O、Z、S、V 以外的大写字母）",
+        "unified social credit code '{value}' contains characters outside 0-9 and "
+        "A-Z without I, O, Z, S, V",
+    ),
+    "bad_credit_code_check": (
+        "统一社会信用代码「{value}」校验位不符，可能有错字",
+        "unified social credit code '{value}' fails its check digit; probably a typo",
+    ),
+    # ---- files (IntakeError) ---------------------------------------------------
+    "file_not_found": ("找不到文件「{value}」", "file '{value}' not found"),
+    "not_a_file": ("「{value}」不是文件", "'{value}' is not a file"),
+    "empty_file": ("文件「{value}」是空的", "file '{value}' is empty"),
+    "binary_file": (
+        "文件「{value}」不是表格：内容像是二进制数据。请另存为 CSV 或 xlsx",
+        "file '{value}' is not a table: it looks like binary data; save it as CSV or xlsx",
+    ),
+    "unknown_encoding": (
+        "文件「{value}」的文字编码无法识别，请另存为 UTF-8 编码的 CSV",
+        "the text encoding of '{value}' is not recognised; save it as UTF-8 CSV",
+    ),
+    "bad_excel": (
+        "文件「{value}」无法按 Excel 表格读取",
+        "file '{value}' cannot be read as an Excel workbook",
+    ),
+    "sheet_not_found": ("找不到工作表「{value}」", "sheet '{value}' not found"),
+    "bad_parquet": (
+        "文件「{value}」无法按 Parquet 读取",
+        "file '{value}' cannot be read as Parquet",
+    ),
+    "bad_json": (
+        "文件「{value}」无法按 JSON Lines 读取",
+        "file '{value}' cannot be read as JSON Lines",
+    ),
+    "no_header": ("文件「{value}」没有表头行", "file '{value}' has no header row"),
+    "read_failed": ("读取文件「{value}」失败", "reading file '{value}' failed"),
+    # ---- rows and headers (RawProblem) -----------------------------------------
+    "ragged_row": (
+        "本行字段数与表头列数不一致（{value}），整行未读入，请检查是否多了或少了分隔符",
+        "the number of fields differs from the header ({value}); the row was not read — "
+        "check for a missing or extra separator",
+    ),
+    "blank_header": (
+        "第 {value} 列有数据但没有表头，已按列号命名",
+        "column {value} has data but no header; it was named by its position",
+    ),
+    "duplicate_header": (
+        "表头「{value}」重复出现，后出现的一列已改名",
+        "header '{value}' occurs more than once; later copies were renamed",
+    ),
+    "rows_before_header": (
+        "表头之前的 {value} 行（如标题行）已跳过",
+        "{value} row(s) before the header (e.g. a title) were skipped",
+    ),
+    "undecodable_bytes": (
+        "本行有无法解码的字节，已替换为 �（{value}）",
+        "this row has bytes that could not be decoded; they were replaced by � ({value})",
+    ),
+    "bad_json_line": (
+        "本行不是有效的 JSON（{value}），整行未读入",
+        "this line is not valid JSON ({value}); the row was not read",
+    ),
+    "json_not_object": (
+        "本行不是 JSON 对象（{value}），整行未读入",
+        "this line is not a JSON object ({value}); the row was not read",
+    ),
+    # ---- header mapping overrides ----------------------------------------------
+    "unknown_field": ("没有名为「{value}」的字段", "there is no field named '{value}'"),
+    "unknown_header": ("表中没有「{value}」这一列", "the table has no column '{value}'"),
+}
+
+
+def message(code: str, value: str, lang: str = "zh") -> str:
+    """Render the message for ``code`` with ``value`` filled in.
+
+    ``lang`` is ``"zh"`` (default) or ``"en"``. An unknown code does not raise —
+    this runs while reporting other errors — but yields ``"code: value"``.
+    """
+    templates = ERROR_MESSAGES.get(code)
+    if templates is None:
+        return f"{code}: {value}"
+    template = templates[1] if lang == "en" else templates[0]
+    return template.format(value=value)
+
+
+class IntakeError(Exception):
+    """A file that cannot be read as a table at all.
+
+    ``code`` is a key of :data:`ERROR_MESSAGES`, ``path`` the file, ``detail`` a
+    short technical explanation (may be empty). ``str(err)`` is the Chinese
+    message followed by the detail.
+    """
+
+    def __init__(self, code: str, path: Path | str, detail: str = "", value: str | None = None):
+        self.code = code
+        self.path = Path(path)
+        self.detail = detail
+        self.value = str(path) if value is None else value
+        super().__init__(self.message("zh"))
+
+    def message(self, lang: str = "zh") -> str:
+        text = message(self.code, self.value, lang)
+        if self.detail:
+            sep = "：" if lang != "en" else ": "
+            text = f"{text}{sep}{self.detail}"
+        return text

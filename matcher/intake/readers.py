@@ -1,0 +1,785 @@
+"""Reading profile tables: CSV/TSV, Excel, Parquet, JSON Lines → all-String frames.
+
+:func:`read_table` returns a :class:`RawTable` whose frame has every column as
+String under its original header, plus ``__row`` (Int64): the row number a person
+sees in the file — for a spreadsheet or CSV opened in Excel/WPS, the sheet row
+(header row 1, first data row 2 in the usual layout); for JSON Lines, the line
+number. Nothing is parsed here; values are parsed by :mod:`matcher.intake.values`.
+
+Decisions:
+
+* **Format** is decided by content where it matters: zip (xlsx/xlsm/ods) and OLE
+  (xls) signatures → Excel via fastexcel; ``PAR1`` → Parquet; ``.jsonl``/
+  ``.ndjson`` or a first character ``{`` → JSON Lines; anything else is text and
+  read as CSV.
+* **Encoding** (text): BOM (UTF-8, UTF-16) first; else the first 1 MiB must
+  decode as UTF-8, else as GB18030 (a superset of GBK/GB2312) — each first
+  strictly, then allowing a few bad bytes — else
+  charset-normalizer's guess is used. Bytes that still fail to decode later in the
+  file become U+FFFD and the row is reported (``undecodable_bytes``).
+  :func:`read_table` decodes while streaming; :func:`scan_table` transcodes
+  non-UTF-8 files to a temporary UTF-8 file in 1 MiB chunks (removed at exit).
+* **Separator**: ``,`` ``\\t`` ``;`` or ``|``, whichever occurs most (outside quotes)
+  on the first line that has any of them; ``,`` when none does.
+* **Header row**: normally row 1. Title rows above the header (a single cell such
+  as "2024年企业名单") are skipped: the header is the first of the first 20 rows
+  with more than half as many non-empty cells as the fullest of those rows. Skipped
+  non-empty rows are reported (``rows_before_header``).
+* **Ragged rows** (CSV rows with a different number of fields than the header) are
+  **excluded** from the frame and reported (``ragged_row``) with their row number:
+  a missing or extra separator shifts every later value into the wrong column,
+  and a wrong value is worse than a missing row. Extra trailing fields that are all
+  empty (``a,b,c,,``) are not ragged and are dropped silently.
+* **Empty rows** (every cell empty or whitespace) are dropped silently.
+* **Headers**: stripped of surrounding whitespace; a blank header over a column
+  with data becomes ``列<n>`` (CSV: field number; Excel: column letter) and is
+  reported (``blank_header``); blank columns without data are dropped; a repeated
+  header gets a suffix ``.2``, ``.3`` … and is reported (``duplicate_header``).
+* **Cells**: empty strings become null; other text is kept verbatim (including
+  surrounding whitespace). Excel numbers come out as Excel shows them in General
+  format (``110108``, ``0.5``), dates as ISO ``2022-06-28`` (with `` HH:MM:SS``
+  only when there is a time of day), booleans as ``true``/``false``. Parquet
+  and JSON values are rendered the same way; lists are joined with ``;`` and an
+  empty list becomes ``无`` (which LIST fields parse back to ``[]``).
+
+Files that cannot be read as a table raise :class:`IntakeError` — never another
+exception.
+"""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import csv
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from matcher.intake.errors import IntakeError, message
+from matcher.intake.values import cell_to_str
+
+__all__ = [
+    "IntakeError",
+    "RawProblem",
+    "RawTable",
+    "detect_encoding",
+    "read_table",
+    "scan_table",
+    "sniff_separator",
+]
+
+ROW = "__row"
+SAMPLE_BYTES = 1 << 20  # encoding and separator are decided from the first 1 MiB
+CHUNK_CHARS = 1 << 20  # transcoding chunk
+CHUNK_ROWS = 50_000  # rows per frame chunk while reading CSV / JSON Lines
+HEADER_SEARCH_ROWS = 20
+SEPARATORS = (",", "\t", ";", "|")
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PARQUET_MAGIC = b"PAR1"
+_CONTROL_OK = frozenset("\t\n\r\x0b\x0c\x1a")  # \x1a: DOS end-of-file marker
+
+
+@dataclass(frozen=True)
+class RawProblem:
+    """A row-level (or header-level) problem found while reading.
+
+    ``row`` is the row number as in ``__row`` (None when it concerns the whole
+    table); ``message_code`` a key of ``ERROR_MESSAGES``; ``detail`` fills its
+    ``{value}`` placeholder.
+    """
+
+    row: int | None
+    message_code: str
+    detail: str
+
+    def message(self, lang: str = "zh") -> str:
+        return message(self.message_code, self.detail, lang)
+
+
+@dataclass
+class RawTable:
+    frame: pl.DataFrame  # every column String, original headers, plus "__row" Int64
+    encoding: str | None
+    separator: str | None
+    problems: list[RawProblem] = dc_field(default_factory=list)
+    format: str = "csv"  # "csv" | "excel" | "parquet" | "jsonl"
+    sheet: str | None = None
+    header_row: int | None = 1
+
+    @property
+    def headers(self) -> list[str]:
+        return [c for c in self.frame.columns if c != ROW]
+
+
+# ---------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------
+
+
+def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
+    """Read a whole table (see the module docstring). ``sheet`` selects an Excel
+    sheet by name (default: the first); it is ignored for other formats."""
+    path = Path(path)
+    try:
+        kind, head = _sniff(path)
+        if kind == "excel":
+            return _read_excel(path, sheet)
+        if kind == "parquet":
+            return _read_parquet(path)
+        if kind == "jsonl":
+            return _read_jsonl(path, head)
+        return _read_csv(path, head)
+    except IntakeError:
+        raise
+    except Exception as exc:  # anything else is a file we could not read
+        raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl.LazyFrame:
+    """Lazy all-String frame with ``__row``, for large portfolios.
+
+    CSV: one streaming validation pass (constant memory) checks that the file is
+    regular — header in row 1, one line per record, no ragged rows, unique
+    non-blank headers, clean encoding; then polars scans it lazily (non-UTF-8
+    files through a temporary UTF-8 copy). Parquet is scanned lazily as is.
+    Anything else — an irregular CSV, Excel, JSON Lines — is read eagerly with
+    :func:`read_table`; its problems are appended to ``problems`` when given.
+    """
+    path = Path(path)
+    try:
+        kind, head = _sniff(path)
+        if kind == "parquet":
+            lf = pl.scan_parquet(path)
+            schema = lf.collect_schema()
+            names = [n for n in schema if n != ROW]
+            return _lazy_finish(
+                lf.select(
+                    (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW),
+                    *(_as_string(n, schema[n]) for n in names),
+                ),
+                names,
+            )
+        if kind == "csv":
+            encoding = detect_encoding(path, head)
+            sep = sniff_separator(_decoded_sample(head, encoding))
+            regular = _scan_regular_csv(path, encoding, sep)
+            if regular is not None:
+                return regular
+    except IntakeError:
+        raise
+    except Exception as exc:
+        raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
+    table = read_table(path)
+    if problems is not None:
+        problems.extend(table.problems)
+    return table.frame.lazy()
+
+
+# ---------------------------------------------------------------------------------
+# Format, encoding, separator
+# ---------------------------------------------------------------------------------
+
+
+def _sniff(path: Path) -> tuple[str, bytes]:
+    if not path.exists():
+        raise IntakeError("file_not_found", path)
+    if not path.is_file():
+        raise IntakeError("not_a_file", path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SAMPLE_BYTES)
+    except OSError as exc:
+        raise IntakeError("read_failed", path, str(exc)) from exc
+    if not head.strip():
+        raise IntakeError("empty_file", path)
+    if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        return "excel", head
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet", head
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return "jsonl", head
+    stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
+    if stripped.startswith(b"{"):
+        return "jsonl", head
+    if path.suffix.lower() == ".json" or stripped.startswith(b"["):
+        raise IntakeError("bad_json", path, "只支持 JSON Lines（每行一个 JSON 对象）")
+    return "csv", head
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """Python codec name for a text file, from its first bytes (see module doc)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise IntakeError("binary_file", path, "含有 NUL 字节")
+    final = len(head) < SAMPLE_BYTES
+    # strict first; then the same encodings again allowing a few bad bytes (a file
+    # cut mid-character, one corrupt byte): UTF-8 first, since GBK text is almost
+    # never valid UTF-8 while UTF-8 text often decodes as (wrong) GB18030.
+    for enc, errors in (
+        ("utf-8", "strict"),
+        ("utf-8", "replace"),
+        ("gb18030", "strict"),
+        ("gb18030", "replace"),
+    ):
+        try:
+            text = codecs.getincrementaldecoder(enc)(errors=errors).decode(head, final=final)
+        except UnicodeDecodeError:
+            continue
+        if errors == "replace" and not _few_bad_bytes(text):
+            continue
+        _check_text(path, text)
+        return enc
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(head[: 1 << 16]).best()
+    except Exception:  # pragma: no cover - charset-normalizer failing is not fatal
+        best = None
+    if best is None or best.encoding is None:
+        raise IntakeError("unknown_encoding", path)
+    enc = codecs.lookup(best.encoding).name
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(head, final=final)
+    _check_text(path, text)
+    return enc
+
+
+def _few_bad_bytes(text: str) -> bool:
+    """Few U+FFFD compared with the non-ASCII characters that decoded fine.
+
+    Text in another encoding fails on nearly every non-ASCII character; a damaged
+    file (cut mid-character, a corrupt byte) fails on a handful.
+    """
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    return bad <= max(1, good // 5)
+
+
+def _check_text(path: Path, text: str) -> None:
+    if not text:
+        return
+    bad = sum(1 for ch in text[:100_000] if ch < " " and ch not in _CONTROL_OK)
+    if bad > max(2, len(text[:100_000]) // 100):
+        raise IntakeError("binary_file", path, "含有大量控制字符")
+
+
+def sniff_separator(text: str) -> str:
+    """The separator of the first line (of ``text``) containing any candidate."""
+    for line in text.splitlines()[:HEADER_SEARCH_ROWS]:
+        counts = dict.fromkeys(SEPARATORS, 0)
+        quoted = False
+        for ch in line:
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch in counts:
+                counts[ch] += 1
+        best = max(SEPARATORS, key=lambda s: counts[s])  # first wins ties
+        if counts[best] > 0:
+            return best
+    return ","
+
+
+def _decoded_sample(head: bytes, encoding: str) -> str:
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+
+
+# ---------------------------------------------------------------------------------
+# Headers and row assembly (shared)
+# ---------------------------------------------------------------------------------
+
+
+def _nonempty(cells: list[Any]) -> int:
+    return sum(1 for c in cells if c is not None and str(c).strip() != "")
+
+
+def _find_header(rows: list[list[Any]]) -> int | None:
+    counts = [_nonempty(r) for r in rows]
+    most = max(counts, default=0)
+    if most == 0:
+        return None
+    return next(i for i, c in enumerate(counts) if 2 * c > most)
+
+
+def _clean_header(cell: str | None) -> str:
+    return (cell or "").replace("\ufeff", "").strip()
+
+
+def _make_headers(
+    cells: list[str | None], labels: list[str], header_row: int
+) -> tuple[list[str], list[RawProblem]]:
+    """Unique column names; blank headers named ``列<label>``."""
+    names: list[str] = []
+    problems: list[RawProblem] = []
+    seen = {ROW}
+    taken = {_clean_header(c) for c in cells}
+    for cell, label in zip(cells, labels, strict=True):
+        name = _clean_header(cell)
+        if not name:
+            name = f"列{label}"
+        if name in seen:
+            k = 2
+            while f"{name}.{k}" in seen or f"{name}.{k}" in taken:
+                k += 1
+            problems.append(RawProblem(header_row, "duplicate_header", name))
+            name = f"{name}.{k}"
+        seen.add(name)
+        names.append(name)
+    return names, problems
+
+
+def _finish(
+    data: pl.DataFrame,
+    header_cells: list[str | None],
+    labels: list[str],
+    header_row: int,
+    problems: list[RawProblem],
+) -> pl.DataFrame:
+    """``data`` has positional String columns ``c0..c{n-1}`` and ``__row``.
+
+    Drops empty rows and blank-header columns without data, names the columns,
+    turns "" into null and reports U+FFFD rows.
+    """
+    n = len(header_cells)
+    pos = [f"c{j}" for j in range(n)]
+    data = data.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in pos)
+    if pos:
+        blank = pl.all_horizontal(
+            pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in pos
+        )
+        data = data.filter(~blank)
+    keep: list[int] = []
+    for j, cell in enumerate(header_cells):
+        if _clean_header(cell):
+            keep.append(j)
+        elif data.height and data.select(pl.col(pos[j]).is_not_null().any()).item():
+            keep.append(j)
+            problems.append(RawProblem(header_row, "blank_header", labels[j]))
+    names, header_problems = _make_headers(
+        [header_cells[j] for j in keep], [labels[j] for j in keep], header_row
+    )
+    problems.extend(header_problems)
+    frame = data.select(
+        pl.col(ROW).cast(pl.Int64),
+        *(pl.col(pos[j]).alias(name) for j, name in zip(keep, names, strict=True)),
+    )
+    if names and frame.height:
+        bad = frame.filter(
+            pl.any_horizontal(pl.col(c).str.contains("\ufffd", literal=True) for c in names)
+        )
+        for row in bad.get_column(ROW).to_list():
+            problems.append(RawProblem(row, "undecodable_bytes", "U+FFFD"))
+    return frame
+
+
+def _empty_positional(n: int) -> pl.DataFrame:
+    return pl.DataFrame(schema={ROW: pl.Int64, **{f"c{j}": pl.String for j in range(n)}})
+
+
+def _chunk_frame(rows: list[list[str]], rownums: list[int], n: int) -> pl.DataFrame:
+    cols: dict[str, list[Any]] = {ROW: rownums}
+    for j in range(n):
+        cols[f"c{j}"] = [r[j] for r in rows]
+    return pl.DataFrame(cols, schema={ROW: pl.Int64, **{f"c{j}": pl.String for j in range(n)}})
+
+
+# ---------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------
+
+
+class _LineCheck:
+    """Iterates the lines of a text file, noting lines ended by a bare ``\\r``."""
+
+    def __init__(self, fh: Any):
+        self._fh = fh
+        self.bare_cr = False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._fh:
+            if line.endswith("\r"):
+                self.bare_cr = True
+            yield line
+
+
+def _records(fh: Any, sep: str) -> Iterator[tuple[int, int, int, list[str]]]:
+    """(row number, first line, last line, fields) for each CSV record.
+
+    The row number counts records, blank lines included — what Excel/WPS shows;
+    a quoted cell with line breaks is one row spanning several lines.
+    """
+    _raise_field_limit()
+    reader = csv.reader(fh, delimiter=sep, quotechar='"', doublequote=True, strict=False)
+    last_line = 0
+    for row_number, rec in enumerate(reader, start=1):
+        first = last_line + 1
+        last_line = reader.line_num
+        yield row_number, first, last_line, rec
+
+
+def _raise_field_limit() -> None:
+    if csv.field_size_limit() < 1 << 30:
+        csv.field_size_limit(1 << 30)
+
+
+def _read_csv(path: Path, head: bytes) -> RawTable:
+    encoding = detect_encoding(path, head)
+    sep = sniff_separator(_decoded_sample(head, encoding))
+    regular = _scan_regular_csv(path, encoding, sep)
+    if regular is not None:
+        try:
+            return RawTable(regular.collect(), encoding, sep, [], "csv", None, 1)
+        except pl.exceptions.PolarsError:
+            pass  # polars disagrees with the validation pass: use the careful reader
+    problems: list[RawProblem] = []
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            frame, header_row = _parse_csv(path, fh, sep, problems)
+    except csv.Error as exc:
+        raise IntakeError("read_failed", path, f"CSV: {exc}") from exc
+    return RawTable(frame, encoding, sep, problems, "csv", None, header_row)
+
+
+def _parse_csv(
+    path: Path, fh: Any, sep: str, problems: list[RawProblem]
+) -> tuple[pl.DataFrame, int]:
+    records = _records(fh, sep)
+    first: list[tuple[int, int, int, list[str]]] = []
+    for item in records:
+        first.append(item)
+        if len(first) >= HEADER_SEARCH_ROWS:
+            break
+    h = _find_header([r[3] for r in first])
+    if h is None:
+        raise IntakeError("no_header", path)
+    header_row = first[h][0]
+    skipped = sum(1 for r in first[:h] if _nonempty(r[3]))
+    if skipped:
+        problems.append(RawProblem(None, "rows_before_header", str(skipped)))
+    header = first[h][3]
+    width = len(header)
+
+    chunks: list[pl.DataFrame] = []
+    rows: list[list[str]] = []
+    rownums: list[int] = []
+
+    def rest() -> Iterator[tuple[int, int, int, list[str]]]:
+        yield from first[h + 1 :]
+        yield from records
+
+    for row_number, line_a, line_b, rec in rest():
+        if len(rec) != width:
+            if len(rec) > width and not any(c.strip() for c in rec[width:]):
+                rec = rec[:width]
+            elif not any(c.strip() for c in rec):
+                continue
+            else:
+                where = f", line {line_a}-{line_b}" if line_b > line_a else ""
+                problems.append(
+                    RawProblem(row_number, "ragged_row", f"{len(rec)} ≠ {width}{where}")
+                )
+                continue
+        rows.append(rec)
+        rownums.append(row_number)
+        if len(rows) >= CHUNK_ROWS:
+            chunks.append(_chunk_frame(rows, rownums, width))
+            rows, rownums = [], []
+    if rows or not chunks:
+        chunks.append(_chunk_frame(rows, rownums, width))
+    data = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+    labels = [str(j + 1) for j in range(width)]
+    frame = _finish(data, list(header), labels, header_row, problems)
+    return frame, header_row
+
+
+def _utf8_copy(path: Path, encoding: str) -> tuple[Path, bool]:
+    """Transcode ``path`` to a temporary UTF-8 file, chunk by chunk.
+
+    Returns the copy and whether any byte had to be replaced by U+FFFD.
+    """
+    out = _temp_dir() / f"{path.stem}.{id(path):x}.utf8.csv"
+    replaced = False
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        while True:
+            block = src.read(CHUNK_CHARS)
+            text = decoder.decode(block, final=not block)
+            if "\ufffd" in text:
+                replaced = True
+            if text:
+                dst.write(text.removeprefix("\ufeff") if dst.tell() == 0 else text)
+            if not block:
+                break
+    return out, replaced
+
+
+_TEMP: list[Path] = []
+
+
+def _temp_dir() -> Path:
+    if not _TEMP:
+        d = Path(tempfile.mkdtemp(prefix="policy-match-intake-"))
+        atexit.register(shutil.rmtree, d, True)
+        _TEMP.append(d)
+    return _TEMP[0]
+
+
+def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | None:
+    """A lazy polars scan when the file is regular (see :func:`scan_table`), else None.
+
+    The validation pass uses the same CSV reader as :func:`read_table`, so a file
+    it accepts yields the same rows and row numbers from polars.
+    """
+    if encoding in ("utf-8", "utf-8-sig"):
+        source = path
+    else:
+        source, replaced = _utf8_copy(path, encoding)
+        if replaced:
+            return None
+    width = -1
+    header: list[str] = []
+    try:
+        with source.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            lines = _LineCheck(fh)
+            for row_number, line_a, line_b, rec in _records(lines, sep):
+                if lines.bare_cr:
+                    return None  # old Mac line ends: polars would see one line
+                if row_number == 1:
+                    header = [_clean_header(c) for c in rec]
+                    width = len(rec)
+                    if not all(header) or len(set(header)) != width or ROW in header:
+                        return None
+                    if _nonempty(rec) == 0:
+                        return None
+                    continue
+                if line_b != line_a:
+                    return None
+                if len(rec) != width and (len(rec) > width or any(c.strip() for c in rec)):
+                    return None
+                if any("\ufffd" in c for c in rec):
+                    return None
+    except csv.Error:
+        return None
+    if width < 1:
+        return None
+    lf = pl.scan_csv(
+        source,
+        separator=sep,
+        has_header=True,
+        infer_schema=False,
+        quote_char='"',
+        row_index_name=ROW,
+        row_index_offset=2,
+        new_columns=header,
+    )
+    return _lazy_finish(lf, header)
+
+
+def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
+    """Lazy counterpart of :func:`_finish` for regular files: "" → null, empty rows dropped."""
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols
+    )
+    return lf.filter(~blank).select(
+        pl.col(ROW).cast(pl.Int64),
+        *(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in cols),
+    )
+
+
+# ---------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _read_excel(path: Path, sheet: str | None) -> RawTable:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(path)
+        names = list(reader.sheet_names)
+    except Exception as exc:
+        raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
+    if not names:
+        raise IntakeError("bad_excel", path, "没有工作表")
+    if sheet is not None and sheet not in names:
+        from matcher.intake.headers import suggest
+
+        hint = suggest(sheet, names)
+        detail = "可用的工作表：" + "、".join(names)
+        if hint is not None:
+            detail += f"；是不是「{hint}」？"
+        raise IntakeError("sheet_not_found", path, detail, value=sheet)
+    target = sheet if sheet is not None else names[0]
+    try:
+        loaded = reader.load_sheet(target, header_row=None, skip_rows=0, dtypes="string")
+        raw = loaded.to_polars()
+        absolute = [c.absolute_index for c in loaded.selected_columns]
+    except Exception as exc:
+        raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
+    n = raw.width
+    pos = [f"c{j}" for j in range(n)]
+    raw = raw.rename(dict(zip(raw.columns, pos, strict=True)))
+    # row i of the sheet (0-based, skip_rows=0 keeps leading empty rows) is Excel row i+1
+    raw = raw.with_row_index(ROW, offset=1).with_columns(
+        pl.col(ROW).cast(pl.Int64),
+        *(
+            pl.col(c).str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1").alias(c)
+            for c in pos
+        ),
+    )
+    problems: list[RawProblem] = []
+    top = raw.head(HEADER_SEARCH_ROWS)
+    top_rows = [list(r) for r in top.select(pos).iter_rows()]
+    h = _find_header(top_rows)
+    if h is None:
+        if raw.height == 0 or n == 0:
+            raise IntakeError("no_header", path, f"工作表「{target}」是空的")
+        raise IntakeError("no_header", path)
+    header_row = int(top.get_column(ROW)[h])
+    skipped = sum(1 for r in top_rows[:h] if _nonempty(r))
+    if skipped:
+        problems.append(RawProblem(None, "rows_before_header", str(skipped)))
+    labels = [_column_letter(a) for a in absolute]
+    data = raw.slice(h + 1)
+    frame = _finish(data, top_rows[h], labels, header_row, problems)
+    return RawTable(frame, None, None, problems, "excel", target, header_row)
+
+
+# ---------------------------------------------------------------------------------
+# Parquet and JSON Lines
+# ---------------------------------------------------------------------------------
+
+
+def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Render a typed expression as text the way the Excel reader does."""
+    if dtype == pl.String:
+        return c
+    if dtype.is_float():
+        whole = c.is_finite() & (c == c.round(0)) & (c.abs() < 1e15)
+        return (
+            pl.when(c.is_nan())
+            .then(None)
+            .when(whole)
+            .then(c.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(c.cast(pl.String))
+        )
+    if dtype == pl.Boolean:
+        return pl.when(c).then(pl.lit("true")).when(~c).then(pl.lit("false"))
+    if dtype == pl.Date:
+        return c.dt.to_string("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        return (
+            pl.when(c.dt.time() == pl.time(0))
+            .then(c.dt.to_string("%Y-%m-%d"))
+            .otherwise(c.dt.to_string("%Y-%m-%d %H:%M:%S"))
+        )
+    if isinstance(dtype, pl.List | pl.Array):
+        # an empty list is rendered "无" (none), which LIST fields parse back to []
+        inner = dtype.inner
+        assert inner is not None
+        if isinstance(inner, type):
+            inner = inner()
+        items = c.cast(pl.List(inner)) if isinstance(dtype, pl.Array) else c
+        joined = items.list.eval(_render(pl.element(), inner)).list.join(";")
+        return pl.when(items.list.len() == 0).then(pl.lit("无")).otherwise(joined)
+    if isinstance(dtype, pl.Struct):
+        return c.struct.json_encode()
+    return c.cast(pl.String, strict=False)
+
+
+def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
+    return _render(pl.col(name), dtype).alias(name)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:
+        raise IntakeError("bad_parquet", path, f"{type(exc).__name__}: {exc}") from exc
+    n = df.width
+    cols = df.columns
+    data = df.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW),
+        *(
+            _as_string(name, dtype).alias(f"c{j}")
+            for j, (name, dtype) in enumerate(df.schema.items())
+        ),
+    )
+    problems: list[RawProblem] = []
+    frame = _finish(data, list(cols), [str(j + 1) for j in range(n)], 1, problems)
+    return RawTable(frame, None, None, problems, "parquet", None, 1)
+
+
+def _read_jsonl(path: Path, head: bytes) -> RawTable:
+    encoding = detect_encoding(path, head)
+    problems: list[RawProblem] = []
+    keys: dict[str, int] = {}
+    chunks: list[pl.DataFrame] = []
+    rows: list[dict[str, str | None]] = []
+    rownums: list[int] = []
+
+    def flush() -> None:
+        if rows:
+            schema = {ROW: pl.Int64, **{k: pl.String for k in keys}}
+            chunk = pl.DataFrame(
+                [{ROW: r, **row} for r, row in zip(rownums, rows, strict=True)], schema=schema
+            )
+            chunks.append(chunk)
+            rows.clear()
+            rownums.clear()
+
+    with path.open(encoding=encoding, errors="replace", newline=None) as fh:
+        for line_number, line in enumerate(fh, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                obj = json.loads(text)
+            except ValueError as exc:
+                problems.append(RawProblem(line_number, "bad_json_line", str(exc)))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(RawProblem(line_number, "json_not_object", type(obj).__name__))
+                continue
+            row: dict[str, str | None] = {}
+            for k, v in obj.items():
+                key = str(k)
+                keys.setdefault(key, len(keys))
+                row[key] = (
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else cell_to_str(v)
+                )
+            rows.append(row)
+            rownums.append(line_number)
+            if len(rows) >= CHUNK_ROWS:
+                flush()
+    flush()
+    names = list(keys)
+    schema = {ROW: pl.Int64, **{k: pl.String for k in names}}
+    if chunks:
+        data = pl.concat(chunks, how="diagonal").select(ROW, *names)
+    else:
+        data = pl.DataFrame(schema=schema)
+    if not names and not problems:
+        raise IntakeError("bad_json", path, "没有任何 JSON 对象")
+    positional = data.select(pl.col(ROW), *(pl.col(k).alias(f"c{j}") for j, k in enumerate(names)))
+    frame = _finish(positional, list(names), [str(j + 1) for j in range(len(names))], 1, problems)
+    return RawTable(frame, encoding, None, problems, "jsonl", None, None)

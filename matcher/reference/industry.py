@@ -1,0 +1,612 @@
+"""GB/T 4754-2017 industry codes: lookup, containment and resolution of free text.
+
+Codes are normalised as section letter + digits: ``"C"``, ``"C30"``, ``"C301"``, ``"C3011"``.
+Resolution order for a text: code → exact official name → alias → keyword inside a longer
+description (with a trade/production cue check) → fuzzy match (rapidfuzz ``ratio`` with a cutoff,
+narrowed to the 门类 that cue words point at). Below the cutoff the code is ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from matcher.reference.data import industry_rows, load_yaml
+from matcher.reference.resolution import Resolution, normalize_text, split_phrases
+
+__all__ = [
+    "FUZZY_CUTOFF",
+    "IndustryCode",
+    "industry_codes",
+    "industry_contains",
+    "industry_contains_expr",
+    "industry_exists",
+    "industry_name",
+    "industry_parent",
+    "normalize_industry_code",
+    "resolve_industries",
+    "resolve_industry",
+]
+
+#: rapidfuzz ``ratio`` (0–100) a fuzzy match needs before a code is returned.
+FUZZY_CUTOFF = 72.0
+#: score given to a keyword found inside a longer description.
+KEYWORD_SCORE = 90.0
+#: score given when cue words only name the 门类 (e.g. "…制造" with no known product).
+SECTION_SCORE = 60.0
+_CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
+_MAX_CANDIDATES = 5
+_TRIED = ("code", "exact", "alias", "fuzzy")
+
+_CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IndustryCode:
+    code: str  # normalised, e.g. "C3011"
+    official: str  # as printed in the standard: "C" or "3011"
+    level: int  # 1 门类, 2 大类, 3 中类, 4 小类
+    section: str
+    name: str
+    description: str
+
+
+@functools.cache
+def _codes() -> dict[str, IndustryCode]:
+    out: dict[str, IndustryCode] = {}
+    for r in industry_rows():
+        level = int(r["level"])
+        code = r["code"] if level == 1 else r["section"] + r["code"]
+        out[code] = IndustryCode(code, r["code"], level, r["section"], r["name"], r["description"])
+    return out
+
+
+@functools.cache
+def _by_digits() -> dict[str, str]:
+    return {c.official: c.code for c in _codes().values() if c.level > 1}
+
+
+def industry_codes() -> dict[str, IndustryCode]:
+    """All codes of the table, keyed by normalised code (read-only)."""
+    return _codes()
+
+
+def normalize_industry_code(raw: str) -> str | None:
+    """``"3011"``, ``"C3011"``, ``"c30"``, ``"30"``, ``"C"``, ``"301"`` → normalised code.
+
+    Returns ``None`` unless the code exists in GB/T 4754-2017 (a section letter that does not
+    match the digits, e.g. ``"A30"``, is refused).
+    """
+    if raw is None:
+        return None
+    text = re.sub(r"[\s.\-_]", "", unicodedata.normalize("NFKC", str(raw)))
+    m = _CODE_RE.match(text)
+    if not m:
+        return None
+    if m.group(3):
+        letter = m.group(3).upper()
+        return letter if letter in _codes() else None
+    letter, digits = m.group(1), m.group(2)
+    code = _by_digits().get(digits)
+    if code is None or (letter and code[0] != letter.upper()):
+        return None
+    return code
+
+
+def industry_exists(code: str) -> bool:
+    return normalize_industry_code(code) is not None
+
+
+def industry_name(code: str) -> str | None:
+    norm = normalize_industry_code(code)
+    return None if norm is None else _codes()[norm].name
+
+
+def industry_parent(code: str) -> str | None:
+    """The next coarser code (``"C3011"`` → ``"C301"``, ``"C30"`` → ``"C"``), None for a 门类."""
+    norm = normalize_industry_code(code)
+    if norm is None or len(norm) == 1:
+        return None
+    return norm[:-1] if len(norm) > 3 else norm[0]
+
+
+def _require(container: str) -> str:
+    norm = normalize_industry_code(container)
+    if norm is None:
+        from matcher.suggest import did_you_mean  # local: keeps the reference layer standalone
+
+        hint = did_you_mean(str(container), list(_codes()))
+        raise ValueError(f"「{container}」不是 GB/T 4754-2017 行业代码{hint}")
+    return norm
+
+
+def industry_contains(container: str, code: str | None) -> bool | None:
+    """Is ``code`` within ``container``?
+
+    True when it is (``C30`` contains ``C3011``), False when they are disjoint, and None when
+    ``code`` is coarser than ``container`` and overlaps it (container ``C3011``, code ``C30``)
+    or when ``code`` is missing or not a known code. An unknown ``container`` raises ValueError.
+    """
+    box = _require(container)
+    if code is None:
+        return None
+    norm = normalize_industry_code(code)
+    if norm is None:
+        return None
+    if norm.startswith(box):
+        return True
+    if box.startswith(norm):
+        return None
+    return False
+
+
+def industry_contains_expr(container: str, code: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`industry_contains` over a column of normalised codes.
+
+    Values that are not normalised codes of the table give null, as in the row version.
+    """
+    box = _require(container)
+    known = code.is_in(list(_codes()))
+    return (
+        pl.when(code.is_null() | ~known)
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .when(code.str.starts_with(box))
+        .then(pl.lit(True))
+        .when(pl.lit(box).str.starts_with(code))
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(pl.lit(False))
+    )
+
+
+# --------------------------------------------------------------------------- resolution index
+
+
+@dataclass(frozen=True)
+class _Index:
+    names: dict[str, str]  # normalised official name → finest code with that name
+    aliases: dict[str, str]  # normalised alias → code
+    keywords: dict[str, str]  # aliases, heads and official names (≥ 3 chars) → code
+    key_lengths: tuple[int, ...]  # distinct keyword lengths, longest first
+    heads: tuple[str, ...]  # keywords that name the activity when they follow another one
+    cues: dict[str, tuple[str, ...]]  # production, wholesale, sale, retail, rental, repair
+    consumer_goods: tuple[str, ...]  # code prefixes of consumer goods
+    section_cues: tuple[tuple[str, str], ...]  # (cue, section)
+    fillers: re.Pattern[str]
+    choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
+    choice_codes: tuple[str, ...]
+    choice_section: np.ndarray  # section index (0–19) of each choice
+
+
+_SECTIONS = "ABCDEFGHIJKLMNOPQRST"
+_GOODS_SECTIONS = frozenset("ABC")
+_MADE = ("生产", "制造", "加工", "研制", "组装", "装配")  # unambiguous manufacturing verbs
+_CUE_KINDS = ("production", "wholesale", "sale", "retail", "rental", "repair")
+
+
+def _must_code(code: str, where: str) -> str:
+    norm = normalize_industry_code(code)
+    if norm is None:
+        raise ValueError(f"industry_aliases.yaml {where}: {code!r} is not a GB/T 4754-2017 code")
+    return norm
+
+
+def _phrase_map(spec: dict[str, list[str]], where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, phrases in spec.items():
+        norm_code = _must_code(str(code), where)
+        for p in phrases:
+            key = normalize_text(str(p))
+            if key in out and out[key] != norm_code:
+                raise ValueError(
+                    f"industry_aliases.yaml {where}: {p!r} maps to {out[key]} and {code}"
+                )
+            out[key] = norm_code
+    return out
+
+
+@functools.cache
+def _index() -> _Index:
+    codes = _codes()
+    names: dict[str, str] = {}
+    for c in codes.values():
+        key = normalize_text(c.name)
+        prev = names.get(key)
+        # Same name on several levels (a 中类 with a single 小类): keep the finest.
+        if prev is None or len(c.code) > len(prev):
+            names[key] = c.code
+    spec = load_yaml("industry_aliases.yaml")
+    aliases = _phrase_map(spec["aliases"], "aliases")
+    heads = _phrase_map(spec["heads"], "heads")
+    keywords = {k: v for k, v in names.items() if len(k) >= 3}
+    keywords.update(heads)
+    keywords.update(aliases)  # an alias overrides a same-spelled name keyword
+    cues = {k: tuple(normalize_text(str(w)) for w in spec["cues"][k]) for k in _CUE_KINDS}
+    section_cues = tuple(
+        (normalize_text(str(w)), s) for s, words in spec["section_cues"].items() for w in words
+    )
+    fillers = sorted((normalize_text(str(w)) for w in spec["fillers"]), key=len, reverse=True)
+    choice_map: dict[str, str] = dict(names)
+    for key, code in aliases.items():
+        if len(key) >= 2:
+            choice_map.setdefault(key, code)
+    choices = tuple(choice_map)
+    choice_codes = tuple(choice_map[k] for k in choices)
+    return _Index(
+        names=names,
+        aliases=aliases,
+        keywords=keywords,
+        key_lengths=tuple(sorted({len(k) for k in keywords}, reverse=True)),
+        heads=tuple(heads),
+        cues=cues,
+        consumer_goods=tuple(_must_code(str(c), "consumer_goods") for c in spec["consumer_goods"]),
+        section_cues=section_cues,
+        fillers=re.compile("|".join(re.escape(f) for f in fillers if f)),
+        choices=choices,
+        choice_codes=choice_codes,
+        choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
+    )
+
+
+def _name(code: str) -> str:
+    return _codes()[code].name
+
+
+def _resolution(
+    text: str, code: str, score: float, method: str, matched: str | None, cands: Sequence[str] = ()
+) -> Resolution:
+    seen: list[tuple[str, str, float]] = [(code, _name(code), score)]
+    for c in cands:
+        if all(c != s[0] for s in seen):
+            seen.append((c, _name(c), score))
+    return Resolution(
+        input=text,
+        code=code,
+        name=_name(code),
+        score=score,
+        method=method,
+        matched_text=matched,
+        candidates=tuple(seen[:_MAX_CANDIDATES]),
+        tried=_TRIED[: _TRIED.index(method) + 1] if method in _TRIED else _TRIED,
+    )
+
+
+_BAR = "|"  # phrase boundary in the keyword text; no keyword contains it
+_CONJ = ("以及", "及", "与")  # list conjunctions: they separate businesses inside a phrase
+
+
+def _keyword_text(text: str) -> str:
+    """Normalised phrases joined by ``|`` so that no keyword spans two listed items."""
+    return _BAR.join(p.replace("业务", "") for p in split_phrases(text))
+
+
+def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
+    """Every keyword occurrence, overlapping ones included: (start, end, keyword)."""
+    found: list[tuple[int, int, str]] = []
+    n = len(text)
+    for length in idx.key_lengths:
+        if length > n:
+            continue
+        for i in range(n - length + 1):
+            key = text[i : i + length]
+            if key in idx.keywords:
+                found.append((i, i + length, key))
+    return found
+
+
+def _segment(text: str, pos: int) -> int:
+    """Index of the listed item that position ``pos`` falls in (phrases and 及/与 lists)."""
+    head = text[:pos]
+    return head.count(_BAR) + sum(head.count(c) for c in _CONJ)
+
+
+def _has_any(text: str, words: Iterable[str]) -> bool:
+    return any(w and w in text for w in words)
+
+
+def _first_cue(text: str, idx: _Index, kinds: Sequence[str]) -> str | None:
+    best: tuple[int, str] | None = None
+    for kind in kinds:
+        for w in idx.cues[kind]:
+            pos = text.find(w) if w else -1
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, kind)
+    return None if best is None else best[1]
+
+
+def _is_good(code: str) -> bool:
+    return code[0] in _GOODS_SECTIONS and not code.startswith("C43")
+
+
+def _consistent(code: str, rest: str, idx: _Index) -> bool:
+    """Do the words around a keyword point at the keyword's own 门类 (or trade for F)?"""
+    if code.startswith("F52") and _has_any(rest, idx.cues["retail"]):
+        return True
+    if code.startswith("F51") and _has_any(rest, idx.cues["wholesale"]):
+        return True
+    return any(s == code[0] and cue in rest for cue, s in idx.section_cues)
+
+
+def _cluster_reading(
+    text: str, cluster: list[tuple[int, int, str]], idx: _Index
+) -> tuple[int, int, str]:
+    """The reading of overlapping keywords: the one that agrees with the words around it,
+    else the one that ends last (the head of the compound), else the longest."""
+    lo = cluster[0][0]
+    span = text[lo : max(h[1] for h in cluster)]
+
+    def rank(h: tuple[int, int, str]) -> tuple[int, int, int]:
+        rest = span[: h[0] - lo] + span[h[1] - lo :]
+        ok = len(cluster) > 1 and _consistent(idx.keywords[h[2]], rest, idx)
+        return (int(ok), h[1], h[1] - h[0])
+
+    return max(cluster, key=rank)
+
+
+def _pick(text: str, hits: list[tuple[int, int, str]], idx: _Index) -> tuple[int, int, str]:
+    """The keyword that names the business.
+
+    Overlapping keywords form one compound. Its reading is the keyword that agrees with the
+    words around it (烟酒店: 烟酒 + 店, not 酒店), else the one that ends last, since Chinese
+    compounds put the head at the end (企业管理软件 is 软件). Among compounds the longest keyword
+    wins; a tie goes to the first listed item, and within one item to the first keyword: there
+    the modifier names the industry (保险经纪, 铁路货运, 宠物医院). Finally a head keyword later in
+    the same item names the activity (食品检测 is 检测), and between goods the later one is the
+    head (汽车电池 is 电池).
+    """
+    ordered = sorted(hits, key=lambda h: (h[0], -h[1]))
+    clusters: list[list[tuple[int, int, str]]] = []
+    end = -1
+    for h in ordered:
+        if clusters and h[0] < end:
+            clusters[-1].append(h)
+            end = max(end, h[1])
+        else:
+            clusters.append([h])
+            end = h[1]
+    winners = [_cluster_reading(text, cluster, idx) for cluster in clusters]
+    best = max(winners, key=lambda h: (h[1] - h[0], -_segment(text, h[0]), -h[0]))
+    seg = _segment(text, best[0])
+    item = [h for h in winners if _segment(text, h[0]) == seg]
+    head = best
+    goods_head = False
+    for h in item:
+        if h[0] <= head[0]:
+            continue
+        code, head_code = idx.keywords[h[2]], idx.keywords[head[2]]
+        if _is_good(head_code) and _is_good(code):
+            if code[:3] != head_code[:3]:
+                head, goods_head = h, True  # 汽车电机 is an 电机
+            continue
+        if code[0] == head_code[0]:
+            continue  # same 门类: the earlier, modifying keyword is the more specific one
+        if any(w in h[2] for w in idx.heads):
+            head, goods_head = h, False
+    if head is best or goods_head:
+        return head
+    section = idx.keywords[head[2]][0]
+    same = [h for h in item if idx.keywords[h[2]][0] == section and len(idx.keywords[h[2]]) > 1]
+    return max(same, key=lambda h: (h[1] - h[0], -h[0])) if same else head
+
+
+def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str | None:
+    """Move a goods keyword to the activity the text names (rent, repair, trade), else None."""
+    rest = text.replace(keyword, "", 1)
+    if code[0] == "F":
+        if "批发" in rest and not code.startswith("F51"):
+            return "F51"
+        if "零售" in rest and not code.startswith("F52"):
+            return "F52"
+        return None
+    if not _is_good(code):
+        return None
+    for cue in idx.cues["repair"]:  # 修理厂 is a workshop, not a factory
+        if cue in rest and _has_any(cue, idx.cues["production"]):
+            rest = rest.replace(cue, "维修")
+    if _has_any(rest, idx.cues["production"]):
+        return None
+    kind = _first_cue(rest, idx, ("rental", "repair", "wholesale", "sale", "retail"))
+    consumer = code.startswith(idx.consumer_goods)
+    if kind == "rental":
+        return "L71"
+    if kind == "repair":
+        return "O81" if consumer else "C43"
+    if kind == "wholesale":
+        return "F51"
+    if kind == "retail":
+        return "F52"
+    if kind == "sale":
+        # "销售" alone: the text may still say 零售/批发 later; else consumer goods go to 零售.
+        later = _first_cue(rest, idx, ("wholesale", "retail"))
+        if later is not None:
+            return "F51" if later == "wholesale" else "F52"
+        return "F52" if consumer else "F51"
+    return None
+
+
+def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
+    """The one 门类 that cue words name (with the first cue), or None."""
+    found: dict[str, str] = {}
+    for cue, s in idx.section_cues:
+        if cue and cue in text:
+            found.setdefault(s, cue)
+    return next(iter(found.items())) if len(found) == 1 else None
+
+
+def _resolve_fast(text: str) -> Resolution | None:
+    """Code, exact name, alias and keyword stages; None when fuzzy matching is needed."""
+    idx = _index()
+    stripped = text.strip()
+    code = normalize_industry_code(stripped)
+    if code is not None:
+        return _resolution(text, code, 100.0, "code", stripped)
+    norm = normalize_text(text)
+    if not norm:
+        return Resolution(text, None, None, 0.0, "none", None, (), _TRIED)
+    if norm in idx.names:
+        return _resolution(text, idx.names[norm], 100.0, "exact", _name(idx.names[norm]))
+    if norm in idx.aliases:
+        code = idx.aliases[norm]
+        moved = _activity_override(norm, code, norm, idx)
+        return _resolution(text, moved or code, 100.0, "alias", norm, [code])
+    ktext = _keyword_text(text)
+    hits = _keyword_hits(ktext, idx)
+    if not hits:
+        return None
+    if _has_any(ktext, idx.cues["production"]):
+        goods = [h for h in hits if _is_good(idx.keywords[h[2]])]
+        made = [c for c in _MADE if c in ktext]
+        if not goods and made:
+            # Something is made, but no keyword says what: only the 门类 is known.
+            return _resolution(text, "C", SECTION_SCORE, "alias", made[0])
+        hits = goods or hits
+    _, _, key = _pick(ktext, hits, idx)
+    code = idx.keywords[key]
+    others = [idx.keywords[h[2]] for h in sorted(hits)]
+    moved = _activity_override(ktext, code, key, idx)
+    divisions = {c[:3] for c in others}
+    score = KEYWORD_SCORE if len(divisions) == 1 else KEYWORD_SCORE - 5.0
+    if moved is not None:
+        return _resolution(text, moved, score, "alias", key, [code, *others])
+    return _resolution(text, code, score, "alias", key, others)
+
+
+def _fuzzy_query(text: str, idx: _Index) -> list[str]:
+    phrases = split_phrases(text) or [normalize_text(text)]
+    out = []
+    for p in phrases:
+        q = idx.fillers.sub("", p)
+        if len(q) >= 2:
+            out.append(q)
+    return out
+
+
+def _section_mask(text: str, idx: _Index) -> np.ndarray | None:
+    norm = normalize_text(text)
+    sections = {s for cue, s in idx.section_cues if cue and cue in norm}
+    if not sections:
+        return None
+    mask = np.zeros(len(_SECTIONS), dtype=bool)
+    for s in sections:
+        mask[_SECTIONS.index(s)] = True
+    return mask
+
+
+def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
+    """Fuzzy stage for many texts at once: one ``cdist`` over all their phrases."""
+    idx = _index()
+    queries: list[str] = []
+    owner: list[int] = []
+    for i, t in enumerate(texts):
+        for q in _fuzzy_query(t, idx):
+            queries.append(q)
+            owner.append(i)
+    best: list[list[tuple[float, int, str]]] = [[] for _ in texts]
+    masks = [_section_mask(t, idx) for t in texts]
+    for start in range(0, len(queries), _CHUNK):
+        chunk = queries[start : start + _CHUNK]
+        scores = process.cdist(chunk, idx.choices, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+        for row, q in enumerate(chunk):
+            i = owner[start + row]
+            mask = masks[i]
+            s = scores[row]
+            if mask is not None:
+                s = np.where(mask[idx.choice_section], s, 0.0)
+            top = np.argpartition(-s, min(_MAX_CANDIDATES, len(s) - 1))[:_MAX_CANDIDATES]
+            best[i].extend((float(s[j]), int(j), q) for j in top)
+    out: dict[str, Resolution] = {}
+    for i, t in enumerate(texts):
+        ranked = sorted(best[i], key=lambda x: (-x[0], len(idx.choices[x[1]])))
+        cands: list[tuple[str, str, float]] = []
+        for score, j, _q in ranked:
+            c = idx.choice_codes[j]
+            if all(c != k[0] for k in cands):
+                cands.append((c, _name(c), round(score, 1)))
+        if ranked and ranked[0][0] >= FUZZY_CUTOFF:
+            score, j, _q = ranked[0]
+            code = idx.choice_codes[j]
+            out[t] = Resolution(
+                t,
+                code,
+                _name(code),
+                round(score, 1),
+                "fuzzy",
+                idx.choices[j],
+                tuple(cands[:_MAX_CANDIDATES]),
+                _TRIED,
+            )
+        elif (sec := _single_section(normalize_text(t), idx)) is not None:
+            section, cue = sec
+            out[t] = Resolution(
+                t,
+                section,
+                _name(section),
+                SECTION_SCORE,
+                "alias",
+                cue,
+                ((section, _name(section), SECTION_SCORE), *cands[: _MAX_CANDIDATES - 1]),
+                _TRIED,
+            )
+        else:
+            out[t] = Resolution(
+                t,
+                None,
+                None,
+                cands[0][2] if cands else 0.0,
+                "none",
+                None,
+                tuple(cands[:_MAX_CANDIDATES]),
+                _TRIED,
+            )
+    return out
+
+
+_CACHE_MAX = 200_000
+_cache: dict[str, Resolution] = {}
+
+
+def _remember(res: Resolution) -> Resolution:
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[res.input] = res
+    return res
+
+
+def resolve_industry(text: str) -> Resolution:
+    """Resolve one free-text industry (code, official name, alias or description). Cached."""
+    hit = _cache.get(text)
+    if hit is not None:
+        return hit
+    fast = _resolve_fast(text)
+    if fast is None:
+        fast = _resolve_fuzzy([text])[text]
+    return _remember(fast)
+
+
+def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:
+    """Resolve many texts; each distinct value once, the fuzzy stage in one vectorised pass.
+
+    Missing values (None) are skipped. Results equal :func:`resolve_industry` text by text.
+    """
+    distinct = list(dict.fromkeys(t for t in texts if t is not None))
+    out: dict[str, Resolution] = {}
+    pending: list[str] = []
+    for t in distinct:
+        hit = _cache.get(t)
+        if hit is None:
+            hit = _resolve_fast(t)
+            if hit is None:
+                pending.append(t)
+                continue
+            _remember(hit)
+        out[t] = hit
+    if pending:
+        for t, res in _resolve_fuzzy(pending).items():
+            out[t] = _remember(res)
+    return {t: out[t] for t in distinct}

@@ -1,0 +1,563 @@
+"""Administrative divisions (民政部 2024-12-31): lookup, containment, groups and address resolution.
+
+Region codes are 6-digit adcode strings. Containment follows the code structure, which the
+2024 table obeys throughout: a province contains the codes that share its first two digits, a
+prefecture those that share its first four, and a county only itself. Districts of 直辖市 and
+county-level units under a province directly have no prefecture row.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from matcher.reference.data import adcode_rows, load_yaml
+from matcher.reference.resolution import Resolution, normalize_text
+
+__all__ = [
+    "FUZZY_CUTOFF",
+    "Division",
+    "divisions",
+    "group_contains",
+    "group_contains_expr",
+    "province_of",
+    "region_contains",
+    "region_contains_expr",
+    "region_exists",
+    "region_group",
+    "region_groups",
+    "region_level",
+    "region_name",
+    "resolve_region",
+    "resolve_regions",
+]
+
+#: rapidfuzz ``ratio`` a fuzzy match of a short text against division names needs.
+FUZZY_CUTOFF = 85.0
+_FUZZY_MAX_LEN = 12  # only short texts (names, not addresses) are matched fuzzily
+_TRIED = ("code", "exact", "prefix", "fuzzy")
+_CODE_RE = re.compile(r"^(\d{6})(\d{3}|\d{6})?$")
+_LEVELS = ("province", "prefecture", "county")
+
+_SUFFIXES = (
+    "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "特区", "新区",
+    "省", "市", "区", "县", "旗", "盟",
+)  # fmt: skip
+_ETHNIC = (
+    "维吾尔", "哈萨克", "柯尔克孜", "塔吉克", "鄂伦春", "鄂温克", "达斡尔", "蒙古", "朝鲜", "土家",
+    "布依", "哈尼", "傈僳", "拉祜", "纳西", "景颇", "仫佬", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+    "裕固", "独龙", "撒拉", "东乡", "保安", "门巴", "珞巴", "基诺", "壮", "回", "藏", "苗", "彝",
+    "侗", "瑶", "白", "傣", "黎", "佤", "畲", "水", "土", "羌", "布朗", "怒", "京", "赫哲", "各",
+)  # fmt: skip
+_LABELS = (
+    "中华人民共和国",
+    "中国",
+    "注册地址",
+    "经营地址",
+    "办公地址",
+    "地址",
+    "住所",
+    "注册地",
+    "所在地",
+)
+_SKIP = ("市辖区",)
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: str  # province / prefecture / county
+    province_code: str
+    city_code: str  # "" for 直辖市 districts and province-administered county-level units
+    full_name: str
+
+
+@functools.cache
+def _table() -> dict[str, Division]:
+    return {
+        r["adcode"]: Division(
+            r["adcode"], r["name"], r["level"], r["province_code"], r["city_code"], r["full_name"]
+        )
+        for r in adcode_rows()
+    }
+
+
+def divisions() -> dict[str, Division]:
+    """All divisions keyed by adcode (read-only)."""
+    return _table()
+
+
+def _clean(code: object) -> str:
+    return unicodedata.normalize("NFKC", str(code)).strip()
+
+
+def region_exists(code: str) -> bool:
+    return _clean(code) in _table()
+
+
+def _get(code: str) -> Division:
+    d = _table().get(_clean(code))
+    if d is None:
+        from matcher.suggest import did_you_mean
+
+        hint = did_you_mean(str(code), [v.full_name for v in _table().values()])
+        raise ValueError(f"「{code}」不是民政部2024年县级以上行政区划代码{hint}")
+    return d
+
+
+def region_name(code: str) -> str | None:
+    """Full name, e.g. 北京市海淀区; None for an unknown code."""
+    d = _table().get(_clean(code))
+    return None if d is None else d.full_name
+
+
+def region_level(code: str) -> str:
+    """province / prefecture / county (ValueError for an unknown code)."""
+    return _get(code).level
+
+
+def province_of(code: str) -> str:
+    """Adcode of the province-level unit (ValueError for an unknown code)."""
+    return _get(code).province_code
+
+
+def _key(code: str) -> str:
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def region_contains(container: str, code: str | None) -> bool | None:
+    """Is ``code`` within ``container``?
+
+    True when it is (110000 contains 110108), False when disjoint, None when ``code`` is coarser
+    and overlaps (container 110108, code 110000) or ``code`` is missing or unknown. An unknown
+    ``container`` raises ValueError.
+    """
+    box = _key(_get(container).code)
+    if code is None:
+        return None
+    d = _table().get(_clean(code))
+    if d is None:
+        return None
+    key = _key(d.code)
+    if key.startswith(box):
+        return True
+    if box.startswith(key):
+        return None
+    return False
+
+
+def _key_expr(code: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(code.str.ends_with("0000"))
+        .then(code.str.slice(0, 2))
+        .when(code.str.ends_with("00"))
+        .then(code.str.slice(0, 4))
+        .otherwise(code)
+    )
+
+
+def region_contains_expr(container: str, code: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`region_contains` over a column of adcode strings."""
+    box = _key(_get(container).code)
+    key = _key_expr(code)
+    return (
+        pl.when(code.is_null() | ~code.is_in(list(_table())))
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .when(key.str.starts_with(box))
+        .then(pl.lit(True))
+        .when(pl.lit(box).str.starts_with(key))
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(pl.lit(False))
+    )
+
+
+# --------------------------------------------------------------------------- groups
+
+
+@functools.cache
+def _groups() -> dict[str, frozenset[str]]:
+    spec = load_yaml("region_groups.yaml")
+    out: dict[str, frozenset[str]] = {}
+    for name, g in spec["groups"].items():
+        members = frozenset(str(m) for m in g["members"])
+        unknown = sorted(m for m in members if m not in _table())
+        if unknown:
+            raise ValueError(f"region_groups.yaml: group {name!r} has unknown adcodes {unknown}")
+        out[str(name)] = members
+    return out
+
+
+def region_groups() -> dict[str, frozenset[str]]:
+    """All named groups (东部, 中西部, 京津冀, 北京城六区 …) → member adcodes."""
+    return dict(_groups())
+
+
+def region_group(name: str) -> frozenset[str]:
+    """Members of a named group; KeyError naming the nearest group when unknown."""
+    groups = _groups()
+    if name in groups:
+        return groups[name]
+    hit = process.extractOne(str(name), list(groups), scorer=fuzz.ratio, score_cutoff=50)
+    hint = f"，是否想写「{hit[0]}」？" if hit else ""
+    raise KeyError(f"没有名为「{name}」的地区组{hint}可用：{'、'.join(groups)}")
+
+
+def group_contains(group_name: str, code: str | None) -> bool | None:
+    """True if a member contains ``code``; None if ``code`` is coarser than a member and
+    overlaps it (or unknown); else False."""
+    results = [region_contains(m, code) for m in sorted(region_group(group_name))]
+    if any(r is True for r in results):
+        return True
+    if any(r is None for r in results):
+        return None
+    return False
+
+
+def group_contains_expr(group_name: str, code: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`group_contains` (Kleene OR over the members)."""
+    exprs = [region_contains_expr(m, code) for m in sorted(region_group(group_name))]
+    return pl.any_horizontal(exprs) if len(exprs) > 1 else exprs[0]
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _short_names(d: Division) -> set[str]:
+    """Names people write without the suffix: 海淀, 广西, 恩施, 恩施州, 浦东."""
+    out: set[str] = set()
+    name = d.name
+    for suf in _SUFFIXES:
+        if name.endswith(suf) and len(name) > len(suf):
+            base = name[: -len(suf)]
+            if suf.startswith("自治"):
+                changed = True
+                while changed:
+                    changed = False
+                    for e in sorted(_ETHNIC, key=len, reverse=True):
+                        for ethnic in (e + "族", e):
+                            if base.endswith(ethnic) and len(base) - len(ethnic) >= 2:
+                                base = base[: -len(ethnic)]
+                                changed = True
+                                break
+                        if changed:
+                            break
+                if suf == "自治州":
+                    out.add(base + "州")
+            if len(base) >= 2:
+                out.add(base)
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class _Entry:
+    code: str
+    kind: str  # full / short / former / zone
+
+
+@dataclass(frozen=True)
+class _Index:
+    names: dict[str, tuple[_Entry, ...]]  # normalised name → divisions
+    lengths: tuple[int, ...]  # distinct name lengths, longest first
+    choices: tuple[str, ...]  # fuzzy choices (full names and names)
+    choice_codes: tuple[str, ...]
+
+
+@functools.cache
+def _index() -> _Index:
+    table = _table()
+    names: dict[str, list[_Entry]] = {}
+
+    def put(key: str, entry: _Entry) -> None:
+        key = normalize_text(key)
+        if len(key) >= 2 and all(e.code != entry.code for e in names.get(key, ())):
+            names.setdefault(key, []).append(entry)
+
+    for d in table.values():
+        put(d.name, _Entry(d.code, "full"))
+        for s in _short_names(d):
+            put(s, _Entry(d.code, "short"))
+    spec = load_yaml("region_aliases.yaml")
+    for kind in ("former", "zones"):
+        for name, item in spec[kind].items():
+            code = str(item["code"])
+            if code not in table:
+                raise ValueError(f"region_aliases.yaml {kind}: {name!r} has unknown adcode {code}")
+            put(str(name), _Entry(code, "former" if kind == "former" else "zone"))
+    choice_map: dict[str, str] = {}
+    for d in table.values():
+        choice_map.setdefault(normalize_text(d.full_name), d.code)
+    return _Index(
+        names={k: tuple(v) for k, v in names.items()},
+        lengths=tuple(sorted({len(k) for k in names}, reverse=True)),
+        choices=tuple(choice_map),
+        choice_codes=tuple(choice_map.values()),
+    )
+
+
+def _within(code: str, ctx: str | None) -> bool:
+    return ctx is None or (code != ctx and region_contains(ctx, code) is True)
+
+
+def _match_at(text: str, pos: int, ctx: str | None, idx: _Index) -> tuple[int, list[_Entry]] | None:
+    """Longest division name at ``pos`` below ``ctx``: (length, entries)."""
+    for length in idx.lengths:
+        if pos + length > len(text):
+            continue
+        entries = idx.names.get(text[pos : pos + length])
+        if not entries:
+            continue
+        # A zone may name the division already read (北京市海淀区中关村): it confirms it.
+        cands = [e for e in entries if _within(e.code, ctx) or (e.kind == "zone" and e.code == ctx)]
+        if ctx is None:
+            # On their own, zones and short names need 3 characters or a unique reading.
+            cands = [e for e in cands if e.kind != "zone" or length >= 3]
+        if cands:
+            return length, cands
+    return None
+
+
+def _scan(
+    text: str, pos: int, ctx: str | None, idx: _Index
+) -> tuple[int, int, list[_Entry]] | None:
+    """First full name or zone further on (an address that names a street before the district)."""
+    for start in range(pos + 1, len(text) - 1):
+        m = _match_at(text, start, ctx, idx)
+        if m is not None:
+            length, cands = m
+            cands = [e for e in cands if e.kind in {"full", "former", "zone"} and length >= 3]
+            if cands:
+                return start, length, cands
+    return None
+
+
+def _common(codes: Sequence[str]) -> str | None:
+    """The smallest division that contains all ``codes`` (one of them or an ancestor)."""
+    table = _table()
+    for c in codes:
+        if all(region_contains(c, o) is True for o in codes):
+            return c
+    chains = []
+    for c in codes:
+        d = table[c]
+        chains.append([x for x in (d.city_code, d.province_code) if x and x != c])
+    for anc in chains[0]:
+        if all(anc in ch or anc == c for ch, c in zip(chains, codes, strict=True)):
+            return anc
+    return None
+
+
+def _choose(
+    text: str, end: int, cands: list[_Entry], idx: _Index
+) -> tuple[str | None, list[_Entry]]:
+    """One code from ambiguous candidates: a province on its own, a container of the others,
+    the only one under which the rest of the text continues, or their common ancestor."""
+    codes = list(dict.fromkeys(e.code for e in cands))
+    if len(codes) == 1:
+        return codes[0], cands
+    provinces = [c for c in codes if _table()[c].level == "province"]
+    if len(provinces) == 1:
+        return provinces[0], [e for e in cands if e.code == provinces[0]]
+    container = _common(codes)
+    if container in codes:
+        return container, [e for e in cands if e.code == container]
+    going_on = [c for c in codes if _match_at(text, end, c, idx) or _scan(text, end - 1, c, idx)]
+    if len(going_on) == 1:
+        return going_on[0], [e for e in cands if e.code == going_on[0]]
+    return container, cands
+
+
+def _resolution(
+    text: str, code: str, score: float, method: str, matched: str | None,
+    cands: Sequence[str] = (),
+) -> Resolution:  # fmt: skip
+    table = _table()
+    seen = [(code, table[code].full_name, score)]
+    for c in cands:
+        if all(c != s[0] for s in seen):
+            seen.append((c, table[c].full_name, score))
+    return Resolution(
+        text, code, table[code].full_name, score, method, matched, tuple(seen[:5]),
+        _TRIED[: _TRIED.index(method) + 1] if method in _TRIED else _TRIED[:3],
+    )  # fmt: skip
+
+
+def _strip_labels(norm: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for label in _LABELS:
+            if norm.startswith(label) and len(norm) > len(label):
+                norm = norm[len(label) :]
+                changed = True
+    return norm
+
+
+def _resolve_parse(text: str) -> Resolution | None:
+    """Code, exact name and administrative-prefix stages; None when fuzzy matching is needed."""
+    idx = _index()
+    table = _table()
+    raw = unicodedata.normalize("NFKC", text).strip()
+    m = _CODE_RE.match(raw)
+    if m:
+        if m.group(1) in table:
+            return _resolution(text, m.group(1), 100.0, "code", raw)
+        return Resolution(text, None, None, 0.0, "none", None, (), ("code",))
+    norm = _strip_labels(normalize_text(text))
+    if not norm:
+        return Resolution(text, None, None, 0.0, "none", None, (), _TRIED)
+    if norm in idx.names:
+        code, entries = _choose(norm, len(norm), list(idx.names[norm]), idx)
+        if code is None:
+            codes = [e.code for e in entries]
+            return Resolution(
+                text, None, None, 0.0, "none", None,
+                tuple((c, table[c].full_name, 100.0) for c in dict.fromkeys(codes)), _TRIED,
+            )  # fmt: skip
+        exact_kinds = {e.kind for e in entries if e.code == code}
+        method = "exact" if exact_kinds & {"full", "short"} else "alias"
+        score = 100.0 if method == "exact" or "former" in exact_kinds else 90.0
+        return _resolution(text, code, score, method, norm, [e.code for e in entries])
+    pos, ctx = 0, None
+    used: list[str] = []
+    kinds: set[str] = set()
+    last_kinds: set[str] = set()
+    ambiguous: list[str] = []
+    while pos < len(norm):
+        for skip in _SKIP:
+            if norm.startswith(skip, pos):
+                pos += len(skip)
+        found = _match_at(norm, pos, ctx, idx)
+        start = pos
+        if found is None:
+            scanned = _scan(norm, pos, ctx, idx)
+            if scanned is None:
+                break
+            start, length, cands = scanned
+        else:
+            length, cands = found
+        code, entries = _choose(norm, start + length, cands, idx)
+        if code is None:
+            ambiguous = [e.code for e in entries]
+            break
+        if ctx is not None and not _within(code, ctx):
+            break
+        used.append(norm[start : start + length])
+        last_kinds = {e.kind for e in entries if e.code == code}
+        kinds |= last_kinds
+        if len({e.code for e in entries}) > 1:
+            ambiguous = [e.code for e in entries]
+        ctx, pos = code, start + length
+        if table[code].level == "county":
+            break
+    if ctx is None:
+        if ambiguous:
+            return Resolution(
+                text, None, None, 0.0, "none", None,
+                tuple((c, table[c].full_name, 100.0) for c in dict.fromkeys(ambiguous)), _TRIED,
+            )  # fmt: skip
+        return None
+    method = "alias" if last_kinds <= {"zone", "former"} else "prefix"
+    if "zone" in kinds:
+        score = 90.0
+    elif "short" in kinds:
+        score = 95.0
+    else:
+        score = 100.0
+    if ambiguous:
+        score = min(score, 80.0)
+    return _resolution(text, ctx, score, method, "".join(used), ambiguous)
+
+
+def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
+    """Fuzzy stage for short texts: rapidfuzz ``ratio`` against every full name, one cdist."""
+    idx = _index()
+    table = _table()
+    out: dict[str, Resolution] = {}
+    queries = [_strip_labels(normalize_text(t)) for t in texts]
+    short = [i for i, q in enumerate(queries) if 2 <= len(q) <= _FUZZY_MAX_LEN]
+    for t in texts:
+        out[t] = Resolution(t, None, None, 0.0, "none", None, (), _TRIED)
+    if short:
+        scores = process.cdist(
+            [queries[i] for i in short], idx.choices, scorer=fuzz.ratio, dtype=np.float32,
+            workers=-1,
+        )  # fmt: skip
+        for row, i in enumerate(short):
+            s = scores[row]
+            top = np.argsort(-s, kind="stable")[:5]
+            cands = tuple(
+                (idx.choice_codes[j], table[idx.choice_codes[j]].full_name, round(float(s[j]), 1))
+                for j in top
+            )
+            best = int(top[0])
+            t = texts[i]
+            if s[best] >= FUZZY_CUTOFF:
+                code = idx.choice_codes[best]
+                out[t] = Resolution(
+                    t, code, table[code].full_name, round(float(s[best]), 1), "fuzzy",
+                    idx.choices[best], cands, _TRIED,
+                )  # fmt: skip
+            else:
+                out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, _TRIED)
+    return out
+
+
+_CACHE_MAX = 200_000
+_cache: dict[str, Resolution] = {}
+
+
+def _remember(res: Resolution) -> Resolution:
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[res.input] = res
+    return res
+
+
+def resolve_region(text: str) -> Resolution:
+    """Resolve a division name, address or adcode. Cached.
+
+    6-digit (or 9/12-digit statistical) code → exact name → longest administrative prefix
+    (province, then city, then district; suffixes 省/市/区/县/自治区 optional) → fuzzy match of a
+    short text. An ambiguous name (朝阳区: 北京 or 长春) resolves to the common ancestor, or to
+    None when there is none.
+    """
+    hit = _cache.get(text)
+    if hit is not None:
+        return hit
+    res = _resolve_parse(text)
+    if res is None:
+        res = _resolve_fuzzy([text])[text]
+    return _remember(res)
+
+
+def resolve_regions(texts: Iterable[str | None]) -> dict[str, Resolution]:
+    """Resolve many texts, each distinct value once; the fuzzy stage in one ``cdist`` call."""
+    distinct = list(dict.fromkeys(t for t in texts if t is not None))
+    out: dict[str, Resolution] = {}
+    pending: list[str] = []
+    for t in distinct:
+        hit = _cache.get(t)
+        if hit is None:
+            hit = _resolve_parse(t)
+            if hit is None:
+                pending.append(t)
+                continue
+            _remember(hit)
+        out[t] = hit
+    if pending:
+        for t, res in _resolve_fuzzy(pending).items():
+            out[t] = _remember(res)
+    return {t: out[t] for t in distinct}

@@ -1,0 +1,116 @@
+"""The result of resolving free text to a reference code, and the text normalisation it uses."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
+
+METHODS: tuple[str, ...] = ("code", "exact", "alias", "prefix", "fuzzy", "none")
+
+_METHOD_ZH = {
+    "code": "代码",
+    "exact": "名称完全一致",
+    "alias": "别名",
+    "prefix": "行政区划名称",
+    "fuzzy": "模糊匹配",
+    "none": "未识别",
+}
+_METHOD_EN = {
+    "code": "code",
+    "exact": "exact name",
+    "alias": "alias",
+    "prefix": "division names",
+    "fuzzy": "fuzzy match",
+    "none": "not resolved",
+}
+_STAGE_ZH = {
+    "code": "代码",
+    "exact": "官方名称",
+    "alias": "别名和关键词",
+    "prefix": "行政区划名称前缀",
+    "fuzzy": "模糊匹配",
+}
+_STAGE_EN = {
+    "code": "codes",
+    "exact": "official names",
+    "alias": "aliases and keywords",
+    "prefix": "division name prefixes",
+    "fuzzy": "fuzzy matching",
+}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How one input text was resolved to a code (or why it was not).
+
+    ``score`` is a similarity from 0 to 100 (100 for codes, exact names and aliases).
+    ``candidates`` lists the (code, name, score) considered, best first. ``tried`` names the
+    stages that were attempted, in order, so that an unresolved input can say what was tried.
+    """
+
+    input: str
+    code: str | None
+    name: str | None
+    score: float
+    method: str
+    matched_text: str | None
+    candidates: tuple[tuple[str, str, float], ...] = ()
+    tried: tuple[str, ...] = ()
+
+    @property
+    def resolved(self) -> bool:
+        return self.code is not None
+
+    def explain(self, lang: str = "zh") -> str:
+        """One line for people, e.g. 「做软件的」→ I65 软件和信息技术服务业（别名，相似度 100）."""
+        zh = lang != "en"
+        if self.code is not None:
+            label = (_METHOD_ZH if zh else _METHOD_EN).get(self.method, self.method)
+            shown = self.matched_text
+            if shown and shown != self.input and self.method in {"alias", "fuzzy", "prefix"}:
+                label = f"{label}「{shown}」" if zh else f"{label} '{shown}'"
+            if zh:
+                return (
+                    f"「{self.input}」→ {self.code} {self.name}（{label}，相似度 {self.score:.0f}）"
+                )
+            return f"'{self.input}' → {self.code} {self.name} ({label}, score {self.score:.0f})"
+        stages = _STAGE_ZH if zh else _STAGE_EN
+        tried = [stages.get(t, t) for t in self.tried]
+        best = self.candidates[0] if self.candidates else None
+        tied = [c for c in self.candidates if best and c[2] == best[2] == 100.0]
+        if len(tied) > 1:
+            names = "、".join(f"{c[0]} {c[1]}" for c in tied)
+            if zh:
+                return f"「{self.input}」有多个同名区划或代码（{names}），无法确定是哪一个"
+            return f"'{self.input}' is ambiguous ({names}); add the province or city"
+        if zh:
+            msg = f"「{self.input}」未能识别"
+            if tried:
+                msg += "：已尝试" + "、".join(tried)
+            if best:
+                msg += f"；最接近的是 {best[0]} {best[1]}（相似度 {best[2]:.0f}，未达阈值）"
+            return msg
+        msg = f"'{self.input}' not resolved"
+        if tried:
+            msg += ": tried " + ", ".join(tried)
+        if best:
+            msg += f"; closest was {best[0]} {best[1]} (score {best[2]:.0f}, below the cutoff)"
+        return msg
+
+
+_DROP = re.compile(r"[\W_]+", re.UNICODE)
+_SPLIT = re.compile(r"[,，、;；。.:：/|\\\s()（）\[\]【】<>《》\"'“”‘’!?！？]+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width → half-width), lower case, punctuation and spaces removed."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def split_phrases(text: str) -> list[str]:
+    """Split a description on punctuation and spaces into normalised, non-empty phrases."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    return [p for p in (normalize_text(s) for s in _SPLIT.split(nfkc)) if p]

@@ -1,0 +1,314 @@
+"""Enterprise size (大型/中型/小型/微型) from the SME size standard, row-wise and with polars.
+
+The thresholds are dated data in ``rules/reference/sme_size_standard_2011.yaml``
+(工信部联企业〔2011〕300号), mapped onto GB/T 4754-2017 codes as in 国家统计局《统计上大中小微型
+企业划分办法(2017)》. Unknown figures are handled with Kleene three-valued logic: a size is given
+only when the known figures decide it, so a missing figure that matters gives None (null).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Iterable
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from matcher.reference.data import load_yaml
+from matcher.reference.industry import industry_codes, normalize_industry_code
+
+__all__ = [
+    "INDICATORS",
+    "SizeGroup",
+    "SizeStandard",
+    "Tier",
+    "derive_size",
+    "size_expr",
+    "size_group",
+    "size_group_expr",
+    "size_standard",
+]
+
+Indicator = Literal["employees", "revenue", "total_assets"]
+INDICATORS: tuple[Indicator, ...] = ("employees", "revenue", "total_assets")
+SIZE_ORDER = ("large", "medium", "small", "micro")
+
+
+class Tier(BaseModel):
+    """One sentence of the standard: 或 (any indicator below) or 且 (all at least)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    join: Literal["或", "且"]
+    below: dict[Indicator, float] | None = None
+    at_least: dict[Indicator, float] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Tier:
+        if self.join == "或" and (self.below is None or self.at_least is not None):
+            raise ValueError("a 或 tier lists thresholds under 'below' only")
+        if self.join == "且" and (self.at_least is None or self.below is not None):
+            raise ValueError("a 且 tier lists thresholds under 'at_least' only")
+        return self
+
+    @property
+    def bounds(self) -> dict[Indicator, float]:
+        return dict(self.below or self.at_least or {})
+
+
+class SizeGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    zh: str
+    industries: tuple[str, ...]
+    quote: str
+    mapping_note: str = ""
+    sme: Tier
+    medium: Tier
+    small: Tier
+    micro: Tier
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SizeGroup:
+        if self.sme.join != "或" or self.micro.join != "或":
+            raise ValueError(f"{self.id}: 中小微型 and 微型 are 或 sentences")
+        if self.medium.join != "且" or self.small.join != "且":
+            raise ValueError(f"{self.id}: 中型 and 小型 are 且 sentences")
+        used = set(self.sme.bounds)
+        for tier in (self.medium, self.small, self.micro):
+            if set(tier.bounds) != used:
+                raise ValueError(f"{self.id}: every tier must use the indicators {sorted(used)}")
+        if self.micro.bounds != self.small.bounds:
+            raise ValueError(f"{self.id}: 微型 must be the complement of the 小型 lower bounds")
+        for k in used:
+            if not self.sme.bounds[k] >= self.medium.bounds[k] >= self.small.bounds[k]:
+                raise ValueError(f"{self.id}: thresholds of {k} must not increase downwards")
+        for code in self.industries:
+            if normalize_industry_code(code) != code:
+                raise ValueError(f"{self.id}: {code!r} is not a normalised GB/T 4754-2017 code")
+        return self
+
+
+class OutOfScope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    industries: tuple[str, ...]
+    reason: str
+
+
+class SizeStandard(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    title: str
+    document: str
+    issuers: str
+    issued: dt.date
+    edition: str
+    source: str
+    industry_mapping: dict[str, str]
+    rule: str
+    indicators: dict[str, dict[str, str]]
+    groups: tuple[SizeGroup, ...]
+    out_of_scope: tuple[OutOfScope, ...]
+
+    def group(self, group_id: str) -> SizeGroup:
+        for g in self.groups:
+            if g.id == group_id:
+                return g
+        raise KeyError(group_id)
+
+    def coverage(self) -> dict[str, str | None]:
+        """Every listed code → group id (None for the out-of-scope entries)."""
+        out: dict[str, str | None] = {}
+        entries: list[tuple[str, str | None]] = [
+            (c, g.id) for g in self.groups for c in g.industries
+        ]
+        entries += [(c, None) for o in self.out_of_scope for c in o.industries]
+        for code, gid in entries:
+            if code in out:
+                raise ValueError(f"{code} is listed twice in the size standard")
+            out[code] = gid
+        return out
+
+
+@functools.cache
+def size_standard() -> SizeStandard:
+    return SizeStandard.model_validate(load_yaml("sme_size_standard_2011.yaml"))
+
+
+@functools.cache
+def _group_by_code() -> dict[str, str | None]:
+    """Each GB/T code → its size group, None when out of scope or when its parts differ."""
+    cover = size_standard().coverage()
+    for a in cover:
+        for b in cover:
+            if a != b and b.startswith(a):
+                raise ValueError(f"size standard lists both {a} and its part {b}")
+    codes = industry_codes()
+    leaf_group: dict[str, str | None] = {}
+    for c in codes.values():
+        if c.level != 4:
+            continue
+        owners = [p for p in cover if c.code.startswith(p)]
+        if len(owners) != 1:
+            raise ValueError(f"{c.code} is covered {len(owners)} times by the size standard")
+        leaf_group[c.code] = cover[owners[0]]
+    out: dict[str, str | None] = {}
+    for code in codes:
+        groups = {g for leaf, g in leaf_group.items() if leaf.startswith(code)}
+        out[code] = groups.pop() if len(groups) == 1 else None
+    return out
+
+
+def size_group(industry_code: str | None) -> str | None:
+    """Size group id (e.g. ``"industry"`` for 工业) of a GB/T 4754-2017 code.
+
+    None when the code is missing or unknown, out of the standard's scope (金融业, 教育 …), or
+    coarser than the standard needs (``"K70"`` spans 房地产开发经营 and 物业管理).
+    """
+    if industry_code is None:
+        return None
+    norm = normalize_industry_code(industry_code)
+    return None if norm is None else _group_by_code().get(norm)
+
+
+def size_group_expr(industry_code: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`size_group` over normalised codes (``"C3011"``); null otherwise."""
+    mapping = {k: v for k, v in _group_by_code().items() if v is not None}
+    return industry_code.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+# --------------------------------------------------------------------------- row-wise (Kleene)
+
+Tri = bool | None
+
+
+def _or(values: Iterable[Tri]) -> Tri:
+    vals = list(values)
+    if any(v is True for v in vals):
+        return True
+    return None if any(v is None for v in vals) else False
+
+
+def _and(values: Iterable[Tri]) -> Tri:
+    vals = list(values)
+    if any(v is False for v in vals):
+        return False
+    return None if any(v is None for v in vals) else True
+
+
+def _not(v: Tri) -> Tri:
+    return None if v is None else not v
+
+
+def _tier(tier: Tier, figures: dict[str, float | None]) -> Tri:
+    if tier.join == "或":
+        return _or(
+            None if figures[k] is None else figures[k] < t  # type: ignore[operator]
+            for k, t in tier.bounds.items()
+        )
+    return _and(
+        None if figures[k] is None else figures[k] >= t  # type: ignore[operator]
+        for k, t in tier.bounds.items()
+    )
+
+
+def _figure(v: float | None) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def derive_size(
+    industry_code: str | None,
+    employees: int | None,
+    revenue: float | None,
+    total_assets: float | None,
+) -> str | None:
+    """ "large" / "medium" / "small" / "micro", or None when the known figures do not decide it.
+
+    ``revenue`` and ``total_assets`` are in 万元. NaN counts as unknown.
+    """
+    gid = size_group(industry_code)
+    if gid is None:
+        return None
+    g = size_standard().group(gid)
+    figures = {
+        "employees": _figure(employees),
+        "revenue": _figure(revenue),
+        "total_assets": _figure(total_assets),
+    }
+    sme = _tier(g.sme, figures)
+    medium = _tier(g.medium, figures)
+    small = _tier(g.small, figures)
+    micro = _tier(g.micro, figures)
+    verdicts = (
+        ("large", _not(sme)),
+        ("medium", _and((sme, medium))),
+        ("small", _and((sme, _not(medium), small))),
+        ("micro", _and((sme, micro))),
+    )
+    for size, verdict in verdicts:
+        if verdict is True:
+            return size
+    return None
+
+
+# --------------------------------------------------------------------------- polars
+
+
+def _threshold(group: pl.Expr, tier: str, indicator: str) -> pl.Expr:
+    mapping = {
+        g.id: getattr(g, tier).bounds[indicator]
+        for g in size_standard().groups
+        if indicator in getattr(g, tier).bounds
+    }
+    return group.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+
+
+def _tier_expr(group: pl.Expr, tier: str, join: str, figures: dict[str, pl.Expr]) -> pl.Expr:
+    terms = []
+    for indicator, value in figures.items():
+        thr = _threshold(group, tier, indicator)
+        if join == "或":  # an indicator the group does not use cannot make the OR true
+            terms.append(pl.when(thr.is_null()).then(pl.lit(False)).otherwise(value < thr))
+        else:  # nor can it make the AND false
+            terms.append(pl.when(thr.is_null()).then(pl.lit(True)).otherwise(value >= thr))
+    out = terms[0]
+    for t in terms[1:]:
+        out = (out | t) if join == "或" else (out & t)
+    return out
+
+
+def size_expr(
+    industry_code: pl.Expr, employees: pl.Expr, revenue: pl.Expr, total_assets: pl.Expr
+) -> pl.Expr:
+    """Vectorised :func:`derive_size`: a String expression (null when undecided).
+
+    ``industry_code`` holds normalised codes; the rest are numbers (NaN counts as null).
+    """
+    group = size_group_expr(industry_code)
+    figures = {
+        "employees": employees.cast(pl.Float64).fill_nan(None),
+        "revenue": revenue.cast(pl.Float64).fill_nan(None),
+        "total_assets": total_assets.cast(pl.Float64).fill_nan(None),
+    }
+    sme = _tier_expr(group, "sme", "或", figures)
+    medium = _tier_expr(group, "medium", "且", figures)
+    small = _tier_expr(group, "small", "且", figures)
+    micro = _tier_expr(group, "micro", "或", figures)
+    return (
+        pl.when(group.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(~sme)
+        .then(pl.lit("large"))
+        .when(sme & medium)
+        .then(pl.lit("medium"))
+        .when(sme & ~medium & small)
+        .then(pl.lit("small"))
+        .when(sme & micro)
+        .then(pl.lit("micro"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
