@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-
 from typing import Any
 
 import pytest

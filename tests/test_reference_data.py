@@ -1,0 +1,104 @@
+"""The bundled reference tables equal the public source tables, and carry their metadata."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from matcher.reference import data
+from matcher.reference.industry import industry_codes, industry_name, normalize_industry_code
+from matcher.reference.regions import divisions, region_level, region_name
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+@pytest.fixture(scope="module")
+def shared_reference() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"public source tables not found at {SHARED} (no ../shared in this checkout)")
+    return SHARED
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_data_dir_points_at_rules_reference() -> None:
+    assert (data.data_dir() / "rules" / "reference").is_dir()
+    assert data.reference_path("gbt4754_2017.csv").is_file()
+    assert data.reference_path("adcodes_2024.csv").is_file()
+
+
+@pytest.mark.parametrize("meta", ["gbt4754_2017.meta.yaml", "adcodes_2024.meta.yaml"])
+def test_tables_have_edition_and_source(meta: str) -> None:
+    m = data.load_yaml(meta)
+    assert m["edition"] and m["source"] and m["generated_by"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["region_groups.yaml", "region_aliases.yaml", "industry_aliases.yaml",
+     "sme_size_standard_2011.yaml"],
+)  # fmt: skip
+def test_yaml_files_have_edition_and_source(name: str) -> None:
+    m = data.load_yaml(name)
+    assert m["edition"]
+    assert m.get("source") or all(g.get("source") for g in m["groups"].values())
+
+
+def test_codes_are_read_as_text() -> None:
+    rows = data.industry_rows()
+    assert rows[1]["code"] == "01"
+    assert data.adcode_rows()[0]["adcode"] == "110000"
+
+
+def test_industry_level_counts() -> None:
+    levels = [c.level for c in industry_codes().values()]
+    assert [levels.count(i) for i in (1, 2, 3, 4)] == [20, 97, 473, 1381]
+
+
+def test_every_industry_code_and_name_equals_public_table(shared_reference: Path) -> None:
+    public = _rows(shared_reference / "gbt4754_2017_codes.csv")
+    shipped = {(r["level"], r["code"]): r for r in data.industry_rows()}
+    assert len(shipped) == len(public)
+    for r in public:
+        mine = shipped[(r["level"], r["code"])]
+        assert mine["name"] == r["name"].strip(), r["code"]
+        assert mine["section"] == r["section"], r["code"]
+        norm = r["code"] if r["level"] == "1" else r["section"] + r["code"]
+        assert normalize_industry_code(norm) == norm
+        assert industry_name(norm) == r["name"].strip()
+
+
+def test_sections_and_divisions_complete(shared_reference: Path) -> None:
+    public = _rows(shared_reference / "gbt4754_2017_codes.csv")
+    for level, count in (("1", 20), ("2", 97)):
+        pub = {(r["code"], r["name"].strip()) for r in public if r["level"] == level}
+        mine = {(r["code"], r["name"]) for r in data.industry_rows() if r["level"] == level}
+        assert pub == mine
+        assert len(mine) == count
+
+
+def test_every_adcode_and_name_equals_public_table(shared_reference: Path) -> None:
+    public = _rows(shared_reference / "mca_adcodes_2024_flat.csv")
+    table = divisions()
+    assert len(table) == len(public) == 3213
+    for r in public:
+        d = table[r["adcode"]]
+        assert (d.name, d.level, d.full_name) == (r["name"], r["level"], r["full_name"])
+        assert d.province_code == r["province_code"]
+        assert d.city_code == (r["city_code"] or "")
+        assert region_name(r["adcode"]) == r["full_name"]
+
+
+def test_all_provinces_and_prefectures_present() -> None:
+    levels = [d.level for d in divisions().values()]
+    assert levels.count("province") == 34
+    assert levels.count("prefecture") == 333
+    assert levels.count("county") == 2846
+    assert region_level("110000") == "province"
+    assert region_level("130100") == "prefecture"
+    assert region_level("110108") == "county"

@@ -1,0 +1,189 @@
+"""Administrative divisions: containment (row and polars), groups and address resolution."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from matcher.reference import data
+from matcher.reference.regions import (
+    divisions,
+    group_contains,
+    group_contains_expr,
+    province_of,
+    region_contains,
+    region_contains_expr,
+    region_exists,
+    region_group,
+    region_groups,
+    region_level,
+    region_name,
+    resolve_region,
+    resolve_regions,
+)
+
+EVAL = Path(__file__).resolve().parent / "data" / "eval_region.csv"
+
+
+def test_lookup() -> None:
+    assert region_exists("110108") and not region_exists("110199")
+    assert region_name("110108") == "北京市海淀区"
+    assert region_name("999999") is None
+    assert region_level("110000") == "province"
+    assert province_of("110108") == "110000"
+    assert province_of("429004") == "420000"  # 仙桃市: county-level, under the province directly
+    with pytest.raises(ValueError, match="999999"):
+        region_level("999999")
+
+
+@pytest.mark.parametrize(
+    ("container", "code", "expected"),
+    [
+        ("110000", "110108", True), ("110108", "110108", True), ("110108", "110000", None),
+        ("110108", "120000", False), ("130100", "130102", True), ("130100", "130000", None),
+        ("130100", "130200", False), ("420000", "429004", True), ("429004", "420000", None),
+        ("110000", None, None), ("110000", "999999", None), ("441900", "441900", True),
+    ],
+)  # fmt: skip
+def test_region_contains(container: str, code: str | None, expected: bool | None) -> None:
+    assert region_contains(container, code) is expected
+
+
+def test_unknown_container_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        region_contains("119999", "110108")
+
+
+SAMPLE = [
+    "110000", "110108", "110105", "120000", "130000", "130100", "130102", "420000", "429004",
+    "441900", "500000", "500101", "650000", "659001", "810000",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("container", SAMPLE)
+def test_contains_expr_agrees_with_rows(container: str) -> None:
+    codes = [*SAMPLE, *list(divisions())[::37], None, "999999", "11"]
+    df = pl.DataFrame({"code": codes}, schema={"code": pl.String})
+    got = df.select(region_contains_expr(container, pl.col("code")).alias("r"))["r"].to_list()
+    assert got == [region_contains(container, c) for c in codes]
+
+
+def test_groups_members_exist_and_have_sources() -> None:
+    spec = data.load_yaml("region_groups.yaml")
+    groups = region_groups()
+    assert set(groups) == set(spec["groups"])
+    for name, members in groups.items():
+        assert members, name
+        assert all(region_exists(m) for m in members), name
+        assert spec["groups"][name]["source"] and spec["groups"][name]["note"]
+    four = [groups[g] for g in ("东部", "中部", "西部", "东北")]
+    assert [len(g) for g in four] == [10, 6, 12, 3]
+    assert frozenset().union(*four) | {"710000", "810000", "820000"} == {
+        d.code for d in divisions().values() if d.level == "province"
+    }
+    assert groups["中西部"] == groups["中部"] | groups["西部"]
+    assert groups["北京城六区"] == {"110101", "110102", "110105", "110106", "110107", "110108"}
+    assert "110114" not in groups["北京生态涵养区"] and "110111" not in groups["北京生态涵养区"]
+    assert groups["北京"] == {"110000"}
+
+
+def test_region_group_unknown_suggests() -> None:
+    with pytest.raises(KeyError, match="中西部"):
+        region_group("中西部地区")
+    with pytest.raises(KeyError) as e:
+        region_group("火星")
+    assert "是否想写" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("group", "code", "expected"),
+    [
+        ("东部", "110108", True), ("东部", "510100", False), ("北京城六区", "110108", True),
+        ("北京城六区", "110000", None), ("北京城六区", "110114", False), ("京津冀", "130100", True),
+        ("北京生态涵养区", "110116", True), ("中西部", "420000", True), ("东北", None, None),
+    ],
+)  # fmt: skip
+def test_group_contains(group: str, code: str | None, expected: bool | None) -> None:
+    assert group_contains(group, code) is expected
+
+
+@pytest.mark.parametrize("group", sorted(data.load_yaml("region_groups.yaml")["groups"]))
+def test_group_expr_agrees_with_rows(group: str) -> None:
+    codes = [*SAMPLE, "110101", "110114", "110116", "210000", "230100", None, "999999"]
+    df = pl.DataFrame({"code": codes}, schema={"code": pl.String})
+    got = df.select(group_contains_expr(group, pl.col("code")).alias("r"))["r"].to_list()
+    assert got == [group_contains(group, c) for c in codes]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("北京海淀中关村", "110108"), ("上海市浦东新区张江", "310115"), ("成都高新区", "510100"),
+        ("海淀区", "110108"), ("110108", "110108"), ("110108000000", "110108"),
+        ("吉林", "220000"), ("吉林市", "220200"), ("吉林省吉林市船营区", "220204"),
+        ("长春市朝阳区", "220104"), ("北京市朝阳区", "110105"), ("朝阳区望京", "110105"),
+        ("恩施州", "422800"), ("内蒙古", "150000"), ("广西南宁", "450100"),
+        ("北京市崇文区", "110101"), ("中国（上海）自由贸易试验区", "310000"),
+        ("注册地址：北京市西城区", "110102"), ("ＢＪ北京市东城区", "110101"),
+    ],
+)  # fmt: skip
+def test_resolve_examples(text: str, code: str) -> None:
+    assert resolve_region(text).code == code, resolve_region(text)
+
+
+def test_ambiguous_and_unknown() -> None:
+    r = resolve_region("朝阳区")
+    assert r.code is None and {c[0] for c in r.candidates} == {"110105", "220104"}
+    assert "110105" in r.explain() and "无法确定" in r.explain()
+    assert resolve_region("鼓楼区").code is None
+    assert resolve_region("火星基地").code is None
+    assert resolve_region("999999").code is None
+    assert resolve_region("").code is None
+    hit = resolve_region("北京市海淀区")
+    assert hit.explain().startswith("「北京市海淀区」→ 110108 北京市海淀区")
+
+
+def test_batch_equals_single() -> None:
+    texts = ["北京市海淀区", "海淀区", None, "朝阳区", "北京市海淀区", "海定区", "上海"]
+    out = resolve_regions(texts)
+    assert list(out) == ["北京市海淀区", "海淀区", "朝阳区", "海定区", "上海"]
+    for t, r in out.items():
+        assert r == resolve_region(t)
+
+
+def _load_eval() -> list[tuple[str, str]]:
+    with EVAL.open(encoding="utf-8", newline="") as f:
+        return [(r["text"], r["expected"]) for r in csv.DictReader(f)]
+
+
+def test_eval_set_labels_exist() -> None:
+    rows = _load_eval()
+    assert len(rows) >= 200
+    assert all(region_exists(code) for _, code in rows)
+
+
+def test_region_resolution_accuracy() -> None:
+    """Province-level top-1 on every row; district-level top-1 on the Beijing district rows."""
+    rows = _load_eval()
+    out = resolve_regions(t for t, _ in rows)
+    province_ok = sum(
+        1 for t, e in rows if out[t].code is not None and province_of(out[t].code) == province_of(e)
+    )  # type: ignore[arg-type]
+    bj = [(t, e) for t, e in rows if e.startswith("11") and region_level(e) == "county"]
+    bj_ok = sum(1 for t, e in bj if out[t].code == e)
+    wrong = sum(
+        1 for t, e in rows
+        if out[t].code is not None and region_contains(out[t].code, e) is not True  # type: ignore[arg-type]
+        and region_contains(e, out[t].code) is not True
+    )  # fmt: skip
+    n = len(rows)
+    print(
+        f"\nregion province top-1 {province_ok / n:.3f} (n={n}), Beijing district top-1 "
+        f"{bj_ok / len(bj):.3f} (n={len(bj)}), confidently wrong {wrong / n:.3f}"
+    )
+    assert len(bj) >= 100
+    assert province_ok / n >= 0.98
+    assert bj_ok / len(bj) >= 0.95
