@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import yaml
 
-from matcher.batch import evaluate_frame, match_row
+from matcher.batch import SEP, evaluate_frame, match_row
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW
 from matcher.intake.errors import IntakeError
-from matcher.intake.readers import read_table
+from matcher.intake.readers import RawProblem, read_table, scan_table
 from matcher.loader import RuleSet, load_rules
 from matcher.normalize import Portfolio, normalise, profile_to_raw
 from matcher.reference.data import data_dir
@@ -45,9 +46,10 @@ def load_portfolio(
         raw = _single_profiles(path)
     else:
         try:
-            raw = read_table(path, sheet=sheet).frame
+            table = read_table(path, sheet=sheet)
         except IntakeError as exc:
             raise PolicyMatchError(str(exc)) from exc
+        return normalise(table.frame, overrides=overrides, today=today, problems=table.problems)
     return normalise(raw, overrides=overrides, today=today)
 
 
@@ -118,6 +120,157 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Enterprises × rules evaluated per chunk: bounds memory whatever the portfolio size.
+CHUNK_RESULT_ROWS = 2_000_000
+
+
+@dataclass
+class BatchRun:
+    read: int = 0
+    matched: int = 0
+    rejected: int = 0
+    written: int = 0
+    errors: int = 0
+    error_sample: pl.DataFrame | None = None  # the first problems, for the console
+    summary: pl.DataFrame | None = None  # per rule, English status columns
+    frames: list[pl.DataFrame] = field(default_factory=list)  # kept only for json/xlsx
+
+
+def iter_raw_chunks(
+    path: Path, *, sheet: str | None = None, chunk_rows: int = 50_000
+) -> Iterator[tuple[pl.DataFrame, list[RawProblem]]]:
+    """The input in chunks of raw (all-String) rows; CSV and Parquet are streamed."""
+    path = Path(path)
+    if not path.exists():
+        raise PolicyMatchError(f"找不到文件「{path}」", "请检查路径是否正确")
+    if path.suffix.lower() in SINGLE_SUFFIXES:
+        yield _single_profiles(path), []
+        return
+    problems: list[RawProblem] = []
+    try:
+        if sheet is None:
+            lf = scan_table(path, problems)
+        else:
+            table = read_table(path, sheet=sheet)
+            lf, problems = table.frame.lazy(), table.problems
+        first = True
+        for chunk in lf.collect_batches(chunk_size=chunk_rows):
+            yield chunk, problems if first else []
+            first = False
+        if first:  # no data rows at all: still report the file's problems
+            yield lf.clear().collect(), problems
+    except IntakeError as exc:
+        raise PolicyMatchError(str(exc)) from exc
+    except pl.exceptions.PolarsError as exc:
+        raise PolicyMatchError(f"读取文件「{path}」失败：{exc}") from exc
+
+
+def run_batch(
+    path: Path,
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    *,
+    lang: str = "zh",
+    out: Path | None = None,
+    statuses: Sequence[str] = (),
+    errors_out: Path | None = None,
+    sheet: str | None = None,
+    overrides: dict[str, str] | None = None,
+    keep_frames: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BatchRun:
+    """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
+    from matcher.normalize import error_messages
+    from matcher.report.columns import ERROR_HEADERS_ZH, localise, localise_results
+    from matcher.report.files import atomic_path, neutralise
+
+    chunk_rows = max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules)))
+    run = BatchRun()
+    summaries: list[pl.DataFrame] = []
+    samples: list[pl.DataFrame] = []
+    with contextlib.ExitStack() as stack:
+        out_file = None
+        if out is not None and not keep_frames:
+            out_file = stack.enter_context(atomic_path(out)).open("wb")
+            stack.callback(out_file.close)
+        err_file = None
+        if errors_out is not None:
+            err_file = stack.enter_context(atomic_path(errors_out)).open("wb")
+            stack.callback(err_file.close)
+        first_out = first_err = True
+        for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=chunk_rows):
+            portfolio = normalise(raw, overrides=overrides, problems=problems)
+            run.read += portfolio.read
+            run.matched += portfolio.matched
+            run.rejected += portfolio.rejected
+            result = evaluate_frame(
+                portfolio.frame, rules, as_of, lang, passthrough=portfolio.passthrough
+            ).collect()
+            summaries.append(summary(result))
+            if statuses:
+                result = result.filter(pl.col("status").is_in(list(statuses)))
+            shown = localise_results(result.lazy().drop(ROW), lang)
+            if out_file is not None:
+                neutralise(shown).collect().write_csv(
+                    out_file, include_header=first_out, include_bom=first_out
+                )
+                first_out = False
+            elif keep_frames:
+                run.frames.append(shown.collect())
+            run.written += result.height
+            errors = portfolio.errors
+            if errors.height:
+                run.errors += errors.height
+                if sum(s.height for s in samples) < 200:
+                    samples.append(
+                        errors.with_columns(error_messages(errors, lang).alias("message"))
+                    )
+                if err_file is not None:
+                    rows = errors.with_columns(error_messages(errors, lang).alias("message"))
+                    rows = rows.select(
+                        "row", "id", "column", "field", "value", "message", "rejected"
+                    )
+                    if lang == "zh":
+                        rows = rows.with_columns(
+                            pl.when(pl.col("rejected"))
+                            .then(pl.lit("是"))
+                            .otherwise(pl.lit("否"))
+                            .alias("rejected")
+                        )
+                    neutralise(localise(rows, ERROR_HEADERS_ZH, lang)).collect().write_csv(
+                        err_file, include_header=first_err, include_bom=first_err
+                    )
+                    first_err = False
+            if progress is not None:
+                progress(portfolio.read)
+        if err_file is not None and first_err:
+            header = localise(
+                pl.DataFrame(
+                    schema=dict.fromkeys(
+                        ["row", "id", "column", "field", "value", "message", "rejected"], pl.String
+                    )
+                ),
+                ERROR_HEADERS_ZH,
+                lang,
+            )
+            header.write_csv(err_file, include_bom=True)
+    if summaries:
+        run.summary = _sum_summaries(summaries)
+    if samples:
+        run.error_sample = pl.concat(samples, how="vertical_relaxed")
+    return run
+
+
+def _sum_summaries(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    counts = ["eligible", "unknown", "ineligible", "expired", "not_yet_valid", "total_amount_yuan"]
+    return (
+        pl.concat(parts)
+        .group_by("rule_id", "rule_title", maintain_order=True)
+        .agg(pl.col(c).sum() for c in counts)
+        .sort("rule_id")
+    )
+
+
 @dataclass
 class Found:
     result: pl.DataFrame  # one row per enterprise, ranked for calling
@@ -136,8 +289,9 @@ def find(portfolio: Portfolio, rule: Rule, as_of: dt.date, lang: str = "zh") -> 
     missing = (
         lf.select(compiled.status.alias("status"), compiled.missing.alias("field"))
         .filter(pl.col("status") == "unknown")
+        .with_columns(pl.col("field").str.split(SEP))
         .explode("field")
-        .drop_nulls("field")
+        .filter(pl.col("field") != "")
         .group_by("field")
         .agg(pl.len().alias("n"))
         .sort(["n", "field"], descending=[True, False])

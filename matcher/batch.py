@@ -156,6 +156,19 @@ def _amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
     return pl.when(heads.is_null()).then(pl.lit(amount_note(rule, None, lang))).otherwise(known)
 
 
+def static_order(rules: Sequence[Rule]) -> list[Rule]:
+    """Rules in their tie-break order: kind, nearest deadline, id (see rank_key)."""
+    return sorted(
+        rules,
+        key=lambda r: (
+            KIND_ORDER[r.kind.value],
+            r.validity.until is None,
+            r.validity.until or dt.date.max,
+            r.id,
+        ),
+    )
+
+
 def evaluate_frame(
     profiles: pl.LazyFrame | pl.DataFrame,
     rules: Sequence[Rule],
@@ -163,7 +176,12 @@ def evaluate_frame(
     lang: str = "zh",
     passthrough: Sequence[str] = (),
 ) -> pl.LazyFrame:
-    """One lazy query: every profile × every rule, ranked within each enterprise."""
+    """One lazy query: every profile × every rule, ranked within each enterprise.
+
+    Per-rule constants (title, source, quote…) are looked up by a small rule index
+    after ranking, so the sort moves only numbers and the per-row texts.
+    """
+    ordered = static_order(rules)
     lf = with_eval_columns(profiles.lazy())
     keep = [
         pl.col(ROW),
@@ -172,47 +190,63 @@ def evaluate_frame(
     ]
     keep += [pl.col(c) for c in passthrough]
     parts = []
-    for rule in rules:
+    for index, rule in enumerate(ordered):
         c = compile_rule(rule, as_of, lang)
         parts.append(
             lf.select(
                 *keep,
-                pl.lit(rule.id).alias("rule_id"),
-                c.status.alias("status"),
+                pl.lit(index, dtype=pl.UInt16).alias("__rule"),
+                c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
                 c.amount.alias("amount_yuan"),
                 _amount_note_expr(rule, lang).alias("amount_note"),
-                c.met.list.join(SEP).alias("met"),
-                c.unmet.list.join(SEP).alias("unmet"),
-                _missing_labels(c.missing, lang).alias("missing"),
+                c.met.alias("met"),
+                c.unmet.alias("unmet"),
+                c.missing.alias("missing"),
             )
         )
     if not parts:
         empty = {ROW: pl.Int64, **dict.fromkeys(RESULT_COLUMNS, pl.String)}
         return pl.LazyFrame(schema=empty)
-    long = pl.concat(parts, how="vertical").join(
-        rule_table(rules, lang).lazy(), on="rule_id", how="left"
-    )
-    return rank(long).select(ROW, *RESULT_COLUMNS, *passthrough)
+    ranked = rank(pl.concat(parts, how="vertical"), len(ordered))
+    table = rule_table(ordered, lang)
+    constants = [
+        pl.col("__rule")
+        .replace_strict(
+            list(range(len(ordered))), table.get_column(name).to_list(), return_dtype=pl.String
+        )
+        .alias(name)
+        for name in (
+            "rule_id",
+            "rule_title",
+            "assumptions",
+            "valid_until",
+            "kind",
+            "audience",
+            "source",
+            "quote",
+        )
+    ]
+    status_names = {v: k for k, v in STATUS_ORDER.items()}
+    return ranked.with_columns(
+        *constants,
+        pl.col("__status").replace_strict(status_names, return_dtype=pl.String).alias("status"),
+    ).select(ROW, *RESULT_COLUMNS, *passthrough)
 
 
-def _missing_labels(missing: pl.Expr, lang: str) -> pl.Expr:
-    if lang != "zh":
-        return missing.list.join(SEP)
-    names = {name: spec.zh for name, spec in FIELDS_BY_NAME.items()}
-    return missing.list.eval(pl.element().replace_strict(names, default=pl.element())).list.join(
-        SEP
-    )
+def rank(long: pl.LazyFrame, n_rules: int) -> pl.LazyFrame:
+    """Eligible, then unknown, then the rest; then amount, then the static rule order.
 
-
-def rank(long: pl.LazyFrame) -> pl.LazyFrame:
-    """Eligible, then unknown, then the rest; then amount, kind, nearest deadline."""
-    order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
+    Every enterprise has exactly one row per rule, so after sorting by enterprise
+    the rank is the position within its block of n_rules rows.
+    """
     ranked = long.sort(
-        [ROW, order, "amount_yuan", "__kind_order", "__deadline", "rule_id"],
-        descending=[False, False, True, False, False, False],
+        [ROW, "__status", "amount_yuan", "__rule"],
+        descending=[False, False, True, False],
         nulls_last=True,
-    ).with_columns((pl.int_range(pl.len()).over(ROW) + 1).cast(pl.Int32).alias("rank"))
-    return ranked.drop("__kind_order", "__deadline")
+    )
+    return ranked.with_columns(
+        ((pl.int_range(pl.len(), dtype=pl.UInt32) % n_rules) + 1).cast(pl.Int32).alias("rank")
+    )
 
 
 def rank_key(outcome: Outcome) -> tuple[Any, ...]:

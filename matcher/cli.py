@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
@@ -126,28 +128,22 @@ def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
     errors = portfolio.errors
     if errors.is_empty():
         return
-    messages = error_messages(errors, lang)
     err.print(
         f"[yellow]输入中有 {errors.height} 处问题：[/yellow]"
         if lang == "zh"
         else f"[yellow]{errors.height} problems in the input:[/yellow]"
     )
-    for row, msg in zip(
-        errors.head(limit).iter_rows(named=True), messages.head(limit), strict=False
-    ):
-        col = row["column"]
-        err.print(
-            f"  第{row['row']}行 [{row['id'] or ''}] 列「{col}」：{msg}"
-            if lang == "zh"
-            else f"  row {row['row']} [{row['id'] or ''}] column '{col}': {msg}",
-            highlight=False,
-        )
+    shown = errors.head(limit)
+    _print_error_rows(shown.with_columns(error_messages(shown, lang).alias("message")), lang)
     if errors.height > limit:
         err.print(f"  …另有 {errors.height - limit} 处，用 --errors 文件查看全部")
 
 
 def _accounting(portfolio: Any, lang: str) -> None:
-    read, matched, rejected = portfolio.read, portfolio.matched, portfolio.rejected
+    _account(portfolio.read, portfolio.matched, portfolio.rejected, lang)
+
+
+def _account(read: int, matched: int, rejected: int, lang: str) -> None:
     # Every input row is either matched or rejected: never silently dropped.
     if read != matched + rejected:
         raise PolicyMatchError(f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，不相等")
@@ -336,53 +332,121 @@ def batch(
 
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
-    from matcher.report.columns import SUMMARY_HEADERS_ZH, localise, localise_results
-    from matcher.report.files import refuse_overwrite, write_csv, write_xlsx
+    from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
+    from matcher.report.files import refuse_overwrite, write_atomic, write_csv, write_xlsx
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
     statuses = _parse_only(only)
-    if out_path is not None:
-        refuse_overwrite(out_path, [portfolio_path])
-    for p in (errors_path, summary_path):
+    for p in (out_path, errors_path, summary_path):
         if p is not None:
             refuse_overwrite(p, [portfolio_path])
     rule_list = _rules(rules, only_rules)
-    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
-    _report_problems(portfolio, lang.value)
-    result = api.results(portfolio, rule_list, date, lang.value)
-    if statuses:
-        result = result.filter(pl.col("status").is_in(statuses))
-    if out_path is not None:
-        frame = localise_results(result.lazy().drop("__row"), lang.value)
-        suffix = out_path.suffix.lower()
-        if suffix == ".xlsx":
-            write_xlsx(frame.collect(), out_path)
-        elif suffix == ".json":
-            from matcher.report.files import write_atomic
-
-            data = frame.collect()
-            write_atomic(out_path, lambda tmp: data.write_json(tmp))
-        else:
-            write_csv(frame, out_path)
-        err.print(
-            f"已写入 {out_path}（{result.height} 行）"
-            if lang is Lang.zh
-            else f"wrote {out_path} ({result.height} rows)"
+    suffix = out_path.suffix.lower() if out_path is not None else ".csv"
+    keep = out_path is None or suffix in (".xlsx", ".json")
+    with _progress(lang.value) as tick:
+        run = api.run_batch(
+            portfolio_path,
+            rule_list,
+            date,
+            lang=lang.value,
+            out=out_path if not keep else None,
+            statuses=statuses,
+            errors_out=errors_path,
+            sheet=sheet,
+            overrides=parse_map(mapping),
+            keep_frames=keep,
+            progress=tick,
         )
-    if errors_path is not None:
-        _write_errors(portfolio, errors_path, lang.value)
-    if summary or summary_path:
-        table = localise(api.summary(result), SUMMARY_HEADERS_ZH, lang.value)
+    _print_sample(run, lang.value)
+    if keep:
+        frame = pl.concat(run.frames) if run.frames else pl.DataFrame()
+        if out_path is None:
+            if not summary:
+                sys.stdout.write(frame.write_csv())
+        elif suffix == ".xlsx":
+            write_xlsx(frame, out_path)
+        else:
+            write_atomic(out_path, lambda tmp: frame.write_json(tmp))
+    if out_path is not None:
+        err.print(
+            f"已写入 {out_path}（{run.written} 行）"
+            if lang is Lang.zh
+            else f"wrote {out_path} ({run.written} rows)"
+        )
+    if (summary or summary_path) and run.summary is not None:
+        table = localise(run.summary, SUMMARY_HEADERS_ZH, lang.value)
         if summary:
-            out.print(frame_table(table))
+            out.print(
+                frame_table(
+                    table.drop(
+                        SUMMARY_HEADERS_ZH["rule_title"] if lang is Lang.zh else "rule_title"
+                    )
+                )
+            )
         if summary_path:
             write_csv(table, summary_path)
-    if out_path is None and not summary:
-        _emit_frame(result, Format.csv, lang.value)
-    _accounting(portfolio, lang.value)
-    if portfolio.rejected:
+    _account(run.read, run.matched, run.rejected, lang.value)
+    if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+@contextlib.contextmanager
+def _progress(lang: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress line on a terminal; nothing when piped or in CI."""
+    if not err.is_terminal or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    label = "已处理 {n:,} 行" if lang == "zh" else "{n:,} rows done"
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label.format(n=0), total=None)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(task, description=label.format(n=done))
+
+        yield tick
+
+
+def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
+    if not run.errors or run.error_sample is None:
+        return
+    err.print(
+        f"[yellow]输入中有 {run.errors} 处问题：[/yellow]"
+        if lang == "zh"
+        else f"[yellow]{run.errors} problems in the input:[/yellow]"
+    )
+    _print_error_rows(run.error_sample.head(limit), lang)
+    if run.errors > limit:
+        err.print(
+            f"  …另有 {run.errors - limit} 处，用 --errors 文件查看全部"
+            if lang == "zh"
+            else f"  …{run.errors - limit} more; use --errors to see them all"
+        )
+
+
+def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
+    for row in rows.iter_rows(named=True):
+        where = (
+            (f"第{row['row']}行" if row["row"] is not None else "文件")
+            if lang == "zh"
+            else (f"row {row['row']}" if row["row"] is not None else "file")
+        )
+        col = f" 列「{row['column']}」" if row["column"] else ""
+        if lang != "zh":
+            col = f" column '{row['column']}'" if row["column"] else ""
+        ident = f" [{row['id']}]" if row["id"] else ""
+        err.print(f"  {where}{ident}{col}：{row['message']}", highlight=False)
 
 
 @app.command()

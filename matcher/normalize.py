@@ -8,6 +8,7 @@ as an error, so no result can rest on a value that failed to parse.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -19,6 +20,7 @@ from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH
 from matcher.intake.credit_code import credit_code_error_expr
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
+from matcher.intake.readers import RawProblem
 from matcher.intake.values import parse_expr
 from matcher.reference.data import reference_path
 from matcher.reference.industry import resolve_industries
@@ -55,6 +57,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 def all_messages() -> dict[str, tuple[str, str]]:
     return {**ERROR_MESSAGES, **MESSAGES}
 
+
+# Reader problems that mean the row never reached the frame.
+EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object")
 
 ERROR_COLUMNS = ["row", "id", "column", "field", "value", "code", "rejected"]
 
@@ -109,6 +114,7 @@ def normalise(
     *,
     overrides: dict[str, str] | None = None,
     today: dt.date | None = None,
+    problems: Sequence[RawProblem] = (),
 ) -> Portfolio:
     """Map headers, parse every column, validate, resolve, derive size."""
     today = today or dt.date.today()
@@ -126,7 +132,8 @@ def normalise(
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
-        value, error = parse_expr(spec.type, header)
+        # A unit in the header (营业收入(元)) applies to the bare numbers below it.
+        value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
         errors.append(pl.col(header).alias(f"__raw_{spec.name}"))
@@ -235,6 +242,23 @@ def normalise(
     )
     collect_errors(mismatch, "size", size_text, pl.lit("size_mismatch"))
 
+    dropped = [p for p in problems if p.message_code in EXCLUDED_ROW_CODES]
+    if problems:
+        # Rows the reader could not split into cells never reach the frame: they are
+        # rejected here so that read = matched + rejected still holds.
+        error_frames.append(
+            pl.DataFrame(
+                {
+                    "row": [p.row for p in problems],
+                    "id": [None] * len(problems),
+                    "column": [""] * len(problems),
+                    "field": [""] * len(problems),
+                    "value": [p.detail for p in problems],
+                    "code": [p.message_code for p in problems],
+                },
+                schema={c: pl.String for c in ERROR_COLUMNS[:-1]} | {"row": pl.Int64},
+            )
+        )
     errors_df = (
         pl.concat(error_frames, how="vertical_relaxed")
         if error_frames
@@ -242,10 +266,14 @@ def normalise(
     )
     errors_df = errors_df.with_columns(
         pl.col("row").cast(pl.Int64),
-        (pl.col("code") == "missing_name").alias("rejected"),
-    ).sort("row", "field", maintain_order=True)
+        pl.col("code").is_in(["missing_name", *EXCLUDED_ROW_CODES]).alias("rejected"),
+    ).sort("row", "field", maintain_order=True, nulls_last=False)
 
-    rejected_rows = errors_df.filter(pl.col("rejected")).get_column("row").unique()
+    rejected_rows = (
+        errors_df.filter(pl.col("rejected") & (pl.col("code") == "missing_name"))
+        .get_column("row")
+        .unique()
+    )
     helper_cols = [
         c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"
     ]
@@ -254,8 +282,8 @@ def normalise(
         frame=kept,
         errors=errors_df,
         mapping=mapping,
-        read=raw.height,
-        rejected=rejected_rows.len(),
+        read=raw.height + len(dropped),
+        rejected=rejected_rows.len() + len(dropped),
         passthrough=passthrough,
         regions=regions,
         industries=industries,

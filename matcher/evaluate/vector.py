@@ -20,6 +20,7 @@ from matcher.evaluate.tree import (
     annotate,
     decisive_field,
     eval_column,
+    field_label,
     industry_target,
     region_target,
     static_status,
@@ -95,9 +96,9 @@ class CompiledRule:
     rule: Rule
     status: pl.Expr  # String: eligible/unknown/ineligible/expired/not_yet_valid
     amount: pl.Expr  # Float64 yuan or null
-    met: pl.Expr  # List(String) of condition labels
+    met: pl.Expr  # String: condition labels joined by SEP
     unmet: pl.Expr
-    missing: pl.Expr  # List(String) of the input fields that would decide it
+    missing: pl.Expr  # String: the input fields that would decide it, joined by SEP
 
 
 def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
@@ -132,7 +133,8 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
 
     met_items: list[pl.Expr] = []
     unmet_items: list[pl.Expr] = []
-    missing_items: list[pl.Expr] = []
+    # Missing fields are listed once each, in order of their first condition.
+    missing_by_field: dict[str, list[pl.Expr]] = {}
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
         label = pl.lit(condition_text(leaf.condition, lang))
         eff = effective(nid)
@@ -142,9 +144,12 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         undecided = pl.all_horizontal(
             [node_exprs[nid].is_null()] + [node_exprs[a].is_null() for a in leaf.ancestors]
         )
-        missing_items.append(
-            pl.when(undecided).then(pl.lit(decisive_field(eval_column(leaf.condition.field))))
-        )
+        field = decisive_field(eval_column(leaf.condition.field))
+        missing_by_field.setdefault(field, []).append(undecided)
+    missing_items = [
+        pl.when(pl.any_horizontal(flags)).then(pl.lit(field_label(field, lang)))
+        for field, flags in missing_by_field.items()
+    ]
 
     fixed = static_status(rule, as_of)
     if fixed is not None:
@@ -161,16 +166,20 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         rule,
         status,
         _amount_expr(rule, status),
-        _list(met_items),
-        _list(unmet_items),
-        _list(missing_items).list.unique(maintain_order=True),
+        _joined(met_items),
+        _joined(unmet_items),
+        _joined(missing_items),
     )
 
 
-def _list(items: Sequence[pl.Expr]) -> pl.Expr:
+SEP = "；"
+
+
+def _joined(items: Sequence[pl.Expr]) -> pl.Expr:
+    """Labels joined by SEP, skipping nulls: concat_str is far cheaper than list columns."""
     if not items:
-        return pl.lit([], dtype=pl.List(pl.String))
-    return pl.concat_list([i.cast(pl.String) for i in items]).list.drop_nulls()
+        return pl.lit("")
+    return pl.concat_str(list(items), separator=SEP, ignore_nulls=True)
 
 
 def _amount_expr(rule: Rule, status: pl.Expr) -> pl.Expr:

@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 
 from matcher.fields import FieldType
+from matcher.intake.errors import message
 
 __all__ = [
     "AMOUNT_MAX_WAN",
@@ -125,8 +126,6 @@ class ValueParseError(ValueError):
         super().__init__(f"{code}: {value!r}")
 
     def message(self, lang: str = "zh") -> str:
-        from matcher.intake.errors import message
-
         return message(self.code, self.value, lang)
 
 
@@ -176,10 +175,6 @@ def cell_to_str(v: Any) -> str | None:
     return str(v)
 
 
-def _full(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
@@ -196,7 +191,7 @@ INT_PATTERN = (
     f"(?P<sign>{_SIGN})? ?(?P<int>{_UINT})(?:\\.(?P<frac>[0-9]+))?"
     f" ?(?:{'|'.join(sorted(_INT_UNITS, key=len, reverse=True))})?"
 )
-_INT_RE = _full(INT_PATTERN)
+_INT_RE = re.compile(INT_PATTERN)
 _NONZERO_RE = re.compile("[1-9]")
 
 _CURRENCY = "¥|rmb|cny|人民币"
@@ -205,7 +200,7 @@ AMOUNT_PATTERN = (
     f"(?P<num>(?:{_UINT})(?:\\.[0-9]+)?|\\.[0-9]+)(?P<exp>e[+\\-]?[0-9]{{1,3}})?"
     " ?(?P<unit>[^0-9.,+\\-\u2212]*)"
 )
-_AMOUNT_RE = _full(AMOUNT_PATTERN)
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
 
 
 def _amount_units() -> dict[str, tuple[float, float]]:
@@ -255,15 +250,15 @@ DATE_PATTERNS: tuple[str, ...] = (
     "(?P<y>[0-9]{4}) ?年 ?(?P<m>[0-9]{1,2}) ?月 ?(?P<d>[0-9]{1,2}) ?[日号]?",
     "(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})",
 )
-_DATE_RES = tuple(_full(p) for p in DATE_PATTERNS)
+_DATE_RES = tuple(re.compile(p) for p in DATE_PATTERNS)
 SERIAL_PATTERN = "(?P<serial>[0-9]{5})(?:\\.[0-9]+)?"
-_SERIAL_RE = _full(SERIAL_PATTERN)
+_SERIAL_RE = re.compile(SERIAL_PATTERN)
 _YEAR = "(?:1[89]|2[01])[0-9]{2}"
 _MONTH = "(?:0?[1-9]|1[0-2])"
 INCOMPLETE_DATE_PATTERN = (
     f"{_YEAR}(?: ?年度?)?|{_YEAR} ?[-/.年] ?{_MONTH} ?月?(?:份)?|{_YEAR}(?:0[1-9]|1[0-2])"
 )
-_INCOMPLETE_DATE_RE = _full(INCOMPLETE_DATE_PATTERN)
+_INCOMPLETE_DATE_RE = re.compile(INCOMPLETE_DATE_PATTERN)
 
 LIST_SEPARATORS = "[;、,/|\n\r\u2028\u2029\x85]"
 _LIST_SEP_RE = re.compile(LIST_SEPARATORS)

@@ -1,0 +1,220 @@
+"""Header mapping: cases that must map, cases that must not, overrides, duplicates, units."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.fields import PROFILE_FIELDS
+from matcher.intake.headers import (
+    FUZZY_CUTOFF,
+    HeaderMappingError,
+    map_headers,
+    resolve_field,
+    suggest,
+)
+
+MUST_MAP = [
+    ("企业名称", "name", "exact"),
+    ("员工人数", "employees", "alias"),
+    ("营业收入(万元)", "revenue", "exact"),
+    ("营业收入（万元）", "revenue", "exact"),
+    ("营业收入(万)", "revenue", "exact"),
+    ("营业收入 （万元）", "revenue", "exact"),
+    ("注册地址", "region", "alias"),
+    ("注册地", "region", "alias"),
+    ("是否外资", "foreign_invested", "alias"),
+    ("资产总额(万元)", "total_assets", "exact"),
+    ("资产总额（万元）", "total_assets", "exact"),
+    ("name", "name", "exact"),
+    ("Revenue", "revenue", "exact"),
+    ("CREDIT_CODE", "credit_code", "exact"),
+    ("credit code", "credit_code", "exact"),
+    ("统一社会信用代码", "credit_code", "exact"),
+    ("*企业名称", "name", "exact"),
+    ("企业名称：", "name", "exact"),
+    ("企业名称\n", "name", "exact"),
+    ("从业人员（人）", "employees", "exact"),
+    ("从业人数(人)", "employees", "alias"),
+    ("是否外资(是/否)", "foreign_invested", "alias"),
+    ("所属行业（代码）", "industry", "exact"),
+    ("2023年营业收入（万元）", "revenue", "exact"),
+    ("营业收入2023年度", "revenue", "exact"),
+    ("成立日期", "founded", "exact"),
+    ("资质认定", "certifications", "exact"),
+    ("企业规模", "size", "exact"),
+    ("序号", "id", "alias"),
+    ("从业人员数量", "employees", "fuzzy"),
+    ("是否为外资企业", "foreign_invested", "fuzzy"),
+    ("年末从业人员", "employees", "fuzzy"),
+]
+
+MUST_NOT_MAP = [
+    "备注",
+    "联系人",
+    "联系电话",
+    "法定代表人",
+    "法人代表",
+    "手机",
+    "邮箱",
+    "负责人",
+    "注册资本（万元）",
+    "纳税人识别号",
+    "营业收入增长率(%)",
+    "营业成本",
+    "净利润",
+    "负债总额",
+    "姓名",
+    "是否高新技术企业",
+    "",
+    "   ",
+    "列3",
+]
+
+
+@pytest.mark.parametrize(("header", "field", "method"), MUST_MAP)
+def test_must_map(header: str, field: str, method: str) -> None:
+    mapping = map_headers([header])
+    assert mapping.columns == {header: field}
+    (detail,) = mapping.details
+    assert detail.method == method
+    assert detail.field == field
+    assert mapping.unmapped == []
+    if method == "fuzzy":
+        assert FUZZY_CUTOFF <= detail.score < 100
+    else:
+        assert detail.score == 100
+
+
+@pytest.mark.parametrize("header", MUST_NOT_MAP)
+def test_must_not_map(header: str) -> None:
+    mapping = map_headers([header])
+    assert mapping.columns == {}
+    assert mapping.unmapped == [header]
+    assert mapping.details[0].method in ("none", "ambiguous")
+
+
+def test_every_contract_name_maps_to_its_field() -> None:
+    for spec in PROFILE_FIELDS:
+        for name in (spec.name, spec.zh, *spec.aliases):
+            assert map_headers([name]).columns == {name: spec.name}, name
+
+
+def test_whole_sheet() -> None:
+    headers = ["序号", "企业名称", "统一社会信用代码", "注册地址", "员工人数", "营业收入(万元)"]
+    headers += ["资产总额(万元)", "是否外资", "联系人", "联系电话", "备注", "__row"]
+    mapping = map_headers(headers)
+    assert mapping.columns == {
+        "序号": "id",
+        "企业名称": "name",
+        "统一社会信用代码": "credit_code",
+        "注册地址": "region",
+        "员工人数": "employees",
+        "营业收入(万元)": "revenue",
+        "资产总额(万元)": "total_assets",
+        "是否外资": "foreign_invested",
+    }
+    assert mapping.unmapped == ["联系人", "联系电话", "备注"]
+    assert [d.header for d in mapping.details] == headers[:-1]  # __row is not reported
+    assert mapping.by_field["revenue"] == "营业收入(万元)"
+    assert mapping.units == {"revenue": "万元", "total_assets": "万元"}
+
+
+def test_duplicates_strongest_wins() -> None:
+    mapping = map_headers(["注册地", "注册地址", "营业收入", "营业收入（万元）"])
+    # 注册地 and 注册地址 are both aliases: the leftmost wins
+    assert mapping.columns == {"注册地": "region", "营业收入（万元）": "revenue"}
+    dups = {(d.header, d.field, d.kept) for d in mapping.duplicates}
+    assert dups == {("注册地址", "region", "注册地"), ("营业收入", "revenue", "营业收入（万元）")}
+    loser = next(d for d in mapping.details if d.header == "注册地址")
+    assert loser.field is None and loser.method == "duplicate"
+    assert loser.alternatives == [("region", 100.0)]
+    assert set(mapping.unmapped) == {"注册地址", "营业收入"}
+
+
+def test_duplicates_latest_year_wins() -> None:
+    mapping = map_headers(["2022年营业收入", "2023年营业收入", "2021年营业收入"])
+    assert mapping.columns == {"2023年营业收入": "revenue"}
+    mapping = map_headers(["营业收入", "2023年营业收入"])
+    assert mapping.columns == {"营业收入": "revenue"}
+
+
+def test_exact_beats_fuzzy_even_when_later() -> None:
+    mapping = map_headers(["从业人员数量", "从业人员"])
+    assert mapping.columns == {"从业人员": "employees"}
+
+
+def test_amount_units() -> None:
+    mapping = map_headers(["营业收入(元)", "资产总额（亿元）"])
+    assert mapping.columns == {"营业收入(元)": "revenue", "资产总额（亿元）": "total_assets"}
+    assert mapping.units == {"revenue": "元", "total_assets": "亿元"}
+    assert mapping.details[0].unit == "元"
+
+
+def test_unknown_money_unit_is_not_guessed() -> None:
+    mapping = map_headers(["营业收入(美元)"])
+    assert mapping.columns == {}
+    detail = mapping.details[0]
+    assert detail.method == "none"
+    assert detail.alternatives == [("revenue", 100.0)]
+    assert "unit" in detail.note
+
+
+def test_overrides() -> None:
+    headers = ["收入A", "人数X", "营业收入", "备注"]
+    mapping = map_headers(
+        headers, {"收入A": "营业收入（万元）", "人数X": "employees", "营业收入": "-"}
+    )
+    assert mapping.columns == {"收入A": "revenue", "人数X": "employees"}
+    assert [d.method for d in mapping.details] == ["override", "override", "override", "none"]
+    assert mapping.unmapped == ["营业收入", "备注"]
+
+
+def test_override_header_matched_after_normalisation() -> None:
+    mapping = map_headers(["营业收入（万元）"], {"营业收入(万元)": "total_assets"})
+    assert mapping.columns == {"营业收入（万元）": "total_assets"}
+
+
+def test_override_by_alias_and_unit() -> None:
+    mapping = map_headers(["收入(元)"], {"收入(元)": "营收"})
+    assert mapping.columns == {"收入(元)": "revenue"}
+    assert mapping.units == {"revenue": "元"}
+
+
+def test_override_unknown_field_suggests() -> None:
+    with pytest.raises(HeaderMappingError) as info:
+        map_headers(["收入A"], {"收入A": "revenu"})
+    err = info.value
+    assert err.code == "unknown_field"
+    assert err.suggestion == "revenue"
+    assert "revenu" in str(err) and "revenue" in str(err)
+    assert "did you mean 'revenue'" in err.message("en")
+
+
+def test_override_unknown_field_without_suggestion() -> None:
+    with pytest.raises(HeaderMappingError) as info:
+        map_headers(["收入A"], {"收入A": "完全不相干的东西"})
+    assert info.value.suggestion is None
+
+
+def test_override_unknown_header() -> None:
+    with pytest.raises(HeaderMappingError) as info:
+        map_headers(["营业收入"], {"营业收人": "revenue"})
+    assert info.value.code == "unknown_header"
+    assert info.value.suggestion == "营业收入"
+
+
+def test_resolve_field() -> None:
+    assert resolve_field("revenue") == "revenue"
+    assert resolve_field("营业收入（万元）") == "revenue"
+    assert resolve_field("营业收入(万元)") == "revenue"
+    assert resolve_field("员工人数") == "employees"
+    assert resolve_field("-") is None
+    assert resolve_field("") is None
+    with pytest.raises(HeaderMappingError):
+        resolve_field("region_code")  # derived, not a column
+
+
+def test_suggest_has_a_cutoff() -> None:
+    assert suggest("revenu", ["revenue", "name"]) == "revenue"
+    assert suggest("xyz", ["revenue", "name"]) is None
+    assert suggest("x", []) is None

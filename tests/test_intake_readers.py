@@ -1,0 +1,562 @@
+"""Readers: fixtures are written into tmp_path by each test (CSV in several encodings
+and separators, xlsx via xlsxwriter, Parquet, JSON Lines, broken files)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matcher.intake import readers
+from matcher.intake.errors import ERROR_MESSAGES, IntakeError
+from matcher.intake.readers import RawProblem, RawTable, read_table, scan_table
+
+HEADER = "企业名称,员工人数,营业收入(万元),所在地区\n"
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def rows(table: RawTable) -> list[tuple[object, ...]]:
+    return table.frame.rows()
+
+
+def codes(table: RawTable) -> list[tuple[int | None, str]]:
+    return [(p.row, p.message_code) for p in table.problems]
+
+
+def assert_all_string(frame: pl.DataFrame) -> None:
+    assert frame.columns[0] == "__row"
+    assert frame.schema["__row"] == pl.Int64
+    assert all(t == pl.String for n, t in frame.schema.items() if n != "__row")
+
+
+# ---------------------------------------------------------------------------------
+# CSV: encodings and separators
+# ---------------------------------------------------------------------------------
+
+
+def test_utf8_csv(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", HEADER + "甲公司,012,3000,110108\n乙公司,5,,北京市\n")
+    table = read_table(path)
+    assert_all_string(table.frame)
+    assert table.headers == ["企业名称", "员工人数", "营业收入(万元)", "所在地区"]
+    assert rows(table) == [
+        (2, "甲公司", "012", "3000", "110108"),  # codes stay text: no "12", no 110108.0
+        (3, "乙公司", "5", None, "北京市"),
+    ]
+    assert (table.encoding, table.separator, table.format) == ("utf-8", ",", "csv")
+    assert table.problems == []
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    path = write(tmp_path, "bom.csv", "\ufeff" + HEADER + "甲,1,2,3\n")
+    table = read_table(path)
+    assert table.encoding == "utf-8-sig"
+    assert table.headers[0] == "企业名称"  # no BOM glued to the first header
+    assert rows(table) == [(2, "甲", "1", "2", "3")]
+
+
+def test_gb18030_with_chinese_headers(tmp_path: Path) -> None:
+    text = HEADER + "深圳市鹏城科技有限公司,12,3000,广东省深圳市南山区\n𠀀记,1,2,3\n"
+    path = write(tmp_path, "gbk.csv", text, "gb18030")
+    table = read_table(path)
+    assert table.encoding == "gb18030"
+    assert table.headers[2] == "营业收入(万元)"
+    assert rows(table)[0] == (2, "深圳市鹏城科技有限公司", "12", "3000", "广东省深圳市南山区")
+    assert rows(table)[1][1] == "𠀀记"  # a four-byte GB18030 character
+
+
+def test_gbk_plain(tmp_path: Path) -> None:
+    path = write(tmp_path, "gbk.csv", HEADER + "甲,1,2,海淀区\n", "gbk")
+    assert rows(read_table(path)) == [(2, "甲", "1", "2", "海淀区")]
+
+
+def test_utf16_excel_unicode_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "u16.txt", "\ufeff企业名称\t员工人数\r\n甲\t3\r\n", "utf-16-le")
+    table = read_table(path)
+    assert table.separator == "\t"
+    assert rows(table) == [(2, "甲", "3")]
+
+
+@pytest.mark.parametrize("sep", ["\t", ";", "|"])
+def test_separators(tmp_path: Path, sep: str) -> None:
+    text = f"企业名称{sep}员工人数{sep}备注\n甲{sep}1{sep}a,b\n乙{sep}2{sep}\n"
+    table = read_table(write(tmp_path, "s.csv", text))
+    assert table.separator == sep
+    assert rows(table) == [(2, "甲", "1", "a,b"), (3, "乙", "2", None)]
+
+
+def test_separator_not_fooled_by_quoted_commas(tmp_path: Path) -> None:
+    text = '企业名称\t"经营范围"\n甲\t"技术开发,技术咨询,技术服务"\n'
+    table = read_table(write(tmp_path, "t.csv", text))
+    assert table.separator == "\t"
+    assert rows(table) == [(2, "甲", "技术开发,技术咨询,技术服务")]
+
+
+def test_crlf_and_bare_cr(tmp_path: Path) -> None:
+    crlf = read_table(write(tmp_path, "crlf.csv", "a,b\r\n1,2\r\n3,4\r\n"))
+    cr = read_table(write(tmp_path, "cr.csv", "a,b\r1,2\r3,4\r"))
+    assert rows(crlf) == rows(cr) == [(2, "1", "2"), (3, "3", "4")]
+
+
+# ---------------------------------------------------------------------------------
+# CSV: rows, row numbers, ragged rows, headers
+# ---------------------------------------------------------------------------------
+
+
+def test_row_numbers_count_blank_lines_and_multiline_cells(tmp_path: Path) -> None:
+    text = HEADER + '甲,1,2,3\n\n"乙\n公司",4,5,6\n ,, ,\n丙,7,8,9\n\n\n'
+    table = read_table(write(tmp_path, "r.csv", text))
+    # row 3 is blank; row 4 spans two lines; row 5 is empty cells: dropped silently
+    assert [r[0] for r in rows(table)] == [2, 4, 6]
+    assert rows(table)[1][1] == "乙\n公司"
+    assert table.problems == []
+
+
+def test_ragged_rows_are_reported_and_excluded(tmp_path: Path) -> None:
+    text = HEADER + "甲,1,2,3\n乙,4\n丙,5,6,7,8\n丁,9,10,11,,\n戊,1,2,3\n"
+    table = read_table(write(tmp_path, "rag.csv", text))
+    assert [r[0] for r in rows(table)] == [2, 5, 6]  # trailing empty fields are fine
+    assert codes(table) == [(3, "ragged_row"), (4, "ragged_row")]
+    assert table.problems[0].detail == "2 ≠ 4"
+    assert "2 ≠ 4" in table.problems[0].message()
+    assert "header" in table.problems[0].message("en")
+
+
+def test_unbalanced_quote_is_reported_not_swallowed(tmp_path: Path) -> None:
+    text = HEADER + '甲,1,2,3\n"乙,4,5,6\n丙,7,8,9\n丁,1,2,3\n'
+    table = read_table(write(tmp_path, "q.csv", text))
+    assert [r[0] for r in rows(table)] == [2]
+    ((row, code),) = codes(table)
+    assert (row, code) == (3, "ragged_row")
+    assert "line 3-5" in table.problems[0].detail  # the lines it swallowed
+
+
+def test_title_row_is_skipped(tmp_path: Path) -> None:
+    text = "2024年重点企业名单\n" + HEADER + "甲,1,2,3\n"
+    table = read_table(write(tmp_path, "title.csv", text))
+    assert table.header_row == 2
+    assert table.headers[0] == "企业名称"
+    assert rows(table) == [(3, "甲", "1", "2", "3")]
+    assert codes(table) == [(None, "rows_before_header")]
+
+
+def test_title_row_with_trailing_commas(tmp_path: Path) -> None:
+    text = "2024年重点企业名单,,,\n" + HEADER + "甲,1,2,3\n"
+    table = read_table(write(tmp_path, "title.csv", text))
+    assert table.header_row == 2
+    assert rows(table) == [(3, "甲", "1", "2", "3")]
+
+
+def test_duplicate_and_blank_headers(tmp_path: Path) -> None:
+    text = "a,a,b,,, __row \n1,2,3,x,,r\n4,5,6,,,\n"
+    table = read_table(write(tmp_path, "h.csv", text))
+    assert table.headers == ["a", "a.2", "b", "列4", "__row.2"]
+    assert rows(table) == [(2, "1", "2", "3", "x", "r"), (3, "4", "5", "6", None, None)]
+    assert sorted(codes(table)) == [
+        (1, "blank_header"),
+        (1, "duplicate_header"),
+        (1, "duplicate_header"),
+    ]
+
+
+def test_header_only(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "h.csv", HEADER))
+    assert table.frame.height == 0
+    assert table.headers == ["企业名称", "员工人数", "营业收入(万元)", "所在地区"]
+    assert_all_string(table.frame)
+
+
+def test_whitespace_is_kept_in_cells(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "w.csv", " 企业名称 ,备注\n 甲 ,  \n"))
+    assert rows(table) == [(2, " 甲 ", "  ")]
+    assert table.headers == ["企业名称", "备注"]
+
+
+def test_undecodable_bytes_later_in_file(tmp_path: Path) -> None:
+    body = "".join(f"企业{i},{i}\n" for i in range(60_000))  # > 1 MiB
+    data = ("企业名称,员工人数\n" + body).encode() + b"\xff\xfe,1\n"
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    table = read_table(path)
+    assert table.encoding == "utf-8"
+    assert table.frame.height == 60_001
+    assert codes(table) == [(60_002, "undecodable_bytes")]
+
+
+def test_damaged_utf8_is_not_mistaken_for_gbk(tmp_path: Path) -> None:
+    data = bytearray((HEADER + "深圳市鹏城科技有限公司,12,3000,南山区\n").encode())
+    data[len(HEADER.encode()) + 4] ^= 0xFF  # corrupt one byte of the company name
+    path = tmp_path / "damaged.csv"
+    path.write_bytes(bytes(data))
+    table = read_table(path)
+    assert table.encoding == "utf-8"
+    assert rows(table)[0][2:] == ("12", "3000", "南山区")
+    assert codes(table) == [(2, "undecodable_bytes")]
+
+
+def test_gb18030_cut_mid_character(tmp_path: Path) -> None:
+    data = (HEADER + "甲,1,2,海淀区\n乙,3,4,朝阳区").encode("gb18030")[:-1]
+    path = tmp_path / "cut.csv"
+    path.write_bytes(data)
+    table = read_table(path)
+    assert table.encoding == "gb18030"
+    assert rows(table)[0] == (2, "甲", "1", "2", "海淀区")
+    assert codes(table) == [(3, "undecodable_bytes")]
+
+
+# ---------------------------------------------------------------------------------
+# Unreadable files
+# ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (b"  \n\r\n ", "empty_file"),
+        (bytes(range(256)) * 8, "binary_file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40, "binary_file"),
+        (b"PK\x03\x04 not really a zip", "bad_excel"),
+        (b"PAR1 not really parquet", "bad_parquet"),
+        (b"[1, 2, 3]", "bad_json"),
+        (b",,,\n,,\n", "no_header"),
+    ],
+)
+def test_unreadable(tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    with pytest.raises(IntakeError) as info:
+        read_table(path)
+    assert info.value.code == code
+    assert code in ERROR_MESSAGES
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(IntakeError) as info:
+        read_table(tmp_path / "nope.csv")
+    assert info.value.code == "file_not_found"
+    assert "找不到文件" in str(info.value)
+    assert "not found" in info.value.message("en")
+    with pytest.raises(IntakeError) as info:
+        read_table(tmp_path)
+    assert info.value.code == "not_a_file"
+
+
+def test_random_junk_that_decodes_is_still_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "ctl.csv"
+    path.write_bytes(bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16]) * 50)
+    with pytest.raises(IntakeError) as info:
+        read_table(path)
+    assert info.value.code == "binary_file"
+
+
+# ---------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------
+
+
+def make_xlsx(path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("企业名单")
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write(0, 0, "2024年企业名单")
+    ws.write_row(1, 0, ["企业名称", "区划代码", "员工人数", "营业收入(万元)", "占比", "成立日期"])
+    ws.write_row(1, 6, ["是否外资", "备注"])
+    ws.write_row(2, 0, ["甲公司", 110108, 12, 3000.0, 0.5])
+    ws.write_datetime(2, 5, dt.datetime(2022, 6, 28), date_fmt)
+    ws.write_boolean(2, 6, True)
+    ws.write_string(2, 7, "0012")
+    # row 4 (index 3) left empty
+    ws.write_row(4, 0, ["乙公司", "110105", 7.5, 1234567.891, 1e-7])
+    ws.write_datetime(4, 5, dt.datetime(2022, 6, 28, 10, 30), date_fmt)
+    ws.write(5, 9, "stray")  # a cell without a header
+    other = wb.add_worksheet("第二页")
+    other.write_row(2, 2, ["企业名称", "员工人数"])
+    other.write_row(3, 2, ["丙", 3])
+    wb.close()
+
+
+def test_xlsx_cells_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    make_xlsx(path)
+    table = read_table(path)
+    assert_all_string(table.frame)
+    assert (table.format, table.sheet, table.header_row) == ("excel", "企业名单", 2)
+    assert table.headers == [
+        "企业名称",
+        "区划代码",
+        "员工人数",
+        "营业收入(万元)",
+        "占比",
+        "成立日期",
+        "是否外资",
+        "备注",
+        "列J",
+    ]
+    assert rows(table) == [
+        (3, "甲公司", "110108", "12", "3000", "0.5", "2022-06-28", "true", "0012", None),
+        (
+            5,
+            "乙公司",
+            "110105",
+            "7.5",
+            "1234567.891",
+            "0.0000001",
+            "2022-06-28 10:30:00",
+            *[None] * 3,
+        ),
+        (6, None, None, None, None, None, None, None, None, "stray"),
+    ]
+    assert sorted(codes(table), key=str) == [(2, "blank_header"), (None, "rows_before_header")]
+
+
+def test_xlsx_sheet_by_name_and_offset(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    make_xlsx(path)
+    table = read_table(path, sheet="第二页")
+    assert table.header_row == 3  # data starts at C3: row numbers are the sheet's
+    assert rows(table) == [(4, "丙", "3")]
+
+
+def test_xlsx_missing_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    make_xlsx(path)
+    with pytest.raises(IntakeError) as info:
+        read_table(path, sheet="第二頁")
+    err = info.value
+    assert err.code == "sheet_not_found"
+    assert "第二頁" in str(err) and "企业名单" in str(err) and "第二页" in err.detail
+
+
+def test_xlsx_detected_by_content_not_name(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    make_xlsx(path)
+    renamed = tmp_path / "export.csv"
+    renamed.write_bytes(path.read_bytes())
+    assert read_table(renamed).format == "excel"
+
+
+def test_empty_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("空")
+    wb.close()
+    with pytest.raises(IntakeError) as info:
+        read_table(path)
+    assert info.value.code in ("no_header", "bad_excel")
+
+
+def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("hello.txt", "hi")
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(IntakeError) as info:
+        read_table(path)
+    assert info.value.code == "bad_excel"
+
+
+# ---------------------------------------------------------------------------------
+# Parquet and JSON Lines
+# ---------------------------------------------------------------------------------
+
+
+def test_parquet_typed_columns_become_text(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    pl.DataFrame(
+        {
+            "企业名称": ["甲", "乙", None],
+            "区划": [110108, 110105, None],
+            "收入": [3000.0, 0.5, None],
+            "成立": [dt.date(2022, 6, 28), None, None],
+            "时间": [dt.datetime(2022, 6, 28), dt.datetime(2022, 6, 28, 10, 30), None],
+            "外资": [True, False, None],
+            "资质": [["高新技术企业", "专精特新"], [], None],
+        }
+    ).write_parquet(path)
+    table = read_table(path)
+    assert_all_string(table.frame)
+    assert table.format == "parquet"
+    assert rows(table) == [
+        (2, "甲", "110108", "3000", "2022-06-28", "2022-06-28", "true", "高新技术企业;专精特新"),
+        (3, "乙", "110105", "0.5", None, "2022-06-28 10:30:00", "false", "无"),
+    ]  # the all-null third row is dropped
+    assert scan_table(path).collect().rows() == rows(table)
+
+
+def test_jsonl(tmp_path: Path) -> None:
+    text = (
+        '{"企业名称": "甲", "员工人数": 12, "资质": ["a", "b"], "外资": false}\n'
+        "\n"
+        "not json\n"
+        "[1, 2]\n"
+        '{"企业名称": "乙", "营业收入": 1.5, "其他": {"k": 1}}\n'
+    )
+    table = read_table(write(tmp_path, "p.jsonl", text))
+    assert table.format == "jsonl"
+    assert table.headers == ["企业名称", "员工人数", "资质", "外资", "营业收入", "其他"]
+    assert rows(table) == [
+        (1, "甲", "12", "a;b", "false", None, None),
+        (5, "乙", None, None, None, "1.5", '{"k": 1}'),
+    ]
+    assert codes(table) == [(3, "bad_json_line"), (4, "json_not_object")]
+
+
+def test_jsonl_detected_by_content(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "p.txt", '{"a": 1}\n{"a": 2}\n'))
+    assert table.format == "jsonl"
+    assert rows(table) == [(1, "1"), (2, "2")]
+
+
+# ---------------------------------------------------------------------------------
+# scan_table
+# ---------------------------------------------------------------------------------
+
+
+def test_scan_regular_csv_is_lazy_and_equal(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", HEADER + '甲,1,2,3\n\n"乙,丙",4,,6\n')
+    lf = scan_table(path)
+    assert isinstance(lf, pl.LazyFrame)
+    assert (
+        lf.collect().rows()
+        == rows(read_table(path))
+        == [
+            (2, "甲", "1", "2", "3"),
+            (4, "乙,丙", "4", None, "6"),
+        ]
+    )
+    assert lf.collect_schema()["__row"] == pl.Int64
+
+
+def test_scan_gb18030_transcodes(tmp_path: Path) -> None:
+    path = write(tmp_path, "g.csv", HEADER + "甲公司,1,2,海淀区\n", "gb18030")
+    assert scan_table(path).collect().rows() == [(2, "甲公司", "1", "2", "海淀区")]
+
+
+def test_scan_irregular_falls_back_and_reports(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.csv", HEADER + "甲,1,2,3\n乙,4\n")
+    problems: list[RawProblem] = []
+    out = scan_table(path, problems).collect()
+    assert out.rows() == [(2, "甲", "1", "2", "3")]
+    assert [(p.row, p.message_code) for p in problems] == [(3, "ragged_row")]
+
+
+def test_transcoding_is_chunked_and_exact(tmp_path: Path) -> None:
+    # > 2 chunks of 2-byte characters with an odd prefix, so chunk ends split characters
+    body = "".join(f"中文企业名称{i},{i}\n" for i in range(120_000))
+    text = "企业名称,员工人数\nx" + "," + "1\n" + body
+    path = write(tmp_path, "big.csv", text, "gb18030")
+    copy, replaced = readers._utf8_copy(path, "gb18030")
+    assert not replaced
+    assert copy.read_text(encoding="utf-8") == text
+    out = scan_table(path).collect()
+    assert out.height == 120_001
+    assert out.row(-1) == (120_002, "中文企业名称119999", "119999")
+
+
+# ---------------------------------------------------------------------------------
+# Fast path ≡ careful path, and fuzzing
+# ---------------------------------------------------------------------------------
+
+cell_text = st.lists(
+    st.sampled_from([*"甲乙丙abc 12,;\t\"'\n-", "高新", "（万元）", "\r\n"]), max_size=6
+).map("".join)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    headers=st.lists(
+        st.text(alphabet="abcdef甲乙", min_size=1, max_size=4), min_size=1, max_size=5, unique=True
+    ),
+    data=st.data(),
+)
+def test_fast_path_equals_careful_path(
+    tmp_path: Path, headers: list[str], data: st.DataObject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = data.draw(
+        st.lists(st.lists(cell_text, min_size=len(headers), max_size=len(headers)), max_size=8)
+    )
+    frame = pl.DataFrame(
+        [dict(zip(headers, r, strict=True)) for r in body] if body else None,
+        schema={h: pl.String for h in headers},
+    )
+    path = tmp_path / "prop.csv"
+    frame.write_csv(path)
+    fast = read_table(path)
+    with monkeypatch.context() as m:
+        m.setattr(readers, "_scan_regular_csv", lambda *a: None)
+        careful = read_table(path)
+    assert fast.frame.rows() == careful.frame.rows()
+    assert fast.headers == careful.headers
+    assert fast.problems == careful.problems
+
+
+def _fuzz_files(tmp_path: Path) -> dict[str, bytes]:
+    xlsx = tmp_path / "fuzz.xlsx"
+    make_xlsx(xlsx)
+    pq = io.BytesIO()
+    pl.DataFrame({"a": [1, 2], "b": ["x", "y"]}).write_parquet(pq)
+    return {
+        "xlsx": xlsx.read_bytes(),
+        "parquet": pq.getvalue(),
+        "gb": (HEADER + "深圳市科技有限公司,1,2,3\n" * 20).encode("gb18030"),
+        "jsonl": b'{"a": 1}\n{"a": "\xe4\xb8\xad"}\n',
+    }
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    blob=st.binary(max_size=3000),
+    suffix=st.sampled_from([".csv", ".xlsx", ".jsonl", ".parquet", ""]),
+)
+def test_fuzz_random_bytes(tmp_path: Path, blob: bytes, suffix: str) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(blob)
+    try:
+        table = read_table(path)
+    except IntakeError as err:
+        assert err.code in ERROR_MESSAGES
+        return
+    assert_all_string(table.frame)
+    for p in table.problems:
+        assert p.message_code in ERROR_MESSAGES
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(["xlsx", "parquet", "gb", "jsonl"]),
+    cut=st.floats(0, 1),
+    flip=st.integers(0, 10**6),
+)
+def test_fuzz_truncated_and_corrupted(tmp_path: Path, kind: str, cut: float, flip: int) -> None:
+    files = _fuzz_files(tmp_path)
+    blob = bytearray(files[kind][: max(1, int(len(files[kind]) * cut))])
+    if flip % 3 == 0 and blob:
+        blob[flip % len(blob)] ^= 0xFF
+    path = tmp_path / f"trunc.{kind}"
+    path.write_bytes(bytes(blob))
+    with contextlib.suppress(IntakeError):
+        read_table(path)
+    with contextlib.suppress(IntakeError):
+        scan_table(path)  # building the scan raises only IntakeError (collecting may not)
