@@ -121,7 +121,7 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
 
 
 # Enterprises × rules evaluated per chunk: bounds memory whatever the portfolio size.
-CHUNK_RESULT_ROWS = 2_000_000
+CHUNK_RESULT_ROWS = 500_000
 
 
 @dataclass

@@ -43,7 +43,7 @@ app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
 
 out = Console(soft_wrap=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_REJECTED = 3  # completed, but some input rows were rejected
 
