@@ -38,7 +38,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def write_portfolio(path: Path, rows: list[list[str]], header: list[str] | None = None) -> Path:
-    header = header or ["企业名称", "所在地区", "招用毕业年度高校毕业生人数", "其中本地高校毕业生人数"]
+    header = header or [
+        "企业名称",
+        "所在地区",
+        "招用毕业年度高校毕业生人数",
+        "其中本地高校毕业生人数",
+    ]
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -49,7 +54,10 @@ def write_portfolio(path: Path, rows: list[list[str]], header: list[str] | None 
 def test_beijing_four_local_graduates_gets_6000_and_empty_count_is_unknown(tmp_path: Path) -> None:
     src = write_portfolio(
         tmp_path / "p.csv",
-        [["北京甲科技有限公司", "北京市海淀区", "5", "4"], ["北京乙科技有限公司", "北京市海淀区", "5", ""]],
+        [
+            ["北京甲科技有限公司", "北京市海淀区", "5", "4"],
+            ["北京乙科技有限公司", "北京市海淀区", "5", ""],
+        ],
     )
     out = tmp_path / "report.csv"
     code, _, err = run("batch", str(src), "--out", str(out), "--as-of", "2022-07-01")

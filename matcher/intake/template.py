@@ -58,6 +58,7 @@ def write_template(fmt: str, target: Path) -> None:
                 yaml.safe_dump({s.zh: EXAMPLE[s.name] or None}, allow_unicode=True).strip()
             )
         text = "\n".join(lines) + "\n"
+
         def write_yaml(tmp: Path) -> None:
             tmp.write_text(text, encoding="utf-8")
 
