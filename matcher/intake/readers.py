@@ -303,7 +303,22 @@ def _nonempty(cells: list[Any]) -> int:
     return sum(1 for c in cells if c is not None and str(c).strip() != "")
 
 
+def _names_fields(cells: list[Any]) -> bool:
+    """True when at least two cells are known headers (企业名称, 所在地区…)."""
+    from matcher.intake.headers import map_headers
+
+    texts = [str(c).strip() for c in cells if c is not None and str(c).strip()]
+    if len(texts) < 2 or len(set(texts)) != len(texts):
+        return False
+    known = [m for m in map_headers(texts).details if m.method in ("exact", "alias")]
+    return len(known) >= 2
+
+
 def _find_header(rows: list[list[Any]]) -> int | None:
+    # A row of known headers wins: a ragged data row must never be taken for the header.
+    for i, row in enumerate(rows):
+        if _names_fields(row):
+            return i
     counts = [_nonempty(r) for r in rows]
     most = max(counts, default=0)
     if most == 0:

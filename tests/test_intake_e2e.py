@@ -1,0 +1,96 @@
+"""Issue 5's acceptance: an Excel-saved GB18030 CSV with other headers, and the same as .xlsx."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from matcher.cli import app
+
+HEADERS = [
+    "企业名称",
+    "员工人数",
+    "营业收入(万元)",
+    "注册地址",
+    "是否外资",
+    "其中本地高校毕业生人数",
+]
+ROWS = [
+    ["重庆两江智能装备有限公司", "260", "1.8亿", "重庆市渝北区金开大道", "是", ""],
+    ["北京智码软件科技有限公司", "85人", "6,000", "北京市海淀区中关村大街27号", "否", "4"],
+    ["沈阳北方精密机床配件有限公司", "210", "12000万元", "辽宁省沈阳市浑南区", "√", "0"],
+]
+
+runner = CliRunner()
+
+
+def _gb18030_csv(path: Path) -> Path:
+    with path.open("w", encoding="gb18030", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADERS)
+        w.writerows(ROWS)
+    return path
+
+
+def _xlsx(path: Path) -> Path:
+    pl.DataFrame(ROWS, schema=HEADERS, orient="row").write_excel(path)
+    return path
+
+
+def _batch(src: Path, out: Path) -> list[dict[str, str]]:
+    result = runner.invoke(
+        app, ["batch", str(src), "--out", str(out), "--as-of", "2022-07-01", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.stderr
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_gb18030_csv_is_matched_without_manual_mapping(tmp_path: Path) -> None:
+    src = _gb18030_csv(tmp_path / "clients.csv")
+    check = runner.invoke(app, ["profile", "check", str(src), "--lang", "en", "--format", "csv"])
+    assert check.exit_code == 0, check.stderr
+    rows = list(csv.DictReader(check.stdout.splitlines()))
+    assert [r["name"] for r in rows] == [r[0] for r in ROWS]
+    assert [r["employees"] for r in rows] == ["260", "85", "210"]
+    assert [r["revenue"] for r in rows] == ["18000.0", "6000.0", "12000.0"]
+    assert [r["foreign_invested"] for r in rows] == ["true", "false", "true"]
+    assert [r["region_code"][:2] for r in rows] == ["50", "11", "21"]
+
+    table = runner.invoke(app, ["profile", "check", str(src)], env={"COLUMNS": "200"})
+    for header in HEADERS:
+        assert header in table.stdout  # the mapping it used is shown
+
+    report = _batch(src, tmp_path / "r.csv")
+    fdi = {
+        r["enterprise_name"]: r["status"]
+        for r in report
+        if r["rule_id"] == "fdi-encouraged-catalogue"
+    }
+    assert fdi["北京智码软件科技有限公司"] == "ineligible"
+    expansion = [r for r in report if r["rule_id"] == "bj-grad-expansion-subsidy"]
+    assert [r["amount_yuan"] for r in expansion if r["status"] == "eligible"] == ["6000.0"]
+
+
+def test_xlsx_gives_the_same_report(tmp_path: Path) -> None:
+    from_csv = _batch(_gb18030_csv(tmp_path / "clients.csv"), tmp_path / "a.csv")
+    from_xlsx = _batch(_xlsx(tmp_path / "clients.xlsx"), tmp_path / "b.csv")
+    assert from_csv == from_xlsx
+
+
+def test_ragged_rows_are_rejected_and_counted(tmp_path: Path) -> None:
+    src = tmp_path / "ragged.csv"
+    src.write_text(
+        "企业名称,所在地区\n甲公司,北京\n乙公司,北京,多余,字段\n丙公司,上海\n", encoding="utf-8"
+    )
+    errors = tmp_path / "errors.csv"
+    result = runner.invoke(
+        app, ["batch", str(src), "--out", str(tmp_path / "r.csv"), "--errors", str(errors)]
+    )
+    assert result.exit_code == 3
+    assert "读取 3 行，匹配 2 家企业，拒绝 1 行" in result.stderr
+    text = errors.read_text(encoding="utf-8-sig")
+    assert "3," in text and "是" in text
