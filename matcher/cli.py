@@ -42,7 +42,7 @@ rules_app = typer.Typer(
 app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
 
-out = Console(soft_wrap=False)
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_REJECTED = 3  # completed, but some input rows were rejected
@@ -286,7 +286,8 @@ def explain(
     portfolio = api.load_portfolio(profile)
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
-    for line in explain_lines(evaluate(rule, row, date), row, date, lang.value):
+    resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
+    for line in explain_lines(evaluate(rule, row, date), row, date, lang.value, resolutions):
         out.print(line, highlight=False)
 
 

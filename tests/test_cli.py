@@ -91,7 +91,7 @@ def test_batch_english_columns_and_statuses(tmp_path: Path) -> None:
         "amount_yuan",
         "amount_note",
     ]
-    assert {r["status"] for r in rows} <= {"eligible", "unknown", "ineligible"}
+    assert {r["status"] for r in rows} <= {"eligible", "unknown", "ineligible", "not_yet_valid"}
     assert [r["rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
 
 

@@ -153,7 +153,13 @@ def _value_of(outcome: Outcome, field: str) -> Any:
     return outcome.trace and next((s.actual for s in outcome.trace if s.column == field), None)
 
 
-def explain_lines(outcome: Outcome, row: dict[str, Any], as_of: dt.date, lang: str) -> list[str]:
+def explain_lines(
+    outcome: Outcome,
+    row: dict[str, Any],
+    as_of: dt.date,
+    lang: str,
+    resolutions: dict[str, Any] | None = None,
+) -> list[str]:
     """Condition by condition: the value found, the test, the result, the quote."""
     r = outcome.rule
     zh = lang == "zh"
@@ -173,7 +179,7 @@ def explain_lines(outcome: Outcome, row: dict[str, Any], as_of: dt.date, lang: s
         "",
     ]
     for step in outcome.trace:
-        lines.extend(_step_lines(step, row, lang))
+        lines.extend(_step_lines(step, row, lang, resolutions or {}))
     lines.append("")
     heads = _value_of(outcome, r.benefit.per_field) if r.benefit.per_field else None
     lines.append(("金额：" if zh else "amount: ") + amount_note(r, heads, lang))
@@ -186,7 +192,9 @@ def explain_lines(outcome: Outcome, row: dict[str, Any], as_of: dt.date, lang: s
     return lines
 
 
-def _step_lines(step: TraceStep, row: dict[str, Any], lang: str) -> list[str]:
+def _step_lines(
+    step: TraceStep, row: dict[str, Any], lang: str, resolutions: dict[str, Any]
+) -> list[str]:
     c = step.leaf.condition
     zh = lang == "zh"
     mark = {True: "✓", False: "✗", None: "?"}[step.result]
@@ -208,6 +216,24 @@ def _step_lines(step: TraceStep, row: dict[str, Any], lang: str) -> list[str]:
             else f"    value: {actual}; test: {test}; result: {result}"
         ),
     ]
+    # How free text became a code: the matched name or alias and the score.
+    resolution = (
+        resolutions.get(c.field, {}).get(row.get(c.field)) if c.field in resolutions else None
+    )
+    if resolution is not None:
+        out.append(("    识别：" if zh else "    resolved: ") + resolution.explain(lang))
+    if step.column == "size_effective" and step.actual is None:
+        out.append(
+            "    企业规模未填写，从业人员、营业收入、资产总额与行业也不足以按划型标准推算"
+            if zh
+            else "    size not given, and employees/revenue/assets/industry do not decide it"
+        )
+    elif step.column == "size_effective" and row.get("size") is None:
+        out.append(
+            "    规模按划型标准推算（工信部联企业〔2011〕300号）"
+            if zh
+            else "    size derived from the SME size standard"
+        )
     if step.leaf.negated:
         out.append(
             "    （此条件取反：满足则不符合）" if zh else "    (negated: met means not eligible)"
