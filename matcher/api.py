@@ -79,11 +79,18 @@ def load_ruleset(extra: Sequence[Path] = (), *, replace: bool = False) -> RuleSe
 
 
 def results(
-    portfolio: Portfolio, rules: Sequence[Rule], as_of: dt.date, lang: str = "zh"
+    portfolio: Portfolio,
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    lang: str = "zh",
+    *,
+    enterprise_id: str | None = None,
 ) -> pl.DataFrame:
-    return evaluate_frame(
-        portfolio.frame, rules, as_of, lang, passthrough=portfolio.passthrough
-    ).collect()
+    """Every enterprise (or just one) × every rule, ranked."""
+    frame = portfolio.frame
+    if enterprise_id is not None:
+        frame = frame.filter(pl.col("id") == enterprise_id)
+    return evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
 
 
 def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any]:

@@ -240,13 +240,7 @@ def report(
     row = api.select_row(portfolio, enterprise_id)
     rule_list = _rules(rules)
     if fmt is not Format.table:
-        one = portfolio.frame.filter(pl.col("id") == row["id"])
-        result = api.results(
-            type(portfolio)(one, portfolio.errors, portfolio.mapping, 1, 0, portfolio.passthrough),
-            rule_list,
-            date,
-            lang.value,
-        )
+        result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])
         _emit_frame(result, fmt, lang.value)
         return
     from matcher.report.render import print_enterprise, print_reasons
