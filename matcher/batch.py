@@ -157,10 +157,12 @@ def _amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
 
 
 def static_order(rules: Sequence[Rule]) -> list[Rule]:
-    """Rules in their tie-break order: kind, nearest deadline, id (see rank_key)."""
+    """Rules in their tie-break order: the enterprise's own benefits before those for its
+    hires or founder, then kind, nearest deadline, id (see rank_key)."""
     return sorted(
         rules,
         key=lambda r: (
+            r.audience is not Audience.ENTERPRISE,
             KIND_ORDER[r.kind.value],
             r.validity.until is None,
             r.validity.until or dt.date.max,
@@ -234,7 +236,8 @@ def evaluate_frame(
 
 
 def rank(long: pl.LazyFrame, n_rules: int) -> pl.LazyFrame:
-    """Eligible, then unknown, then the rest; then amount, then the static rule order.
+    """Eligible, then unknown, then the rest; then amount, then the static rule order
+    (the enterprise's own benefits first, money before services, nearest deadline).
 
     Every enterprise has exactly one row per rule, so after sorting by enterprise
     the rank is the position within its block of n_rules rows.
@@ -255,6 +258,7 @@ def rank_key(outcome: Outcome) -> tuple[Any, ...]:
         STATUS_ORDER[outcome.status.value],
         outcome.amount_yuan is None,
         -(outcome.amount_yuan or 0.0),
+        r.audience is not Audience.ENTERPRISE,
         KIND_ORDER[r.kind.value],
         r.validity.until is None,
         r.validity.until or dt.date.max,

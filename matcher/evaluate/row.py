@@ -47,10 +47,13 @@ class Outcome:
 
     @property
     def missing_fields(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for c in self.missing:
-            seen.setdefault(decisive_field(eval_column(c.field)), None)
-        return list(seen)
+        """Each undecided input field once, in the order fields first appear in the rule
+        (a fixed order, which the vectorised path can reproduce)."""
+        missing = {decisive_field(eval_column(c.field)) for c in self.missing}
+        order: dict[str, None] = {}
+        for c in self.rule.leaves():
+            order.setdefault(decisive_field(eval_column(c.field)), None)
+        return [f for f in order if f in missing]
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
