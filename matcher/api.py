@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from matcher.batch import SEP, evaluate_frame, match_row
+from matcher.batch import BRIEF_COLUMNS, SEP, evaluate_frame, match_row
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW
@@ -185,6 +185,7 @@ def run_batch(
     overrides: dict[str, str] | None = None,
     keep_frames: bool = False,
     progress: Callable[[int], None] | None = None,
+    brief: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
     from matcher.normalize import error_messages
@@ -216,7 +217,9 @@ def run_batch(
             summaries.append(summary(result))
             if statuses:
                 result = result.filter(pl.col("status").is_in(list(statuses)))
-            shown = localise_results(result.lazy().drop(ROW), lang)
+            columns = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
+            body = result.lazy().drop(ROW) if columns is None else result.lazy().select(columns)
+            shown = localise_results(body, lang)
             if out_file is not None:
                 neutralise(shown).collect().write_csv(
                     out_file, include_header=first_out, include_bom=first_out

@@ -37,6 +37,19 @@ RESULT_COLUMNS = [
 
 SEP = "；"
 
+# For portfolios too large for a spreadsheet: what to act on, without per-rule texts.
+BRIEF_COLUMNS = [
+    "enterprise_id",
+    "enterprise_name",
+    "rank",
+    "rule_id",
+    "status",
+    "amount_yuan",
+    "unmet",
+    "missing",
+    "valid_until",
+]
+
 
 def rule_table(rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
     """The per-rule constants of the report, joined onto results by rule_id."""
@@ -51,7 +64,7 @@ def rule_table(rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
                 "kind": KIND_ZH[r.kind.value] if lang == "zh" else r.kind.value,
                 "audience": audience_text(r, lang),
                 "source": source_text(r, lang),
-                "quote": SEP.join(r.source.quotes),
+                "quote": r.source.quotes[0],  # the primary sentence; `rules show` has them all
                 "__kind_order": KIND_ORDER[r.kind.value],
                 "__deadline": r.validity.until,
             }

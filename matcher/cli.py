@@ -322,6 +322,13 @@ def batch(
     only_rules: OnlyRules = False,
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief",
+            help="精简列（不含条件说明、政策原文等逐行重复的文字），适合几十万家以上的大名单",
+        ),
+    ] = False,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
@@ -352,6 +359,7 @@ def batch(
             overrides=parse_map(mapping),
             keep_frames=keep,
             progress=tick,
+            brief=brief,
         )
     _print_sample(run, lang.value)
     if keep:
