@@ -174,7 +174,7 @@ row = st.tuples(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(row, min_size=1, max_size=40))
 def test_row_and_vector_agree(
     rows: list[tuple[str | None, int | None, float | None, float | None]],
