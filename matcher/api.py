@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from matcher.batch import BRIEF_COLUMNS, SEP, evaluate_frame, match_row
+from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, SEP, evaluate_frame, match_row
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW
@@ -128,7 +128,7 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
 
 
 # Enterprises × rules evaluated per chunk: bounds memory whatever the portfolio size.
-CHUNK_RESULT_ROWS = 500_000
+CHUNK_RESULT_ROWS = 1_000_000
 
 
 @dataclass
@@ -212,7 +212,12 @@ def run_batch(
             run.matched += portfolio.matched
             run.rejected += portfolio.rejected
             result = evaluate_frame(
-                portfolio.frame, rules, as_of, lang, passthrough=portfolio.passthrough
+                portfolio.frame,
+                rules,
+                as_of,
+                lang,
+                passthrough=portfolio.passthrough,
+                columns=[*BRIEF_COLUMNS, "rule_title"] if brief else RESULT_COLUMNS,
             ).collect()
             summaries.append(summary(result))
             if statuses:

@@ -190,26 +190,24 @@ def evaluate_frame(
     as_of: dt.date,
     lang: str = "zh",
     passthrough: Sequence[str] = (),
+    columns: Sequence[str] = RESULT_COLUMNS,
 ) -> pl.LazyFrame:
-    """One lazy query: every profile × every rule, ranked within each enterprise.
+    """Every profile × every rule, ranked within each enterprise.
 
-    Per-rule constants (title, source, quote…) are looked up by a small rule index
-    after ranking, so the sort moves only numbers and the per-row texts.
+    All rules are evaluated in one wide pass (a struct per rule), unpivoted to one
+    row per enterprise × rule, then ordered by an arg-sort over numbers only; the
+    per-rule constants (title, source, quote…) are looked up after ranking.
     """
     ordered = static_order(rules)
+    if not ordered:
+        empty = {ROW: pl.Int64, **dict.fromkeys(columns, pl.String)}
+        return pl.LazyFrame(schema=empty)
     lf = with_eval_columns(profiles.lazy())
-    keep = [
-        pl.col(ROW),
-        pl.col("id").alias("enterprise_id"),
-        pl.col("name").alias("enterprise_name"),
-    ]
-    keep += [pl.col(c) for c in passthrough]
-    parts = []
+    structs = []
     for index, rule in enumerate(ordered):
         c = compile_rule(rule, as_of, lang)
-        parts.append(
-            lf.select(
-                *keep,
+        structs.append(
+            pl.struct(
                 pl.lit(index, dtype=pl.UInt16).alias("__rule"),
                 c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
                 c.amount.alias("amount_yuan"),
@@ -217,12 +215,29 @@ def evaluate_frame(
                 c.met.alias("met"),
                 c.unmet.alias("unmet"),
                 c.missing.alias("missing"),
-            )
+            ).alias(f"__r{index}")
         )
-    if not parts:
-        empty = {ROW: pl.Int64, **dict.fromkeys(RESULT_COLUMNS, pl.String)}
-        return pl.LazyFrame(schema=empty)
-    ranked = rank(pl.concat(parts, how="vertical"), len(ordered))
+    index_cols = [ROW, "enterprise_id", "enterprise_name", *passthrough]
+    wide = lf.select(
+        pl.col(ROW),
+        pl.col("id").alias("enterprise_id"),
+        pl.col("name").alias("enterprise_name"),
+        *[pl.col(c) for c in passthrough],
+        *structs,
+    )
+    long = (
+        wide.unpivot(
+            index=index_cols,
+            on=[f"__r{i}" for i in range(len(ordered))],
+            variable_name="__k",
+            value_name="__v",
+        )
+        .drop("__k")
+        .unnest("__v")
+        .collect()
+        .rechunk()  # gathers from one contiguous chunk are an order of magnitude faster
+    )
+    ranked = rank(long, len(ordered))
     table = rule_table(ordered, lang)
     constants = [
         pl.col("__rule")
@@ -230,37 +245,47 @@ def evaluate_frame(
             list(range(len(ordered))), table.get_column(name).to_list(), return_dtype=pl.String
         )
         .alias(name)
-        for name in (
-            "rule_id",
-            "rule_title",
-            "assumptions",
-            "valid_until",
-            "kind",
-            "audience",
-            "source",
-            "quote",
-        )
+        for name in RULE_CONSTANTS
+        if name in columns
     ]
     status_names = {v: k for k, v in STATUS_ORDER.items()}
-    return ranked.with_columns(
-        *constants,
-        pl.col("__status").replace_strict(status_names, return_dtype=pl.String).alias("status"),
-    ).select(ROW, *RESULT_COLUMNS, *passthrough)
+    return (
+        ranked.lazy()
+        .with_columns(
+            *constants,
+            pl.col("__status").replace_strict(status_names, return_dtype=pl.String).alias("status"),
+        )
+        .select(ROW, *columns, *passthrough)
+    )
 
 
-def rank(long: pl.LazyFrame, n_rules: int) -> pl.LazyFrame:
+RULE_CONSTANTS = (
+    "rule_id",
+    "rule_title",
+    "assumptions",
+    "valid_until",
+    "kind",
+    "audience",
+    "source",
+    "quote",
+)
+
+
+def rank(long: pl.DataFrame, n_rules: int) -> pl.DataFrame:
     """Eligible, then unknown, then the rest; then amount, then the static rule order
     (the enterprise's own benefits first, money before services, nearest deadline).
 
     Every enterprise has exactly one row per rule, so after sorting by enterprise
     the rank is the position within its block of n_rules rows.
     """
-    ranked = long.sort(
-        [ROW, "__status", "amount_yuan", "__rule"],
-        descending=[False, False, True, False],
-        nulls_last=True,
-    )
-    return ranked.with_columns(
+    order = long.select(
+        pl.arg_sort_by(
+            [ROW, "__status", "amount_yuan", "__rule"],
+            descending=[False, False, True, False],
+            nulls_last=True,
+        )
+    ).to_series()
+    return long[order].with_columns(
         ((pl.int_range(pl.len(), dtype=pl.UInt32) % n_rules) + 1).cast(pl.Int32).alias("rank")
     )
 

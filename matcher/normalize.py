@@ -166,19 +166,11 @@ def normalise(
     )
 
     error_frames: list[pl.DataFrame] = []
+    # Each (mask, field, value, code) becomes error rows in one unpivot at the end.
+    error_specs: list[tuple[pl.Expr, str, pl.Expr, pl.Expr]] = []
 
     def collect_errors(mask: pl.Expr, field_name: str, value: pl.Expr, code: pl.Expr) -> None:
-        header = by_field.get(field_name, field_name)
-        error_frames.append(
-            frame.filter(mask).select(
-                pl.col(ROW).alias("row"),
-                pl.col("id"),
-                pl.lit(header).alias("column"),
-                pl.lit(field_name).alias("field"),
-                value.cast(pl.String).alias("value"),
-                code.alias("code"),
-            )
-        )
+        error_specs.append((mask, field_name, value, code))
 
     for spec in PROFILE_FIELDS:
         if spec.name in by_field:
@@ -189,7 +181,8 @@ def normalise(
             pl.col("__cc").is_not_null(), "credit_code", pl.col("__raw_credit_code"), pl.col("__cc")
         )
     for code, _, fields_ in checks:
-        collect_errors(pl.col(f"__chk_{code}"), fields_[0], pl.col(fields_[0]), pl.lit(code))
+        written = pl.col(f"__raw_{fields_[0]}") if fields_[0] in by_field else pl.lit(None)
+        collect_errors(pl.col(f"__chk_{code}"), fields_[0], written, pl.lit(code))
     collect_errors(
         pl.col("region").is_not_null() & pl.col("region_code").is_null(),
         "region",
@@ -241,6 +234,8 @@ def normalise(
         pl.col("size_derived").replace_strict(SIZE_ZH, default=pl.col("size_derived")),
     )
     collect_errors(mismatch, "size", size_text, pl.lit("size_mismatch"))
+    if error_specs:
+        error_frames.append(_error_rows(frame, error_specs, by_field))
 
     dropped = [p for p in problems if p.message_code in EXCLUDED_ROW_CODES]
     if problems:
@@ -287,6 +282,36 @@ def normalise(
         passthrough=passthrough,
         regions=regions,
         industries=industries,
+    )
+
+
+def _error_rows(
+    frame: pl.DataFrame,
+    specs: list[tuple[pl.Expr, str, pl.Expr, pl.Expr]],
+    by_field: dict[str, str],
+) -> pl.DataFrame:
+    """All error rows in one pass: a struct per check, unpivoted, nulls dropped."""
+    columns = [
+        pl.when(mask)
+        .then(
+            pl.struct(
+                pl.col(ROW).alias("row"),
+                pl.col("id"),
+                pl.lit(by_field.get(field_name, field_name)).alias("column"),
+                pl.lit(field_name).alias("field"),
+                value.cast(pl.String).alias("value"),
+                code.cast(pl.String).alias("code"),
+            )
+        )
+        .alias(f"__e{i}")
+        for i, (mask, field_name, value, code) in enumerate(specs)
+    ]
+    return (
+        frame.select(columns)
+        .unpivot(variable_name="__k", value_name="__v")
+        .drop("__k")
+        .drop_nulls("__v")
+        .unnest("__v")
     )
 
 
