@@ -297,7 +297,7 @@ def find(portfolio: Portfolio, rule: Rule, as_of: dt.date, lang: str = "zh") -> 
     from matcher.evaluate.tree import STATUS_ORDER
     from matcher.evaluate.vector import compile_rule, with_eval_columns
 
-    lf = with_eval_columns(portfolio.frame.lazy())
+    lf = with_eval_columns(portfolio.frame.lazy(), as_of, [rule])
     compiled = compile_rule(rule, as_of, lang)
     # Missing fields are counted from the English names before localisation.
     base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
@@ -329,7 +329,7 @@ def find_summary(result: pl.DataFrame, missing_counts: pl.DataFrame) -> dict[str
     return {
         "counts": {s: int(by.get(s, 0)) for s in statuses},
         "total_amount_yuan": float(total or 0),
-        "top_missing": list(missing_counts.head(5).iter_rows()),
+        "top_missing": missing_counts.head(5).rows(),
     }
 
 

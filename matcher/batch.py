@@ -202,7 +202,7 @@ def evaluate_frame(
     if not ordered:
         empty = {ROW: pl.Int64, **dict.fromkeys(columns, pl.String)}
         return pl.LazyFrame(schema=empty)
-    lf = with_eval_columns(profiles.lazy())
+    lf = with_eval_columns(profiles.lazy(), as_of, ordered)
     structs = []
     for index, rule in enumerate(ordered):
         c = compile_rule(rule, as_of, lang)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from matcher import api
+from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ rules_app = typer.Typer(
 )
 app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
+app.add_typer(catalogue_app, name="catalogue")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -197,7 +199,7 @@ def _match_portfolio(
         if lang == "zh"
         else f"as of {as_of.isoformat()}; {len(rules)} rules; {portfolio.matched} enterprises"
     )
-    for row in portfolio.frame.iter_rows(named=True):  # row path: explanations need traces
+    for row in portfolio.frame.to_dicts():  # row path: explanations need traces
         if only_id is not None and row["id"] != only_id:
             continue
         outcomes = api.match_one(row, rules, as_of)
@@ -439,7 +441,7 @@ def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
 
 
 def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
-    for row in rows.iter_rows(named=True):
+    for row in rows.to_dicts():
         where = (
             (f"第{row['row']}行" if row["row"] is not None else "文件")
             if lang == "zh"

@@ -72,6 +72,7 @@ class Op(StrEnum):
     PRESENT = "present"
     MISSING = "missing"
     WITHIN_YEARS = "within_years"
+    IN_CATALOGUE = "in_catalogue"
 
 
 OP_ZH: dict[str, str] = {
@@ -89,6 +90,7 @@ OP_ZH: dict[str, str] = {
     "present": "已填写",
     "missing": "未填写",
     "within_years": "在近N年内",
+    "in_catalogue": "匹配鼓励外商投资产业目录",
 }
 
 _NUMERIC = {FieldType.INT, FieldType.AMOUNT}
@@ -102,7 +104,7 @@ _OPS_FOR_TYPE: dict[FieldType, set[Op]] = {
     FieldType.DATE: {*_COMPARE_OPS, Op.WITHIN_YEARS, Op.PRESENT, Op.MISSING},
     FieldType.LIST: {Op.CONTAINS_ANY, Op.PRESENT, Op.MISSING},
     FieldType.SIZE: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING},
-    FieldType.TEXT: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING},
+    FieldType.TEXT: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING, Op.IN_CATALOGUE},
     FieldType.REGION: {Op.IN_REGION, Op.PRESENT, Op.MISSING},
     FieldType.INDUSTRY: {Op.IN_INDUSTRY, Op.PRESENT, Op.MISSING},
 }
@@ -192,6 +194,10 @@ def _check_value(name: str, ftype: FieldType, op: Op, value: Any) -> None:
             raise ValueError(f"字段「{name}」是数值，value 应为数字，实际为「{value!r}」")
         if ftype is FieldType.DATE and not isinstance(value, dt.date):
             raise ValueError(f"字段「{name}」是日期，value 应为 YYYY-MM-DD，实际为「{value!r}」")
+    if op is Op.IN_CATALOGUE and (name != "business_scope" or value != "in_force"):
+        raise ValueError(
+            "in_catalogue 只用于 business_scope，value 为 in_force（按判定日期取当时有效的目录版本）"
+        )
     if op is Op.WITHIN_YEARS and (isinstance(value, bool) or not isinstance(value, int)):
         raise ValueError(f"within_years 的 value 应为整数年数，实际为「{value!r}」")
     if ftype is FieldType.BOOL and not isinstance(value, bool):

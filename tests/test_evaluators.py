@@ -285,3 +285,25 @@ def test_unknown_never_false_or_true() -> None:
     assert row_and[0].status.value == "ineligible"
     assert row_or[0].status.value == "eligible"
     assert FieldType.INT in DTYPES
+
+
+def test_catalogue_condition_agrees_and_never_says_no_on_a_partial_list() -> None:
+    rule = make_rule(
+        {
+            "field": "business_scope",
+            "op": "in_catalogue",
+            "value": "in_force",
+            "label": "目录",
+            "quote": "q",
+        }
+    )
+    rows = [
+        {"business_scope": "集成电路设计；技术咨询", "region_code": "310115"},
+        {"business_scope": "住宿服务；餐饮服务", "region_code": "310101"},
+        {"region_code": "310101"},
+    ]
+    as_of = dt.date(2023, 6, 1)
+    frame = frame_of(rows)
+    vec = evaluate_frame(frame, [rule], as_of, "en").collect().sort(ROW)["status"].to_list()
+    row_status = [evaluate(rule, r, as_of).status.value for r in frame.iter_rows(named=True)]
+    assert row_status == vec == ["eligible", "unknown", "unknown"]

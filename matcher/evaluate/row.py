@@ -92,6 +92,8 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
         return _region(_freeze(value)).contains(code_prefix(str(actual)))
     if op is Op.IN_INDUSTRY:
         return _industry(_freeze(value)).contains(str(actual))
+    if op is Op.IN_CATALOGUE:
+        return catalogue_verdict(str(actual), row.get("region_code"), as_of)
     if op is Op.CONTAINS_ANY:
         return any(v in actual for v in value)
     if op is Op.IN:
@@ -113,6 +115,26 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
     if op is Op.GE:
         return bool(actual >= value)
     raise AssertionError(f"unhandled operator {op}")
+
+
+def catalogue_matches(scope: str, region_code: str | None, as_of: dt.date) -> list[Any]:
+    from matcher.reference.catalogue import edition_in_force, match_scope
+
+    edition = edition_in_force(as_of)
+    return [] if edition is None else match_scope(scope, region_code, edition)
+
+
+def catalogue_verdict(scope: str, region_code: str | None, as_of: dt.date) -> bool | None:
+    """A match is True; no match is False only against a complete edition — the bundled
+    editions hold part of the official list, so there no match means unknown."""
+    from matcher.reference.catalogue import edition_in_force
+
+    edition = edition_in_force(as_of)
+    if edition is None:
+        return None
+    if catalogue_matches(scope, region_code, as_of):
+        return True
+    return None if edition.partial else False
 
 
 def _and(values: list[bool | None]) -> bool | None:

@@ -28,10 +28,15 @@ from matcher.evaluate.tree import (
 from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
 
 REGION_PREFIX = "__region_prefix"
+CATALOGUE = "__catalogue"
 
 
-def with_eval_columns(frame: pl.LazyFrame) -> pl.LazyFrame:
+def with_eval_columns(
+    frame: pl.LazyFrame, as_of: dt.date | None = None, rules: Sequence[Rule] = ()
+) -> pl.LazyFrame:
     """Columns the compiled expressions read besides the profile fields."""
+    if as_of is not None and any(c.op is Op.IN_CATALOGUE for r in rules for c in r.leaves()):
+        frame = _with_catalogue(frame, as_of)
     code = pl.col("region_code")
     prefix = (
         pl.when(code.str.ends_with("0000"))
@@ -41,6 +46,29 @@ def with_eval_columns(frame: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(code)
     )
     return frame.with_columns(prefix.alias(REGION_PREFIX))
+
+
+def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """The catalogue verdict per distinct (business scope, region), joined back.
+
+    Same verdict as row.catalogue_verdict, computed once per distinct pair.
+    """
+    from matcher.reference.catalogue import edition_in_force, match_scopes
+
+    keys = ["business_scope", "region_code"]
+    pairs = frame.select(keys).unique().drop_nulls("business_scope").collect()
+    scopes, regions = pairs.get_column(keys[0]).to_list(), pairs.get_column(keys[1]).to_list()
+    edition = edition_in_force(as_of)
+    verdict: list[bool | None] = [None] * len(scopes)
+    if edition is not None:
+        found = match_scopes(list(zip(scopes, regions, strict=True)), edition)
+        miss = None if edition.partial else False
+        verdict = [True if found[p] else miss for p in zip(scopes, regions, strict=True)]
+    verdicts = pl.DataFrame(
+        {keys[0]: scopes, keys[1]: regions, CATALOGUE: verdict},
+        schema={keys[0]: pl.String, keys[1]: pl.String, CATALOGUE: pl.Boolean},
+    )
+    return frame.join(verdicts.lazy(), on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
 def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
@@ -68,6 +96,8 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
         return _prefix_expr(region_target(value), pl.col(REGION_PREFIX))
     if op is Op.IN_INDUSTRY:
         return _prefix_expr(industry_target(value), col)
+    if op is Op.IN_CATALOGUE:
+        return pl.col(CATALOGUE)
     if op is Op.CONTAINS_ANY:
         hit = pl.any_horizontal([col.list.contains(pl.lit(v)) for v in value])
         return pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(hit)

@@ -663,7 +663,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     )
     problems: list[RawProblem] = []
     top = raw.head(HEADER_SEARCH_ROWS)
-    top_rows = [list(r) for r in top.select(pos).iter_rows()]
+    top_rows = [list(r) for r in top.select(pos).rows()]
     h = _find_header(top_rows)
     if h is None:
         if raw.height == 0 or n == 0:

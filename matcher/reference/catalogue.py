@@ -1,0 +1,977 @@
+"""《鼓励外商投资产业目录》: dated editions, business-scope matching, and the importer.
+
+Editions live in ``rules/reference/catalogue/*.yaml`` (one file per edition, partial lists) and
+in folders an advisor fills with ``policy-match catalogue import`` (full lists). An imported
+edition with the same key replaces the bundled one. :func:`edition_in_force` picks the edition
+whose dates in force contain the as-of date.
+
+Matching (:func:`match_scope`) splits a business scope (经营范围) into clauses, drops boilerplate
+(技术服务、技术开发…), pure trading clauses (…销售/批发/进出口 with nothing made) and exclusions in
+brackets (不含…/须…), and scores every clause against the phrases of every applicable entry (the
+entry text, its comma segments and its 、 items). Activity words at the ends (研发/生产/制造/服务/
+经营…) are set aside so that the objects are compared. A clause scores the best of three
+rapidfuzz measures, each 0–100:
+
+* the clause's object inside an entry phrase (``partial_ratio``), extended over any modifier
+  the entry puts in front of or after it — 「汽车零部件」 inside 「新能源汽车关键零部件」 is not
+  a match, 「保健食品」 inside 「老年食品及保健食品」 is;
+* the two objects as wholes (``ratio``);
+* an entry phrase inside the clause, words the company inserted allowed (LCS coverage of the
+  phrase times the square root of its compactness in the clause): 「集成电路设计」 in
+  「集成电路芯片设计及服务」 scores 87.
+
+An object shorter than four characters counts only when it appears whole (水产品 is not
+产品), and an entry whose whole text is short (露营服务) is also compared as written.
+Below :data:`MATCH_CUTOFF` nothing is returned. The cut-off and the scorer were chosen on
+``tests/data/eval_catalogue.csv``; the batch path prefilters with ``process.cdist`` over
+``LCSseq`` (bit-parallel, all cores), which bounds every one of the three scores from above,
+and scores only the surviving pairs exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
+
+from matcher.errors import PolicyMatchError, pydantic_message
+from matcher.reference.data import adcode_rows, reference_path
+from matcher.reference.resolution import normalize_text, split_phrases
+
+__all__ = [
+    "MATCH_CUTOFF",
+    "CatalogueEntry",
+    "CatalogueError",
+    "CatalogueMatch",
+    "Edition",
+    "check_numbering",
+    "edition_in_force",
+    "editions",
+    "match_scope",
+    "match_scopes",
+    "parse_official_text",
+    "province_code",
+    "with_known_details",
+    "write_edition",
+]
+
+#: score (0–100) a clause needs before an entry is returned.
+MATCH_CUTOFF = 80.0
+_MIN_OBJECT = 3  # characters an object needs to be compared at all
+_MIN_FUZZY = 4  # characters an object needs before a near miss (not only equality) counts
+_MIN_PHRASE_IN_CLAUSE = 4  # characters an entry phrase needs to be looked for inside a clause
+_CHUNK = 1024  # clauses per cdist call
+_BUNDLED_DIR = "catalogue"
+
+Scope = Literal["national", "regional"]
+
+
+class CatalogueError(PolicyMatchError):
+    """A catalogue file, an import or an argument is wrong; the message says which and why."""
+
+
+# --------------------------------------------------------------------------- data classes
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    edition: str
+    number: str  # "85" (national) or "四川省 12" (regional), as in the official text
+    text: str
+    section: str  # 门类 heading, e.g. 制造业; the regional part's name for regional entries
+    scope: Scope
+    province: str | None  # adcode of the province (regional entries only)
+    number_official: bool = True  # False: provisional number (暂N) of a partial bundled list
+    subsection: str | None = None  # e.g. 汽车制造业
+
+    def label(self, lang: str = "zh") -> str:
+        """「第 85 条」, 「四川省第 12 条」, or the provisional number with a warning."""
+        zh = lang != "en"
+        if not self.number_official:
+            return f"暂编号 {self.number}" if zh else f"provisional no. {self.number}"
+        if self.scope == "regional" and " " in self.number:
+            place, n = self.number.rsplit(" ", 1)
+            return f"{place}第 {n} 条" if zh else f"{place} no. {n}"
+        return f"第 {self.number} 条" if zh else f"no. {self.number}"
+
+
+@dataclass(frozen=True)
+class Edition:
+    key: str
+    title: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    official_national: int | None
+    official_regional: int | None
+    entries: tuple[CatalogueEntry, ...]
+    partial: bool  # fewer entries than the official totals
+    authority: str = ""
+    order: str | None = None
+    regional_part: str = ""
+    source: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def national_count(self) -> int:
+        return sum(e.scope == "national" for e in self.entries)
+
+    @property
+    def regional_count(self) -> int:
+        return sum(e.scope == "regional" for e in self.entries)
+
+    def in_force(self, as_of: dt.date) -> bool:
+        return self.valid_from <= as_of and (self.valid_until is None or as_of <= self.valid_until)
+
+
+@dataclass(frozen=True)
+class CatalogueMatch:
+    entry: CatalogueEntry
+    score: float
+    clause: str  # the clause of the business scope that matched, as written
+
+    def explain(self, lang: str = "zh") -> str:
+        """经营范围「…」匹配目录第 N 条「…」(相似度 87)."""
+        text = _shorten(self.entry.text)
+        if lang == "en":
+            note = "" if self.entry.number_official else "; number not yet checked"
+            return (
+                f"business scope '{self.clause}' matches catalogue {self.entry.label('en')} "
+                f"'{text}' (score {self.score:.0f}{note})"
+            )
+        if self.entry.number_official:
+            return (
+                f"经营范围「{self.clause}」匹配目录{self.entry.label()}「{text}」"
+                f"(相似度 {self.score:.0f})"
+            )
+        return (
+            f"经营范围「{self.clause}」匹配目录条目「{text}」"
+            f"({self.entry.label()}，官方编号待核；相似度 {self.score:.0f})"
+        )
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    flat = re.sub(r"\s+", "", text)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- provinces
+
+
+@functools.cache
+def _provinces() -> dict[str, str]:
+    """Province adcode → official name (34 rows of the 2024 table)."""
+    return {r["adcode"]: r["name"] for r in adcode_rows() if r["level"] == "province"}
+
+
+_PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
+
+
+@functools.cache
+def _province_names() -> dict[str, str]:
+    """Official and short province names → adcode (山西省 / 山西, 新疆维吾尔自治区 / 新疆)."""
+    out: dict[str, str] = {}
+    for code, name in _provinces().items():
+        out[name] = code
+        out[_PROVINCE_SUFFIX.sub("", name)] = code
+    return out
+
+
+def province_code(adcode: str | None) -> str | None:
+    """The province of any adcode (first two digits + ``0000``); None for None.
+
+    Raises :class:`CatalogueError` when the code is not a known 6-digit adcode's province.
+    """
+    if adcode is None:
+        return None
+    code = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(adcode)))
+    if not re.fullmatch(r"\d{6}", code) or code[:2] + "0000" not in _provinces():
+        raise CatalogueError(
+            f"「{adcode}」不是行政区划代码", "请写 6 位代码，如 510107（成都市武侯区）或 510000"
+        )
+    return code[:2] + "0000"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _EntryModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str
+    text: str
+    section: str
+    subsection: str | None = None
+    scope: Scope
+    province: str | None = None
+    number_official: bool | None = None
+    note: str | None = None
+
+    @field_validator("number", "province", mode="before")
+    @classmethod
+    def _as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class _TotalsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national: int | None = None
+    regional: int | None = None
+
+
+class _EditionModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    title: str
+    authority: str = ""
+    order: str | None = None
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    regional_part: str = ""
+    official_totals: _TotalsModel = _TotalsModel()
+    source: str = ""
+    number_official: bool = True
+    entries: list[_EntryModel]
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+def _build_edition(m: _EditionModel, path: Path | None, where: str) -> Edition:
+    if m.valid_until is not None and m.valid_until < m.valid_from:
+        raise CatalogueError(
+            f"{where}：valid_until {m.valid_until} 早于 valid_from {m.valid_from}",
+            "施行截止日应不早于施行起始日",
+        )
+    provinces = _provinces()
+    entries: list[CatalogueEntry] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    for i, e in enumerate(m.entries):
+        at = f"{where}：entries[{i}]（{e.number}）"
+        official = m.number_official if e.number_official is None else e.number_official
+        if e.scope == "national" and e.province is not None:
+            raise CatalogueError(
+                f"{at} 是全国条目却写了 province", "删去 province，或改为 regional"
+            )
+        if e.scope == "regional":
+            if e.province is None or e.province not in provinces:
+                raise CatalogueError(
+                    f"{at} 的 province「{e.province}」不是省级行政区划代码",
+                    "地区条目要写省级代码，如 510000（四川省）",
+                )
+            name = provinces[e.province]
+            if not e.number.startswith(name + " "):
+                raise CatalogueError(
+                    f"{at} 的编号应以「{name} 」开头", f"写成「{name} 12」这样的形式"
+                )
+        provisional = "暂" in e.number
+        if official == provisional:
+            raise CatalogueError(
+                f"{at}：编号「{e.number}」与 number_official: {str(official).lower()} 不符",
+                "暂编号写成“暂N”并设 number_official: false；官方编号不带“暂”",
+            )
+        ident = (e.scope, e.province, e.number)
+        if ident in seen:
+            raise CatalogueError(f"{at}：编号「{e.number}」重复", "同一部分内编号必须唯一")
+        seen.add(ident)
+        if not normalize_text(e.text):
+            raise CatalogueError(f"{at}：条目文字为空")
+        entries.append(
+            CatalogueEntry(
+                edition=m.key,
+                number=e.number,
+                text=" ".join(e.text.split()) if _mostly_ascii(e.text) else "".join(e.text.split()),
+                section=e.section,
+                scope=e.scope,
+                province=e.province,
+                number_official=official,
+                subsection=e.subsection,
+            )
+        )
+    return _edition(
+        key=m.key,
+        title=m.title,
+        valid_from=m.valid_from,
+        valid_until=m.valid_until,
+        official_national=m.official_totals.national,
+        official_regional=m.official_totals.regional,
+        entries=tuple(entries),
+        authority=m.authority,
+        order=m.order,
+        regional_part=m.regional_part,
+        source=m.source,
+        path=path,
+    )
+
+
+def _mostly_ascii(text: str) -> bool:
+    return sum(c.isascii() for c in text) > len(text) / 2
+
+
+def _edition(
+    *,
+    key: str,
+    title: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    official_national: int | None,
+    official_regional: int | None,
+    entries: tuple[CatalogueEntry, ...],
+    authority: str = "",
+    order: str | None = None,
+    regional_part: str = "",
+    source: str = "",
+    path: Path | None = None,
+) -> Edition:
+    n_nat = sum(e.scope == "national" for e in entries)
+    n_reg = len(entries) - n_nat
+    partial = (official_national is not None and n_nat < official_national) or (
+        official_regional is not None and n_reg < official_regional
+    )
+    return Edition(
+        key=key,
+        title=title,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        official_national=official_national,
+        official_regional=official_regional,
+        entries=entries,
+        partial=partial,
+        authority=authority,
+        order=order,
+        regional_part=regional_part,
+        source=source,
+        path=path,
+    )
+
+
+def _load_file(path: Path) -> Edition:
+    try:
+        with path.open(encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(
+            f"{path}：无法读取（{exc}）", "请确认文件存在且为 UTF-8 编码"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise CatalogueError(f"{where}：YAML 格式错误", "请检查缩进和引号") from None
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}：不是目录版本文件（应为映射，含 key、title、entries）")
+    try:
+        model = _EditionModel.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
+        loc = loc.replace(".[", "[")
+        raise CatalogueError(
+            f"{path}：{loc} {pydantic_message(err)}", "对照 rules/reference/catalogue/ 中的文件修改"
+        ) from None
+    return _build_edition(model, path, str(path))
+
+
+@functools.cache
+def _load_cached(path: Path, mtime_ns: int) -> Edition:
+    return _load_file(path)
+
+
+def _load(path: Path) -> Edition:
+    return _load_cached(path.resolve(), path.stat().st_mtime_ns)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def editions(extra_dirs: Sequence[Path] = ()) -> list[Edition]:
+    """Bundled editions plus those in ``extra_dirs``, ordered by date in force.
+
+    An edition from ``extra_dirs`` replaces a bundled one with the same key (later folders
+    win over earlier ones).
+    """
+    by_key: dict[str, Edition] = {}
+    for path in _yaml_files(reference_path(_BUNDLED_DIR)):
+        ed = _load(path)
+        by_key[ed.key] = ed
+    for folder in extra_dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise CatalogueError(
+                f"目录文件夹「{folder}」不存在",
+                "先用 policy-match catalogue import 导入，或检查 --catalogue 路径",
+            )
+        for path in _yaml_files(folder):
+            ed = _load(path)
+            by_key[ed.key] = ed
+    return sorted(by_key.values(), key=lambda e: (e.valid_from, e.key))
+
+
+def edition_in_force(as_of: dt.date, extra_dirs: Sequence[Path] = ()) -> Edition | None:
+    """The edition in force on ``as_of`` (the latest to start, if dates overlap), else None."""
+    current = [e for e in editions(extra_dirs) if e.in_force(as_of)]
+    return max(current, key=lambda e: e.valid_from) if current else None
+
+
+# --------------------------------------------------------------------------- text handling
+
+# Words that name an activity rather than what it is done to; set aside at the ends.
+_ACT_TAIL = re.compile(
+    r"(的研发|研发|研制|的开发|开发|的生产|生产|制造|加工|种植|养殖|开采|服务|经营|运营|建设|应用|"
+    r"及其|以及|的|与|和|及|等)$"
+)
+_ACT_HEAD = re.compile(r"^(从事|提供|开展|承接|各类|相关|其他|以及|及|和|的)")
+_SYNONYMS = (("研究开发", "研发"), ("锂电池", "锂离子电池"))
+# Inside an entry phrase, these end a modifier: 「老年食品及保健食品」 — 保健食品 has none.
+_MODIFIER_BREAK = re.compile(r"[及和与或等的]")
+
+_EXCLUSION = re.compile(r"^(不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无)")
+_BRACKET = re.compile(r"[(（]([^()（）]*)[)）]")
+_CLAUSE_SPLIT = re.compile(r"[；;，,、。：:\s]+")
+_BOILERPLATE = re.compile(
+    r"依法|批准|营业执照|许可证件|审批结果|经营项目以|自主开展|许可项目|一般项目|经营范围|"
+    r"除许可业务外|可自主依法"
+)
+_TRADE = re.compile(r"销售|批发|零售|进出口|贸易|收购|经销|代销|代理|采购")
+_MAKE = re.compile(r"生产|制造|加工|研发|研制|开发|设计|种植|养殖|繁育|建设|运营|培训|服务")
+_STOP_CLAUSES = frozenset(
+    normalize_text(s)
+    for s in [
+        "技术服务",
+        "技术开发",
+        "技术咨询",
+        "技术交流",
+        "技术转让",
+        "技术推广",
+        "技术进出口",
+        "货物进出口",
+        "进出口代理",
+        "生产",
+        "销售",
+        "研发",
+        "制造",
+        "加工",
+        "设计",
+        "服务",
+        "咨询",
+        "信息咨询服务",
+        "咨询服务",
+        "企业管理咨询",
+        "企业管理",
+        "会议及展览服务",
+        "市场营销策划",
+        "社会经济咨询服务",
+        "信息技术咨询服务",
+    ]
+)
+
+
+# Entry items too general to stand for the entry on their own (高新技术、新产品开发与企业孵化中心).
+_GENERIC_PHRASES = frozenset(
+    normalize_text(s)
+    for s in [
+        "高新技术",
+        "新技术",
+        "高技术",
+        "关键零部件",
+        "关键部件",
+        "零部件",
+        "新产品",
+        "产品",
+        "技术",
+        "设备",
+        "绿色",
+        "相关产品",
+    ]
+)
+
+
+def _canon(norm: str) -> str:
+    for a, b in _SYNONYMS:
+        norm = norm.replace(a, b)
+    return norm
+
+
+def _object(norm: str) -> str:
+    """The thing an activity is about: 「集成电路芯片设计及服务」 → 「集成电路芯片设计」."""
+    prev = None
+    while prev != norm:
+        prev = norm
+        norm = _ACT_HEAD.sub("", _ACT_TAIL.sub("", norm))
+    return norm
+
+
+def _clauses(scope: str) -> list[tuple[str, str]]:
+    """(clause as written, normalised clause) for the clauses worth matching, in order."""
+    text = unicodedata.normalize("NFKC", scope)
+
+    def bracket(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        # An exclusion or a short qualifier (预包装) goes; a list inside brackets is kept as
+        # clauses of its own: 汽车电子产品制造（车载导航、车身电子控制系统）.
+        if _EXCLUSION.match(inner) or not re.search(r"[、,，;；]", inner):
+            return ""
+        return "；" + inner + "；"
+
+    prev = None
+    while prev != text:
+        prev, text = text, _BRACKET.sub(bracket, text)
+    out: list[tuple[str, str]] = []
+    for raw in _CLAUSE_SPLIT.split(text):
+        raw = raw.strip()
+        norm = _canon(normalize_text(raw))
+        if len(norm) < _MIN_OBJECT or norm in _STOP_CLAUSES or _BOILERPLATE.search(norm):
+            continue
+        if _TRADE.search(norm) and not _MAKE.search(norm):
+            continue  # selling or importing something is not making it
+        out.append((raw, norm))
+    return out
+
+
+def _entry_phrases(text: str) -> list[str]:
+    """Normalised phrases of an entry: the whole text, its segments and its 、 items."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    phrases = {normalize_text(nfkc)}
+    for seg in re.split(r"[，,；;：:。]+|\.{2,}|…+", nfkc):
+        phrases.add(normalize_text(seg))
+        # Bracketed words qualify the noun before them (电子控制系统的输入（传感器…）): they
+        # stay in the segment but are not items of their own, unless they list members of
+        # it (蔬菜（含食用菌、西甜瓜）).
+        members = [m.group(2) for m in re.finditer(r"[(（](含|包括)([^()（）]*)[)）]", seg)]
+        prev = None
+        while prev != seg:
+            prev, seg = seg, _BRACKET.sub("", seg)
+        for part in (seg, *members):
+            phrases.update(split_phrases(part))
+    return [_canon(p) for p in phrases if p and p not in _GENERIC_PHRASES]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _compact_containment(needle: str, hay: str) -> float:
+    """How fully ``needle`` appears in ``hay`` in order, gaps in ``hay`` allowed (0–100)."""
+    blocks = [op for op in LCSseq.opcodes(needle, hay) if op.tag == "equal"]
+    if not blocks:
+        return 0.0
+    common = sum(op.src_end - op.src_start for op in blocks)
+    span = blocks[-1].dest_end - blocks[0].dest_start
+    return 100.0 * common / len(needle) * math.sqrt(common / span)
+
+
+def _inside_entry(obj: str, pobj: str) -> float:
+    """The clause's object inside an entry phrase, counting any modifier around it there."""
+    al = fuzz.partial_ratio_alignment(obj, pobj)
+    if al is None or al.score == 0:
+        return 0.0
+    if len(obj) < _MIN_FUZZY and (al.score < 100 or al.dest_end - al.dest_start < len(obj)):
+        return 0.0  # a short object must appear whole: 水产品 is not 产品
+    start, end = al.dest_start, al.dest_end
+    breaks = [m.end() for m in _MODIFIER_BREAK.finditer(pobj, 0, start)]
+    lo = breaks[-1] if breaks else 0
+    after = _MODIFIER_BREAK.search(pobj, end)
+    hi = after.start() if after else len(pobj)
+    whole = al.src_start == 0 and al.src_end == len(obj)
+    if whole and lo == start and hi == end:
+        return float(al.score)
+    window = fuzz.ratio(obj, pobj[lo:hi])
+    return min(float(al.score), window) if whole else window
+
+
+def _pair_score(clause: str, obj: str, pobj: str) -> float:
+    best = 0.0
+    if len(obj) >= _MIN_OBJECT:
+        if obj == pobj:
+            return 100.0
+        if len(obj) >= _MIN_FUZZY:
+            best = fuzz.ratio(obj, pobj)
+        if len(obj) <= len(pobj):
+            best = max(best, _inside_entry(obj, pobj))
+    if _MIN_PHRASE_IN_CLAUSE <= len(pobj) <= len(clause):
+        best = max(best, _compact_containment(pobj, clause))
+    return best
+
+
+@dataclass(frozen=True)
+class _Index:
+    edition: Edition
+    phrases: tuple[str, ...]  # phrase objects, deduplicated per entry
+    owner: np.ndarray  # entry index of each phrase
+    lengths: np.ndarray  # len of each phrase object
+
+
+def _build_index(edition: Edition) -> _Index:
+    phrases: list[str] = []
+    owner: list[int] = []
+    for i, entry in enumerate(edition.entries):
+        objs = {_object(p) for p in _entry_phrases(entry.text)}
+        whole = _canon(normalize_text(entry.text))
+        if 2 <= len(_object(whole)) < _MIN_OBJECT:
+            objs.add(whole)  # a short entry (露营服务) is compared as written
+        for o in sorted(objs):
+            if len(o) >= _MIN_OBJECT:
+                phrases.append(o)
+                owner.append(i)
+    return _Index(
+        edition,
+        tuple(phrases),
+        np.asarray(owner, dtype=np.int64),
+        np.asarray([len(p) for p in phrases], dtype=np.int64),
+    )
+
+
+_INDEXES: dict[int, _Index] = {}
+_CLAUSE_CACHE: dict[tuple[int, str], tuple[tuple[int, float], ...]] = {}
+_CACHE_MAX = 500_000
+
+
+def _index(edition: Edition) -> _Index:
+    idx = _INDEXES.get(id(edition))
+    if idx is None or idx.edition is not edition:
+        if len(_INDEXES) > 64:
+            _INDEXES.clear()
+            _CLAUSE_CACHE.clear()
+        idx = _build_index(edition)
+        _INDEXES[id(edition)] = idx
+    return idx
+
+
+def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Entry scores (entry index, score ≥ cutoff) of each clause; cached per clause."""
+    key = id(idx.edition)
+    out: dict[str, tuple[tuple[int, float], ...]] = {}
+    pending = []
+    for c in dict.fromkeys(clauses):
+        hit = _CLAUSE_CACHE.get((key, c))
+        if hit is None:
+            pending.append(c)
+        else:
+            out[c] = hit
+    if pending and idx.phrases:
+        cut = MATCH_CUTOFF / 100.0
+        loose = cut / (2.0 - cut)  # partial_ratio may align a shorter window at the ends
+        for start in range(0, len(pending), _CHUNK):
+            chunk = pending[start : start + _CHUNK]
+            objs = [_object(c) for c in chunk]
+            lcs_obj = process.cdist(objs, idx.phrases, scorer=LCSseq.similarity, workers=-1)
+            lcs_cl = process.cdist(chunk, idx.phrases, scorer=LCSseq.similarity, workers=-1)
+            olen = np.asarray([len(o) for o in objs])[:, None]
+            clen = np.asarray([len(c) for c in chunk])[:, None]
+            plen = idx.lengths[None, :]
+            maybe = (olen >= _MIN_OBJECT) & (lcs_obj >= loose * np.minimum(olen, plen))
+            maybe |= (plen >= _MIN_PHRASE_IN_CLAUSE) & (plen <= clen) & (lcs_cl >= cut * plen)
+            rows, cols = np.nonzero(maybe)
+            best: list[dict[int, float]] = [{} for _ in chunk]
+            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                s = _pair_score(chunk[row], objs[row], idx.phrases[col])
+                if s >= MATCH_CUTOFF:
+                    e = int(idx.owner[col])
+                    if s > best[row].get(e, 0.0):
+                        best[row][e] = s
+            for c, b in zip(chunk, best, strict=True):
+                res = tuple(sorted(b.items(), key=lambda kv: (-kv[1], kv[0])))
+                if len(_CLAUSE_CACHE) >= _CACHE_MAX:
+                    _CLAUSE_CACHE.clear()
+                _CLAUSE_CACHE[(key, c)] = res
+                out[c] = res
+    for c in pending:
+        out.setdefault(c, ())
+    return out
+
+
+def _rank(
+    idx: _Index,
+    clauses: list[tuple[str, str]],
+    scores: dict[str, tuple[tuple[int, float], ...]],
+    province: str | None,
+    k: int,
+) -> list[CatalogueMatch]:
+    best: dict[int, tuple[float, int, str]] = {}
+    entries = idx.edition.entries
+    for pos, (raw, norm) in enumerate(clauses):
+        for e, s in scores.get(norm, ()):
+            entry = entries[e]
+            if entry.scope == "regional" and entry.province != province:
+                continue
+            prev = best.get(e)
+            if prev is None or s > prev[0]:
+                best[e] = (s, pos, raw)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))
+    return [
+        CatalogueMatch(entries[e], round(s, 1), raw) for e, (s, _pos, raw) in ranked[: max(k, 0)]
+    ]
+
+
+def match_scope(
+    scope: str, province: str | None, edition: Edition, k: int = 3
+) -> list[CatalogueMatch]:
+    """The top ``k`` entries of ``edition`` that a business scope falls under, best first.
+
+    National entries always apply; regional entries only for the province of ``province`` (any
+    adcode: its first two digits + ``0000``). An empty list means no clause reached
+    :data:`MATCH_CUTOFF` — with a partial edition that is not evidence of "not encouraged".
+    """
+    prov = province_code(province)
+    idx = _index(edition)
+    clauses = _clauses(scope or "")
+    scores = _score_clauses(idx, [n for _, n in clauses])
+    return _rank(idx, clauses, scores, prov, k)
+
+
+def match_scopes(
+    pairs: Iterable[tuple[str, str | None]], edition: Edition, k: int = 3
+) -> dict[tuple[str, str | None], list[CatalogueMatch]]:
+    """:func:`match_scope` for many (scope, province adcode) pairs; each distinct pair once,
+    each distinct clause scored once over all of them (``cdist`` prefilter on all cores)."""
+    distinct = list(dict.fromkeys((s or "", p) for s, p in pairs))
+    idx = _index(edition)
+    split = {s: _clauses(s) for s in dict.fromkeys(s for s, _ in distinct)}
+    provs = {p: province_code(p) for p in dict.fromkeys(p for _, p in distinct)}
+    scores = _score_clauses(idx, [n for cl in split.values() for _, n in cl])
+    return {(s, p): _rank(idx, split[s], scores, provs[p], k) for s, p in distinct}
+
+
+# --------------------------------------------------------------------------- importer
+
+_CN_NUM = "一二三四五六七八九十"
+_PART_NATIONAL = re.compile(r"全国鼓励外商投资产业目录")
+_PART_REGIONAL = re.compile(r"外商投资优势产业目录")
+_SECTION = re.compile(rf"^[{_CN_NUM}]+\s*[、.．]\s*(\S.*)$")
+_SUBSECTION = re.compile(rf"^[(（]\s*[{_CN_NUM}]+\s*[)）]\s*(\S.*)$")
+_ENTRY = re.compile(r"^(\d{1,4})\s*(?:[.．、](?!\d)|\s)\s*(.*)$")
+# Full-width digits, letters and spaces become ASCII; Chinese punctuation stays as printed.
+_LIGHT = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
+_LIGHT[0x3000] = 0x20
+_JUNK = (
+    re.compile(r"^[-—–~_－\s]*\d{1,4}[-—–~_－\s]*$"),  # page number: 12, - 12 -, — 12 —
+    re.compile(r"^第\s*\d+\s*页(\s*[/,，]?\s*共\s*\d+\s*页)?$"),  # 第 3 页 共 40 页
+    re.compile(r"^\d+\s*/\s*\d+$"),  # 3/40
+    re.compile(r"^[-—–_=·.．－\s]{3,}$"),  # rules
+)
+_NOTE = re.compile(r"^(注|说明|备注)\s*[:：]")
+_MAX_GAP = 3  # an entry number may skip this many lost entries; beyond, it is text
+
+
+def _is_junk(line: str) -> bool:
+    if any(p.match(line) for p in _JUNK):
+        return True
+    # A repeated page header: the title, without being a part heading.
+    return "鼓励外商投资产业目录" in line and len(line) <= 40 and not _PART_NATIONAL.search(line)
+
+
+def _province_heading(line: str) -> str | None:
+    name = re.sub(r"\s+", "", line)
+    name = re.sub(r"[(（][^()（）]*[)）]$", "", name)  # 新疆维吾尔自治区（含新疆生产建设兵团）
+    name = unicodedata.normalize("NFKC", name)
+    return _province_names().get(name)
+
+
+def _join(a: str, b: str) -> str:
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return a + " " + b
+    return a + b
+
+
+def parse_official_text(
+    text: str, key: str, title: str, valid_from: dt.date, valid_until: dt.date | None
+) -> Edition:
+    """Read the official numbered text of an edition, as pasted from the PDF.
+
+    Recognises the two parts (全国鼓励外商投资产业目录 / 中西部地区外商投资优势产业目录), the
+    门类 headings (三、制造业) and sub-headings ((二十一)汽车制造业), province headings in the
+    regional part (山西省, 新疆维吾尔自治区（含新疆生产建设兵团）) and numbered entries
+    (「85．…」「85.…」「85、…」). Page numbers, repeated page headers and rules are dropped; a
+    line that starts no entry continues the previous one. A number is taken as a new entry only
+    when it follows the previous one (up to three lost entries may be skipped), so 「0.11微米…」 at
+    the start of a wrapped line stays text. Everything before the first heading (the order that
+    publishes the catalogue) is ignored. Official totals are left unknown.
+    """
+    if valid_until is not None and valid_until < valid_from:
+        raise CatalogueError(f"施行截止日 {valid_until} 早于起始日 {valid_from}")
+    part: str | None = None
+    regional_name = "中西部地区外商投资优势产业目录"
+    section = ""
+    subsection: str | None = None
+    province: str | None = None
+    last: dict[str | None, int] = {}
+    rows: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+
+    for raw in text.splitlines():
+        line = raw.translate(_LIGHT).strip()
+        if not line or _is_junk(line):
+            continue
+        if _PART_NATIONAL.search(line) and len(line) <= 40:
+            part, province, current = "national", None, None
+            continue
+        if _PART_REGIONAL.search(line) and len(line) <= 40:
+            part, province, current = "regional", None, None
+            regional_name = re.sub(rf"^[{_CN_NUM}]+\s*[、.．]\s*", "", line)
+            continue
+        if part != "national" and (code := _province_heading(line)) is not None:
+            part, province, current = "regional", code, None
+            continue
+        if part != "regional" and (m := _SECTION.match(line)):
+            part, section, subsection, current = "national", m.group(1).strip(), None, None
+            continue
+        if part == "national" and (m := _SUBSECTION.match(line)):
+            subsection, current = m.group(1).strip(), None
+            continue
+        if _NOTE.match(line):
+            current = None
+            continue
+        m = _ENTRY.match(line)
+        scope_key = province if part == "regional" else None
+        if m and part is not None and (part == "national" or province is not None):
+            n = int(m.group(1))
+            prev = last.get(scope_key, 0)
+            if prev < n <= prev + 1 + _MAX_GAP:
+                last[scope_key] = n
+                current = {
+                    "n": n,
+                    "text": m.group(2).strip(),
+                    "scope": part,
+                    "province": province,
+                    "section": section if part == "national" else regional_name,
+                    "subsection": subsection if part == "national" else None,
+                }
+                rows.append(current)
+                continue
+        if current is not None:
+            current["text"] = _join(current["text"], line)
+
+    provinces = _provinces()
+    entries = []
+    for r in rows:
+        body = r["text"].strip()
+        if not body:
+            continue
+        number = str(r["n"]) if r["scope"] == "national" else f"{provinces[r['province']]} {r['n']}"
+        entries.append(
+            CatalogueEntry(
+                edition=key,
+                number=number,
+                text=body,
+                section=r["section"],
+                scope=r["scope"],
+                province=r["province"],
+                number_official=True,
+                subsection=r["subsection"],
+            )
+        )
+    if not entries:
+        raise CatalogueError(
+            "没有读到任何编号条目",
+            "请粘贴目录正文（含「一、农、林、牧、渔业」等标题和「1．…」编号条目）",
+        )
+    return _edition(
+        key=key,
+        title=title,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        official_national=None,
+        official_regional=None,
+        entries=tuple(entries),
+        regional_part=regional_name if any(e.scope == "regional" for e in entries) else "",
+        source="从官方文本导入（policy-match catalogue import）",
+    )
+
+
+def with_known_details(imported: Edition, known: Edition, source: str = "") -> Edition:
+    """An imported edition completed with what a bundled file knows about the same edition:
+    the official totals, issuing authority, order number and the regional part's name."""
+    return _edition(
+        key=imported.key,
+        title=imported.title,
+        valid_from=imported.valid_from,
+        valid_until=imported.valid_until,
+        official_national=known.official_national,
+        official_regional=known.official_regional,
+        entries=imported.entries,
+        authority=known.authority,
+        order=known.order,
+        regional_part=imported.regional_part or known.regional_part,
+        source=source or imported.source,
+    )
+
+
+def check_numbering(edition: Edition) -> list[str]:
+    """Gaps in the numbering (national 1…N, each province 1…n): entries the import lost."""
+    problems = []
+    groups: dict[str | None, list[int]] = {}
+    for e in edition.entries:
+        if not e.number_official:
+            continue
+        n = e.number.rsplit(" ", 1)[-1]
+        if n.isdigit():
+            groups.setdefault(e.province, []).append(int(n))
+    for prov, nums in groups.items():
+        missing = sorted(set(range(1, max(nums) + 1)) - set(nums))
+        if missing:
+            where = "全国目录" if prov is None else _provinces().get(prov, prov)
+            shown = "、".join(str(n) for n in missing[:10]) + ("…" if len(missing) > 10 else "")
+            problems.append(f"{where}缺少第 {shown} 条")
+    return problems
+
+
+def write_edition(edition: Edition, path: Path) -> Path:
+    """Write an edition as a YAML file that :func:`editions` reads back unchanged."""
+    n_nat, n_reg = edition.national_count, edition.regional_count
+
+    def of(n: int, total: int | None) -> str:
+        return f"{n} / {total}" if total is not None else f"{n}（官方总数未填）"
+
+    header = [
+        f"# {edition.title}",
+        f"#   收录：全国鼓励外商投资产业目录 {of(n_nat, edition.official_national)} 条；"
+        f"地区目录 {of(n_reg, edition.official_regional)} 条",
+        "# 由 policy-match catalogue import 从官方文本导入；编号为官方编号。",
+    ]
+    totals: dict[str, int | None] = {
+        "national": edition.official_national,
+        "regional": edition.official_regional,
+    }
+    doc: dict[str, Any] = {
+        "key": edition.key,
+        "title": edition.title,
+        "authority": edition.authority,
+        "order": edition.order,
+        "valid_from": edition.valid_from,
+        "valid_until": edition.valid_until,
+        "regional_part": edition.regional_part,
+        "official_totals": totals,
+        "source": edition.source,
+        "number_official": all(e.number_official for e in edition.entries),
+        "entries": [],
+    }
+    for e in edition.entries:
+        row: dict[str, Any] = {"number": e.number, "section": e.section}
+        if e.subsection:
+            row["subsection"] = e.subsection
+        row["scope"] = e.scope
+        if e.province:
+            row["province"] = e.province
+        if e.number_official != doc["number_official"]:
+            row["number_official"] = e.number_official
+        row["text"] = e.text
+        doc["entries"].append(row)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+    path.write_text("\n".join(header) + "\n" + body, encoding="utf-8")
+    return path
