@@ -292,33 +292,68 @@ class Found:
     missing_counts: pl.DataFrame  # field, n: among the unknown
 
 
-def find(portfolio: Portfolio, rule: Rule, as_of: dt.date, lang: str = "zh") -> Found:
-    """政策找人: the enterprises for one policy, most money and most certain first."""
+def find(
+    path: Path,
+    rule: Rule,
+    as_of: dt.date,
+    lang: str = "zh",
+    *,
+    sheet: str | None = None,
+    overrides: dict[str, str] | None = None,
+) -> tuple[Found, BatchRun]:
+    """政策找人: the enterprises for one policy, most money and most certain first.
+
+    Streams the portfolio like run_batch; only one row per enterprise is kept.
+    """
     from matcher.evaluate.tree import STATUS_ORDER
     from matcher.evaluate.vector import compile_rule, with_eval_columns
+    from matcher.normalize import error_messages
 
-    lf = with_eval_columns(portfolio.frame.lazy(), as_of, [rule])
+    run = BatchRun()
+    parts: list[pl.DataFrame] = []
+    missing_parts: list[pl.DataFrame] = []
+    samples: list[pl.DataFrame] = []
     compiled = compile_rule(rule, as_of, lang)
-    # Missing fields are counted from the English names before localisation.
-    base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
-    missing = (
-        lf.select(compiled.status.alias("status"), compiled.missing.alias("field"))
-        .filter(pl.col("status") == "unknown")
-        .with_columns(pl.col("field").str.split(SEP))
-        .explode("field")
-        .filter(pl.col("field") != "")
-        .group_by("field")
-        .agg(pl.len().alias("n"))
-        .sort(["n", "field"], descending=[True, False])
-    )
+    for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=200_000):
+        portfolio = normalise(raw, overrides=overrides, problems=problems)
+        run.read += portfolio.read
+        run.matched += portfolio.matched
+        run.rejected += portfolio.rejected
+        if portfolio.errors.height:
+            run.errors += portfolio.errors.height
+            if sum(x.height for x in samples) < 200:
+                errors = portfolio.errors
+                samples.append(errors.with_columns(error_messages(errors, lang).alias("message")))
+        lf = with_eval_columns(portfolio.frame.lazy(), as_of, [rule])
+        base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
+        missing = (
+            lf.select(compiled.status.alias("status"), compiled.missing.alias("field"))
+            .filter(pl.col("status") == "unknown")
+            .with_columns(pl.col("field").str.split(SEP))
+            .explode("field")
+            .filter(pl.col("field") != "")
+            .group_by("field")
+            .agg(pl.len().alias("n"))
+        )
+        part, counts = pl.collect_all([base, missing])
+        parts.append(part)
+        missing_parts.append(counts)
+    if samples:
+        run.error_sample = pl.concat(samples, how="vertical_relaxed")
     order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
-    ranked = (
-        base.sort([order, "amount_yuan", ROW], descending=[False, True, False], nulls_last=True)
+    result = (
+        pl.concat(parts, how="diagonal_relaxed")
+        .sort([order, "amount_yuan", ROW], descending=[False, True, False], nulls_last=True)
         .with_columns((pl.int_range(pl.len()) + 1).cast(pl.Int32).alias("rank"))
         .drop(ROW)
     )
-    result, missing_counts = pl.collect_all([ranked, missing])
-    return Found(result, missing_counts)
+    missing_counts = (
+        pl.concat(missing_parts)
+        .group_by("field")
+        .agg(pl.col("n").sum())
+        .sort(["n", "field"], descending=[True, False])
+    )
+    return Found(result, missing_counts), run
 
 
 def find_summary(result: pl.DataFrame, missing_counts: pl.DataFrame) -> dict[str, Any]:

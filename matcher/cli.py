@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from matcher import api
+from matcher.batch import RESULT_COLUMNS
 from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 
@@ -490,9 +491,10 @@ def find(
             "用 policy-match rules list 查看所有编号",
         )
     statuses = _parse_only(status) or ["eligible", "unknown"]
-    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
-    _report_problems(portfolio, lang.value)
-    found = api.find(portfolio, rule, date, lang.value)
+    found, run = api.find(
+        portfolio_path, rule, date, lang.value, sheet=sheet, overrides=parse_map(mapping)
+    )
+    _print_sample(run, lang.value)
     stats = api.find_summary(found.result, found.missing_counts)
     _print_find_summary(rule, stats, lang.value)
     listed = found.result.filter(pl.col("status").is_in(statuses))
@@ -508,10 +510,11 @@ def find(
             else f"wrote {out_path} ({listed.height})"
         )
     else:
-        brief = listed.lazy().select(call_cols + portfolio.passthrough)
+        extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
+        brief = listed.lazy().select(call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
-    _accounting(portfolio, lang.value)
-    if portfolio.rejected:
+    _account(run.read, run.matched, run.rejected, lang.value)
+    if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
 
