@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,11 @@ def run_batch(
             err_file = stack.enter_context(atomic_path(errors_out)).open("wb")
             stack.callback(err_file.close)
         first_out = first_err = True
+        # The report is written by one background thread (polars releases the GIL),
+        # so chunk n is written while chunk n+1 is evaluated; order is kept by
+        # waiting for the previous write before queueing the next.
+        writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        pending: Future[None] | None = None
         for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=chunk_rows):
             portfolio = normalise(raw, overrides=overrides, problems=problems)
             run.read += portfolio.read
@@ -226,9 +232,10 @@ def run_batch(
             body = result.lazy().drop(ROW) if columns is None else result.lazy().select(columns)
             shown = localise_results(body, lang)
             if out_file is not None:
-                neutralise(shown).collect().write_csv(
-                    out_file, include_header=first_out, include_bom=first_out
-                )
+                chunk = neutralise(shown).collect()
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_chunk, chunk, out_file, first_out)
                 first_out = False
             elif keep_frames:
                 run.frames.append(shown.collect())
@@ -258,6 +265,8 @@ def run_batch(
                     first_err = False
             if progress is not None:
                 progress(portfolio.read)
+        if pending is not None:
+            pending.result()
         if err_file is not None and first_err:
             header = localise(
                 pl.DataFrame(
@@ -274,6 +283,10 @@ def run_batch(
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
+
+
+def _write_chunk(chunk: pl.DataFrame, out_file: Any, first: bool) -> None:
+    chunk.write_csv(out_file, include_header=first, include_bom=first)
 
 
 def _sum_summaries(parts: list[pl.DataFrame]) -> pl.DataFrame:
