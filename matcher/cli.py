@@ -41,6 +41,25 @@ rules_app = typer.Typer(
     help="查看、检查与测试政策规则。Example: policy-match rules lint --sources ../shared/seeds",
     no_args_is_help=True,
 )
+
+
+@app.callback()
+def _common(
+    catalogue: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalogue",
+            help="导入的《鼓励外商投资产业目录》文件夹（见 policy-match catalogue import），匹配时替代内置的部分目录。"
+            "写在子命令之前：policy-match --catalogue ./catalogue/ batch …",
+        ),
+    ] = None,
+) -> None:
+    if catalogue:
+        from matcher.reference.catalogue import CATALOGUE_ENV
+
+        os.environ[CATALOGUE_ENV] = os.pathsep.join(str(p) for p in catalogue)
+
+
 app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
 app.add_typer(catalogue_app, name="catalogue")

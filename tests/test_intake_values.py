@@ -264,6 +264,15 @@ SIZE_TABLE = [
     *[(c, None, None) for c in UNKNOWN_CELLS],
 ]
 
+# Names and scopes stay as written, but for the surrounding white space.
+NAME_TABLE = [
+    ("  北京市　海淀区 ", "北京市　海淀区", None),
+    ("ＡＢＣ（北京）有限公司", "ＡＢＣ（北京）有限公司", None),
+    ("110108", "110108", None),
+    ("无", None, None),
+    *[(c, None, None) for c in UNKNOWN_CELLS],
+]
+
 TEXT_TABLE = [
     ("  北京市　海淀区 ", "北京市 海淀区", None),
     ("ＡＢＣ有限公司", "ABC有限公司", None),
@@ -282,7 +291,7 @@ TEXT_TABLE = [
         (FieldType.DATE, DATE_TABLE),
         (FieldType.LIST, LIST_TABLE),
         (FieldType.SIZE, SIZE_TABLE),
-        (FieldType.TEXT, TEXT_TABLE),
+        (FieldType.TEXT, NAME_TABLE),
         (FieldType.REGION, TEXT_TABLE),
         (FieldType.INDUSTRY, TEXT_TABLE),
     ],

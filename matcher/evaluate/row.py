@@ -118,18 +118,18 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
 
 
 def catalogue_matches(scope: str, region_code: str | None, as_of: dt.date) -> list[Any]:
-    from matcher.reference.catalogue import edition_in_force, match_scope
+    from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scope
 
-    edition = edition_in_force(as_of)
+    edition = edition_in_force(as_of, catalogue_dirs())
     return [] if edition is None else match_scope(scope, region_code, edition)
 
 
 def catalogue_verdict(scope: str, region_code: str | None, as_of: dt.date) -> bool | None:
     """A match is True; no match is False only against a complete edition — the bundled
     editions hold part of the official list, so there no match means unknown."""
-    from matcher.reference.catalogue import edition_in_force
+    from matcher.reference.catalogue import catalogue_dirs, edition_in_force
 
-    edition = edition_in_force(as_of)
+    edition = edition_in_force(as_of, catalogue_dirs())
     if edition is None:
         return None
     if catalogue_matches(scope, region_code, as_of):

@@ -53,12 +53,12 @@ def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
 
     Same verdict as row.catalogue_verdict, computed once per distinct pair.
     """
-    from matcher.reference.catalogue import edition_in_force, match_scopes
+    from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scopes
 
     keys = ["business_scope", "region_code"]
     pairs = frame.select(keys).unique().drop_nulls("business_scope").collect()
     scopes, regions = pairs.get_column(keys[0]).to_list(), pairs.get_column(keys[1]).to_list()
-    edition = edition_in_force(as_of)
+    edition = edition_in_force(as_of, catalogue_dirs())
     verdict: list[bool | None] = [None] * len(scopes)
     if edition is not None:
         found = match_scopes(list(zip(scopes, regions, strict=True)), edition)

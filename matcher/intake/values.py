@@ -454,6 +454,10 @@ def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
         return parse_list(text)
     if ftype is FieldType.SIZE:
         return parse_size(text)
+    if ftype is FieldType.TEXT:
+        if parse_text(text) is None or text is None:
+            return None
+        return text.strip(EDGE_SPACE) or None
     return parse_text(text)
 
 
@@ -468,6 +472,8 @@ def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
 # ---------------------------------------------------------------------------------
 
 _ERR = pl.String
+# What surrounds a name or scope that is not part of it.
+EDGE_SPACE = " \t\r\n\u3000\xa0"
 _NONE_IS_A_VALUE = frozenset({FieldType.INT, FieldType.BOOL, FieldType.LIST})
 F = pl.field
 
@@ -627,6 +633,13 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     elif ftype is FieldType.SIZE:
         st = st.struct.with_fields(value=_lookup(F("low"), SIZE_WORDS, pl.String()))
         st = st.struct.with_fields(err=pl.when(F("value").is_null()).then(pl.lit("not_size")))
+    elif ftype is FieldType.TEXT:
+        # Names and scopes are kept as written (full-width brackets in a company name
+        # are part of the name); only surrounding white space goes.
+        kept = F("raw").str.strip_chars(EDGE_SPACE)
+        st = st.struct.with_fields(
+            value=pl.when(kept == "").then(None).otherwise(kept), err=pl.lit(None, _ERR)
+        )
     else:
         st = st.struct.with_fields(value=F("t"), err=pl.lit(None, _ERR))
 

@@ -422,6 +422,18 @@ def editions(extra_dirs: Sequence[Path] = ()) -> list[Edition]:
     return sorted(by_key.values(), key=lambda e: (e.valid_from, e.key))
 
 
+CATALOGUE_ENV = "POLICY_MATCH_CATALOGUE"
+
+
+def catalogue_dirs() -> tuple[Path, ...]:
+    """Folders of imported editions used when rules are evaluated: the environment
+    variable POLICY_MATCH_CATALOGUE (paths joined by os.pathsep), set by `--catalogue`."""
+    import os
+
+    value = os.environ.get(CATALOGUE_ENV, "")
+    return tuple(Path(p) for p in value.split(os.pathsep) if p)
+
+
 def edition_in_force(as_of: dt.date, extra_dirs: Sequence[Path] = ()) -> Edition | None:
     """The edition in force on ``as_of`` (the latest to start, if dates overlap), else None."""
     current = [e for e in editions(extra_dirs) if e.in_force(as_of)]
