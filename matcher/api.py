@@ -55,7 +55,13 @@ def load_portfolio(
 
 
 def _single_profiles(path: Path) -> pl.DataFrame:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyMatchError(
+            f"{path}: 企业画像文件不是 UTF-8 文本（第 {exc.start + 1} 个字节）",
+            "请用 UTF-8 编码保存 YAML/JSON 文件",
+        ) from exc
     try:
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

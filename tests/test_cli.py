@@ -254,3 +254,17 @@ def test_rules_show(rule_id: str) -> None:
     assert code == 0
     for heading in ("适用对象", "支持内容", "申请条件", "有效期", "政策原文", "假设与说明"):
         assert heading in out
+
+
+def test_demo_portfolio_shows_every_status(tmp_path: Path) -> None:
+    seen: set[str] = set()
+    for as_of in ("2022-07-01", "2023-01-01"):
+        out = tmp_path / f"{as_of}.csv"
+        code, _, _ = run("batch", str(DEMO), "--out", str(out), "--as-of", as_of, "--lang", "en")
+        assert code == 0
+        statuses = {r["status"] for r in read_csv(out)}
+        if as_of == "2022-07-01":
+            # The newsletter's own date: no measure in it has ended yet.
+            assert statuses == {"eligible", "unknown", "ineligible", "not_yet_valid"}
+        seen |= statuses
+    assert seen == {"eligible", "unknown", "ineligible", "expired", "not_yet_valid"}
