@@ -195,8 +195,7 @@ def run_batch(
     brief: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
-    from matcher.normalize import error_messages
-    from matcher.report.columns import ERROR_HEADERS_ZH, localise, localise_results
+    from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
     chunk_rows = max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules)))
@@ -246,49 +245,42 @@ def run_batch(
             elif keep_frames:
                 run.frames.append(shown.collect())
             run.written += result.height
-            errors = portfolio.errors
-            if errors.height:
-                run.errors += errors.height
-                if sum(s.height for s in samples) < 200:
-                    samples.append(
-                        errors.with_columns(error_messages(errors, lang).alias("message"))
-                    )
-                if err_file is not None:
-                    rows = errors.with_columns(error_messages(errors, lang).alias("message"))
-                    rows = rows.select(
-                        "row", "id", "column", "field", "value", "message", "rejected"
-                    )
-                    if lang == "zh":
-                        rows = rows.with_columns(
-                            pl.when(pl.col("rejected"))
-                            .then(pl.lit("是"))
-                            .otherwise(pl.lit("否"))
-                            .alias("rejected")
-                        )
-                    neutralise(localise(rows, ERROR_HEADERS_ZH, lang)).collect().write_csv(
-                        err_file, include_header=first_err, include_bom=first_err
-                    )
-                    first_err = False
+            _note_errors(run, samples, portfolio.errors, lang)
+            if err_file is not None and portfolio.errors.height:
+                neutralise(error_report(portfolio.errors, lang)).collect().write_csv(
+                    err_file, include_header=first_err, include_bom=first_err
+                )
+                first_err = False
             if progress is not None:
                 progress(portfolio.read)
         if pending is not None:
             pending.result()
-        if err_file is not None and first_err:
-            header = localise(
-                pl.DataFrame(
-                    schema=dict.fromkeys(
-                        ["row", "id", "column", "field", "value", "message", "rejected"], pl.String
-                    )
-                ),
-                ERROR_HEADERS_ZH,
-                lang,
-            )
-            header.write_csv(err_file, include_bom=True)
+        if err_file is not None and first_err:  # no problems: still a file with its header
+            error_report(portfolio_errors_schema(), lang).write_csv(err_file, include_bom=True)
     if summaries:
         run.summary = _sum_summaries(summaries)
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
+
+
+def _note_errors(
+    run: BatchRun, samples: list[pl.DataFrame], errors: pl.DataFrame, lang: str
+) -> None:
+    """Count a chunk's problems and keep the first ones, with messages, for the console."""
+    from matcher.normalize import error_messages
+
+    run.errors += errors.height
+    if errors.height and sum(x.height for x in samples) < 200:
+        samples.append(errors.with_columns(error_messages(errors, lang).alias("message")))
+
+
+def portfolio_errors_schema() -> pl.DataFrame:
+    from matcher.normalize import ERROR_COLUMNS
+
+    return pl.DataFrame(
+        schema={c: pl.String for c in ERROR_COLUMNS} | {"row": pl.Int64, "rejected": pl.Boolean}
+    )
 
 
 def _write_chunk(chunk: pl.DataFrame, out_file: Any, first: bool) -> None:
@@ -326,7 +318,6 @@ def find(
     """
     from matcher.evaluate.tree import STATUS_ORDER
     from matcher.evaluate.vector import compile_rule, with_eval_columns
-    from matcher.normalize import error_messages
 
     run = BatchRun()
     parts: list[pl.DataFrame] = []
@@ -338,11 +329,7 @@ def find(
         run.read += portfolio.read
         run.matched += portfolio.matched
         run.rejected += portfolio.rejected
-        if portfolio.errors.height:
-            run.errors += portfolio.errors.height
-            if sum(x.height for x in samples) < 200:
-                errors = portfolio.errors
-                samples.append(errors.with_columns(error_messages(errors, lang).alias("message")))
+        _note_errors(run, samples, portfolio.errors, lang)
         lf = with_eval_columns(portfolio.frame.lazy(), as_of, [rule])
         base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
         missing = (

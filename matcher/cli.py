@@ -575,17 +575,10 @@ def _parse_only(only: str | None) -> list[str]:
 
 
 def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
-    from matcher.normalize import error_messages
-    from matcher.report.columns import ERROR_HEADERS_ZH, localise
+    from matcher.report.columns import error_report
     from matcher.report.files import write_csv
 
-    errors = portfolio.errors.with_columns(error_messages(portfolio.errors, lang).alias("message"))
-    errors = errors.select("row", "id", "column", "field", "value", "message", "rejected")
-    if lang == "zh":
-        errors = errors.with_columns(
-            pl.when(pl.col("rejected")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("rejected")
-        )
-    write_csv(localise(errors, ERROR_HEADERS_ZH, lang), path)
+    write_csv(error_report(portfolio.errors, lang), path)
 
 
 @profile_app.command("check")

@@ -19,7 +19,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import industry_rows, load_yaml
-from matcher.reference.resolution import Resolution, normalize_text, split_phrases
+from matcher.reference.resolution import Resolution, normalize_text, resolve_many, split_phrases
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -594,19 +594,6 @@ def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:
 
     Missing values (None) are skipped. Results equal :func:`resolve_industry` text by text.
     """
-    distinct = list(dict.fromkeys(t for t in texts if t is not None))
-    out: dict[str, Resolution] = {}
-    pending: list[str] = []
-    for t in distinct:
-        hit = _cache.get(t)
-        if hit is None:
-            hit = _resolve_fast(t)
-            if hit is None:
-                pending.append(t)
-                continue
-            _remember(hit)
-        out[t] = hit
-    if pending:
-        for t, res in _resolve_fuzzy(pending).items():
-            out[t] = _remember(res)
-    return {t: out[t] for t in distinct}
+    return resolve_many(
+        texts, cached=_cache.get, direct=_resolve_fast, fuzzy=_resolve_fuzzy, remember=_remember
+    )

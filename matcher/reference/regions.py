@@ -19,7 +19,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import adcode_rows, load_yaml
-from matcher.reference.resolution import Resolution, normalize_text
+from matcher.reference.resolution import Resolution, normalize_text, resolve_many
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -545,19 +545,6 @@ def resolve_region(text: str) -> Resolution:
 
 def resolve_regions(texts: Iterable[str | None]) -> dict[str, Resolution]:
     """Resolve many texts, each distinct value once; the fuzzy stage in one ``cdist`` call."""
-    distinct = list(dict.fromkeys(t for t in texts if t is not None))
-    out: dict[str, Resolution] = {}
-    pending: list[str] = []
-    for t in distinct:
-        hit = _cache.get(t)
-        if hit is None:
-            hit = _resolve_parse(t)
-            if hit is None:
-                pending.append(t)
-                continue
-            _remember(hit)
-        out[t] = hit
-    if pending:
-        for t, res in _resolve_fuzzy(pending).items():
-            out[t] = _remember(res)
-    return {t: out[t] for t in distinct}
+    return resolve_many(
+        texts, cached=_cache.get, direct=_resolve_parse, fuzzy=_resolve_fuzzy, remember=_remember
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 __all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
@@ -114,3 +115,31 @@ def split_phrases(text: str) -> list[str]:
     """Split a description on punctuation and spaces into normalised, non-empty phrases."""
     nfkc = unicodedata.normalize("NFKC", text)
     return [p for p in (normalize_text(s) for s in _SPLIT.split(nfkc)) if p]
+
+
+def resolve_many(
+    texts: Iterable[str | None],
+    *,
+    cached: Callable[[str], Resolution | None],
+    direct: Callable[[str], Resolution | None],
+    fuzzy: Callable[[list[str]], dict[str, Resolution]],
+    remember: Callable[[Resolution], Resolution],
+) -> dict[str, Resolution]:
+    """Resolve each distinct text once: cache, then the direct stages, and what is left in
+    one vectorised fuzzy pass. Missing values (None) are skipped."""
+    distinct = list(dict.fromkeys(t for t in texts if t is not None))
+    out: dict[str, Resolution] = {}
+    pending: list[str] = []
+    for t in distinct:
+        hit = cached(t)
+        if hit is None:
+            hit = direct(t)
+            if hit is None:
+                pending.append(t)
+                continue
+            remember(hit)
+        out[t] = hit
+    if pending:
+        for t, res in fuzzy(pending).items():
+            out[t] = remember(res)
+    return {t: out[t] for t in distinct}

@@ -60,3 +60,20 @@ def localise(frame: pl.DataFrame, headers: dict[str, str], lang: str) -> pl.Data
     if lang != "zh":
         return frame
     return frame.rename({k: v for k, v in headers.items() if k in frame.columns})
+
+
+ERROR_REPORT_COLUMNS = ["row", "id", "column", "field", "value", "message", "rejected"]
+
+
+def error_report(errors: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The errors file: one row per problem, with its message, in the user's language."""
+    from matcher.normalize import error_messages
+
+    rows = errors.with_columns(error_messages(errors, lang).alias("message")).select(
+        ERROR_REPORT_COLUMNS
+    )
+    if lang == "zh":
+        rows = rows.with_columns(
+            pl.when(pl.col("rejected")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("rejected")
+        )
+    return localise(rows, ERROR_HEADERS_ZH, lang)
