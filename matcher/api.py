@@ -198,7 +198,7 @@ def run_batch(
     from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
-    chunk_rows = max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules)))
+    chunk_rows = min(200_000, max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules))))
     run = BatchRun()
     summaries: list[pl.DataFrame] = []
     samples: list[pl.DataFrame] = []
