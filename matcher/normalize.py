@@ -212,7 +212,10 @@ def normalise(
     frame = frame.with_columns(nulling)
     if "credit_code" in by_field:
         frame = frame.with_columns(
-            pl.when(pl.col("__cc").is_not_null()).then(None).otherwise(pl.col("credit_code"))
+            pl.when(pl.col("__cc").is_not_null())
+            .then(None)
+            .otherwise(pl.col("credit_code"))
+            .alias("credit_code")
         )
 
     derived = size_expr(

@@ -268,3 +268,18 @@ def test_demo_portfolio_shows_every_status(tmp_path: Path) -> None:
             assert statuses == {"eligible", "unknown", "ineligible", "not_yet_valid"}
         seen |= statuses
     assert seen == {"eligible", "unknown", "ineligible", "expired", "not_yet_valid"}
+
+
+def test_bad_credit_code_is_reported_and_not_kept(tmp_path: Path) -> None:
+    header = ["企业名称", "统一社会信用代码"]
+    src = write_portfolio(
+        tmp_path / "cc.csv", [["甲", "91350100M000100Y43"], ["乙", "91350100M000100Y44"]], header
+    )
+    code, out, err = run("profile", "check", str(src), "--lang", "en", "--format", "csv")
+    assert code == 0
+    rows = out.splitlines()
+    assert rows[0].split(",")[:3] == ["id", "name", "credit_code"]
+    assert "literal" not in rows[0]
+    assert rows[1].split(",")[2] == "91350100M000100Y43"
+    assert rows[2].split(",")[2] == ""  # failed the check digit: unknown, and reported
+    assert "91350100M000100Y44" in err
