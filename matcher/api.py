@@ -237,7 +237,8 @@ def run_batch(
             body = result.lazy().drop(ROW) if columns is None else result.lazy().select(columns)
             shown = localise_results(body, lang)
             if out_file is not None:
-                chunk = neutralise(shown).collect()
+                # Only input text can start a formula: rule texts were made safe once.
+                chunk = neutralise(shown, input_columns(lang, portfolio.passthrough)).collect()
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(_write_chunk, chunk, out_file, first_out)
@@ -262,6 +263,15 @@ def run_batch(
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
+
+
+def input_columns(lang: str, passthrough: Sequence[str]) -> list[str]:
+    from matcher.report.columns import RESULT_HEADERS_ZH
+
+    names = ["enterprise_id", "enterprise_name"]
+    if lang == "zh":
+        names = [RESULT_HEADERS_ZH[n] for n in names]
+    return [*names, *passthrough]
 
 
 def _note_errors(

@@ -69,6 +69,9 @@ def rule_table(rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
                 "__deadline": r.validity.until,
             }
         )
+    from matcher.report.files import safe_text
+
+    rows = [{k: safe_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
     return pl.DataFrame(
         rows,
         schema={
@@ -159,9 +162,11 @@ def _yuan(value: float | None) -> str:
 
 
 def _amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
+    from matcher.report.files import safe_text
+
     b = rule.benefit
     if b.type != "per_head" or rule.audience is not Audience.ENTERPRISE:
-        return pl.lit(amount_note(rule, None, lang))
+        return pl.lit(safe_text(amount_note(rule, None, lang)))
     heads = pl.col(str(b.per_field))
     known = pl.format(
         amount_note(rule, 999_999_999, lang).replace("999999999", "{}"), heads.cast(pl.String)

@@ -55,7 +55,10 @@ def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """
     from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scopes
 
-    keys = ["business_scope", "region_code"]
+    # Regional entries depend on the province only: fewer distinct pairs to score.
+    province = (pl.col("region_code").str.slice(0, 2) + "0000").alias("__province")
+    frame = frame.with_columns(province)
+    keys = ["business_scope", "__province"]
     pairs = frame.select(keys).unique().drop_nulls("business_scope").collect()
     scopes, regions = pairs.get_column(keys[0]).to_list(), pairs.get_column(keys[1]).to_list()
     edition = edition_in_force(as_of, catalogue_dirs())
@@ -68,7 +71,9 @@ def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
         {keys[0]: scopes, keys[1]: regions, CATALOGUE: verdict},
         schema={keys[0]: pl.String, keys[1]: pl.String, CATALOGUE: pl.Boolean},
     )
-    return frame.join(verdicts.lazy(), on=keys, how="left", nulls_equal=True, maintain_order="left")
+    return frame.join(
+        verdicts.lazy(), on=keys, how="left", nulls_equal=True, maintain_order="left"
+    ).drop("__province")
 
 
 def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
@@ -133,6 +138,7 @@ class CompiledRule:
 
 def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     from matcher.evaluate.tree import condition_text
+    from matcher.report.files import safe_text
 
     leaves, _, node_negated = annotate(rule)
     node_exprs: dict[int, pl.Expr] = {}
@@ -166,7 +172,7 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     # Missing fields are listed once each, in order of their first condition.
     missing_by_field: dict[str, list[pl.Expr]] = {}
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
-        label = pl.lit(condition_text(leaf.condition, lang))
+        label = pl.lit(safe_text(condition_text(leaf.condition, lang)))
         eff = effective(nid)
         met_items.append(pl.when(eff).then(label))
         blocked = pl.all_horizontal([eff.not_()] + [effective(a).not_() for a in leaf.ancestors])

@@ -14,11 +14,26 @@ import polars as pl
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def neutralise(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """Prefix a quote to any text cell that a spreadsheet would evaluate."""
+def safe_text(text: str) -> str:
+    """The same neutralisation for one string (rule texts, done once at load)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def neutralise(
+    frame: pl.DataFrame | pl.LazyFrame, columns: list[str] | None = None
+) -> pl.LazyFrame:
+    """Prefix a quote to any text cell that a spreadsheet would evaluate.
+
+    `columns` limits it to the columns that carry input text (the rest are rule
+    texts already made safe by safe_text, numbers and codes).
+    """
     lf = frame.lazy()
     schema = lf.collect_schema()
-    text_cols = [name for name, dtype in schema.items() if dtype == pl.String]
+    text_cols = [
+        name
+        for name, dtype in schema.items()
+        if dtype == pl.String and (columns is None or name in columns)
+    ]
     return lf.with_columns(
         pl.when(pl.col(c).str.contains(FORMULA_START))
         .then(pl.lit("'") + pl.col(c))
