@@ -422,11 +422,12 @@ def _progress(lang: str) -> Iterator[Callable[[int], None] | None]:
     if not err.is_terminal or os.environ.get("CI"):
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     label = "已处理 {n:,} 行" if lang == "zh" else "{n:,} rows done"
     with Progress(
         SpinnerColumn(),
+        BarColumn(),  # pulses: the row count is not known before the end of a streamed file
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err,
