@@ -21,6 +21,7 @@ from matcher import api
 from matcher.batch import RESULT_COLUMNS
 from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
+from matcher.fields import PROFILE_FIELDS
 
 app = typer.Typer(
     name="policy-match",
@@ -582,6 +583,13 @@ def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
     write_csv(error_report(portfolio.errors, lang), path)
 
 
+CHECK_HEADERS_ZH = {s.name: s.zh for s in PROFILE_FIELDS} | {
+    "region_code": "行政区划代码",
+    "industry_code": "行业代码",
+    "size_derived": "推算规模",
+}
+
+
 @profile_app.command("check")
 @friendly
 def profile_check(
@@ -596,8 +604,6 @@ def profile_check(
 
     Example: policy-match profile check clients.csv --lang en --format csv
     """
-    from matcher.fields import PROFILE_FIELDS
-
     portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
     frame = portfolio.frame.select(
         [s.name for s in PROFILE_FIELDS]
@@ -610,29 +616,31 @@ def profile_check(
         from matcher.report.render import frame_table
 
         _print_mapping(portfolio, lang.value)
-        shown = (
-            frame
-            if lang is Lang.en
-            else frame.rename(
-                {s.name: s.zh for s in PROFILE_FIELDS}
-                | {
-                    "region_code": "行政区划代码",
-                    "industry_code": "行业代码",
-                    "size_derived": "推算规模",
-                }
-            )
-        )
+        # The terminal view: what each enterprise was understood as; the csv/json
+        # formats carry every field.
+        key = [
+            "id",
+            "name",
+            "region",
+            "region_code",
+            "industry",
+            "industry_code",
+            "employees",
+            "revenue",
+            "size",
+            "size_derived",
+        ]
+        shown = frame.select(key)
+        if lang is Lang.zh:
+            from matcher.fields import SIZE_ZH
+
+            shown = shown.with_columns(
+                pl.col("size", "size_derived").replace_strict(SIZE_ZH, default=None)
+            ).rename(CHECK_HEADERS_ZH, strict=False)
         out.print(frame_table(shown))
     elif fmt is Format.csv:
         if lang is Lang.zh:
-            frame = frame.rename(
-                {s.name: s.zh for s in PROFILE_FIELDS}
-                | {
-                    "region_code": "行政区划代码",
-                    "industry_code": "行业代码",
-                    "size_derived": "推算规模",
-                }
-            )
+            frame = frame.rename(CHECK_HEADERS_ZH, strict=False)
         sys.stdout.write(frame.write_csv())
     else:
         sys.stdout.write(
