@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH
+from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType
 from matcher.intake.credit_code import credit_code_error_expr
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
@@ -57,6 +57,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
 def all_messages() -> dict[str, tuple[str, str]]:
     return {**ERROR_MESSAGES, **MESSAGES}
 
+
+# Columns with few distinct spellings are parsed once per spelling, not per row.
+PARSE_PER_DISTINCT = frozenset(
+    {
+        FieldType.INT,
+        FieldType.AMOUNT,
+        FieldType.BOOL,
+        FieldType.DATE,
+        FieldType.LIST,
+        FieldType.SIZE,
+    }
+)
 
 # Reader problems that mean the row never reached the frame.
 EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object")
@@ -127,6 +139,7 @@ def normalise(
 
     values: list[pl.Expr] = []
     errors: list[pl.Expr] = []
+    base = raw.lazy()
     for spec in PROFILE_FIELDS:
         header = by_field.get(spec.name)
         if header is None:
@@ -134,10 +147,30 @@ def normalise(
             continue
         # A unit in the header (营业收入(元)) applies to the bare numbers below it.
         value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+        if spec.type in PARSE_PER_DISTINCT:
+            # Few distinct spellings (12, 是, 2015-03-12…): parse each once and join back.
+            table = (
+                raw.lazy()
+                .select(pl.col(header).unique())
+                .select(
+                    pl.col(header).alias(f"__key_{spec.name}"),
+                    value.alias(f"__val_{spec.name}"),
+                    error.alias(f"__err_{spec.name}"),
+                )
+            )
+            base = base.join(
+                table,
+                left_on=header,
+                right_on=f"__key_{spec.name}",
+                how="left",
+                nulls_equal=True,
+                maintain_order="left",
+            )
+            value, error = pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
         errors.append(pl.col(header).alias(f"__raw_{spec.name}"))
-    parsed = raw.lazy().select(pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough])
+    parsed = base.select(pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough])
 
     checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
     if "credit_code" in by_field:
