@@ -193,27 +193,17 @@ def demo(
 
     Example: policy-match demo --lang en
     """
-    _match_portfolio(api.demo_portfolio_path(), parse_as_of(as_of), lang.value, show_all, fmt, None)
+    _match_portfolio(api.demo_portfolio_path(), parse_as_of(as_of), lang.value, show_all, fmt)
 
 
-def _match_portfolio(
-    path: Path,
-    as_of: dt.date,
-    lang: str,
-    show_all: bool,
-    fmt: Format,
-    rules_dirs: Any,
-    only_id: str | None = None,
-    reasons: bool = False,
-) -> None:
-    from matcher.report.render import print_enterprise, print_reasons
+def _match_portfolio(path: Path, as_of: dt.date, lang: str, show_all: bool, fmt: Format) -> None:
+    from matcher.report.render import print_enterprise
 
-    rules = _rules(rules_dirs)
+    rules = _rules(None)
     portfolio = api.load_portfolio(path)
     _report_problems(portfolio, lang)
     if fmt is not Format.table:
-        result = api.results(portfolio, rules, as_of, lang)
-        _emit_frame(result, fmt, lang)
+        _emit_frame(api.results(portfolio, rules, as_of, lang), fmt, lang)
         return
     out.print(
         f"判定日期 {as_of.isoformat()}；{len(rules)} 条政策规则；{portfolio.matched} 家企业"
@@ -221,12 +211,7 @@ def _match_portfolio(
         else f"as of {as_of.isoformat()}; {len(rules)} rules; {portfolio.matched} enterprises"
     )
     for row in portfolio.frame.to_dicts():  # row path: explanations need traces
-        if only_id is not None and row["id"] != only_id:
-            continue
-        outcomes = api.match_one(row, rules, as_of)
-        print_enterprise(out, row, outcomes, lang, show_all)
-        if reasons:
-            print_reasons(out, outcomes, lang)
+        print_enterprise(out, row, api.match_one(row, rules, as_of), lang, show_all)
 
 
 def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:

@@ -42,6 +42,8 @@ FUZZY_CUTOFF = 72.0
 KEYWORD_SCORE = 90.0
 #: score given to a keyword taken from the official 说明 (industry_desc_keywords.csv).
 DESC_SCORE = 80.0
+#: score given to a 大类 chosen within the cued 门类 by its profile (_division_in_section).
+PROFILE_SCORE = 70.0
 #: score given when cue words only name the 门类 (e.g. "…制造" with no known product).
 SECTION_SCORE = 60.0
 _CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
@@ -184,6 +186,8 @@ class _Index:
     fillers: re.Pattern[str]
     desc: dict[str, str]  # keywords from the official 说明 → 大类 (fallback when nothing else hits)
     desc_lengths: tuple[int, ...]
+    profile_grams: dict[str, int]  # character unigram/bigram → column of ``profile``
+    profile: np.ndarray  # (97 大类 × grams) idf weight of each gram in each 大类's wording
     choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
     choice_codes: tuple[str, ...]
     choice_section: np.ndarray  # section index (0–19) of each choice
@@ -221,6 +225,53 @@ def _desc_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+#: generic words removed before a text is compared with the 大类 profiles.
+_GENERIC = re.compile(
+    "生产|制造|制作|加工|研发|研制|销售|经营|服务|批发|零售|贸易|技术|开发|设计|安装|施工|工程|"
+    "管理|咨询|运营|业务|产品|公司|企业|有限|集团|主要|从事|专业|提供|相关|及|和|与|的|等|各类|各种"
+)
+
+
+def _grams(text: str) -> set[str]:
+    t = _GENERIC.sub("|", text)
+    out = {c for c in t if c != "|"}
+    out.update(t[i : i + 2] for i in range(len(t) - 1) if "|" not in t[i : i + 2])
+    return out
+
+
+def _profiles(
+    codes: dict[str, IndustryCode], terms: dict[str, set[str]], aliases: dict[str, str]
+) -> tuple[dict[str, int], np.ndarray]:
+    """Per 大类, the character grams of its official names, 说明 items and aliases, idf-weighted."""
+    words: dict[str, list[str]] = {c: [] for c in _division_codes()}
+    for c in codes.values():
+        if c.level > 1:
+            words[c.code[:3]].append(normalize_text(c.name))
+    for term, divs in terms.items():
+        for d in divs:
+            words[d].append(term)
+    for alias, code in aliases.items():
+        if len(code) >= 3:
+            words[code[:3]].append(alias)
+    seen = {d: set().union(*(_grams(w) for w in ws)) if ws else set() for d, ws in words.items()}
+    vocab: dict[str, int] = {}
+    for g in sorted(set().union(*seen.values())):
+        vocab[g] = len(vocab)
+    matrix = np.zeros((len(words), len(vocab)), dtype=np.float32)
+    for row, d in enumerate(words):
+        for g in seen[d]:
+            matrix[row, vocab[g]] = 1.0
+    df = matrix.sum(axis=0)
+    idf = np.log(len(words) / np.maximum(df, 1.0)).astype(np.float32)
+    lengths = np.array([len(g) for g in vocab], dtype=np.float32)
+    return vocab, matrix * idf * lengths  # a shared bigram says more than a shared character
+
+
+@functools.cache
+def _division_codes() -> tuple[str, ...]:
+    return tuple(c.code for c in _codes().values() if c.level == 2)
+
+
 @functools.cache
 def _index() -> _Index:
     codes = _codes()
@@ -246,11 +297,18 @@ def _index() -> _Index:
     for key, code in aliases.items():
         if len(key) >= 2:
             choice_map.setdefault(key, code)
+    terms: dict[str, set[str]] = {}
+    for r in _desc_rows():
+        code = _must_code(r["division"], "industry_desc_keywords.csv")
+        terms.setdefault(normalize_text(r["keyword"]), set()).add(code)
+    # An item of one 大类 only, three characters or more, is a keyword (二字 items such as
+    # 森林, 设施, 代理 are too often generic words).
     desc = {
-        normalize_text(r["keyword"]): _must_code(r["division"], "industry_desc_keywords.csv")
-        for r in _desc_rows()
+        k: next(iter(v))
+        for k, v in terms.items()
+        if len(v) == 1 and len(k) >= 3 and k not in keywords
     }
-    desc = {k: v for k, v in desc.items() if len(k) >= 2 and k not in keywords}
+    profile_grams, profile = _profiles(codes, terms, {**aliases, **heads})
     choices = tuple(choice_map)
     choice_codes = tuple(choice_map[k] for k in choices)
     return _Index(
@@ -265,6 +323,8 @@ def _index() -> _Index:
         fillers=re.compile("|".join(re.escape(f) for f in fillers if f)),
         desc=desc,
         desc_lengths=tuple(sorted({len(k) for k in desc}, reverse=True)),
+        profile_grams=profile_grams,
+        profile=profile,
         choices=choices,
         choice_codes=choice_codes,
         choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
@@ -489,8 +549,9 @@ def _resolve_fast(text: str) -> Resolution | None:
         if not goods and utilities and not any(m in ktext for m in _MADE if m != "生产"):
             goods = utilities  # 电力生产, 自来水生产: D 门类 produces too
         if not goods and made:
-            # Something is made, but no keyword says what: only the 门类 is known.
-            return _resolution(text, "C", SECTION_SCORE, "alias", made[0])
+            # Something is made, but no keyword says what: the 大类 whose wording the text
+            # clearly shares, else only the 门类.
+            return _section_resolution(text, "C", made[0], idx)
         hits = goods or hits
     _, _, key = _pick(ktext, hits, idx)
     code = idx.keywords[key]
@@ -527,6 +588,34 @@ def _resolve_desc(text: str, ktext: str, idx: _Index) -> Resolution | None:
         return None
     moved = _activity_override(ktext, code, key, idx)
     return _resolution(text, moved or code, DESC_SCORE, "alias", key, [code])
+
+
+#: profile score a 大类 needs within its 门类, and its lead over the runner-up (as a share).
+PROFILE_MIN = 15.0
+PROFILE_MARGIN = 0.4
+
+
+def _division_in_section(text: str, section: str, idx: _Index) -> tuple[str, float] | None:
+    """The 大类 of ``section`` whose official wording shares the most with ``text``, when it
+    clearly leads (score ≥ PROFILE_MIN and PROFILE_MARGIN ahead of the runner-up), else None."""
+    cols = [idx.profile_grams[g] for g in _grams(normalize_text(text)) if g in idx.profile_grams]
+    if not cols:
+        return None
+    rows = [i for i, d in enumerate(_division_codes()) if d[0] == section]
+    scores = idx.profile[np.ix_(rows, cols)].sum(axis=1)
+    order = np.argsort(-scores)
+    top = float(scores[order[0]])
+    second = float(scores[order[1]]) if len(order) > 1 else 0.0
+    if top < PROFILE_MIN or top - second < PROFILE_MARGIN * top:
+        return None
+    return _division_codes()[rows[int(order[0])]], top
+
+
+def _section_resolution(text: str, section: str, cue: str, idx: _Index) -> Resolution:
+    division = _division_in_section(text, section, idx)
+    if division is not None:
+        return _resolution(text, division[0], PROFILE_SCORE, "alias", cue, [section])
+    return _resolution(text, section, SECTION_SCORE, "alias", cue)
 
 
 def _fuzzy_query(text: str, idx: _Index) -> list[str]:
@@ -593,7 +682,11 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
                 tuple(cands[:_MAX_CANDIDATES]),
                 _TRIED,
             )
-        elif (sec := _single_section(normalize_text(t), idx)) is not None:
+        elif (sec := _single_section(normalize_text(t), idx)) is not None and (
+            division := _division_in_section(t, sec[0], idx)
+        ) is not None:
+            out[t] = _resolution(t, division[0], PROFILE_SCORE, "alias", sec[1], [sec[0]])
+        elif sec is not None:
             section, cue = sec
             out[t] = Resolution(
                 t,

@@ -58,13 +58,16 @@ def yuan(value: float | None) -> str:
 
 
 def reason(outcome: Outcome, lang: str) -> str:
+    sep = SEP if lang == "zh" else "; "
     if outcome.status.value == "unknown":
-        fields = "、".join(field_label(f, lang) for f in outcome.missing_fields)
+        fields = ("、" if lang == "zh" else ", ").join(
+            field_label(f, lang) for f in outcome.missing_fields
+        )
         return t("missing", lang) + fields
     if outcome.status.value == "ineligible":
-        return t("unmet", lang) + SEP.join(condition_text(c, lang) for c in outcome.unmet)
+        return t("unmet", lang) + sep.join(condition_text(c, lang) for c in outcome.unmet)
     if outcome.status.value == "eligible":
-        return t("met", lang) + SEP.join(condition_text(c, lang) for c in outcome.met)
+        return t("met", lang) + sep.join(condition_text(c, lang) for c in outcome.met)
     return valid_until_text(outcome.rule, lang)
 
 
