@@ -42,8 +42,6 @@ FUZZY_CUTOFF = 72.0
 KEYWORD_SCORE = 90.0
 #: score given to a keyword taken from the official 说明 (industry_desc_keywords.csv).
 DESC_SCORE = 80.0
-#: score given to a 大类 chosen within the cued 门类 by its profile (_division_in_section).
-PROFILE_SCORE = 70.0
 #: score given when cue words only name the 门类 (e.g. "…制造" with no known product).
 SECTION_SCORE = 60.0
 _CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
@@ -186,8 +184,6 @@ class _Index:
     fillers: re.Pattern[str]
     desc: dict[str, str]  # keywords from the official 说明 → 大类 (fallback when nothing else hits)
     desc_lengths: tuple[int, ...]
-    profile_grams: dict[str, int]  # character unigram/bigram → column of ``profile``
-    profile: np.ndarray  # (97 大类 × grams) idf weight of each gram in each 大类's wording
     choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
     choice_codes: tuple[str, ...]
     choice_section: np.ndarray  # section index (0–19) of each choice
@@ -223,53 +219,6 @@ def _phrase_map(spec: dict[str, list[str]], where: str) -> dict[str, str]:
 def _desc_rows() -> list[dict[str, str]]:
     with reference_path("industry_desc_keywords.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-#: generic words removed before a text is compared with the 大类 profiles.
-_GENERIC = re.compile(
-    "生产|制造|制作|加工|研发|研制|销售|经营|服务|批发|零售|贸易|技术|开发|设计|安装|施工|工程|"
-    "管理|咨询|运营|业务|产品|公司|企业|有限|集团|主要|从事|专业|提供|相关|及|和|与|的|等|各类|各种"
-)
-
-
-def _grams(text: str) -> set[str]:
-    t = _GENERIC.sub("|", text)
-    out = {c for c in t if c != "|"}
-    out.update(t[i : i + 2] for i in range(len(t) - 1) if "|" not in t[i : i + 2])
-    return out
-
-
-def _profiles(
-    codes: dict[str, IndustryCode], terms: dict[str, set[str]], aliases: dict[str, str]
-) -> tuple[dict[str, int], np.ndarray]:
-    """Per 大类, the character grams of its official names, 说明 items and aliases, idf-weighted."""
-    words: dict[str, list[str]] = {c: [] for c in _division_codes()}
-    for c in codes.values():
-        if c.level > 1:
-            words[c.code[:3]].append(normalize_text(c.name))
-    for term, divs in terms.items():
-        for d in divs:
-            words[d].append(term)
-    for alias, code in aliases.items():
-        if len(code) >= 3:
-            words[code[:3]].append(alias)
-    seen = {d: set().union(*(_grams(w) for w in ws)) if ws else set() for d, ws in words.items()}
-    vocab: dict[str, int] = {}
-    for g in sorted(set().union(*seen.values())):
-        vocab[g] = len(vocab)
-    matrix = np.zeros((len(words), len(vocab)), dtype=np.float32)
-    for row, d in enumerate(words):
-        for g in seen[d]:
-            matrix[row, vocab[g]] = 1.0
-    df = matrix.sum(axis=0)
-    idf = np.log(len(words) / np.maximum(df, 1.0)).astype(np.float32)
-    lengths = np.array([len(g) for g in vocab], dtype=np.float32)
-    return vocab, matrix * idf * lengths  # a shared bigram says more than a shared character
-
-
-@functools.cache
-def _division_codes() -> tuple[str, ...]:
-    return tuple(c.code for c in _codes().values() if c.level == 2)
 
 
 @functools.cache
@@ -308,7 +257,6 @@ def _index() -> _Index:
         for k, v in terms.items()
         if len(v) == 1 and len(k) >= 3 and k not in keywords
     }
-    profile_grams, profile = _profiles(codes, terms, {**aliases, **heads})
     choices = tuple(choice_map)
     choice_codes = tuple(choice_map[k] for k in choices)
     return _Index(
@@ -323,8 +271,6 @@ def _index() -> _Index:
         fillers=re.compile("|".join(re.escape(f) for f in fillers if f)),
         desc=desc,
         desc_lengths=tuple(sorted({len(k) for k in desc}, reverse=True)),
-        profile_grams=profile_grams,
-        profile=profile,
         choices=choices,
         choice_codes=choice_codes,
         choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
@@ -359,12 +305,25 @@ _CONJ = ("以及", "及", "与")  # list conjunctions: they separate businesses 
 
 
 #: boilerplate about the company, not its trade: removed before keywords are looked for.
-_BOILERPLATE = re.compile("业务|高新技术企业|高新技术|专精特新|科技型企业")
+#: (the licence clauses of a 经营范围 say 经营, which would read as a sale cue.)
+_BOILERPLATE = re.compile(
+    "业务|高新技术企业|高新技术|专精特新|科技型企业|许可项目|一般项目|除依法须经批准的项目外|"
+    "依法须经批准的项目|经相关部门批准后方可开展经营活动|凭营业执照依法自主开展经营活动|"
+    "具体经营项目以相关部门批准文件或许可证件为准|具体经营项目以审批结果为准"
+)
+#: "设计与施工": one design-and-build business, so the 施工/安装 head applies to the design.
+_DESIGN_BUILD = re.compile("设计(?:与|及|和|加)(施工|安装)")
+
+
+def _cue_text(text: str) -> str:
+    """Text in which activity cues are looked for: 厂房 is a building, not a factory (厂)."""
+    return text.replace("厂房", "房屋")
 
 
 def _keyword_text(text: str) -> str:
     """Normalised phrases joined by ``|`` so that no keyword spans two listed items."""
-    return _BAR.join(_BOILERPLATE.sub("", p) for p in split_phrases(text))
+    phrases = (_DESIGN_BUILD.sub(r"设计\1", _BOILERPLATE.sub("", p)) for p in split_phrases(text))
+    return _BAR.join(p for p in phrases if p)
 
 
 def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
@@ -478,7 +437,7 @@ def _pick(text: str, hits: list[tuple[int, int, str]], idx: _Index) -> tuple[int
 
 def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str | None:
     """Move a goods keyword to the activity the text names (rent, repair, trade), else None."""
-    rest = text.replace(keyword, "", 1)
+    rest = _cue_text(text.replace(keyword, "", 1))
     if _has_any(keyword, idx.cues["production"]):
         return None  # the keyword itself says it is made or grown (食用菌种植及销售)
     if code[0] == "F":
@@ -513,6 +472,18 @@ def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str |
     return None
 
 
+_FARMED = ("A01", "A03", "A04")
+_PROCESSING = ("加工", "压榨", "屠宰", "分割", "冷冻", "腌制", "烘干", "碾磨", "磨制")
+_FARMING = ("种植", "养殖", "捕捞", "栽培", "繁育", "育苗")
+
+
+def _processed_farm_product(text: str, code: str) -> str | None:
+    """A crop, animal or catch that is processed, not grown: 农副食品加工业 (C13)."""
+    if not code.startswith(_FARMED) or _has_any(text, _FARMING):
+        return None
+    return "C13" if _has_any(text, _PROCESSING) else None
+
+
 def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
     """The one 门类 that cue words name (with the first cue), or None."""
     found: dict[str, str] = {}
@@ -542,21 +513,20 @@ def _resolve_fast(text: str) -> Resolution | None:
     hits = _keyword_hits(ktext, idx)
     if not hits:
         return _resolve_desc(text, ktext, idx)
-    if _has_any(ktext, idx.cues["production"]):
+    if _has_any(_cue_text(ktext), idx.cues["production"]):
         goods = [h for h in hits if _is_good(idx.keywords[h[2]])]
         made = [c for c in _MADE if c in ktext]
         utilities = [h for h in hits if idx.keywords[h[2]][0] == "D"]
         if not goods and utilities and not any(m in ktext for m in _MADE if m != "生产"):
             goods = utilities  # 电力生产, 自来水生产: D 门类 produces too
         if not goods and made:
-            # Something is made, but no keyword says what: the 大类 whose wording the text
-            # clearly shares, else only the 门类.
-            return _section_resolution(text, "C", made[0], idx)
+            # Something is made, but no keyword says what: only the 门类 is known.
+            return _resolution(text, "C", SECTION_SCORE, "alias", made[0])
         hits = goods or hits
     _, _, key = _pick(ktext, hits, idx)
     code = idx.keywords[key]
     others = [idx.keywords[h[2]] for h in sorted(hits)]
-    moved = _activity_override(ktext, code, key, idx)
+    moved = _activity_override(ktext, code, key, idx) or _processed_farm_product(ktext, code)
     divisions = {c[:3] for c in others}
     score = KEYWORD_SCORE if len(divisions) == 1 else KEYWORD_SCORE - 5.0
     if moved is not None:
@@ -588,34 +558,6 @@ def _resolve_desc(text: str, ktext: str, idx: _Index) -> Resolution | None:
         return None
     moved = _activity_override(ktext, code, key, idx)
     return _resolution(text, moved or code, DESC_SCORE, "alias", key, [code])
-
-
-#: profile score a 大类 needs within its 门类, and its lead over the runner-up (as a share).
-PROFILE_MIN = 15.0
-PROFILE_MARGIN = 0.4
-
-
-def _division_in_section(text: str, section: str, idx: _Index) -> tuple[str, float] | None:
-    """The 大类 of ``section`` whose official wording shares the most with ``text``, when it
-    clearly leads (score ≥ PROFILE_MIN and PROFILE_MARGIN ahead of the runner-up), else None."""
-    cols = [idx.profile_grams[g] for g in _grams(normalize_text(text)) if g in idx.profile_grams]
-    if not cols:
-        return None
-    rows = [i for i, d in enumerate(_division_codes()) if d[0] == section]
-    scores = idx.profile[np.ix_(rows, cols)].sum(axis=1)
-    order = np.argsort(-scores)
-    top = float(scores[order[0]])
-    second = float(scores[order[1]]) if len(order) > 1 else 0.0
-    if top < PROFILE_MIN or top - second < PROFILE_MARGIN * top:
-        return None
-    return _division_codes()[rows[int(order[0])]], top
-
-
-def _section_resolution(text: str, section: str, cue: str, idx: _Index) -> Resolution:
-    division = _division_in_section(text, section, idx)
-    if division is not None:
-        return _resolution(text, division[0], PROFILE_SCORE, "alias", cue, [section])
-    return _resolution(text, section, SECTION_SCORE, "alias", cue)
 
 
 def _fuzzy_query(text: str, idx: _Index) -> list[str]:
@@ -682,11 +624,7 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
                 tuple(cands[:_MAX_CANDIDATES]),
                 _TRIED,
             )
-        elif (sec := _single_section(normalize_text(t), idx)) is not None and (
-            division := _division_in_section(t, sec[0], idx)
-        ) is not None:
-            out[t] = _resolution(t, division[0], PROFILE_SCORE, "alias", sec[1], [sec[0]])
-        elif sec is not None:
+        elif (sec := _single_section(normalize_text(t), idx)) is not None:
             section, cue = sec
             out[t] = Resolution(
                 t,
