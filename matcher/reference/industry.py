@@ -20,7 +20,13 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import industry_rows, load_yaml, reference_path
-from matcher.reference.resolution import Resolution, normalize_text, resolve_many, split_phrases
+from matcher.reference.resolution import (
+    Resolution,
+    ResolutionCache,
+    normalize_text,
+    resolve_many,
+    split_phrases,
+)
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -650,15 +656,8 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
     return out
 
 
-_CACHE_MAX = 200_000
-_cache: dict[str, Resolution] = {}
-
-
-def _remember(res: Resolution) -> Resolution:
-    if len(_cache) >= _CACHE_MAX:
-        _cache.clear()
-    _cache[res.input] = res
-    return res
+_cache = ResolutionCache()
+_remember = _cache.remember
 
 
 def resolve_industry(text: str) -> Resolution:

@@ -19,7 +19,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import adcode_rows, load_yaml
-from matcher.reference.resolution import Resolution, normalize_text, resolve_many
+from matcher.reference.resolution import Resolution, ResolutionCache, normalize_text, resolve_many
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -515,15 +515,8 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
     return out
 
 
-_CACHE_MAX = 200_000
-_cache: dict[str, Resolution] = {}
-
-
-def _remember(res: Resolution) -> Resolution:
-    if len(_cache) >= _CACHE_MAX:
-        _cache.clear()
-    _cache[res.input] = res
-    return res
+_cache = ResolutionCache()
+_remember = _cache.remember
 
 
 def resolve_region(text: str) -> Resolution:

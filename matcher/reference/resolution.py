@@ -143,3 +143,17 @@ def resolve_many(
         for t, res in fuzzy(pending).items():
             out[t] = remember(res)
     return {t: out[t] for t in distinct}
+
+
+class ResolutionCache(dict[str, Resolution]):
+    """Resolutions by input text, cleared when full so memory stays bounded."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, res: Resolution) -> Resolution:
+        if len(self) >= self.limit:
+            self.clear()
+        self[res.input] = res
+        return res
