@@ -14,7 +14,14 @@ from typing import Any
 import polars as pl
 import yaml
 
-from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, SEP, evaluate_frame, match_row
+from matcher.batch import (
+    BRIEF_COLUMNS,
+    RESULT_COLUMNS,
+    SEP,
+    Evaluator,
+    evaluate_frame,
+    match_row,
+)
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW
@@ -134,8 +141,10 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# Enterprises × rules evaluated per chunk: bounds memory whatever the portfolio size.
+# Enterprises × rules evaluated per slice: bounds memory whatever the portfolio size.
 CHUNK_RESULT_ROWS = 1_000_000
+# Rows read and normalised at a time (normalising costs per call as well as per row).
+READ_CHUNK_ROWS = 100_000
 
 
 @dataclass
@@ -198,7 +207,11 @@ def run_batch(
     from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
-    chunk_rows = min(200_000, max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules))))
+    # Normalising pays per call, so it runs on large read chunks; evaluation makes
+    # n_rules rows per enterprise, so it runs on slices that bound the result size.
+    eval_rows = min(READ_CHUNK_ROWS, max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules))))
+    columns = [*BRIEF_COLUMNS, "rule_title"] if brief else RESULT_COLUMNS
+    evaluator = Evaluator(rules, as_of, lang, columns)
     run = BatchRun()
     summaries: list[pl.DataFrame] = []
     samples: list[pl.DataFrame] = []
@@ -213,47 +226,51 @@ def run_batch(
             stack.callback(err_file.close)
         first_out = first_err = True
         # The report is written by one background thread (polars releases the GIL),
-        # so chunk n is written while chunk n+1 is evaluated; order is kept by
+        # so slice n is written while slice n+1 is evaluated; order is kept by
         # waiting for the previous write before queueing the next.
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
-        for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=chunk_rows):
+        for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
             portfolio = normalise(raw, overrides=overrides, problems=problems)
+            del raw
             run.read += portfolio.read
             run.matched += portfolio.matched
             run.rejected += portfolio.rejected
-            result = evaluate_frame(
-                portfolio.frame,
-                rules,
-                as_of,
-                lang,
-                passthrough=portfolio.passthrough,
-                columns=[*BRIEF_COLUMNS, "rule_title"] if brief else RESULT_COLUMNS,
-            ).collect()
-            summaries.append(summary(result))
-            if statuses:
-                result = result.filter(pl.col("status").is_in(list(statuses)))
-            columns = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
-            body = result.lazy().drop(ROW) if columns is None else result.lazy().select(columns)
-            shown = localise_results(body, lang)
-            if out_file is not None:
-                # Only input text can start a formula: rule texts were made safe once.
-                chunk = neutralise(shown, input_columns(lang, portfolio.passthrough)).collect()
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(_write_chunk, chunk, out_file, first_out)
-                first_out = False
-            elif keep_frames:
-                run.frames.append(shown.collect())
-            run.written += result.height
+            prepared = evaluator.prepare(portfolio.frame)
+            # One (possibly empty) slice at least, so an empty input still gets a header.
+            for start in range(0, prepared.height or 1, eval_rows):
+                part = prepared.slice(start, eval_rows)
+                result = evaluator.evaluate(part, portfolio.passthrough).collect()
+                summaries.append(summary(result))
+                if statuses:
+                    result = result.filter(pl.col("status").is_in(list(statuses)))
+                shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
+                body = (
+                    result.lazy().drop(ROW)
+                    if shown_cols is None
+                    else result.lazy().select(shown_cols)
+                )
+                shown = localise_results(body, lang)
+                if out_file is not None:
+                    # Only input text can start a formula: rule texts were made safe once.
+                    chunk = neutralise(shown, input_columns(lang, portfolio.passthrough)).collect()
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(_write_chunk, chunk, out_file, first_out)
+                    first_out = False
+                elif keep_frames:
+                    run.frames.append(shown.collect())
+                run.written += result.height
+                if progress is not None:
+                    progress(part.height)
+            if progress is not None and portfolio.rejected:
+                progress(portfolio.rejected)  # rejected rows are read too
             _note_errors(run, samples, portfolio.errors, lang)
             if err_file is not None and portfolio.errors.height:
                 neutralise(error_report(portfolio.errors, lang)).collect().write_csv(
                     err_file, include_header=first_err, include_bom=first_err
                 )
                 first_err = False
-            if progress is not None:
-                progress(portfolio.read)
         if pending is not None:
             pending.result()
         if err_file is not None and first_err:  # no problems: still a file with its header

@@ -197,71 +197,94 @@ def evaluate_frame(
     passthrough: Sequence[str] = (),
     columns: Sequence[str] = RESULT_COLUMNS,
 ) -> pl.LazyFrame:
-    """Every profile × every rule, ranked within each enterprise.
+    """Every profile × every rule, ranked within each enterprise (see Evaluator)."""
+    evaluator = Evaluator(rules, as_of, lang, columns)
+    return evaluator.evaluate(evaluator.prepare(profiles), passthrough)
+
+
+class Evaluator:
+    """The rules compiled once for a run, applied to as many chunks as it takes.
 
     All rules are evaluated in one wide pass (a struct per rule), unpivoted to one
     row per enterprise × rule, then ordered by an arg-sort over numbers only; the
-    per-rule constants (title, source, quote…) are looked up after ranking.
+    per-rule constants (title, source, quote…) are looked up after ranking. Only
+    the struct fields the report shows are computed.
     """
-    ordered = static_order(rules)
-    if not ordered:
-        empty = {ROW: pl.Int64, **dict.fromkeys(columns, pl.String)}
-        return pl.LazyFrame(schema=empty)
-    lf = with_eval_columns(profiles.lazy(), as_of, ordered)
-    structs = []
-    for index, rule in enumerate(ordered):
-        c = compile_rule(rule, as_of, lang)
-        structs.append(
-            pl.struct(
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        as_of: dt.date,
+        lang: str = "zh",
+        columns: Sequence[str] = RESULT_COLUMNS,
+    ) -> None:
+        self.as_of, self.lang, self.columns = as_of, lang, list(columns)
+        self.ordered = static_order(rules)
+        self.structs: list[pl.Expr] = []
+        for index, rule in enumerate(self.ordered):
+            c = compile_rule(rule, as_of, lang)
+            fields = [
                 pl.lit(index, dtype=pl.UInt16).alias("__rule"),
                 c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
                 c.amount.alias("amount_yuan"),
-                _amount_note_expr(rule, lang).alias("amount_note"),
-                c.met.alias("met"),
-                c.unmet.alias("unmet"),
-                c.missing.alias("missing"),
-            ).alias(f"__r{index}")
+            ]
+            if "amount_note" in self.columns:
+                fields.append(_amount_note_expr(rule, lang).alias("amount_note"))
+            for name in ("met", "unmet", "missing"):
+                if name in self.columns:
+                    fields.append(getattr(c, name).alias(name))
+            self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
+        table = rule_table(self.ordered, lang)
+        keys = list(range(len(self.ordered)))
+        self.constants = [
+            pl.col("__rule")
+            .replace_strict(keys, table.get_column(name).to_list(), return_dtype=pl.String)
+            .alias(name)
+            for name in RULE_CONSTANTS
+            if name in self.columns
+        ]
+
+    def prepare(self, profiles: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+        """The profiles with the derived columns the rules read (region prefix, catalogue
+        verdict), computed once per chunk of whatever size."""
+        return with_eval_columns(profiles.lazy(), self.as_of, self.ordered).collect()
+
+    def evaluate(self, prepared: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.LazyFrame:
+        if not self.ordered:
+            empty = {ROW: pl.Int64, **dict.fromkeys(self.columns, pl.String)}
+            return pl.LazyFrame(schema=empty)
+        index_cols = [ROW, "enterprise_id", "enterprise_name", *passthrough]
+        wide = prepared.lazy().select(
+            pl.col(ROW),
+            pl.col("id").alias("enterprise_id"),
+            pl.col("name").alias("enterprise_name"),
+            *[pl.col(c) for c in passthrough],
+            *self.structs,
         )
-    index_cols = [ROW, "enterprise_id", "enterprise_name", *passthrough]
-    wide = lf.select(
-        pl.col(ROW),
-        pl.col("id").alias("enterprise_id"),
-        pl.col("name").alias("enterprise_name"),
-        *[pl.col(c) for c in passthrough],
-        *structs,
-    )
-    long = (
-        wide.unpivot(
-            index=index_cols,
-            on=[f"__r{i}" for i in range(len(ordered))],
-            variable_name="__k",
-            value_name="__v",
+        long = (
+            wide.unpivot(
+                index=index_cols,
+                on=[f"__r{i}" for i in range(len(self.ordered))],
+                variable_name="__k",
+                value_name="__v",
+            )
+            .drop("__k")
+            .unnest("__v")
+            .collect()
+            .rechunk()  # gathers from one contiguous chunk are an order of magnitude faster
         )
-        .drop("__k")
-        .unnest("__v")
-        .collect()
-        .rechunk()  # gathers from one contiguous chunk are an order of magnitude faster
-    )
-    ranked = rank(long, len(ordered))
-    table = rule_table(ordered, lang)
-    constants = [
-        pl.col("__rule")
-        .replace_strict(
-            list(range(len(ordered))), table.get_column(name).to_list(), return_dtype=pl.String
+        ranked = rank(long, len(self.ordered))
+        status_names = {v: k for k, v in STATUS_ORDER.items()}
+        return (
+            ranked.lazy()
+            .with_columns(
+                *self.constants,
+                pl.col("__status")
+                .replace_strict(status_names, return_dtype=pl.String)
+                .alias("status"),
+            )
+            .select(ROW, *self.columns, *passthrough)
         )
-        .alias(name)
-        for name in RULE_CONSTANTS
-        if name in columns
-    ]
-    status_names = {v: k for k, v in STATUS_ORDER.items()}
-    return (
-        ranked.lazy()
-        .with_columns(
-            *constants,
-            pl.col("__status").replace_strict(status_names, return_dtype=pl.String).alias("status"),
-        )
-        .select(ROW, *columns, *passthrough)
-    )
 
 
 RULE_CONSTANTS = (
