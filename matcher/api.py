@@ -17,10 +17,13 @@ import yaml
 from matcher.batch import (
     BRIEF_COLUMNS,
     RESULT_COLUMNS,
+    RULE_CONSTANTS,
     SEP,
     Evaluator,
+    amount_note_expr,
     evaluate_frame,
     match_row,
+    rule_table,
 )
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
@@ -28,7 +31,7 @@ from matcher.fields import ROW
 from matcher.intake.errors import IntakeError
 from matcher.intake.readers import RawProblem, read_table, scan_table
 from matcher.loader import RuleSet, load_rules
-from matcher.normalize import Portfolio, normalise, profile_to_raw
+from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
 from matcher.reference.data import data_dir
 from matcher.rule import Rule
 
@@ -326,8 +329,13 @@ def _sum_summaries(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 @dataclass
 class Found:
-    result: pl.DataFrame  # one row per enterprise, ranked for calling
+    result: pl.DataFrame  # the listed enterprises, one row each, ranked for calling
     missing_counts: pl.DataFrame  # field, n: among the unknown
+    counts: dict[str, int] = field(default_factory=dict)  # every status, all enterprises
+    total_amount_yuan: float = 0.0  # over the eligible
+
+
+FIND_STATUSES = ("eligible", "unknown", "ineligible", "expired", "not_yet_valid")
 
 
 def find(
@@ -336,68 +344,114 @@ def find(
     as_of: dt.date,
     lang: str = "zh",
     *,
+    statuses: Sequence[str] = FIND_STATUSES,
+    top: int | None = None,
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
 ) -> tuple[Found, BatchRun]:
     """政策找人: the enterprises for one policy, most money and most certain first.
 
-    Streams the portfolio like run_batch; only one row per enterprise is kept.
+    Streams the portfolio like run_batch, but one rule needs no unpivot and no
+    per-enterprise ranking: each chunk is one select, counted, then cut to the
+    listed statuses (and to the best ``top``) before anything is kept.
     """
     from matcher.evaluate.tree import STATUS_ORDER
-    from matcher.evaluate.vector import compile_rule, with_eval_columns
+    from matcher.evaluate.vector import compile_rule
 
     run = BatchRun()
     parts: list[pl.DataFrame] = []
     missing_parts: list[pl.DataFrame] = []
+    count_parts: list[pl.DataFrame] = []
     samples: list[pl.DataFrame] = []
+    evaluator = Evaluator([rule], as_of, lang)
     compiled = compile_rule(rule, as_of, lang)
-    for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=200_000):
-        portfolio = normalise(raw, overrides=overrides, problems=problems)
+    order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
+    sort_by = [order, "amount_yuan", ROW]
+    descending = [False, True, False]
+    # Only the fields this rule reads are parsed and checked: a problem in another
+    # column cannot change who should be called.
+    needed = input_fields([rule])
+    for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
+        portfolio = normalise(raw, overrides=overrides, problems=problems, fields=needed)
+        del raw
         run.read += portfolio.read
         run.matched += portfolio.matched
         run.rejected += portfolio.rejected
         _note_errors(run, samples, portfolio.errors, lang)
-        lf = with_eval_columns(portfolio.frame.lazy(), as_of, [rule])
-        base = evaluate_frame(lf, [rule], as_of, lang, passthrough=portfolio.passthrough)
-        missing = (
-            lf.select(compiled.status.alias("status"), compiled.missing.alias("field"))
+        evaluated = (
+            evaluator.prepare(portfolio.frame)
+            .lazy()
+            .select(
+                pl.col(ROW),
+                pl.col("id").alias("enterprise_id"),
+                pl.col("name").alias("enterprise_name"),
+                compiled.status.alias("status"),
+                compiled.amount.alias("amount_yuan"),
+                amount_note_expr(rule, lang).alias("amount_note"),
+                compiled.met.alias("met"),
+                compiled.unmet.alias("unmet"),
+                compiled.missing.alias("missing"),
+                *[pl.col(c) for c in portfolio.passthrough],
+            )
+            .collect()
+        )
+        count_parts.append(
+            evaluated.group_by("status").agg(
+                pl.len().alias("n"), pl.col("amount_yuan").sum().alias("amount")
+            )
+        )
+        missing_parts.append(
+            evaluated.lazy()
             .filter(pl.col("status") == "unknown")
-            .with_columns(pl.col("field").str.split(SEP))
+            .select(pl.col("missing").str.split(SEP).alias("field"))
             .explode("field")
             .filter(pl.col("field") != "")
             .group_by("field")
             .agg(pl.len().alias("n"))
+            .collect()
         )
-        part, counts = pl.collect_all([base, missing])
-        parts.append(part)
-        missing_parts.append(counts)
+        listed = evaluated.filter(pl.col("status").is_in(list(statuses)))
+        if top is not None:
+            listed = listed.sort(sort_by, descending=descending, nulls_last=True).head(top)
+        parts.append(listed)
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
-    order = pl.col("status").replace_strict(STATUS_ORDER, return_dtype=pl.Int8)
-    result = (
-        pl.concat(parts, how="diagonal_relaxed")
-        .sort([order, "amount_yuan", ROW], descending=[False, True, False], nulls_last=True)
-        .with_columns((pl.int_range(pl.len()) + 1).cast(pl.Int32).alias("rank"))
-        .drop(ROW)
+    table = rule_table([rule], lang).row(0, named=True)
+    result = pl.concat(parts, how="diagonal_relaxed").sort(
+        sort_by, descending=descending, nulls_last=True
     )
+    if top is not None:
+        result = result.head(top)
+    result = result.select(
+        (pl.int_range(pl.len()) + 1).cast(pl.Int32).alias("rank"),
+        *[
+            pl.lit(table[c], dtype=pl.String).alias(c) if c in RULE_CONSTANTS else pl.col(c)
+            for c in RESULT_COLUMNS
+            if c != "rank"
+        ],
+        *[c for c in result.columns if c not in RESULT_COLUMNS and c != ROW],
+    )
+    counts = pl.concat(count_parts).group_by("status").agg(pl.col("n", "amount").sum())
+    by_status = {s: (n, a) for s, n, a in counts.iter_rows()}
     missing_counts = (
         pl.concat(missing_parts)
         .group_by("field")
         .agg(pl.col("n").sum())
         .sort(["n", "field"], descending=[True, False])
     )
-    return Found(result, missing_counts), run
+    return Found(
+        result,
+        missing_counts,
+        counts={s: int(by_status.get(s, (0, 0))[0]) for s in FIND_STATUSES},
+        total_amount_yuan=float(by_status.get("eligible", (0, 0.0))[1] or 0.0),
+    ), run
 
 
-def find_summary(result: pl.DataFrame, missing_counts: pl.DataFrame) -> dict[str, Any]:
-    statuses = ["eligible", "unknown", "ineligible", "expired", "not_yet_valid"]
-    counts = result.get_column("status").value_counts()
-    by = dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True))
-    total = result.filter(pl.col("status") == "eligible").get_column("amount_yuan").sum()
+def find_summary(found: Found) -> dict[str, Any]:
     return {
-        "counts": {s: int(by.get(s, 0)) for s in statuses},
-        "total_amount_yuan": float(total or 0),
-        "top_missing": missing_counts.head(5).rows(),
+        "counts": dict(found.counts),
+        "total_amount_yuan": found.total_amount_yuan,
+        "top_missing": found.missing_counts.head(5).rows(),
     }
 
 

@@ -116,7 +116,7 @@ def source_text(rule: Rule, lang: str = "zh") -> str:
 
 
 def amount_note(rule: Rule, heads: Any, lang: str = "zh") -> str:
-    """Row-path twin of _amount_note_expr."""
+    """Row-path twin of amount_note_expr."""
     b = rule.benefit
     desc = b.description if lang == "zh" or not b.description_en else b.description_en
     if rule.audience is not Audience.ENTERPRISE:
@@ -161,7 +161,7 @@ def _yuan(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
-def _amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
+def amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
     from matcher.report.files import safe_text
 
     b = rule.benefit
@@ -229,7 +229,7 @@ class Evaluator:
                 c.amount.alias("amount_yuan"),
             ]
             if "amount_note" in self.columns:
-                fields.append(_amount_note_expr(rule, lang).alias("amount_note"))
+                fields.append(amount_note_expr(rule, lang).alias("amount_note"))
             for name in ("met", "unmet", "missing"):
                 if name in self.columns:
                     fields.append(getattr(c, name).alias(name))

@@ -479,6 +479,8 @@ def find(
 ) -> None:
     """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
 
+    只检查这项政策用到的字段；检查整份名单的数据质量请用 batch --errors。
+
     Example: policy-match find bj-grad-expansion-subsidy clients.csv --top 50 --out calls.csv
     """
     from matcher.report.columns import localise_results
@@ -498,14 +500,18 @@ def find(
         )
     statuses = _parse_only(status) or ["eligible", "unknown"]
     found, run = api.find(
-        portfolio_path, rule, date, lang.value, sheet=sheet, overrides=parse_map(mapping)
+        portfolio_path,
+        rule,
+        date,
+        lang.value,
+        statuses=statuses,
+        top=top,
+        sheet=sheet,
+        overrides=parse_map(mapping),
     )
     _print_sample(run, lang.value)
-    stats = api.find_summary(found.result, found.missing_counts)
-    _print_find_summary(rule, stats, lang.value)
-    listed = found.result.filter(pl.col("status").is_in(statuses))
-    if top is not None:
-        listed = listed.head(top)
+    _print_find_summary(rule, api.find_summary(found), lang.value)
+    listed = found.result
     call_cols = ["rank", "enterprise_id", "enterprise_name", "status", "amount_yuan", "missing"]
     full = ["rank", *[c for c in listed.columns if c != "rank"]]
     if out_path is not None:

@@ -8,7 +8,7 @@ as an error, so no result can rest on a value that failed to parse.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -27,6 +27,7 @@ from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import resolve_regions
 from matcher.reference.resolution import Resolution
 from matcher.reference.size import size_expr
+from matcher.rule import Op, Rule
 
 # Checks made after parsing, in the same (zh, en) template form as intake's.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -121,20 +122,52 @@ def _canonical_certs(col: pl.Expr) -> pl.Expr:
     )
 
 
+# What each rule-visible column is computed from.
+_DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "region_code": ("region",),
+    "industry_code": ("industry",),
+    "size_derived": ("industry", "employees", "revenue", "total_assets"),
+    "size_effective": ("size", "industry", "employees", "revenue", "total_assets"),
+    "size": ("size", "industry", "employees", "revenue", "total_assets"),
+    # The check that local hires do not exceed total hires makes both unknown.
+    "grad_hires": ("grad_hires", "grad_hires_local"),
+    "grad_hires_local": ("grad_hires", "grad_hires_local"),
+}
+
+
+def input_fields(rules: Sequence[Rule]) -> frozenset[str]:
+    """The profile fields that can change these rules' results (and id, name)."""
+    needed = {"id", "name"}
+    for rule in rules:
+        used = [c.field for c in rule.leaves()]
+        if rule.benefit.per_field:
+            used.append(rule.benefit.per_field)
+        if any(c.op is Op.IN_CATALOGUE for c in rule.leaves()):
+            used += ["business_scope", "region"]  # regional entries count in their province
+        for name in used:
+            needed.update(_DERIVED_FROM.get(name, (name,)))
+    return frozenset(needed)
+
+
 def normalise(
     raw: pl.DataFrame,
     *,
     overrides: dict[str, str] | None = None,
     today: dt.date | None = None,
     problems: Sequence[RawProblem] = (),
+    fields: Collection[str] | None = None,
 ) -> Portfolio:
-    """Map headers, parse every column, validate, resolve, derive size."""
+    """Map headers, parse every column, validate, resolve, derive size.
+
+    With ``fields`` (see :func:`input_fields`) only those fields are parsed and
+    checked; the others are unknown and their cells are not reported.
+    """
     today = today or dt.date.today()
     # A BOM or stray spaces around a header must not hide the column.
     raw = raw.rename({c: c.strip().lstrip("\ufeff").strip() for c in raw.columns if c != ROW})
     headers = [c for c in raw.columns if c != ROW]
     mapping = map_headers(headers, overrides)
-    by_field = {f: h for h, f in mapping.columns.items()}
+    by_field = {f: h for h, f in mapping.columns.items() if fields is None or f in fields}
     passthrough = [h for h in headers if h not in mapping.columns]
 
     values: list[pl.Expr] = []

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.batch import evaluate_frame, match_row
+from matcher.evaluate.tree import STATUS_ORDER
 from matcher.fields import ROW
 from matcher.loader import load_rules
 from matcher.normalize import normalise
@@ -125,3 +126,68 @@ def test_every_row_is_matched_or_rejected(raw: pl.DataFrame) -> None:
             )
             value = portfolio.frame.filter(pl.col(ROW) == error["row"]).get_column(column)[0]
             assert value is None, error
+
+
+FIND_RULES = [
+    "bj-grad-expansion-subsidy",  # per head, capped
+    "fdi-encouraged-catalogue",  # catalogue verdict
+    "bj-grad-one-off-startup-subsidy",  # for the founder: never enterprise money
+    "bj-grad-registration-certificate-reform",  # not yet valid at AS_OF
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=portfolios(),
+    rule_id=st.sampled_from(FIND_RULES),
+    top=st.none() | st.integers(1, 5),
+    statuses=st.sets(st.sampled_from(sorted(STATUS_ORDER)), min_size=1),
+)
+def test_find_agrees_with_batch_of_that_rule(
+    tmp_path_factory: Any, raw: pl.DataFrame, rule_id: str, top: int | None, statuses: set[str]
+) -> None:
+    """find's own single-rule path: same per-enterprise results, counts and order as batch."""
+    from matcher.api import find, run_batch
+
+    rule = next(r for r in RULES if r.id == rule_id)
+    src = tmp_path_factory.mktemp("find") / "p.csv"
+    raw.drop(ROW).write_csv(src)
+    found, run = find(src, rule, AS_OF, "en", statuses=sorted(statuses), top=top)
+    batch = run_batch(src, [rule], AS_OF, lang="en", keep_frames=True)
+    assert (run.read, run.matched, run.rejected) == (batch.read, batch.matched, batch.rejected)
+    report = pl.concat(batch.frames) if batch.frames else pl.DataFrame()
+    every = {s: 0 for s in found.counts}
+    for s in report.get_column("status").to_list() if report.height else []:
+        every[s] += 1
+    assert found.counts == every
+    expected = report.filter(pl.col("status").is_in(sorted(statuses))) if report.height else report
+    keyed = sorted(
+        expected.iter_rows(named=True),
+        key=lambda r: (STATUS_ORDER[r["status"]], -(r["amount_yuan"] or -1.0)),
+    )  # stable: ties keep input order, as find does
+    if top is not None:
+        keyed = keyed[:top]
+    columns = ["enterprise_id", "status", "amount_yuan", "amount_note", "met", "unmet", "missing"]
+    got = found.result.select(columns).rows()
+    assert got == [tuple(r[c] for c in columns) for r in keyed]
+    assert found.result.get_column("rank").to_list() == list(range(1, len(keyed) + 1))
+
+
+def test_find_checks_only_the_fields_its_rule_reads(tmp_path: Any) -> None:
+    from matcher.api import find, run_batch
+
+    rule = next(r for r in RULES if r.id == "bj-grad-expansion-subsidy")
+    src = tmp_path / "p.csv"
+    src.write_text(
+        "企业名称,所在地区,成立日期,招用毕业年度高校毕业生人数,其中本地高校毕业生人数\n"
+        "甲公司,北京市海淀区,2019-02-30,约50人,3\n"
+        ",北京市海淀区,2019-01-01,4,4\n",
+        encoding="utf-8",
+    )
+    found, run = find(src, rule, AS_OF, "en")
+    batch = run_batch(src, [rule], AS_OF, lang="en", keep_frames=True)
+    assert (run.read, run.matched, run.rejected) == (batch.read, batch.matched, batch.rejected)
+    assert sum(found.counts.values()) == 1  # the row without a name is rejected
+    assert run.error_sample is not None and batch.error_sample is not None
+    assert set(run.error_sample.get_column("field")) == {"grad_hires", "name"}
+    assert {"founded", "grad_hires", "name"} <= set(batch.error_sample.get_column("field"))
