@@ -239,11 +239,11 @@ def run_batch(
             run.read += portfolio.read
             run.matched += portfolio.matched
             run.rejected += portfolio.rejected
-            prepared = evaluator.prepare(portfolio.frame)
+            wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
             # One (possibly empty) slice at least, so an empty input still gets a header.
-            for start in range(0, prepared.height or 1, eval_rows):
-                part = prepared.slice(start, eval_rows)
-                result = evaluator.evaluate(part, portfolio.passthrough).collect()
+            for start in range(0, wide.height or 1, eval_rows):
+                part = wide.slice(start, eval_rows)
+                result = evaluator.long(part, portfolio.passthrough).collect()
                 summaries.append(summary(result))
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))

@@ -10,7 +10,7 @@ import polars as pl
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
-from matcher.evaluate.vector import compile_rule, with_eval_columns
+from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
@@ -221,6 +221,10 @@ class Evaluator:
         self.as_of, self.lang, self.columns = as_of, lang, list(columns)
         self.ordered = static_order(rules)
         self.structs: list[pl.Expr] = []
+        # met/unmet/missing travel as bit-set codes and become text after ranking.
+        self.coded = [n for n in ("met", "unmet", "missing") if n in self.columns]
+        self.labels: list[dict[str, tuple[str, ...]]] = []
+        self._texts: dict[tuple[str, int, int], str] = {}
         for index, rule in enumerate(self.ordered):
             c = compile_rule(rule, as_of, lang)
             fields = [
@@ -230,10 +234,16 @@ class Evaluator:
             ]
             if "amount_note" in self.columns:
                 fields.append(amount_note_expr(rule, lang).alias("amount_note"))
-            for name in ("met", "unmet", "missing"):
-                if name in self.columns:
-                    fields.append(getattr(c, name).alias(name))
+            for name in self.coded:
+                fields.append(getattr(c, f"{name}_code").alias(f"__{name}"))
             self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
+            self.labels.append(
+                {
+                    "met": c.condition_labels,
+                    "unmet": c.condition_labels,
+                    "missing": c.missing_labels,
+                }
+            )
         table = rule_table(self.ordered, lang)
         keys = list(range(len(self.ordered)))
         self.constants = [
@@ -250,19 +260,32 @@ class Evaluator:
         return with_eval_columns(profiles.lazy(), self.as_of, self.ordered).collect()
 
     def evaluate(self, prepared: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.LazyFrame:
+        return self.long(self.wide(prepared, passthrough), passthrough)
+
+    def wide(self, prepared: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.DataFrame:
+        """One row per enterprise, a struct per rule. Polars pays per expression as well
+        as per row, so this runs on large chunks; long() then works on slices."""
+        return (
+            prepared.lazy()
+            .select(
+                pl.col(ROW),
+                pl.col("id").alias("enterprise_id"),
+                pl.col("name").alias("enterprise_name"),
+                *[pl.col(c) for c in passthrough],
+                *self.structs,
+            )
+            .collect()
+        )
+
+    def long(self, wide: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.LazyFrame:
+        """One row per enterprise × rule, ranked within each enterprise, with texts."""
         if not self.ordered:
             empty = {ROW: pl.Int64, **dict.fromkeys(self.columns, pl.String)}
             return pl.LazyFrame(schema=empty)
         index_cols = [ROW, "enterprise_id", "enterprise_name", *passthrough]
-        wide = prepared.lazy().select(
-            pl.col(ROW),
-            pl.col("id").alias("enterprise_id"),
-            pl.col("name").alias("enterprise_name"),
-            *[pl.col(c) for c in passthrough],
-            *self.structs,
-        )
         long = (
-            wide.unpivot(
+            wide.lazy()
+            .unpivot(
                 index=index_cols,
                 on=[f"__r{i}" for i in range(len(self.ordered))],
                 variable_name="__k",
@@ -279,12 +302,37 @@ class Evaluator:
             ranked.lazy()
             .with_columns(
                 *self.constants,
+                *[self._decoded(ranked, name) for name in self.coded],
                 pl.col("__status")
                 .replace_strict(status_names, return_dtype=pl.String)
                 .alias("status"),
             )
             .select(ROW, *self.columns, *passthrough)
         )
+
+    def _decoded(self, ranked: pl.DataFrame, name: str) -> pl.Expr:
+        """The text of each (rule, code) pair, built once per distinct pair in Python."""
+        pairs = ranked.select("__rule", f"__{name}").unique()
+        keys: list[int] = []
+        texts: list[str] = []
+        for rule_index, code in pairs.iter_rows():
+            text = self._texts.get((name, rule_index, code))
+            if text is None:
+                text = decode(code, self.labels[rule_index][name])
+                self._texts[(name, rule_index, code)] = text
+            keys.append(rule_index)
+            texts.append(text)
+        table = pl.DataFrame(
+            {"__rule": keys, f"__{name}": pairs.get_column(f"__{name}"), name: texts},
+            schema={"__rule": pl.UInt16, f"__{name}": pl.UInt64, name: pl.String},
+        )
+        # A struct key lookup: exact for any code width, no packing limits.
+        key = pl.struct("__rule", f"__{name}")
+        return key.replace_strict(
+            table.select(pl.struct("__rule", f"__{name}")).to_series(),
+            table.get_column(name),
+            return_dtype=pl.String,
+        ).alias(name)
 
 
 RULE_CONSTANTS = (

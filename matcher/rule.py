@@ -335,6 +335,9 @@ class Case(_Strict):
     expect_missing: list[str] | None = None
 
 
+MAX_CONDITIONS = 64
+
+
 class Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
     title: str
@@ -353,6 +356,14 @@ class Rule(_Strict):
     assumptions: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     cases: list[Case] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_too_many_conditions(self) -> Rule:
+        # Portfolios carry which conditions were met as bits of one integer.
+        n = len(self.leaves())
+        if n > MAX_CONDITIONS:
+            raise ValueError(f"一条规则最多 {MAX_CONDITIONS} 个条件，这里有 {n} 个：请拆成几条规则")
+        return self
 
     def leaves(self) -> list[Condition]:
         return list(iter_conditions(self.criteria))

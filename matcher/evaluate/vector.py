@@ -134,6 +134,18 @@ class CompiledRule:
     met: pl.Expr  # String: condition labels joined by SEP
     unmet: pl.Expr
     missing: pl.Expr  # String: the input fields that would decide it, joined by SEP
+    # The same three as UInt64 bit sets over the labels below (bit i = label i), cheap
+    # to carry through unpivot and sort; decode() turns a code back into its text.
+    met_code: pl.Expr
+    unmet_code: pl.Expr
+    missing_code: pl.Expr
+    condition_labels: tuple[str, ...]
+    missing_labels: tuple[str, ...]
+
+
+def decode(code: int, labels: Sequence[str]) -> str:
+    """The text of a bit-set code: its labels in order, joined like _joined."""
+    return SEP.join(label for i, label in enumerate(labels) if code >> i & 1)
 
 
 def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
@@ -167,25 +179,25 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     def effective(nid: int) -> pl.Expr:
         return ~node_exprs[nid] if node_negated[nid] else node_exprs[nid]
 
-    met_items: list[pl.Expr] = []
-    unmet_items: list[pl.Expr] = []
+    met_flags: list[pl.Expr] = []
+    unmet_flags: list[pl.Expr] = []
+    labels: list[str] = []
     # Missing fields are listed once each, in order of their first condition.
     missing_by_field: dict[str, list[pl.Expr]] = {}
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
-        label = pl.lit(safe_text(condition_text(leaf.condition, lang)))
+        labels.append(safe_text(condition_text(leaf.condition, lang)))
         eff = effective(nid)
-        met_items.append(pl.when(eff).then(label))
-        blocked = pl.all_horizontal([eff.not_()] + [effective(a).not_() for a in leaf.ancestors])
-        unmet_items.append(pl.when(blocked).then(label))
+        met_flags.append(eff)
+        unmet_flags.append(
+            pl.all_horizontal([eff.not_()] + [effective(a).not_() for a in leaf.ancestors])
+        )
         undecided = pl.all_horizontal(
             [node_exprs[nid].is_null()] + [node_exprs[a].is_null() for a in leaf.ancestors]
         )
         field = decisive_field(eval_column(leaf.condition.field))
         missing_by_field.setdefault(field, []).append(undecided)
-    missing_items = [
-        pl.when(pl.any_horizontal(flags)).then(pl.lit(field_label(field, lang)))
-        for field, flags in missing_by_field.items()
-    ]
+    missing_flags = [pl.any_horizontal(flags) for flags in missing_by_field.values()]
+    missing_labels = [field_label(field, lang) for field in missing_by_field]
 
     fixed = static_status(rule, as_of)
     if fixed is not None:
@@ -202,20 +214,35 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         rule,
         status,
         _amount_expr(rule, status),
-        _joined(met_items),
-        _joined(unmet_items),
-        _joined(missing_items),
+        _joined(met_flags, labels),
+        _joined(unmet_flags, labels),
+        _joined(missing_flags, missing_labels),
+        _code(met_flags),
+        _code(unmet_flags),
+        _code(missing_flags),
+        tuple(labels),
+        tuple(missing_labels),
     )
 
 
 SEP = "；"
 
 
-def _joined(items: Sequence[pl.Expr]) -> pl.Expr:
-    """Labels joined by SEP, skipping nulls: concat_str is far cheaper than list columns."""
-    if not items:
+def _joined(flags: Sequence[pl.Expr], labels: Sequence[str]) -> pl.Expr:
+    """The labels whose flag is true, joined by SEP (concat_str skips the nulls)."""
+    if not flags:
         return pl.lit("")
-    return pl.concat_str(list(items), separator=SEP, ignore_nulls=True)
+    items = [pl.when(f).then(pl.lit(label)) for f, label in zip(flags, labels, strict=True)]
+    return pl.concat_str(items, separator=SEP, ignore_nulls=True)
+
+
+def _code(flags: Sequence[pl.Expr]) -> pl.Expr:
+    """The flags as one UInt64 bit set: bit i set when flag i is true (not false or null)."""
+    bits = [
+        pl.when(f).then(pl.lit(1 << i, dtype=pl.UInt64)).otherwise(pl.lit(0, dtype=pl.UInt64))
+        for i, f in enumerate(flags)
+    ]
+    return pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
 
 
 def _amount_expr(rule: Rule, status: pl.Expr) -> pl.Expr:
