@@ -180,7 +180,7 @@ def iter_raw_chunks(
             table = read_table(path, sheet=sheet)
             lf, problems = table.frame.lazy(), table.problems
         first = True
-        for chunk in lf.collect_batches(chunk_size=chunk_rows):
+        for chunk in lf.collect_batches(chunk_size=chunk_rows, engine="streaming"):
             yield chunk, problems if first else []
             first = False
         if first:  # no data rows at all: still report the file's problems

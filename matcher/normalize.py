@@ -26,7 +26,7 @@ from matcher.reference.data import reference_path
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import resolve_regions
 from matcher.reference.resolution import Resolution
-from matcher.reference.size import size_expr
+from matcher.reference.size import size_expr, size_group_expr
 from matcher.rule import Op, Rule
 
 # Checks made after parsing, in the same (zh, en) template form as intake's.
@@ -180,6 +180,8 @@ def normalise(
             continue
         # A unit in the header (营业收入(元)) applies to the bare numbers below it.
         value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+        if spec.name == "certifications":
+            value = _canonical_certs(value)  # per distinct spelling, below
         if spec.type in PARSE_PER_DISTINCT:
             # Few distinct spellings (12, 是, 2015-03-12…): parse each once and join back.
             table = (
@@ -284,13 +286,19 @@ def normalise(
             .alias("credit_code")
         )
 
+    frame = frame.with_columns(size_group_expr(pl.col("industry_code")).alias("__size_group"))
     derived = size_expr(
-        pl.col("industry_code"), pl.col("employees"), pl.col("revenue"), pl.col("total_assets")
+        pl.col("industry_code"),
+        pl.col("employees"),
+        pl.col("revenue"),
+        pl.col("total_assets"),
+        group=pl.col("__size_group"),
     )
-    frame = frame.with_columns(
-        _canonical_certs(pl.col("certifications")).alias("certifications"),
-        derived.alias("size_derived"),
-    ).with_columns(pl.coalesce("size", "size_derived").alias("size_effective"))
+    frame = (
+        frame.with_columns(derived.alias("size_derived"))
+        .drop("__size_group")
+        .with_columns(pl.coalesce("size", "size_derived").alias("size_effective"))
+    )
 
     mismatch = (
         pl.col("size").is_not_null()

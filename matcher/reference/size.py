@@ -283,13 +283,21 @@ def _tier_expr(group: pl.Expr, tier: str, join: str, figures: dict[str, pl.Expr]
 
 
 def size_expr(
-    industry_code: pl.Expr, employees: pl.Expr, revenue: pl.Expr, total_assets: pl.Expr
+    industry_code: pl.Expr,
+    employees: pl.Expr,
+    revenue: pl.Expr,
+    total_assets: pl.Expr,
+    *,
+    group: pl.Expr | None = None,
 ) -> pl.Expr:
     """Vectorised :func:`derive_size`: a String expression (null when undecided).
 
     ``industry_code`` holds normalised codes; the rest are numbers (NaN counts as null).
+    ``group``, when given, is ``size_group_expr(industry_code)`` already computed: eager
+    polars does not share the (large) code lookup between the dozen uses below.
     """
-    group = size_group_expr(industry_code)
+    if group is None:
+        group = size_group_expr(industry_code)
     figures = {
         "employees": employees.cast(pl.Float64).fill_nan(None),
         "revenue": revenue.cast(pl.Float64).fill_nan(None),
