@@ -216,7 +216,7 @@ def run_batch(
     columns = [*BRIEF_COLUMNS, "rule_title"] if brief else RESULT_COLUMNS
     evaluator = Evaluator(rules, as_of, lang, columns)
     run = BatchRun()
-    summaries: list[pl.DataFrame] = []
+    counts: list[pl.DataFrame] = []
     samples: list[pl.DataFrame] = []
     with contextlib.ExitStack() as stack:
         out_file = None
@@ -240,23 +240,27 @@ def run_batch(
             run.matched += portfolio.matched
             run.rejected += portfolio.rejected
             wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
+            if out_file is not None:
+                # Only input text can start a formula (rule texts were made safe once);
+                # done per enterprise, before each value is repeated for every rule.
+                inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
+                wide = neutralise(wide, inputs).collect()
             # One (possibly empty) slice at least, so an empty input still gets a header.
             for start in range(0, wide.height or 1, eval_rows):
                 part = wide.slice(start, eval_rows)
-                result = evaluator.long(part, portfolio.passthrough).collect()
-                summaries.append(summary(result))
+                result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
+                counts.append(evaluator.counts(result))
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))
                 shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
                 body = (
-                    result.lazy().drop(ROW)
+                    result.lazy().drop(ROW, "__rule", "__status")
                     if shown_cols is None
                     else result.lazy().select(shown_cols)
                 )
                 shown = localise_results(body, lang)
                 if out_file is not None:
-                    # Only input text can start a formula: rule texts were made safe once.
-                    chunk = neutralise(shown, input_columns(lang, portfolio.passthrough)).collect()
+                    chunk = shown.collect()
                     if pending is not None:
                         pending.result()
                     pending = writer.submit(_write_chunk, chunk, out_file, first_out)
@@ -278,20 +282,10 @@ def run_batch(
             pending.result()
         if err_file is not None and first_err:  # no problems: still a file with its header
             error_report(portfolio_errors_schema(), lang).write_csv(err_file, include_bom=True)
-    if summaries:
-        run.summary = _sum_summaries(summaries)
+    run.summary = evaluator.summary(counts)
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
-
-
-def input_columns(lang: str, passthrough: Sequence[str]) -> list[str]:
-    from matcher.report.columns import RESULT_HEADERS_ZH
-
-    names = ["enterprise_id", "enterprise_name"]
-    if lang == "zh":
-        names = [RESULT_HEADERS_ZH[n] for n in names]
-    return [*names, *passthrough]
 
 
 def _note_errors(
@@ -315,16 +309,6 @@ def portfolio_errors_schema() -> pl.DataFrame:
 
 def _write_chunk(chunk: pl.DataFrame, out_file: Any, first: bool) -> None:
     chunk.write_csv(out_file, include_header=first, include_bom=first)
-
-
-def _sum_summaries(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    counts = ["eligible", "unknown", "ineligible", "expired", "not_yet_valid", "total_amount_yuan"]
-    return (
-        pl.concat(parts)
-        .group_by("rule_id", "rule_title", maintain_order=True)
-        .agg(pl.col(c).sum() for c in counts)
-        .sort("rule_id")
-    )
 
 
 @dataclass

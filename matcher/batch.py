@@ -277,10 +277,17 @@ class Evaluator:
             .collect()
         )
 
-    def long(self, wide: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.LazyFrame:
-        """One row per enterprise × rule, ranked within each enterprise, with texts."""
+    def long(
+        self, wide: pl.DataFrame, passthrough: Sequence[str] = (), *, codes: bool = False
+    ) -> pl.LazyFrame:
+        """One row per enterprise × rule, ranked within each enterprise, with texts.
+
+        ``codes`` keeps ``__rule`` and ``__status`` (integers) for :meth:`counts`.
+        """
         if not self.ordered:
             empty = {ROW: pl.Int64, **dict.fromkeys(self.columns, pl.String)}
+            if codes:
+                empty |= {"__rule": pl.UInt16, "__status": pl.UInt8}
             return pl.LazyFrame(schema=empty)
         index_cols = [ROW, "enterprise_id", "enterprise_name", *passthrough]
         long = (
@@ -307,8 +314,43 @@ class Evaluator:
                 .replace_strict(status_names, return_dtype=pl.String)
                 .alias("status"),
             )
-            .select(ROW, *self.columns, *passthrough)
+            .select(ROW, *self.columns, *passthrough, *(["__rule", "__status"] if codes else []))
         )
+
+    @staticmethod
+    def counts(long: pl.DataFrame) -> pl.DataFrame:
+        """Results and amounts per (rule, status) code pair, from long(..., codes=True)."""
+        return long.group_by("__rule", "__status").agg(
+            pl.len().alias("n"), pl.col("amount_yuan").sum().alias("amount")
+        )
+
+    def summary(self, counts: Sequence[pl.DataFrame]) -> pl.DataFrame | None:
+        """Per rule: enterprises in each status and the total estimated amount of the
+        eligible, from the counts of every slice (the shape of api.summary)."""
+        if not counts:
+            return None
+        total = pl.concat(counts).group_by("__rule", "__status").agg(pl.col("n", "amount").sum())
+        table = rule_table(self.ordered, self.lang)
+        statuses = {v: k for k, v in STATUS_ORDER.items()}
+        cells: dict[int, dict[str, float]] = {}
+        for rule_index, status, n, amount in total.iter_rows():
+            row = cells.setdefault(rule_index, dict.fromkeys(SUMMARY_STATUSES, 0))
+            row[statuses[status]] = n
+            if statuses[status] == "eligible":
+                row["total_amount_yuan"] = float(amount or 0.0)
+        rows = [
+            {
+                "rule_id": table.get_column("rule_id")[i],
+                "rule_title": table.get_column("rule_title")[i],
+                **{s: int(cells[i][s]) for s in SUMMARY_STATUSES},
+                "total_amount_yuan": float(cells[i].get("total_amount_yuan", 0.0)),
+            }
+            for i in sorted(cells)
+        ]
+        schema: dict[str, pl.DataType] = {"rule_id": pl.String(), "rule_title": pl.String()}
+        schema |= dict.fromkeys(SUMMARY_STATUSES, pl.UInt32())
+        schema |= {"total_amount_yuan": pl.Float64()}
+        return pl.DataFrame(rows, schema=schema).sort("rule_id")
 
     def _decoded(self, ranked: pl.DataFrame, name: str) -> pl.Expr:
         """The text of each (rule, code) pair, built once per distinct pair in Python."""
@@ -334,6 +376,8 @@ class Evaluator:
             return_dtype=pl.String,
         ).alias(name)
 
+
+SUMMARY_STATUSES = ("eligible", "unknown", "ineligible", "expired", "not_yet_valid")
 
 RULE_CONSTANTS = (
     "rule_id",

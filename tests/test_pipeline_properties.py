@@ -191,3 +191,19 @@ def test_find_checks_only_the_fields_its_rule_reads(tmp_path: Any) -> None:
     assert run.error_sample is not None and batch.error_sample is not None
     assert set(run.error_sample.get_column("field")) == {"grad_hires", "name"}
     assert {"founded", "grad_hires", "name"} <= set(batch.error_sample.get_column("field"))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=portfolios())
+def test_batch_summary_counts_every_result(tmp_path_factory: Any, raw: pl.DataFrame) -> None:
+    """The streamed summary (from integer codes per slice) equals one over the full report."""
+    from matcher.api import run_batch, summary
+
+    src = tmp_path_factory.mktemp("summary") / "p.csv"
+    raw.drop(ROW).write_csv(src)
+    batch = run_batch(src, RULES, AS_OF, lang="en", keep_frames=True)
+    report = pl.concat(batch.frames)
+    assert batch.summary is not None
+    assert batch.summary.equals(summary(report))
+    per_rule = batch.summary.select(pl.sum_horizontal(pl.col(pl.UInt32))).to_series().to_list()
+    assert per_rule == ([batch.matched] * len(RULES) if batch.matched else [])
