@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from matcher.loader import load_rule_file, load_rules
+import yaml
+
+from matcher.loader import bundled_rules_dir, load_rule_file, load_rules
 
 BAD = Path(__file__).parent / "data" / "bad_rules"
 GOLDEN = Path(__file__).parent / "golden" / "bad_rules.txt"
@@ -52,3 +54,31 @@ def test_extra_dir_with_bad_rules_reports_and_keeps_good_ones() -> None:
     ruleset = load_rules([BAD])
     assert {e.rule_id for e in ruleset.errors} >= {"bad-field", "bad-kind"}
     assert ruleset.by_id("bj-grad-expansion-subsidy") is not None
+
+
+def test_fast_yaml_loader_reads_rules_like_the_reference_loader() -> None:
+    """libyaml (when present) and the pure-Python loader give the same data, dates as text."""
+    from matcher.loader import RuleLoader, _FastLoader
+
+    files = sorted(bundled_rules_dir().glob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=_FastLoader) == yaml.load(text, Loader=RuleLoader), path
+    assert yaml.load("d: 2022-06-28", Loader=_FastLoader) == {"d": "2022-06-28"}
+
+
+def test_rule_with_too_many_conditions_is_refused(tmp_path: Path) -> None:
+    source = (bundled_rules_dir() / "bj-grad-expansion-subsidy.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(source)
+    data["criteria"] = {
+        "all": [
+            {"field": "employees", "op": "ge", "value": i, "label": f"≥{i}", "assumption": True}
+            for i in range(65)
+        ]
+    }
+    path = tmp_path / "bj-grad-expansion-subsidy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rule, errors = load_rule_file(path)
+    assert rule is None
+    assert "最多 64 个条件" in str(errors[0])

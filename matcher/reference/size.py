@@ -154,11 +154,13 @@ def _group_by_code() -> dict[str, str | None]:
         if len(owners) != 1:
             raise ValueError(f"{c.code} is covered {len(owners)} times by the size standard")
         leaf_group[c.code] = cover[owners[0]]
-    out: dict[str, str | None] = {}
-    for code in codes:
-        groups = {g for leaf, g in leaf_group.items() if leaf.startswith(code)}
-        out[code] = groups.pop() if len(groups) == 1 else None
-    return out
+    # Each code's groups are those of the leaves under it (codes nest as prefixes).
+    under: dict[str, set[str | None]] = {code: set() for code in codes}
+    for leaf, g in leaf_group.items():
+        for end in range(1, len(leaf) + 1):
+            if leaf[:end] in under:
+                under[leaf[:end]].add(g)
+    return {code: gs.pop() if len(gs) == 1 else None for code, gs in under.items()}
 
 
 def size_group(industry_code: str | None) -> str | None:
