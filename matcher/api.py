@@ -29,7 +29,13 @@ from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW
 from matcher.intake.errors import IntakeError
-from matcher.intake.readers import RawProblem, read_table, scan_table
+from matcher.intake.readers import (
+    RawProblem,
+    is_parquet,
+    iter_parquet_chunks,
+    read_table,
+    scan_table,
+)
 from matcher.loader import RuleSet, load_rules
 from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
 from matcher.reference.data import data_dir
@@ -174,16 +180,22 @@ def iter_raw_chunks(
         return
     problems: list[RawProblem] = []
     try:
-        if sheet is None:
+        chunks: Iterator[pl.DataFrame]
+        if sheet is None and is_parquet(path):
+            lf = None
+            chunks = iter_parquet_chunks(path, chunk_rows)
+        elif sheet is None:
             lf = scan_table(path, problems)
+            chunks = lf.collect_batches(chunk_size=chunk_rows, engine="streaming")
         else:
             table = read_table(path, sheet=sheet)
             lf, problems = table.frame.lazy(), table.problems
+            chunks = lf.collect_batches(chunk_size=chunk_rows, engine="streaming")
         first = True
-        for chunk in lf.collect_batches(chunk_size=chunk_rows, engine="streaming"):
+        for chunk in chunks:
             yield chunk, problems if first else []
             first = False
-        if first:  # no data rows at all: still report the file's problems
+        if first and lf is not None:  # no data rows at all: still report the file's problems
             yield lf.clear().collect(), problems
     except IntakeError as exc:
         raise PolicyMatchError(str(exc)) from exc

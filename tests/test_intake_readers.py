@@ -399,6 +399,32 @@ def test_parquet_typed_columns_become_text(tmp_path: Path) -> None:
     assert scan_table(path).collect().rows() == rows(table)
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 7, 100])
+def test_parquet_read_in_slices_is_the_whole_file(tmp_path: Path, chunk_rows: int) -> None:
+    """Slices keep memory to one chunk; together they are the file, rows numbered as a sheet."""
+    from matcher.intake.readers import iter_parquet_chunks
+
+    path = tmp_path / "p.parquet"
+    names = ["甲", None, "丙", None, "戊", "己", None, "辛"]
+    pl.DataFrame({"企业名称": names, "从业人员": [1, None, 3, None, 5, 6, 7, None]}).write_parquet(
+        path, row_group_size=3
+    )
+    chunks = list(iter_parquet_chunks(path, chunk_rows))
+    assert all(c.height <= chunk_rows for c in chunks)
+    together = pl.concat(chunks).rows()
+    assert together == scan_table(path).collect().rows() == rows(read_table(path))
+    assert [r[0] for r in together] == [2, 4, 6, 7, 8, 9]  # blank rows 3 and 5 are skipped
+
+
+def test_parquet_with_reserved_column_name_is_refused(tmp_path: Path) -> None:
+    from matcher.intake.readers import iter_parquet_chunks
+
+    path = tmp_path / "p.parquet"
+    pl.DataFrame({"__row": [1], "企业名称": ["甲"]}).write_parquet(path)
+    with pytest.raises(IntakeError, match="保留"):
+        list(iter_parquet_chunks(path, 10))
+
+
 def test_jsonl(tmp_path: Path) -> None:
     text = (
         '{"企业名称": "甲", "员工人数": 12, "资质": ["a", "b"], "外资": false}\n'

@@ -158,16 +158,7 @@ def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl
     try:
         kind, head = _sniff(path)
         if kind == "parquet":
-            lf = pl.scan_parquet(path)
-            schema = lf.collect_schema()
-            names = [n for n in schema if n != ROW]
-            return _lazy_finish(
-                lf.select(
-                    (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW),
-                    *(_as_string(n, schema[n]) for n in names),
-                ),
-                names,
-            )
+            return _parquet_rows(path)
         if kind == "csv":
             encoding = detect_encoding(path, head)
             sep = sniff_separator(_decoded_sample(head, encoding))
@@ -182,6 +173,43 @@ def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl
     if problems is not None:
         problems.extend(table.problems)
     return table.frame.lazy()
+
+
+def _parquet_rows(path: Path, start: int = 0, length: int | None = None) -> pl.LazyFrame:
+    """Rows ``start``… of a Parquet file as raw text, numbered as in a sheet (row 1 is
+    the header). The reader numbers rows as it reads them and reads only the row groups
+    the slice needs; int_range over pl.len() would need the whole file first."""
+    schema = pl.scan_parquet(path).collect_schema()
+    if ROW in schema:
+        raise IntakeError("read_failed", path, f"列名「{ROW}」为本工具保留，请改名")
+    lf = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=2)
+    if start or length is not None:
+        lf = lf.slice(start, length)
+    names = list(schema)
+    return _lazy_finish(
+        lf.select(pl.col(ROW).cast(pl.Int64), *(_as_string(n, schema[n]) for n in names)),
+        names,
+    )
+
+
+def iter_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """A Parquet file in chunks of ``chunk_rows`` file rows, each read on demand.
+
+    The streaming engine reads ahead without bound when its consumer is slower than
+    the disk (1.4 GB buffered for a 5M-row file); slices keep memory to one chunk.
+    """
+    try:
+        total = pl.scan_parquet(path).select(pl.len()).collect().item()
+        for start in range(0, max(total, 1), chunk_rows):
+            yield _parquet_rows(path, start, chunk_rows).collect()
+    except IntakeError:
+        raise
+    except Exception as exc:
+        raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
+
+
+def is_parquet(path: Path) -> bool:
+    return _sniff(path)[0] == "parquet"
 
 
 # ---------------------------------------------------------------------------------
