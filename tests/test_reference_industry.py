@@ -122,6 +122,23 @@ def test_trade_and_repair_move_goods_to_services() -> None:
     assert resolve_industry("挖掘机租赁").code == "L71"
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("医用级硅胶制品生产", "C29"),  # 医用级 is a grade, not 医疗
+        ("广告创意设计", "L72"),  # an activity keyword is not overridden by a later head
+        ("期货投资咨询", "J67"),  # financial advice stays in finance
+        ("在电商平台开网店卖服装", "F52"),  # a shop on a platform is online retail
+        ("宠物零食生产", "C13"),  # pet food of any kind is 宠物饲料加工
+        ("矿山技术服务", "B11"),  # technical services to mines: 开采辅助活动
+        ("供水工程", "E48"),  # works on utilities are civil engineering
+        ("污水处理", "D46"),
+    ],
+)
+def test_classification_facts(text: str, code: str) -> None:
+    assert resolve_industry(text).code == code
+
+
 def test_manufacturing_without_product_gives_section() -> None:
     r = resolve_industry("各类零件的生产")
     assert r.code == "C" and r.score < 90
