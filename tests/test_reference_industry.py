@@ -205,8 +205,13 @@ HOLDOUTS = {
     # they are not an estimate on unseen text.
     # holdout3.csv (285 rows, colloquial and business-scope text) was written blind and measured
     # once before any change: 86.3 % top-1, 8.8 % confidently wrong (246 / 25 of 285).
+    # The resolver was then changed using only the misses of the three older sets, and
+    # holdout3 measured once more: 87.0 % / 8.4 % (248 / 24). The older sets went from
+    # 96.0 / 98.8 / 93.1 % to 99.4 / 99.4 / 99.0 % top-1 meanwhile: fixes of seen misses
+    # barely carry over to unseen text, so the issue 6 target is still not met on fresh text.
     "eval_industry_holdout.csv": (0.95, 0.03),
     "eval_industry_holdout2.csv": (0.90, 0.02),
+    "eval_industry_holdout3.csv": (0.865, 0.088),
 }
 
 
