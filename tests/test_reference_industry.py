@@ -122,6 +122,23 @@ def test_trade_and_repair_move_goods_to_services() -> None:
     assert resolve_industry("挖掘机租赁").code == "L71"
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("医用级硅胶制品生产", "C29"),  # 医用级 is a grade, not 医疗
+        ("广告创意设计", "L72"),  # an activity keyword is not overridden by a later head
+        ("期货投资咨询", "J67"),  # financial advice stays in finance
+        ("在电商平台开网店卖服装", "F52"),  # a shop on a platform is online retail
+        ("宠物零食生产", "C13"),  # pet food of any kind is 宠物饲料加工
+        ("矿山技术服务", "B11"),  # technical services to mines: 开采辅助活动
+        ("供水工程", "E48"),  # works on utilities are civil engineering
+        ("污水处理", "D46"),
+    ],
+)
+def test_classification_facts(text: str, code: str) -> None:
+    assert resolve_industry(text).code == code
+
+
 def test_manufacturing_without_product_gives_section() -> None:
     r = resolve_industry("各类零件的生产")
     assert r.code == "C" and r.score < 90
@@ -186,8 +203,15 @@ HOLDOUTS = {
     # holdout2.csv was measured once, fresh (87.3 % / 4.9 %; 88.2 % / 3.9 % after one label was
     # corrected against the standard), and then also used. The bounds guard against regressions;
     # they are not an estimate on unseen text.
+    # holdout3.csv (285 rows, colloquial and business-scope text) was written blind and measured
+    # once before any change: 86.3 % top-1, 8.8 % confidently wrong (246 / 25 of 285).
+    # The resolver was then changed using only the misses of the three older sets, and
+    # holdout3 measured once more: 87.0 % / 8.4 % (248 / 24). The older sets went from
+    # 96.0 / 98.8 / 93.1 % to 99.4 / 99.4 / 99.0 % top-1 meanwhile: fixes of seen misses
+    # barely carry over to unseen text, so the issue 6 target is still not met on fresh text.
     "eval_industry_holdout.csv": (0.95, 0.03),
     "eval_industry_holdout2.csv": (0.90, 0.02),
+    "eval_industry_holdout3.csv": (0.865, 0.088),
 }
 
 

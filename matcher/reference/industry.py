@@ -333,7 +333,9 @@ def _keyword_text(text: str) -> str:
 
 
 def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
-    """Every keyword occurrence, overlapping ones included: (start, end, keyword)."""
+    """Every keyword occurrence, overlapping ones included: (start, end, keyword).
+
+    A keyword followed by 级 is a grade (食品级包装, 医用级硅胶), not the product: skipped."""
     found: list[tuple[int, int, str]] = []
     n = len(text)
     for length in idx.key_lengths:
@@ -341,7 +343,7 @@ def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
             continue
         for i in range(n - length + 1):
             key = text[i : i + length]
-            if key in idx.keywords:
+            if key in idx.keywords and text[i + length : i + length + 1] != "级":
                 found.append((i, i + length, key))
     return found
 
@@ -432,6 +434,8 @@ def _pick(text: str, hits: list[tuple[int, int, str]], idx: _Index) -> tuple[int
             continue
         if code[0] == head_code[0]:
             continue  # same 门类: the earlier, modifying keyword is the more specific one
+        if head is best and (head[2] in idx.heads or head_code[0] == "J"):
+            continue  # 广告设计 stays 广告, 证券咨询 stays 证券: already an activity
         if any(w in h[2] for w in idx.heads):
             head, goods_head = h, False
     if head is best or goods_head:
@@ -490,6 +494,34 @@ def _processed_farm_product(text: str, code: str) -> str | None:
     return "C13" if _has_any(text, _PROCESSING) else None
 
 
+_TECH_SERVICE = ("技术服务", "技术开发", "技术咨询", "技术推广")
+_AUXILIARY = {"A": "A05", "B": "B11"}  # professional and auxiliary activities of the 门类
+_SHOP = ("开店", "开网店", "卖", "销售", "零售")
+_WORKS = re.compile("工程(?:施工)?$")
+
+
+def _context_override(text: str, code: str, key: str, hits: list[str]) -> str | None:
+    """Facts of the classification that the keyword alone misses, else None.
+
+    A shop on a platform is 互联网零售 (F52), not the platform; pet food of any kind is
+    宠物饲料加工 (C13); technical services to farms or mines are their auxiliary activity
+    (A05, B11); works (…工程) on water, power or the environment are civil engineering (E48).
+    """
+    if code.startswith("I64") and _has_any(text[text.find(key) + len(key) :], _SHOP):
+        return "F52"
+    if code.startswith("C14") and "宠物" in text:
+        return "C13"
+    if key in _TECH_SERVICE:
+        for other in hits:
+            if other[0] in _AUXILIARY and other[:3] != _AUXILIARY[other[0]]:
+                return _AUXILIARY[other[0]]
+    if code[0] in "DN":
+        item = next((p for p in text.split(_BAR) if key in p), "")
+        if _WORKS.search(item):
+            return "E48"
+    return None
+
+
 def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
     """The one 门类 that cue words name (with the first cue), or None."""
     found: dict[str, str] = {}
@@ -532,7 +564,11 @@ def _resolve_fast(text: str) -> Resolution | None:
     _, _, key = _pick(ktext, hits, idx)
     code = idx.keywords[key]
     others = [idx.keywords[h[2]] for h in sorted(hits)]
-    moved = _activity_override(ktext, code, key, idx) or _processed_farm_product(ktext, code)
+    moved = (
+        _activity_override(ktext, code, key, idx)
+        or _processed_farm_product(ktext, code)
+        or _context_override(ktext, code, key, others)
+    )
     divisions = {c[:3] for c in others}
     score = KEYWORD_SCORE if len(divisions) == 1 else KEYWORD_SCORE - 5.0
     if moved is not None:
