@@ -226,7 +226,11 @@ def run_batch(
     # n_rules rows per enterprise, so it runs on slices that bound the result size.
     eval_rows = min(READ_CHUNK_ROWS, max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules))))
     columns = [*BRIEF_COLUMNS, "rule_title"] if brief else RESULT_COLUMNS
-    evaluator = Evaluator(rules, as_of, lang, columns)
+    # Rule texts stay categorical only on the way to a CSV file.
+    categorical = out is not None and not keep_frames
+    evaluator = Evaluator(
+        rules, as_of, lang, columns, texts="categorical" if categorical else "string"
+    )
     run = BatchRun()
     counts: list[pl.DataFrame] = []
     samples: list[pl.DataFrame] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -217,16 +217,38 @@ class Evaluator:
         as_of: dt.date,
         lang: str = "zh",
         columns: Sequence[str] = RESULT_COLUMNS,
+        *,
+        texts: Literal["string", "categorical"] = "string",
     ) -> None:
+        """``texts="categorical"`` gives rule texts as pl.Enum columns: written to CSV
+        the same, and 4× cheaper to build than strings (for run_batch's report)."""
         self.as_of, self.lang, self.columns = as_of, lang, list(columns)
+        self.texts = texts
         self.ordered = static_order(rules)
-        self.structs: list[pl.Expr] = []
+        compiled = [compile_rule(rule, as_of, lang) for rule in self.ordered]
         # met/unmet/missing travel as bit-set codes and become text after ranking.
         self.coded = [n for n in ("met", "unmet", "missing") if n in self.columns]
-        self.labels: list[dict[str, tuple[str, ...]]] = []
+        self.labels: list[dict[str, tuple[str, ...]]] = [
+            {"met": c.condition_labels, "unmet": c.condition_labels, "missing": c.missing_labels}
+            for c in compiled
+        ]
         self._texts: dict[tuple[str, int, int], str] = {}
-        for index, rule in enumerate(self.ordered):
-            c = compile_rule(rule, as_of, lang)
+        # When every (rule, code) text fits a small table, a rule's codes are offset into
+        # it in the wide pass and texts are a gather from a categorical table after ranking.
+        self.luts: dict[str, pl.Series] = {}
+        offsets: dict[str, list[int]] = {}
+        for name in self.coded:
+            sizes = [1 << len(labels[name]) for labels in self.labels]
+            if sum(sizes) <= MAX_TEXT_TABLE:
+                offsets[name] = [sum(sizes[:i]) for i in range(len(sizes))]
+                texts_ = [
+                    decode(code, labels[name])
+                    for labels in self.labels
+                    for code in range(1 << len(labels[name]))
+                ]
+                self.luts[name] = _categorical(texts_)
+        self.structs: list[pl.Expr] = []
+        for index, (rule, c) in enumerate(zip(self.ordered, compiled, strict=True)):
             fields = [
                 pl.lit(index, dtype=pl.UInt16).alias("__rule"),
                 c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
@@ -235,24 +257,17 @@ class Evaluator:
             if "amount_note" in self.columns:
                 fields.append(amount_note_expr(rule, lang).alias("amount_note"))
             for name in self.coded:
-                fields.append(getattr(c, f"{name}_code").alias(f"__{name}"))
+                code = getattr(c, f"{name}_code")
+                if name in offsets:
+                    code = (code + offsets[name][index]).cast(pl.UInt32)
+                fields.append(code.alias(f"__{name}"))
             self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
-            self.labels.append(
-                {
-                    "met": c.condition_labels,
-                    "unmet": c.condition_labels,
-                    "missing": c.missing_labels,
-                }
-            )
         table = rule_table(self.ordered, lang)
-        keys = list(range(len(self.ordered)))
-        self.constants = [
-            pl.col("__rule")
-            .replace_strict(keys, table.get_column(name).to_list(), return_dtype=pl.String)
-            .alias(name)
+        self.constant_luts = {
+            name: _categorical(table.get_column(name).to_list())
             for name in RULE_CONSTANTS
             if name in self.columns
-        ]
+        }
 
     def prepare(self, profiles: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
         """The profiles with the derived columns the rules read (region prefix, catalogue
@@ -305,11 +320,19 @@ class Evaluator:
         )
         ranked = rank(long, len(self.ordered))
         status_names = {v: k for k, v in STATUS_ORDER.items()}
+        rule_index = ranked.get_column("__rule")
+        texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
+        for name in self.coded:
+            lut = self.luts.get(name)
+            if lut is not None:
+                texts.append(lut.gather(ranked.get_column(f"__{name}")).alias(name))
+        if self.texts == "string":
+            texts = [t.cast(pl.String) for t in texts]
         return (
             ranked.lazy()
             .with_columns(
-                *self.constants,
-                *[self._decoded(ranked, name) for name in self.coded],
+                *texts,
+                *[self._decoded(ranked, n) for n in self.coded if n not in self.luts],
                 pl.col("__status")
                 .replace_strict(status_names, return_dtype=pl.String)
                 .alias("status"),
@@ -375,6 +398,15 @@ class Evaluator:
             table.get_column(name),
             return_dtype=pl.String,
         ).alias(name)
+
+
+# Largest (rule, code) text table built up front; beyond it texts are built per slice.
+MAX_TEXT_TABLE = 1 << 16
+
+
+def _categorical(values: Sequence[str]) -> pl.Series:
+    """``values`` as an Enum series (categories: the distinct values in first-seen order)."""
+    return pl.Series(values, dtype=pl.Enum(list(dict.fromkeys(values))))
 
 
 SUMMARY_STATUSES = ("eligible", "unknown", "ineligible", "expired", "not_yet_valid")

@@ -307,3 +307,29 @@ def test_catalogue_condition_agrees_and_never_says_no_on_a_partial_list() -> Non
     vec = evaluate_frame(frame, [rule], as_of, "en").collect().sort(ROW)["status"].to_list()
     row_status = [evaluate(rule, r, as_of).status.value for r in frame.iter_rows(named=True)]
     assert row_status == vec == ["eligible", "unknown", "unknown"]
+
+
+def test_text_tables_and_per_slice_texts_agree(monkeypatch: Any) -> None:
+    """Rule texts from the up-front categorical tables, as strings, and built per slice
+    (the fallback for rules with very many conditions) are the same report."""
+    import matcher.batch as batch_mod
+    from matcher.api import demo_portfolio_path, load_portfolio
+    from matcher.batch import Evaluator
+    from matcher.loader import load_rules
+
+    portfolio = load_portfolio(demo_portfolio_path(), today=AS_OF)
+    rules = load_rules().rules
+
+    def report(texts: str) -> pl.DataFrame:
+        ev = Evaluator(rules, AS_OF, "zh", texts=texts)  # type: ignore[arg-type]
+        wide = ev.wide(ev.prepare(portfolio.frame), portfolio.passthrough)
+        out = ev.long(wide, portfolio.passthrough).collect()
+        return out.with_columns(pl.col(pl.Enum).cast(pl.String))
+
+    tables = report("string")
+    assert tables.equals(report("categorical"))
+    assert report("categorical").schema["unmet"] == pl.String  # after the cast above
+    monkeypatch.setattr(batch_mod, "MAX_TEXT_TABLE", 0)
+    per_slice = report("string")
+    assert per_slice.equals(tables)
+    assert tables.filter(pl.col("unmet") != "").height > 0
