@@ -452,9 +452,16 @@ _SYNONYMS = (("研究开发", "研发"), ("锂电池", "锂离子电池"))
 # Inside an entry phrase, these end a modifier: 「老年食品及保健食品」 — 保健食品 has none.
 _MODIFIER_BREAK = re.compile(r"[及和与或等的]")
 
-_EXCLUSION = re.compile(r"^(不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无)")
+# Shared with the polars clause extraction (scope_clauses), so spelled for both regex engines.
+# Whitespace as Python's \s and str.strip() see it (str.isspace); Rust's \s lacks \x1c-\x1f.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_EXCLUSION_WORDS = "不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无"
+_LIST_MARKS = "、,，;；"  # a bracket listing things keeps them as clauses
+_SEPARATORS = rf"；;，,、。：:{_SPACE}"
+_EXCLUSION = re.compile(rf"^({_EXCLUSION_WORDS})")
 _BRACKET = re.compile(r"[(（]([^()（）]*)[)）]")
-_CLAUSE_SPLIT = re.compile(r"[；;，,、。：:\s]+")
+_LIST_MARK = re.compile(rf"[{_LIST_MARKS}]")
+_CLAUSE_SPLIT = re.compile(rf"[{_SEPARATORS}]+")
 _BOILERPLATE = re.compile(
     r"依法|批准|营业执照|许可证件|审批结果|经营项目以|自主开展|许可项目|一般项目|经营范围|"
     r"除许可业务外|可自主依法"
@@ -536,7 +543,7 @@ def _clauses(scope: str) -> list[tuple[str, str]]:
         inner = m.group(1).strip()
         # An exclusion or a short qualifier (预包装) goes; a list inside brackets is kept as
         # clauses of its own: 汽车电子产品制造（车载导航、车身电子控制系统）.
-        if _EXCLUSION.match(inner) or not re.search(r"[、,，;；]", inner):
+        if _EXCLUSION.match(inner) or not _LIST_MARK.search(inner):
             return ""
         return "；" + inner + "；"
 
@@ -546,13 +553,20 @@ def _clauses(scope: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for raw in _CLAUSE_SPLIT.split(text):
         raw = raw.strip()
-        norm = _canon(normalize_text(raw))
-        if len(norm) < _MIN_OBJECT or norm in _STOP_CLAUSES or _BOILERPLATE.search(norm):
-            continue
-        if _TRADE.search(norm) and not _MAKE.search(norm):
-            continue  # selling or importing something is not making it
-        out.append((raw, norm))
+        norm = _clause_norm(raw)
+        if norm is not None:
+            out.append((raw, norm))
     return out
+
+
+def _clause_norm(raw: str) -> str | None:
+    """The normalised clause, or None for one not worth matching."""
+    norm = _canon(normalize_text(raw))
+    if len(norm) < _MIN_OBJECT or norm in _STOP_CLAUSES or _BOILERPLATE.search(norm):
+        return None
+    if _TRADE.search(norm) and not _MAKE.search(norm):
+        return None  # selling or importing something is not making it
+    return norm
 
 
 def _entry_phrases(text: str) -> list[str]:
