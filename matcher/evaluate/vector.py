@@ -51,26 +51,22 @@ def with_eval_columns(
 def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """The catalogue verdict per distinct (business scope, region), joined back.
 
-    Same verdict as row.catalogue_verdict, computed once per distinct pair.
+    Same verdict as row.catalogue_verdict; clauses are split and scored once per distinct
+    clause (catalogue_verdicts), not per scope.
     """
-    from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scopes
+    from matcher.reference.catalogue import catalogue_dirs, catalogue_verdicts, edition_in_force
 
     # Regional entries depend on the province only: fewer distinct pairs to score.
     province = (pl.col("region_code").str.slice(0, 2) + "0000").alias("__province")
     frame = frame.with_columns(province)
     keys = ["business_scope", "__province"]
     pairs = frame.select(keys).unique().drop_nulls("business_scope").collect()
-    scopes, regions = pairs.get_column(keys[0]).to_list(), pairs.get_column(keys[1]).to_list()
     edition = edition_in_force(as_of, catalogue_dirs())
-    verdict: list[bool | None] = [None] * len(scopes)
-    if edition is not None:
-        found = match_scopes(list(zip(scopes, regions, strict=True)), edition)
-        miss = None if edition.partial else False
-        verdict = [True if found[p] else miss for p in zip(scopes, regions, strict=True)]
-    verdicts = pl.DataFrame(
-        {keys[0]: scopes, keys[1]: regions, CATALOGUE: verdict},
-        schema={keys[0]: pl.String, keys[1]: pl.String, CATALOGUE: pl.Boolean},
-    )
+    if edition is None:
+        verdict = pl.Series(CATALOGUE, [None] * pairs.height, dtype=pl.Boolean)
+    else:
+        verdict = catalogue_verdicts(pairs.get_column(keys[0]), pairs.get_column(keys[1]), edition)
+    verdicts = pairs.with_columns(verdict.alias(CATALOGUE))
     return frame.join(
         verdicts.lazy(), on=keys, how="left", nulls_equal=True, maintain_order="left"
     ).drop("__province")

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rapidfuzz import fuzz, process
@@ -56,6 +57,7 @@ __all__ = [
     "CatalogueError",
     "CatalogueMatch",
     "Edition",
+    "catalogue_verdicts",
     "check_numbering",
     "edition_in_force",
     "editions",
@@ -63,6 +65,7 @@ __all__ = [
     "match_scopes",
     "parse_official_text",
     "province_code",
+    "scope_clauses",
     "with_known_details",
     "write_edition",
 ]
@@ -452,9 +455,16 @@ _SYNONYMS = (("研究开发", "研发"), ("锂电池", "锂离子电池"))
 # Inside an entry phrase, these end a modifier: 「老年食品及保健食品」 — 保健食品 has none.
 _MODIFIER_BREAK = re.compile(r"[及和与或等的]")
 
-_EXCLUSION = re.compile(r"^(不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无)")
+# Shared with the polars clause extraction (scope_clauses), so spelled for both regex engines.
+# Whitespace as Python's \s and str.strip() see it (str.isspace); Rust's \s lacks \x1c-\x1f.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_EXCLUSION_WORDS = "不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无"
+_LIST_MARKS = "、,，;；"  # a bracket listing things keeps them as clauses
+_SEPARATORS = rf"；;，,、。：:{_SPACE}"
+_EXCLUSION = re.compile(rf"^({_EXCLUSION_WORDS})")
 _BRACKET = re.compile(r"[(（]([^()（）]*)[)）]")
-_CLAUSE_SPLIT = re.compile(r"[；;，,、。：:\s]+")
+_LIST_MARK = re.compile(rf"[{_LIST_MARKS}]")
+_CLAUSE_SPLIT = re.compile(rf"[{_SEPARATORS}]+")
 _BOILERPLATE = re.compile(
     r"依法|批准|营业执照|许可证件|审批结果|经营项目以|自主开展|许可项目|一般项目|经营范围|"
     r"除许可业务外|可自主依法"
@@ -536,7 +546,7 @@ def _clauses(scope: str) -> list[tuple[str, str]]:
         inner = m.group(1).strip()
         # An exclusion or a short qualifier (预包装) goes; a list inside brackets is kept as
         # clauses of its own: 汽车电子产品制造（车载导航、车身电子控制系统）.
-        if _EXCLUSION.match(inner) or not re.search(r"[、,，;；]", inner):
+        if _EXCLUSION.match(inner) or not _LIST_MARK.search(inner):
             return ""
         return "；" + inner + "；"
 
@@ -546,13 +556,20 @@ def _clauses(scope: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for raw in _CLAUSE_SPLIT.split(text):
         raw = raw.strip()
-        norm = _canon(normalize_text(raw))
-        if len(norm) < _MIN_OBJECT or norm in _STOP_CLAUSES or _BOILERPLATE.search(norm):
-            continue
-        if _TRADE.search(norm) and not _MAKE.search(norm):
-            continue  # selling or importing something is not making it
-        out.append((raw, norm))
+        norm = _clause_norm(raw)
+        if norm is not None:
+            out.append((raw, norm))
     return out
+
+
+def _clause_norm(raw: str) -> str | None:
+    """The normalised clause, or None for one not worth matching."""
+    norm = _canon(normalize_text(raw))
+    if len(norm) < _MIN_OBJECT or norm in _STOP_CLAUSES or _BOILERPLATE.search(norm):
+        return None
+    if _TRADE.search(norm) and not _MAKE.search(norm):
+        return None  # selling or importing something is not making it
+    return norm
 
 
 def _entry_phrases(text: str) -> list[str]:
@@ -756,6 +773,161 @@ def match_scopes(
     provs = {p: province_code(p) for p in dict.fromkeys(p for _, p in distinct)}
     scores = _score_clauses(idx, [n for cl in split.values() for _, n in cl])
     return {(s, p): _rank(idx, split[s], scores, provs[p], k) for s, p in distinct}
+
+
+# --------------------------------------------------------------------------- batch verdicts
+
+# _clauses as polars regexes: innermost brackets, then the three things that become of them.
+_PL_INNERMOST = r"[(（][^()（）]*[)）]"
+_PL_NO_LIST = rf"[(（][^()（）{_LIST_MARKS}]*[)）]"
+_PL_EXCLUDED = rf"[(（][{_SPACE}]*(?:{_EXCLUSION_WORDS})[^()（）]*[)）]"
+_PL_PIECE = rf"[^{_SEPARATORS}]+"
+_NATIONAL = "*"  # where a national entry applies (province codes are digits)
+_NORMS: dict[str, str | None] = {}  # raw clause → _clause_norm, across calls
+
+
+@functools.cache
+def _unassigned() -> str:
+    """A regex class of the characters this Python's Unicode tables leave unassigned.
+
+    polars may know newer Unicode (NFKC maps some of them); such scopes go through _clauses.
+    """
+    ranges: list[tuple[int, int]] = []
+    for c in range(0x110000):
+        if unicodedata.category(chr(c)) == "Cn":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1] = (ranges[-1][0], c)
+            else:
+                ranges.append((c, c))
+    return "[" + "".join(rf"\x{{{a:x}}}-\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
+def _clause_norms(raws: list[str]) -> list[str | None]:
+    """:func:`_clause_norm` of each distinct raw clause, remembered across calls."""
+    if len(_NORMS) + len(raws) > _CACHE_MAX:
+        _NORMS.clear()
+    out = []
+    for raw in raws:
+        if raw not in _NORMS:
+            _NORMS[raw] = _clause_norm(raw)
+        out.append(_NORMS[raw])
+    return out
+
+
+def _clause_frame(scopes: pl.Series) -> pl.DataFrame:
+    """(``i``, ``clause``): the normalised clauses of ``scopes[i]``, as
+    ``[n for _, n in _clauses(scope)]``; in order within a scope, scopes in no set order."""
+    text = pl.col("text")
+    frame = pl.DataFrame({"text": scopes.cast(pl.String)}).with_row_index("i")
+    frame = frame.filter(text.is_not_null())
+    newer = frame.get_column("text").str.contains(_unassigned())
+    fallback = frame.filter(newer)
+    frame = frame.filter(~newer).with_columns(text.str.normalize("NFKC"))
+    # Python replaces the innermost brackets until nothing changes; one bracket's fate
+    # depends only on its text once its inner brackets are gone, so the order of passes
+    # is free. Only rows that still hold one are rewritten.
+    done = []
+    while True:
+        nested = text.str.contains(_PL_INNERMOST)
+        done.append(frame.filter(~nested))
+        frame = frame.filter(nested)
+        if frame.is_empty():
+            break
+        frame = frame.with_columns(
+            text.str.replace_all(_PL_NO_LIST, "")
+            .str.replace_all(_PL_EXCLUDED, "")
+            .str.replace_all(_BRACKET.pattern, "；${1}；")
+        )
+    pieces = (
+        pl.concat(done)
+        .select("i", text.str.extract_all(_PL_PIECE).alias("raw"))
+        .explode("raw")
+        .drop_nulls("raw")
+    )
+    raws = pieces.get_column("raw").unique()
+    norms = pl.DataFrame(
+        {"raw": raws, "clause": _clause_norms(raws.to_list())},
+        schema={"raw": pl.String, "clause": pl.String},
+    )
+    out = (
+        pieces.join(norms, on="raw", how="left", maintain_order="left")
+        .drop_nulls("clause")
+        .select("i", "clause")
+    )
+    if not fallback.is_empty():
+        rows = [(i, norm) for i, scope in fallback.iter_rows() for _, norm in _clauses(scope)]
+        extra = pl.DataFrame(rows, schema=out.schema, orient="row")
+        out = pl.concat([out, extra])
+    return out
+
+
+def scope_clauses(scopes: pl.Series) -> pl.Series:
+    """The normalised clauses of each business scope, ``[n for _, n in _clauses(s)]``,
+    worked out in polars and once per distinct clause; null for a null scope."""
+    clauses = _clause_frame(scopes).group_by("i", maintain_order=True).agg("clause")
+    index = pl.DataFrame({"i": pl.arange(0, len(scopes), dtype=pl.UInt32, eager=True)})
+    joined = index.join(clauses, on="i", how="left", maintain_order="left")
+    lists = joined.get_column("clause").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    return (
+        pl.select(pl.when(scopes.is_null()).then(None).otherwise(lists))
+        .to_series()
+        .alias(scopes.name)
+    )
+
+
+def catalogue_verdicts(scopes: pl.Series, provinces: pl.Series, edition: Edition) -> pl.Series:
+    """The ``in_catalogue`` verdict of each (business scope, province adcode) pair.
+
+    True when some clause reaches :data:`MATCH_CUTOFF` against a national entry or a
+    regional entry of the province — the pairs for which :func:`match_scopes` finds
+    anything; else False against a complete edition and None (unknown) against a partial
+    one. Clauses are split and scored once per distinct clause, not per scope.
+    """
+    idx = _index(edition)
+    miss = None if edition.partial else False
+    pairs = pl.DataFrame(
+        {"scope": scopes.cast(pl.String).fill_null(""), "region": provinces.cast(pl.String)}
+    )
+    regions = pairs.get_column("region").unique()
+    # province_code also refuses a code that is not an adcode, as match_scopes does.
+    province = pl.DataFrame(
+        {"region": regions, "province": [province_code(r) for r in regions.to_list()]},
+        schema={"region": pl.String, "province": pl.String},
+    )
+    distinct = pairs.get_column("scope").unique()
+    clauses = _clause_frame(distinct)
+    norms = clauses.get_column("clause").unique().to_list()
+    scores = _score_clauses(idx, norms)
+    entries = edition.entries
+    hits = [
+        (norm, _NATIONAL if entries[e].scope == "national" else entries[e].province)
+        for norm in norms
+        for e, _ in scores.get(norm, ())
+    ]
+    where = pl.DataFrame(hits, schema={"clause": pl.String, "where": pl.String}, orient="row")
+    # Distinct (scope, where a hit applies); "where" is _NATIONAL or a province.
+    found = (
+        clauses.join(where.unique(), on="clause")
+        .select("i", "where")
+        .unique()
+        .join(pl.DataFrame({"scope": distinct}).with_row_index("i"), on="i")
+    )
+    national = found.filter(pl.col("where") == _NATIONAL).select("scope", national=True)
+    regional = found.filter(pl.col("where") != _NATIONAL).select(
+        "scope", province="where", regional=True
+    )
+    out = (
+        pairs.join(province, on="region", how="left", nulls_equal=True, maintain_order="left")
+        .join(national, on="scope", how="left", maintain_order="left")
+        .join(regional, on=["scope", "province"], how="left", maintain_order="left")
+        .select(
+            pl.when(pl.col("national") | pl.col("regional"))
+            .then(True)
+            .otherwise(pl.lit(miss, dtype=pl.Boolean))
+            .alias("verdict")
+        )
+    )
+    return out.get_column("verdict")
 
 
 # --------------------------------------------------------------------------- importer
