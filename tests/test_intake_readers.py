@@ -698,7 +698,7 @@ def test_regular_check_never_accepts_what_the_reference_rejects(
     damage: tuple[float, bytes] | None,
     data: st.DataObject,
 ) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_BYTES", block, raising=False)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", block)
     cell = st.lists(st.sampled_from(_ODD_ATOMS), max_size=4).map("".join)
     field = st.one_of(cell, cell.map(_quote), st.sampled_from(["a", "1", "", " "]))
     header = data.draw(st.lists(field, min_size=1, max_size=4))
@@ -740,7 +740,7 @@ def test_regular_check_accepts_ordinary_files(
     block: int,
     data: st.DataObject,
 ) -> None:
-    monkeypatch.setattr(readers, "_BLOCK_BYTES", block, raising=False)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", block)
     plain = st.lists(st.sampled_from(_PLAIN_ATOMS), max_size=3).map("".join)
     # quoted cells hide separators, doubled quotes (no line breaks: one line per record)
     inner = st.lists(st.sampled_from([*_PLAIN_ATOMS, sep, '"', ","]), max_size=3).map("".join)
@@ -766,3 +766,89 @@ def test_regular_check_accepts_ordinary_files(
     path.write_bytes((("\ufeff" if bom else "") + text).encode())
     assert _scan_regular_csv_reference(path, "utf-8-sig" if bom else "utf-8", sep) is not None
     assert _check_against_reference(path, "utf-8-sig" if bom else "utf-8", sep)
+
+
+@pytest.mark.parametrize(
+    ("text", "fast", "reference"),
+    [
+        ("a,b\n1,2\n", True, True),
+        ("a,b\r\n1,2\r\n\r\n", True, True),
+        ("\ufeffa,b\n1,2", True, True),  # BOM, no final line end
+        ("a,b\n \n\n,\n\t, \n", True, True),  # blank and blank short rows
+        ("a,b,c\n\x1c\u3000,\n", True, True),  # whitespace as str.strip() knows it
+        ("a,b,c\n\u200b,\n", False, False),  # ... and what it does not
+        ('a,b\n"1,2",3\n"x""y",\n', True, True),
+        ('a,b\n专精特新"小巨人"企业,1\n', True, True),  # quotes inside a field: text
+        ("\ufffd,b\n1,2\n", True, True),  # U+FFFD in the header is not checked
+        ('"a\nb",c\n1,2\n', True, True),  # a header cell with a line break
+        ("a,b\n1,2\r3,4\n", False, False),  # bare CR
+        ("a,b\n1,2\r", False, False),
+        ('a,b\n"1\n2",3\n', False, False),  # a record over two lines
+        ("a,b\n1,2,3\n", False, False),
+        ("a,b\n1,,\n", False, False),
+        ("a,b\n1\n", False, False),
+        ("a,a\n1,2\n", False, False),
+        ("a,\n1,2\n", False, False),
+        (" __row ,b\n1,2\n", False, False),
+        ("\na,b\n1,2\n", False, False),
+        ("a,b\n1,\ufffd\n", False, False),
+        # more careful than the reference: polars may misread these lines
+        ('a,b\n1,"x"y\n', False, True),  # text after a closing quote
+        ('a,b\n甲"x,1\n', False, True),  # an odd number of quotes
+        ('a,b\n1,"x', False, True),  # a quote left open at the end of the file
+        ('a"b,c\n1,2\n', False, True),
+    ],
+)
+def test_regular_check_cases(tmp_path: Path, text: str, fast: bool, reference: bool) -> None:
+    path = write(tmp_path, "c.csv", text)
+    encoding = "utf-8-sig" if text.startswith("\ufeff") else "utf-8"
+    assert (readers._scan_regular_csv(path, encoding, ",") is not None) == fast
+    assert (_scan_regular_csv_reference(path, encoding, ",") is not None) == reference
+    if fast:
+        assert _check_against_reference(path, encoding, ",")
+
+
+def test_regular_check_invalid_utf8_and_long_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n1,\xe4\xb8\n")
+    assert readers._scan_regular_csv(bad, "utf-8", ",") is None
+    header_only = tmp_path / "head.csv"
+    header_only.write_bytes(b"\xff,b\n1,2\n")  # read as U+FFFD, like the reference
+    assert _check_against_reference(header_only, "utf-8", ",")
+    monkeypatch.setattr(readers, "_MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 16)
+    long = write(tmp_path, "long.csv", "a,b\n" + "x" * 100 + ",1\n")
+    assert readers._scan_regular_csv(long, "utf-8", ",") is None
+    assert _scan_regular_csv_reference(long, "utf-8", ",") is not None
+
+
+def test_regular_check_reads_ordinary_rows_without_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = "".join(
+        f'E{i:06d},"公司{i}，有限",{i % 97},"专精特新""小巨人""企业",{"" if i % 3 else "x"}\r\n'
+        + ("\r\n" if i % 500 == 0 else "")
+        for i in range(5_000)
+    )
+    path = write(tmp_path, "big.csv", "\ufeff企业编号,企业名称,从业人员,资质,备注\r\n" + body)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 1 << 16)  # several blocks
+    calls = 0
+    reader = csv.reader
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return reader(*args, **kwargs)
+
+    monkeypatch.setattr(csv, "reader", counting)
+    lf = readers._scan_regular_csv(path, "utf-8-sig", ",")
+    assert lf is not None
+    assert calls == 1  # the header only
+    monkeypatch.setattr(csv, "reader", reader)
+    frame = lf.collect()
+    assert frame.height == 5_000
+    assert frame.row(-1) == (5_011, "E004999", "公司4999，有限", "52", '专精特新"小巨人"企业', None)
+    monkeypatch.setattr(readers, "_scan_regular_csv", lambda *a: None)
+    assert frame.rows() == read_table(path).frame.rows()
