@@ -148,10 +148,10 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
 def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl.LazyFrame:
     """Lazy all-String frame with ``__row``, for large portfolios.
 
-    CSV: one streaming validation pass (constant memory) checks that the file is
-    regular — header in row 1, one line per record, no ragged rows, unique
-    non-blank headers, clean encoding; then polars scans it lazily (non-UTF-8
-    files through a temporary UTF-8 copy). Parquet is scanned lazily as is.
+    CSV: one streaming validation pass (constant memory, vectorised) checks that
+    the file is regular — header in row 1, one line per record, plain quoting, no
+    ragged rows, unique non-blank headers, clean encoding; then polars scans it
+    lazily (non-UTF-8 files through a temporary UTF-8 copy). Parquet is scanned lazily as is.
     Anything else — an irregular CSV, Excel, JSON Lines — is read eagerly with
     :func:`read_table`; its problems are appended to ``problems`` when given.
     """
@@ -601,19 +601,14 @@ def _regular_header(source: Path, sep: str) -> list[str] | None:
 def _line_blocks(fh: Any) -> Iterator[bytes | None]:
     """``fh`` in blocks of whole lines (the last one maybe without its line end);
     None for a line longer than ``_MAX_LINE_BYTES``."""
-    rest = b""
-    while data := fh.read(_BLOCK_BYTES):
-        cut = data.rfind(b"\n") + 1
-        if not cut:
-            rest += data
-            if len(rest) > _MAX_LINE_BYTES:
+    while block := fh.read(_BLOCK_BYTES):
+        if not block.endswith(b"\n"):
+            tail = fh.readline(_MAX_LINE_BYTES)  # the rest of the last line
+            if len(tail) == _MAX_LINE_BYTES and not tail.endswith(b"\n"):
                 yield None
                 return
-            continue
-        yield rest + data[:cut] if rest else data[:cut]
-        rest = data[cut:]
-    if rest:
-        yield rest
+            block += tail
+        yield block
 
 
 def _first_record(fh: Any, sep: str) -> list[str] | None:
