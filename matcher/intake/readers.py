@@ -52,6 +52,7 @@ import atexit
 import codecs
 import csv
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -568,6 +569,7 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
 _BLOCK_BYTES = 4 << 20  # the regular check reads this much at a time, cut at a line end
 _MAX_LINE_BYTES = 64 << 20  # a longer line: leave the file to the careful reader
 _LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
+_PY_ONLY_SPACE = "\x1c\x1d\x1e\x1f"  # str.isspace(), but not polars' strip_chars()
 
 
 def _regular_header(source: Path, sep: str) -> list[str] | None:
@@ -576,10 +578,10 @@ def _regular_header(source: Path, sep: str) -> list[str] | None:
     Regular, as the csv module reads it record by record: row 1 a header of unique
     non-blank names (no ``__row``); every other record on one line, no wider than
     the header and narrower only when blank; no U+FFFD (nor invalid UTF-8) after
-    the header; no line ended by a bare CR. One more rule: a line with a quoted
-    field must quote plainly (see :func:`_regular_block`), as polars may read
-    anything else differently or not at all. Row 1 is parsed by the csv module,
-    the rest checked a block at a time with numpy.
+    the header; no line ended by a bare CR. And, where polars would read the file
+    differently from the csv module or not at all: every line plainly quoted (see
+    :func:`_plain_quotes`), no narrower row blank only by ``\x1c``-``\x1f``. Row 1
+    is parsed by the csv module, the rest checked a block at a time with numpy.
     """
     _raise_field_limit()
     with source.open("rb") as fh:
@@ -614,20 +616,20 @@ def _line_blocks(fh: Any) -> Iterator[bytes | None]:
 def _first_record(fh: Any, sep: str) -> list[str] | None:
     """Row 1 of a binary UTF-8 file read as the csv module reads it (BOM dropped,
     bad bytes as U+FFFD); None when it is missing, a line in it ends in a bare CR,
-    or its lines hold an odd number of quotes."""
+    or it is not plainly quoted (see :func:`_plain_quotes`)."""
+    seen: list[str] = []
     bad = False
-    quotes = 0
 
     def lines() -> Iterator[str]:
-        nonlocal bad, quotes
+        nonlocal bad
         raw = fh.readline(_MAX_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
         while raw:
             too_long = len(raw) >= _MAX_LINE_BYTES - 3 and not raw.endswith(b"\n")
             if too_long or raw.count(b"\r") != raw.count(b"\r\n"):
                 bad = True
                 return
-            quotes += raw.count(b'"')
-            yield raw.decode("utf-8", errors="replace")
+            seen.append(raw.decode("utf-8", errors="replace"))
+            yield seen[-1]
             raw = fh.readline(_MAX_LINE_BYTES)
 
     reader = csv.reader(lines(), delimiter=sep, quotechar='"', doublequote=True, strict=False)
@@ -635,9 +637,20 @@ def _first_record(fh: Any, sep: str) -> list[str] | None:
         rec = next(reader, None)
     except csv.Error:
         return None
-    if bad or quotes % 2:  # odd: polars may take the next line for part of the header
+    if bad or not _plain_quotes("".join(seen), sep):
         return None
     return rec
+
+
+def _plain_quotes(record: str, sep: str) -> bool:
+    """Whether polars reads the quotes of ``record`` (its lines, with line ends) as
+    the csv module does: either no field starts with a quote and quotes are even in
+    number, or every quote opens a field, closes it or is doubled inside it."""
+    s = re.escape(sep)
+    if not re.search(f'(?:^|{s})"', record):
+        return record.count('"') % 2 == 0
+    field = f'(?:[^"{s}\r\n]*|"(?:[^"]|"")*")'
+    return re.fullmatch(f"{field}(?:{s}{field})*(?:\r?\n)?", record) is not None
 
 
 def _csv_line(line: str, sep: str) -> list[str]:
@@ -718,6 +731,8 @@ def _regular_block(block: bytes, sep: str, width: int) -> bool:
         rec = _csv_line(line, sep) if quoting[i] else line.split(sep)
         if len(rec) > width or any(c.strip() for c in rec):
             return False
+        if any(c in line for c in _PY_ONLY_SPACE):
+            return False  # blank to str.strip(), not to polars: the row would stay
     return True
 
 
