@@ -566,7 +566,7 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
     return _lazy_finish(lf, header)
 
 
-_BLOCK_BYTES = 4 << 20  # the regular check reads this much at a time, cut at a line end
+_BLOCK_BYTES = 1 << 20  # the regular check reads this much at a time, cut at a line end
 _MAX_LINE_BYTES = 64 << 20  # a longer line: leave the file to the careful reader
 _LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
 _PY_ONLY_SPACE = "\x1c\x1d\x1e\x1f"  # str.isspace(), but not polars' strip_chars()
