@@ -4,10 +4,13 @@ and separators, xlsx via xlsxwriter, Parquet, JSON Lines, broken files)."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -586,3 +589,301 @@ def test_fuzz_truncated_and_corrupted(tmp_path: Path, kind: str, cut: float, fli
         read_table(path)
     with contextlib.suppress(IntakeError):
         scan_table(path)  # building the scan raises only IntakeError (collecting may not)
+
+
+# ---------------------------------------------------------------------------------
+# The regular-CSV check: blocked fast path ≡ the record-by-record reference
+# ---------------------------------------------------------------------------------
+
+
+class _LineCheck:
+    """Lines of a text file, noting lines ended by a bare ``\\r``."""
+
+    def __init__(self, fh: Any):
+        self._fh = fh
+        self.bare_cr = False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._fh:
+            if line.endswith("\r"):
+                self.bare_cr = True
+            yield line
+
+
+def _scan_regular_csv_reference(path: Path, encoding: str, sep: str) -> pl.LazyFrame | None:
+    """The check as it was: every record through the csv module. The fast check
+    must never accept a file this rejects, and must give the same frame."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        source = path
+    else:
+        source, replaced = readers._utf8_copy(path, encoding)
+        if replaced:
+            return None
+    width = -1
+    header: list[str] = []
+    try:
+        with source.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            lines = _LineCheck(fh)
+            for row_number, line_a, line_b, rec in readers._records(lines, sep):
+                if lines.bare_cr:
+                    return None
+                if row_number == 1:
+                    header = [readers._clean_header(c) for c in rec]
+                    width = len(rec)
+                    if not all(header) or len(set(header)) != width or readers.ROW in header:
+                        return None
+                    if readers._nonempty(rec) == 0:
+                        return None
+                    continue
+                if line_b != line_a:
+                    return None
+                if len(rec) != width and (len(rec) > width or any(c.strip() for c in rec)):
+                    return None
+                if any("\ufffd" in c for c in rec):
+                    return None
+    except csv.Error:
+        return None
+    if width < 1:
+        return None
+    lf = pl.scan_csv(
+        source,
+        separator=sep,
+        has_header=True,
+        infer_schema=False,
+        quote_char='"',
+        row_index_name=readers.ROW,
+        row_index_offset=2,
+        new_columns=header,
+    )
+    return readers._lazy_finish(lf, header)
+
+
+def _collected(lf: pl.LazyFrame) -> pl.DataFrame | str:
+    try:
+        return lf.collect()
+    except pl.exceptions.PolarsError as exc:
+        return type(exc).__name__
+
+
+# pieces of cells: separators, quotes, line breaks, bare CR, U+FFFD, BOM, and
+# whitespace that str.strip() knows but ASCII does not
+_ODD_ATOMS = [
+    *'a甲1 \t,;|"\n\r\ufffd\ufeff\x1c\x1f\u3000\xa0\x85\x00\x0b',
+    '""',
+    "\r\n",
+    "__row",
+    "高新",
+]
+_PLAIN_ATOMS = [*"ab甲乙12 .-", "高新", "（万元）", "2024-01-01"]
+_SEP = st.sampled_from(readers.SEPARATORS)
+
+
+def _quote(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"'
+
+
+def _csv_text(header: list[str], rows: list[list[str]], sep: str, ends: list[str]) -> str:
+    lines = [sep.join(header), *(sep.join(r) for r in rows)]
+    return "".join(line + end for line, end in zip(lines, ends, strict=True))
+
+
+def _check_against_reference(path: Path, encoding: str, sep: str) -> bool:
+    """Fast accepts ⇒ reference accepts, with the same frame (which polars can
+    read). True when fast accepted."""
+    fast = readers._scan_regular_csv(path, encoding, sep)
+    ref = _scan_regular_csv_reference(path, encoding, sep)
+    if fast is None:
+        return False
+    assert ref is not None, path.read_bytes()
+    got, want = _collected(fast), _collected(ref)
+    assert isinstance(want, pl.DataFrame)  # the extra rules keep polars from failing
+    assert isinstance(got, pl.DataFrame)
+    assert got.equals(want), (got, want)
+    # and the rows are those of the careful reader, where it reads the file the same way
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(readers, "_scan_regular_csv", lambda *a: None)
+        try:
+            careful = read_table(path)
+        except IntakeError:
+            return True
+    if careful.header_row == 1 and careful.separator == sep:
+        assert got.rows() == careful.frame.rows()
+    return True
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sep=_SEP,
+    bom=st.booleans(),
+    block=st.sampled_from([1, 7, 64, 1 << 22]),
+    damage=st.one_of(
+        st.none(), st.tuples(st.floats(0, 1), st.sampled_from([b"\xff", b"\xe4\xb8"]))
+    ),
+    data=st.data(),
+)
+def test_regular_check_never_accepts_what_the_reference_rejects(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sep: str,
+    bom: bool,
+    block: int,
+    damage: tuple[float, bytes] | None,
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", block)
+    cell = st.lists(st.sampled_from(_ODD_ATOMS), max_size=4).map("".join)
+    field = st.one_of(cell, cell.map(_quote), st.sampled_from(["a", "1", "", " "]))
+    header = data.draw(st.lists(field, min_size=1, max_size=4))
+    rows = data.draw(st.lists(st.lists(field, max_size=len(header) + 1), max_size=8))
+    ends = data.draw(
+        st.lists(
+            st.sampled_from(["\n", "\n", "\r\n", "\r", ""]),
+            min_size=len(rows) + 1,
+            max_size=len(rows) + 1,
+        )
+    )
+    raw = (("\ufeff" if bom else "") + _csv_text(header, rows, sep, ends)).encode()
+    if damage is not None:
+        at = int(len(raw) * damage[0])
+        raw = raw[:at] + damage[1] + raw[at:]
+    path = tmp_path / "odd.csv"
+    path.write_bytes(raw)
+    _check_against_reference(path, "utf-8-sig" if bom else "utf-8", sep)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sep=_SEP,
+    bom=st.booleans(),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    block=st.sampled_from([1, 16, 1 << 22]),
+    data=st.data(),
+)
+def test_regular_check_accepts_ordinary_files(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sep: str,
+    bom: bool,
+    crlf: bool,
+    final_newline: bool,
+    block: int,
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", block)
+    plain = st.lists(st.sampled_from(_PLAIN_ATOMS), max_size=3).map("".join)
+    # quoted cells hide separators, doubled quotes (no line breaks: one line per record)
+    inner = st.lists(st.sampled_from([*_PLAIN_ATOMS, sep, '"', ","]), max_size=3).map("".join)
+    cell = st.one_of(plain, plain, inner.map(_quote))
+    header = data.draw(
+        st.lists(
+            st.sampled_from(["企业名称", "a", "b c", "营业收入（万元）", "x1", "Z"]),
+            min_size=1,
+            max_size=5,
+            unique=True,
+        )
+    )
+    width = len(header)
+    full = st.lists(cell, min_size=width, max_size=width)
+    blank = st.lists(st.sampled_from(["", " ", "  "]), max_size=width)  # blank, maybe short
+    rows = data.draw(st.lists(st.one_of(full, full, full, blank), max_size=12))
+    end = "\r\n" if crlf else "\n"
+    ends = [end] * (len(rows) + 1)
+    if not final_newline:
+        ends[-1] = ""
+    text = _csv_text(header, rows, sep, ends)
+    path = tmp_path / "plain.csv"
+    path.write_bytes((("\ufeff" if bom else "") + text).encode())
+    assert _scan_regular_csv_reference(path, "utf-8-sig" if bom else "utf-8", sep) is not None
+    assert _check_against_reference(path, "utf-8-sig" if bom else "utf-8", sep)
+
+
+@pytest.mark.parametrize(
+    ("text", "fast", "reference"),
+    [
+        ("a,b\n1,2\n", True, True),
+        ("a,b\r\n1,2\r\n\r\n", True, True),
+        ("\ufeffa,b\n1,2", True, True),  # BOM, no final line end
+        ("a,b\n \n\n,\n\t, \n", True, True),  # blank and blank short rows
+        ("a,b,c\n\xa0\u3000,\n", True, True),  # blank short rows: str.strip() whitespace
+        ("a,b,c\n\u200b,\n", False, False),  # ... and what it does not
+        ('a,b\n"1,2",3\n"x""y",\n', True, True),
+        ('a,b\n专精特新"小巨人"企业,1\n', True, True),  # quotes inside a field: text
+        ("\ufffd,b\n1,2\n", True, True),  # U+FFFD in the header is not checked
+        ('"a\nb",c\n1,2\n', True, True),  # a header cell with a line break
+        ("a,b\n1,2\r3,4\n", False, False),  # bare CR
+        ("a,b\n1,2\r", False, False),
+        ('a,b\n"1\n2",3\n', False, False),  # a record over two lines
+        ("a,b\n1,2,3\n", False, False),
+        ("a,b\n1,,\n", False, False),
+        ("a,b\n1\n", False, False),
+        ("a,a\n1,2\n", False, False),
+        ("a,\n1,2\n", False, False),
+        (" __row ,b\n1,2\n", False, False),
+        ("\na,b\n1,2\n", False, False),
+        ("a,b\n1,\ufffd\n", False, False),
+        # more careful than the reference: polars may misread these lines
+        ('a,b\n1,"x"y\n', False, True),  # text after a closing quote
+        ('a,b\n甲"x,1\n', False, True),  # an odd number of quotes
+        ('a,b\n1,"x', False, True),  # a quote left open at the end of the file
+        ('a"b,c\n1,2\n', False, True),
+        ("a,b,c\n\x1c,\n", False, True),  # blank to str.strip(), kept by polars
+    ],
+)
+def test_regular_check_cases(tmp_path: Path, text: str, fast: bool, reference: bool) -> None:
+    path = write(tmp_path, "c.csv", text)
+    encoding = "utf-8-sig" if text.startswith("\ufeff") else "utf-8"
+    assert (readers._scan_regular_csv(path, encoding, ",") is not None) == fast
+    assert (_scan_regular_csv_reference(path, encoding, ",") is not None) == reference
+    if fast:
+        assert _check_against_reference(path, encoding, ",")
+
+
+def test_regular_check_invalid_utf8_and_long_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n1,\xe4\xb8\n")
+    assert readers._scan_regular_csv(bad, "utf-8", ",") is None
+    header_only = tmp_path / "head.csv"
+    header_only.write_bytes(b"\xff,b\n1,2\n")  # read as U+FFFD, like the reference
+    assert _check_against_reference(header_only, "utf-8", ",")
+    monkeypatch.setattr(readers, "_MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 16)
+    long = write(tmp_path, "long.csv", "a,b\n" + "x" * 100 + ",1\n")
+    assert readers._scan_regular_csv(long, "utf-8", ",") is None
+    assert _scan_regular_csv_reference(long, "utf-8", ",") is not None
+
+
+def test_regular_check_reads_ordinary_rows_without_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = "".join(
+        f'E{i:06d},"公司{i}，有限",{i % 97},"专精特新""小巨人""企业",{"" if i % 3 else "x"}\r\n'
+        + ("\r\n" if i % 500 == 0 else "")
+        for i in range(5_000)
+    )
+    path = write(tmp_path, "big.csv", "\ufeff企业编号,企业名称,从业人员,资质,备注\r\n" + body)
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 1 << 16)  # several blocks
+    calls = 0
+    reader = csv.reader
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return reader(*args, **kwargs)
+
+    monkeypatch.setattr(csv, "reader", counting)
+    lf = readers._scan_regular_csv(path, "utf-8-sig", ",")
+    assert lf is not None
+    assert calls == 1  # the header only
+    monkeypatch.setattr(csv, "reader", reader)
+    frame = lf.collect()
+    assert frame.height == 5_000
+    assert frame.row(-1) == (5_011, "E004999", "公司4999，有限", "52", '专精特新"小巨人"企业', None)
+    monkeypatch.setattr(readers, "_scan_regular_csv", lambda *a: None)
+    assert frame.rows() == read_table(path).frame.rows()

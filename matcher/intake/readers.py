@@ -52,6 +52,7 @@ import atexit
 import codecs
 import csv
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from matcher.intake.errors import IntakeError, message
@@ -147,10 +149,10 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
 def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl.LazyFrame:
     """Lazy all-String frame with ``__row``, for large portfolios.
 
-    CSV: one streaming validation pass (constant memory) checks that the file is
-    regular — header in row 1, one line per record, no ragged rows, unique
-    non-blank headers, clean encoding; then polars scans it lazily (non-UTF-8
-    files through a temporary UTF-8 copy). Parquet is scanned lazily as is.
+    CSV: one streaming validation pass (constant memory, vectorised) checks that
+    the file is regular — header in row 1, one line per record, plain quoting, no
+    ragged rows, unique non-blank headers, clean encoding; then polars scans it
+    lazily (non-UTF-8 files through a temporary UTF-8 copy). Parquet is scanned lazily as is.
     Anything else — an irregular CSV, Excel, JSON Lines — is read eagerly with
     :func:`read_table`; its problems are appended to ``problems`` when given.
     """
@@ -441,20 +443,6 @@ def _chunk_frame(rows: list[list[str]], rownums: list[int], n: int) -> pl.DataFr
 # ---------------------------------------------------------------------------------
 
 
-class _LineCheck:
-    """Iterates the lines of a text file, noting lines ended by a bare ``\\r``."""
-
-    def __init__(self, fh: Any):
-        self._fh = fh
-        self.bare_cr = False
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self._fh:
-            if line.endswith("\r"):
-                self.bare_cr = True
-            yield line
-
-
 def _records(fh: Any, sep: str) -> Iterator[tuple[int, int, int, list[str]]]:
     """(row number, first line, last line, fields) for each CSV record.
 
@@ -580,8 +568,9 @@ def _temp_dir() -> Path:
 def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | None:
     """A lazy polars scan when the file is regular (see :func:`scan_table`), else None.
 
-    The validation pass uses the same CSV reader as :func:`read_table`, so a file
-    it accepts yields the same rows and row numbers from polars.
+    The check (:func:`_regular_header`) decides as the csv module would reading
+    record by record, as :func:`read_table` does, so a file it accepts yields the
+    same rows and row numbers from polars.
     """
     if encoding in ("utf-8", "utf-8-sig"):
         source = path
@@ -589,31 +578,8 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
         source, replaced = _utf8_copy(path, encoding)
         if replaced:
             return None
-    width = -1
-    header: list[str] = []
-    try:
-        with source.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            lines = _LineCheck(fh)
-            for row_number, line_a, line_b, rec in _records(lines, sep):
-                if lines.bare_cr:
-                    return None  # old Mac line ends: polars would see one line
-                if row_number == 1:
-                    header = [_clean_header(c) for c in rec]
-                    width = len(rec)
-                    if not all(header) or len(set(header)) != width or ROW in header:
-                        return None
-                    if _nonempty(rec) == 0:
-                        return None
-                    continue
-                if line_b != line_a:
-                    return None
-                if len(rec) != width and (len(rec) > width or any(c.strip() for c in rec)):
-                    return None
-                if any("\ufffd" in c for c in rec):
-                    return None
-    except csv.Error:
-        return None
-    if width < 1:
+    header = _regular_header(source, sep)
+    if header is None:
         return None
     lf = pl.scan_csv(
         source,
@@ -626,6 +592,176 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
         new_columns=header,
     )
     return _lazy_finish(lf, header)
+
+
+_BLOCK_BYTES = 1 << 20  # the regular check reads this much at a time, cut at a line end
+_MAX_LINE_BYTES = 64 << 20  # a longer line: leave the file to the careful reader
+_LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
+_PY_ONLY_SPACE = "\x1c\x1d\x1e\x1f"  # str.isspace(), but not polars' strip_chars()
+
+
+def _regular_header(source: Path, sep: str) -> list[str] | None:
+    """The cleaned header of a regular UTF-8 CSV file, None when it is not regular.
+
+    Regular, as the csv module reads it record by record: row 1 a header of unique
+    non-blank names (no ``__row``); every other record on one line, no wider than
+    the header and narrower only when blank; no U+FFFD (nor invalid UTF-8) after
+    the header; no line ended by a bare CR. And, where polars would read the file
+    differently from the csv module or not at all: every line plainly quoted (see
+    :func:`_plain_quotes`), no narrower row blank only by ``\x1c``-``\x1f``. Row 1
+    is parsed by the csv module, the rest checked a block at a time with numpy.
+    """
+    _raise_field_limit()
+    with source.open("rb") as fh:
+        rec = _first_record(fh, sep)
+        if rec is None:
+            return None
+        header = [_clean_header(c) for c in rec]
+        width = len(rec)
+        if not all(header) or len(set(header)) != width or ROW in header:
+            return None
+        if _nonempty(rec) == 0:
+            return None
+        for block in _line_blocks(fh):
+            if block is None or not _regular_block(block, sep, width):
+                return None
+    return header
+
+
+def _line_blocks(fh: Any) -> Iterator[bytes | None]:
+    """``fh`` in blocks of whole lines (the last one maybe without its line end);
+    None for a line longer than ``_MAX_LINE_BYTES``."""
+    while block := fh.read(_BLOCK_BYTES):
+        if not block.endswith(b"\n"):
+            tail = fh.readline(_MAX_LINE_BYTES)  # the rest of the last line
+            if len(tail) == _MAX_LINE_BYTES and not tail.endswith(b"\n"):
+                yield None
+                return
+            block += tail
+        yield block
+
+
+def _first_record(fh: Any, sep: str) -> list[str] | None:
+    """Row 1 of a binary UTF-8 file read as the csv module reads it (BOM dropped,
+    bad bytes as U+FFFD); None when it is missing, a line in it ends in a bare CR,
+    or it is not plainly quoted (see :func:`_plain_quotes`)."""
+    seen: list[str] = []
+    bad = False
+
+    def lines() -> Iterator[str]:
+        nonlocal bad
+        raw = fh.readline(_MAX_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
+        while raw:
+            too_long = len(raw) >= _MAX_LINE_BYTES - 3 and not raw.endswith(b"\n")
+            if too_long or raw.count(b"\r") != raw.count(b"\r\n"):
+                bad = True
+                return
+            seen.append(raw.decode("utf-8", errors="replace"))
+            yield seen[-1]
+            raw = fh.readline(_MAX_LINE_BYTES)
+
+    reader = csv.reader(lines(), delimiter=sep, quotechar='"', doublequote=True, strict=False)
+    try:
+        rec = next(reader, None)
+    except csv.Error:
+        return None
+    if bad or not _plain_quotes("".join(seen), sep):
+        return None
+    return rec
+
+
+def _plain_quotes(record: str, sep: str) -> bool:
+    """Whether polars reads the quotes of ``record`` (its lines, with line ends) as
+    the csv module does: either no field starts with a quote and quotes are even in
+    number, or every quote opens a field, closes it or is doubled inside it."""
+    s = re.escape(sep)
+    if not re.search(f'(?:^|{s})"', record):
+        return record.count('"') % 2 == 0
+    field = f'(?:[^"{s}\r\n]*|"(?:[^"]|"")*")'
+    return re.fullmatch(f"{field}(?:{s}{field})*(?:\r?\n)?", record) is not None
+
+
+def _csv_line(line: str, sep: str) -> list[str]:
+    """The fields of one plainly quoted line, as the csv module reads them."""
+    return next(csv.reader([line], delimiter=sep, quotechar='"', strict=False))
+
+
+def _regular_block(block: bytes, sep: str, width: int) -> bool:
+    """Whether the data lines in ``block`` (whole lines) are regular (see
+    :func:`_regular_header`) for a header of ``width`` fields."""
+    if not block.isascii():
+        try:  # strict: invalid UTF-8 would have been read as U+FFFD
+            text = pl.Series([block], dtype=pl.Binary).cast(pl.String)
+        except pl.exceptions.ComputeError:
+            return False
+        if text.str.contains("\ufffd", literal=True).item():
+            return False
+    a = np.frombuffer(block, dtype=np.uint8)
+    n = a.size
+    if b"\r" in block:
+        cr = np.flatnonzero(a == _CR)
+        if cr[-1] + 1 >= n or bool((a[cr + 1] != _LF).any()):
+            return False  # a bare CR: old Mac line ends, polars would see one line
+    nl = np.flatnonzero(a == _LF)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [n]))
+    if starts[-1] == n:
+        starts, ends = starts[:-1], ends[:-1]
+    # content end: before "\r\n" or "\n" (every CR is followed by LF here)
+    stop = ends - ((ends > starts) & (a[np.maximum(ends - 1, 0)] == _CR))
+    s = ord(sep)
+    nlines = starts.size
+    quotes = np.flatnonzero(a == _QUOTE)
+    after = quotes + 1
+    # separators per segment, segments starting at each line start and after each
+    # quote (never the same: a quote is not a line feed)
+    bounds = np.sort(np.concatenate((starts, after[after < n])))
+    seg = np.add.reduceat((a == s).view(np.uint8), bounds, dtype=np.int32)  # int32: fast
+    upto = np.concatenate(([0], np.cumsum(seg, dtype=np.int64)))  # separators before a bound
+
+    def seps_before(pos: np.ndarray) -> np.ndarray:
+        return upto[np.searchsorted(bounds, pos)]  # pos: bounds, or n
+
+    line_seps = np.diff(seps_before(np.append(starts, n)))
+    quoting = np.zeros(nlines, dtype=bool)  # lines with a quoted field
+    if quotes.size:
+        qline = np.searchsorted(starts, quotes, side="right") - 1
+        if bool((np.bincount(qline) & 1).any()):
+            return False  # an odd number of quotes: polars may read on into the next line
+        prev = a[quotes - 1]
+        at_field_start = (quotes == starts[qline]) | (prev == s)
+        # a quote not at a field start is a plain character (csv and polars agree);
+        # a line with a quoted field must quote plainly: the quote at the field
+        # start, the closing one before a separator or the line end, quotes inside
+        # doubled. Anything else (such as text after a closing quote) goes to the
+        # careful reader, as polars may read it differently or not at all.
+        quoting = np.bincount(qline, weights=at_field_start, minlength=nlines) > 0
+        on = quoting[qline]
+        qline, quotes, after, prev = qline[on], quotes[on], after[on], prev[on]
+        at_field_start = at_field_start[on]
+        qcount = np.bincount(qline, minlength=nlines)
+        opening = (np.arange(quotes.size) - (np.cumsum(qcount) - qcount)[qline]) % 2 == 0
+        nxt = a[np.minimum(after, n - 1)]
+        close_ok = (after >= stop[qline]) | (nxt == s) | (nxt == _QUOTE)
+        open_ok = at_field_start | (prev == _QUOTE)
+        if not bool(np.where(opening, open_ok, close_ok).all()):
+            return False
+        # separators between an opening quote and the next, closing one
+        first = np.flatnonzero(opening)
+        inside = seps_before(after[first + 1]) - seps_before(after[first])
+        line_seps -= np.bincount(qline[first], weights=inside, minlength=nlines).astype(np.int64)
+    cells = line_seps + 1
+    cells[stop == starts] = 0  # an empty line is an empty record
+    if bool((cells > width).any()):
+        return False
+    for i in np.flatnonzero((cells > 0) & (cells < width)):
+        line = block[starts[i] : stop[i]].decode("utf-8")
+        rec = _csv_line(line, sep) if quoting[i] else line.split(sep)
+        if len(rec) > width or any(c.strip() for c in rec):
+            return False
+        if any(c in line for c in _PY_ONLY_SPACE):
+            return False  # blank to str.strip(), not to polars: the row would stay
+    return True
 
 
 def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
