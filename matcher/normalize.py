@@ -17,7 +17,7 @@ import polars as pl
 import yaml
 
 from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType
-from matcher.intake.credit_code import credit_code_error_expr
+from matcher.intake.credit_code import credit_code_errors
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.readers import RawProblem
@@ -208,8 +208,6 @@ def normalise(
     parsed = base.select(pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough])
 
     checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
-    if "credit_code" in by_field:
-        parsed = parsed.with_columns(credit_code_error_expr("credit_code").alias("__cc"))
     checks.append(
         (
             "local_exceeds_total",
@@ -224,6 +222,10 @@ def normalise(
         pl.col("id").fill_null(pl.col(ROW).cast(pl.String)),
         *[cond.fill_null(False).alias(f"__chk_{code}") for code, cond, _ in checks],
     ).collect()
+    if "credit_code" in by_field:
+        frame = frame.with_columns(
+            credit_code_errors(frame.get_column("credit_code")).alias("__cc")
+        )
 
     # Free text is resolved once per distinct value, then joined back.
     regions = resolve_regions(_distinct(frame, "region"))

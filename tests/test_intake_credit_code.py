@@ -14,7 +14,7 @@ from matcher.intake.credit_code import (
     WEIGHTS,
     check_char,
     check_credit_code,
-    credit_code_error_expr,
+    credit_code_errors,
     normalize_credit_code,
 )
 from matcher.intake.errors import ERROR_MESSAGES
@@ -24,7 +24,7 @@ VALID = "91350100M000100Y43"  # a real code
 
 def vector(cells: list[str | None]) -> list[str | None]:
     df = pl.DataFrame({"c": cells}, schema={"c": pl.String})
-    return df.lazy().select(credit_code_error_expr("c").alias("e")).collect()["e"].to_list()
+    return credit_code_errors(df.get_column("c")).to_list()
 
 
 GOLDEN: list[tuple[str | None, str | None]] = [
