@@ -283,3 +283,22 @@ def test_bad_credit_code_is_reported_and_not_kept(tmp_path: Path) -> None:
     assert rows[1].split(",")[2] == "91350100M000100Y43"
     assert rows[2].split(",")[2] == ""  # failed the check digit: unknown, and reported
     assert "91350100M000100Y44" in err
+
+
+def test_report_to_a_pipe_keeps_the_pipe(tmp_path: Path) -> None:
+    """--out to something that is not a regular file (a pipe, /dev/null) writes into it;
+    an atomic rename would replace it with a file."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    code, _, _ = run("batch", str(DEMO), "--out", str(fifo), "--as-of", "2022-07-01", "--brief")
+    reader.join(timeout=30)
+    assert code == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received and received[0].decode("utf-8-sig").startswith("企业编号,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pipe"]  # no temp file left

@@ -45,8 +45,15 @@ def neutralise(
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it over `target` only on success."""
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    A target that exists and is not a regular file (``/dev/null``, a named pipe) is
+    written directly: renaming over it would replace the device with a file.
+    """
     target = Path(target)
+    if target.exists() and not target.is_file():
+        yield target
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
