@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, iter_raw_chunks
+from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, _drop_from_cache, iter_raw_chunks
 from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, ROW, Evaluator
 from matcher.loader import load_rules
 from matcher.normalize import normalise
@@ -76,7 +76,9 @@ def main() -> None:
                     )
                     chunk = localise_results(body, "zh").collect()
                     tick("localise")
+                    offset = fh.tell()
                     chunk.write_csv(fh, include_header=rows == 0, include_bom=rows == 0)
+                    _drop_from_cache(fh, offset)
                     rows += chunk.height
                     tick("write CSV")
     total = sum(times.values())
