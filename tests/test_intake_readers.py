@@ -645,17 +645,7 @@ def _scan_regular_csv_reference(path: Path, encoding: str, sep: str) -> pl.LazyF
         return None
     if width < 1:
         return None
-    lf = pl.scan_csv(
-        source,
-        separator=sep,
-        has_header=True,
-        infer_schema=False,
-        quote_char='"',
-        row_index_name=readers.ROW,
-        row_index_offset=2,
-        new_columns=header,
-    )
-    return readers._lazy_finish(lf, header)
+    return readers._scan_checked_csv(source, sep, header)
 
 
 def _collected(lf: pl.LazyFrame) -> pl.DataFrame | str:

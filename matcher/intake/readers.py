@@ -581,6 +581,11 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
     header = _regular_header(source, sep)
     if header is None:
         return None
+    return _scan_checked_csv(source, sep, header)
+
+
+def _scan_checked_csv(source: Path, sep: str, header: list[str]) -> pl.LazyFrame:
+    """The polars scan of a UTF-8 file found regular: row numbers are line numbers."""
     lf = pl.scan_csv(
         source,
         separator=sep,
