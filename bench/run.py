@@ -211,7 +211,7 @@ def child_floor(src: str, plan_path: str, dst: str) -> None:
         else pl.col(cols[0]).alias(name)
         for name, cols in plan["columns"]
     )
-    from matcher.api import _drop_from_cache
+    from matcher.report.files import drop_from_cache
 
     rows = int(plan["rows"])
     with open(dst, "wb") as fh:
@@ -222,7 +222,7 @@ def child_floor(src: str, plan_path: str, dst: str) -> None:
             part.write_csv(fh, include_bom=first, include_header=first)
             # Written the way batch writes (pages dropped as they go): the floor must
             # not pay a cost the product avoids.
-            _drop_from_cache(fh, start)
+            drop_from_cache(fh, start)
             written += part.height
             first = False
             if out.height == 0:

@@ -17,12 +17,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, _drop_from_cache, iter_raw_chunks
+from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, iter_raw_chunks
 from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, ROW, Evaluator
 from matcher.loader import load_rules
 from matcher.normalize import normalise
 from matcher.report.columns import localise_results
-from matcher.report.files import neutralise
+from matcher.report.files import drop_from_cache, neutralise
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
 
     rules = load_rules().rules
     as_of = dt.date.fromisoformat(args.as_of)
-    columns = RESULT_COLUMNS if args.full else [*BRIEF_COLUMNS, "rule_title"]
+    columns = RESULT_COLUMNS if args.full else BRIEF_COLUMNS
     times: dict[str, float] = defaultdict(float)
     start = time.perf_counter()
     evaluator = Evaluator(rules, as_of, "zh", columns, texts="categorical")
@@ -78,7 +78,7 @@ def main() -> None:
                     tick("localise")
                     offset = fh.tell()
                     chunk.write_csv(fh, include_header=rows == 0, include_bom=rows == 0)
-                    _drop_from_cache(fh, offset)
+                    drop_from_cache(fh, offset)
                     rows += chunk.height
                     tick("write CSV")
     total = sum(times.values())
