@@ -1,6 +1,6 @@
 """Raw table (every cell a string) → normalised profiles + row errors, vectorised.
 
-Policy for bad cells: a row without a name is rejected; any other cell that
+Policy for bad cells: a row without a name (or a 合计 totals row) is rejected; any other cell that
 fails to parse or validate becomes unknown (null) for that row and is listed
 as an error, so no result can rest on a value that failed to parse.
 """
@@ -32,6 +32,10 @@ from matcher.rule import Op, Rule
 # Checks made after parsing, in the same (zh, en) template form as intake's.
 MESSAGES: dict[str, tuple[str, str]] = {
     "missing_name": ("缺少企业名称，该行未处理", "no enterprise name; row rejected"),
+    "total_row": (
+        "「{value}」是合计行，不是企业，该行未处理",
+        "'{value}' is a totals row, not an enterprise; row rejected",
+    ),
     "local_exceeds_total": (
         "本地高校毕业生人数「{value}」超过招用高校毕业生总数，两项均按未知处理",
         "local graduate hires '{value}' exceed total graduate hires; both treated as unknown",
@@ -70,6 +74,11 @@ PARSE_PER_DISTINCT = frozenset(
         FieldType.SIZE,
     }
 )
+
+# Checks that reject the whole row (the row reached the frame but is not an enterprise).
+REJECTING_CODES = ("missing_name", "total_row")
+# What a totals row writes where the name goes (spaces and colons removed, lower case).
+TOTAL_ROW_NAMES = ["合计", "总计", "小计", "总合计", "共计", "汇总", "total", "sum", "subtotal"]
 
 # Reader problems that mean the row never reached the frame.
 EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object")
@@ -271,6 +280,16 @@ def normalise(
         else pl.lit(True)
     )
     collect_errors(name_missing, "name", pl.lit(""), pl.lit("missing_name"))
+    if "name" in by_field:
+        # Spreadsheets often end with a totals row: its "name" is 合计 and its numbers are
+        # sums over the enterprises above; matched as an enterprise it would be wrong.
+        squeezed = pl.col("name").str.replace_all(r"[\s:：]", "").str.to_lowercase()
+        collect_errors(
+            squeezed.is_in(TOTAL_ROW_NAMES).fill_null(False),
+            "name",
+            pl.col("name"),
+            pl.lit("total_row"),
+        )
 
     # Values that failed a check become unknown.
     nulling: list[pl.Expr] = []
@@ -340,11 +359,11 @@ def normalise(
     )
     errors_df = errors_df.with_columns(
         pl.col("row").cast(pl.Int64),
-        pl.col("code").is_in(["missing_name", *EXCLUDED_ROW_CODES]).alias("rejected"),
+        pl.col("code").is_in([*REJECTING_CODES, *EXCLUDED_ROW_CODES]).alias("rejected"),
     ).sort("row", "field", maintain_order=True, nulls_last=False)
 
     rejected_rows = (
-        errors_df.filter(pl.col("rejected") & (pl.col("code") == "missing_name"))
+        errors_df.filter(pl.col("rejected") & pl.col("code").is_in(REJECTING_CODES))
         .get_column("row")
         .unique()
     )
