@@ -877,3 +877,56 @@ def test_regular_check_reads_ordinary_rows_without_the_csv_module(
     assert frame.row(-1) == (5_011, "E004999", "公司4999，有限", "52", '专精特新"小巨人"企业', None)
     monkeypatch.setattr(readers, "_scan_regular_csv", lambda *a: None)
     assert frame.rows() == read_table(path).frame.rows()
+
+
+def _minimal_ods(path: Path, rows: list[list[str | int]]) -> Path:
+    """An OpenDocument spreadsheet as LibreOffice/WPS would save it (only the parts a
+    reader needs): a zip with the mimetype first and the cells in content.xml."""
+
+    def cell(v: str | int) -> str:
+        if isinstance(v, int):
+            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+        return (
+            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+        )
+
+    body = "".join(
+        "<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows
+    )
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="名单">{body}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_ods_from_libreoffice_or_wps_is_read(tmp_path: Path) -> None:
+    path = _minimal_ods(
+        tmp_path / "名单.ods",
+        [
+            ["企业名称", "所在地区", "从业人员"],
+            ["甲公司", "北京市海淀区", 12],
+            ["乙公司", "成都", 3],
+        ],
+    )
+    table = read_table(path)
+    assert_all_string(table.frame)
+    assert rows(table) == [(2, "甲公司", "北京市海淀区", "12"), (3, "乙公司", "成都", "3")]
