@@ -215,6 +215,11 @@ HOLDOUTS = {
     "eval_industry_holdout.csv": (0.95, 0.03),
     "eval_industry_holdout2.csv": (0.90, 0.02),
     "eval_industry_holdout3.csv": (0.865, 0.088),
+    # holdout4.csv (472 rows) was written by a session that never ran or read the resolver and
+    # measured once, blind, at the resolver of holdout3's final measurement: 89.0 % top-1,
+    # 5.5 % confidently wrong. The best estimate on unseen text; the target (90 % / < 2 %)
+    # is not met.
+    "eval_industry_holdout4.csv": (0.885, 0.056),
 }
 
 
