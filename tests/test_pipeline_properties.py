@@ -207,3 +207,19 @@ def test_batch_summary_counts_every_result(tmp_path_factory: Any, raw: pl.DataFr
     assert batch.summary.equals(summary(report))
     per_rule = batch.summary.select(pl.sum_horizontal(pl.col(pl.UInt32))).to_series().to_list()
     assert per_rule == ([batch.matched] * len(RULES) if batch.matched else [])
+
+
+def test_progress_counts_every_row_read(tmp_path: Any, monkeypatch: Any) -> None:
+    """The progress line advances per evaluated slice and for rejected rows: it ends at read."""
+    import matcher.api as api
+
+    src = tmp_path / "p.csv"
+    names = [f"企业{i}" if i % 7 else "" for i in range(2_500)]
+    pl.DataFrame({"企业名称": names, "从业人员": [str(i % 40) for i in range(2_500)]}).write_csv(
+        src
+    )
+    ticks: list[int] = []
+    monkeypatch.setattr(api, "READ_CHUNK_ROWS", 1_000)  # several chunks, each in slices
+    run = api.run_batch(src, RULES, AS_OF, out=tmp_path / "r.csv", progress=ticks.append)
+    assert run.read == 2_500 and run.rejected == len([n for n in names if not n])
+    assert sum(ticks) == run.read and len(ticks) > 3
