@@ -321,15 +321,38 @@ _BOILERPLATE = re.compile(
 _DESIGN_BUILD = re.compile("设计(?:与|及|和|加)(施工|安装)")
 
 
+#: words with 修/铺 that are not repair or a shop (装修 is decoration, 铺设 is laying).
+_NOT_CUES = re.compile(
+    "装修|修造|修路|修建|修缮|修复|修订|修改|修正|修剪|修整|修饰|进修|修炼|铺设|铺装|铺贴"
+)
+
+
 def _cue_text(text: str) -> str:
-    """Text in which activity cues are looked for: 厂房 is a building, not a factory (厂)."""
-    return text.replace("厂房", "房屋")
+    """Text in which activity cues are looked for: 厂房 is a building, not a factory (厂);
+    买卖 is trade in general, not the retail 卖."""
+    text = text.replace("厂房", "房屋").replace("买卖", "销售").replace("铺货", "批发")
+    return _NOT_CUES.sub("施工", text)
+
+
+#: "卖给工厂", "批发给学校": what follows is the customer, not the trade; selling to another
+#: business is wholesale (批发业 sells to shops, factories and institutions), to people retail.
+_SOLD_TO = re.compile("(?:卖|供货|供应|销售|批发|出售|供)给.*")
+_PEOPLE = re.compile("消费者|个人|居民|顾客|市民|老百姓|散客|村民|街坊")
+
+
+def _sold_to(m: re.Match[str]) -> str:
+    return "零售" if _PEOPLE.search(m.group()) else "批发"
+#: "给工厂派遣劳务工": a factory as customer does not make the text about production.
+_FOR_FACTORY = re.compile("(?:给|为)(?:工厂|厂家|厂区)")
 
 
 def _keyword_text(text: str) -> str:
     """Normalised phrases joined by ``|`` so that no keyword spans two listed items."""
-    phrases = (_DESIGN_BUILD.sub(r"设计\1", _BOILERPLATE.sub("", p)) for p in split_phrases(text))
-    return _BAR.join(p for p in phrases if p)
+    phrases = (
+        _FOR_FACTORY.sub("为客户", _SOLD_TO.sub(_sold_to, _BOILERPLATE.sub("", p)))
+        for p in split_phrases(text)
+    )
+    return _BAR.join(_DESIGN_BUILD.sub(r"设计\1", p) for p in phrases if p)
 
 
 def _keyword_hits(text: str, idx: _Index) -> list[tuple[int, int, str]]:
@@ -389,9 +412,16 @@ def _cluster_reading(
     lo = cluster[0][0]
     span = text[lo : max(h[1] for h in cluster)]
 
+    def inside(h: tuple[int, int, str]) -> bool:
+        # part of a longer keyword of the same 门类 (宠物 in 宠物美容): that one says more
+        return any(
+            o != h and o[0] <= h[0] and h[1] <= o[1] and idx.keywords[o[2]][0] == idx.keywords[h[2]][0]
+            for o in cluster
+        )
+
     def rank(h: tuple[int, int, str]) -> tuple[int, int, int]:
         rest = span[: h[0] - lo] + span[h[1] - lo :]
-        ok = len(cluster) > 1 and _consistent(idx.keywords[h[2]], rest, idx)
+        ok = len(cluster) > 1 and not inside(h) and _consistent(idx.keywords[h[2]], rest, idx)
         return (int(ok), h[1], h[1] - h[0])
 
     return max(cluster, key=rank)
@@ -450,6 +480,8 @@ def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str |
     rest = _cue_text(text.replace(keyword, "", 1))
     if _has_any(keyword, idx.cues["production"]):
         return None  # the keyword itself says it is made or grown (食用菌种植及销售)
+    if code[0] == "A" and keyword[0] in "养种":
+        return None  # 养蜂, 种菜: the keyword is the farming itself; selling the crop is part of it
     if code[0] == "F":
         if "批发" in rest and not code.startswith("F51"):
             return "F51"
@@ -519,7 +551,35 @@ def _context_override(text: str, code: str, key: str, hits: list[str]) -> str | 
         item = next((p for p in text.split(_BAR) if key in p), "")
         if _WORKS.search(item):
             return "E48"
+    if code.startswith("K7010") and _has_any(text, _BUILD):
+        return "E47"  # 承建商品房: building the houses, not developing them
+    if code == "E":
+        for words, division in _WORKS_OBJECT:
+            if _has_any(text, words):
+                return division
+    if code.startswith("G54"):
+        for words, division in _TRANSPORT_MODE:
+            if _has_any(text, words):
+                return division
+    if code.startswith("I65") and "游" in key and _has_any(text, ("运营", "联运", "代理发行")):
+        return "I64"  # running a game online is 互联网游戏服务 (6422), not its development
+    if "小区" in text and code[:3] in ("O82", "N78", "L72"):
+        return "K7020"  # cleaning, greening and guarding a 小区 is property management
     return None
+
+
+_BUILD = ("承建", "施工", "建设", "盖", "建造")
+#: the object of bare 施工 names the 大类: buildings (E47) or civil works (E48).
+_WORKS_OBJECT = (
+    (("道路", "公路", "桥", "隧道", "管道", "管网", "线路", "水利", "河道", "市政", "铁路"), "E48"),
+    (("房屋", "住宅", "楼", "厂房", "房建"), "E47"),
+)
+#: a mode word moves generic transport (G54 道路运输) to its own 大类.
+_TRANSPORT_MODE = (
+    (("海运", "船运", "水运", "内河", "航运", "远洋"), "G55"),
+    (("空运", "航空"), "G56"),
+    (("铁路", "火车"), "G53"),
+)
 
 
 def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
@@ -558,7 +618,10 @@ def _resolve_fast(text: str) -> Resolution | None:
         if not goods and utilities and not any(m in ktext for m in _MADE if m != "生产"):
             goods = utilities  # 电力生产, 自来水生产: D 门类 produces too
         if not goods and made:
-            # Something is made, but no keyword says what: only the 门类 is known.
+            # Something is made, but no keyword says what: only the 门类 is known, unless cue
+            # words name another 门类 too (研发生产, 加工销售): then nothing is known for sure.
+            if {s for cue, s in idx.section_cues if cue and cue in ktext} - {"C"}:
+                return Resolution(text, None, None, SECTION_SCORE, "none", None, (), _TRIED)
             return _resolution(text, "C", SECTION_SCORE, "alias", made[0])
         hits = goods or hits
     _, _, key = _pick(ktext, hits, idx)
