@@ -344,14 +344,29 @@ def _sold_to(m: re.Match[str]) -> str:
     return "零售" if _PEOPLE.search(m.group()) else "批发"
 #: "给工厂派遣劳务工": a factory as customer does not make the text about production.
 _FOR_FACTORY = re.compile("(?:给|为)(?:工厂|厂家|厂区)")
+#: "给餐馆供应蔬菜", "给写字楼做保洁": the words between 给 and the verb name the customer.
+_FOR_CUSTOMER = re.compile("(?:给(?!排水)|帮)[^|]{1,8}?(做|供应|供货|提供|送货|加工|代)")
+_SUPPLY = ("供应", "供货", "送货")
+
+
+def _for_customer(m: re.Match[str]) -> str:
+    # supplying goods to a business is wholesale (供货 is a wholesale cue)
+    return "供货" if m.group(1) in _SUPPLY else "为客户" + m.group(1)
+
+
+#: "…，兼做水电安装": an item after 兼/也 is a sideline, not the business.
+_SIDELINE = re.compile("^(?:兼做|兼营|兼卖|兼|也做|也帮人|也)")
 
 
 def _keyword_text(text: str) -> str:
     """Normalised phrases joined by ``|`` so that no keyword spans two listed items."""
-    phrases = (
+    phrases = [
         _FOR_FACTORY.sub("为客户", _SOLD_TO.sub(_sold_to, _BOILERPLATE.sub("", p)))
         for p in split_phrases(text)
-    )
+    ]
+    main = [p for p in phrases if not _SIDELINE.match(p)]
+    phrases = main if main else phrases
+    phrases = [_FOR_CUSTOMER.sub(_for_customer, p) for p in phrases]
     return _BAR.join(_DESIGN_BUILD.sub(r"设计\1", p) for p in phrases if p)
 
 
@@ -584,6 +599,7 @@ _TRANSPORT_MODE = (
 
 def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
     """The one 门类 that cue words name (with the first cue), or None."""
+    text = _cue_text(text)
     found: dict[str, str] = {}
     for cue, s in idx.section_cues:
         if cue and cue in text:
@@ -676,7 +692,7 @@ def _fuzzy_query(text: str, idx: _Index) -> list[str]:
 
 
 def _section_mask(text: str, idx: _Index) -> np.ndarray | None:
-    norm = normalize_text(text)
+    norm = _cue_text(normalize_text(text))
     sections = {s for cue, s in idx.section_cues if cue and cue in norm}
     if not sections:
         return None
