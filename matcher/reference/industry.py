@@ -437,7 +437,9 @@ def _cluster_reading(
     def rank(h: tuple[int, int, str]) -> tuple[int, int, int]:
         rest = span[: h[0] - lo] + span[h[1] - lo :]
         ok = len(cluster) > 1 and not inside(h) and _consistent(idx.keywords[h[2]], rest, idx)
-        return (int(ok), h[1], h[1] - h[0])
+        # a trailing 服务 is no head of its own: 教育咨询服务 is 教育咨询, not 咨询服务
+        end = h[1] - 2 if h[2].endswith("服务") and len(h[2]) > 2 else h[1]
+        return (int(ok), end, h[1] - h[0])
 
     return max(cluster, key=rank)
 
