@@ -133,6 +133,15 @@ def test_trade_and_repair_move_goods_to_services() -> None:
         ("矿山技术服务", "B11"),  # technical services to mines: 开采辅助活动
         ("供水工程", "E48"),  # works on utilities are civil engineering
         ("污水处理", "D46"),
+        ("茶叶卖给茶楼", "F51"),  # sold to a business: wholesale
+        ("网上卖水果给消费者", "F52"),  # sold to people: retail
+        ("服装铺货", "F51"),  # 铺货 is distribution, not a shop (铺)
+        ("养鸡卖鸡蛋", "A03"),  # the farm sells what it raises
+        ("道路桥梁施工", "E48"),
+        ("县商会", "S95"),
+        ("给写字楼做保洁", "O82"),  # the customer (写字楼) is not the business
+        ("煤炭及制品销售", "F51"),  # 制品 names goods, it does not say they are made
+        ("小区绿化养护", "K7020"),
     ],
 )
 def test_classification_facts(text: str, code: str) -> None:
@@ -142,6 +151,12 @@ def test_classification_facts(text: str, code: str) -> None:
 def test_manufacturing_without_product_gives_section() -> None:
     r = resolve_industry("各类零件的生产")
     assert r.code == "C" and r.score < 90
+
+
+def test_repair_and_shop_words_inside_other_words() -> None:
+    # 修造 is shipbuilding, 铺设 is laying: neither a repair shop nor a retail shop
+    assert resolve_industry("渔船修造").code is None
+    assert resolve_industry("铺设地板").code is None
 
 
 def test_empty_and_batch() -> None:

@@ -342,6 +342,8 @@ _PEOPLE = re.compile("消费者|个人|居民|顾客|市民|老百姓|散客|村
 
 def _sold_to(m: re.Match[str]) -> str:
     return "零售" if _PEOPLE.search(m.group()) else "批发"
+
+
 #: "给工厂派遣劳务工": a factory as customer does not make the text about production.
 _FOR_FACTORY = re.compile("(?:给|为)(?:工厂|厂家|厂区)")
 #: "给餐馆供应蔬菜", "给写字楼做保洁": the words between 给 and the verb name the customer.
@@ -430,7 +432,10 @@ def _cluster_reading(
     def inside(h: tuple[int, int, str]) -> bool:
         # part of a longer keyword of the same 门类 (宠物 in 宠物美容): that one says more
         return any(
-            o != h and o[0] <= h[0] and h[1] <= o[1] and idx.keywords[o[2]][0] == idx.keywords[h[2]][0]
+            o != h
+            and o[0] <= h[0]
+            and h[1] <= o[1]
+            and idx.keywords[o[2]][0] == idx.keywords[h[2]][0]
             for o in cluster
         )
 
@@ -587,12 +592,12 @@ def _context_override(text: str, code: str, key: str, hits: list[str]) -> str | 
 
 _BUILD = ("承建", "施工", "建设", "盖", "建造")
 #: the object of bare 施工 names the 大类: buildings (E47) or civil works (E48).
-_WORKS_OBJECT = (
+_WORKS_OBJECT: tuple[tuple[tuple[str, ...], str], ...] = (
     (("道路", "公路", "桥", "隧道", "管道", "管网", "线路", "水利", "河道", "市政", "铁路"), "E48"),
     (("房屋", "住宅", "楼", "厂房", "房建"), "E47"),
 )
 #: a mode word moves generic transport (G54 道路运输) to its own 大类.
-_TRANSPORT_MODE = (
+_TRANSPORT_MODE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("海运", "船运", "水运", "内河", "航运", "远洋"), "G55"),
     (("空运", "航空"), "G56"),
     (("铁路", "火车"), "G53"),
@@ -601,7 +606,7 @@ _TRANSPORT_MODE = (
 
 def _single_section(text: str, idx: _Index) -> tuple[str, str] | None:
     """The one 门类 that cue words name (with the first cue), or None."""
-    text = _cue_text(text)
+    text = text.replace("厂房", "房屋")  # a building, not a factory
     found: dict[str, str] = {}
     for cue, s in idx.section_cues:
         if cue and cue in text:
@@ -694,7 +699,7 @@ def _fuzzy_query(text: str, idx: _Index) -> list[str]:
 
 
 def _section_mask(text: str, idx: _Index) -> np.ndarray | None:
-    norm = _cue_text(normalize_text(text))
+    norm = normalize_text(text).replace("厂房", "房屋")
     sections = {s for cue, s in idx.section_cues if cue and cue in norm}
     if not sections:
         return None
