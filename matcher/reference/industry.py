@@ -337,7 +337,7 @@ def _cue_text(text: str) -> str:
 #: "卖给工厂", "批发给学校": what follows is the customer, not the trade; selling to another
 #: business is wholesale (批发业 sells to shops, factories and institutions), to people retail.
 _SOLD_TO = re.compile("(?:卖|供货|供应|销售|批发|出售|供)给.*")
-_PEOPLE = re.compile("消费者|个人|居民|顾客|市民|老百姓|散客|村民|街坊")
+_PEOPLE = re.compile("消费者|个人|居民|顾客|市民|老百姓|散客|村民|街坊|小区|家庭|住户")
 
 
 def _sold_to(m: re.Match[str]) -> str:
@@ -347,13 +347,17 @@ def _sold_to(m: re.Match[str]) -> str:
 #: "给工厂派遣劳务工": a factory as customer does not make the text about production.
 _FOR_FACTORY = re.compile("(?:给|为)(?:工厂|厂家|厂区)")
 #: "给餐馆供应蔬菜", "给写字楼做保洁": the words between 给 and the verb name the customer.
-_FOR_CUSTOMER = re.compile("(?:给(?!排水)|帮)[^|]{1,8}?(做|供应|供货|提供|送货|加工|代)")
-_SUPPLY = ("供应", "供货", "送货")
+_FOR_CUSTOMER = re.compile(
+    "(?:给(?!排水)|帮|为(?!主))[^|]{1,8}?(做|供应|供货|提供|送货|送|加工|代)"
+)
+_SUPPLY = ("供应", "供货", "送货", "送")
 
 
 def _for_customer(m: re.Match[str]) -> str:
-    # supplying goods to a business is wholesale (供货 is a wholesale cue)
-    return "供货" if m.group(1) in _SUPPLY else "为客户" + m.group(1)
+    # supplying goods to a business is wholesale (供货 is a wholesale cue), to homes retail
+    if m.group(1) in _SUPPLY:
+        return "零售" if _PEOPLE.search(m.group()) else "供货"
+    return "为客户" + m.group(1)
 
 
 #: "…，兼做水电安装": an item after 兼/也 is a sideline, not the business.
@@ -512,6 +516,8 @@ def _activity_override(text: str, code: str, keyword: str, idx: _Index) -> str |
         return None
     if not _is_good(code):
         return None
+    if code.startswith("C42"):
+        rest = rest.replace("回收", "")  # recovering waste is the input of 再生利用, not trade
     for cue in idx.cues["repair"]:  # 修理厂 is a workshop, not a factory
         if cue in rest and _has_any(cue, idx.cues["production"]):
             rest = rest.replace(cue, "维修")
@@ -585,11 +591,27 @@ def _context_override(text: str, code: str, key: str, hits: list[str]) -> str | 
                 return division
     if code.startswith("I65") and "游" in key and _has_any(text, ("运营", "联运", "代理发行")):
         return "I64"  # running a game online is 互联网游戏服务 (6422), not its development
+    if key in ("出租", "租赁") and _has_any(text, _PROPERTY):
+        return "K7040"  # renting out premises is 房地产租赁经营, not 租赁业
     if "小区" in text and code[:3] in ("O82", "N78", "L72"):
         return "K7020"  # cleaning, greening and guarding a 小区 is property management
     return None
 
 
+_PROPERTY = (
+    "房屋",
+    "房子",
+    "住房",
+    "教室",
+    "场地",
+    "门面",
+    "店面",
+    "商铺",
+    "厂房",
+    "公寓",
+    "摊位",
+    "柜台",
+)
 _BUILD = ("承建", "施工", "建设", "盖", "建造")
 #: the object of bare 施工 names the 大类: buildings (E47) or civil works (E48).
 _WORKS_OBJECT: tuple[tuple[tuple[str, ...], str], ...] = (
