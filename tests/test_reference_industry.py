@@ -226,15 +226,18 @@ HOLDOUTS = {
     # barely carry over to unseen text, so the issue 6 target is still not met on fresh text.
     # One label was then corrected against the standard (网络安全服务 is 6440 互联网安全服务,
     # I64, not I65): 87.4 % / 8.1 % (249 / 23). Its misses have since been read, so it is a
-    # development set now, no longer blind.
+    # development set now, no longer blind: cue mechanisms learnt from them (shop, trade,
+    # customer, repair, works-object and transport-mode cues) took it to 98.2 % / 0.7 %.
     "eval_industry_holdout.csv": (0.95, 0.03),
     "eval_industry_holdout2.csv": (0.90, 0.02),
-    "eval_industry_holdout3.csv": (0.865, 0.088),
+    "eval_industry_holdout3.csv": (0.97, 0.015),
     # holdout4.csv (472 rows) was written by a session that never ran or read the resolver and
     # measured once, blind, at the resolver of holdout3's final measurement: 89.0 % top-1,
-    # 5.5 % confidently wrong. The best estimate on unseen text; the target (90 % / < 2 %)
-    # is not met.
-    "eval_industry_holdout4.csv": (0.885, 0.056),
+    # 5.5 % confidently wrong (420 / 26). After the holdout3 cue mechanisms (tuned on holdout3,
+    # the older sets and self-written probes only; holdout4 neither read nor scored between)
+    # it was measured a second time: 90.5 % / 4.4 % (427 / 21). Still the best estimate on
+    # unseen text; the < 2 % confidently-wrong target is not met.
+    "eval_industry_holdout4.csv": (0.90, 0.045),
 }
 
 
