@@ -19,6 +19,7 @@ from pathlib import Path
 
 from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, iter_raw_chunks
 from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, ROW, Evaluator
+from matcher.fields import col
 from matcher.loader import load_rules
 from matcher.normalize import normalise
 from matcher.report.columns import localise_results
@@ -72,7 +73,7 @@ def main() -> None:
                     body = (
                         result.lazy().drop(ROW, "__rule", "__status")
                         if args.full
-                        else result.lazy().select(shown_cols)
+                        else result.lazy().select(col(c) for c in shown_cols)
                     )
                     chunk = localise_results(body, "zh").collect()
                     tick("localise")

@@ -27,7 +27,7 @@ from matcher.batch import (
 )
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
-from matcher.fields import ROW
+from matcher.fields import ROW, col
 from matcher.intake.errors import IntakeError
 from matcher.intake.readers import (
     RawProblem,
@@ -273,7 +273,7 @@ def run_batch(
                 body = (
                     result.lazy().drop(ROW, "__rule", "__status")
                     if shown_cols is None
-                    else result.lazy().select(shown_cols)
+                    else result.lazy().select(col(c) for c in shown_cols)
                 )
                 shown = localise_results(body, lang)
                 if out_file is not None:
@@ -395,7 +395,7 @@ def find(
                 compiled.met.alias("met"),
                 compiled.unmet.alias("unmet"),
                 compiled.missing.alias("missing"),
-                *[pl.col(c) for c in portfolio.passthrough],
+                *[col(c) for c in portfolio.passthrough],
             )
             .collect()
         )
@@ -433,7 +433,7 @@ def find(
             for c in RESULT_COLUMNS
             if c != "rank"
         ],
-        *[c for c in result.columns if c not in RESULT_COLUMNS and c != ROW],
+        *[col(c) for c in result.columns if c not in RESULT_COLUMNS and c != ROW],
     )
     counts = pl.concat(count_parts).group_by("status").agg(pl.col("n", "amount").sum())
     by_status = {s: (n, a) for s, n, a in counts.iter_rows()}

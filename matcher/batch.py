@@ -12,7 +12,7 @@ import polars as pl
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
 from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
-from matcher.fields import FIELDS_BY_NAME, ROW
+from matcher.fields import FIELDS_BY_NAME, ROW, col
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
 # Internal (English) result columns, in report order.
@@ -287,7 +287,7 @@ class Evaluator:
                 pl.col(ROW),
                 pl.col("id").alias("enterprise_id"),
                 pl.col("name").alias("enterprise_name"),
-                *[pl.col(c) for c in passthrough],
+                *[col(c) for c in passthrough],
                 *self.structs,
             )
             .collect()
@@ -320,7 +320,9 @@ class Evaluator:
         )
         ranked = rank(long, n)
         blocks = pl.Series(np.repeat(np.arange(wide.height, dtype=np.uint32), n))
-        inputs = wide.select(ROW, "enterprise_id", "enterprise_name", *passthrough)[blocks]
+        inputs = wide.select(
+            col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]
+        )[blocks]
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
         status_names = {v: k for k, v in STATUS_ORDER.items()}
         rule_index = ranked.get_column("__rule")
@@ -340,7 +342,15 @@ class Evaluator:
                 .replace_strict(status_names, return_dtype=pl.String)
                 .alias("status"),
             )
-            .select(ROW, *self.columns, *passthrough, *(["__rule", "__status"] if codes else []))
+            .select(
+                col(c)
+                for c in [
+                    ROW,
+                    *self.columns,
+                    *passthrough,
+                    *(["__rule", "__status"] if codes else []),
+                ]
+            )
         )
 
     @staticmethod

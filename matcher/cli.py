@@ -21,7 +21,7 @@ from matcher import api
 from matcher.batch import RESULT_COLUMNS
 from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
-from matcher.fields import PROFILE_FIELDS
+from matcher.fields import PROFILE_FIELDS, col
 
 app = typer.Typer(
     name="policy-match",
@@ -454,11 +454,11 @@ def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
             if lang == "zh"
             else (f"row {row['row']}" if row["row"] is not None else "file")
         )
-        col = f" 列「{row['column']}」" if row["column"] else ""
+        column = f" 列「{row['column']}」" if row["column"] else ""
         if lang != "zh":
-            col = f" column '{row['column']}'" if row["column"] else ""
+            column = f" column '{row['column']}'" if row["column"] else ""
         ident = f" [{row['id']}]" if row["id"] else ""
-        err.print(f"  {where}{ident}{col}：{row['message']}", highlight=False)
+        err.print(f"  {where}{ident}{column}：{row['message']}", highlight=False)
 
 
 @app.command()
@@ -515,7 +515,9 @@ def find(
     call_cols = ["rank", "enterprise_id", "enterprise_name", "status", "amount_yuan", "missing"]
     full = ["rank", *[c for c in listed.columns if c != "rank"]]
     if out_path is not None:
-        write_csv(localise_results(listed.lazy().select(full), lang.value), out_path)
+        write_csv(
+            localise_results(listed.lazy().select(col(c) for c in full), lang.value), out_path
+        )
         err.print(
             f"已写入 {out_path}（{listed.height} 家）"
             if lang is Lang.zh
@@ -523,7 +525,7 @@ def find(
         )
     else:
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
-        brief = listed.lazy().select(call_cols + extra)
+        brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import polars as pl
+import polars.selectors as cs
 
 
 class FieldType(StrEnum):
@@ -234,3 +235,9 @@ DTYPES: dict[FieldType, pl.DataType] = {
     FieldType.DATE: pl.Date(),
     FieldType.LIST: pl.List(pl.String),
 }
+
+
+def col(name: str) -> pl.Expr:
+    """A column by its exact name. Headers come from users' files, and pl.col reads
+    "*" and "^…$" as patterns (a column "*" would select every column)."""
+    return cs.by_name(name).as_expr()

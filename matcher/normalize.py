@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType
+from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType, col
 from matcher.intake.credit_code import credit_code_errors
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
@@ -195,9 +195,9 @@ def normalise(
             # Few distinct spellings (12, 是, 2015-03-12…): parse each once and join back.
             table = (
                 raw.lazy()
-                .select(pl.col(header).unique())
+                .select(col(header).unique())
                 .select(
-                    pl.col(header).alias(f"__key_{spec.name}"),
+                    col(header).alias(f"__key_{spec.name}"),
                     value.alias(f"__val_{spec.name}"),
                     error.alias(f"__err_{spec.name}"),
                 )
@@ -213,8 +213,8 @@ def normalise(
             value, error = pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
-        errors.append(pl.col(header).alias(f"__raw_{spec.name}"))
-    parsed = base.select(pl.col(ROW), *values, *errors, *[pl.col(h) for h in passthrough])
+        errors.append(col(header).alias(f"__raw_{spec.name}"))
+    parsed = base.select(pl.col(ROW), *values, *errors, *[col(h) for h in passthrough])
 
     checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
     checks.append(

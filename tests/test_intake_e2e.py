@@ -117,3 +117,21 @@ def test_totals_row_is_rejected_not_matched(tmp_path: Path) -> None:
     assert [(r["行号"], r["问题"], r["整行未处理"]) for r in rows] == [
         ("4", "「合 计：」是合计行，不是企业，该行未处理", "是")
     ]
+
+
+def test_headers_polars_would_read_as_patterns_are_plain_columns(tmp_path: Path) -> None:
+    """A header "*" or "^…$" is a column like any other (pl.col would expand it)."""
+    src = tmp_path / "odd.csv"
+    src.write_text("企业名称,*,^备注$,从业人员\n甲公司,x,y,12\n", encoding="utf-8")
+    out = tmp_path / "r.csv"
+    result = runner.invoke(
+        app, ["batch", str(src), "--out", str(out), "--as-of", "2022-07-01", "--brief"]
+    )
+    assert result.exit_code == 0, result.stderr
+    report = pl.read_csv(out, infer_schema=False)
+    assert report.columns[-2:] == ["*", "^备注$"]
+    assert set(report["*"]) == {"x"} and set(report["^备注$"]) == {"y"}
+    found = runner.invoke(
+        app, ["find", "bj-grad-expansion-subsidy", str(src), "--status", "不符合,待补充信息"]
+    )
+    assert found.exit_code == 0, found.stderr

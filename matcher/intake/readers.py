@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from matcher.fields import col
 from matcher.intake.errors import IntakeError, message
 from matcher.intake.values import cell_to_str
 
@@ -420,7 +421,7 @@ def _finish(
     )
     if names and frame.height:
         bad = frame.filter(
-            pl.any_horizontal(pl.col(c).str.contains("\ufffd", literal=True) for c in names)
+            pl.any_horizontal(col(c).str.contains("\ufffd", literal=True) for c in names)
         )
         for row in bad.get_column(ROW).to_list():
             problems.append(RawProblem(row, "undecodable_bytes", "U+FFFD"))
@@ -771,12 +772,10 @@ def _regular_block(block: bytes, sep: str, width: int) -> bool:
 
 def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     """Lazy counterpart of :func:`_finish` for regular files: "" → null, empty rows dropped."""
-    blank = pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols
-    )
+    blank = pl.all_horizontal(col(c).is_null() | (col(c).str.strip_chars() == "") for c in cols)
     return lf.filter(~blank).select(
         pl.col(ROW).cast(pl.Int64),
-        *(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in cols),
+        *(pl.when(col(c) != "").then(col(c)).alias(c) for c in cols),
     )
 
 
@@ -891,7 +890,7 @@ def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
-    return _render(pl.col(name), dtype).alias(name)
+    return _render(col(name), dtype).alias(name)
 
 
 def _read_parquet(path: Path) -> RawTable:
@@ -964,6 +963,6 @@ def _read_jsonl(path: Path, head: bytes) -> RawTable:
         data = pl.DataFrame(schema=schema)
     if not names and not problems:
         raise IntakeError("bad_json", path, "没有任何 JSON 对象")
-    positional = data.select(pl.col(ROW), *(pl.col(k).alias(f"c{j}") for j, k in enumerate(names)))
+    positional = data.select(pl.col(ROW), *(col(k).alias(f"c{j}") for j, k in enumerate(names)))
     frame = _finish(positional, list(names), [str(j + 1) for j in range(len(names))], 1, problems)
     return RawTable(frame, encoding, None, problems, "jsonl", None, None)

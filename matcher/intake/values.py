@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 
 from matcher.fields import FieldType
+from matcher.fields import col as by_name
 from matcher.intake.errors import message
 
 __all__ = [
@@ -611,7 +612,7 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     is unknown or parsed fine. Value is null whenever error is not. Both are
     named ``col``: alias them. ``unit`` only matters for AMOUNT.
     """
-    raw = pl.col(col).cast(pl.String)
+    raw = by_name(col).cast(pl.String)
     st = pl.struct(raw=raw).struct.with_fields(t=normalize_expr(F("raw")))
     markers = list(UNKNOWN_MARKERS)
     if ftype not in _NONE_IS_A_VALUE:

@@ -11,6 +11,8 @@ from typing import BinaryIO
 
 import polars as pl
 
+from matcher.fields import col
+
 # A cell starting with one of these is read by Excel/LibreOffice as a formula.
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -36,9 +38,9 @@ def neutralise(
         if dtype == pl.String and (columns is None or name in columns)
     ]
     return lf.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
+        pl.when(col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + col(c))
+        .otherwise(col(c))
         .alias(c)
         for c in text_cols
     )
