@@ -3,6 +3,7 @@ and separators, xlsx via xlsxwriter, Parquet, JSON Lines, broken files)."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -696,7 +697,11 @@ def _check_against_reference(path: Path, encoding: str, sep: str) -> bool:
             careful = read_table(path)
         except IntakeError:
             return True
-    if careful.header_row == 1 and careful.separator == sep:
+    # (a damaged byte in a tiny file can make detection choose another encoding)
+    same_encoding = careful.encoding is not None and (
+        codecs.lookup(careful.encoding).name == codecs.lookup(encoding).name
+    )
+    if careful.header_row == 1 and careful.separator == sep and same_encoding:
         assert got.rows() == careful.frame.rows()
     return True
 
