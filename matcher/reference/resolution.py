@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 __all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
 
-METHODS: tuple[str, ...] = ("code", "exact", "alias", "prefix", "fuzzy", "none")
+METHODS: tuple[str, ...] = ("code", "exact", "alias", "prefix", "fuzzy", "model", "none")
 
 _METHOD_ZH = {
     "code": "代码",
@@ -17,6 +17,7 @@ _METHOD_ZH = {
     "alias": "别名",
     "prefix": "行政区划名称",
     "fuzzy": "模糊匹配",
+    "model": "文本分类",
     "none": "未识别",
 }
 _METHOD_EN = {
@@ -25,6 +26,7 @@ _METHOD_EN = {
     "alias": "alias",
     "prefix": "division names",
     "fuzzy": "fuzzy match",
+    "model": "text model",
     "none": "not resolved",
 }
 _STAGE_ZH = {
@@ -33,6 +35,7 @@ _STAGE_ZH = {
     "alias": "别名和关键词",
     "prefix": "行政区划名称前缀",
     "fuzzy": "模糊匹配",
+    "model": "文本分类",
 }
 _STAGE_EN = {
     "code": "codes",
@@ -40,6 +43,7 @@ _STAGE_EN = {
     "alias": "aliases and keywords",
     "prefix": "division name prefixes",
     "fuzzy": "fuzzy matching",
+    "model": "the text model",
 }
 
 
@@ -47,7 +51,9 @@ _STAGE_EN = {
 class Resolution:
     """How one input text was resolved to a code (or why it was not).
 
-    ``score`` is a similarity from 0 to 100 (100 for codes, exact names and aliases).
+    ``score`` is a similarity from 0 to 100 (100 for codes, exact names and aliases); for the
+    text model (method ``model``, or ``none`` once the model was tried) it is the model's
+    probability in per cent.
     ``candidates`` lists the (code, name, score) considered, best first. ``tried`` names the
     stages that were attempted, in order, so that an unresolved input can say what was tried.
     """
@@ -68,16 +74,18 @@ class Resolution:
     def explain(self, lang: str = "zh") -> str:
         """One line for people, e.g. 「做软件的」→ I65 软件和信息技术服务业（别名，相似度 100）."""
         zh = lang != "en"
+        probability = "model" in self.tried
+        measure = (
+            ("置信度" if zh else "confidence") if probability else ("相似度" if zh else "score")
+        )
         if self.code is not None:
             label = (_METHOD_ZH if zh else _METHOD_EN).get(self.method, self.method)
             shown = self.matched_text
             if shown and shown != self.input and self.method in {"alias", "fuzzy", "prefix"}:
                 label = f"{label}「{shown}」" if zh else f"{label} '{shown}'"
             if zh:
-                return (
-                    f"「{self.input}」→ {self.code} {self.name}（{label}，相似度 {self.score:.0f}）"
-                )
-            return f"'{self.input}' → {self.code} {self.name} ({label}, score {self.score:.0f})"
+                return f"「{self.input}」→ {self.code} {self.name}（{label}，{measure} {self.score:.0f}）"
+            return f"'{self.input}' → {self.code} {self.name} ({label}, {measure} {self.score:.0f})"
         stages = _STAGE_ZH if zh else _STAGE_EN
         tried = [stages.get(t, t) for t in self.tried]
         best = self.candidates[0] if self.candidates else None
@@ -87,18 +95,24 @@ class Resolution:
             if zh:
                 return f"「{self.input}」有多个同名区划或代码（{names}），无法确定是哪一个"
             return f"'{self.input}' is ambiguous ({names}); add the province or city"
+        # with probabilities the runner-up shows what the evidence was split between
+        near = [c for c in self.candidates[: 2 if probability else 1] if c[2] >= 1.0] or (
+            [best] if best else []
+        )
         if zh:
             msg = f"「{self.input}」未能识别"
             if tried:
                 msg += "：已尝试" + "、".join(tried)
-            if best:
-                msg += f"；最接近的是 {best[0]} {best[1]}（相似度 {best[2]:.0f}，未达阈值）"
+            if near:
+                shown = "、".join(f"{c[0]} {c[1]}（{measure} {c[2]:.0f}）" for c in near)
+                msg += f"；最接近的是 {shown}，未达阈值"
             return msg
         msg = f"'{self.input}' not resolved"
         if tried:
             msg += ": tried " + ", ".join(tried)
-        if best:
-            msg += f"; closest was {best[0]} {best[1]} (score {best[2]:.0f}, below the cutoff)"
+        if near:
+            shown = ", ".join(f"{c[0]} {c[1]} ({measure} {c[2]:.0f})" for c in near)
+            msg += f"; closest: {shown}, below the cutoff"
         return msg
 
 
@@ -124,24 +138,31 @@ def resolve_many(
     direct: Callable[[str], Resolution | None],
     fuzzy: Callable[[list[str]], dict[str, Resolution]],
     remember: Callable[[Resolution], Resolution],
+    finish: Callable[[dict[str, Resolution]], dict[str, Resolution]] | None = None,
 ) -> dict[str, Resolution]:
     """Resolve each distinct text once: cache, then the direct stages, and what is left in
-    one vectorised fuzzy pass. Missing values (None) are skipped."""
+    one vectorised fuzzy pass; ``finish`` may revise all new results in one pass before they
+    are cached. Missing values (None) are skipped."""
     distinct = list(dict.fromkeys(t for t in texts if t is not None))
     out: dict[str, Resolution] = {}
+    new: dict[str, Resolution] = {}
     pending: list[str] = []
     for t in distinct:
         hit = cached(t)
+        if hit is not None:
+            out[t] = hit
+            continue
+        hit = direct(t)
         if hit is None:
-            hit = direct(t)
-            if hit is None:
-                pending.append(t)
-                continue
-            remember(hit)
-        out[t] = hit
+            pending.append(t)
+        else:
+            new[t] = hit
     if pending:
-        for t, res in fuzzy(pending).items():
-            out[t] = remember(res)
+        new.update(fuzzy(pending))
+    if finish is not None and new:
+        new = finish(new)
+    for t, res in new.items():
+        out[t] = remember(res)
     return {t: out[t] for t in distinct}
 
 
