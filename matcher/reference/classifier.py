@@ -62,20 +62,21 @@ class CharNaiveBayes:
         """(len(texts), classes) summed log P(n-gram | class); unseen n-grams are ignored."""
         n_classes = len(self.classes)
         out = np.zeros((len(texts), n_classes), dtype=np.float64)
-        vocab = self.vocabulary
+        get = self.vocabulary.get
         for start in range(0, len(texts), _CHUNK):
+            chunk = texts[start : start + _CHUNK]
             ids: list[int] = []
-            owner: list[int] = []
-            for i, text in enumerate(texts[start : start + _CHUNK]):
-                for gram in char_ngrams(text):
-                    j = vocab.get(gram)
-                    if j is not None:
-                        ids.append(j)
-                        owner.append(i)
+            counts: list[int] = []
+            for text in chunk:
+                found = [j for g in char_ngrams(text) if (j := get(g)) is not None]
+                ids.extend(found)
+                counts.append(len(found))
             if not ids:
                 continue
             gathered = self._log_p[np.asarray(ids, np.intp)]
-            # owners ascend, so each text's n-grams are one run: sum the runs
-            present, first = np.unique(np.asarray(owner, np.intp), return_index=True)
+            # each text's n-grams are one run of rows: sum the runs of texts that have any
+            sizes = np.asarray(counts, np.intp)
+            present = np.flatnonzero(sizes)
+            first = np.concatenate(([0], np.cumsum(sizes)[:-1]))[present]
             out[start + present] = np.add.reduceat(gathered, first, axis=0)
         return out

@@ -848,28 +848,42 @@ def _weigh(
     classes = model.classes
     position = {c: i for i, c in enumerate(classes)}
     logits = model.log_likelihoods(todo)
+    rows: list[int] = []
+    cols: list[int] = []
+    bonus: list[float] = []
     for i, t in enumerate(todo):
         r = first[t]
-        for code, _, _ in r.candidates:
-            j = position.get(code[:3]) if len(code) >= 3 else None
-            if j is not None:
-                logits[i, j] += CANDIDATE_WEIGHT
+        # per candidate listed: a 大类 reached by two codes (C20, C2034) counts twice
+        for code in [c[0][:3] for c in r.candidates if len(c[0]) >= 3]:
+            if code in position:
+                rows.append(i)
+                cols.append(position[code])
+                bonus.append(CANDIDATE_WEIGHT)
         if r.code is not None and len(r.code) >= 3 and r.code[:3] in position:
-            logits[i, position[r.code[:3]]] += RULE_WEIGHT
+            rows.append(i)
+            cols.append(position[r.code[:3]])
+            bonus.append(RULE_WEIGHT)
+    np.add.at(logits, (np.asarray(rows, np.intp), np.asarray(cols, np.intp)), bonus)
     logits -= logits.max(axis=1, keepdims=True)
     prob = np.exp(logits)
     prob /= prob.sum(axis=1, keepdims=True)
-    order = np.argsort(-prob, axis=1)[:, :_MAX_CANDIDATES]
+    k = min(_MAX_CANDIDATES, len(classes))
+    top = np.argpartition(-prob, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(
+        top, np.argsort(-np.take_along_axis(prob, top, axis=1), axis=1, kind="stable"), axis=1
+    )
+    top_p = np.take_along_axis(prob, order, axis=1).tolist()
     out = dict(first)
     tried = (*_TRIED, "model")
-    for i, t in enumerate(todo):
+    for t, ranked, p in zip(todo, order.tolist(), top_p, strict=True):
         r = first[t]
-        best = classes[order[i, 0]]
-        confidence = float(prob[i, order[i, 0]])
+        best = classes[ranked[0]]
+        confidence = p[0]
         if confidence >= CONFIDENCE and r.code is not None and r.code[:3] == best:
             continue  # the rules' reading stands (with its finer code, if any)
         cands = tuple(
-            (classes[j], _name(classes[j]), round(float(prob[i, j]) * 100.0, 1)) for j in order[i]
+            (classes[j], _name(classes[j]), round(q * 100.0, 1))
+            for j, q in zip(ranked, p, strict=True)
         )
         if confidence >= CONFIDENCE:
             out[t] = Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
