@@ -13,6 +13,7 @@ scikit-learn would add scipy and some 100 MB to every install for it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -24,9 +25,12 @@ __all__ = ["CharNaiveBayes", "char_ngrams"]
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
-def char_ngrams(text: str) -> list[str]:
-    """Character unigrams and bigrams of the normalised text (NFKC, no punctuation)."""
+def char_ngrams(text: str, strip: re.Pattern[str] | None = None) -> list[str]:
+    """Character unigrams and bigrams of the normalised text (NFKC, no punctuation), with
+    the words ``strip`` matches (filler words such as 主要从事, 我们是) taken out first."""
     s = normalize_text(text)
+    if strip is not None:
+        s = strip.sub("", s) or s
     return [*s, *(s[i : i + 2] for i in range(len(s) - 1))]
 
 
@@ -35,10 +39,17 @@ class CharNaiveBayes:
 
     ``documents`` are (text, class, weight). ``alpha`` is the additive (Lidstone) smoothing.
     A flat prior, because the mix of industries in the training files says nothing about the
-    mix in a user's portfolio.
+    mix in a user's portfolio. ``strip`` removes filler words before training and scoring:
+    they occur in every class and would only make the model more sure of itself.
     """
 
-    def __init__(self, documents: Iterable[tuple[str, str, float]], alpha: float = 0.1) -> None:
+    def __init__(
+        self,
+        documents: Iterable[tuple[str, str, float]],
+        alpha: float = 0.1,
+        strip: re.Pattern[str] | None = None,
+    ) -> None:
+        self.strip = strip
         docs = list(documents)
         self.classes: tuple[str, ...] = tuple(sorted({c for _, c, _ in docs}))
         index = {c: i for i, c in enumerate(self.classes)}
@@ -47,7 +58,7 @@ class CharNaiveBayes:
         cols: list[int] = []
         weights: list[float] = []
         for text, cls, weight in docs:
-            for gram in char_ngrams(text):
+            for gram in char_ngrams(text, strip):
                 cols.append(self.vocabulary.setdefault(gram, len(self.vocabulary)))
                 rows.append(index[cls])
                 weights.append(weight)
@@ -68,7 +79,7 @@ class CharNaiveBayes:
             ids: list[int] = []
             counts: list[int] = []
             for text in chunk:
-                found = [j for g in char_ngrams(text) if (j := get(g)) is not None]
+                found = [j for g in char_ngrams(text, self.strip) if (j := get(g)) is not None]
                 ids.extend(found)
                 counts.append(len(found))
             if not ids:
