@@ -20,17 +20,21 @@ import numpy as np
 
 from matcher.reference.resolution import normalize_text
 
-__all__ = ["CharNaiveBayes", "char_ngrams"]
+__all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
-def char_ngrams(text: str, strip: re.Pattern[str] | None = None) -> list[str]:
-    """Character unigrams and bigrams of the normalised text (NFKC, no punctuation), with
-    the words ``strip`` matches (filler words such as 主要从事, 我们是) taken out first."""
+def stripped(text: str, strip: re.Pattern[str] | None = None) -> str:
+    """The normalised text (NFKC, no punctuation) without the words ``strip`` matches (filler
+    words such as 主要从事, 我们是); the normalised text itself if nothing else is left."""
     s = normalize_text(text)
-    if strip is not None:
-        s = strip.sub("", s) or s
+    return (strip.sub("", s) or s) if strip is not None else s
+
+
+def char_ngrams(text: str, strip: re.Pattern[str] | None = None) -> list[str]:
+    """Character unigrams and bigrams of :func:`stripped` text."""
+    s = stripped(text, strip)
     return [*s, *(s[i : i + 2] for i in range(len(s) - 1))]
 
 

@@ -7,9 +7,11 @@ narrowed to the 门类 that cue words point at). Below the cutoff the code is ``
 
 Every reading but a code, an official name or an exact alias then gets a second opinion from a
 character n-gram text model (:mod:`matcher.reference.classifier`) trained on the official
-names, the keyword tables and labelled example descriptions (``industry_examples.csv``). The
-rules' choice and candidates are added to the model's log-odds; a 大类 is given only when the
-two together reach :data:`CONFIDENCE`, else the text is unknown and the candidates say why.
+names, the keyword tables and labelled example descriptions (``industry_examples.csv``), and
+a vote of the most similar labelled descriptions (rapidfuzz ``cdist``). The rules' choice and
+the vote are added to the model's log-odds; a 大类 is given only when all together reach
+:data:`CONFIDENCE`, and the model overrules the rules only where the vote agrees with it.
+Otherwise the text is unknown and the candidates (or the contradicting example) say why.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from matcher.reference.classifier import CharNaiveBayes
+from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
 from matcher.reference.resolution import (
     Resolution,
@@ -60,8 +62,13 @@ SECTION_SCORE = 60.0
 #: log-odds added to the text model's for the 大类 the keyword rules chose. Chosen leave one
 #: set out on the labelled sets (tests/test_reference_industry.py tells the history).
 RULE_WEIGHT = 8.0
-#: probability the best 大类 needs, rules and text model together, before a code is given.
-CONFIDENCE = 0.99
+#: log-odds added for the 大类 the nearest labelled examples vote for: those within
+#: NEIGHBOUR_BAND (rapidfuzz ``ratio``) of the best match, weighted by their score.
+NEIGHBOUR_WEIGHT = 4.0
+NEIGHBOUR_BAND = 10
+#: probability the best 大类 needs, rules, text model and neighbours together, before a code
+#: is given. The text model may overrule the rules only where the neighbours agree with it.
+CONFIDENCE = 0.999
 _CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
 _MAX_CANDIDATES = 5
 _TRIED = ("code", "exact", "alias", "fuzzy")
@@ -835,28 +842,96 @@ def _model(without: str | None = None) -> CharNaiveBayes:
     return CharNaiveBayes(docs, strip=idx.fillers)
 
 
-def _weigh(
-    first: dict[str, Resolution], model: CharNaiveBayes | None = None
-) -> dict[str, Resolution]:
-    """Combine each rule reading with the text model: keep it, replace it or withdraw it."""
+@functools.cache
+def _examples(without: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """The labelled examples for the neighbour vote: original texts, stripped texts, and the
+    index of each one's 大类 in the text model's classes."""
+    classes = {c: i for i, c in enumerate(_model(without).classes)}
+    rows = [r for r in _example_rows() if r["source"] != without]
+    fillers = _index().fillers
+    return (
+        [r["text"] for r in rows],
+        [stripped(r["text"], fillers) for r in rows],
+        np.array([classes[r["division"][:3]] for r in rows], dtype=np.intp),
+    )
+
+
+def _neighbour_votes(
+    texts: Sequence[str], without: str | None, n_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each text, the class its nearest labelled examples vote for (-1: none similar)
+    and the index of the closest example of that class: one ``cdist`` per chunk of texts."""
+    _, examples, labels = _examples(without)
+    fillers = _index().fillers
+    queries = [stripped(t, fillers) for t in texts]
+    vote = np.full(len(texts), -1, dtype=np.intp)
+    witness = np.full(len(texts), -1, dtype=np.intp)
+    for start in range(0, len(queries), _CHUNK):
+        sim = process.cdist(
+            queries[start : start + _CHUNK], examples, scorer=fuzz.ratio, dtype=np.uint8, workers=-1
+        )
+        best = sim.max(axis=1)
+        floor = np.maximum(best.astype(np.int16) - NEIGHBOUR_BAND, 1)
+        rows, cols = np.nonzero(sim >= floor[:, None])
+        score = sim[rows, cols]
+        votes = np.zeros((len(sim), n_classes))
+        np.add.at(votes, (rows, labels[cols]), score)
+        chosen = votes.argmax(axis=1)
+        chosen[best == 0] = -1
+        # the closest example of the chosen class: the last of its row when sorted by score
+        keep = labels[cols] == chosen[rows]
+        order = np.lexsort((score[keep], rows[keep]))
+        krows, kcols = rows[keep][order], cols[keep][order]
+        last = np.flatnonzero(np.r_[krows[1:] != krows[:-1], True])
+        vote[start : start + len(sim)] = chosen
+        witness[start + krows[last]] = kcols[last]
+    return vote, witness
+
+
+_ASK_ALL = False  # tests set it to show that skipping the neighbours never changes an answer
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str, Resolution]:
+    """Combine each rule reading with the text model and the nearest labelled examples:
+    keep it, replace it or withdraw it."""
     todo = [t for t, r in first.items() if r.method not in _CERTAIN and r.score < 100.0]
     if not todo:
         return first
-    model = model or _model()
+    model = _model(without)
     classes = model.classes
     position = {c: i for i, c in enumerate(classes)}
     logits = model.log_likelihoods(todo)
-    rows: list[int] = []
-    cols: list[int] = []
+    rule = np.full(len(todo), -1, dtype=np.intp)
     for i, t in enumerate(todo):
         code = first[t].code
         if code is not None and len(code) >= 3 and code[:3] in position:
-            rows.append(i)
-            cols.append(position[code[:3]])
-    logits[np.asarray(rows, np.intp), np.asarray(cols, np.intp)] += RULE_WEIGHT
-    logits -= logits.max(axis=1, keepdims=True)
-    prob = np.exp(logits)
-    prob /= prob.sum(axis=1, keepdims=True)
+            rule[i] = position[code[:3]]
+    ruled = np.flatnonzero(rule >= 0)
+    logits[ruled, rule[ruled]] += RULE_WEIGHT
+    prob = _softmax(logits)
+    # Ask the neighbours only where their vote can change the answer (a cdist over all
+    # examples is the dearest step): not where even their vote could not lift the best class
+    # to CONFIDENCE, nor where the rules' reading is so sure that a vote elsewhere could not
+    # pull it below.
+    lift = np.exp(NEIGHBOUR_WEIGHT) - 1.0
+    best = prob.max(axis=1)
+    top = prob.argmax(axis=1)
+    runner_up = np.partition(prob, -2, axis=1)[:, -2] if prob.shape[1] > 1 else 0.0 * best
+    hopeless = best * (lift + 1.0) / (1.0 + best * lift) < CONFIDENCE
+    settled = (top == rule) & (best / (1.0 + runner_up * lift) >= CONFIDENCE)
+    ask = np.arange(len(todo)) if _ASK_ALL else np.flatnonzero(~hopeless & ~settled)
+    vote = np.full(len(todo), -1, dtype=np.intp)
+    nearest = np.full(len(todo), -1, dtype=np.intp)
+    if len(ask):
+        vote[ask], nearest[ask] = _neighbour_votes([todo[i] for i in ask], without, len(classes))
+        voted = ask[vote[ask] >= 0]
+        logits[voted, vote[voted]] += NEIGHBOUR_WEIGHT
+        prob[voted] = _softmax(logits[voted])
     k = min(_MAX_CANDIDATES, len(classes))
     top = np.argpartition(-prob, k - 1, axis=1)[:, :k]
     order = np.take_along_axis(
@@ -865,7 +940,8 @@ def _weigh(
     top_p = np.take_along_axis(prob, order, axis=1).tolist()
     out = dict(first)
     tried = (*_TRIED, "model")
-    for t, ranked, p in zip(todo, order.tolist(), top_p, strict=True):
+    examples = _examples(without)[0]
+    for i, (t, ranked, p) in enumerate(zip(todo, order.tolist(), top_p, strict=True)):
         r = first[t]
         best = classes[ranked[0]]
         confidence = p[0]
@@ -875,7 +951,14 @@ def _weigh(
             (classes[j], _name(classes[j]), round(q * 100.0, 1))
             for j, q in zip(ranked, p, strict=True)
         )
-        if confidence >= CONFIDENCE:
+        if confidence >= CONFIDENCE and vote[i] >= 0 and vote[i] != ranked[0]:
+            # overruling (or filling in for) the rules needs the neighbours' agreement
+            if r.code is not None and len(r.code) == 1:
+                continue
+            near = classes[vote[i]]
+            conflict = (near, _name(near), examples[nearest[i]])
+            out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, tried, conflict)
+        elif confidence >= CONFIDENCE:
             out[t] = Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
         elif r.code is not None and len(r.code) == 1:
             continue  # only the 门类 was known: it still is
@@ -910,7 +993,7 @@ def resolve_held_out(
             first[t] = r
     if pending:
         first.update(_resolve_fuzzy(pending))
-    return _weigh(first, _model(source)) if model else first
+    return _weigh(first, source) if model else first
 
 
 def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:

@@ -66,6 +66,9 @@ class Resolution:
     matched_text: str | None
     candidates: tuple[tuple[str, str, float], ...] = ()
     tried: tuple[str, ...] = ()
+    #: (code, name, example text) of the class the nearest labelled examples voted for, and
+    #: its closest example, when that vote contradicted the text model, so nothing was given
+    conflict: tuple[str, str, str] | None = None
 
     @property
     def resolved(self) -> bool:
@@ -103,6 +106,12 @@ class Resolution:
             msg = f"「{self.input}」未能识别"
             if tried:
                 msg += "：已尝试" + "、".join(tried)
+            if self.conflict and best:
+                code, name, example = self.conflict
+                return (
+                    f"{msg}；文本分类读作 {best[0]} {best[1]}（置信度 {best[2]:.0f}），"
+                    f"但相近的已标注描述多属于 {code} {name}（如「{example}」），未采用"
+                )
             if near:
                 shown = "、".join(f"{c[0]} {c[1]}（{measure} {c[2]:.0f}）" for c in near)
                 msg += f"；最接近的是 {shown}，未达阈值"
@@ -110,6 +119,13 @@ class Resolution:
         msg = f"'{self.input}' not resolved"
         if tried:
             msg += ": tried " + ", ".join(tried)
+        if self.conflict and best:
+            code, name, example = self.conflict
+            return (
+                f"{msg}; the text model read {best[0]} {best[1]} (confidence {best[2]:.0f}), "
+                f"but similar labelled descriptions are mostly {code} {name} (e.g. '{example}'): "
+                "not used"
+            )
         if near:
             shown = ", ".join(f"{c[0]} {c[1]} ({measure} {c[2]:.0f})" for c in near)
             msg += f"; closest: {shown}, below the cutoff"

@@ -42,8 +42,9 @@ SOURCES = (
     "eval_industry_holdout5.csv",
     "eval_industry_holdout6.csv",
     "eval_industry_holdout7.csv",
+    "eval_industry_holdout8.csv",
 )
-FRESH = ("eval_industry_holdout8.csv",)
+FRESH = ("eval_industry_holdout9.csv",)
 _CODE = re.compile(r"\s*[A-Za-z]?\d+\s*")  # a bare code teaches the text model nothing
 
 
