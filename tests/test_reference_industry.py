@@ -266,7 +266,9 @@ HOLDOUTS = {
     #   holdout6  270  94.1 / 0.7 %   the same                              (rules alone 91.5 / 4.8)
     #   holdout7  450  89.8 / 3.8 %   + 1,578 training examples             (rules alone 78.9 / 14.7)
     #   holdout8  500  94.8 / 2.8 %   + fillers stripped, 1,282 colloquial examples (82.0 / 10.6)
-    #   holdout9  see below: + the nearest examples' vote (rapidfuzz) and their veto
+    #   holdout9  500  95.8 / 0.4 %   + the nearest examples' vote (rapidfuzz) and veto (82.6 / 9.6)
+    # holdout9 is not learnt from (build_industry_examples.FRESH): it is scored by the shipped
+    # model, and it is the estimate of the shipped resolver on unseen text.
     # Leave-one-set-out before the neighbour vote, holdout4-8 pooled: 96.2 % / 1.2 %; with it
     # 96.1 % / 0.8 % (RULE_WEIGHT, NEIGHBOUR_WEIGHT, CONFIDENCE chosen that way).
     "eval_industry_holdout.csv": (0.97, 0.01),
@@ -277,6 +279,7 @@ HOLDOUTS = {
     "eval_industry_holdout6.csv": (0.97, 0.004),
     "eval_industry_holdout7.csv": (0.95, 0.018),
     "eval_industry_holdout8.csv": (0.94, 0.018),
+    "eval_industry_holdout9.csv": (0.95, 0.008),
 }
 
 
