@@ -348,9 +348,10 @@ def test_text_model_answers_and_withholdings_explain_themselves() -> None:
     chosen = resolve_industry("代订机票、火车票")
     assert (chosen.code, chosen.method) == ("G58", "model")
     assert (
-        chosen.explain() == "「代订机票、火车票」→ G58 多式联运和运输代理业（文本分类，置信度 100）"
+        chosen.explain()
+        == "「代订机票、火车票」→ G58 多式联运和运输代理业（文本分类，置信度 99.99）"
     )
-    assert chosen.explain("en").endswith("(text model, confidence 100)")
+    assert chosen.explain("en").endswith("(text model, confidence 99.99)")
     # the rules read 商场 as retail (F52); model and neighbours know a drinks shop (H62)
     assert _rules("在商场开了家奶茶店哈").code == "F52"
     assert resolve_industry("在商场开了家奶茶店哈").code == "H62"
@@ -389,7 +390,7 @@ def test_model_may_overrule_the_rules_only_with_the_neighbours(
     first = industry._examples()[0][0]
     assert r.explain() == (
         "「代订机票、火车票」未能识别：已尝试代码、官方名称、别名和关键词、模糊匹配、文本分类；"
-        f"文本分类读作 G58 多式联运和运输代理业（置信度 100），但相近的已标注描述多属于 G53 铁路运输业"
+        f"文本分类读作 G58 多式联运和运输代理业（置信度 99.99），但相近的已标注描述多属于 G53 铁路运输业"
         f"（如「{first}」），未采用"
     )
     assert "similar labelled descriptions are mostly G53" in r.explain("en")
@@ -404,3 +405,11 @@ def test_skipping_the_neighbours_never_changes_an_answer(monkeypatch: pytest.Mon
     asking = industry.resolve_held_out(texts, held)
     for t in texts:
         assert (skipping[t].code, skipping[t].method) == (asking[t].code, asking[t].method), t
+
+
+def test_probabilities_near_certainty_keep_their_decimals() -> None:
+    cands = (("F51", "批发业", 99.85), ("F52", "零售业", 0.14))
+    r = Resolution("服装铺货", None, None, 99.85, "none", None, cands, ("alias", "model"))
+    assert r.explain().endswith("最接近的是 F51 批发业（置信度 99.85），未达阈值")
+    sure = Resolution("x", "F51", "批发业", 100.0, "model", None, cands[:1], ("model",))
+    assert sure.explain().endswith("（文本分类，置信度 100）")

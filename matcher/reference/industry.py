@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -948,7 +949,7 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
         if confidence >= CONFIDENCE and r.code is not None and r.code[:3] == best:
             continue  # the rules' reading stands (with its finer code, if any)
         cands = tuple(
-            (classes[j], _name(classes[j]), round(q * 100.0, 1))
+            (classes[j], _name(classes[j]), math.floor(q * 10_000.0) / 100.0)
             for j, q in zip(ranked, p, strict=True)
         )
         if confidence >= CONFIDENCE and vote[i] >= 0 and vote[i] != ranked[0]:

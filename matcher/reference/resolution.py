@@ -87,8 +87,8 @@ class Resolution:
             if shown and shown != self.input and self.method in {"alias", "fuzzy", "prefix"}:
                 label = f"{label}「{shown}」" if zh else f"{label} '{shown}'"
             if zh:
-                return f"「{self.input}」→ {self.code} {self.name}（{label}，{measure} {self.score:.0f}）"
-            return f"'{self.input}' → {self.code} {self.name} ({label}, {measure} {self.score:.0f})"
+                return f"「{self.input}」→ {self.code} {self.name}（{label}，{measure} {_shown(self.score, probability)}）"
+            return f"'{self.input}' → {self.code} {self.name} ({label}, {measure} {_shown(self.score, probability)})"
         stages = _STAGE_ZH if zh else _STAGE_EN
         tried = [stages.get(t, t) for t in self.tried]
         best = self.candidates[0] if self.candidates else None
@@ -109,11 +109,13 @@ class Resolution:
             if self.conflict and best:
                 code, name, example = self.conflict
                 return (
-                    f"{msg}；文本分类读作 {best[0]} {best[1]}（置信度 {best[2]:.0f}），"
+                    f"{msg}；文本分类读作 {best[0]} {best[1]}（置信度 {_shown(best[2], True)}），"
                     f"但相近的已标注描述多属于 {code} {name}（如「{example}」），未采用"
                 )
             if near:
-                shown = "、".join(f"{c[0]} {c[1]}（{measure} {c[2]:.0f}）" for c in near)
+                shown = "、".join(
+                    f"{c[0]} {c[1]}（{measure} {_shown(c[2], probability)}）" for c in near
+                )
                 msg += f"；最接近的是 {shown}，未达阈值"
             return msg
         msg = f"'{self.input}' not resolved"
@@ -122,14 +124,24 @@ class Resolution:
         if self.conflict and best:
             code, name, example = self.conflict
             return (
-                f"{msg}; the text model read {best[0]} {best[1]} (confidence {best[2]:.0f}), "
+                f"{msg}; the text model read {best[0]} {best[1]} (confidence {_shown(best[2], True)}), "
                 f"but similar labelled descriptions are mostly {code} {name} (e.g. '{example}'): "
                 "not used"
             )
         if near:
-            shown = ", ".join(f"{c[0]} {c[1]} ({measure} {c[2]:.0f})" for c in near)
+            shown = ", ".join(
+                f"{c[0]} {c[1]} ({measure} {_shown(c[2], probability)})" for c in near
+            )
             msg += f"; closest: {shown}, below the cutoff"
         return msg
+
+
+def _shown(value: float, probability: bool) -> str:
+    """A score as a whole number; a probability near certainty with its decimals (kept rounded
+    down), so that 99.85 below a 99.9 cutoff never reads as 100."""
+    if probability and 99.0 <= value < 100.0:
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{value:.0f}"
 
 
 _DROP = re.compile(r"[\W_]+", re.UNICODE)
