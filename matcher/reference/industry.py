@@ -983,18 +983,14 @@ def resolve_held_out(
     """Resolve afresh (no cache) with the text model trained without the examples taken from
     ``source`` (a file name in industry_examples.csv), or with the keyword rules alone
     (``model=False``). For measuring accuracy on text the model has not seen."""
-    distinct = list(dict.fromkeys(texts))
-    first: dict[str, Resolution] = {}
-    pending = []
-    for t in distinct:
-        r = _resolve_fast(t)
-        if r is None:
-            pending.append(t)
-        else:
-            first[t] = r
-    if pending:
-        first.update(_resolve_fuzzy(pending))
-    return _weigh(first, source) if model else first
+    return resolve_many(
+        texts,
+        cached=lambda _: None,
+        direct=_resolve_fast,
+        fuzzy=_resolve_fuzzy,
+        remember=lambda r: r,
+        finish=(lambda first: _weigh(first, source)) if model else None,
+    )
 
 
 def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:
