@@ -922,7 +922,7 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
     lift = np.exp(NEIGHBOUR_WEIGHT) - 1.0
     best = prob.max(axis=1)
     top = prob.argmax(axis=1)
-    runner_up = np.partition(prob, -2, axis=1)[:, -2] if prob.shape[1] > 1 else 0.0 * best
+    runner_up = np.partition(prob, -2, axis=1)[:, -2]  # 97 classes: there is always one
     hopeless = best * (lift + 1.0) / (1.0 + best * lift) < CONFIDENCE
     settled = (top == rule) & (best / (1.0 + runner_up * lift) >= CONFIDENCE)
     ask = np.arange(len(todo)) if _ASK_ALL else np.flatnonzero(~hopeless & ~settled)
