@@ -779,8 +779,13 @@ def match_scopes(
 
 # _clauses as polars regexes: innermost brackets, then the three things that become of them.
 _PL_INNERMOST = r"[(（][^()（）]*[)）]"
-_PL_NO_LIST = rf"[(（][^()（）{_LIST_MARKS}]*[)）]"
-_PL_EXCLUDED = rf"[(（][{_SPACE}]*(?:{_EXCLUSION_WORDS})[^()（）]*[)）]"
+# One pass first marks the innermost brackets with two private-use characters, then decides
+# each marked one; deciding on brackets directly would let a bracket removed early in the pass
+# expose its outer bracket to a later replacement of the same pass, as Python never does.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_PL_MARKED = rf"{_OPEN}([^{_OPEN}{_CLOSE}]*){_CLOSE}"
+_PL_NO_LIST = rf"{_OPEN}[^{_OPEN}{_CLOSE}{_LIST_MARKS}]*{_CLOSE}"
+_PL_EXCLUDED = rf"{_OPEN}[{_SPACE}]*(?:{_EXCLUSION_WORDS})[^{_OPEN}{_CLOSE}]*{_CLOSE}"
 _PL_PIECE = rf"[^{_SEPARATORS}]+"
 _NATIONAL = "*"  # where a national entry applies (province codes are digits)
 _NORMS: dict[str, str | None] = {}  # raw clause → _clause_norm, across calls
@@ -820,7 +825,8 @@ def _clause_frame(scopes: pl.Series) -> pl.DataFrame:
     text = pl.col("text")
     frame = pl.DataFrame({"text": scopes.cast(pl.String)}).with_row_index("i")
     frame = frame.filter(text.is_not_null())
-    newer = frame.get_column("text").str.contains(_unassigned())
+    # text the marks could be confused with goes the Python way too
+    newer = frame.get_column("text").str.contains(f"{_unassigned()}|[{_OPEN}{_CLOSE}]")
     fallback = frame.filter(newer)
     frame = frame.filter(~newer).with_columns(text.str.normalize("NFKC"))
     # Python replaces the innermost brackets until nothing changes; one bracket's fate
@@ -834,9 +840,10 @@ def _clause_frame(scopes: pl.Series) -> pl.DataFrame:
         if frame.is_empty():
             break
         frame = frame.with_columns(
-            text.str.replace_all(_PL_NO_LIST, "")
+            text.str.replace_all(_BRACKET.pattern, f"{_OPEN}${{1}}{_CLOSE}")
+            .str.replace_all(_PL_NO_LIST, "")
             .str.replace_all(_PL_EXCLUDED, "")
-            .str.replace_all(_BRACKET.pattern, "；${1}；")
+            .str.replace_all(_PL_MARKED, "；${1}；")
         )
     pieces = (
         pl.concat(done)
