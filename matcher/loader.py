@@ -40,7 +40,47 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-class RuleLoader(yaml.SafeLoader):
+# Rule files are small hand-written data: anything far outside that is refused before it
+# can cost time or memory (a 525-byte alias bomb once took 60 s and 3.6 GB).
+MAX_RULE_FILE_BYTES = 256 * 1024  # the largest bundled rule is about 12 KB
+MAX_YAML_DEPTH = 40  # nested mappings and lists; a deep criteria tree needs about 20
+MAX_YAML_NODES = 20_000  # scalars, lists and mappings together; a bundled rule has < 1,000
+
+
+class RuleFileRefused(yaml.YAMLError):
+    """A rule file refused before construction, with a Chinese message and a real position."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _NoDuplicateKeys:
+    """Refuse a key written twice in one mapping (YAML would silently keep the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<` merges follow their own override rule
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # an unhashable key: SafeConstructor reports it
+            if first is not key_node:
+                raise RuleFileRefused(
+                    f"键「{key}」重复（第 {first.start_mark.line + 1} 行已有）："
+                    "YAML 只保留最后一个值，请删去或合并其一",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class RuleLoader(_NoDuplicateKeys, yaml.SafeLoader):
     """SafeLoader that leaves dates as text, so pydantic reports a bad date with its location."""
 
 
@@ -55,7 +95,7 @@ RuleLoader.yaml_implicit_resolvers = {
 _FastLoader: type[Any] = RuleLoader
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _CRuleLoader(yaml.CSafeLoader):
+    class _CRuleLoader(_NoDuplicateKeys, yaml.CSafeLoader):
         pass
 
     _CRuleLoader.yaml_implicit_resolvers = RuleLoader.yaml_implicit_resolvers
@@ -99,24 +139,18 @@ def load_rules(dirs: list[Path] | None = None, *, replace: bool = False) -> Rule
 
 
 def load_rule_file(path: Path) -> tuple[Rule | None, list[RuleFileError]]:
-    text = path.read_text(encoding="utf-8")
     try:
-        try:
-            data = yaml.load(text, Loader=_FastLoader)
-        except yaml.YAMLError:
-            data = yaml.load(text, Loader=RuleLoader)  # the same error, in its usual words
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [RuleFileError(loc, None, None, f"YAML 语法错误：{problem}")]
+        data, node = parse_rule_text(read_rule_text(path))
+    except RuleFileRefused as exc:
+        return None, [
+            RuleFileError(Location(str(path), exc.line, exc.column), None, None, exc.message)
+        ]
     if not isinstance(data, dict):
         return None, [RuleFileError(Location(str(path), 1, 1), None, None, "规则文件应为映射")]
     rule_id = data.get("id") if isinstance(data.get("id"), str) else None
     try:
         rule = Rule.model_validate(data)
     except ValidationError as exc:
-        node = yaml.compose(text, Loader=RuleLoader)  # positions, only when needed
         errors = []
         for err in exc.errors(include_url=False):
             line, col = _locate(node, err["loc"])
@@ -128,7 +162,6 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[RuleFileError]]:
             )
         return None, errors
     if path.stem != rule.id:
-        node = yaml.compose(text, Loader=RuleLoader)
         return rule, [
             RuleFileError(
                 Location(str(path), *_locate(node, ("id",))),
@@ -138,6 +171,140 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[RuleFileError]]:
             )
         ]
     return rule, []
+
+
+def read_rule_text(path: Path) -> str:
+    """The file as text: UTF-8 (a BOM is allowed), at most MAX_RULE_FILE_BYTES."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RuleFileRefused(f"无法读取规则文件：{exc.strerror or exc}") from exc
+    if len(raw) > MAX_RULE_FILE_BYTES:
+        raise RuleFileRefused(
+            f"规则文件超过 {MAX_RULE_FILE_BYTES // 1024} KB 的上限（从此处起超出）："
+            "一条政策一个文件，请拆分规则或精简文字",
+            *_byte_position(raw, MAX_RULE_FILE_BYTES),
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleFileRefused(
+            f"文件不是 UTF-8 编码（字节 0x{raw[exc.start]:02X} 无法解码）：请以 UTF-8 另存",
+            *_byte_position(raw, exc.start),
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _byte_position(raw: bytes, index: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    start = raw.rfind(b"\n", 0, index) + 1
+    column = len(raw[start:index].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, index) + 1, column
+
+
+def parse_rule_text(text: str) -> tuple[Any, yaml.Node | None]:
+    """The data and its node tree; the tree is checked for size before anything is built."""
+    loader = _FastLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except (yaml.YAMLError, UnicodeError) as exc:
+            raise _syntax_error(exc, text) from None
+        if node is None:
+            return None, None
+        _check_shape(node, text)
+        try:
+            return loader.construct_document(node), node
+        except RuleFileRefused:
+            raise
+        except yaml.YAMLError as exc:
+            raise _syntax_error(exc, text) from None
+    finally:
+        loader.dispose()
+
+
+_TOO_DEEP = f"嵌套超过 {MAX_YAML_DEPTH} 层的上限：请把条件树写平，或拆成几条规则"
+
+
+def _check_shape(root: yaml.Node, text: str) -> None:
+    """Refuse aliases (each would repeat a whole subtree), deep nesting and huge trees."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise RuleFileRefused(
+                "规则文件不允许使用 YAML 锚点与别名（&name、*name）：请把内容直接写出",
+                *_first_alias(text),
+            )
+        seen.add(id(node))
+        where = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if len(seen) > MAX_YAML_NODES:
+            raise RuleFileRefused(
+                f"YAML 节点数超过 {MAX_YAML_NODES} 个的上限（从此处起超出）：请拆分规则", *where
+            )
+        if depth > MAX_YAML_DEPTH:
+            raise RuleFileRefused(_TOO_DEEP, *where)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend([(value, depth + 1), (key, depth + 1)])
+
+
+def _first_alias(text: str) -> tuple[int | None, int | None]:
+    for event in yaml.parse(text, Loader=_FastLoader):
+        if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
+            return event.start_mark.line + 1, event.start_mark.column + 1
+    return None, None
+
+
+# Common YAML problems in Chinese; the parser's own words follow in brackets.
+_PROBLEMS_ZH: tuple[tuple[str, str], ...] = (
+    ("expected ',' or ']'", "缺少「,」或「]」：方括号未闭合？"),
+    ("expected ',' or '}'", "缺少「,」或「}」：花括号未闭合？"),
+    ("mapping values are not allowed", "此处不能有「: 」：含冒号的文字请加引号"),
+    ("'\\t'", "不能用制表符缩进，请改用空格"),
+    ("tab character", "不能用制表符缩进，请改用空格"),
+    ("unexpected end of stream", "文件意外结束：引号未闭合？"),
+    ("alias", "规则文件不允许使用 YAML 锚点与别名（&name、*name）"),
+    ("anchor", "规则文件不允许使用 YAML 锚点与别名（&name、*name）"),
+    ("another document", "一个规则文件只能有一个 YAML 文档：请删去多余的「---」"),
+    ("constructor for the tag", "不支持的 YAML 标签（!!…）"),
+    ("unhashable key", "键不能是列表或映射"),
+    ("block end", "缩进不一致"),
+    ("expected '-' indicator", "缩进不一致"),
+    ("could not find expected ':'", "缺少「:」"),
+)
+
+
+def _syntax_error(exc: BaseException, text: str) -> RuleFileRefused:
+    """One Chinese message at the parser's position; the pure-Python parser words it."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line, column = _char_position(text, exc.position)
+        return RuleFileRefused(f"含不允许的控制字符 #x{exc.character:04x}：请删去", line, column)
+    problem = str(getattr(exc, "problem", None) or exc)
+    mark = getattr(exc, "problem_mark", None)
+    if "nesting depth" in problem and mark is not None:  # libyaml stops at 1,000 levels
+        return RuleFileRefused(_TOO_DEEP, mark.line + 1, mark.column + 1)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        try:
+            yaml.compose(text, Loader=RuleLoader)  # compose only: never builds a bomb
+        except yaml.MarkedYAMLError as reference:
+            exc, problem = reference, str(reference.problem or reference)
+        except (yaml.YAMLError, RecursionError):
+            pass
+    mark = getattr(exc, "problem_mark", None)
+    zh = next((z for key, z in _PROBLEMS_ZH if key in problem), "无法解析")
+    message = f"YAML 语法错误：{zh}（{problem}）"
+    if mark is None:
+        return RuleFileRefused(message)
+    return RuleFileRefused(message, mark.line + 1, mark.column + 1)
+
+
+def _char_position(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

@@ -6,7 +6,10 @@ Rules are data: YAML validated by pydantic. Nothing in a rule file is executed.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,6 +18,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -161,6 +165,21 @@ class Condition(_Strict):
             raise ValueError(f"未知字段「{v}」{did_you_mean(v, sorted(RULE_FIELDS))}")
         return v
 
+    @field_validator("value")
+    @classmethod
+    def _typed_value(cls, v: Any, info: ValidationInfo) -> Any:
+        # The value must suit its field and operator, so that no rule that loads can make
+        # either evaluator fail; a wrong operator is reported by _check_op_and_value.
+        name, op = info.data.get("field"), info.data.get("op")
+        if v is None or name is None or op is None:
+            return v
+        ftype = field_type(name)
+        if op in _OPS_FOR_TYPE[ftype] and op not in (Op.PRESENT, Op.MISSING):
+            problem = value_problem(name, ftype, op, v)
+            if problem:
+                raise ValueError(problem)
+        return v
+
     @model_validator(mode="after")
     def _check_op_and_value(self) -> Condition:
         ftype = field_type(self.field)
@@ -173,7 +192,6 @@ class Condition(_Strict):
             return self
         if self.value is None:
             raise ValueError(f"运算「{self.op.value}」需要 value")
-        _check_value(self.field, ftype, self.op, self.value)
         if self.assumption and self.quote:
             raise ValueError("假设条件（assumption: true）不应带原文引用 quote")
         if not self.assumption and not self.quote:
@@ -181,46 +199,150 @@ class Condition(_Strict):
         return self
 
 
-def _check_value(name: str, ftype: FieldType, op: Op, value: Any) -> None:
-    from matcher.reference.industry import normalize_industry_code
-    from matcher.reference.regions import region_exists, region_groups
+# Bounds that keep every threshold comparable in Python and in polars (Int64, Float64, Date).
+NUMBER_LIMIT = 10**12
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+MAX_WITHIN_YEARS = 100
 
-    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY) and (
-        not isinstance(value, list) or not value
-    ):
-        raise ValueError(f"运算「{op.value}」的 value 应为非空列表")
-    if op in _COMPARE_OPS or (op in (Op.EQ, Op.NE) and ftype in _NUMERIC):
-        if ftype in _NUMERIC and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ValueError(f"字段「{name}」是数值，value 应为数字，实际为「{value!r}」")
-        if ftype is FieldType.DATE and not isinstance(value, dt.date):
-            raise ValueError(f"字段「{name}」是日期，value 应为 YYYY-MM-DD，实际为「{value!r}」")
-    if op is Op.IN_CATALOGUE and (name != "business_scope" or value != "in_force"):
-        raise ValueError(
-            "in_catalogue 只用于 business_scope，value 为 in_force（按判定日期取当时有效的目录版本）"
-        )
-    if op is Op.WITHIN_YEARS and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValueError(f"within_years 的 value 应为整数年数，实际为「{value!r}」")
-    if ftype is FieldType.BOOL and not isinstance(value, bool):
-        raise ValueError(f"字段「{name}」是是/否，value 应为 true/false，实际为「{value!r}」")
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number_problem(name: str, v: Any, whole: bool) -> str | None:
+    kind = "整数" if whole else "数字"
+    allowed = (int,) if whole else (int, float)
+    if isinstance(v, bool) or not isinstance(v, allowed):
+        return f"字段「{name}」是数值，value 应为{kind}"
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"字段「{name}」的 value 应为有限的{kind}（不能是 .nan、.inf）"
+    if not -NUMBER_LIMIT <= v <= NUMBER_LIMIT:
+        return f"字段「{name}」的 value 应在 ±{NUMBER_LIMIT:,} 之内"
+    return None
+
+
+def _text_problem(v: Any, what: str) -> str | None:
+    if not isinstance(v, str):
+        return f"{what}应为文本（代码、编号请加引号）"
+    if not v.strip():
+        return f"{what}不应为空白"
+    return None
+
+
+def value_problem(name: str, ftype: FieldType, op: Op, v: Any) -> str | None:
+    """What is wrong with a condition's value for its field type and operator, in Chinese,
+    quoting the value (or the list element) at fault."""
+    if op is Op.IN_REGION:
+        items = v if isinstance(v, list) else [v]
+        check = _region_problem
+    elif op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY):
+        if not isinstance(v, list) or not v:
+            return f"运算「{op.value}」的 value 应为非空列表，实际为「{_shown(v)}」"
+        items = v
+
+        def check(item: Any) -> str | None:
+            return _item_problem(name, ftype, op, item)
+    else:
+        if isinstance(v, list | dict):
+            return f"运算「{op.value}」的 value 应为单个值，实际为「{_shown(v)}」"
+        problem = _item_problem(name, ftype, op, v)
+        return None if problem is None else f"{problem}，实际为「{_shown(v)}」"
+    if not items:
+        return "运算「in_region」的 value 应为地区代码、地区组或它们的非空列表"
+    for i, item in enumerate(items, 1):
+        problem = check(item)
+        if problem is not None:
+            where = f"第 {i} 项" if isinstance(v, list) else "实际为"
+            return f"{problem}，{where}「{_shown(item)}」"
+    return None
+
+
+def _item_problem(name: str, ftype: FieldType, op: Op, v: Any) -> str | None:
+    """One scalar (or one list element) against the field's type."""
+    if op is Op.WITHIN_YEARS:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_WITHIN_YEARS:
+            return f"within_years 的 value 应为 1 到 {MAX_WITHIN_YEARS} 之间的整数年数"
+        return None
+    if op is Op.IN_CATALOGUE:
+        if name != "business_scope" or v != "in_force":
+            return "in_catalogue 只用于 business_scope，value 为 in_force（按判定日期取当时有效的目录版本）"
+        return None
+    if op is Op.IN_INDUSTRY:
+        from matcher.reference.industry import normalize_industry_code
+
+        problem = _text_problem(v, "行业代码")
+        if problem is None and normalize_industry_code(v) is None:
+            return "行业代码不存在于 GB/T 4754-2017"
+        return problem
+    if ftype in _NUMERIC:
+        # polars checks an Int64 column only against a list of integers.
+        return _number_problem(name, v, whole=ftype is FieldType.INT and op in (Op.IN, Op.NOT_IN))
+    if ftype is FieldType.BOOL:
+        return None if isinstance(v, bool) else f"字段「{name}」是是/否，value 应为 true/false"
+    if ftype is FieldType.DATE:
+        if type(v) is not dt.date:
+            return f"字段「{name}」是日期，value 应为 YYYY-MM-DD"
+        if not DATE_RANGE[0] <= v <= DATE_RANGE[1]:
+            return f"日期应在 {DATE_RANGE[0]} 与 {DATE_RANGE[1]} 之间"
+        return None
     if ftype is FieldType.SIZE:
         from matcher.fields import SIZE_VALUES
 
-        for v in value if isinstance(value, list) else [value]:
-            if v not in SIZE_VALUES:
-                raise ValueError(f"企业规模应为 {'/'.join(SIZE_VALUES)} 之一，实际为「{v}」")
-    if op is Op.IN_INDUSTRY:
-        for v in value:
-            if normalize_industry_code(str(v)) is None:
-                raise ValueError(f"行业代码「{v}」不存在于 GB/T 4754-2017")
-    if op is Op.IN_REGION:
-        groups = region_groups()
-        for v in value if isinstance(value, list) else [value]:
-            if str(v) not in groups and not region_exists(str(v)):
-                from matcher.suggest import did_you_mean
+        if not isinstance(v, str) or v not in SIZE_VALUES:
+            return f"企业规模应为 {'/'.join(SIZE_VALUES)} 之一"
+        return None
+    if ftype is FieldType.LIST:
+        return _text_problem(v, "资质名称") or _certification_problem(v)
+    return _text_problem(v, f"字段「{name}」是文本，value ")
 
-                raise ValueError(
-                    f"地区「{v}」既不是行政区划代码也不是地区组{did_you_mean(str(v), sorted(groups))}"
-                )
+
+def _region_problem(item: Any) -> str | None:
+    from matcher.reference.regions import region_exists, region_groups
+
+    problem = _text_problem(item, "地区代码")
+    if problem:
+        return problem
+    groups = region_groups()
+    # Targets use the code as written, so a code with spaces would never match.
+    if item not in groups and (item != item.strip() or not region_exists(item)):
+        from matcher.suggest import did_you_mean
+
+        return f"既不是行政区划代码也不是地区组{did_you_mean(item, sorted(groups))}"
+    return None
+
+
+@cache
+def _certifications() -> dict[str, str]:
+    """Every way of writing a certification (quotes and spaces ignored) → its canonical name."""
+    import yaml
+
+    from matcher.reference.data import reference_path
+
+    data = yaml.safe_load(reference_path("certifications.yaml").read_text(encoding="utf-8"))
+    return {
+        _cert_key(name): canonical
+        for canonical, aliases in data["canonical"].items()
+        for name in [canonical, *aliases]
+    }
+
+
+def _cert_key(text: str) -> str:
+    return re.sub(r"[\"'“”‘’「」『』\s]", "", text)
+
+
+def _certification_problem(v: str) -> str | None:
+    # Profiles are normalised to the canonical names, so only those can ever match.
+    table = _certifications()
+    if v in table.values():
+        return None
+    canonical = table.get(_cert_key(v))
+    if canonical is not None:
+        return f"资质应写规范名称「{canonical}」（画像中的写法都会统一成它）"
+    from matcher.suggest import did_you_mean
+
+    hint = did_you_mean(v, sorted(set(table.values())))
+    return f"资质不在 rules/reference/certifications.yaml 中（新资质请先在那里登记）{hint}"
 
 
 class AllNode(_Strict):

@@ -82,3 +82,99 @@ def test_rule_with_too_many_conditions_is_refused(tmp_path: Path) -> None:
     rule, errors = load_rule_file(path)
     assert rule is None
     assert "最多 64 个条件" in str(errors[0])
+
+
+# ------------------------------------------------------------- hostile rule files
+
+GOOD = bundled_rules_dir() / "bj-grad-expansion-subsidy.yaml"
+
+
+def _refusal(path: Path) -> str:
+    rule, errors = load_rule_file(path)
+    assert rule is None and len(errors) == 1
+    assert errors[0].location.line is not None  # always file:line:col
+    return str(errors[0])
+
+
+def test_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    from matcher.loader import MAX_RULE_FILE_BYTES
+
+    path = tmp_path / "big.yaml"
+    line = "# " + "政" * 40 + "\n"
+    path.write_text(line * (MAX_RULE_FILE_BYTES // len(line.encode()) + 2), encoding="utf-8")
+    message = _refusal(path)
+    assert f"{MAX_RULE_FILE_BYTES // 1024} KB" in message and "拆分" in message
+    assert message.startswith(f"{path}:{MAX_RULE_FILE_BYTES // len(line.encode()) + 1}:")
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / GOOD.name
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.read_bytes())
+    rule, errors = load_rule_file(path)
+    assert errors == [] and rule is not None
+
+
+def test_any_alias_is_refused_where_it_is_used(tmp_path: Path) -> None:
+    path = tmp_path / GOOD.name
+    text = GOOD.read_text(encoding="utf-8").replace("title_en:", "x_en: &t 1\ntitle_en:", 1)
+    path.write_text(text + "notes: [*t]\n", encoding="utf-8")
+    message = _refusal(path)
+    last = len(text.splitlines()) + 1
+    assert f":{last}:9: " in message and "别名" in message
+
+
+def test_duplicate_key_deep_in_criteria_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / GOOD.name
+    text = GOOD.read_text(encoding="utf-8")
+    path.write_text(text.replace("op: ge\n", "op: ge\n      op: le\n", 1), encoding="utf-8")
+    assert "键「op」重复" in _refusal(path)
+
+
+def test_yaml_syntax_errors_are_worded_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    for text, words in [
+        ("id: x\n\ttitle: y\n", "制表符"),
+        ("id: x\ntitle: a: b\n", "加引号"),
+        ("id: 'x\n", "引号未闭合"),
+        ("id: x\n---\nid: y\n", "一个 YAML 文档"),
+        ("id: !!python/object:os.system x\n", "标签"),
+    ]:
+        path.write_text(text, encoding="utf-8")
+        assert words in _refusal(path), text
+
+
+def test_alias_bomb_is_refused_within_a_memory_cap() -> None:
+    """The 9**9 expansion would need gigabytes; under a 1 GB cap the refusal still comes."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from pathlib import Path\n"
+        "from matcher.loader import load_rule_file\n"
+        "rule, errors = load_rule_file(Path(sys.argv[1]))\n"
+        "print(errors[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(BAD / "alias-bomb.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "别名" in done.stdout and "alias-bomb.yaml:3:8" in done.stdout
+
+
+def test_wide_but_shallow_file_is_refused_by_node_count(tmp_path: Path) -> None:
+    from matcher.loader import MAX_YAML_NODES
+
+    path = tmp_path / "wide.yaml"
+    path.write_text("notes: [" + ", ".join(["a"] * MAX_YAML_NODES) + "]\n", encoding="utf-8")
+    assert f"{MAX_YAML_NODES} 个" in _refusal(path)
+
+
+def test_unreadable_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "dir.yaml"
+    folder.mkdir()
+    assert "无法读取" in str(load_rule_file(folder)[1][0])
