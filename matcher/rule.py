@@ -399,6 +399,10 @@ class Benefit(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Benefit:
+        for name in ("amount_yuan", "cap_yuan"):
+            v = getattr(self, name)
+            if v is not None and not (math.isfinite(v) and v <= NUMBER_LIMIT):
+                raise ValueError(f"{name} 应为不超过 {NUMBER_LIMIT:,} 的有限金额，实际为「{v}」")
         if self.type == "unquantified":
             if self.amount_yuan is not None or self.per_field is not None:
                 raise ValueError("unquantified 的待遇不应有 amount_yuan / per_field")

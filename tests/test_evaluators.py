@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from matcher.batch import evaluate_frame, match_row
+from matcher.errors import pydantic_message
 from matcher.evaluate.row import evaluate
 from matcher.evaluate.tree import STATUS_ORDER
-from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, FieldType
-from matcher.rule import Rule
+from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, RULE_FIELDS, FieldType
+from matcher.rule import _OPS_FOR_TYPE, Op, Rule, field_type
 
 AS_OF = dt.date(2022, 7, 1)
 
@@ -333,3 +336,183 @@ def test_text_tables_and_per_slice_texts_agree(monkeypatch: Any) -> None:
     per_slice = report("string")
     assert per_slice.equals(tables)
     assert tables.filter(pl.col("unmet") != "").height > 0
+
+
+# ------------------------------------------- any condition: refused at load, or agreed on
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 30),
+    st.integers(),
+    st.integers(min_value=2**62, max_value=2**80),
+    st.floats(),  # nan and ±inf included
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "110000",
+            " 110000",
+            "中西部",
+            "C30",
+            "3011",
+            "9999",
+            "small",
+            "medium",
+            "in_force",
+            "专精特新中小企业",
+            "高企",
+            "2022-06-28",
+            "9999-12-31",
+            "0001-01-01",
+            "2022-02-30",
+            "很多",
+            "\x00",
+            "[/x]",
+            "=1+1",
+        ]
+    ),
+    st.dates(),
+    st.datetimes(),
+)
+VALUES = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=4),
+    st.dictionaries(st.text(max_size=2), SCALARS, max_size=2),
+)
+HOSTILE_AS_OF = st.sampled_from(
+    [AS_OF, dt.date(1, 3, 1), dt.date(1900, 2, 28), dt.date(2024, 2, 29), dt.date(9999, 12, 31)]
+)
+
+
+@st.composite
+def any_rows(draw: Any) -> dict[str, Any]:
+    """A profile with every rule field, including values intake should never let through."""
+    row = draw(rows())
+    maybe = st.one_of(st.none(), st.none())
+    row |= {
+        "revenue": draw(st.one_of(maybe, st.floats(allow_nan=True, allow_infinity=True))),
+        "total_assets": draw(st.one_of(maybe, st.sampled_from([0.0, 1e300, float("nan")]))),
+        "founded": draw(st.one_of(maybe, st.dates())),
+        "business_scope": draw(st.one_of(maybe, st.sampled_from(["x", "集成电路设计", "123"]))),
+        "credit_code": draw(st.one_of(maybe, st.just("91110108MA01XXXX0X"))),
+        "state_owned": draw(bool_values),
+        "founder_is_graduate": draw(bool_values),
+        "size_derived": draw(st.one_of(maybe, st.sampled_from(["large", "medium", "micro"]))),
+        "grad_hires": draw(int_values),
+        "youth_hires": draw(int_values),
+        "trainee_posts": draw(int_values),
+    }
+    return row
+
+
+CERTS = ["专精特新中小企业", '专精特新"小巨人"企业', "高新技术企业", "高企"]
+
+
+def plausible(ftype: FieldType, op: Op) -> st.SearchStrategy[Any]:
+    """Values of roughly the right kind, so that many conditions load and get evaluated."""
+    one: st.SearchStrategy[Any] = {
+        FieldType.INT: st.one_of(st.integers(-3, 30), st.floats(-3, 30)),
+        FieldType.AMOUNT: st.one_of(st.integers(-10, 5000), st.floats(-10, 5000)),
+        FieldType.BOOL: st.booleans(),
+        FieldType.DATE: st.one_of(
+            st.dates(dt.date(1890, 1, 1), dt.date(2210, 1, 1)),
+            st.dates(dt.date(1990, 1, 1), dt.date(2030, 1, 1)).map(dt.date.isoformat),
+        ),
+        FieldType.LIST: st.sampled_from(CERTS),
+        FieldType.SIZE: st.sampled_from(["large", "medium", "small", "micro", "小型"]),
+        FieldType.TEXT: st.sampled_from(["x", "集成电路设计", "123", "in_force"]),
+        FieldType.REGION: st.sampled_from([*REGIONS, "中西部", "东北", "999999"]),
+        FieldType.INDUSTRY: st.sampled_from([*INDUSTRIES, "Z99"]),
+    }[ftype]
+    if op is Op.WITHIN_YEARS:
+        one = st.integers(-1, 120)
+    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY, Op.IN_REGION):
+        return st.lists(one, min_size=1, max_size=3)
+    return one
+
+
+@st.composite
+def conditions(draw: Any) -> tuple[str, Op, Any]:
+    """A field, an operator (usually one the field accepts) and a value of any kind."""
+    field = draw(st.sampled_from(sorted(RULE_FIELDS)))
+    ftype = field_type(field)
+    # (one_of flattens nested one_ofs, so the odds are set by drawing a choice first)
+    any_op = draw(st.integers(0, 3)) == 0
+    op = draw(st.sampled_from(list(Op) if any_op else sorted(_OPS_FOR_TYPE[ftype])))
+    hostile = draw(st.integers(0, 2)) == 0
+    if op in (Op.PRESENT, Op.MISSING):
+        return field, op, draw(VALUES) if hostile else None
+    value = draw(VALUES if hostile else plausible(ftype, op))
+    return field, op, value
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    condition=conditions(),
+    shape=st.sampled_from(["leaf", "not", "any"]),
+    data=st.lists(any_rows(), min_size=1, max_size=4),
+    as_of=HOSTILE_AS_OF,
+)
+def test_any_condition_is_refused_at_load_or_evaluates_alike(
+    condition: tuple[str, Op, Any], shape: str, data: list[dict[str, Any]], as_of: dt.date
+) -> None:
+    field, op, value = condition
+    leaf = {**cond(field, op.value), "value": value}
+    criteria = {
+        "leaf": leaf,
+        "not": {"not": leaf},
+        "any": {"any": [leaf, cond("employees", "ge", 3)]},
+    }[shape]
+    try:
+        rule = make_rule(criteria)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            message = pydantic_message(err)
+            assert re.search(r"[\u4e00-\u9fff]", message), message  # worded in Chinese
+        event("refused")
+        return
+    event("loaded")
+    frame = frame_of(data)
+    vec = evaluate_frame(frame, [rule], as_of, lang="en").collect().sort(ROW).to_dicts()
+    for row, v in zip(frame.iter_rows(named=True), vec, strict=True):
+        o = evaluate(rule, row, as_of)
+        assert o.status.value == v["status"]
+        assert o.amount_yuan == v["amount_yuan"]
+        assert o.missing_fields == [m for m in v["missing"].split("；") if m]
+        assert "；".join(c.label for c in o.met) == v["met"]
+        assert "；".join(c.label for c in o.unmet) == v["unmet"]
+
+
+def test_the_reported_cases_are_refused_with_the_value() -> None:
+    for field, op, value, words in [
+        ("founded", "within_years", 100000, "100000"),
+        ("employees", "in", [1, "a"], "第 2 项「'a'」"),
+        ("business_scope", "eq", 123, "123"),
+        ("certifications", "contains_any", [1], "第 1 项「1」"),
+        ("revenue", "ge", float("nan"), "nan"),
+        ("revenue", "lt", float("inf"), "inf"),
+        ("employees", "ge", 2**64, str(2**64)),
+        ("founded", "ge", dt.date(1, 1, 1), "0001-01-01"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            make_rule(cond(field, op, value))
+        (err,) = info.value.errors(include_url=False)
+        assert err["loc"][-1] == "value"
+        assert words in pydantic_message(err), (field, op, value)
+
+
+def test_nan_in_a_profile_is_unknown_in_both_evaluators() -> None:
+    rule = make_rule(cond("revenue", "le", 300))
+    row_out, vec = both(rule, [{"revenue": float("nan")}])
+    assert row_out[0].status.value == "unknown" == vec[0]["status"]
+    assert row_out[0].missing_fields == ["revenue"]
+
+
+def test_within_years_near_the_start_of_the_calendar() -> None:
+    rule = make_rule(cond("founded", "within_years", 100))
+    frame = frame_of([{"founded": dt.date(1, 1, 1)}, {"founded": dt.date(60, 1, 1)}])
+    as_of = dt.date(50, 3, 1)
+    vec = evaluate_frame(frame, [rule], as_of, "en").collect().sort(ROW)["status"].to_list()
+    rows_ = [evaluate(rule, r, as_of).status.value for r in frame.iter_rows(named=True)]
+    assert rows_ == vec == ["eligible", "ineligible"]

@@ -7,6 +7,7 @@ other under hypothesis.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,10 +58,16 @@ class Outcome:
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later (earlier when negative), kept within the calendar."""
+    year = day.year + years
+    if year < dt.MINYEAR:
+        return dt.date.min
+    if year > dt.MAXYEAR:
+        return dt.date.max
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        return day.replace(year=year, day=28)
 
 
 @cache
@@ -80,6 +87,8 @@ def _freeze(value: Any) -> Any:
 def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> bool | None:
     column = eval_column(cond.field)
     actual = row.get(column)
+    if isinstance(actual, float) and math.isnan(actual):
+        actual = None  # an unreadable number is unknown (vector.py: fill_nan)
     op = cond.op
     if op is Op.PRESENT:
         return actual is not None

@@ -25,7 +25,8 @@ from matcher.evaluate.tree import (
     region_target,
     static_status,
 )
-from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
+from matcher.fields import FieldType
+from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule, field_type
 
 REGION_PREFIX = "__region_prefix"
 CATALOGUE = "__catalogue"
@@ -88,6 +89,8 @@ def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
 
 def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     col = pl.col(eval_column(cond.field))
+    if field_type(cond.field) is FieldType.AMOUNT:
+        col = col.fill_nan(None)  # an unreadable number is unknown, as in row.py
     op, value = cond.op, cond.value
     if op is Op.PRESENT:
         return col.is_not_null()
