@@ -18,10 +18,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from matcher.fields import FIELDS_BY_NAME, RULE_FIELDS, FieldType
 from matcher.rule import Audience, Condition, Op, Rule, iter_conditions
+
+if TYPE_CHECKING:
+    from matcher.loader import RuleFileError
 
 Severity = Literal["error", "warning"]
 
@@ -42,6 +45,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "R008": ("error", "测试用例画像使用了未知字段名"),
     "R009": ("warning", "测试用例缺少期望金额或待补充字段"),
     "R010": ("warning", "未写申请方式：原文未写明时应写明“原文未写明”"),
+    "R011": ("error", "规则文件无法加载：编码、YAML、结构或条件取值有误（加载器的报告）"),
 }
 
 MIN_QUOTE_CHARS = 6
@@ -502,18 +506,36 @@ def lint_paths(
 ) -> tuple[list[LintIssue], int]:
     """Load every rule file under ``paths`` (files or folders) and lint them, duplicates included.
 
-    Files that do not load are the loader's to report (file:line:col and the field); they are
-    skipped here. Returns the issues and the number of rules linted.
+    A file that does not load gives one R011 per loader error (its file:line:col, rule id,
+    field and message) and is not linted further. Returns the issues and the number of
+    rules linted.
     """
     from matcher.loader import load_rule_file
 
     entries: list[tuple[Rule, Path | None]] = []
+    refused: list[LintIssue] = []
     for p in paths:
         for f in rule_files(p) if p.is_dir() else [p]:
-            rule, _errors = load_rule_file(f)
-            if rule is not None:
+            rule, errors = load_rule_file(f)
+            if rule is None:
+                refused += [_load_issue(f, e) for e in errors]
+            else:
                 entries.append((rule, f))
-    return _lint(entries, sources_dir, require_sources), len(entries)
+    issues = refused + _lint(entries, sources_dir, require_sources)
+    return sorted(issues, key=lambda i: (i.path, i.line or 0, i.column or 0, i.code)), len(entries)
+
+
+def _load_issue(path: Path, error: RuleFileError) -> LintIssue:
+    where = f"字段 {error.field}：" if error.field else ""
+    return LintIssue(
+        _shown(path),
+        error.location.line,
+        error.location.column,
+        "R011",
+        "error",
+        error.rule_id,
+        where + error.message,
+    )
 
 
 def format_issues(issues: Sequence[LintIssue], *, show_help: bool = True) -> str:

@@ -259,3 +259,53 @@ def test_quote_from_another_article_is_flagged() -> None:
     issues = lint_rules([moved], seeds, require_sources=True)
     assert {i.code for i in issues} == {"Q004"}
     assert "不在第6篇中，而在第3篇" in issues[0].message
+
+
+# ------------------------------------------------ files the loader refuses are lint errors
+
+BAD_RULES = Path(__file__).parent / "data" / "bad_rules"
+
+
+def test_files_that_do_not_load_are_r011_with_their_location() -> None:
+    issues, count = lint_paths([BAD_RULES], None)
+    assert count == 0
+    assert issues and all(i.code == "R011" and i.severity == "error" for i in issues)
+    assert all(i.line is not None for i in issues)  # file:line:col for each
+    by_file: dict[str, list[str]] = {}
+    for i in issues:
+        by_file.setdefault(Path(i.path).name, []).append(i.message)
+    assert set(by_file) == {p.name for p in BAD_RULES.glob("*.yaml")}
+    values = "\n".join(by_file["bad-values.yaml"])
+    for words in [
+        "100000",
+        "第 2 项「'a'」",
+        "「123」",
+        "nan",
+        "-inf",
+        "9999-12-31",
+        "高新技术企业",
+    ]:
+        assert words in values
+    assert "criteria.all.0.value" in values
+
+
+def test_rules_lint_command_reports_every_refusal_and_fails(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+
+    for path in BAD_RULES.glob("*.yaml"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    result = CliRunner().invoke(app, ["rules", "lint", "--rules", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    for name in [
+        "alias-bomb",
+        "deep-flow",
+        "deep-block",
+        "duplicate-key",
+        "non-utf8",
+        "bad-values",
+    ]:
+        assert f"{tmp_path / name}.yaml:" in result.output
+    assert "within_years 的 value 应为 1 到 100 之间的整数年数" in result.output
