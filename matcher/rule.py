@@ -349,10 +349,24 @@ class AllNode(_Strict):
     all: list[Node]
     label: str | None = None
 
+    @field_validator("all")
+    @classmethod
+    def _not_empty(cls, v: list[Any]) -> list[Any]:
+        if not v:
+            raise ValueError("all 不应为空：空列表会让每家企业都符合，请写出条件或删去这一层")
+        return v
+
 
 class AnyNode(_Strict):
     any: list[Node]
     label: str | None = None
+
+    @field_validator("any")
+    @classmethod
+    def _not_empty(cls, v: list[Any]) -> list[Any]:
+        if not v:
+            raise ValueError("any 不应为空：空列表会让每家企业都不符合，请写出条件或删去这一层")
+        return v
 
 
 class NotNode(_Strict):
@@ -459,6 +473,15 @@ class Case(_Strict):
     )
     expect_amount_yuan: float | None = None
     expect_missing: list[str] | None = None
+
+    @field_validator("profile")
+    @classmethod
+    def _plain_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # Keys starting with "__" name the engine's own columns (the row number…).
+        bad = [k for k in v if not isinstance(k, str) or k.startswith("__")]
+        if bad:
+            raise ValueError(f"用例画像的字段名「{bad[0]}」不可用：请写画像字段名，如 employees")
+        return v
 
 
 MAX_CONDITIONS = 64
