@@ -3,10 +3,12 @@ and every row read is matched or rejected."""
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from matcher.api import load_portfolio
@@ -60,3 +62,79 @@ def test_csv_with_random_rows_and_truncation(body: str, encoding: str, cut: int)
 )
 def test_random_bytes(data: bytes, suffix: str) -> None:
     _check(data, suffix)
+
+
+# ------------------------------------------------------------------- rule files
+
+RULE_TEXT = (Path(__file__).parents[1] / "rules" / "bj-grad-expansion-subsidy.yaml").read_bytes()
+TOKENS = st.sampled_from(
+    [
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b"&a ",
+        b"*a",
+        b"\t",
+        b".nan",
+        b"-.inf",
+        b"- ",
+        b": ",
+        b"'",
+        b'"',
+        b"\x00",
+        b"\xff\xfe",
+        b"\xe6\x94",
+        b"<<: ",
+        b"!!python/object:os.system ",
+        b"\n---\n",
+        b"99999999999999999999",
+        b"2022-02-30",
+        b"value: 1\n",
+        b"op: in\n",
+        b"[1, a]",
+        b"\n  ",
+    ]
+)
+
+
+@st.composite
+def mutated_rules(draw: st.DrawFn) -> bytes:
+    data = RULE_TEXT
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        cut = draw(st.integers(0, 8))
+        data = data[:at] + draw(TOKENS) + data[at + cut :]
+    return data
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(mutated_rules(), st.binary(max_size=300)))
+def test_any_rule_file_loads_or_is_refused_and_evaluates(data: bytes) -> None:
+    """A mangled rule file ends in a rule that both evaluators run, or in file:line:col errors."""
+    import datetime as dt
+
+    from matcher.api import demo_portfolio_path
+    from matcher.batch import evaluate_frame
+    from matcher.evaluate.row import evaluate
+    from matcher.loader import load_rule_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bj-grad-expansion-subsidy.yaml"
+        path.write_bytes(data)
+        rule, errors = load_rule_file(path)
+    if rule is None:
+        assert errors and all(e.message and e.location.line for e in errors), errors
+        event("refused")
+        return
+    event("loaded")
+    as_of = dt.date(2022, 7, 1)
+    frame = _demo_frame(str(demo_portfolio_path()), as_of)
+    vec = evaluate_frame(frame, [rule], as_of, "en").collect()
+    rows = [evaluate(rule, r, as_of).status.value for r in frame.iter_rows(named=True)]
+    assert sorted(rows) == sorted(vec["status"].to_list())
+
+
+@functools.cache
+def _demo_frame(path: str, as_of: Any) -> Any:
+    return load_portfolio(Path(path), today=as_of).frame
