@@ -117,6 +117,7 @@ def test_any_rule_file_loads_or_is_refused_and_evaluates(data: bytes) -> None:
     from matcher.api import demo_portfolio_path
     from matcher.batch import evaluate_frame
     from matcher.evaluate.row import evaluate
+    from matcher.fields import ROW
     from matcher.loader import load_rule_file
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,9 +131,9 @@ def test_any_rule_file_loads_or_is_refused_and_evaluates(data: bytes) -> None:
     event("loaded")
     as_of = dt.date(2022, 7, 1)
     frame = _demo_frame(str(demo_portfolio_path()), as_of)
-    vec = evaluate_frame(frame, [rule], as_of, "en").collect()
-    rows = [evaluate(rule, r, as_of).status.value for r in frame.iter_rows(named=True)]
-    assert sorted(rows) == sorted(vec["status"].to_list())
+    vec = evaluate_frame(frame, [rule], as_of, "en").collect().sort(ROW)
+    rows = [evaluate(rule, r, as_of).status.value for r in frame.sort(ROW).iter_rows(named=True)]
+    assert rows == vec["status"].to_list()
 
 
 @functools.cache
