@@ -127,7 +127,11 @@ def load_rules(dirs: list[Path] | None = None, *, replace: bool = False) -> Rule
         if not folder.exists():
             result.errors.append(RuleFileError(Location(str(folder)), None, None, "规则目录不存在"))
             continue
-        files = [folder] if folder.is_file() else _rule_files(folder)
+        files = [folder] if folder.is_file() else _rule_files(folder) if folder.is_dir() else []
+        if not files:  # an option that silently adds nothing would look like a match
+            what = "目录中没有规则文件（*.yaml）" if folder.is_dir() else "不是规则文件或目录"
+            result.errors.append(RuleFileError(Location(str(folder)), None, None, what))
+            continue
         for path in files:
             rule, errors = load_rule_file(path)
             result.errors.extend(errors)

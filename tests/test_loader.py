@@ -178,3 +178,11 @@ def test_unreadable_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
     folder = tmp_path / "dir.yaml"
     folder.mkdir()
     assert "无法读取" in str(load_rule_file(folder)[1][0])
+
+
+def test_a_rules_path_that_adds_nothing_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    ruleset = load_rules([tmp_path])
+    assert [e.message for e in ruleset.errors] == ["目录中没有规则文件（*.yaml）"]
+    ruleset = load_rules([Path("/dev/null")])
+    assert [e.message for e in ruleset.errors] == ["不是规则文件或目录"]
