@@ -90,8 +90,8 @@ RuleLoader.yaml_implicit_resolvers = {
 }
 
 
-# libyaml parses the rule files about 10× faster; the pure-Python loader stays the
-# reference for error messages and node positions (libyaml words some errors differently).
+# libyaml parses the rule files about 10× faster and gives the node positions; the
+# pure-Python parser only rewords a syntax error (libyaml words some differently).
 _FastLoader: type[Any] = RuleLoader
 if getattr(yaml, "__with_libyaml__", False):
 
