@@ -25,8 +25,8 @@ from matcher.evaluate.tree import (
     region_target,
     static_status,
 )
-from matcher.fields import FieldType
-from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule, field_type
+from matcher.fields import FIELDS_BY_NAME, FieldType
+from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
 
 REGION_PREFIX = "__region_prefix"
 CATALOGUE = "__catalogue"
@@ -89,7 +89,8 @@ def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
 
 def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     col = pl.col(eval_column(cond.field))
-    if field_type(cond.field) is FieldType.AMOUNT:
+    spec = FIELDS_BY_NAME.get(cond.field)
+    if spec is not None and spec.type is FieldType.AMOUNT:
         col = col.fill_nan(None)  # an unreadable number is unknown, as in row.py
     op, value = cond.op, cond.value
     if op is Op.PRESENT:
