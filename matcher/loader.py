@@ -209,12 +209,17 @@ def _byte_position(raw: bytes, index: int) -> tuple[int, int]:
 
 def parse_rule_text(text: str) -> tuple[Any, yaml.Node | None]:
     """The data and its node tree; the tree is checked for size before anything is built."""
-    loader = _FastLoader(text)
+    try:
+        loader = _FastLoader(text)  # the pure-Python reader checks characters here
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text) from None
     try:
         try:
             node = loader.get_single_node()
         except (yaml.YAMLError, UnicodeError) as exc:
             raise _syntax_error(exc, text) from None
+        except RecursionError:  # the pure-Python composer recurses (no libyaml)
+            raise RuleFileRefused(_TOO_DEEP, *_too_deep_at(text)) from None
         if node is None:
             return None, None
         _check_shape(node, text)
@@ -255,6 +260,19 @@ def _check_shape(root: yaml.Node, text: str) -> None:
         elif isinstance(node, yaml.MappingNode):
             for key, value in reversed(node.value):
                 stack.extend([(value, depth + 1), (key, depth + 1)])
+
+
+def _too_deep_at(text: str) -> tuple[int | None, int | None]:
+    """Where nesting first passes the limit, from the parser's events (not recursive)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=RuleLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH and event.start_mark is not None:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None, None
 
 
 def _first_alias(text: str) -> tuple[int | None, int | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -186,3 +187,16 @@ def test_a_rules_path_that_adds_nothing_is_an_error(tmp_path: Path) -> None:
     assert [e.message for e in ruleset.errors] == ["目录中没有规则文件（*.yaml）"]
     ruleset = load_rules([Path("/dev/null")])
     assert [e.message for e in ruleset.errors] == ["不是规则文件或目录"]
+
+
+def test_without_libyaml_the_same_files_are_refused(monkeypatch: Any) -> None:
+    """The pure-Python loader (when libyaml is missing) refuses the same files, never
+    recursing into a stack overflow."""
+    import matcher.loader as loader
+
+    monkeypatch.setattr(loader, "_FastLoader", loader.RuleLoader)
+    for path in sorted(BAD.glob("*.yaml")):
+        rule, errors = load_rule_file(path)
+        assert rule is None and errors, path
+        assert all(e.location.line for e in errors), path
+    assert "嵌套超过 40 层" in str(load_rule_file(BAD / "deep-flow.yaml")[1][0])
