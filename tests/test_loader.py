@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from matcher.loader import bundled_rules_dir, load_rule_file, load_rules
@@ -200,3 +201,32 @@ def test_without_libyaml_the_same_files_are_refused(monkeypatch: Any) -> None:
         assert rule is None and errors, path
         assert all(e.location.line for e in errors), path
     assert "嵌套超过 40 层" in str(load_rule_file(BAD / "deep-flow.yaml")[1][0])
+
+
+@pytest.mark.parametrize(
+    ("field", "op", "value", "words"),
+    [
+        ("employees", "ge", "!!binary aGVsbG8=", "b'hello'"),
+        ("business_scope", "in", "!!set {a, b}", "非空列表"),
+        ("founded", "ge", "!!timestamp 2022-01-01T10:00:00", "YYYY-MM-DD"),
+        ("size", "in", "!!omap [a: 1]", "第 1 项"),
+        ("revenue", "ge", ".NaN", "有限"),
+        ("employees", "ge", "!!str 5", "'5'"),
+        ("region", "in_region", "[!!int '110000']", "加引号"),
+        ("employees", "ge", "0x1F", None),  # YAML's own number forms are fine
+        ("founded", "ge", "!!timestamp 2022-01-01", None),
+    ],
+)
+def test_yaml_tags_give_a_sane_value_or_a_refusal(
+    tmp_path: Path, field: str, op: str, value: str, words: str | None
+) -> None:
+    text = (BAD / "bad-values.yaml").read_text(encoding="utf-8").split("criteria:")[0]
+    path = tmp_path / "bad-values.yaml"
+    condition = f"{{field: {field}, op: {op}, value: {value}, label: c, quote: q}}"
+    path.write_text(f"{text}criteria: {condition}\n", encoding="utf-8")
+    rule, errors = load_rule_file(path)
+    if words is None:
+        assert errors == [] and rule is not None
+    else:
+        assert rule is None and errors[0].field == "criteria.value"
+        assert words in errors[0].message
