@@ -7,17 +7,27 @@ For each header, in this order (the first that applies wins):
    ``""``/``"-"`` means "leave this column unmapped";
 2. ``exact`` — the canonical English name (case-insensitive; spaces, ``_`` and
    ``-`` ignored) or the Chinese header;
-3. ``alias`` — one of the field's aliases;
+3. ``alias`` — one of the field's aliases, or an ``exact`` row of the advisors' table
+   ``rules/reference/header_aliases.csv``; a row there whose field is ``none`` is a false
+   friend (注册资本, 企业类型, 序号…) and is never mapped, whatever the contract or fuzzy
+   matching would say; a header joined from two header rows (招聘计划/应届生/其中北京高校) is
+   tried whole, then by its trailing parts;
    steps 2 and 3 compare normalised keys: NFKC (full-width brackets → ASCII),
    lower case, no whitespace, no required-field marks (``*``), and then again
    with a trailing bracket such as ``(万元)``/``（人）``/``[是/否]`` and a year
    such as ``2023年``/``2023年度`` removed;
-4. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
+4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere vetoes
+   (营业收入增长率, 研发人员数, 其中京籍), else the first listed word found decides;
+5. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
    least :data:`FUZZY_MARGIN` points above the best other field);
-5. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
+6. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
    Neither is ever guessed: the column is passed through unmapped.
 
-Units: a bracket in an AMOUNT header naming a money unit (``营业收入(元)``) is
+Yes/no certification columns (是否专精特新, 高企…) map to ``certifications`` with
+:attr:`HeaderMatch.flag` naming the certification they answer; they are listed in
+:attr:`HeaderMapping.flags`, never in ``columns``, and several may coexist with a list column.
+
+Units: a bracket (or a trailing 万元/亿元 without one) in an AMOUNT header naming a money unit (``营业收入(元)``) is
 recorded in :attr:`HeaderMatch.unit` and :attr:`HeaderMapping.units`; pass it to
 ``parse_expr(..., unit=...)`` so bare numbers are read in that unit. An AMOUNT
 header whose bracket names an unknown currency or unit (``营业收入(美元)``) is not
@@ -44,6 +54,7 @@ from rapidfuzz import fuzz, process
 from matcher.fields import PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
+from matcher.reference.data import header_alias_rows
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -58,7 +69,9 @@ __all__ = [
     "suggest",
 ]
 
-Method = Literal["override", "exact", "alias", "fuzzy", "ambiguous", "none", "duplicate"]
+Method = Literal[
+    "override", "exact", "alias", "keyword", "fuzzy", "ambiguous", "none", "duplicate", "refused"
+]
 
 #: Minimum rapidfuzz ``ratio`` (0–100) for a fuzzy match.
 FUZZY_CUTOFF = 80.0
@@ -69,7 +82,7 @@ ALTERNATIVE_CUTOFF = 50.0
 #: Columns added by readers, never mapped and not reported.
 RESERVED_COLUMNS = frozenset({"__row"})
 
-_RANK = {"override": 0, "exact": 1, "alias": 2, "fuzzy": 3}
+_RANK = {"override": 0, "exact": 1, "alias": 2, "keyword": 3, "fuzzy": 4}
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class HeaderMatch:
     alternatives: list[tuple[str, float]] = dc_field(default_factory=list)
     unit: str | None = None  # unit found in the header's trailing bracket, e.g. "万元"
     note: str = ""
+    flag: str | None = None  # yes/no certification column: the certification it answers
+    blocked: bool = False  # a known false friend (注册资本, 企业类型…): never mapped
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,7 @@ class HeaderMapping:
     unmapped: list[str]
     duplicates: list[HeaderDuplicate]
     units: dict[str, str] = dc_field(default_factory=dict)  # AMOUNT field -> unit in its header
+    flags: dict[str, str] = dc_field(default_factory=dict)  # yes/no column -> certification
 
     @property
     def by_field(self) -> dict[str, str]:
@@ -127,7 +143,9 @@ class HeaderMappingError(ValueError):
 # Normalised keys
 # ---------------------------------------------------------------------------------
 
-_NOISE_RE = re.compile(r"[\s_\-*※★☆:：'\"“”‘’]+")
+_NOISE_RE = re.compile(r"[\s_\-*※★☆:：'\"“”‘’/|·]+")
+_SEGMENT_RE = re.compile(r"[/|\n>→·\\]+")
+_UNIT_SUFFIX_RE = re.compile(r"^(?P<head>.{2,}?)(?P<unit>百万元|千万元|万元|亿元|千元)$")
 _TRAILING_BRACKET_RE = re.compile(r"^(?P<head>.+?)[(\[【〔](?P<inner>[^()\[\]【】〔〕]*)[)\]】〕]$")
 _YEAR_PREFIX_RE = re.compile(r"^(?P<year>(?:19|20)[0-9]{2})年?度?(?P<rest>.+)$")
 _YEAR_SUFFIX_RE = re.compile(r"^(?P<rest>.+?)(?P<year>(?:19|20)[0-9]{2})年?度?$")
@@ -165,6 +183,11 @@ def _parse_header(s: str) -> _Parsed:
             year = int(m.group("year"))
             rest = m.group("rest")
             continue
+        m = _UNIT_SUFFIX_RE.match(rest)
+        if m:  # 营业收入万元, 营业收入/万元: a unit written without a bracket
+            brackets.append(m.group("unit"))
+            rest = m.group("head")
+            continue
         break
     return _Parsed(full, rest, year, tuple(brackets))
 
@@ -181,43 +204,77 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     return unit, unknown
 
 
-# key -> (field, method); built once from the field contract.
-_FULL: dict[str, tuple[str, Method]] = {}
-_STRIPPED: dict[str, tuple[str, Method]] = {}
+@dataclass(frozen=True)
+class _Target:
+    field: str | None  # None: a false friend
+    method: Method
+    flag: str | None = None
+    note: str = ""
+
+
+# key -> target; built once from the field contract and the advisors' table.
+_FULL: dict[str, _Target] = {}
+_STRIPPED: dict[str, _Target] = {}
+_TABLE_FULL: dict[str, _Target] = {}
+_TABLE_STRIPPED: dict[str, _Target] = {}
+_VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
+_KEYWORDS: list[tuple[str, _Target]] = []  # contains-words, first listed wins
 _FIELD_TYPES: dict[str, FieldType] = {f.name: f.type for f in PROFILE_FIELDS}
-_FUZZY_CHOICES: list[tuple[str, str]] = []  # (stripped key, field)
+_FUZZY_CHOICES: list[tuple[str, _Target]] = []  # (stripped key, target)
 
 
-def _register(table: dict[str, tuple[str, Method]], key: str, name: str, method: Method) -> None:
+def _register(table: dict[str, _Target], key: str, target: _Target) -> None:
     prev = table.get(key)
-    if prev is None or (prev[0] == name and _RANK[method] < _RANK[prev[1]]):
-        table[key] = (name, method)
-    elif prev[0] != name:
-        raise RuntimeError(f"header key {key!r} is claimed by {prev[0]} and {name}")
+    if prev is None or (prev.field == target.field and _RANK[target.method] < _RANK[prev.method]):
+        table[key] = target
+    elif (prev.field, prev.flag) != (target.field, target.flag):
+        raise RuntimeError(f"header key {key!r} is claimed by {prev.field} and {target.field}")
 
 
-for _spec in PROFILE_FIELDS:
-    _names: list[tuple[str, Method]] = [(_spec.name, "exact"), (_spec.zh, "exact")]
-    _names += [(a, "alias") for a in _spec.aliases]
-    for _text, _method in _names:
-        _p = _parse_header(_text)
-        _register(_FULL, _p.full, _spec.name, _method)
-        _register(_STRIPPED, _p.stripped, _spec.name, _method)
-        if (_p.stripped, _spec.name) not in _FUZZY_CHOICES:
-            _FUZZY_CHOICES.append((_p.stripped, _spec.name))
+def _build() -> None:
+    for spec in PROFILE_FIELDS:
+        names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
+        names += [(a, "alias") for a in spec.aliases]
+        for text, method in names:
+            p = _parse_header(text)
+            target = _Target(spec.name, method)
+            _register(_FULL, p.full, target)
+            _register(_STRIPPED, p.stripped, target)
+            if all(k != p.stripped or t.field != spec.name for k, t in _FUZZY_CHOICES):
+                _FUZZY_CHOICES.append((p.stripped, target))
+    for row in header_alias_rows():
+        name = None if row["field"] == "none" else row["field"]
+        if name is not None and name not in _FIELD_TYPES:
+            raise RuntimeError(f"header_aliases.csv: {row['header']!r} names unknown field {name}")
+        flag = row["flag"] or None
+        if row["match"] == "contains":
+            target = _Target(name, "keyword", flag, row["note"])
+            (_VETOES if name is None else _KEYWORDS).append((header_key(row["header"]), target))
+            continue
+        target = _Target(name, "alias" if name else "none", flag, row["note"])
+        p = _parse_header(row["header"])
+        _register(_TABLE_FULL, p.full, target)
+        _register(_TABLE_STRIPPED, p.stripped, target)
+        if name is not None:
+            _FUZZY_CHOICES.append((p.stripped, target))
 
 
-def _field_scores(key: str) -> list[tuple[str, float]]:
-    """Best fuzzy score per field, highest first."""
-    best: dict[str, float] = {}
+_build()
+
+
+def _field_scores(key: str) -> list[tuple[str, float, _Target]]:
+    """Best fuzzy score per (field, flag), highest first."""
+    best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     choices = [c for c, _ in _FUZZY_CHOICES]
     for _, score, idx in process.extract(
         key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=ALTERNATIVE_CUTOFF
     ):
-        name = _FUZZY_CHOICES[idx][1]
-        if score > best.get(name, -1.0):
-            best[name] = score
-    return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        target = _FUZZY_CHOICES[idx][1]
+        k = (target.field, target.flag)
+        if score > best.get(k, (-1.0, target))[0]:
+            best[k] = (score, target)
+    ranked = sorted(best.values(), key=lambda st: (-st[0], st[1].field or ""))
+    return [(t.field or "", s, t) for s, t in ranked]
 
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = 60.0) -> str | None:
@@ -242,10 +299,10 @@ def resolve_field(name: str) -> str | None:
         return None
     p = _parse_header(name)
     hit = _FULL.get(p.full) or _STRIPPED.get(p.full)
-    if hit is None:
+    if hit is None or hit.field is None:
         names = [f.name for f in PROFILE_FIELDS] + [f.zh for f in PROFILE_FIELDS]
         raise HeaderMappingError("unknown_field", name, suggest(name, names))
-    return hit[0]
+    return hit.field
 
 
 def _header_unit(name: str, p: _Parsed) -> tuple[str | None, bool]:
@@ -257,26 +314,64 @@ def _header_unit(name: str, p: _Parsed) -> tuple[str | None, bool]:
     return None, False
 
 
+def _segments(header: str) -> list[str]:
+    """The header, then its trailing parts when it was joined from several header rows."""
+    parts = [x for x in _SEGMENT_RE.split(unicodedata.normalize("NFKC", header)) if x.strip()]
+    return [header] + ["".join(parts[i:]) for i in range(1, len(parts))]
+
+
+def _lookup(header: str) -> _Target | None:
+    """Exact and alias stages, the whole header first, then its trailing parts."""
+    for text in _segments(header):
+        p = _parse_header(text)
+        for table, key in (
+            (_TABLE_FULL, p.full),
+            (_FULL, p.full),
+            (_TABLE_STRIPPED, p.stripped),
+            (_STRIPPED, p.stripped),
+        ):
+            hit = table.get(key)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _keyword(key: str) -> tuple[str, _Target] | None:
+    """The veto or keyword row whose word occurs in ``key`` (vetoes first)."""
+    for rows in (_VETOES, _KEYWORDS):
+        for word, target in rows:
+            if word in key:
+                return word, target
+    return None
+
+
 def _match_one(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    hit = _FULL.get(p.full) or _STRIPPED.get(p.stripped)
+    hit = _lookup(header)
     score = 100.0
-    method: Method
     alternatives: list[tuple[str, float]] = []
-    if hit is not None:
-        name, method = hit
-    else:
+    if hit is None:
+        found = _keyword(p.stripped)
+        if found is not None:
+            hit = found[1]
+    if hit is not None and hit.field is None:
+        return HeaderMatch(header, None, 100.0, "none", note=hit.note, blocked=True)
+    if hit is None:
         scores = _field_scores(p.stripped)
         if not scores or scores[0][1] < FUZZY_CUTOFF:
             best = scores[0][1] if scores else 0.0
-            return HeaderMatch(header, None, best, "none", scores[:3])
+            return HeaderMatch(header, None, best, "none", [(f, s) for f, s, _ in scores[:3]])
         runner_up = scores[1][1] if len(scores) > 1 else 0.0
         if scores[0][1] - runner_up < FUZZY_MARGIN:
-            return HeaderMatch(header, None, scores[0][1], "ambiguous", scores[:3])
-        name, score, method = scores[0][0], scores[0][1], "fuzzy"
-        alternatives = scores[1:3]
+            alts = [(f, s) for f, s, _ in scores[:3]]
+            return HeaderMatch(header, None, scores[0][1], "ambiguous", alts)
+        hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
+        score = scores[0][1]
+        alternatives = [(f, s) for f, s, _ in scores[1:3]]
+    assert hit.field is not None
+    name = hit.field
     unit, unknown_unit = _header_unit(name, p)
     if unknown_unit and unit is None:
         return HeaderMatch(
@@ -287,7 +382,9 @@ def _match_one(header: str) -> HeaderMatch:
             [(name, score)],
             note="unknown unit in header; convert the column to 万元 and map it explicitly",
         )
-    return HeaderMatch(header, name, score, method, alternatives, unit=unit)
+    return HeaderMatch(
+        header, name, score, hit.method, alternatives, unit=unit, note=hit.note, flag=hit.flag
+    )
 
 
 def _override_target(key: str, headers: list[str]) -> str:
@@ -300,41 +397,37 @@ def _override_target(key: str, headers: list[str]) -> str:
     raise HeaderMappingError("unknown_header", key, suggest(key, headers))
 
 
-def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> HeaderMapping:
-    """Map original headers to canonical field names (see the module docstring).
+def _forced_match(h: str, forced_field: str | None) -> HeaderMatch:
+    if forced_field is None:
+        return HeaderMatch(h, None, 0.0, "override", note="left unmapped by override")
+    unit = _header_unit(forced_field, _parse_header(h))[0]
+    return HeaderMatch(h, forced_field, 100.0, "override", unit=unit)
 
-    ``overrides`` maps a header (as written, or equal after normalisation) to a
-    field (English name, Chinese header or alias; ``""``/``"-"`` = leave unmapped).
-    Raises :class:`HeaderMappingError` for an override naming an unknown field or
-    a header that is not in ``headers``.
-    """
-    visible = [h for h in headers if h not in RESERVED_COLUMNS]
-    forced: dict[str, str | None] = {}
-    for key, target in (overrides or {}).items():
-        forced[_override_target(key, visible)] = resolve_field(target)
 
-    matches: list[HeaderMatch] = []
-    for h in visible:
-        if h in forced:
-            forced_field = forced[h]
-            matches.append(
-                HeaderMatch(
-                    h,
-                    forced_field,
-                    100.0,
-                    "override",
-                    unit=_header_unit(forced_field, _parse_header(h))[0],
-                )
-                if forced_field is not None
-                else HeaderMatch(h, None, 0.0, "override", note="left unmapped by override")
-            )
-        else:
-            matches.append(_match_one(h))
+def _refuse_guesses(matches: list[HeaderMatch]) -> list[HeaderMatch]:
+    """Strict mode: a fuzzy match is a guess; it is refused and the column left unmapped."""
+    return [
+        HeaderMatch(
+            m.header,
+            None,
+            m.score,
+            "refused",
+            [(m.field, m.score), *m.alternatives] if m.field else m.alternatives,
+            note="strict: a fuzzy match is not used",
+        )
+        if m.method == "fuzzy"
+        else m
+        for m in matches
+    ]
 
-    # Resolve duplicates: strongest method, then latest year, then leftmost.
+
+def _dedupe(matches: list[HeaderMatch]) -> list[HeaderDuplicate]:
+    """Keep one column per field (strongest method, latest year, leftmost); mark the others.
+
+    Yes/no certification columns are not duplicates of each other or of the list column."""
     claims: dict[str, list[int]] = {}
     for i, m in enumerate(matches):
-        if m.field is not None:
+        if m.field is not None and m.flag is None:
             claims.setdefault(m.field, []).append(i)
     duplicates: list[HeaderDuplicate] = []
     for name, idxs in claims.items():
@@ -345,7 +438,7 @@ def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> 
             m = matches[i]
             p = _parse_header(m.header)
             tier = _RANK[m.method]
-            if m.method in ("exact", "alias") and p.full not in _FULL:
+            if m.method in ("exact", "alias") and p.full not in _FULL and p.full not in _TABLE_FULL:
                 tier += 2  # matched only after removing a bracket or a year
             if m.method == "fuzzy":
                 tier = 9
@@ -365,12 +458,36 @@ def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> 
                     unit=loser.unit,
                     note=f"{name} is taken by {matches[winner].header!r}",
                 )
+    return duplicates
 
-    columns = {m.header: m.field for m in matches if m.field is not None}
+
+def map_headers(
+    headers: list[str], overrides: dict[str, str] | None = None, *, strict: bool = False
+) -> HeaderMapping:
+    """Map original headers to canonical field names (see the module docstring).
+
+    ``overrides`` maps a header (as written, or equal after normalisation) to a
+    field (English name, Chinese header or alias; ``""``/``"-"`` = leave unmapped).
+    Raises :class:`HeaderMappingError` for an override naming an unknown field or
+    a header that is not in ``headers``. With ``strict``, fuzzy matches are refused
+    (method ``refused``, unmapped); :func:`check_strict` turns them into an error.
+    """
+    visible = [h for h in headers if h not in RESERVED_COLUMNS]
+    forced: dict[str, str | None] = {}
+    for key, target in (overrides or {}).items():
+        forced[_override_target(key, visible)] = resolve_field(target)
+
+    matches = [_forced_match(h, forced[h]) if h in forced else _match_one(h) for h in visible]
+    if strict:
+        matches = _refuse_guesses(matches)
+    duplicates = _dedupe(matches)
+
+    columns = {m.header: m.field for m in matches if m.field is not None and m.flag is None}
+    flags = {m.header: m.flag for m in matches if m.field is not None and m.flag is not None}
     units = {
         m.field: m.unit
         for m in matches
         if m.field is not None and m.unit is not None and _FIELD_TYPES[m.field] is FieldType.AMOUNT
     }
     unmapped = [m.header for m in matches if m.field is None]
-    return HeaderMapping(columns, matches, unmapped, duplicates, units)
+    return HeaderMapping(columns, matches, unmapped, duplicates, units, flags)
