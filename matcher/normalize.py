@@ -24,7 +24,7 @@ from matcher.intake.readers import RawProblem
 from matcher.intake.values import parse_expr
 from matcher.reference.data import reference_path
 from matcher.reference.industry import resolve_industries
-from matcher.reference.regions import resolve_regions
+from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
 from matcher.reference.size import size_expr, size_group_expr
 from matcher.rule import Op, Rule
@@ -47,6 +47,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_region": (
         "无法识别地区「{value}」，按未知处理",
         "region '{value}' not recognised; treated as unknown",
+    ),
+    "ambiguous_region": (
+        "地区有歧义（{value}），按未知处理；请写完整名称（含省市），或用 --region-context 指定所在省市",
+        "ambiguous region ({value}); treated as unknown; write the full name with its province "
+        "or city, or give --region-context",
     ),
     "unknown_industry": (
         "无法识别行业「{value}」，按未知处理",
@@ -165,11 +170,13 @@ def normalise(
     today: dt.date | None = None,
     problems: Sequence[RawProblem] = (),
     fields: Collection[str] | None = None,
+    region_context: str | None = None,
 ) -> Portfolio:
     """Map headers, parse every column, validate, resolve, derive size.
 
     With ``fields`` (see :func:`input_fields`) only those fields are parsed and
     checked; the others are unknown and their cells are not reported.
+    ``region_context`` (e.g. 北京市) settles ambiguous region names inside it.
     """
     today = today or dt.date.today()
     # A BOM or stray spaces around a header must not hide the column.
@@ -237,7 +244,7 @@ def normalise(
         )
 
     # Free text is resolved once per distinct value, then joined back.
-    regions = resolve_regions(_distinct(frame, "region"))
+    regions = resolve_regions(_distinct(frame, "region"), context=region_context)
     industries = resolve_industries(_distinct(frame, "industry"))
     frame = frame.join(_resolution_frame(regions, "region", "region_code"), on="region", how="left")
     frame = frame.join(
@@ -262,11 +269,18 @@ def normalise(
     for code, _, fields_ in checks:
         written = pl.col(f"__raw_{fields_[0]}") if fields_[0] in by_field else pl.lit(None)
         collect_errors(pl.col(f"__chk_{code}"), fields_[0], written, pl.lit(code))
+    # An ambiguous name (通州区: 北京 or 南通) is reported with its candidates.
+    ambiguous = {
+        t: f"{t}：{' / '.join(n)}" for t, r in regions.items() if (n := ambiguous_names(r))
+    }
+    unresolved = pl.col("region").is_not_null() & pl.col("region_code").is_null()
+    is_ambiguous = pl.col("region").is_in(list(ambiguous))
+    collect_errors(unresolved & ~is_ambiguous, "region", pl.col("region"), pl.lit("unknown_region"))
     collect_errors(
-        pl.col("region").is_not_null() & pl.col("region_code").is_null(),
+        unresolved & is_ambiguous,
         "region",
-        pl.col("region"),
-        pl.lit("unknown_region"),
+        pl.col("region").replace_strict(ambiguous, default=None, return_dtype=pl.String),
+        pl.lit("ambiguous_region"),
     )
     collect_errors(
         pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
