@@ -121,16 +121,6 @@ class HeaderMapping:
         return {f: h for h, f in self.columns.items()}
 
 
-_OWN_MESSAGES: dict[str, tuple[str, str]] = {
-    "strict_headers": (
-        "严格表头模式：这些列不能确定对应字段（模糊匹配、有歧义或重复）：{value}；"
-        "请用 --map 表头=字段 逐一指定，或用 --map 表头=- 不使用",
-        "strict headers: these columns have no certain field (fuzzy, ambiguous or duplicate): "
-        "{value}; name each with --map header=field, or --map header=- to leave it out",
-    ),
-}
-
-
 class HeaderMappingError(ValueError):
     """A bad ``--map`` override: unknown field or unknown header."""
 
@@ -141,9 +131,6 @@ class HeaderMappingError(ValueError):
         super().__init__(self.message("zh"))
 
     def message(self, lang: str = "zh") -> str:
-        own = _OWN_MESSAGES.get(self.code)
-        if own is not None:
-            return own[lang == "en"].format(value=self.value)
         text = message(self.code, self.value, lang)
         if self.suggestion is not None:
             if lang == "en":
