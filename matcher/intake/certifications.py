@@ -156,6 +156,8 @@ def read_certification(text: str) -> CertReading:
         return CertReading(text, (t.aliases[key],), (), "exact")
     if key in t.others:
         return CertReading(text, (), (), "other")
+    if key in t.yes:  # 是 in a list column: a yes to some certification, which one unknown
+        return CertReading(text, (), canonical_names(), "maybe", 0.0)
     level, rest = _split_level(_YEAR_RE.sub("", key) or key)
     if rest in t.others:
         return CertReading(text, (), (), "other")
