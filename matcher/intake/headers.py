@@ -197,7 +197,9 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     """(known money unit, whether some bracket looks like an unknown unit)."""
     unit = None
     unknown = False
-    for b in brackets:
+    # A bracket may say more than the unit: (上年末,万元).
+    parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
+    for b in parts:
         if b in AMOUNT_UNITS and b not in ("", "k", "w"):
             unit = b
         elif _CURRENCY_HINT_RE.search(b):
@@ -264,6 +266,9 @@ def _build() -> None:
         _register(_TABLE_STRIPPED, p.stripped, target)
         if name is not None:
             _FUZZY_CHOICES.append((p.stripped, target))
+    # A false friend is never a fuzzy target, even when the contract lists it (序号).
+    blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
+    _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
 
 
 _build()
@@ -343,13 +348,15 @@ def _lookup(header: str) -> _Target | None:
     return None
 
 
+def _veto(key: str) -> tuple[str, _Target] | None:
+    """The false-friend word that occurs in ``key`` (the whole header, brackets included:
+    科技型中小企业（入库编号） is a number, not a yes/no column)."""
+    return next(((w, t) for w, t in _VETOES if w in key), None)
+
+
 def _keyword(key: str) -> tuple[str, _Target] | None:
-    """The veto or keyword row whose word occurs in ``key`` (vetoes first)."""
-    for rows in (_VETOES, _KEYWORDS):
-        for word, target in rows:
-            if word in key:
-                return word, target
-    return None
+    """The first keyword row whose word occurs in ``key``."""
+    return next(((w, t) for w, t in _KEYWORDS if w in key), None)
 
 
 def _match_one(header: str) -> HeaderMatch:
@@ -360,7 +367,7 @@ def _match_one(header: str) -> HeaderMatch:
     score = 100.0
     alternatives: list[tuple[str, float]] = []
     if hit is None:
-        found = _keyword(p.stripped)
+        found = _veto(p.full) or _keyword(p.stripped)
         if found is not None:
             hit = found[1]
     if hit is not None and hit.field is None:
