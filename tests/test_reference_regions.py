@@ -17,6 +17,7 @@ from matcher.reference.regions import (
     province_of,
     region_contains,
     region_contains_expr,
+    region_context_code,
     region_exists,
     region_group,
     region_groups,
@@ -250,6 +251,9 @@ def test_context_only_zones_need_their_context() -> None:
 
 
 def test_region_context_must_be_one_division() -> None:
+    assert region_context_code("北京") == "110000" and region_context_code("110108") == "110108"
+    with pytest.raises(ValueError, match="朝阳区"):
+        region_context_code("朝阳区")
     with pytest.raises(ValueError, match="不是一个确定的行政区划"):
         resolve_region("通州区", "朝阳区")
     with pytest.raises(ValueError):

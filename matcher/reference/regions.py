@@ -33,6 +33,7 @@ __all__ = [
     "province_of",
     "region_contains",
     "region_contains_expr",
+    "region_context_code",
     "region_exists",
     "region_group",
     "region_groups",
@@ -589,6 +590,13 @@ def _context_zones() -> dict[str, dict[str, tuple[str, str]]]:
                 raise ValueError(f"region_aliases.yaml context_zones: {name!r} has unknown adcode")
             out.setdefault(str(ctx), {})[normalize_text(str(name))] = (code, str(item["note"]))
     return out
+
+
+def region_context_code(context: str) -> str:
+    """Adcode of a ``--region-context`` value (北京市, 北京, 110000); ValueError with a
+    Chinese message naming the candidates when it is not one division. Check it before
+    reading a portfolio, so a typo fails at once."""
+    return _context_code(context)
 
 
 def _resolve_in_context(text: str, ctx: str) -> Resolution:
