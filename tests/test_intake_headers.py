@@ -324,6 +324,11 @@ def test_account_golden() -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), f"differs from {GOLDEN}"
 
 
+def test_account_does_not_flag_what_is_derived() -> None:
+    account = account_columns(map_headers(["企业名称", "序号", "企业类型"]), needed={"id", "size"})
+    assert account.flagged == []
+
+
 def test_account_flags_needed_fields_by_header_and_by_values() -> None:
     account = account_columns(
         map_headers(["企业名称", "见习数量", "代码", "备注"]),

@@ -546,6 +546,9 @@ _METHOD_ZH = {
     "keyword": "关键词",
     "fuzzy": "模糊匹配",
 }
+# The row number stands in for a missing id, and size is derived from the size standard:
+# neither missing column is worth a loud flag.
+_NOT_FLAGGED = frozenset({"id", "size"})
 _CLOSEST = 60.0  # an unused column names its closest field from this score up
 _LOOSE = 50.0  # a column this close to a needed field (rapidfuzz ratio) is flagged
 _INT_RE = re.compile(r"^\s*[0-9０-９]+\s*[人名个位岗]?\s*$")
@@ -653,7 +656,7 @@ def account_columns(
     an unused column whose header is close to one of them, or whose values (``samples``,
     header → a few cells) look like one, while no column feeds that field, is flagged.
     """
-    need = set(needed or ())
+    need = set(needed or ()) - _NOT_FLAGGED
     fed = {m.field for m in mapping.details if m.field is not None}
     entries = []
     for m in mapping.details:
