@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.reference import data
 from matcher.reference.regions import (
@@ -300,3 +302,23 @@ def test_normalise_reports_ambiguity_and_takes_a_context() -> None:
     settled = normalise(raw, region_context="北京市")
     assert settled.frame["region_code"].to_list() == ["110112", "110108", None]
     assert settled.errors["code"].to_list() == ["unknown_region"]
+
+
+_TEXTS = st.sampled_from(
+    ["通州区", "朝阳区", "朝阳", "鼓楼区", "经开区", "开发区", "海淀", "亦庄", "西湖区", "火星基地"]
+    + [t for t, _ in _load_eval()[:120]]
+)
+_CONTEXTS = st.sampled_from(["北京市", "江苏省", "吉林省长春市", "浙江省", "110108", "上海"])
+
+
+@given(_TEXTS, _CONTEXTS)
+@settings(max_examples=200, deadline=None)
+def test_context_only_settles_what_the_text_leaves_open(text: str, context: str) -> None:
+    plain = resolve_region(text)
+    ctx = region_context_code(context)
+    got = resolve_region(text, context)
+    if plain.code is not None and plain.method != "fuzzy":
+        assert got.code == plain.code  # a certain reading is never changed
+    elif got.code is not None and got.code != plain.code:
+        # A new reading lies inside the context, or contains it (a context-only zone).
+        assert region_contains(ctx, got.code) or region_contains(got.code, ctx)
