@@ -20,6 +20,7 @@ from matcher.intake.certifications import (
     merge_lists,
     read_certification,
     read_flag,
+    unknown_reason,
 )
 from matcher.loader import load_rules
 from matcher.normalize import error_messages, normalise
@@ -194,3 +195,10 @@ def test_a_name_in_no_table_is_reported_and_kept() -> None:
     assert p.frame["certifications"].to_list() == [[HNTE, "蓝天企业"]]
     assert p.errors["code"].to_list() == ["unknown_certification"]
     assert "蓝天企业" in error_messages(p.errors, "en")[0]
+
+
+def test_unknown_reason() -> None:
+    assert unknown_reason([SRDI], [SRDI]) == ""
+    assert unknown_reason(None, [SRDI]) == ""
+    assert "可能是 专精特新中小企业" in unknown_reason(["x", MAYBE + SRDI], [SRDI, GIANT])
+    assert "yes/no" in unknown_reason([HNTE, OTHERS_UNKNOWN], [SRDI], "en")

@@ -42,6 +42,7 @@ __all__ = [
     "merge_flag_columns",
     "read_certification",
     "read_flag",
+    "unknown_reason",
 ]
 
 MAYBE = "待确认:"
@@ -366,4 +367,26 @@ def contains_any_expr(col: pl.Expr, values: Iterable[str]) -> pl.Expr:
         .when(maybe | open_)
         .then(pl.lit(None, dtype=pl.Boolean))
         .otherwise(pl.lit(False))
+    )
+
+
+def unknown_reason(actual: Sequence[str] | None, values: Iterable[str], lang: str = "zh") -> str:
+    """Why :func:`contains_any` is unknown here (one line for explanations), or ""."""
+    if actual is None or contains_any(actual, values) is not None:
+        return ""
+    wanted = list(values)
+    maybe = [v for v in wanted if MAYBE + v in actual]
+    zh = lang != "en"
+    if maybe:
+        names = "、".join(maybe) if zh else ", ".join(maybe)
+        return (
+            f"资质中有无法确定的名称，可能是 {names}，请核实后写规范名称"
+            if zh
+            else f"a certification name could be {names}; check it and write the standard name"
+        )
+    return (
+        "只有是/否资质列，未回答这些认定；请补充资质认定列或对应的是/否列"
+        if zh
+        else "only yes/no certification columns were given and none answers these; "
+        "add the certification list or a yes/no column for them"
     )
