@@ -16,8 +16,9 @@ For each header, in this order (the first that applies wins):
    lower case, no whitespace, no required-field marks (``*``), and then again
    with a trailing bracket such as ``(万元)``/``（人）``/``[是/否]`` and a year
    such as ``2023年``/``2023年度`` removed;
-4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere vetoes
-   (营业收入增长率, 研发人员数, 其中京籍), else the first listed word found decides;
+4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere in the header,
+   brackets included, vetoes (营业收入增长率, 研发人员数, 其中京籍), else the first listed
+   word found decides;
 5. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
    least :data:`FUZZY_MARGIN` points above the best other field);
 6. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
@@ -27,17 +28,24 @@ Yes/no certification columns (是否专精特新, 高企…) map to ``certificat
 :attr:`HeaderMatch.flag` naming the certification they answer; they are listed in
 :attr:`HeaderMapping.flags`, never in ``columns``, and several may coexist with a list column.
 
-Units: a bracket (or a trailing 万元/亿元 without one) in an AMOUNT header naming a money unit (``营业收入(元)``) is
-recorded in :attr:`HeaderMatch.unit` and :attr:`HeaderMapping.units`; pass it to
+Units: a bracket (or a trailing 万元/亿元 without one) in an AMOUNT header naming a money
+unit (``营业收入(元)``, ``资产总额（上年末，万元）``) is recorded in :attr:`HeaderMatch.unit` and :attr:`HeaderMapping.units`; pass it to
 ``parse_expr(..., unit=...)`` so bare numbers are read in that unit. An AMOUNT
 header whose bracket names an unknown currency or unit (``营业收入(美元)``) is not
 mapped automatically.
 
 Duplicates: when several headers reach one field, the strongest match wins
-(override > exact > alias > the same after removing a bracket or a year >
+(override > exact > alias > keyword > the same after removing a bracket or a year >
 fuzzy), then the latest year (a header without a year counts as current), then
 the leftmost column. The others are listed in
 :attr:`HeaderMapping.duplicates` with method ``"duplicate"`` and stay unmapped.
+``strict=True`` refuses fuzzy matches (method ``"refused"``).
+
+Column accounting (:func:`account_columns` → :class:`ColumnAccount`): every input column is
+used, ambiguous, duplicate, refused or unused, with its closest field and the ``--map`` line
+to copy; a column that looks like a field the loaded rules need, while no column feeds that
+field, is flagged. :func:`render_account` gives the zh/en lines, ``to_dict`` the JSON, and
+:func:`check_strict` raises when any column was guessed, ambiguous or duplicated.
 """
 
 from __future__ import annotations
@@ -59,12 +67,17 @@ from matcher.reference.data import header_alias_rows
 __all__ = [
     "FUZZY_CUTOFF",
     "FUZZY_MARGIN",
+    "ColumnAccount",
+    "ColumnEntry",
     "HeaderDuplicate",
     "HeaderMapping",
     "HeaderMappingError",
     "HeaderMatch",
+    "account_columns",
+    "check_strict",
     "header_key",
     "map_headers",
+    "render_account",
     "resolve_field",
     "suggest",
 ]
