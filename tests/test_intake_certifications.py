@@ -73,6 +73,7 @@ def test_unknown_name_is_kept_and_a_yes_is_no_name() -> None:
     assert read_certification("蓝天企业").method == "unknown"
     # A 是 in a list column says yes to some certification: every one is unknown.
     assert read_certification("是").maybe == canonical_names()
+    assert read_certification("否").items == []  # 否 in a list column: none
 
 
 @pytest.mark.parametrize(

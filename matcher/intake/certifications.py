@@ -117,7 +117,7 @@ class CertReading:
     text: str
     names: tuple[str, ...]  # canonical names it certainly is
     maybe: tuple[str, ...]  # canonical names it could be (conditions on them: unknown)
-    method: str  # exact / level / fuzzy / other / maybe / unknown
+    method: str  # exact / level / fuzzy / other / maybe / unknown / none (否)
     score: float = 100.0
 
     @property
@@ -125,6 +125,8 @@ class CertReading:
         """What it contributes to a certification list."""
         if self.names:
             return list(self.names)
+        if self.method == "none":
+            return []
         return [self.text, *(MAYBE + m for m in self.maybe)]
 
 
@@ -159,6 +161,8 @@ def read_certification(text: str) -> CertReading:
         return CertReading(text, (), (), "other")
     if key in t.yes:  # 是 in a list column: a yes to some certification, which one unknown
         return CertReading(text, (), canonical_names(), "maybe", 0.0)
+    if key in t.no:  # 否 in a list column: no certification
+        return CertReading(text, (), (), "none")
     level, rest = _split_level(_YEAR_RE.sub("", key) or key)
     if rest in t.others:
         return CertReading(text, (), (), "other")
