@@ -56,6 +56,7 @@ def load_portfolio(
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
     today: dt.date | None = None,
+    region_context: str | None = None,
 ) -> Portfolio:
     path = Path(path)
     if not path.exists():
@@ -67,8 +68,14 @@ def load_portfolio(
             table = read_table(path, sheet=sheet)
         except IntakeError as exc:
             raise PolicyMatchError(str(exc)) from exc
-        return normalise(table.frame, overrides=overrides, today=today, problems=table.problems)
-    return normalise(raw, overrides=overrides, today=today)
+        return normalise(
+            table.frame,
+            overrides=overrides,
+            today=today,
+            problems=table.problems,
+            region_context=region_context,
+        )
+    return normalise(raw, overrides=overrides, today=today, region_context=region_context)
 
 
 def _single_profiles(path: Path) -> pl.DataFrame:
@@ -218,6 +225,7 @@ def run_batch(
     keep_frames: bool = False,
     progress: Callable[[int], None] | None = None,
     brief: bool = False,
+    region_context: str | None = None,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
     from matcher.report.columns import error_report, localise_results
@@ -251,7 +259,9 @@ def run_batch(
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
         for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
-            portfolio = normalise(raw, overrides=overrides, problems=problems)
+            portfolio = normalise(
+                raw, overrides=overrides, problems=problems, region_context=region_context
+            )
             del raw
             run.read += portfolio.read
             run.matched += portfolio.matched
@@ -352,6 +362,7 @@ def find(
     top: int | None = None,
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
+    region_context: str | None = None,
 ) -> tuple[Found, BatchRun]:
     """政策找人: the enterprises for one policy, most money and most certain first.
 
@@ -376,7 +387,13 @@ def find(
     # column cannot change who should be called.
     needed = input_fields([rule])
     for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
-        portfolio = normalise(raw, overrides=overrides, problems=problems, fields=needed)
+        portfolio = normalise(
+            raw,
+            overrides=overrides,
+            problems=problems,
+            fields=needed,
+            region_context=region_context,
+        )
         del raw
         run.read += portfolio.read
         run.matched += portfolio.matched

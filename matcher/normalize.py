@@ -10,21 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import polars as pl
-import yaml
 
 from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType, col
+from matcher.intake.certifications import canonical_certs, cert_problem_expr, merge_flag_columns
 from matcher.intake.credit_code import credit_code_errors
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.readers import RawProblem
 from matcher.intake.values import parse_expr
-from matcher.reference.data import reference_path
 from matcher.reference.industry import resolve_industries
-from matcher.reference.regions import resolve_regions
+from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
 from matcher.reference.size import size_expr, size_group_expr
 from matcher.rule import Op, Rule
@@ -47,6 +45,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_region": (
         "无法识别地区「{value}」，按未知处理",
         "region '{value}' not recognised; treated as unknown",
+    ),
+    "ambiguous_region": (
+        "地区有歧义（{value}），按未知处理；请写完整名称（含省市），或用 --region-context 指定所在省市",
+        "ambiguous region ({value}); treated as unknown; write the full name with its province "
+        "or city, or give --region-context",
+    ),
+    "uncertain_certification": (
+        "资质「{value}」中有无法确定的认定名称，涉及的认定条件按未知处理；请写规范名称，如 专精特新中小企业",
+        "certifications '{value}' include a name that cannot be settled; conditions on the "
+        "certifications it could be are unknown; write the standard name, e.g. 专精特新中小企业",
+    ),
+    "unknown_certification": (
+        "资质「{value}」中有不在认定名称表中的名称，按原文保留",
+        "certifications '{value}' include a name not in the certification table; kept as written",
+    ),
+    "bad_certification_flag": (
+        "是/否资质列「{value}」无法识别，该认定按未知处理；请写 是、否 或 市级、省级、国家级",
+        "yes/no certification column '{value}' not understood; that certification is unknown; "
+        "write 是, 否 or a level (市级, 省级, 国家级)",
     ),
     "unknown_industry": (
         "无法识别行业「{value}」，按未知处理",
@@ -102,33 +119,9 @@ class Portfolio:
         return self.frame.height
 
 
-@cache
-def _certification_aliases() -> dict[str, str]:
-    data = yaml.safe_load(reference_path("certifications.yaml").read_text(encoding="utf-8"))
-    table: dict[str, str] = {}
-    for canonical, aliases in data["canonical"].items():
-        for name in [canonical, *aliases]:
-            table[_cert_key(name)] = canonical
-    return table
-
-
-def _cert_key(text: str) -> str:
-    for ch in "\"'“”‘’「」『』 \u3000":
-        text = text.replace(ch, "")
-    return text
-
-
-_CERT_STRIP = r"[\"'“”‘’「」『』\s]"
-
-
 def _canonical_certs(col: pl.Expr) -> pl.Expr:
-    aliases = _certification_aliases()
-    key = pl.element().str.replace_all(_CERT_STRIP, "")
-    return col.list.eval(
-        pl.when(key.is_in(list(aliases)))
-        .then(key.replace_strict(aliases, default=None, return_dtype=pl.String))
-        .otherwise(pl.element())
-    )
+    """Certification names read as advisors write them (matcher/intake/certifications.py)."""
+    return canonical_certs(col)
 
 
 # What each rule-visible column is computed from.
@@ -165,11 +158,13 @@ def normalise(
     today: dt.date | None = None,
     problems: Sequence[RawProblem] = (),
     fields: Collection[str] | None = None,
+    region_context: str | None = None,
 ) -> Portfolio:
     """Map headers, parse every column, validate, resolve, derive size.
 
     With ``fields`` (see :func:`input_fields`) only those fields are parsed and
     checked; the others are unknown and their cells are not reported.
+    ``region_context`` (e.g. 北京市) settles ambiguous region names inside it.
     """
     today = today or dt.date.today()
     # A BOM or stray spaces around a header must not hide the column.
@@ -191,6 +186,7 @@ def normalise(
         value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
         if spec.name == "certifications":
             value = _canonical_certs(value)  # per distinct spelling, below
+            error = pl.coalesce(error, cert_problem_expr(value))
         if spec.type in PARSE_PER_DISTINCT:
             # Few distinct spellings (12, 是, 2015-03-12…): parse each once and join back.
             table = (
@@ -235,9 +231,16 @@ def normalise(
         frame = frame.with_columns(
             credit_code_errors(frame.get_column("credit_code")).alias("__cc")
         )
+    # Yes/no certification columns (是否专精特新, 是否高企) complete the certification list.
+    flags = mapping.flags if fields is None or "certifications" in fields else {}
+    flag_errors: list[tuple[str, pl.Expr]] = []
+    if flags:
+        listed = pl.col("certifications") if "certifications" in by_field else None
+        merged, flag_errors = merge_flag_columns(listed, flags)
+        frame = frame.with_columns(merged.alias("certifications"))
 
     # Free text is resolved once per distinct value, then joined back.
-    regions = resolve_regions(_distinct(frame, "region"))
+    regions = resolve_regions(_distinct(frame, "region"), context=region_context)
     industries = resolve_industries(_distinct(frame, "industry"))
     frame = frame.join(_resolution_frame(regions, "region", "region_code"), on="region", how="left")
     frame = frame.join(
@@ -262,12 +265,22 @@ def normalise(
     for code, _, fields_ in checks:
         written = pl.col(f"__raw_{fields_[0]}") if fields_[0] in by_field else pl.lit(None)
         collect_errors(pl.col(f"__chk_{code}"), fields_[0], written, pl.lit(code))
+    # An ambiguous name (通州区: 北京 or 南通) is reported with its candidates.
+    ambiguous = {
+        t: f"{t}：{' / '.join(n)}" for t, r in regions.items() if (n := ambiguous_names(r))
+    }
+    unresolved = pl.col("region").is_not_null() & pl.col("region_code").is_null()
+    is_ambiguous = pl.col("region").is_in(list(ambiguous))
+    collect_errors(unresolved & ~is_ambiguous, "region", pl.col("region"), pl.lit("unknown_region"))
     collect_errors(
-        pl.col("region").is_not_null() & pl.col("region_code").is_null(),
+        unresolved & is_ambiguous,
         "region",
-        pl.col("region"),
-        pl.lit("unknown_region"),
+        pl.col("region").replace_strict(ambiguous, default=None, return_dtype=pl.String),
+        pl.lit("ambiguous_region"),
     )
+    for header, bad in flag_errors:
+        written = pl.format("{}：{}", pl.lit(header), col(header))
+        collect_errors(bad, "certifications", written, pl.lit("bad_certification_flag"))
     collect_errors(
         pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
         "industry",

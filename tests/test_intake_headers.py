@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.fields import PROFILE_FIELDS
 from matcher.intake.headers import (
     FUZZY_CUTOFF,
     HeaderMappingError,
+    account_columns,
+    check_strict,
     map_headers,
     resolve_field,
     suggest,
@@ -42,10 +51,16 @@ MUST_MAP = [
     ("成立日期", "founded", "exact"),
     ("资质认定", "certifications", "exact"),
     ("企业规模", "size", "exact"),
-    ("序号", "id", "alias"),
-    ("从业人员数量", "employees", "fuzzy"),
-    ("是否为外资企业", "foreign_invested", "fuzzy"),
-    ("年末从业人员", "employees", "fuzzy"),
+    ("企业编号", "id", "exact"),
+    ("从业人员数量", "employees", "keyword"),
+    ("是否为外资企业", "foreign_invested", "keyword"),
+    ("年末从业人员", "employees", "keyword"),
+    ("统一社会信用代玛", "credit_code", "fuzzy"),
+    ("职工人数", "employees", "alias"),
+    ("参保人数", "employees", "keyword"),
+    ("年营业额", "revenue", "keyword"),
+    ("营业收入万元", "revenue", "exact"),
+    ("招聘计划/应届生/其中北京高校", "grad_hires_local", "keyword"),
 ]
 
 MUST_NOT_MAP = [
@@ -64,8 +79,17 @@ MUST_NOT_MAP = [
     "净利润",
     "负债总额",
     "姓名",
-    "是否高新技术企业",
     "",
+    "序号",
+    "企业类型",
+    "注册资本",
+    "实缴资本（万元）",
+    "纳税总额",
+    "利润总额",
+    "研发投入",
+    "电话",
+    "其中京籍",
+    "营业收入增长率",
     "   ",
     "列3",
 ]
@@ -94,9 +118,11 @@ def test_must_not_map(header: str) -> None:
 
 
 def test_every_contract_name_maps_to_its_field() -> None:
+    false_friends = {"序号"}  # a row number, not an enterprise id (header_aliases.csv)
     for spec in PROFILE_FIELDS:
         for name in (spec.name, spec.zh, *spec.aliases):
-            assert map_headers([name]).columns == {name: spec.name}, name
+            expected = {} if name in false_friends else {name: spec.name}
+            assert map_headers([name]).columns == expected, name
 
 
 def test_whole_sheet() -> None:
@@ -104,7 +130,6 @@ def test_whole_sheet() -> None:
     headers += ["资产总额(万元)", "是否外资", "联系人", "联系电话", "备注", "__row"]
     mapping = map_headers(headers)
     assert mapping.columns == {
-        "序号": "id",
         "企业名称": "name",
         "统一社会信用代码": "credit_code",
         "注册地址": "region",
@@ -113,7 +138,7 @@ def test_whole_sheet() -> None:
         "资产总额(万元)": "total_assets",
         "是否外资": "foreign_invested",
     }
-    assert mapping.unmapped == ["联系人", "联系电话", "备注"]
+    assert mapping.unmapped == ["序号", "联系人", "联系电话", "备注"]
     assert [d.header for d in mapping.details] == headers[:-1]  # __row is not reported
     assert mapping.by_field["revenue"] == "营业收入(万元)"
     assert mapping.units == {"revenue": "万元", "total_assets": "万元"}
@@ -218,3 +243,144 @@ def test_suggest_has_a_cutoff() -> None:
     assert suggest("revenu", ["revenue", "name"]) == "revenue"
     assert suggest("xyz", ["revenue", "name"]) is None
     assert suggest("x", []) is None
+
+
+# ---------------------------------------------------------------------------------
+# The advisors' vocabulary (labelled set) and the column accounting
+# ---------------------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "headers_account_golden.txt"
+LABELLED = list(csv.DictReader((DATA / "headers_labelled.csv").open(encoding="utf-8")))
+SHEET = [
+    "序号", "企业名称", "统一社会信用代玛", "所在区", "参保人数", "年营业额（万元）", "营业收入",
+    "是否专精特新", "高新技术企业", "今年计划招应届生", "其中京籍", "见习数量", "注册资本（万元）",
+    "企业类型", "备注",
+]  # fmt: skip
+
+
+def _got(header: str) -> str:
+    (m,) = map_headers([header]).details
+    if m.field is None:
+        return "none"
+    return f"{m.field}:{m.flag}" if m.flag else m.field
+
+
+@pytest.mark.parametrize(
+    "name", ["headers_labelled.csv", "headers_fresh.csv", "headers_fresh2.csv"]
+)
+def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
+    rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))
+    wrong = [
+        (r["header"], r["expected"], _got(r["header"]))
+        for r in rows
+        if _got(r["header"]) not in (r["expected"], "none")
+    ]
+    assert wrong == []
+    right = sum(_got(r["header"]) == r["expected"] for r in rows)
+    assert right >= 0.95 * len(rows)
+    assert len(LABELLED) >= 300
+
+
+@pytest.mark.parametrize(
+    "header", ["企业类型", "注册资本", "实缴资本", "纳税总额", "利润总额", "研发投入", "联系人",
+               "电话", "备注", "序号", "其中京籍"],
+)  # fmt: skip
+def test_false_friends_are_blocked_and_say_why(header: str) -> None:
+    (m,) = map_headers([header]).details
+    assert m.field is None and m.blocked
+    if m.resembles is not None:  # the column report says why it is not that field
+        assert m.note
+
+
+def test_yes_no_certification_columns_coexist_with_the_list_column() -> None:
+    mapping = map_headers(["资质认定", "是否专精特新", "是否高企", "高新技术企业"])
+    assert mapping.columns == {"资质认定": "certifications"}
+    assert mapping.flags == {
+        "是否专精特新": "专精特新中小企业",
+        "是否高企": "高新技术企业",
+        "高新技术企业": "高新技术企业",
+    }
+    assert mapping.duplicates == []
+
+
+def test_override_to_a_certification_flag() -> None:
+    mapping = map_headers(["高企认定"], {"高企认定": "certifications:高新技术企业"})
+    assert mapping.flags == {"高企认定": "高新技术企业"}
+    with pytest.raises(HeaderMappingError):
+        map_headers(["高企认定"], {"高企认定": "certifications:不存在的认定"})
+
+
+def test_account_golden() -> None:
+    account = account_columns(
+        map_headers(SHEET),
+        needed={"grad_hires_local", "trainee_posts", "total_assets", "region"},
+        samples={"备注": ["北京市海淀区"]},
+    )
+    text = "\n".join([*account.render("zh"), "", *account.render("en")]) + "\n"
+    text += json.dumps(account.to_dict(), ensure_ascii=False, indent=1) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8"), f"differs from {GOLDEN}"
+
+
+def test_account_does_not_flag_what_is_derived() -> None:
+    account = account_columns(map_headers(["企业名称", "序号", "企业类型"]), needed={"id", "size"})
+    assert account.flagged == []
+
+
+def test_account_flags_needed_fields_by_header_and_by_values() -> None:
+    account = account_columns(
+        map_headers(["企业名称", "见习数量", "代码", "备注"]),
+        needed={"trainee_posts", "credit_code"},
+        samples={"代码": ["91110108MA01ABCD2X", "91110000802100433B"], "备注": ["无"]},
+    )
+    flagged = {e.header: e.field for e in account.flagged}
+    assert flagged == {"见习数量": "trainee_posts", "代码": "credit_code"}
+    lines = account.render("zh")
+    assert any("‼" in ln and "--map '见习数量=trainee_posts'" in ln for ln in lines)
+    # Fed fields are not flagged again.
+    fed = account_columns(map_headers(["见习岗位数", "见习数量"]), needed={"trainee_posts"})
+    assert fed.flagged == []
+
+
+def test_duplicates_are_reported_with_both_map_lines() -> None:
+    account = account_columns(map_headers(["营业收入", "年营业额（万元）"]))
+    (dup,) = account.by_status("duplicate")
+    assert dup.kept == "营业收入" and dup.field == "revenue"
+    (line,) = [ln for ln in account.render("en") if "duplicate" in ln and "'年" in ln]
+    assert "--map '年营业额（万元）=revenue' --map '营业收入=-'" in line
+    with pytest.raises(HeaderMappingError) as info:
+        check_strict(account)
+    assert "年营业额（万元）" in info.value.message("zh")
+
+
+def test_strict_refuses_fuzzy_guesses() -> None:
+    loose = account_columns(map_headers(["统一社会信用代玛"]))
+    assert [e.method for e in loose.guesses] == ["fuzzy"]
+    with pytest.raises(HeaderMappingError) as info:
+        check_strict(loose)
+    assert "strict headers" in info.value.message("en")
+    strict = account_columns(map_headers(["统一社会信用代玛"], strict=True), strict=True)
+    (entry,) = strict.entries
+    assert entry.status == "refused" and entry.field == "credit_code"
+    assert entry.map_line == "--map '统一社会信用代玛=credit_code'"
+    check_strict(account_columns(map_headers(["企业名称", "参保人数"], strict=True)))
+
+
+_HEADER_TEXT = st.sampled_from([r["header"] for r in LABELLED]) | st.text(min_size=0, max_size=8)
+
+
+@given(st.lists(_HEADER_TEXT, max_size=12, unique=True))
+@settings(max_examples=150, deadline=None)
+def test_every_column_is_accounted_for_once(headers: list[str]) -> None:
+    account = account_columns(map_headers(headers), needed={"grad_hires_local"})
+    assert [e.header for e in account.entries] == [h for h in headers if h != "__row"]
+    used = [(e.field, e.flag) for e in account.entries if e.status == "used" and e.flag is None]
+    assert len(used) == len(set(used))  # one column per field
+    for e in account.unused:
+        assert e.status != "used"
+        if e.field is not None and not e.false_friend:
+            assert e.map_line is not None and e.header in e.map_line
+    assert len(account.render("zh")) == len(account.entries) + 1
+    json.dumps(account.to_dict(), ensure_ascii=False)

@@ -7,15 +7,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.reference import data
 from matcher.reference.regions import (
+    ambiguous_names,
     divisions,
     group_contains,
     group_contains_expr,
     province_of,
     region_contains,
     region_contains_expr,
+    region_context_code,
     region_exists,
     region_group,
     region_groups,
@@ -23,6 +27,7 @@ from matcher.reference.regions import (
     region_name,
     resolve_region,
     resolve_regions,
+    suggest_region_context,
 )
 
 EVAL = Path(__file__).resolve().parent / "data" / "eval_region.csv"
@@ -187,3 +192,133 @@ def test_region_resolution_accuracy() -> None:
     assert len(bj) >= 100
     assert province_ok / n >= 0.98
     assert bj_ok / len(bj) >= 0.95
+
+
+# --------------------------------------------------------------------------- context
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("海淀", "110108"), ("延庆区", "110119"), ("中关村", "110108"), ("回龙观", "110114"),
+        ("亦庄镇", "110115"), ("亦庄", "110000"), ("北京经济技术开发区", "110000"),
+        ("中关村科技园区丰台园", "110106"), ("城市副中心", "110112"), ("怀柔科学城", "110116"),
+    ],
+)  # fmt: skip
+def test_unique_names_and_zones_resolve_without_context(text: str, code: str) -> None:
+    assert resolve_region(text).code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("通州区", ("北京市通州区", "江苏省南通市通州区")),
+        ("朝阳区", ("北京市朝阳区", "吉林省长春市朝阳区")),
+        ("通州区马驹桥镇", ("北京市通州区", "江苏省南通市通州区")),
+    ],
+)
+def test_ambiguous_names_are_listed(text: str, names: tuple[str, ...]) -> None:
+    res = resolve_region(text)
+    assert res.code is None
+    assert ambiguous_names(res) == names
+
+
+def test_unknown_is_not_ambiguous() -> None:
+    assert ambiguous_names(resolve_region("火星基地")) == ()
+    assert ambiguous_names(resolve_region("海淀")) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("通州区", "110112"), ("朝阳区", "110105"), ("朝阳", "110105"), ("经开区", "110000"),
+        ("开发区", "110000"), ("副中心", "110112"), ("通州区马驹桥镇", "110112"),
+        ("海淀", "110108"),
+        # The context settles ambiguity only; a text that resolves on its own is kept.
+        ("浦东新区", "310115"), ("长春市朝阳区", "220104"),
+        # Not in the context and not certain: still unknown, never a guess.
+        ("鼓楼区", None), ("火星基地", None),
+    ],
+)  # fmt: skip
+def test_region_context_settles_ambiguous_names(text: str, code: str | None) -> None:
+    assert resolve_region(text, "北京市").code == code
+    assert resolve_region(text, "110000").code == code
+    assert resolve_regions([text], context="北京").get(text).code == code  # type: ignore[union-attr]
+
+
+def test_context_only_zones_need_their_context() -> None:
+    assert resolve_region("经开区").code is None
+    assert resolve_region("经开区", "上海市").code is None
+    assert resolve_region("经开区", "北京市海淀区").code == "110000"
+
+
+def test_region_context_must_be_one_division() -> None:
+    assert region_context_code("北京") == "110000" and region_context_code("110108") == "110108"
+    with pytest.raises(ValueError, match="朝阳区"):
+        region_context_code("朝阳区")
+    with pytest.raises(ValueError, match="不是一个确定的行政区划"):
+        resolve_region("通州区", "朝阳区")
+    with pytest.raises(ValueError):
+        resolve_region("通州区", "火星")
+
+
+def test_zones_have_notes_and_valid_codes() -> None:
+    spec = data.load_yaml("region_aliases.yaml")
+    for kind in ("former", "zones"):
+        for name, item in spec[kind].items():
+            assert region_exists(str(item["code"])) and item["note"], name
+    for ctx, names in spec["context_zones"].items():
+        assert region_exists(str(ctx))
+        for name, item in names.items():
+            assert region_exists(str(item["code"])) and item["note"], name
+
+
+def test_suggest_region_context() -> None:
+    texts = ["北京市海淀区", "西城区", "昌平", "北京市东城区", "通州区", "朝阳区", "上海市浦东新区"]
+    out = resolve_regions(texts)
+    hint = suggest_region_context([r.code for r in out.values()], out.values())
+    assert hint is not None and hint.code == "110000"
+    assert hint.rows == 5 and hint.share == pytest.approx(0.8)
+    assert hint.settles == ("通州区", "朝阳区")
+    assert "--region-context 北京市" in hint.message("zh") and "不会自动采用" in hint.message()
+    assert "not applied" in hint.message("en")
+    # No majority, or too few rows: no suggestion.
+    assert suggest_region_context(["110108", "310115", "440305", "320106"]) is None
+    assert suggest_region_context(["110108", "110105"]) is None
+
+
+def test_normalise_reports_ambiguity_and_takes_a_context() -> None:
+    from matcher.normalize import error_messages, normalise
+
+    raw = pl.DataFrame({"__row": [2, 3, 4], "企业名称": ["甲", "乙", "丙"]})
+    raw = raw.with_columns(pl.Series("所在区", ["通州区", "海淀", "火星"]))
+    plain = normalise(raw)
+    assert plain.frame["region_code"].to_list() == [None, "110108", None]
+    msgs = dict(zip(plain.errors["code"], error_messages(plain.errors), strict=True))
+    assert msgs["ambiguous_region"].startswith(
+        "地区有歧义（通州区：北京市通州区 / 江苏省南通市通州区）"
+    )
+    assert "无法识别地区「火星」" in msgs["unknown_region"]
+    settled = normalise(raw, region_context="北京市")
+    assert settled.frame["region_code"].to_list() == ["110112", "110108", None]
+    assert settled.errors["code"].to_list() == ["unknown_region"]
+
+
+_TEXTS = st.sampled_from(
+    ["通州区", "朝阳区", "朝阳", "鼓楼区", "经开区", "开发区", "海淀", "亦庄", "西湖区", "火星基地"]
+    + [t for t, _ in _load_eval()[:120]]
+)
+_CONTEXTS = st.sampled_from(["北京市", "江苏省", "吉林省长春市", "浙江省", "110108", "上海"])
+
+
+@given(_TEXTS, _CONTEXTS)
+@settings(max_examples=200, deadline=None)
+def test_context_only_settles_what_the_text_leaves_open(text: str, context: str) -> None:
+    plain = resolve_region(text)
+    ctx = region_context_code(context)
+    got = resolve_region(text, context)
+    if plain.code is not None and plain.method != "fuzzy":
+        assert got.code == plain.code  # a certain reading is never changed
+    elif got.code is not None and got.code != plain.code:
+        # A new reading lies inside the context, or contains it (a context-only zone).
+        assert region_contains(ctx, got.code) or region_contains(got.code, ctx)

@@ -25,6 +25,7 @@ from matcher.evaluate.tree import (
     region_target,
     static_status,
 )
+from matcher.intake.certifications import contains_any
 from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
 
 
@@ -104,7 +105,7 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
     if op is Op.IN_CATALOGUE:
         return catalogue_verdict(str(actual), row.get("region_code"), as_of)
     if op is Op.CONTAINS_ANY:
-        return any(v in actual for v in value)
+        return contains_any(actual, value)  # 待确认/其余未知 markers keep unknown unknown
     if op is Op.IN:
         return actual in value
     if op is Op.NOT_IN:

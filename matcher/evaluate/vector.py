@@ -26,6 +26,7 @@ from matcher.evaluate.tree import (
     static_status,
 )
 from matcher.fields import FIELDS_BY_NAME, FieldType
+from matcher.intake.certifications import contains_any_expr
 from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
 
 REGION_PREFIX = "__region_prefix"
@@ -104,8 +105,7 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     if op is Op.IN_CATALOGUE:
         return pl.col(CATALOGUE)
     if op is Op.CONTAINS_ANY:
-        hit = pl.any_horizontal([col.list.contains(pl.lit(v)) for v in value])
-        return pl.when(col.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(hit)
+        return contains_any_expr(col, value)  # the same markers as the row evaluator
     if op in (Op.IN, Op.NOT_IN):
         hit = (
             pl.when(col.is_null())

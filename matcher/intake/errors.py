@@ -123,6 +123,12 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     # ---- header mapping overrides ----------------------------------------------
     "unknown_field": ("没有名为「{value}」的字段", "there is no field named '{value}'"),
     "unknown_header": ("表中没有「{value}」这一列", "the table has no column '{value}'"),
+    "strict_headers": (
+        "严格表头模式：这些列不能确定对应字段（模糊匹配、有歧义或重复）：{value}；"
+        "请用 --map 表头=字段 逐一指定，或用 --map 表头=- 不使用",
+        "strict headers: these columns have no certain field (fuzzy, ambiguous or duplicate): "
+        "{value}; name each with --map header=field, or --map header=- to leave it out",
+    ),
 }
 
 

@@ -7,27 +7,45 @@ For each header, in this order (the first that applies wins):
    ``""``/``"-"`` means "leave this column unmapped";
 2. ``exact`` — the canonical English name (case-insensitive; spaces, ``_`` and
    ``-`` ignored) or the Chinese header;
-3. ``alias`` — one of the field's aliases;
+3. ``alias`` — one of the field's aliases, or an ``exact`` row of the advisors' table
+   ``rules/reference/header_aliases.csv``; a row there whose field is ``none`` is a false
+   friend (注册资本, 企业类型, 序号…) and is never mapped, whatever the contract or fuzzy
+   matching would say; a header joined from two header rows (招聘计划/应届生/其中北京高校) is
+   tried whole, then by its trailing parts;
    steps 2 and 3 compare normalised keys: NFKC (full-width brackets → ASCII),
    lower case, no whitespace, no required-field marks (``*``), and then again
    with a trailing bracket such as ``(万元)``/``（人）``/``[是/否]`` and a year
    such as ``2023年``/``2023年度`` removed;
-4. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
+4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere in the header,
+   brackets included, vetoes (营业收入增长率, 研发人员数, 其中京籍), else the first listed
+   word found decides;
+5. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
    least :data:`FUZZY_MARGIN` points above the best other field);
-5. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
+6. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
    Neither is ever guessed: the column is passed through unmapped.
 
-Units: a bracket in an AMOUNT header naming a money unit (``营业收入(元)``) is
-recorded in :attr:`HeaderMatch.unit` and :attr:`HeaderMapping.units`; pass it to
+Yes/no certification columns (是否专精特新, 高企…) map to ``certifications`` with
+:attr:`HeaderMatch.flag` naming the certification they answer; they are listed in
+:attr:`HeaderMapping.flags`, never in ``columns``, and several may coexist with a list column.
+
+Units: a bracket (or a trailing 万元/亿元 without one) in an AMOUNT header naming a money
+unit (``营业收入(元)``, ``资产总额（上年末，万元）``) is recorded in :attr:`HeaderMatch.unit` and :attr:`HeaderMapping.units`; pass it to
 ``parse_expr(..., unit=...)`` so bare numbers are read in that unit. An AMOUNT
 header whose bracket names an unknown currency or unit (``营业收入(美元)``) is not
 mapped automatically.
 
 Duplicates: when several headers reach one field, the strongest match wins
-(override > exact > alias > the same after removing a bracket or a year >
+(override > exact > alias > keyword > the same after removing a bracket or a year >
 fuzzy), then the latest year (a header without a year counts as current), then
 the leftmost column. The others are listed in
 :attr:`HeaderMapping.duplicates` with method ``"duplicate"`` and stay unmapped.
+``strict=True`` refuses fuzzy matches (method ``"refused"``).
+
+Column accounting (:func:`account_columns` → :class:`ColumnAccount`): every input column is
+used, ambiguous, duplicate, refused or unused, with its closest field and the ``--map`` line
+to copy; a column that looks like a field the loaded rules need, while no column feeds that
+field, is flagged. :func:`render_account` gives the zh/en lines, ``to_dict`` the JSON, and
+:func:`check_strict` raises when any column was guessed, ambiguous or duplicated.
 """
 
 from __future__ import annotations
@@ -41,24 +59,32 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from matcher.fields import PROFILE_FIELDS, FieldType
+from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
+from matcher.reference.data import header_alias_rows
 
 __all__ = [
     "FUZZY_CUTOFF",
     "FUZZY_MARGIN",
+    "ColumnAccount",
+    "ColumnEntry",
     "HeaderDuplicate",
     "HeaderMapping",
     "HeaderMappingError",
     "HeaderMatch",
+    "account_columns",
+    "check_strict",
     "header_key",
     "map_headers",
+    "render_account",
     "resolve_field",
     "suggest",
 ]
 
-Method = Literal["override", "exact", "alias", "fuzzy", "ambiguous", "none", "duplicate"]
+Method = Literal[
+    "override", "exact", "alias", "keyword", "fuzzy", "ambiguous", "none", "duplicate", "refused"
+]
 
 #: Minimum rapidfuzz ``ratio`` (0–100) for a fuzzy match.
 FUZZY_CUTOFF = 80.0
@@ -69,7 +95,7 @@ ALTERNATIVE_CUTOFF = 50.0
 #: Columns added by readers, never mapped and not reported.
 RESERVED_COLUMNS = frozenset({"__row"})
 
-_RANK = {"override": 0, "exact": 1, "alias": 2, "fuzzy": 3}
+_RANK = {"override": 0, "exact": 1, "alias": 2, "keyword": 3, "fuzzy": 4}
 
 
 @dataclass(frozen=True)
@@ -81,6 +107,9 @@ class HeaderMatch:
     alternatives: list[tuple[str, float]] = dc_field(default_factory=list)
     unit: str | None = None  # unit found in the header's trailing bracket, e.g. "万元"
     note: str = ""
+    flag: str | None = None  # yes/no certification column: the certification it answers
+    blocked: bool = False  # a known false friend (注册资本, 企业类型…): never mapped
+    resembles: str | None = None  # for a false friend: the field it is mistaken for
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,7 @@ class HeaderMapping:
     unmapped: list[str]
     duplicates: list[HeaderDuplicate]
     units: dict[str, str] = dc_field(default_factory=dict)  # AMOUNT field -> unit in its header
+    flags: dict[str, str] = dc_field(default_factory=dict)  # yes/no column -> certification
 
     @property
     def by_field(self) -> dict[str, str]:
@@ -127,7 +157,9 @@ class HeaderMappingError(ValueError):
 # Normalised keys
 # ---------------------------------------------------------------------------------
 
-_NOISE_RE = re.compile(r"[\s_\-*※★☆:：'\"“”‘’]+")
+_NOISE_RE = re.compile(r"[\s_\-*※★☆:：'\"“”‘’/|·]+")
+_SEGMENT_RE = re.compile(r"[/|\n>→·\\]+")
+_UNIT_SUFFIX_RE = re.compile(r"^(?P<head>.{2,}?)(?P<unit>百万元|千万元|万元|亿元|千元)$")
 _TRAILING_BRACKET_RE = re.compile(r"^(?P<head>.+?)[(\[【〔](?P<inner>[^()\[\]【】〔〕]*)[)\]】〕]$")
 _YEAR_PREFIX_RE = re.compile(r"^(?P<year>(?:19|20)[0-9]{2})年?度?(?P<rest>.+)$")
 _YEAR_SUFFIX_RE = re.compile(r"^(?P<rest>.+?)(?P<year>(?:19|20)[0-9]{2})年?度?$")
@@ -165,6 +197,11 @@ def _parse_header(s: str) -> _Parsed:
             year = int(m.group("year"))
             rest = m.group("rest")
             continue
+        m = _UNIT_SUFFIX_RE.match(rest)
+        if m:  # 营业收入万元, 营业收入/万元: a unit written without a bracket
+            brackets.append(m.group("unit"))
+            rest = m.group("head")
+            continue
         break
     return _Parsed(full, rest, year, tuple(brackets))
 
@@ -173,7 +210,9 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     """(known money unit, whether some bracket looks like an unknown unit)."""
     unit = None
     unknown = False
-    for b in brackets:
+    # A bracket may say more than the unit: (上年末,万元).
+    parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
+    for b in parts:
         if b in AMOUNT_UNITS and b not in ("", "k", "w"):
             unit = b
         elif _CURRENCY_HINT_RE.search(b):
@@ -181,43 +220,86 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     return unit, unknown
 
 
-# key -> (field, method); built once from the field contract.
-_FULL: dict[str, tuple[str, Method]] = {}
-_STRIPPED: dict[str, tuple[str, Method]] = {}
+@dataclass(frozen=True)
+class _Target:
+    field: str | None  # None: a false friend
+    method: Method
+    flag: str | None = None
+    note: str = ""
+    resembles: str | None = None
+
+
+# key -> target; built once from the field contract and the advisors' table.
+_FULL: dict[str, _Target] = {}
+_STRIPPED: dict[str, _Target] = {}
+_TABLE_FULL: dict[str, _Target] = {}
+_TABLE_STRIPPED: dict[str, _Target] = {}
+_VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
+_KEYWORDS: list[tuple[str, _Target]] = []  # contains-words, first listed wins
 _FIELD_TYPES: dict[str, FieldType] = {f.name: f.type for f in PROFILE_FIELDS}
-_FUZZY_CHOICES: list[tuple[str, str]] = []  # (stripped key, field)
+_FUZZY_CHOICES: list[tuple[str, _Target]] = []  # (stripped key, target)
 
 
-def _register(table: dict[str, tuple[str, Method]], key: str, name: str, method: Method) -> None:
+def _register(table: dict[str, _Target], key: str, target: _Target) -> None:
     prev = table.get(key)
-    if prev is None or (prev[0] == name and _RANK[method] < _RANK[prev[1]]):
-        table[key] = (name, method)
-    elif prev[0] != name:
-        raise RuntimeError(f"header key {key!r} is claimed by {prev[0]} and {name}")
+    if prev is None or (prev.field == target.field and _RANK[target.method] < _RANK[prev.method]):
+        table[key] = target
+    elif (prev.field, prev.flag) != (target.field, target.flag):
+        raise RuntimeError(f"header key {key!r} is claimed by {prev.field} and {target.field}")
 
 
-for _spec in PROFILE_FIELDS:
-    _names: list[tuple[str, Method]] = [(_spec.name, "exact"), (_spec.zh, "exact")]
-    _names += [(a, "alias") for a in _spec.aliases]
-    for _text, _method in _names:
-        _p = _parse_header(_text)
-        _register(_FULL, _p.full, _spec.name, _method)
-        _register(_STRIPPED, _p.stripped, _spec.name, _method)
-        if (_p.stripped, _spec.name) not in _FUZZY_CHOICES:
-            _FUZZY_CHOICES.append((_p.stripped, _spec.name))
+def _build() -> None:
+    for spec in PROFILE_FIELDS:
+        names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
+        names += [(a, "alias") for a in spec.aliases]
+        for text, method in names:
+            p = _parse_header(text)
+            target = _Target(spec.name, method)
+            _register(_FULL, p.full, target)
+            _register(_STRIPPED, p.stripped, target)
+            if all(k != p.stripped or t.field != spec.name for k, t in _FUZZY_CHOICES):
+                _FUZZY_CHOICES.append((p.stripped, target))
+    for row in header_alias_rows():
+        name = None if row["field"] == "none" else row["field"]
+        if name is not None and name not in _FIELD_TYPES:
+            raise RuntimeError(f"header_aliases.csv: {row['header']!r} names unknown field {name}")
+        flag = row["flag"] or None
+        resembles = row.get("resembles") or None
+        if flag is not None and name != "certifications":
+            raise RuntimeError(
+                f"header_aliases.csv: {row['header']!r} has a flag but no list field"
+            )
+        if row["match"] == "contains":
+            target = _Target(name, "keyword", flag, row["note"], resembles)
+            (_VETOES if name is None else _KEYWORDS).append((header_key(row["header"]), target))
+            continue
+        target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
+        p = _parse_header(row["header"])
+        _register(_TABLE_FULL, p.full, target)
+        _register(_TABLE_STRIPPED, p.stripped, target)
+        if name is not None:
+            _FUZZY_CHOICES.append((p.stripped, target))
+    # A false friend is never a fuzzy target, even when the contract lists it (序号).
+    blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
+    _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
 
 
-def _field_scores(key: str) -> list[tuple[str, float]]:
-    """Best fuzzy score per field, highest first."""
-    best: dict[str, float] = {}
+_build()
+
+
+def _field_scores(key: str) -> list[tuple[str, float, _Target]]:
+    """Best fuzzy score per (field, flag), highest first."""
+    best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     choices = [c for c, _ in _FUZZY_CHOICES]
     for _, score, idx in process.extract(
         key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=ALTERNATIVE_CUTOFF
     ):
-        name = _FUZZY_CHOICES[idx][1]
-        if score > best.get(name, -1.0):
-            best[name] = score
-    return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        target = _FUZZY_CHOICES[idx][1]
+        k = (target.field, target.flag)
+        if score > best.get(k, (-1.0, target))[0]:
+            best[k] = (score, target)
+    ranked = sorted(best.values(), key=lambda st: (-st[0], st[1].field or ""))
+    return [(t.field or "", s, t) for s, t in ranked]
 
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = 60.0) -> str | None:
@@ -242,10 +324,10 @@ def resolve_field(name: str) -> str | None:
         return None
     p = _parse_header(name)
     hit = _FULL.get(p.full) or _STRIPPED.get(p.full)
-    if hit is None:
+    if hit is None or hit.field is None:
         names = [f.name for f in PROFILE_FIELDS] + [f.zh for f in PROFILE_FIELDS]
         raise HeaderMappingError("unknown_field", name, suggest(name, names))
-    return hit[0]
+    return hit.field
 
 
 def _header_unit(name: str, p: _Parsed) -> tuple[str | None, bool]:
@@ -257,26 +339,68 @@ def _header_unit(name: str, p: _Parsed) -> tuple[str | None, bool]:
     return None, False
 
 
+def _segments(header: str) -> list[str]:
+    """The header, then its trailing parts when it was joined from several header rows."""
+    parts = [x for x in _SEGMENT_RE.split(unicodedata.normalize("NFKC", header)) if x.strip()]
+    return [header] + ["".join(parts[i:]) for i in range(1, len(parts))]
+
+
+def _lookup(header: str) -> _Target | None:
+    """Exact and alias stages, the whole header first, then its trailing parts."""
+    for text in _segments(header):
+        p = _parse_header(text)
+        for table, key in (
+            (_TABLE_FULL, p.full),
+            (_FULL, p.full),
+            (_TABLE_STRIPPED, p.stripped),
+            (_STRIPPED, p.stripped),
+        ):
+            hit = table.get(key)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _veto(key: str) -> tuple[str, _Target] | None:
+    """The false-friend word that occurs in ``key`` (the whole header, brackets included:
+    科技型中小企业（入库编号） is a number, not a yes/no column)."""
+    return next(((w, t) for w, t in _VETOES if w in key), None)
+
+
+def _keyword(key: str) -> tuple[str, _Target] | None:
+    """The first keyword row whose word occurs in ``key``."""
+    return next(((w, t) for w, t in _KEYWORDS if w in key), None)
+
+
 def _match_one(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    hit = _FULL.get(p.full) or _STRIPPED.get(p.stripped)
+    hit = _lookup(header)
     score = 100.0
-    method: Method
     alternatives: list[tuple[str, float]] = []
-    if hit is not None:
-        name, method = hit
-    else:
+    if hit is None:
+        found = _veto(p.full) or _keyword(p.stripped)
+        if found is not None:
+            hit = found[1]
+    if hit is not None and hit.field is None:
+        return HeaderMatch(
+            header, None, 100.0, "none", note=hit.note, blocked=True, resembles=hit.resembles
+        )
+    if hit is None:
         scores = _field_scores(p.stripped)
         if not scores or scores[0][1] < FUZZY_CUTOFF:
             best = scores[0][1] if scores else 0.0
-            return HeaderMatch(header, None, best, "none", scores[:3])
+            return HeaderMatch(header, None, best, "none", [(f, s) for f, s, _ in scores[:3]])
         runner_up = scores[1][1] if len(scores) > 1 else 0.0
         if scores[0][1] - runner_up < FUZZY_MARGIN:
-            return HeaderMatch(header, None, scores[0][1], "ambiguous", scores[:3])
-        name, score, method = scores[0][0], scores[0][1], "fuzzy"
-        alternatives = scores[1:3]
+            alts = [(f, s) for f, s, _ in scores[:3]]
+            return HeaderMatch(header, None, scores[0][1], "ambiguous", alts)
+        hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
+        score = scores[0][1]
+        alternatives = [(f, s) for f, s, _ in scores[1:3]]
+    assert hit.field is not None
+    name = hit.field
     unit, unknown_unit = _header_unit(name, p)
     if unknown_unit and unit is None:
         return HeaderMatch(
@@ -287,7 +411,9 @@ def _match_one(header: str) -> HeaderMatch:
             [(name, score)],
             note="unknown unit in header; convert the column to 万元 and map it explicitly",
         )
-    return HeaderMatch(header, name, score, method, alternatives, unit=unit)
+    return HeaderMatch(
+        header, name, score, hit.method, alternatives, unit=unit, note=hit.note, flag=hit.flag
+    )
 
 
 def _override_target(key: str, headers: list[str]) -> str:
@@ -300,41 +426,54 @@ def _override_target(key: str, headers: list[str]) -> str:
     raise HeaderMappingError("unknown_header", key, suggest(key, headers))
 
 
-def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> HeaderMapping:
-    """Map original headers to canonical field names (see the module docstring).
+def _flags() -> dict[str, str]:
+    """Normalised certification name -> the name used as a yes/no column's flag."""
+    return {header_key(t.flag): t.flag for _, t in _KEYWORDS if t.flag is not None}
 
-    ``overrides`` maps a header (as written, or equal after normalisation) to a
-    field (English name, Chinese header or alias; ``""``/``"-"`` = leave unmapped).
-    Raises :class:`HeaderMappingError` for an override naming an unknown field or
-    a header that is not in ``headers``.
-    """
-    visible = [h for h in headers if h not in RESERVED_COLUMNS]
-    forced: dict[str, str | None] = {}
-    for key, target in (overrides or {}).items():
-        forced[_override_target(key, visible)] = resolve_field(target)
 
-    matches: list[HeaderMatch] = []
-    for h in visible:
-        if h in forced:
-            forced_field = forced[h]
-            matches.append(
-                HeaderMatch(
-                    h,
-                    forced_field,
-                    100.0,
-                    "override",
-                    unit=_header_unit(forced_field, _parse_header(h))[0],
-                )
-                if forced_field is not None
-                else HeaderMatch(h, None, 0.0, "override", note="left unmapped by override")
-            )
-        else:
-            matches.append(_match_one(h))
+def _resolve_target(target: str) -> tuple[str | None, str | None]:
+    """(field, flag) named by a ``--map`` target: a field, or ``certifications:<name>``
+    for a yes/no column answering one certification."""
+    head, sep, cert = target.partition(":")
+    if sep and resolve_field(head) == "certifications":
+        flag = _flags().get(header_key(cert))
+        if flag is None:
+            raise HeaderMappingError("unknown_field", target, suggest(cert, set(_flags().values())))
+        return "certifications", flag
+    return resolve_field(target), None
 
-    # Resolve duplicates: strongest method, then latest year, then leftmost.
+
+def _forced_match(h: str, forced_field: str | None, flag: str | None = None) -> HeaderMatch:
+    if forced_field is None:
+        return HeaderMatch(h, None, 0.0, "override", note="left unmapped by override")
+    unit = _header_unit(forced_field, _parse_header(h))[0]
+    return HeaderMatch(h, forced_field, 100.0, "override", unit=unit, flag=flag)
+
+
+def _refuse_guesses(matches: list[HeaderMatch]) -> list[HeaderMatch]:
+    """Strict mode: a fuzzy match is a guess; it is refused and the column left unmapped."""
+    return [
+        HeaderMatch(
+            m.header,
+            None,
+            m.score,
+            "refused",
+            [(m.field, m.score), *m.alternatives] if m.field else m.alternatives,
+            note="strict: a fuzzy match is not used",
+        )
+        if m.method == "fuzzy"
+        else m
+        for m in matches
+    ]
+
+
+def _dedupe(matches: list[HeaderMatch]) -> list[HeaderDuplicate]:
+    """Keep one column per field (strongest method, latest year, leftmost); mark the others.
+
+    Yes/no certification columns are not duplicates of each other or of the list column."""
     claims: dict[str, list[int]] = {}
     for i, m in enumerate(matches):
-        if m.field is not None:
+        if m.field is not None and m.flag is None:
             claims.setdefault(m.field, []).append(i)
     duplicates: list[HeaderDuplicate] = []
     for name, idxs in claims.items():
@@ -345,7 +484,7 @@ def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> 
             m = matches[i]
             p = _parse_header(m.header)
             tier = _RANK[m.method]
-            if m.method in ("exact", "alias") and p.full not in _FULL:
+            if m.method in ("exact", "alias") and p.full not in _FULL and p.full not in _TABLE_FULL:
                 tier += 2  # matched only after removing a bracket or a year
             if m.method == "fuzzy":
                 tier = 9
@@ -365,12 +504,372 @@ def map_headers(headers: list[str], overrides: dict[str, str] | None = None) -> 
                     unit=loser.unit,
                     note=f"{name} is taken by {matches[winner].header!r}",
                 )
+    return duplicates
 
-    columns = {m.header: m.field for m in matches if m.field is not None}
+
+def map_headers(
+    headers: list[str], overrides: dict[str, str] | None = None, *, strict: bool = False
+) -> HeaderMapping:
+    """Map original headers to canonical field names (see the module docstring).
+
+    ``overrides`` maps a header (as written, or equal after normalisation) to a
+    field (English name, Chinese header or alias; ``""``/``"-"`` = leave unmapped).
+    Raises :class:`HeaderMappingError` for an override naming an unknown field or
+    a header that is not in ``headers``. With ``strict``, fuzzy matches are refused
+    (method ``refused``, unmapped); :func:`check_strict` turns them into an error.
+    """
+    visible = [h for h in headers if h not in RESERVED_COLUMNS]
+    forced: dict[str, tuple[str | None, str | None]] = {}
+    for key, target in (overrides or {}).items():
+        forced[_override_target(key, visible)] = _resolve_target(target)
+
+    matches = [_forced_match(h, *forced[h]) if h in forced else _match_one(h) for h in visible]
+    if strict:
+        matches = _refuse_guesses(matches)
+    duplicates = _dedupe(matches)
+
+    columns = {m.header: m.field for m in matches if m.field is not None and m.flag is None}
+    flags = {m.header: m.flag for m in matches if m.field is not None and m.flag is not None}
     units = {
         m.field: m.unit
         for m in matches
         if m.field is not None and m.unit is not None and _FIELD_TYPES[m.field] is FieldType.AMOUNT
     }
     unmapped = [m.header for m in matches if m.field is None]
-    return HeaderMapping(columns, matches, unmapped, duplicates, units)
+    return HeaderMapping(columns, matches, unmapped, duplicates, units, flags)
+
+
+# ---------------------------------------------------------------------------------
+# Column accounting: every input column, used or not, and why
+# ---------------------------------------------------------------------------------
+
+Status = Literal["used", "ambiguous", "duplicate", "refused", "unused"]
+
+_STATUS_ZH = {
+    "used": "使用",
+    "ambiguous": "有歧义",
+    "duplicate": "重复",
+    "refused": "未采用",
+    "unused": "未使用",
+}
+_METHOD_ZH = {
+    "override": "--map 指定",
+    "exact": "标准表头",
+    "alias": "别名",
+    "keyword": "关键词",
+    "fuzzy": "模糊匹配",
+}
+# The row number stands in for a missing id, and size is derived from the size standard:
+# neither missing column is worth a loud flag.
+_NOT_FLAGGED = frozenset({"id", "size"})
+_CLOSEST = 60.0  # an unused column names its closest field from this score up
+_LOOSE = 50.0  # a column this close to a needed field (rapidfuzz ratio) is flagged
+_INT_RE = re.compile(r"^\s*[0-9０-９]+\s*[人名个位岗]?\s*$")
+_YES_NO = frozenset({"是", "否", "√", "×", "✓", "✗", "有", "无", "y", "n", "yes", "no"})
+_CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_DIVISION_RE = re.compile(r"(省|市|区|县|旗)")
+
+
+@dataclass(frozen=True)
+class ColumnEntry:
+    """One input column and what became of it."""
+
+    header: str
+    status: Status
+    field: str | None  # used: the field it feeds; otherwise the closest field, if any
+    method: str
+    score: float
+    flag: str | None = None  # yes/no certification column: the certification
+    unit: str | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+    kept: str | None = None  # duplicate: the column that feeds the field instead
+    note: str = ""
+    needed: bool = False  # flagged loudly: looks like a field a loaded rule needs
+    false_friend: bool = False  # known not to be ``field`` (注册资本 is not total_assets)
+
+    @property
+    def map_line(self) -> str | None:
+        """The ``--map`` option that uses this column for its closest field."""
+        if self.status == "used" or self.field is None:
+            return None
+        target = f"{self.field}:{self.flag}" if self.flag else self.field
+        return f"--map '{self.header}={target}'"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "header": self.header,
+            "status": self.status,
+            "field": self.field,
+            "method": self.method,
+            "score": round(self.score, 1),
+            "flag": self.flag,
+            "unit": self.unit,
+            "candidates": [{"field": f, "score": round(sc, 1)} for f, sc in self.candidates],
+            "kept": self.kept,
+            "note": self.note,
+            "needed": self.needed,
+            "false_friend": self.false_friend,
+            "map": self.map_line,
+        }
+
+
+@dataclass(frozen=True)
+class ColumnAccount:
+    """Every input column of a portfolio: used, ambiguous, duplicate, refused or unused."""
+
+    entries: tuple[ColumnEntry, ...]
+    strict: bool = False
+
+    def by_status(self, status: Status) -> list[ColumnEntry]:
+        return [e for e in self.entries if e.status == status]
+
+    @property
+    def unused(self) -> list[ColumnEntry]:
+        """Columns that feed no field (ambiguous, duplicate and refused ones included)."""
+        return [e for e in self.entries if e.status != "used"]
+
+    @property
+    def flagged(self) -> list[ColumnEntry]:
+        """Unused columns that look like a field some loaded rule needs."""
+        return [e for e in self.entries if e.needed]
+
+    @property
+    def guesses(self) -> list[ColumnEntry]:
+        return [e for e in self.entries if e.status == "used" and e.method == "fuzzy"]
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in _STATUS_ZH}
+        for e in self.entries:
+            out[e.status] += 1
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "counts": self.counts(),
+            "strict": self.strict,
+            "flagged": [e.header for e in self.flagged],
+            "columns": [e.to_dict() for e in self.entries],
+        }
+
+    def render(self, lang: str = "zh") -> list[str]:
+        """One line per column (used first, then the rest, flagged ones marked ‼)."""
+        return render_account(self, lang)
+
+
+def account_columns(
+    mapping: HeaderMapping,
+    *,
+    needed: Iterable[str] | None = None,
+    samples: dict[str, list[str | None]] | None = None,
+    strict: bool = False,
+) -> ColumnAccount:
+    """Account for every column of ``mapping``.
+
+    ``needed`` are the fields the loaded rules read (e.g. ``normalize.input_fields(rules)``);
+    an unused column whose header is close to one of them, or whose values (``samples``,
+    header → a few cells) look like one, while no column feeds that field, is flagged.
+    """
+    need = set(needed or ()) - _NOT_FLAGGED
+    fed = {m.field for m in mapping.details if m.field is not None}
+    entries = []
+    for m in mapping.details:
+        entry = _entry(m, mapping)
+        if entry.status != "used" and need:
+            cells = (samples or {}).get(m.header, [])
+            entry = _flag_needed(entry, m, need - fed, cells)
+        entries.append(entry)
+    return ColumnAccount(tuple(entries), strict)
+
+
+def _entry(m: HeaderMatch, mapping: HeaderMapping) -> ColumnEntry:
+    if m.field is not None:
+        return ColumnEntry(
+            m.header, "used", m.field, m.method, m.score, m.flag, m.unit, note=m.note
+        )
+    cands = tuple(m.alternatives)
+    if m.method == "duplicate":
+        dup = next(d for d in mapping.duplicates if d.header == m.header)
+        return ColumnEntry(
+            m.header, "duplicate", dup.field, m.method, m.score, unit=m.unit, kept=dup.kept
+        )
+    if m.method == "ambiguous":
+        return ColumnEntry(m.header, "ambiguous", None, m.method, m.score, candidates=cands)
+    if m.method == "refused":
+        best = cands[0][0] if cands else None
+        return ColumnEntry(m.header, "refused", best, m.method, m.score, candidates=cands[1:])
+    if m.blocked:
+        return ColumnEntry(
+            m.header, "unused", m.resembles, m.method, m.score, note=m.note, false_friend=True
+        )
+    closest = cands[0][0] if cands and cands[0][1] >= _CLOSEST else None
+    return ColumnEntry(
+        m.header, "unused", closest, m.method, m.score, candidates=cands, note=m.note
+    )
+
+
+def _values_look_like(cells: list[str | None], kind: FieldType | str) -> bool:
+    vals = [unicodedata.normalize("NFKC", c).strip() for c in cells if c and c.strip()]
+    if not vals:
+        return False
+    checks = {
+        FieldType.INT: lambda v: bool(_INT_RE.match(v)),
+        FieldType.BOOL: lambda v: v.lower() in _YES_NO,
+        FieldType.REGION: lambda v: bool(_DIVISION_RE.search(v)),
+        "credit_code": lambda v: bool(_CREDIT_RE.match(v.upper())),
+    }
+    check = checks.get(kind)
+    return check is not None and sum(map(check, vals)) >= 0.8 * len(vals)
+
+
+def _flag_needed(
+    entry: ColumnEntry, m: HeaderMatch, missing: set[str], cells: list[str | None]
+) -> ColumnEntry:
+    """Flag the column when its header or its values look like a needed, unfed field."""
+    if entry.status == "duplicate":
+        return entry  # the field is fed by the kept column
+    close = [f for f, sc in [(entry.field, 100.0), *entry.candidates] if f in missing]
+    if not close:
+        close = [f for f, sc, _ in _field_scores(_parse_header(m.header).stripped) if sc >= _LOOSE]
+        close = [f for f in close if f in missing]
+    if not close and cells:
+        for f in sorted(missing):
+            kind = "credit_code" if f == "credit_code" else _FIELD_TYPES.get(f)
+            if kind in (FieldType.BOOL, FieldType.REGION, "credit_code") and _values_look_like(
+                cells, kind
+            ):
+                close = [f]
+                break
+    if not close:
+        return entry
+    return ColumnEntry(
+        entry.header,
+        entry.status,
+        close[0],
+        entry.method,
+        entry.score,
+        entry.flag,
+        entry.unit,
+        entry.candidates,
+        entry.kept,
+        entry.note,
+        needed=True,
+        false_friend=entry.false_friend,
+    )
+
+
+def _field_label(name: str | None, flag: str | None, zh: bool) -> str:
+    if name is None:
+        return ""
+    spec = FIELDS_BY_NAME.get(name)
+    label = f"{name}（{spec.zh}）" if zh and spec else name
+    if flag:
+        label += f"：{flag}（是/否列）" if zh else f": {flag} (yes/no column)"
+    return label
+
+
+def _line(e: ColumnEntry, zh: bool) -> str:
+    head = f"「{e.header}」" if zh else f"'{e.header}'"
+    target = _field_label(e.field, e.flag, zh)
+    mark = "‼ " if e.needed else "  "
+    if e.status == "used":
+        how = _METHOD_ZH.get(e.method, e.method) if zh else e.method
+        if e.method == "fuzzy":
+            how += f"，相似度 {e.score:.0f}" if zh else f", score {e.score:.0f}"
+        unit = (f"，单位 {e.unit}" if zh else f", unit {e.unit}") if e.unit else ""
+        return (
+            f"{mark}{_STATUS_ZH['used'] if zh else 'used'} {head} → {target}（{how}{unit}）"
+            if zh
+            else f"{mark}used {head} → {target} ({how}{unit})"
+        )
+    status = _STATUS_ZH[e.status] if zh else e.status
+    text = f"{mark}{status} {head}"
+    if e.status == "ambiguous":
+        opts = (" 或 " if zh else " or ").join(
+            f"{f}（{sc:.0f}）" if zh else f"{f} ({sc:.0f})" for f, sc in e.candidates
+        )
+        text += f"：可能是 {opts}" if zh else f": could be {opts}"
+        if e.candidates:
+            text += (
+                f"；指定：--map '{e.header}={e.candidates[0][0]}'"
+                if zh
+                else f"; choose with --map '{e.header}={e.candidates[0][0]}'"
+            )
+        return text
+    if e.status == "duplicate":
+        text += (
+            f"：{target} 已由「{e.kept}」提供，本列未用；改用本列：{e.map_line} --map '{e.kept}=-'"
+            if zh
+            else f": {target} is already fed by '{e.kept}', this column is not used; "
+            f"to use it instead: {e.map_line} --map '{e.kept}=-'"
+        )
+        return text
+    if e.status == "refused":
+        text += (
+            f"：严格模式不采用模糊匹配（{target}，相似度 {e.score:.0f}）；确认后：{e.map_line}"
+            if zh
+            else f": strict mode refuses a fuzzy match ({target}, score {e.score:.0f}); "
+            f"if right: {e.map_line}"
+        )
+        return text
+    if e.needed and e.false_friend:
+        text += (
+            f"：规则需要 {target}，表中没有对应的列；本列不能直接代替"
+            if zh
+            else f": loaded rules need {target} and no column feeds it; this one is not it"
+        )
+    elif e.needed:
+        text += (
+            f"：看起来像规则需要的 {target}，但未使用；如确是：{e.map_line}"
+            if zh
+            else f": looks like {target}, which loaded rules need, but is not used; "
+            f"if it is: {e.map_line}"
+        )
+    elif e.false_friend and e.field is not None:
+        text += f"：不是 {target}" if zh else f": not {target}"
+    elif e.field is not None:
+        text += (
+            f"：最接近 {target}；如是：{e.map_line}"
+            if zh
+            else f": closest field {target}; if it is: {e.map_line}"
+        )
+    if e.note and (zh or not _has_cjk(e.note)):
+        text += f"（{e.note}）" if zh else f" ({e.note})"
+    return text
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+_ORDER = {"used": 0, "ambiguous": 1, "duplicate": 2, "refused": 3, "unused": 4}
+
+
+def render_account(account: ColumnAccount, lang: str = "zh") -> list[str]:
+    """Lines for people: a summary, then one line per column (flagged ones marked ‼)."""
+    zh = lang != "en"
+    c = account.counts()
+    total = len(account.entries)
+    if zh:
+        head = (
+            f"列对照：共 {total} 列，使用 {c['used']}，未使用 {total - c['used']}"
+            f"（有歧义 {c['ambiguous']}，重复 {c['duplicate']}，未采用 {c['refused']}）"
+        )
+        if account.flagged:
+            head += f"；‼ {len(account.flagged)} 列像是规则需要的字段却未使用"
+    else:
+        head = (
+            f"Columns: {total}, used {c['used']}, not used {total - c['used']} "
+            f"(ambiguous {c['ambiguous']}, duplicate {c['duplicate']}, refused {c['refused']})"
+        )
+        if account.flagged:
+            head += f"; ‼ {len(account.flagged)} look like fields the rules need but are not used"
+    ordered = sorted(account.entries, key=lambda e: (_ORDER[e.status], not e.needed))
+    return [head, *(_line(e, zh) for e in ordered)]
+
+
+def check_strict(account: ColumnAccount) -> None:
+    """Strict headers: raise when any column was guessed, refused, ambiguous or duplicated."""
+    bad = [e for e in account.entries if e.status in ("refused", "ambiguous", "duplicate")]
+    bad += account.guesses
+    if bad:
+        raise HeaderMappingError("strict_headers", "、".join(e.header for e in bad))

@@ -20,6 +20,7 @@ import matcher
 __all__ = [
     "adcode_rows",
     "data_dir",
+    "header_alias_rows",
     "industry_rows",
     "load_yaml",
     "reference_path",
@@ -62,6 +63,12 @@ def industry_rows() -> tuple[dict[str, str], ...]:
 def adcode_rows() -> tuple[dict[str, str], ...]:
     """Rows of ``adcodes_2024.csv`` (all strings; empty string for a missing city)."""
     return _read_csv("adcodes_2024.csv")
+
+
+@functools.cache
+def header_alias_rows() -> tuple[dict[str, str], ...]:
+    """Rows of ``header_aliases.csv`` (header, field, flag, match, note); comment rows dropped."""
+    return tuple(r for r in _read_csv("header_aliases.csv") if not r["header"].startswith("#"))
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,12 +25,15 @@ from matcher.reference.resolution import Resolution, ResolutionCache, normalize_
 __all__ = [
     "FUZZY_CUTOFF",
     "Division",
+    "RegionContextHint",
+    "ambiguous_names",
     "divisions",
     "group_contains",
     "group_contains_expr",
     "province_of",
     "region_contains",
     "region_contains_expr",
+    "region_context_code",
     "region_exists",
     "region_group",
     "region_groups",
@@ -37,6 +41,7 @@ __all__ = [
     "region_name",
     "resolve_region",
     "resolve_regions",
+    "suggest_region_context",
 ]
 
 #: rapidfuzz ``ratio`` a fuzzy match of a short text against division names needs.
@@ -519,14 +524,21 @@ _cache = ResolutionCache()
 _remember = _cache.remember
 
 
-def resolve_region(text: str) -> Resolution:
+def resolve_region(text: str, context: str | None = None) -> Resolution:
     """Resolve a division name, address or adcode. Cached.
 
     6-digit (or 9/12-digit statistical) code → exact name → longest administrative prefix
     (province, then city, then district; suffixes 省/市/区/县/自治区 optional) → fuzzy match of a
     short text. An ambiguous name (朝阳区: 北京 or 长春) resolves to the common ancestor, or to
-    None when there is none.
+    None with every candidate listed when there is none (see :func:`ambiguous_names`).
+
+    ``context`` (a division name or adcode, e.g. 北京市) settles an ambiguous name: of its
+    candidates, the one inside the context is taken; names only advisors of that province use
+    (经开区 in Beijing) are read from ``region_aliases.yaml`` ``context_zones``. A text that
+    resolves on its own is never changed by the context.
     """
+    if context is not None:
+        return _resolve_in_context(text, _context_code(context))
     hit = _cache.get(text)
     if hit is not None:
         return hit
@@ -536,8 +548,136 @@ def resolve_region(text: str) -> Resolution:
     return _remember(res)
 
 
-def resolve_regions(texts: Iterable[str | None]) -> dict[str, Resolution]:
-    """Resolve many texts, each distinct value once; the fuzzy stage in one ``cdist`` call."""
-    return resolve_many(
+def resolve_regions(
+    texts: Iterable[str | None], context: str | None = None
+) -> dict[str, Resolution]:
+    """Resolve many texts, each distinct value once; the fuzzy stage in one ``cdist`` call.
+    ``context`` as in :func:`resolve_region`."""
+    out = resolve_many(
         texts, cached=_cache.get, direct=_resolve_parse, fuzzy=_resolve_fuzzy, remember=_remember
     )
+    if context is None:
+        return out
+    ctx = _context_code(context)
+    return {t: _settle(r, ctx) for t, r in out.items()}
+
+
+# --------------------------------------------------------------------------- context
+
+
+@functools.cache
+def _context_code(context: str) -> str:
+    """Adcode of a context given by name or code; ValueError when it is not one division."""
+    res = resolve_region(context)
+    if res.code is None or res.method == "fuzzy":
+        names = "、".join(c[1] for c in res.candidates[:3])
+        hint = f"（可能是：{names}）" if names else ""
+        raise ValueError(
+            f"地区范围「{context}」不是一个确定的行政区划{hint}，请写省市全称或6位代码"
+        )
+    return res.code
+
+
+@functools.cache
+def _context_zones() -> dict[str, dict[str, tuple[str, str]]]:
+    """Context adcode → normalised name → (adcode, note)."""
+    spec = load_yaml("region_aliases.yaml").get("context_zones", {})
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for ctx, names in spec.items():
+        for name, item in names.items():
+            code = str(item["code"])
+            if code not in _table() or str(ctx) not in _table():
+                raise ValueError(f"region_aliases.yaml context_zones: {name!r} has unknown adcode")
+            out.setdefault(str(ctx), {})[normalize_text(str(name))] = (code, str(item["note"]))
+    return out
+
+
+def region_context_code(context: str) -> str:
+    """Adcode of a ``--region-context`` value (北京市, 北京, 110000); ValueError with a
+    Chinese message naming the candidates when it is not one division. Check it before
+    reading a portfolio, so a typo fails at once."""
+    return _context_code(context)
+
+
+def _resolve_in_context(text: str, ctx: str) -> Resolution:
+    return _settle(resolve_region(text), ctx)
+
+
+def _settle(res: Resolution, ctx: str) -> Resolution:
+    """Use the context only where the text alone is ambiguous or a context-only zone."""
+    if res.code is not None and res.method != "fuzzy":
+        if not res.candidates or len({c[0] for c in res.candidates}) < 2:
+            return res
+        if region_contains(ctx, res.code) is not None:
+            return res
+    exact = [c[0] for c in res.candidates if c[2] >= 100.0]  # equally good readings only
+    inside = [c for c in dict.fromkeys(exact) if region_contains(ctx, c)]
+    if res.code is None and len(inside) == 1 and len(exact) > 1:
+        return _resolution(res.input, inside[0], 95.0, "exact", res.matched_text, inside)
+    for zone_ctx, names in _context_zones().items():
+        if (
+            region_contains(zone_ctx, ctx) is not True
+            and region_contains(ctx, zone_ctx) is not True
+        ):
+            continue
+        hit = names.get(_strip_labels(normalize_text(res.input)))
+        if hit is not None:
+            return _resolution(res.input, hit[0], 90.0, "alias", res.input, [hit[0]])
+    return res
+
+
+def ambiguous_names(res: Resolution) -> tuple[str, ...]:
+    """Full names of the divisions an unresolved text could equally be (empty when it is
+    resolved, or unknown rather than ambiguous), e.g. 通州区 → 北京市通州区, 江苏省南通市通州区."""
+    if res.code is not None:
+        return ()
+    exact = [c for c in res.candidates if c[2] >= 100.0]
+    names = tuple(dict.fromkeys(name for _, name, _ in exact))
+    return names if len(names) > 1 else ()
+
+
+@dataclass(frozen=True)
+class RegionContextHint:
+    """Most resolved rows lie in one province: a suggestion, never applied silently."""
+
+    code: str  # province adcode
+    name: str
+    share: float  # of the rows with a resolved region
+    rows: int  # rows with a resolved region
+    settles: tuple[str, ...]  # ambiguous texts the context would resolve
+
+    def message(self, lang: str = "zh") -> str:
+        pct = f"{100 * self.share:.0f}"
+        if lang == "en":
+            text = f"{pct} % of the {self.rows} rows with a known region are in {self.name}"
+            if self.settles:
+                text += f"; --region-context {self.name} would settle {len(self.settles)} "
+                text += f"ambiguous names ({', '.join(self.settles[:5])})"
+            return text + "; not applied unless you give the option"
+        text = f"已识别地区的 {self.rows} 行中 {pct}% 位于{self.name}"
+        if self.settles:
+            text += f"；加 --region-context {self.name} 可确定 {len(self.settles)} 个有歧义的地区名"
+            text += f"（{'、'.join(self.settles[:5])}）"
+        return text + "；未加该选项时不会自动采用"
+
+
+def suggest_region_context(
+    codes: Iterable[str | None],
+    unresolved: Iterable[Resolution] = (),
+    *,
+    share: float = 0.8,
+    minimum: int = 3,
+) -> RegionContextHint | None:
+    """The province holding at least ``share`` of the resolved ``codes`` (one per row; at
+    least ``minimum`` rows), with the ``unresolved`` texts that province would settle."""
+    table = _table()
+    provinces = [table[c].province_code for c in codes if c is not None and c in table]
+    if len(provinces) < minimum:
+        return None
+    top, count = Counter(provinces).most_common(1)[0]
+    if count / len(provinces) < share:
+        return None
+    settles = tuple(
+        r.input for r in unresolved if r.code is None and _settle(r, top).code is not None
+    )
+    return RegionContextHint(top, table[top].name, count / len(provinces), len(provinces), settles)
