@@ -493,7 +493,7 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(
         f
         for f in directory.glob("*.yaml")
-        if f.is_file() and f.name != "omissions.yaml" and not f.name.startswith("_")
+        if f.is_file() and f.name not in ("omissions.yaml", "questions.yaml") and not f.name.startswith("_")
     )
 
 
