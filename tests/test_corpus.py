@@ -75,3 +75,22 @@ def test_individual_measures_are_not_enterprise_money() -> None:
         "bj-grad-flexible-employment-si-subsidy",
         "bj-grad-rental-housing",
     }
+
+
+def test_no_2022_measure_without_stated_end_is_eligible_years_later() -> None:
+    import datetime as dt
+
+    from matcher.batch import match_row
+    from matcher.normalize import normalise, profile_to_raw
+
+    later = dt.date(2026, 12, 7)
+    open_ended = [r for r in RULES.values() if r.validity.until is None]
+    assert open_ended
+    for rule in open_ended:
+        for case in rule.cases:
+            if case.expect_status != "eligible":
+                continue
+            row = normalise(profile_to_raw(case.profile), today=later).frame.row(0, named=True)
+            (out,) = match_row(row, [rule], later)
+            assert out.status.value == "unknown", (rule.id, case.name)
+            assert out.missing_fields[-1] == "in_force"

@@ -94,15 +94,21 @@ def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 @settings(max_examples=80, deadline=None)
-@given(criteria=trees, data=st.lists(answers, min_size=1, max_size=6))
+@given(
+    criteria=trees,
+    data=st.lists(answers, min_size=1, max_size=6),
+    as_of=st.sampled_from(
+        [AS_OF, dt.date(2023, 6, 28), dt.date(2023, 6, 29), dt.date(2026, 12, 7)]
+    ),
+)
 def test_row_and_vector_agree_with_questions(
-    criteria: dict[str, Any], data: list[dict[str, Any]]
+    criteria: dict[str, Any], data: list[dict[str, Any]], as_of: dt.date
 ) -> None:
     rule = Rule.model_validate({**BASE, "criteria": criteria})
     frame = frame_of(data)
-    vec = evaluate_frame(frame, [rule], AS_OF, lang="en").collect().sort(ROW).to_dicts()
+    vec = evaluate_frame(frame, [rule], as_of, lang="en").collect().sort(ROW).to_dicts()
     for r, v in zip(frame.iter_rows(named=True), vec, strict=True):
-        o = evaluate(rule, r, AS_OF)
+        o = evaluate(rule, r, as_of)
         assert o.status.value == v["status"]
         assert o.amount_yuan == v["amount_yuan"]
         assert o.missing_fields == [m for m in v["missing"].split("；") if m]
@@ -116,3 +122,28 @@ def test_unanswered_question_is_unknown_naming_it_never_eligible() -> None:
     assert statuses == ["unknown", "eligible", "ineligible"]
     zh = evaluate_frame(frame, [rule], AS_OF, lang="zh").collect().sort(ROW)
     assert zh.get_column("missing").to_list()[0] == FIELDS_BY_NAME[q].zh
+
+
+def test_no_stated_end_is_in_force_twelve_months_then_an_open_question() -> None:
+    q = BOOL_QS[0]
+    rule = Rule.model_validate({**BASE, "criteria": {"all": [cond(q, "eq", True)]}})
+    frame = frame_of([{q: True}, {q: False}])
+    for as_of, expected in [
+        (dt.date(2023, 6, 28), ["eligible", "ineligible"]),
+        (dt.date(2023, 6, 29), ["unknown", "ineligible"]),
+    ]:
+        outs = [evaluate(rule, r, as_of) for r in frame.iter_rows(named=True)]
+        assert [o.status.value for o in outs] == expected
+    assert outs[0].missing_fields == ["in_force"]
+    zh = evaluate_frame(frame, [rule], dt.date(2023, 6, 29)).collect().sort(ROW)
+    assert zh.get_column("missing").to_list() == ["政策是否仍在执行", ""]
+    longer = Rule.model_validate(
+        {
+            **BASE,
+            "criteria": {"all": [cond(q, "eq", True)]},
+            "validity": {"stated": False, "in_force_months": 36},
+        }
+    )
+    assert (
+        evaluate(longer, frame.row(0, named=True), dt.date(2024, 6, 1)).status.value == "eligible"
+    )
