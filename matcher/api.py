@@ -111,10 +111,13 @@ def results(
     enterprise_id: str | None = None,
 ) -> pl.DataFrame:
     """Every enterprise (or just one) × every rule, ranked."""
+    from matcher.evaluate.questions import with_ask_first
+
     frame = portfolio.frame
     if enterprise_id is not None:
         frame = frame.filter(pl.col("id") == enterprise_id)
-    return evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
+    result = evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
+    return with_ask_first(result, rules, lang)
 
 
 def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any]:
@@ -166,6 +169,7 @@ class BatchRun:
     errors: int = 0
     error_sample: pl.DataFrame | None = None  # the first problems, for the console
     summary: pl.DataFrame | None = None  # per rule, English status columns
+    plans: list[pl.DataFrame] = field(default_factory=list)  # per slice, see collection_plan
     frames: list[pl.DataFrame] = field(default_factory=list)  # kept only for json/xlsx
 
 
@@ -220,6 +224,7 @@ def run_batch(
     brief: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
+    from matcher.evaluate.questions import collection_plan, with_ask_first
     from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
@@ -267,6 +272,9 @@ def run_batch(
                 part = wide.slice(start, eval_rows)
                 result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
                 counts.append(evaluator.counts(result))
+                if "missing" in result.columns:  # issue 13: what to ask first
+                    run.plans.append(collection_plan(result, rules, lang))
+                    result = with_ask_first(result, rules, lang)
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))
                 shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None

@@ -256,6 +256,9 @@ def report(
     outcomes = api.match_one(row, rule_list, date)
     print_enterprise(out, row, outcomes, lang.value, show_all)
     print_reasons(out, outcomes, lang.value)
+    from matcher.evaluate.questions import ask_lines  # issue 13
+
+    out.print("", *ask_lines(outcomes, row, date, lang.value), sep="\n", highlight=False)
 
 
 @app.command()
@@ -289,8 +292,13 @@ def explain(
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
     resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
-    for line in explain_lines(evaluate(rule, row, date), row, date, lang.value, resolutions):
+    outcome = evaluate(rule, row, date)
+    for line in explain_lines(outcome, row, date, lang.value, resolutions):
         out.print(line, highlight=False)
+    from matcher.evaluate.questions import explain_extra  # issue 13
+
+    for line in explain_extra(outcome, row, date, lang.value):
+        out.print(line, highlight=False, markup=False)
 
 
 class BatchFormat(StrEnum):
@@ -397,6 +405,10 @@ def batch(
             )
         if summary_path:
             write_csv(table, summary_path)
+    if summary and run.plans:  # issue 13: the centre's data-collection plan
+        from matcher.evaluate.questions import merge_plans
+
+        out.print(frame_table(merge_plans(run.plans, lang.value)))
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
