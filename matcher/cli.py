@@ -301,6 +301,37 @@ def explain(
         out.print(line, highlight=False, markup=False)
 
 
+@app.command()
+@friendly
+def interview(
+    profile: Annotated[Path, typer.Argument(help="企业画像 YAML（回答会写入此文件）")],
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+) -> None:
+    """逐个询问最能决定结果的问题，把回答写入画像，直到没有能改变结果的问题；非终端时输出问题 JSON。
+
+    Example: policy-match interview profiles/examples/beijing_hiring_blank.yaml --as-of 2022-07-01
+    """
+    from matcher.interview import evaluate_profile, questions_json
+    from matcher.interview import interview as run_interview
+
+    date = parse_as_of(as_of)
+    rule_list = _rules(rules)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        outcomes = evaluate_profile(profile, rule_list, date)
+        sys.stdout.write(questions_json(outcomes, date, lang.value) + "\n")
+        return
+    run_interview(
+        profile,
+        rule_list,
+        date,
+        input,
+        lambda line: out.print(line, highlight=False, markup=False),
+        lang.value,
+    )
+
+
 class BatchFormat(StrEnum):
     csv = "csv"
     json = "json"
