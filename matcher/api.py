@@ -135,7 +135,9 @@ def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any
 
 
 def match_one(row: dict[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
-    return match_row(row, rules, as_of)
+    from matcher.evaluate.questions import rerank  # issue 13: undecided by money, then questions
+
+    return rerank(match_row(row, rules, as_of))
 
 
 def summary(result: pl.DataFrame) -> pl.DataFrame:

@@ -95,3 +95,17 @@ def test_with_ask_first_on_an_empty_result() -> None:
         }
     )
     assert with_ask_first(empty, RULES).columns[-2:] == ["ask_first", "rank_note"]
+
+
+def test_undecided_rank_by_money_then_fewer_questions_in_both_paths() -> None:
+    from matcher.evaluate.questions import potential_amount
+
+    portfolio = api.load_portfolio(api.demo_portfolio_path())
+    result = api.results(portfolio, RULES, DAY)
+    for row in portfolio.frame.to_dicts():
+        outcomes = api.match_one(row, RULES, DAY)
+        mine = result.filter(pl.col(ROW) == row[ROW]).sort("rank")
+        assert mine.get_column("rule_id").to_list() == [o.rule.id for o in outcomes]
+        unknown = [o for o in outcomes if o.status.value == "unknown"]
+        keys = [(-potential_amount(o.rule, o.amount_yuan), len(o.missing_fields)) for o in unknown]
+        assert keys == sorted(keys)

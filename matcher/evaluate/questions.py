@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from matcher.evaluate.row import Outcome, evaluate
-from matcher.evaluate.tree import IN_FORCE, field_label, in_force_note
+from matcher.evaluate.tree import IN_FORCE, STATUS_ORDER, field_label, in_force_note
 from matcher.fields import FIELDS_BY_NAME, QUESTIONS_BY_FIELD, FieldType
 from matcher.rule import Audience, Condition, Op, Rule
 
@@ -112,6 +112,20 @@ def rank_reason(outcome: Outcome, lang: str = "zh") -> str:
         return ""
     least = potential_amount(outcome.rule, None)
     return _rank_words(len(outcome.missing_fields), outcome.amount_yuan, least, lang)
+
+
+def rerank(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """Within 待补充信息: more money at stake first, then fewer open questions; the rest
+    keeps its order (a stable sort of an already ranked list). with_ask_first does the same."""
+
+    def key(item: tuple[int, Outcome]) -> tuple[int, float, int, int]:
+        i, o = item
+        if o.status.value != "unknown":
+            return (STATUS_ORDER[o.status.value], 0.0, 0, i)
+        money = potential_amount(o.rule, o.amount_yuan)
+        return (STATUS_ORDER["unknown"], -money, len(o.missing_fields), i)
+
+    return [o for _, o in sorted(enumerate(outcomes), key=key)]
 
 
 def _rank_words(n: int, amount: float | None, least: float, lang: str) -> str:
@@ -326,7 +340,7 @@ def with_ask_first(long: pl.DataFrame, rules: Sequence[Rule], lang: str = "zh") 
             dtype=pl.String,
         )
     ).with_columns(pl.lit("unknown").alias("status"))
-    return (
+    joined = (
         keyed.join(asks, on=ROW, how="left", maintain_order="left")
         .join(
             notes,
@@ -336,7 +350,25 @@ def with_ask_first(long: pl.DataFrame, rules: Sequence[Rule], lang: str = "zh") 
             maintain_order="left",
         )
         .with_columns(pl.col("ask_first").fill_null(""), pl.col("rank_note").fill_null(""))
-        .drop("__rid", "__n")
+    )
+    if "rank" not in joined.columns:
+        return joined.drop("__rid", "__n")
+    # As rerank(): undecided results by money at stake, then fewer open questions.
+    unknown = pl.col("status") == "unknown"
+    money = pl.coalesce(
+        "amount_yuan",
+        pl.col("__rid").replace_strict(least, default=0.0, return_dtype=pl.Float64),
+    )
+    order = pl.col("status").replace_strict(STATUS_ORDER, default=9, return_dtype=pl.UInt8)
+    return (
+        joined.with_columns(
+            order.alias("__s"),
+            pl.when(unknown).then(-money).otherwise(0.0).alias("__m"),
+            pl.when(unknown).then(pl.col("__n")).otherwise(0).alias("__k"),
+        )
+        .sort([ROW, "__s", "__m", "__k", "rank"])
+        .with_columns((pl.int_range(pl.len(), dtype=pl.Int32).over(ROW) + 1).alias("rank"))
+        .drop("__rid", "__n", "__s", "__m", "__k")
     )
 
 
