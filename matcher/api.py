@@ -111,7 +111,7 @@ def results(
     enterprise_id: str | None = None,
 ) -> pl.DataFrame:
     """Every enterprise (or just one) × every rule, ranked."""
-    from matcher.evaluate.questions import with_ask_first
+    from matcher.evaluate.questions_frame import with_ask_first
 
     frame = portfolio.frame
     if enterprise_id is not None:
@@ -226,7 +226,7 @@ def run_batch(
     brief: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
-    from matcher.evaluate.questions import collection_plan, with_ask_first
+    from matcher.evaluate.questions_frame import with_ask_first
     from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
@@ -275,8 +275,7 @@ def run_batch(
                 result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
                 counts.append(evaluator.counts(result))
                 if "missing" in result.columns:  # issue 13: what to ask first
-                    run.plans.append(collection_plan(result, rules, lang))
-                    result = with_ask_first(result, rules, lang)
+                    result = with_ask_first(result, rules, lang, run.plans)
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))
                 shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None

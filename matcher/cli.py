@@ -437,7 +437,7 @@ def batch(
         if summary_path:
             write_csv(table, summary_path)
     if summary and run.plans:  # issue 13: the centre's data-collection plan
-        from matcher.evaluate.questions import merge_plans
+        from matcher.evaluate.questions_frame import merge_plans
 
         out.print(frame_table(merge_plans(run.plans, lang.value)))
     _account(run.read, run.matched, run.rejected, lang.value)

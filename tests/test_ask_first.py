@@ -13,8 +13,8 @@ from matcher.evaluate.questions import (
     eligible_if,
     rank_reason,
     rules_using_questions,
-    with_ask_first,
 )
+from matcher.evaluate.questions_frame import with_ask_first
 from matcher.fields import QUESTIONS, ROW
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """What to ask first, and what would make a rule eligible.
 
-Both read the row evaluator's outcomes for one enterprise; `ask_first_frame` gives the
-same ordering for a whole portfolio from the batch results, so the batch column and
+Both read the row evaluator's outcomes for one enterprise; questions_frame.py gives the
+same ordering for a whole portfolio from the batch results, so the batch columns and
 `report` agree (a test checks it).
 
 Order of the open fields and questions: the money at stake in the undecided rules that
@@ -15,8 +15,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import polars as pl
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import IN_FORCE, STATUS_ORDER, field_label, in_force_note
@@ -111,7 +109,7 @@ def rank_reason(outcome: Outcome, lang: str = "zh") -> str:
     if outcome.status.value != "unknown":
         return ""
     least = potential_amount(outcome.rule, None)
-    return _rank_words(len(outcome.missing_fields), outcome.amount_yuan, least, lang)
+    return rank_words(len(outcome.missing_fields), outcome.amount_yuan, least, lang)
 
 
 def rerank(outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -128,7 +126,7 @@ def rerank(outcomes: Sequence[Outcome]) -> list[Outcome]:
     return [o for _, o in sorted(enumerate(outcomes), key=key)]
 
 
-def _rank_words(n: int, amount: float | None, least: float, lang: str) -> str:
+def rank_words(n: int, amount: float | None, least: float, lang: str) -> str:
     if lang == "zh":
         head = f"{n} 个问题待答"
         if amount is not None:
@@ -230,169 +228,6 @@ def eligible_if(
                 )
             return Change(outcome.rule.id, field, value, f"{text} → {tail}", changed.amount_yuan)
     return None
-
-
-# ----------------------------------------------------------------------- portfolios
-
-
-def ask_first_frame(
-    long: pl.DataFrame, rules: Sequence[Rule], lang: str = "zh", top: int = 3
-) -> pl.DataFrame:
-    """Per enterprise (ROW), the first `top` open fields, ordered as ask_first orders them.
-
-    `long` is the batch result (one row per enterprise × rule, with rule_id, status,
-    amount_yuan and the missing labels joined by ；).
-    """
-    from matcher.fields import ROW
-
-    fallback = pl.DataFrame(
-        {
-            "rule_id": [r.id for r in rules],
-            "__least": [potential_amount(r, None) for r in rules],
-        }
-    )
-    in_force = field_label(IN_FORCE, lang)
-    items = (
-        long.lazy()
-        .filter(pl.col("status") == "unknown")
-        .select(
-            ROW,
-            pl.col("rule_id").cast(pl.String),
-            "amount_yuan",
-            pl.col("missing").cast(pl.String).str.split("；").alias("__f"),
-        )
-        .with_columns(pl.col("__f").list.len().alias("__n"))
-        .explode("__f")
-        .filter(pl.col("__f") != in_force)
-        .join(fallback.lazy(), on="rule_id", how="left")
-        .with_columns(pl.coalesce("amount_yuan", "__least").alias("__money"))
-        .group_by(ROW, "__f")
-        .agg(
-            pl.col("__money").sum().alias("money"),
-            (pl.col("__n") == 1).sum().alias("settles"),
-            pl.len().alias("rules"),
-        )
-        .sort(
-            [ROW, "money", "settles", "rules", "__f"], descending=[False, True, True, True, False]
-        )
-        .group_by(ROW, maintain_order=True)
-        .agg(pl.col("__f").head(top).str.join("；").alias("ask_first"))
-    )
-    return items.collect()
-
-
-def collection_plan(long: pl.DataFrame, rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
-    """Across a portfolio: each field or question, the enterprises waiting on it, the rules
-    it would settle and the money at stake — the centre's data-collection plan."""
-    from matcher.fields import ROW
-
-    fallback = pl.DataFrame(
-        {"rule_id": [r.id for r in rules], "__least": [potential_amount(r, None) for r in rules]}
-    )
-    in_force = field_label(IN_FORCE, lang)
-    return (
-        long.lazy()
-        .filter(pl.col("status") == "unknown")
-        .select(
-            ROW,
-            pl.col("rule_id").cast(pl.String),
-            "amount_yuan",
-            pl.col("missing").cast(pl.String).str.split("；").alias("field"),
-        )
-        .with_columns(pl.col("field").list.len().alias("__n"))
-        .explode("field")
-        .filter(pl.col("field") != in_force)
-        .join(fallback.lazy(), on="rule_id", how="left")
-        .with_columns(pl.coalesce("amount_yuan", "__least").alias("__money"))
-        .group_by("field")
-        .agg(
-            pl.col(ROW).n_unique().alias("enterprises"),
-            pl.len().alias("results"),
-            (pl.col("__n") == 1).sum().alias("settles"),
-            pl.col("__money").sum().alias("money_yuan"),
-        )
-        .sort(["money_yuan", "settles", "results", "field"], descending=[True, True, True, False])
-        .collect()
-    )
-
-
-def with_ask_first(long: pl.DataFrame, rules: Sequence[Rule], lang: str = "zh") -> pl.DataFrame:
-    """The batch result with two columns: per enterprise what to ask first (`ask_first`),
-    per undecided result why it ranks there (`rank_note`, worded as rank_reason does;
-    built once per distinct rule, count and amount)."""
-    from matcher.fields import ROW
-
-    asks = ask_first_frame(long, rules, lang)
-    least = {r.id: potential_amount(r, None) for r in rules}
-    keyed = long.with_columns(
-        pl.col("rule_id").cast(pl.String).alias("__rid"),
-        pl.col("missing").cast(pl.String).str.split("；").list.len().alias("__n"),
-    )
-    combos = keyed.filter(pl.col("status") == "unknown").select("__rid", "__n", "amount_yuan")
-    combos = combos.unique()
-    notes = combos.with_columns(
-        pl.Series(
-            "rank_note",
-            [
-                _rank_words(n, amount, least.get(rid, 0.0), lang)
-                for rid, n, amount in combos.iter_rows()
-            ],
-            dtype=pl.String,
-        )
-    ).with_columns(pl.lit("unknown").alias("status"))
-    joined = (
-        keyed.join(asks, on=ROW, how="left", maintain_order="left")
-        .join(
-            notes,
-            on=["__rid", "__n", "amount_yuan", "status"],
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
-        .with_columns(pl.col("ask_first").fill_null(""), pl.col("rank_note").fill_null(""))
-    )
-    if "rank" not in joined.columns:
-        return joined.drop("__rid", "__n")
-    # As rerank(): undecided results by money at stake, then fewer open questions.
-    unknown = pl.col("status") == "unknown"
-    money = pl.coalesce(
-        "amount_yuan",
-        pl.col("__rid").replace_strict(least, default=0.0, return_dtype=pl.Float64),
-    )
-    order = pl.col("status").replace_strict(STATUS_ORDER, default=9, return_dtype=pl.UInt8)
-    return (
-        joined.with_columns(
-            order.alias("__s"),
-            pl.when(unknown).then(-money).otherwise(0.0).alias("__m"),
-            pl.when(unknown).then(pl.col("__n")).otherwise(0).alias("__k"),
-        )
-        .sort([ROW, "__s", "__m", "__k", "rank"])
-        .with_columns((pl.int_range(pl.len(), dtype=pl.Int32).over(ROW) + 1).alias("rank"))
-        .drop("__rid", "__n", "__s", "__m", "__k")
-    )
-
-
-PLAN_HEADERS_ZH = {
-    "field": "待收集的信息",
-    "enterprises": "涉及企业数",
-    "results": "待定结果数",
-    "settles": "可单独判定的结果数",
-    "money_yuan": "涉及金额（元，至少）",
-}
-
-
-def merge_plans(plans: Sequence[pl.DataFrame], lang: str = "zh") -> pl.DataFrame:
-    """The collection plans of every slice summed (slices hold different enterprises)."""
-    plan = (
-        pl.concat(plans)
-        .group_by("field")
-        .agg(
-            pl.col("enterprises", "results", "settles").sum(),
-            pl.col("money_yuan").sum().round(0).cast(pl.Int64),
-        )
-        .sort(["money_yuan", "settles", "results", "field"], descending=[True, True, True, False])
-    )
-    return plan.rename(PLAN_HEADERS_ZH) if lang == "zh" else plan
 
 
 # --------------------------------------------------------------------------- report text
