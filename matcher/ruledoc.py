@@ -232,11 +232,11 @@ def _criteria_lines(node: Any, lang: str, depth: int = 0) -> list[str]:
     return lines
 
 
-def _validity_text(rule: Rule, lang: str) -> str:
+def _validity_text(rule: Rule, lang: str, *, detail: bool = True) -> str:
     t = _T[lang]
     v = rule.validity
     if not v.stated:
-        return t["unstated"] + t["in_force"].format(months=v.in_force_months)
+        return t["unstated"] + (t["in_force"].format(months=v.in_force_months) if detail else "")
     start = v.from_.isoformat() if v.from_ else None
     end = v.until.isoformat() if v.until else None
     if start and end:
@@ -416,8 +416,9 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
         title = r.title.replace("|", "\\|")
         lines.append(
             f"| [{r.id}](#{r.id}) | {title} | {KIND_ZH[r.kind.value]} | "
-            f"第{r.source.article}篇 | {_validity_text(r, 'zh')} |"
+            f"第{r.source.article}篇 | {_validity_text(r, 'zh', detail=False)} |"
         )
+    lines += _questions_section(ordered)
     current: tuple[int, str] | None = None
     for r in ordered:
         article = (r.source.article, r.source.article_title)
@@ -435,6 +436,28 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
             *_sections(r, "zh", 4),
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _questions_section(rules: Sequence[Rule]) -> list[str]:
+    """The questions (rules/questions.yaml) with the rules that ask each, derived."""
+    from matcher.evaluate.questions import rules_using_questions
+
+    used = rules_using_questions(rules)
+    lines = [
+        "",
+        "## 问题",
+        "",
+        "画像中没有、须询问企业的事实（rules/questions.yaml）。未回答时相关条件为未知，结果为待补充信息。"
+        "表头即组合表的列名，也是 YAML 画像的键。",
+        "",
+        "| 表头 | 问题 | 回答 | 原文 | 使用该问题的规则 |",
+        "|---|---|---|---|---|",
+    ]
+    for q in QUESTIONS_BY_FIELD.values():
+        answer = "是/否" if q.type.value == "bool" else "数字"
+        ids = "、".join(f"[{rid}](#{rid})" for rid in used.get(q.field, [])) or "—"
+        lines.append(f"| {q.header}（`{q.field}`） | {q.text} | {answer} | 「{q.quote}」 | {ids} |")
+    return lines
 
 
 def _load(rules_dir: Path) -> list[Rule]:

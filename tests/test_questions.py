@@ -147,3 +147,22 @@ def test_no_stated_end_is_in_force_twelve_months_then_an_open_question() -> None
     assert (
         evaluate(longer, frame.row(0, named=True), dt.date(2024, 6, 1)).status.value == "eligible"
     )
+
+
+def test_portfolio_columns_named_by_the_question_header(tmp_path: Any) -> None:
+    from matcher import api
+
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "企业名称,所在地区,是否国有企业,是否北京市属国有企业\n"
+        "甲,北京市西城区,是,是\n乙,北京市西城区,是,\n丙,北京市西城区,是,否\n",
+        encoding="utf-8",
+    )
+    portfolio = api.load_portfolio(path)
+    assert portfolio.frame.get_column("q_beijing_municipal_soe").to_list() == [True, None, False]
+    assert portfolio.frame.get_column("state_owned").to_list() == [True, True, True]
+    rule = api.load_ruleset().by_id("bj-soe-grad-hiring-stable")
+    assert rule is not None
+    result = api.results(portfolio, [rule], AS_OF, lang="en").sort(ROW)
+    assert result.get_column("status").to_list() == ["eligible", "unknown", "ineligible"]
+    assert result.get_column("missing").to_list() == ["", "q_beijing_municipal_soe", ""]
