@@ -254,6 +254,7 @@ def report(
     from matcher.report.render import print_enterprise, print_reasons
 
     outcomes = api.match_one(row, rule_list, date)
+    out.print(f"判定日期 {date.isoformat()}" if lang is Lang.zh else f"as of {date.isoformat()}")
     print_enterprise(out, row, outcomes, lang.value, show_all)
     print_reasons(out, outcomes, lang.value)
     from matcher.evaluate.questions import ask_lines  # issue 13

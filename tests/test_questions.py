@@ -136,7 +136,10 @@ def test_no_stated_end_is_in_force_twelve_months_then_an_open_question() -> None
         assert [o.status.value for o in outs] == expected
     assert outs[0].missing_fields == ["in_force"]
     zh = evaluate_frame(frame, [rule], dt.date(2023, 6, 29)).collect().sort(ROW)
-    assert zh.get_column("missing").to_list() == ["政策是否仍在执行", ""]
+    assert zh.get_column("missing").to_list() == [
+        "原文未注明有效期，发布于2022-06-28，请核实是否仍在执行",
+        "",
+    ]
     longer = Rule.model_validate(
         {
             **BASE,

@@ -18,6 +18,7 @@ from matcher.fields import DERIVED_FIELDS, FIELDS_BY_NAME, ROW
 from matcher.rule import Rule
 
 SEP = "；"
+IN_FORCE_PREFIX = "原文未注明有效期"
 
 PLAN_HEADERS_ZH = {
     "field": "待收集的信息",
@@ -68,8 +69,13 @@ def _items(undecided: pl.DataFrame, lang: str) -> pl.LazyFrame:
         undecided.lazy()
         .select(ROW, "__n", "__money", pl.col("missing").str.split(SEP).alias("field"))
         .explode("field")
+        # The validity check is the advisor's, not a question for the client (its Chinese
+        # label is the rule's own sentence, see vector.compile_rule).
+        .filter(
+            (pl.col("field") != field_label(IN_FORCE, lang))
+            & ~pl.col("field").str.starts_with(IN_FORCE_PREFIX)
+        )
         .with_columns(pl.col("field").cast(labels))
-        .filter(pl.col("field") != field_label(IN_FORCE, lang))
     )
 
 

@@ -22,6 +22,7 @@ from matcher.evaluate.tree import (
     decisive_field,
     eval_column,
     field_label,
+    in_force_note,
     in_force_open,
     industry_target,
     region_target,
@@ -200,7 +201,10 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         missing_by_field[IN_FORCE] = [root.is_null() | root]
         root = pl.all_horizontal([root, pl.lit(None, dtype=pl.Boolean)])
     missing_flags = [pl.any_horizontal(flags) for flags in missing_by_field.values()]
-    missing_labels = [field_label(field, lang) for field in missing_by_field]
+    missing_labels = [
+        in_force_note(rule) if field == IN_FORCE and lang == "zh" else field_label(field, lang)
+        for field in missing_by_field
+    ]
 
     if fixed is not None:
         status = pl.lit(fixed.value)
