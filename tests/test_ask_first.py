@@ -109,3 +109,21 @@ def test_undecided_rank_by_money_then_fewer_questions_in_both_paths() -> None:
         unknown = [o for o in outcomes if o.status.value == "unknown"]
         keys = [(-potential_amount(o.rule, o.amount_yuan), len(o.missing_fields)) for o in unknown]
         assert keys == sorted(keys)
+
+
+def test_report_next_steps_golden() -> None:
+    import os
+
+    from matcher.evaluate.questions import ask_lines
+
+    row, outcomes = _outcomes(BLANK)
+    text = "\n".join(ask_lines(outcomes, row, DAY)) + "\n"
+    later = dt.date(2026, 12, 7)
+    row2, outcomes2 = _outcomes(BLANK, later)
+    text += "\n".join(ask_lines(outcomes2, row2, later)) + "\n"
+    golden = REPO / "tests" / "golden" / "next_steps_beijing_hiring_blank.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    first = text.splitlines()[1]
+    assert first.startswith("  1. 请填写「其中本地高校毕业生人数」")
