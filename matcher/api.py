@@ -278,7 +278,8 @@ def run_batch(
                     result = with_ask_first(result, rules, lang, run.plans)
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))
-                shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
+                brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
+                shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
                 body = (
                     result.lazy().drop(ROW, "__rule", "__status")
                     if shown_cols is None
