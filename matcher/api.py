@@ -118,10 +118,13 @@ def results(
     enterprise_id: str | None = None,
 ) -> pl.DataFrame:
     """Every enterprise (or just one) × every rule, ranked."""
+    from matcher.evaluate.questions_frame import with_ask_first
+
     frame = portfolio.frame
     if enterprise_id is not None:
         frame = frame.filter(pl.col("id") == enterprise_id)
-    return evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
+    result = evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
+    return with_ask_first(result, rules, lang)
 
 
 def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any]:
@@ -139,7 +142,9 @@ def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any
 
 
 def match_one(row: dict[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
-    return match_row(row, rules, as_of)
+    from matcher.evaluate.questions import rerank  # issue 13: undecided by money, then questions
+
+    return rerank(match_row(row, rules, as_of))
 
 
 def summary(result: pl.DataFrame) -> pl.DataFrame:
@@ -173,6 +178,7 @@ class BatchRun:
     errors: int = 0
     error_sample: pl.DataFrame | None = None  # the first problems, for the console
     summary: pl.DataFrame | None = None  # per rule, English status columns
+    plans: list[pl.DataFrame] = field(default_factory=list)  # per slice, see collection_plan
     frames: list[pl.DataFrame] = field(default_factory=list)  # kept only for json/xlsx
 
 
@@ -228,6 +234,7 @@ def run_batch(
     region_context: str | None = None,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
+    from matcher.evaluate.questions_frame import with_ask_first
     from matcher.report.columns import error_report, localise_results
     from matcher.report.files import atomic_path, neutralise
 
@@ -277,9 +284,12 @@ def run_batch(
                 part = wide.slice(start, eval_rows)
                 result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
                 counts.append(evaluator.counts(result))
+                if "missing" in result.columns:  # issue 13: what to ask first
+                    result = with_ask_first(result, rules, lang, run.plans)
                 if statuses:
                     result = result.filter(pl.col("status").is_in(list(statuses)))
-                shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough] if brief else None
+                brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
+                shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
                 body = (
                     result.lazy().drop(ROW, "__rule", "__status")
                     if shown_cols is None

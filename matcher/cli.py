@@ -254,8 +254,12 @@ def report(
     from matcher.report.render import print_enterprise, print_reasons
 
     outcomes = api.match_one(row, rule_list, date)
+    out.print(f"判定日期 {date.isoformat()}" if lang is Lang.zh else f"as of {date.isoformat()}")
     print_enterprise(out, row, outcomes, lang.value, show_all)
     print_reasons(out, outcomes, lang.value)
+    from matcher.evaluate.questions import ask_lines  # issue 13
+
+    out.print("", *ask_lines(outcomes, row, date, lang.value), sep="\n", highlight=False)
 
 
 @app.command()
@@ -289,8 +293,44 @@ def explain(
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
     resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
-    for line in explain_lines(evaluate(rule, row, date), row, date, lang.value, resolutions):
+    outcome = evaluate(rule, row, date)
+    for line in explain_lines(outcome, row, date, lang.value, resolutions):
         out.print(line, highlight=False)
+    from matcher.evaluate.questions import explain_extra  # issue 13
+
+    for line in explain_extra(outcome, row, date, lang.value):
+        out.print(line, highlight=False, markup=False)
+
+
+@app.command()
+@friendly
+def interview(
+    profile: Annotated[Path, typer.Argument(help="企业画像 YAML（回答会写入此文件）")],
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+) -> None:
+    """逐个询问最能决定结果的问题，把回答写入画像，直到没有能改变结果的问题；非终端时输出问题 JSON。
+
+    Example: policy-match interview profiles/examples/beijing_hiring_blank.yaml --as-of 2022-07-01
+    """
+    from matcher.interview import evaluate_profile, questions_json
+    from matcher.interview import interview as run_interview
+
+    date = parse_as_of(as_of)
+    rule_list = _rules(rules)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        outcomes = evaluate_profile(profile, rule_list, date)
+        sys.stdout.write(questions_json(outcomes, date, lang.value) + "\n")
+        return
+    run_interview(
+        profile,
+        rule_list,
+        date,
+        input,
+        lambda line: out.print(line, highlight=False, markup=False),
+        lang.value,
+    )
 
 
 class BatchFormat(StrEnum):
@@ -397,6 +437,10 @@ def batch(
             )
         if summary_path:
             write_csv(table, summary_path)
+    if summary and run.plans:  # issue 13: the centre's data-collection plan
+        from matcher.evaluate.questions_frame import merge_plans
+
+        out.print(frame_table(merge_plans(run.plans, lang.value)))
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)

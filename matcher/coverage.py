@@ -208,6 +208,8 @@ class Omission(BaseModel):
     article: int = Field(ge=1)
     quote: str = Field(min_length=1)
     reason: str = Field(min_length=2)
+    # A named measure left without a rule (one of several in a sentence), listed by coverage.
+    measure: str | None = None
 
 
 class OmissionsFile(BaseModel):
@@ -245,6 +247,13 @@ class ArticleCoverage:
     title: str
     rules: list[str]  # ids of the rules citing this article
     sentences: list[Sentence]
+    titles: list[str] = field(default_factory=list)  # the rules' titles, same order
+    measures: list[Omission] = field(default_factory=list)  # named measures omitted
+
+    @property
+    def settled(self) -> bool:
+        """Has a rule, or every flagged sentence is omitted with a reason (a statistics piece)."""
+        return bool(self.rules) or (bool(self.flagged) and not self.quoted and not self.unaccounted)
 
     @property
     def flagged(self) -> list[Sentence]:
@@ -274,7 +283,7 @@ class Coverage:
     def complete(self) -> bool:
         return (
             bool(self.articles)
-            and all(a.rules for a in self.articles)
+            and all(a.settled for a in self.articles)
             and not any(a.unaccounted for a in self.articles)
             and not self.stale_omissions
             and not self.stray_rules
@@ -309,8 +318,18 @@ def coverage_report(
                     if s.omission is None:
                         s.omission = om.reason
             sentences.append(s)
-        citing = sorted(r.id for r in mine if r.source.article == art.number)
-        articles.append(ArticleCoverage(art.number, art.title, citing, sentences))
+        citing = sorted((r.id, r.title) for r in mine if r.source.article == art.number)
+        named = [om for om in omissions if om.article == art.number and om.measure]
+        articles.append(
+            ArticleCoverage(
+                art.number,
+                art.title,
+                [rid for rid, _ in citing],
+                sentences,
+                [title for _, title in citing],
+                named,
+            )
+        )
     numbers = {a.number for a in articles}
     return Coverage(
         sha256=sha,
@@ -333,10 +352,12 @@ _TEXT = {
         "omitted": "  有意省略：",
         "stale": "omissions.yaml 中对不上任何句子的条目：",
         "stray": "引用了来源中不存在的文章的规则：",
-        "done": "覆盖完整：每篇文章都有规则，每个标记句都已引用或说明省略原因。",
+        "done": "覆盖完整：每篇文章都有规则（或整篇说明省略），每个标记句都已引用或说明省略原因。",
         "not_done": "覆盖未完成。",
         "sentence": "    [{a}.{i}] {text}",
         "reason": "      理由：{reason}",
+        "measures": "  省略的措施（{k}）：",
+        "measure": "    - {name}：{reason}",
     },
     "en": {
         "head": "Coverage (source SHA-256 {sha}…)",
@@ -348,11 +369,13 @@ _TEXT = {
         "omitted": "  deliberately omitted:",
         "stale": "omissions.yaml entries that match no sentence:",
         "stray": "rules citing an article the source does not have:",
-        "done": "Coverage complete: every article has rules; every flagged sentence is quoted "
+        "done": "Coverage complete: every article has rules (or is omitted as a whole); every flagged sentence is quoted "
         "or omitted with a reason.",
         "not_done": "Coverage incomplete.",
         "sentence": "    [{a}.{i}] {text}",
         "reason": "      reason: {reason}",
+        "measures": "  measures omitted ({k}):",
+        "measure": "    - {name}: {reason}",
     },
 }
 
@@ -368,6 +391,9 @@ def render_coverage(cov: Coverage, lang: str = "zh", *, show_omitted: bool = Fal
                 f=len(a.flagged), q=len(a.quoted), o=len(a.omitted), u=len(a.unaccounted)
             )
         )
+        if a.measures:
+            out.append(t["measures"].format(k=len(a.measures)))
+            out += [t["measure"].format(name=m.measure, reason=m.reason) for m in a.measures]
         if a.unaccounted:
             out.append(t["unaccounted"])
             out += [

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 import polars as pl
 import polars.selectors as cs
+import yaml
 
 
 class FieldType(StrEnum):
@@ -34,9 +36,34 @@ class FieldSpec:
     en_desc: str
     aliases: tuple[str, ...] = field(default=())
     required: bool = False
+    # A value the enterprise can change by acting (hire, host trainees, get certified);
+    # only these are ever suggested as a way to become eligible.
+    actionable: bool = False
+    # Set for a question (rules/questions.yaml): a fact no registry field holds.
+    question: Question | None = None
 
 
-PROFILE_FIELDS: tuple[FieldSpec, ...] = (
+@dataclass(frozen=True)
+class Question:
+    """A fact a rule needs that no registry holds: asked of the enterprise, answered in its profile."""
+
+    id: str
+    header: str  # the Chinese column header and short label
+    text: str
+    text_en: str
+    type: FieldType
+    quote: str
+
+    @property
+    def field(self) -> str:
+        return QUESTION_PREFIX + self.id
+
+
+QUESTION_PREFIX = "q_"
+QUESTION_TYPES = {"bool": FieldType.BOOL, "int": FieldType.INT}
+
+
+REGISTRY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "id",
         "企业编号",
@@ -160,6 +187,7 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "列表，如 专精特新中小企业、专精特新\u201c小巨人\u201d企业、高新技术企业",
         "list, e.g. specialised SME, little giant, high-tech enterprise",
         ("资质", "认定资质", "企业资质", "资质荣誉", "认定"),
+        actionable=True,
     ),
     FieldSpec(
         "grad_hires",
@@ -168,6 +196,7 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "本毕业年度计划或实际招用人数",
         "planned or actual hires this graduation year",
         ("招用高校毕业生人数", "高校毕业生人数", "应届毕业生人数", "招聘应届生人数"),
+        actionable=True,
     ),
     FieldSpec(
         "grad_hires_local",
@@ -176,6 +205,7 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "其中来自本省级地区高校的人数（北京：本市高校）",
         "of which from universities in the same province-level region",
         ("本地高校毕业生人数", "本市高校毕业生人数", "本地毕业生人数"),
+        actionable=True,
     ),
     FieldSpec(
         "youth_hires",
@@ -184,6 +214,7 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "人数",
         "persons",
         ("失业青年人数", "招用失业青年人数"),
+        actionable=True,
     ),
     FieldSpec(
         "trainee_posts",
@@ -192,6 +223,7 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "岗位数",
         "posts",
         ("见习岗位数", "见习岗位"),
+        actionable=True,
     ),
     FieldSpec(
         "founder_is_graduate",
@@ -201,6 +233,45 @@ PROFILE_FIELDS: tuple[FieldSpec, ...] = (
         "yes/no",
         ("创始人为高校毕业生", "大学生创业", "高校毕业生创办"),
     ),
+)
+
+
+def _questions_path() -> Path:
+    # The installed package carries rules/ in _data (see reference/data.py).
+    package = Path(__file__).resolve().parent
+    bundled = package / "_data" / "rules" / "questions.yaml"
+    return bundled if bundled.is_file() else package.parent / "rules" / "questions.yaml"
+
+
+def load_questions(path: Path | None = None) -> tuple[Question, ...]:
+    data = yaml.safe_load((path or _questions_path()).read_text(encoding="utf-8"))
+    return tuple(
+        Question(
+            str(q["id"]),
+            str(q["header"]),
+            str(q["text"]),
+            str(q["text_en"]),
+            QUESTION_TYPES[str(q["type"])],
+            str(q["quote"]),
+        )
+        for q in data["questions"]
+    )
+
+
+QUESTIONS: tuple[Question, ...] = load_questions()
+QUESTIONS_BY_FIELD: dict[str, Question] = {q.field: q for q in QUESTIONS}
+
+
+def _question_spec(q: Question) -> FieldSpec:
+    desc = {FieldType.BOOL: ("是/否", "yes/no"), FieldType.INT: ("人数，≥0的整数", "count ≥ 0")}
+    zh_desc, en_desc = desc[q.type]
+    return FieldSpec(q.field, q.header, q.type, f"问题：{q.text}（{zh_desc}）", en_desc, question=q)
+
+
+# Registry fields first, then one field per question: profiles, headers, normalisation
+# and both evaluators treat an answer exactly like any other field.
+PROFILE_FIELDS: tuple[FieldSpec, ...] = REGISTRY_FIELDS + tuple(
+    _question_spec(q) for q in QUESTIONS
 )
 
 FIELDS_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in PROFILE_FIELDS}

@@ -356,7 +356,7 @@ class _Linter:
                         f"{did_you_mean(key, sorted(profile_fields))}",
                     )
             for name in case.expect_missing or []:
-                if name not in RULE_FIELDS:
+                if name not in RULE_FIELDS and name != "in_force":  # tree.IN_FORCE
                     self.add(
                         rf,
                         at,
@@ -497,7 +497,9 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(
         f
         for f in directory.glob("*.yaml")
-        if f.is_file() and f.name != "omissions.yaml" and not f.name.startswith("_")
+        if f.is_file()
+        and f.name not in ("omissions.yaml", "questions.yaml")
+        and not f.name.startswith("_")
     )
 
 

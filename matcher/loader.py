@@ -111,7 +111,9 @@ def _rule_files(directory: Path) -> list[Path]:
     return sorted(
         p
         for p in directory.glob("*.yaml")
-        if p.is_file() and p.name not in {"omissions.yaml"} and not p.name.startswith("_")
+        if p.is_file()
+        and p.name not in {"omissions.yaml", "questions.yaml"}
+        and not p.name.startswith("_")
     )
 
 

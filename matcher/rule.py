@@ -443,6 +443,9 @@ class Validity(_Strict):
     stated: bool = Field(description="false when the source states no period: 未注明有效期")
     quote: str | None = None
     note: str | None = None
+    # Without a stated end, a measure is taken as in force this long after publication;
+    # later, whether it still runs is an open question (待补充信息), never 符合.
+    in_force_months: int = Field(default=12, ge=1, le=120)
 
     @model_validator(mode="after")
     def _consistent(self) -> Validity:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from matcher.fields import FIELDS_BY_NAME, SIZE_ZH
+from matcher.fields import FIELDS_BY_NAME, QUESTIONS_BY_FIELD, SIZE_ZH
 from matcher.rule import (
     KIND_ZH,
     OP_ZH,
@@ -77,6 +77,7 @@ _T = {
         "assume": "【假设】",
         "quote": "原文：",
         "note": "说明：",
+        "question": "问题（画像无此字段，须询问企业）：",
         "amount_per": "每人 {amount} 元 × {field}",
         "amount_fixed": "{amount} 元",
         "cap": "，上限 {cap} 元",
@@ -91,6 +92,7 @@ _T = {
         "from": "{start}起",
         "until": "至{end}",
         "unstated": "未注明有效期",
+        "in_force": "（按发布后{months}个月内有效判定，此后结果为待补充信息，请核实是否仍在执行）",
         "source": "来源：{doc}第{n}篇：{title}{origin}",
         "origin": "（原载：{origin}）",
         "none": "无。",
@@ -106,6 +108,7 @@ _T = {
         "assume": "[assumption] ",
         "quote": "source: ",
         "note": "note: ",
+        "question": "question (no registry field; ask the enterprise): ",
         "amount_per": "{amount} yuan per head × {field}",
         "amount_fixed": "{amount} yuan",
         "cap": ", capped at {cap} yuan",
@@ -120,6 +123,7 @@ _T = {
         "from": "from {start}",
         "until": "until {end}",
         "unstated": "no validity stated (未注明有效期)",
+        "in_force": " (taken as in force for {months} months after publication; later the result is unknown until checked)",
         "source": "Source: {doc}, article {n}: {title}{origin}",
         "origin": " (first published by {origin})",
         "none": "None.",
@@ -216,6 +220,11 @@ def _criteria_lines(node: Any, lang: str, depth: int = 0) -> list[str]:
     assert isinstance(node, Condition)
     mark = t["assume"] if node.assumption else ""
     lines = [f"{pad}- {mark}{_label(node, lang)} — {_test_text(node, lang)}"]
+    question = QUESTIONS_BY_FIELD.get(node.field)
+    if question is not None:
+        lines.append(
+            f"{pad}  - {t['question']}{question.text if lang == 'zh' else question.text_en}"
+        )
     if node.quote:
         lines.append(f"{pad}  - {t['quote']}「{node.quote}」")
     if node.note:
@@ -223,11 +232,11 @@ def _criteria_lines(node: Any, lang: str, depth: int = 0) -> list[str]:
     return lines
 
 
-def _validity_text(rule: Rule, lang: str) -> str:
+def _validity_text(rule: Rule, lang: str, *, detail: bool = True) -> str:
     t = _T[lang]
     v = rule.validity
     if not v.stated:
-        return t["unstated"]
+        return t["unstated"] + (t["in_force"].format(months=v.in_force_months) if detail else "")
     start = v.from_.isoformat() if v.from_ else None
     end = v.until.isoformat() if v.until else None
     if start and end:
@@ -407,8 +416,9 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
         title = r.title.replace("|", "\\|")
         lines.append(
             f"| [{r.id}](#{r.id}) | {title} | {KIND_ZH[r.kind.value]} | "
-            f"第{r.source.article}篇 | {_validity_text(r, 'zh')} |"
+            f"第{r.source.article}篇 | {_validity_text(r, 'zh', detail=False)} |"
         )
+    lines += _questions_section(ordered)
     current: tuple[int, str] | None = None
     for r in ordered:
         article = (r.source.article, r.source.article_title)
@@ -426,6 +436,28 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
             *_sections(r, "zh", 4),
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _questions_section(rules: Sequence[Rule]) -> list[str]:
+    """The questions (rules/questions.yaml) with the rules that ask each, derived."""
+    from matcher.evaluate.questions import rules_using_questions
+
+    used = rules_using_questions(rules)
+    lines = [
+        "",
+        "## 问题",
+        "",
+        "画像中没有、须询问企业的事实（rules/questions.yaml）。未回答时相关条件为未知，结果为待补充信息。"
+        "表头即组合表的列名，也是 YAML 画像的键。",
+        "",
+        "| 表头 | 问题 | 回答 | 原文 | 使用该问题的规则 |",
+        "|---|---|---|---|---|",
+    ]
+    for q in QUESTIONS_BY_FIELD.values():
+        answer = "是/否" if q.type.value == "bool" else "数字"
+        ids = "、".join(f"[{rid}](#{rid})" for rid in used.get(q.field, [])) or "—"
+        lines.append(f"| {q.header}（`{q.field}`） | {q.text} | {answer} | 「{q.quote}」 | {ids} |")
+    return lines
 
 
 def _load(rules_dir: Path) -> list[Rule]:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from matcher.api import load_portfolio
-from matcher.fields import PROFILE_FIELDS
+from matcher.fields import REGISTRY_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def frame() -> pl.DataFrame:
 
 
 def test_headers_are_the_field_contract():
-    assert {f.name: f.zh for f in PROFILE_FIELDS} == {
+    assert {f.name: f.zh for f in REGISTRY_FIELDS} == {
         k: v for k, v in gen.HEADERS.items() if k != "contact"
     }
 

@@ -67,7 +67,9 @@ def test_complete_import_turns_unknown_into_ineligible(
         app, ["--catalogue", str(folder), *args, "--out", str(tmp_path / "b.csv")]
     )
     assert result.exit_code == 0, result.stderr
+    # Issue 13: no catalogue match is no longer a no while the enterprise has not answered
+    # whether its project is under a catalogue entry (q_fdi_catalogue_entry); see the rule.
     assert _statuses(tmp_path / "b.csv") == {
-        "丁酒店（上海）有限公司": "ineligible",
+        "丁酒店（上海）有限公司": "unknown",
         "庚集成电路设计（上海）有限公司": "eligible",
     }

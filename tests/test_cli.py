@@ -258,13 +258,13 @@ def test_rules_show(rule_id: str) -> None:
 
 def test_demo_portfolio_shows_every_status(tmp_path: Path) -> None:
     seen: set[str] = set()
-    for as_of in ("2022-07-01", "2023-01-01"):
+    for as_of in ("2022-06-30", "2023-01-01"):
         out = tmp_path / f"{as_of}.csv"
         code, _, _ = run("batch", str(DEMO), "--out", str(out), "--as-of", as_of, "--lang", "en")
         assert code == 0
         statuses = {r["status"] for r in read_csv(out)}
-        if as_of == "2022-07-01":
-            # The newsletter's own date: no measure in it has ended yet.
+        if as_of == "2022-06-30":
+            # Two days after the newsletter: nothing has ended, the July campaign has not begun.
             assert statuses == {"eligible", "unknown", "ineligible", "not_yet_valid"}
         seen |= statuses
     assert seen == {"eligible", "unknown", "ineligible", "expired", "not_yet_valid"}

@@ -164,8 +164,51 @@ def test_seed_has_nine_articles() -> None:
     assert arts[4].title.startswith("《工业和信息化部等十一部门关于开展“携手行动”")
 
 
-def test_every_article_has_a_rule(corpus_coverage: Any) -> None:
-    assert [a.number for a in corpus_coverage.articles if not a.rules] == []
+def test_every_article_has_a_rule_except_the_statistics_bulletin(corpus_coverage: Any) -> None:
+    assert [a.number for a in corpus_coverage.articles if not a.rules] == [9]
+    nine = corpus_coverage.articles[8]
+    assert nine.settled and len(nine.omitted) == len(nine.flagged) > 0
+
+
+# Every measure issue 13 named without a rule: each is a rule quote or a named omission.
+ISSUE_13_MEASURES = {
+    1: [
+        "数据分类分级",
+        "重要数据出境",
+        "等级保护",
+        "密码应用",
+        "算法",
+        "追溯",
+        "企事业单位拓展",
+        "智慧应急",
+        "雪亮工程",
+        "智能感知",
+        "一张图",
+        "地理信息",
+        "数字档案",
+    ],
+    3: ["一次性创业补贴", "创业担保贷款"],
+    6: ["招聘信息共享", "一网通办", "科研助理", "养老服务", "社会工作"],
+    7: ["冬季清洁取暖", "VOCs", "节能降耗", "水泥窑"],
+    8: ["先上岗、再考证"],
+}
+
+
+def test_issue_13_measures_are_rules_or_named_omissions(corpus_coverage: Any) -> None:
+    from matcher.loader import load_rules
+
+    rules = load_rules([REPO / "rules"], replace=True).rules
+    for article, words in ISSUE_13_MEASURES.items():
+        art = corpus_coverage.articles[article - 1]
+        texts = [q for r in rules if r.source.article == article for q in r.source.quotes]
+        texts += [f"{m.measure} {m.quote}" for m in art.measures]
+        for word in words:
+            assert any(word in t for t in texts), (article, word)
+
+
+def test_named_measures_are_listed_with_reasons(corpus_coverage: Any) -> None:
+    text = render_coverage(corpus_coverage)
+    assert "省略的措施" in text and "北方地区冬季清洁取暖：" in text
 
 
 def test_no_flagged_sentence_unaccounted(corpus_coverage: Any) -> None:

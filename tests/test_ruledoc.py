@@ -66,7 +66,11 @@ def test_show_zh_and_en(rules: list[Rule]) -> None:
 def test_assumptions_and_audience_are_marked(rules: list[Rule]) -> None:
     by_id = {r.id: r for r in rules}
     fee = render_rule(by_id["bj-startup-guarantee-fee-waiver"])
-    assert "- 【假设】小型或微型企业 — `size_effective` 属于 小型、微型" in fee
+    # Issue 13: who is targeted is a condition or a question, never an assumption.
+    assert not any(r.assumed_conditions() for r in rules)
+    assert "- 申请或持有创业担保贷款 — `q_startup_guarantee_loan` 等于 是" in fee
+    assert "问题（画像无此字段，须询问企业）：企业（或创办人）是否申请或持有创业担保贷款？" in fee
+    assert "按发布后12个月内有效判定" in fee
     hires = render_rule(by_id["bj-grad-job-search-subsidy"])
     assert "您的员工（由员工本人享受，不计入企业可得金额）" in hires
     assert "该待遇由员工本人享受，不计入企业可得金额。" in hires

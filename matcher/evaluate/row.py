@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from matcher.evaluate.tree import (
+    IN_FORCE,
     Leaf,
     PrefixTarget,
     Status,
@@ -21,6 +22,7 @@ from matcher.evaluate.tree import (
     code_prefix,
     decisive_field,
     eval_column,
+    in_force_open,
     industry_target,
     region_target,
     static_status,
@@ -46,16 +48,19 @@ class Outcome:
     unmet: list[Condition] = field(default_factory=list)
     missing: list[Condition] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
+    # The text states no end and the assumed period is over: still in force is unverified.
+    in_force_open: bool = False
 
     @property
     def missing_fields(self) -> list[str]:
         """Each undecided input field once, in the order fields first appear in the rule
-        (a fixed order, which the vectorised path can reproduce)."""
+        (a fixed order, which the vectorised path can reproduce); IN_FORCE last."""
         missing = {decisive_field(eval_column(c.field)) for c in self.missing}
         order: dict[str, None] = {}
         for c in self.rule.leaves():
             order.setdefault(decisive_field(eval_column(c.field)), None)
-        return [f for f in order if f in missing]
+        fields = [f for f in order if f in missing]
+        return [*fields, IN_FORCE] if self.in_force_open else fields
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -204,12 +209,18 @@ def evaluate(rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
             missing.append(leaf.condition)
 
     fixed = static_status(rule, as_of)
+    # Past its assumed period, a measure with no stated end is as if ANDed with an unknown.
+    open_validity = fixed is None and in_force_open(rule, as_of) and root is not False
     if fixed is not None:
         status = fixed
+    elif open_validity:
+        status = Status.UNKNOWN
     else:
         status = {True: Status.ELIGIBLE, False: Status.INELIGIBLE, None: Status.UNKNOWN}[root]
     trace.sort(key=lambda s: s.leaf.index)
-    return Outcome(rule, status, amount(rule, row, status), met, unmet, missing, trace)
+    out = Outcome(rule, status, amount(rule, row, status), met, unmet, missing, trace)
+    out.in_force_open = open_validity
+    return out
 
 
 def amount(rule: Rule, row: Mapping[str, Any], status: Status) -> float | None:

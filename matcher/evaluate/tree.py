@@ -5,6 +5,7 @@ Semantics are defined once here; row.py and vector.py only translate them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,8 @@ def decisive_field(field: str) -> str:
 
 
 def field_label(field: str, lang: str = "zh") -> str:
+    if field == IN_FORCE:
+        return IN_FORCE_LABEL["zh" if lang == "zh" else "en"]
     spec = FIELDS_BY_NAME.get(field)
     if spec is None:
         return field
@@ -83,6 +86,43 @@ def static_status(rule: Rule, as_of: Any) -> Status | None:
     if v.until is not None and as_of > v.until:
         return Status.EXPIRED
     return None
+
+
+# The pseudo-field a result waits on when a measure without a stated end may have ended.
+IN_FORCE = "in_force"
+IN_FORCE_LABEL = {"zh": "政策是否仍在执行", "en": "in_force"}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def in_force_horizon(rule: Rule) -> dt.date | None:
+    """Last day a measure whose text states no end is taken as in force; None with an end."""
+    v = rule.validity
+    if v.until is not None:
+        return None
+    return add_months(rule.published, v.in_force_months)
+
+
+def in_force_open(rule: Rule, as_of: dt.date) -> bool:
+    """True when the text states no end and as_of is past the assumed period."""
+    horizon = in_force_horizon(rule)
+    return horizon is not None and as_of > horizon
+
+
+def in_force_note(rule: Rule, lang: str = "zh") -> str:
+    day = rule.published.isoformat()
+    if lang == "zh":
+        return f"原文未注明有效期，发布于{day}，请核实是否仍在执行"
+    return f"the text states no end date; published {day}: check whether it still applies"
 
 
 def code_prefix(code: str) -> str:

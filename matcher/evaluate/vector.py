@@ -15,12 +15,15 @@ import polars as pl
 
 from matcher.evaluate.row import add_years
 from matcher.evaluate.tree import (
+    IN_FORCE,
     PrefixTarget,
     Status,
     annotate,
     decisive_field,
     eval_column,
     field_label,
+    in_force_note,
+    in_force_open,
     industry_target,
     region_target,
     static_status,
@@ -196,10 +199,17 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         )
         field = decisive_field(eval_column(leaf.condition.field))
         missing_by_field.setdefault(field, []).append(undecided)
-    missing_flags = [pl.any_horizontal(flags) for flags in missing_by_field.values()]
-    missing_labels = [field_label(field, lang) for field in missing_by_field]
-
     fixed = static_status(rule, as_of)
+    if fixed is None and in_force_open(rule, as_of):
+        # As row.py: an unknown ANDed in; listed last when the criteria are not false.
+        missing_by_field[IN_FORCE] = [root.is_null() | root]
+        root = pl.all_horizontal([root, pl.lit(None, dtype=pl.Boolean)])
+    missing_flags = [pl.any_horizontal(flags) for flags in missing_by_field.values()]
+    missing_labels = [
+        in_force_note(rule) if field == IN_FORCE and lang == "zh" else field_label(field, lang)
+        for field in missing_by_field
+    ]
+
     if fixed is not None:
         status = pl.lit(fixed.value)
     else:

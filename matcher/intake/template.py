@@ -55,7 +55,7 @@ def write_template(fmt: str, target: Path) -> None:
         for s in PROFILE_FIELDS:
             lines.append(f"# {s.zh}：{s.zh_desc}")
             lines.append(
-                yaml.safe_dump({s.zh: EXAMPLE[s.name] or None}, allow_unicode=True).strip()
+                yaml.safe_dump({s.zh: EXAMPLE.get(s.name) or None}, allow_unicode=True).strip()
             )
         text = "\n".join(lines) + "\n"
 
@@ -66,7 +66,7 @@ def write_template(fmt: str, target: Path) -> None:
         return
     headers = [s.zh for s in PROFILE_FIELDS]
     example = pl.DataFrame(
-        [[EXAMPLE[s.name] for s in PROFILE_FIELDS]], schema=headers, orient="row"
+        [[EXAMPLE.get(s.name) for s in PROFILE_FIELDS]], schema=headers, orient="row"
     )
     if fmt == "csv":
         # A notes column beside the example row keeps the template one sheet.

@@ -24,6 +24,8 @@ RESULT_HEADERS_ZH: dict[str, str] = {
     "audience": "受益对象",
     "source": "政策来源",
     "quote": "政策原文",
+    "ask_first": "先问（最能决定结果的信息）",
+    "rank_note": "排名说明",
 }
 
 ERROR_HEADERS_ZH: dict[str, str] = {

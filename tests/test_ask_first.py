@@ -1,0 +1,129 @@
+"""What to ask first, what would make a rule eligible, and why an undecided rule ranks there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from matcher import api
+from matcher.evaluate.questions import (
+    ask_first,
+    eligible_if,
+    rank_reason,
+    rules_using_questions,
+)
+from matcher.evaluate.questions_frame import with_ask_first
+from matcher.fields import QUESTIONS, ROW
+
+REPO = Path(__file__).resolve().parents[1]
+BLANK = REPO / "profiles" / "examples" / "beijing_hiring_blank.yaml"
+DAY = dt.date(2022, 7, 1)
+RULES = api.load_ruleset().rules
+
+
+def _outcomes(path: Path, day: dt.date = DAY) -> tuple[dict[str, object], list]:
+    row = api.select_row(api.load_portfolio(path), None)
+    return row, api.match_one(row, RULES, day)
+
+
+def test_first_question_for_a_beijing_firm_without_hiring_numbers_is_the_money() -> None:
+    _, outcomes = _outcomes(BLANK)
+    asks = ask_first(outcomes)
+    assert asks[0].field == "grad_hires_local"
+    assert asks[0].money_yuan == 1500
+    assert "bj-grad-expansion-subsidy" in asks[0].settles
+    assert [a.money_yuan for a in asks] == sorted((a.money_yuan for a in asks), reverse=True)
+    assert "in_force" not in {a.field for a in asks}
+
+
+def test_batch_column_orders_as_the_row_path() -> None:
+    portfolio = api.load_portfolio(api.demo_portfolio_path())
+    result = api.results(portfolio, RULES, DAY)
+    by_row = dict(zip(result.get_column(ROW), result.get_column("ask_first"), strict=True))
+    for row in portfolio.frame.to_dicts():
+        expected = "；".join(a.label for a in ask_first(api.match_one(row, RULES, DAY))[:3])
+        assert by_row[row[ROW]] == expected, row["name"]
+
+
+def test_rank_note_words_the_same_in_both_paths() -> None:
+    portfolio = api.load_portfolio(BLANK)
+    result = api.results(portfolio, RULES, DAY)
+    row = portfolio.frame.row(0, named=True)
+    notes = dict(zip(result.get_column("rule_id"), result.get_column("rank_note"), strict=True))
+    for o in api.match_one(row, RULES, DAY):
+        assert notes[o.rule.id] == rank_reason(o)
+    assert notes["bj-grad-expansion-subsidy"] == "1 个问题待答，至少 1,500 元"
+
+
+def test_eligible_if_changes_only_actionable_fields() -> None:
+    row, outcomes = _outcomes(BLANK)
+    by_id = {o.rule.id: o for o in outcomes}
+    change = eligible_if(by_id["bj-grad-expansion-subsidy"], row, DAY)
+    assert change is not None
+    assert change.text == "招用1名本地高校毕业生 → 符合，1,500 元"
+    more = {**row, "grad_hires": 2, "grad_hires_local": 0}
+    out = api.match_one(more, RULES, DAY)
+    expansion = next(o for o in out if o.rule.id == "bj-grad-expansion-subsidy")
+    assert expansion.status.value == "ineligible"
+    again = eligible_if(expansion, more, DAY)
+    assert again is not None and again.text.startswith("招用1名本地高校毕业生")
+    # A Shanghai firm cannot move to Beijing: no advice for a regional rule.
+    shanghai = {**row, "region_code": "310101", "grad_hires_local": 0}
+    sh = next(
+        o for o in api.match_one(shanghai, RULES, DAY) if o.rule.id == "bj-grad-expansion-subsidy"
+    )
+    assert sh.status.value == "ineligible" and eligible_if(sh, shanghai, DAY) is None
+
+
+def test_every_question_names_the_rules_that_ask_it() -> None:
+    used = rules_using_questions(RULES)
+    assert set(used) == {q.field for q in QUESTIONS}
+    assert used["q_founder_beijing_origin"] == ["bj-grad-flexible-employment-si-subsidy"]
+    assert all(used.values())
+
+
+def test_with_ask_first_on_an_empty_result() -> None:
+    empty = pl.DataFrame(
+        schema={
+            ROW: pl.Int64,
+            "rule_id": pl.String,
+            "status": pl.String,
+            "amount_yuan": pl.Float64,
+            "missing": pl.String,
+        }
+    )
+    assert with_ask_first(empty, RULES).columns[-2:] == ["ask_first", "rank_note"]
+
+
+def test_undecided_rank_by_money_then_fewer_questions_in_both_paths() -> None:
+    from matcher.evaluate.questions import potential_amount
+
+    portfolio = api.load_portfolio(api.demo_portfolio_path())
+    result = api.results(portfolio, RULES, DAY)
+    for row in portfolio.frame.to_dicts():
+        outcomes = api.match_one(row, RULES, DAY)
+        mine = result.filter(pl.col(ROW) == row[ROW]).sort("rank")
+        assert mine.get_column("rule_id").to_list() == [o.rule.id for o in outcomes]
+        unknown = [o for o in outcomes if o.status.value == "unknown"]
+        keys = [(-potential_amount(o.rule, o.amount_yuan), len(o.missing_fields)) for o in unknown]
+        assert keys == sorted(keys)
+
+
+def test_report_next_steps_golden() -> None:
+    import os
+
+    from matcher.evaluate.questions import ask_lines
+
+    row, outcomes = _outcomes(BLANK)
+    text = "\n".join(ask_lines(outcomes, row, DAY)) + "\n"
+    later = dt.date(2026, 12, 7)
+    row2, outcomes2 = _outcomes(BLANK, later)
+    text += "\n".join(ask_lines(outcomes2, row2, later)) + "\n"
+    golden = REPO / "tests" / "golden" / "next_steps_beijing_hiring_blank.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    first = text.splitlines()[1]
+    assert first.startswith("  1. 请填写「其中本地高校毕业生人数」")
