@@ -13,6 +13,7 @@ scikit-learn would add scipy and some 100 MB to every install for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -72,6 +73,52 @@ class CharNaiveBayes:
         log_p = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
         # (features, classes): one row gathered per n-gram of a text
         self._log_p = np.ascontiguousarray(log_p.T, dtype=np.float32)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        classes: Sequence[str],
+        vocabulary: Sequence[str],
+        log_p: np.ndarray,
+        strip: re.Pattern[str] | None = None,
+    ) -> CharNaiveBayes:
+        """A trained model from the arrays :meth:`arrays` gave (e.g. read from a cache)."""
+        if log_p.shape != (len(vocabulary), len(classes)):
+            raise ValueError(
+                f"log_p has shape {log_p.shape}, not ({len(vocabulary)}, {len(classes)})"
+            )
+        model = cls.__new__(cls)
+        model.strip = strip
+        model.classes = tuple(classes)
+        model.vocabulary = {g: i for i, g in enumerate(vocabulary)}
+        model._log_p = np.ascontiguousarray(log_p, dtype=np.float32)
+        return model
+
+    def arrays(self) -> tuple[list[str], list[str], np.ndarray]:
+        """(classes, vocabulary in feature order, log P(n-gram | class) as features × classes)."""
+        return list(self.classes), list(self.vocabulary), self._log_p
+
+    @functools.cached_property
+    def _lift(self) -> np.ndarray:
+        """log P(n-gram | class) − log P(n-gram) under the flat prior: how much more often an
+        n-gram occurs in a class than in the average class (features × classes)."""
+        p = np.exp(self._log_p.astype(np.float64))
+        return (self._log_p - np.log(p.mean(axis=1, keepdims=True))).astype(np.float32)
+
+    def evidence(self, text: str, cls: int) -> int:
+        """How many known bigrams of ``text`` occur more often in class ``cls`` than on average.
+
+        A single character says little about a trade (建 in a name, 9 in a number), but a
+        bigram the training text associates with the class does (奶茶, 螺丝): a text with none
+        has nothing for the model to stand on, however peaked its posterior.
+        """
+        get = self.vocabulary.get
+        ids = [
+            j for g in char_ngrams(text, self.strip) if len(g) == 2 and (j := get(g)) is not None
+        ]
+        if not ids:
+            return 0
+        return int((self._lift[np.asarray(ids, np.intp), cls] > 0).sum())
 
     def log_likelihoods(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), classes) summed log P(n-gram | class); unseen n-grams are ignored."""

@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
+from matcher.reference.industry_refusal import person_like, reason, refusal
 from matcher.reference.resolution import (
     Resolution,
     ResolutionCache,
@@ -76,6 +77,7 @@ _TRIED = ("code", "exact", "alias", "fuzzy")
 _CERTAIN = ("code", "exact")  # a code or an official name needs no second opinion
 
 _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
+_SEPARATED_RE = re.compile(r"^[a-t]?[\s.\-_]*(\d{2}([\s.\-_]*\d{1,2})?)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,11 @@ def normalize_industry_code(raw: str) -> str | None:
     """
     if raw is None:
         return None
-    text = re.sub(r"[\s.\-_]", "", unicodedata.normalize("NFKC", str(raw)))
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    # a separator may follow the 大类 digits only (30.11, C 30-11): 1.5 is a number, not 15
+    if not _SEPARATED_RE.match(text):
+        return None
+    text = re.sub(r"[\s.\-_]", "", text)
     m = _CODE_RE.match(text)
     if not m:
         return None
@@ -666,16 +672,21 @@ def _resolve_fast(text: str) -> Resolution | None:
         return _resolution(text, code, 100.0, "code", stripped)
     norm = normalize_text(text)
     if not norm:
-        return Resolution(text, None, None, 0.0, "none", None, (), _TRIED)
+        return _refused(text, "marks") if text.strip() else _refused(text, "empty")
     if norm in idx.names:
         return _resolution(text, idx.names[norm], 100.0, "exact", _name(idx.names[norm]))
     if norm in idx.aliases:
         code = idx.aliases[norm]
         moved = _activity_override(norm, code, norm, idx)
         return _resolution(text, moved or code, 100.0, "alias", norm, [code])
+    kind = refusal(text, norm, lambda p: p in idx.aliases or p in idx.names)
+    if kind is not None:
+        return _refused(text, kind)
     ktext = _keyword_text(text)
     hits = _keyword_hits(ktext, idx)
     if not hits:
+        if person_like(norm):
+            return _refused(text, "person")
         return _resolve_desc(text, ktext, idx)
     if _has_any(_cue_text(ktext), idx.cues["production"]):
         goods = [h for h in hits if _is_good(idx.keywords[h[2]])]
@@ -703,6 +714,26 @@ def _resolve_fast(text: str) -> Resolution | None:
     if moved is not None:
         return _resolution(text, moved, score, "alias", key, [code, *others])
     return _resolution(text, code, score, "alias", key, others)
+
+
+def _refused(text: str, kind: str, tried: tuple[str, ...] = _TRIED) -> Resolution:
+    """Unknown, because the text names no industry (see :mod:`industry_refusal`)."""
+    return Resolution(
+        text,
+        None,
+        None,
+        0.0,
+        "none",
+        None,
+        (),
+        tried,
+        refusal=(reason(kind, text), reason(kind, text, "en")),
+    )
+
+
+def refused(res: Resolution) -> bool:
+    """Was the text refused as naming no industry at all (not merely left unresolved)?"""
+    return res.refusal is not None
 
 
 def _resolve_desc(text: str, ktext: str, idx: _Index) -> Resolution | None:
@@ -883,9 +914,10 @@ def _neighbour_votes(
         keep = labels[cols] == chosen[rows]
         order = np.lexsort((score[keep], rows[keep]))
         krows, kcols = rows[keep][order], cols[keep][order]
-        last = np.flatnonzero(np.r_[krows[1:] != krows[:-1], True])
         vote[start : start + len(sim)] = chosen
-        witness[start + krows[last]] = kcols[last]
+        if len(krows):  # none at all when no example shares a character with any text
+            last = np.flatnonzero(np.r_[krows[1:] != krows[:-1], True])
+            witness[start + krows[last]] = kcols[last]
     return vote, witness
 
 
@@ -900,7 +932,11 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str, Resolution]:
     """Combine each rule reading with the text model and the nearest labelled examples:
     keep it, replace it or withdraw it."""
-    todo = [t for t, r in first.items() if r.method not in _CERTAIN and r.score < 100.0]
+    todo = [
+        t
+        for t, r in first.items()
+        if r.method not in _CERTAIN and r.score < 100.0 and r.refusal is None
+    ]
     if not todo:
         return first
     model = _model(without)
@@ -941,7 +977,6 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
     top_p = np.take_along_axis(prob, order, axis=1).tolist()
     out = dict(first)
     tried = (*_TRIED, "model")
-    examples = _examples(without)[0]
     for i, (t, ranked, p) in enumerate(zip(todo, order.tolist(), top_p, strict=True)):
         r = first[t]
         best = classes[ranked[0]]
@@ -957,8 +992,11 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
             if r.code is not None and len(r.code) == 1:
                 continue
             near = classes[vote[i]]
-            conflict = (near, _name(near), examples[nearest[i]])
+            conflict = (near, _name(near), _examples(without)[0][nearest[i]])
             out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, tried, conflict)
+        elif confidence >= CONFIDENCE and model.evidence(t, ranked[0]) == 0:
+            # sure only by elimination: not one bigram of the text points to that 大类
+            out[t] = _refused(t, "no_evidence", tried)
         elif confidence >= CONFIDENCE:
             out[t] = Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
         elif r.code is not None and len(r.code) == 1:
