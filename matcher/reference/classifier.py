@@ -105,6 +105,13 @@ class CharNaiveBayes:
         p = np.exp(self._log_p.astype(np.float64))
         return (self._log_p - np.log(p.mean(axis=1, keepdims=True))).astype(np.float32)
 
+    def known_bigrams(self, text: str) -> tuple[int, int]:
+        """(bigrams of ``text`` seen in training, all its bigrams): random characters mostly
+        form pairs no description ever had, real descriptions mostly do."""
+        s = stripped(text, self.strip)
+        pairs = [s[i : i + 2] for i in range(len(s) - 1)]
+        return sum(p in self.vocabulary for p in pairs), len(pairs)
+
     def evidence(self, text: str, cls: int) -> int:
         """How many known bigrams of ``text`` occur more often in class ``cls`` than on average.
 

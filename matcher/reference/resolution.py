@@ -96,7 +96,7 @@ class Resolution:
         if self.refusal is not None:
             return self.refusal[1] if lang == "en" else self.refusal[0]
         if len(self.input) > _SHOWN:
-            return replace(self, input=self.input[:_SHOWN] + "…", head=None)._explain(lang)
+            return replace(self, input=self.input[: _SHOWN - 1] + "…", head=None)._explain(lang)
         zh = lang != "en"
         probability = "model" in self.tried
         measure = (
