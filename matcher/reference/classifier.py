@@ -23,6 +23,7 @@ from matcher.reference.resolution import normalize_text
 
 __all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 
+_DIGIT = re.compile(r"\d")  # a pair with a digit is part of a number: no sign of a trade
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
@@ -115,13 +116,15 @@ class CharNaiveBayes:
     def evidence(self, text: str, cls: int) -> int:
         """How many known bigrams of ``text`` occur more often in class ``cls`` than on average.
 
-        A single character says little about a trade (建 in a name, 9 in a number), but a
-        bigram the training text associates with the class does (奶茶, 螺丝): a text with none
+        A single character says little about a trade (建 in a name), nor does a pair with a
+        digit (0人 in 3500人), but a bigram the training text associates with the class does (奶茶, 螺丝): a text with none
         has nothing for the model to stand on, however peaked its posterior.
         """
         get = self.vocabulary.get
         ids = [
-            j for g in char_ngrams(text, self.strip) if len(g) == 2 and (j := get(g)) is not None
+            j
+            for g in char_ngrams(text, self.strip)
+            if len(g) == 2 and not _DIGIT.search(g) and (j := get(g)) is not None
         ]
         if not ids:
             return 0

@@ -124,6 +124,8 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
     ``known`` says whether a normalised phrase is an official name or alias: Latin text is
     read only when every phrase of it is one.
     """
+    if _words()[0].get(norm) == "placeholder":  # N/A, none, 详见营业执照
+        return "placeholder"
     if _DIGITS_AND_MARKS.fullmatch(norm) or _DIGITS_AND_MARKS.fullmatch(text.strip()):
         return "number"
     if not _CJK.search(norm):
