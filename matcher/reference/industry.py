@@ -23,11 +23,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
 from matcher.reference.industry_refusal import person_like, reason, refusal
@@ -864,6 +866,54 @@ def _example_rows() -> list[dict[str, str]]:
 
 @functools.cache
 def _model(without: str | None = None) -> CharNaiveBayes:
+    """The text model; the shipped one (``without`` None) from the disk cache when its inputs
+    have not changed, so that it is trained once and not at every start."""
+    if without is not None:
+        return _train(without)  # held out for measurement only: not worth keeping
+    key = _model_key()
+    arrays = model_cache.load(_MODEL_CACHE, key, ("classes", "vocabulary", "log_p"))
+    if (
+        arrays is not None
+        and arrays["classes"].dtype.kind == arrays["vocabulary"].dtype.kind == "U"
+    ):
+        try:
+            return CharNaiveBayes.from_arrays(
+                arrays["classes"].tolist(),
+                arrays["vocabulary"].tolist(),
+                arrays["log_p"],
+                strip=_index().fillers,
+            )
+        except ValueError:
+            pass  # shapes that do not fit: train afresh and replace the file
+    model = _train(None)
+    classes, vocabulary, log_p = model.arrays()
+    model_cache.save(
+        _MODEL_CACHE, key, classes=np.array(classes), vocabulary=np.array(vocabulary), log_p=log_p
+    )
+    return model
+
+
+_MODEL_CACHE = "industry-model"
+#: bump when the model's arrays change meaning without a change of the files hashed below
+_MODEL_FORMAT = "1"
+
+
+def _model_key() -> str:
+    """Hash of everything the model is trained from: the tables and the code that reads them."""
+    tables = [
+        reference_path(n)
+        for n in (
+            "gbt4754_2017.csv",
+            "industry_aliases.yaml",
+            "industry_desc_keywords.csv",
+            "industry_examples.csv",
+        )
+    ]
+    code = [Path(__file__), Path(classifier.__file__), Path(resolution.__file__)]
+    return model_cache.input_key([*tables, *code], _MODEL_FORMAT, np.__version__)
+
+
+def _train(without: str | None) -> CharNaiveBayes:
     """The text model: official names (all levels), keywords, 说明 items and examples (but
     those of the source file ``without``, to score that file as unseen text)."""
     idx = _index()
