@@ -24,6 +24,8 @@ from matcher.reference.resolution import normalize_text
 __all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 
 _DIGIT = re.compile(r"\d")  # a pair with a digit is part of a number: no sign of a trade
+# Latin pairs are too few in training to be evidence (ab in abc公司): a pair needs a hanzi
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
@@ -124,7 +126,7 @@ class CharNaiveBayes:
         ids = [
             j
             for g in char_ngrams(text, self.strip)
-            if len(g) == 2 and not _DIGIT.search(g) and (j := get(g)) is not None
+            if len(g) == 2 and _CJK.search(g) and not _DIGIT.search(g) and (j := get(g)) is not None
         ]
         if not ids:
             return 0

@@ -7,8 +7,9 @@ its form says it is not a trade (:func:`refusal`):
 - digits and punctuation only, but not a GB/T 4754-2017 code (``9999``, ``1.5``, dates);
 - no Chinese character, and not every phrase a known English name or abbreviation (``asdf``);
 - nothing but placeholders, places, records (dates, amounts, contacts) and numbers
-  (详见营业执照, 中华人民共和国, 注册资本100万): words listed in ``industry_refusals.yaml`` and
-  the division names of the region table, which must cover the whole cell;
+  (详见营业执照, 中华人民共和国, 注册资本100万, 不方便透露): words and function characters listed
+  in ``industry_refusals.yaml`` and the division names of the region table, which must cover
+  the whole cell;
 - a person's name or form of address (:func:`person_like`), once no industry keyword was found.
 
 What is refused carries its kind; :data:`REASONS` words it for the problem list.
@@ -88,6 +89,8 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
     for kind, field in (("place", "places"), ("record", "record_words"), ("person", "people")):
         for w in spec[field]:
             words[normalize_text(str(w))] = kind
+    for ch in str(spec["function_chars"]):
+        words.setdefault(ch, "placeholder")
     for w in spec["placeholders"]:  # a placeholder wins over a same-spelled word
         key = normalize_text(str(w))
         if key:
