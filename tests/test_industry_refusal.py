@@ -33,16 +33,23 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         return [(r["text"], r["category"]) for r in csv.DictReader(f)]
 
 
-def test_dev_garbage_set_is_never_resolved() -> None:
-    """The set the refusal was tuned on: every row unknown, nearly all with a reason."""
-    rows = _garbage("garbage_industry_dev.csv")
+@pytest.mark.parametrize(
+    ("name", "reasons"), [("garbage_industry_dev.csv", 0.97), ("garbage_industry_fresh.csv", 0.7)]
+)
+def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
+    """Sets of text that names no industry: every row unknown, most with a reason.
+
+    The dev set is what the refusal was tuned on. The fresh set was written after, measured
+    once (3 of 412 resolved, bench/RESULTS.md) and its three misses then fixed: it guards
+    against regressions but no longer estimates anything."""
+    rows = _garbage(name)
     assert len(rows) >= 300 and len({t for t, _ in rows}) == len(rows)
     assert {c for _, c in rows} >= CATEGORIES
     out = industry.resolve_held_out([t for t, _ in rows], None)
     resolved = [(t, c, out[t].code) for t, c in rows if out[t].code is not None]
     assert resolved == []
     without_reason = [t for t, _ in rows if out[t].refusal is None]
-    assert len(without_reason) <= 0.03 * len(rows), without_reason
+    assert len(without_reason) <= (1.0 - reasons) * len(rows), without_reason
 
 
 @pytest.mark.parametrize(

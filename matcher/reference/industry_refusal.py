@@ -66,7 +66,13 @@ _REMEDY = (
 )
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十两百千万亿]+")
+_NUMBER = re.compile(
+    r"[0-9]+|[零〇一二三四五六七八九十两百千万亿]+|[零壹贰叁肆伍陆柒捌玖拾佰仟萬億]+"
+)
+#: a street address: anything, then a number with 号, 栋, 单元, 室… (中山路100号, 3栋2单元501)
+_ADDRESS = re.compile(
+    r".{0,24}?\d+(?:号楼|号院|号|栋|幢|座|单元|室|层|楼)(?:\d+(?:号楼|号|栋|幢|座|单元|室|层|楼)?)*"
+)
 _DIGITS_AND_MARKS = re.compile(r"[\d\W_]*\d[\d\W_]*")
 
 
@@ -136,7 +142,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return None if phrases and all(known(p) for p in phrases) else "latin"
     kinds = _cover(norm)
     if kinds is None:
-        return None
+        return "place" if _ADDRESS.fullmatch(norm) else None
     for kind in ("placeholder", "place", "person"):
         if kinds == {kind}:
             return kind
