@@ -104,6 +104,14 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
     return words, tuple(sorted({len(k) for k in words}, reverse=True))
 
 
+_REFERENCE_MAX = 12  # 见说明书 refers elsewhere; a long text opening with 见 may still name a trade
+
+
+@functools.cache
+def _references() -> tuple[str, ...]:
+    return tuple(normalize_text(str(w)) for w in load_yaml("industry_refusals.yaml")["references"])
+
+
 def _cover(norm: str) -> set[str] | None:
     """The kinds of the words that together spell ``norm`` exactly (numbers count as
     records), or None if no such reading exists. Dynamic programming over positions."""
@@ -140,6 +148,8 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
     if not _CJK.search(norm):
         phrases = split_phrases(text)
         return None if phrases and all(known(p) for p in phrases) else "latin"
+    if len(norm) <= _REFERENCE_MAX and norm.startswith(_references()):
+        return "placeholder"
     kinds = _cover(norm)
     if kinds is None:
         return "place" if _ADDRESS.fullmatch(norm) else None
