@@ -112,10 +112,21 @@ def _references() -> tuple[str, ...]:
     return tuple(normalize_text(str(w)) for w in load_yaml("industry_refusals.yaml")["references"])
 
 
+@functools.cache
+def _letters() -> frozenset[str]:
+    """Every character of a listed word or a number."""
+    return frozenset(
+        "".join(_words()[0])
+        + "0123456789零〇一二三四五六七八九十两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
+    )
+
+
 def _cover(norm: str) -> set[str] | None:
     """The kinds of the words that together spell ``norm`` exactly (numbers count as
     records), or None if no such reading exists. Dynamic programming over positions."""
     words, lengths = _words()
+    if not set(norm) <= _letters():
+        return None  # a character no listed word has: quick answer for most descriptions
     n = len(norm)
     kinds: list[set[str] | None] = [None] * (n + 1)
     kinds[0] = set()
@@ -162,21 +173,23 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
 
 
 @functools.cache
-def _people() -> tuple[tuple[str, ...], frozenset[str]]:
+def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(single-character surnames, two-character surnames, forms of address)."""
     spec = load_yaml("industry_refusals.yaml")
-    surnames = (*map(str, spec["compound_surnames"]), *str(spec["surnames"]))
-    return surnames, frozenset(normalize_text(str(t)) for t in spec["titles"])
+    return (
+        frozenset(str(spec["surnames"])),
+        frozenset(map(str, spec["compound_surnames"])),
+        frozenset(normalize_text(str(t)) for t in spec["titles"]),
+    )
 
 
 def person_like(norm: str) -> bool:
     """A surname with one or two more characters (张伟, 欧阳娜娜), or with a form of address
     (王先生, 张总). Only asked once no industry keyword was found in the text."""
-    surnames, titles = _people()
-    for surname in surnames:
-        if norm.startswith(surname):
-            rest = norm[len(surname) :]
-            if rest in titles or (
-                1 <= len(rest) <= 2 and _CJK.fullmatch(rest[0]) and _CJK.fullmatch(rest[-1])
-            ):
+    single, double, titles = _people()
+    for size, surnames in ((2, double), (1, single)):
+        if norm[:size] in surnames:
+            rest = norm[size:]
+            if rest in titles or (1 <= len(rest) <= 2 and all(_CJK.fullmatch(c) for c in rest)):
                 return True
     return False
