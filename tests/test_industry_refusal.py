@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from matcher.fields import ROW
 from matcher.normalize import error_messages, normalise
-from matcher.reference import industry
+from matcher.reference import industry, industry_refusal
 from matcher.reference.industry import (
     MAX_TEXT_CHARS,
     normalize_industry_code,
@@ -175,3 +175,9 @@ def test_cells_of_800_characters_and_of_5_mb_are_fast() -> None:
     assert time.perf_counter() - start < 10.0
     assert [out[t].code for t in texts] == [None, None, None, None]
     assert all(out[t].head == MAX_TEXT_CHARS for t in texts)
+
+
+def test_quick_character_check_covers_every_listed_word() -> None:
+    """The check that spares most texts the word cover must never pass over a listed word."""
+    words, _ = industry_refusal._words()
+    assert set("".join(words)) <= industry_refusal._letters()

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 
 from matcher.reference import regions
-from matcher.reference.data import load_yaml
+from matcher.reference.data import adcode_rows, load_yaml
 from matcher.reference.resolution import normalize_text, split_phrases
 
 __all__ = ["REASONS", "person_like", "reason", "refusal"]
@@ -66,6 +66,8 @@ _REMEDY = (
 )
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LISTS = ("placeholders", "places", "record_words", "people")
+_NUMERALS = "0123456789零〇一二三四五六七八九十两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
 _NUMBER = re.compile(
     r"[0-9]+|[零〇一二三四五六七八九十两百千万亿]+|[零壹贰叁肆伍陆柒捌玖拾佰仟萬億]+"
 )
@@ -92,7 +94,7 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
     words: dict[str, str] = {}
     for key in regions.division_names():
         words[key] = "place"
-    for kind, field in (("place", "places"), ("record", "record_words"), ("person", "people")):
+    for kind, field in zip(("place", "record", "person"), _LISTS[1:], strict=True):
         for w in spec[field]:
             words[normalize_text(str(w))] = kind
     for ch in str(spec["function_chars"]):
@@ -113,20 +115,30 @@ def _references() -> tuple[str, ...]:
 
 
 @functools.cache
+def _placeholders() -> frozenset[str]:
+    spec = load_yaml("industry_refusals.yaml")
+    return frozenset(normalize_text(str(w)) for w in spec["placeholders"]) - {""}
+
+
+@functools.cache
 def _letters() -> frozenset[str]:
-    """Every character of a listed word or a number."""
-    return frozenset(
-        "".join(_words()[0])
-        + "0123456789零〇一二三四五六七八九十两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
-    )
+    """Every character of a listed word, a division name or a number. Taken from the tables,
+    not from :func:`_words`, so that most texts are passed without building the region index."""
+    spec = load_yaml("industry_refusals.yaml")
+    regional = load_yaml("region_aliases.yaml")
+    words = [str(w) for field in _LISTS for w in spec[field]]
+    words += [str(spec["function_chars"]), str(spec["surnames"])]
+    words += [r["name"] for r in adcode_rows()]
+    words += [str(name) for kind in ("former", "zones") for name in regional[kind]]
+    return frozenset(normalize_text("".join(words)) + _NUMERALS)
 
 
 def _cover(norm: str) -> set[str] | None:
     """The kinds of the words that together spell ``norm`` exactly (numbers count as
     records), or None if no such reading exists. Dynamic programming over positions."""
-    words, lengths = _words()
     if not set(norm) <= _letters():
         return None  # a character no listed word has: quick answer for most descriptions
+    words, lengths = _words()
     n = len(norm)
     kinds: list[set[str] | None] = [None] * (n + 1)
     kinds[0] = set()
@@ -152,7 +164,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
     ``known`` says whether a normalised phrase is an official name or alias: Latin text is
     read only when every phrase of it is one.
     """
-    if _words()[0].get(norm) == "placeholder":  # N/A, none, 详见营业执照
+    if norm in _placeholders():  # N/A, none, 详见营业执照
         return "placeholder"
     if _DIGITS_AND_MARKS.fullmatch(norm) or _DIGITS_AND_MARKS.fullmatch(text.strip()):
         return "number"
