@@ -13,7 +13,6 @@ scikit-learn would add scipy and some 100 MB to every install for it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -101,13 +100,6 @@ class CharNaiveBayes:
         """(classes, vocabulary in feature order, log P(n-gram | class) as features × classes)."""
         return list(self.classes), list(self.vocabulary), self._log_p
 
-    @functools.cached_property
-    def _lift(self) -> np.ndarray:
-        """log P(n-gram | class) − log P(n-gram) under the flat prior: how much more often an
-        n-gram occurs in a class than in the average class (features × classes)."""
-        p = np.exp(self._log_p.astype(np.float64))
-        return (self._log_p - np.log(p.mean(axis=1, keepdims=True))).astype(np.float32)
-
     def known_bigrams(self, text: str) -> tuple[int, int]:
         """(bigrams of ``text`` seen in training, all its bigrams): random characters mostly
         form pairs no description ever had, real descriptions mostly do."""
@@ -130,7 +122,11 @@ class CharNaiveBayes:
         ]
         if not ids:
             return 0
-        return int((self._lift[np.asarray(ids, np.intp), cls] > 0).sum())
+        # log P(pair | class) − log P(pair) under the flat prior: the pair is more frequent in
+        # the class than in the average class
+        rows = self._log_p[np.asarray(ids, np.intp)].astype(np.float64)
+        lift = rows[:, cls] - np.log(np.exp(rows).mean(axis=1))
+        return int((lift > 0).sum())
 
     def log_likelihoods(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), classes) summed log P(n-gram | class); unseen n-grams are ignored."""

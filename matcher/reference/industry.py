@@ -894,6 +894,7 @@ def _model(without: str | None = None) -> CharNaiveBayes:
 
 
 _MODEL_CACHE = "industry-model"
+_EXAMPLES_CACHE = "industry-examples"  # the neighbour vote's examples, stripped of fillers
 #: bump when the model's arrays change meaning without a change of the files hashed below
 _MODEL_FORMAT = "1"
 
@@ -933,14 +934,27 @@ def _train(without: str | None) -> CharNaiveBayes:
 def _examples(without: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
     """The labelled examples for the neighbour vote: original texts, stripped texts, and the
     index of each one's 大类 in the text model's classes."""
+    key = _model_key() if without is None else ""
+    fields = ("texts", "stripped", "labels")
+    saved = model_cache.load(_EXAMPLES_CACHE, key, fields) if key else None
+    if saved is not None:
+        texts, short, labels = (saved[f] for f in fields)
+        kinds = (texts.dtype.kind, short.dtype.kind, labels.dtype.kind)
+        if kinds == ("U", "U", "i") and len(texts) == len(short) == len(labels):
+            return texts.tolist(), short.tolist(), labels.astype(np.intp)
     classes = {c: i for i, c in enumerate(_model(without).classes)}
     rows = [r for r in _example_rows() if r["source"] != without]
     fillers = _index().fillers
-    return (
+    out = (
         [r["text"] for r in rows],
         [stripped(r["text"], fillers) for r in rows],
         np.array([classes[r["division"][:3]] for r in rows], dtype=np.intp),
     )
+    if key:
+        model_cache.save(
+            _EXAMPLES_CACHE, key, texts=np.array(out[0]), stripped=np.array(out[1]), labels=out[2]
+        )
+    return out
 
 
 def _neighbour_votes(
