@@ -28,6 +28,10 @@ DATA = Path(__file__).resolve().parent / "data"
 CATEGORIES = {"number", "latin", "placeholder", "place", "person", "punctuation", "date", "amount"}
 
 
+#: garbage the final refusal resolves, found by the one blind measurement of that set
+KNOWN_MISSES = {"garbage_industry_fresh3.csv": {"客服电话"}}
+
+
 def _garbage(name: str) -> list[tuple[str, str]]:
     with (DATA / name).open(encoding="utf-8", newline="") as f:
         return [(r["text"], r["category"]) for r in csv.DictReader(f)]
@@ -39,21 +43,23 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_dev.csv", 0.97),
         ("garbage_industry_fresh.csv", 0.7),
         ("garbage_industry_fresh2.csv", 0.65),
+        ("garbage_industry_fresh3.csv", 0.65),
     ],
 )
 def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     """Sets of text that names no industry: every row unknown, most with a reason.
 
     The dev set is what the refusal was tuned on. Each fresh set was written after the
-    refusal of its day, measured once (fresh 3 of 412 resolved, fresh2 2 of 313; see
-    bench/RESULTS.md), and its misses then fixed: they guard against regressions but no longer
-    estimate anything. The rate on unseen garbage is the first measurement of the newest set."""
+    refusal of its day, measured once (fresh 3 of 412 resolved, fresh2 2 of 313, fresh3 1 of
+    244; see bench/RESULTS.md). The misses of fresh and fresh2 were then fixed, so those guard
+    against regressions only; fresh3 measures the final refusal and keeps its one miss
+    (客服电话, read as a call centre), so that it stays a measurement."""
     rows = _garbage(name)
-    assert len(rows) >= 300 and len({t for t, _ in rows}) == len(rows)
+    assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
     assert {c for _, c in rows} >= CATEGORIES
     out = industry.resolve_held_out([t for t, _ in rows], None)
-    resolved = [(t, c, out[t].code) for t, c in rows if out[t].code is not None]
-    assert resolved == []
+    resolved = {t for t, _ in rows if out[t].code is not None}
+    assert resolved == KNOWN_MISSES.get(name, set())
     without_reason = [t for t, _ in rows if out[t].refusal is None]
     assert len(without_reason) <= (1.0 - reasons) * len(rows), without_reason
 
