@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,16 +67,28 @@ def test_a_changed_input_changes_the_key(tmp_path: Path, monkeypatch: pytest.Mon
     assert industry._model_key() != before
 
 
-def test_a_stale_cache_is_replaced(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stale_cache_is_not_used(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     industry._model()
-    (old,) = cache.glob("industry-model-*.npz")
+    assert len(list(cache.glob("industry-model-*.npz"))) == 1
     monkeypatch.setattr(industry, "_MODEL_FORMAT", "changed")  # as if an input had changed
     industry._model.cache_clear()
     calls = _count_training(monkeypatch)
     industry._model()
     assert calls == [None]
-    (new,) = cache.glob("industry-model-*.npz")
-    assert new != old  # the stale file is gone
+    assert len(list(cache.glob("industry-model-*.npz"))) == 2  # another version may want it
+
+
+def test_only_the_newest_files_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for i in range(model_cache.KEEP + 2):
+        assert model_cache.save("m", str(i) * 64, a=np.full(2, i))
+        path = model_cache._path("m", str(i) * 64)
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # written in this order
+    kept = sorted(p.name for p in (tmp_path / "policy-match").glob("m-*.npz"))
+    assert kept == sorted(model_cache._path("m", str(i) * 64).name for i in (2, 3, 4))
+    loaded = model_cache.load("m", "4" * 64, ("a",))
+    assert loaded is not None and loaded["a"].tolist() == [4, 4]
+    assert model_cache.load("m", "0" * 64, ("a",)) is None
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 Files live in ``$XDG_CACHE_HOME/policy-match`` (else ``~/.cache/policy-match``) as numpy
 ``.npz`` read with ``allow_pickle=False``: data only, never code. Each file holds the hash of
 everything its arrays were made from (:func:`input_key`); a file whose hash differs, that is
-truncated, or that lacks an array is ignored and replaced. Where the folder cannot be written
+truncated, or that lacks an array is ignored and replaced; the oldest files beyond a few per
+model are removed. Where the folder cannot be written
 the arrays are simply not kept: the caller trains in memory as before.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 __all__ = ["cache_dir", "input_key", "load", "save"]
 
 _KEY = "__key__"
+KEEP = 3  # files kept per name, newest first
 _savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
 
 
@@ -43,6 +45,13 @@ def input_key(files: Iterable[Path], *extra: str) -> str:
     return digest.hexdigest()
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _path(name: str, key: str) -> Path:
     return cache_dir() / f"{name}-{key[:20]}.npz"
 
@@ -60,8 +69,8 @@ def load(name: str, key: str, fields: Iterable[str]) -> dict[str, np.ndarray] | 
 
 
 def save(name: str, key: str, **arrays: np.ndarray) -> bool:
-    """Write the arrays atomically (a reader never sees half a file) and remove the files of
-    ``name`` for other keys. False, silently, where the folder cannot be written."""
+    """Write the arrays atomically (a reader never sees half a file), keeping the KEEP newest
+    files of ``name``. False, silently, where the folder cannot be written."""
     target = _path(name, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +82,12 @@ def save(name: str, key: str, **arrays: np.ndarray) -> bool:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        for old in target.parent.glob(f"{name}-*.npz"):
-            if old != target:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        # two installs (or checkouts) of different versions may share the folder: keep the
+        # newest few files rather than only this key's, so that they do not evict each other
+        kept = sorted(target.parent.glob(f"{name}-*.npz"), key=_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
     except OSError:
         return False
     return True
