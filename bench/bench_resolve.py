@@ -3,7 +3,9 @@
     python bench/bench_resolve.py [N]
 
 Not part of the test suite. Texts are built from official names, everyday words and random
-characters so that most are distinct, some hit aliases exactly and some need fuzzy matching.
+characters so that most are distinct, some hit aliases exactly and some need fuzzy matching
+(the random ones are mostly refused as naming no industry). Then one overlong cell each of
+800 characters and of 5 MB, whose cost is bounded.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def main(n: int) -> None:
     t1 = time.perf_counter()
     resolved = sum(r.code is not None for r in res.values())
     print(f"industries: {len(texts)} distinct texts in {t1 - t0:.2f}s ({resolved} resolved)")
+    for length in (800, 5_000_000):  # one overlong cell: its cost is bounded (MAX_TEXT_CHARS)
+        cell = "".join(rng.choice(NOISE) for _ in range(length))
+        t0 = time.perf_counter()
+        res = resolve_industries([cell])
+        print(f"industries: one cell of {length:,} characters in {time.perf_counter() - t0:.3f}s")
     addresses = region_texts(n, rng)
     resolve_regions(["北京"])
     t0 = time.perf_counter()

@@ -69,6 +69,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法识别行业「{value}」，按未知处理",
         "industry '{value}' not recognised; treated as unknown",
     ),
+    "not_an_industry": (
+        "「{value}」不是行业代码，也不像行业描述，按未知处理；请填写行业代码（如 I65）或主营业务（如 软件开发）",
+        "'{value}' is neither an industry code nor an industry description; treated as unknown:"
+        " give a code (e.g. I65) or the main business",
+    ),
     "size_mismatch": (
         "企业规模填写与按划型标准推算不一致：{value}；按填写值匹配",
         "given size disagrees with the size standard: {value}; the given size is used",
@@ -281,11 +286,15 @@ def normalise(
     for header, bad in flag_errors:
         written = pl.format("{}：{}", pl.lit(header), col(header))
         collect_errors(bad, "certifications", written, pl.lit("bad_certification_flag"))
+    # a cell that names no industry at all (9999, 详见营业执照) is told apart from one not read
+    refused = [t for t, r in industries.items() if r.refusal is not None]
     collect_errors(
         pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
         "industry",
         pl.col("industry"),
-        pl.lit("unknown_industry"),
+        pl.when(pl.col("industry").is_in(refused))
+        .then(pl.lit("not_an_industry"))
+        .otherwise(pl.lit("unknown_industry")),
     )
     name_missing = (
         pl.col("name").is_null() & pl.col("__err_name").is_null()

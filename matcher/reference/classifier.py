@@ -22,6 +22,9 @@ from matcher.reference.resolution import normalize_text
 
 __all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 
+_DIGIT = re.compile(r"\d")  # a pair with a digit is part of a number: no sign of a trade
+# Latin pairs are too few in training to be evidence (ab in abc公司): a pair needs a hanzi
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
@@ -72,6 +75,58 @@ class CharNaiveBayes:
         log_p = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
         # (features, classes): one row gathered per n-gram of a text
         self._log_p = np.ascontiguousarray(log_p.T, dtype=np.float32)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        classes: Sequence[str],
+        vocabulary: Sequence[str],
+        log_p: np.ndarray,
+        strip: re.Pattern[str] | None = None,
+    ) -> CharNaiveBayes:
+        """A trained model from the arrays :meth:`arrays` gave (e.g. read from a cache)."""
+        if log_p.shape != (len(vocabulary), len(classes)):
+            raise ValueError(
+                f"log_p has shape {log_p.shape}, not ({len(vocabulary)}, {len(classes)})"
+            )
+        model = cls.__new__(cls)
+        model.strip = strip
+        model.classes = tuple(classes)
+        model.vocabulary = {g: i for i, g in enumerate(vocabulary)}
+        model._log_p = np.ascontiguousarray(log_p, dtype=np.float32)
+        return model
+
+    def arrays(self) -> tuple[list[str], list[str], np.ndarray]:
+        """(classes, vocabulary in feature order, log P(n-gram | class) as features × classes)."""
+        return list(self.classes), list(self.vocabulary), self._log_p
+
+    def known_bigrams(self, text: str) -> tuple[int, int]:
+        """(bigrams of ``text`` seen in training, all its bigrams): random characters mostly
+        form pairs no description ever had, real descriptions mostly do."""
+        s = stripped(text, self.strip)
+        pairs = [s[i : i + 2] for i in range(len(s) - 1)]
+        return sum(p in self.vocabulary for p in pairs), len(pairs)
+
+    def evidence(self, text: str, cls: int) -> int:
+        """How many known bigrams of ``text`` occur more often in class ``cls`` than on average.
+
+        A single character says little about a trade (建 in a name), nor does a pair with a
+        digit (0人 in 3500人), but a bigram the training text associates with the class does (奶茶, 螺丝): a text with none
+        has nothing for the model to stand on, however peaked its posterior.
+        """
+        get = self.vocabulary.get
+        ids = [
+            j
+            for g in char_ngrams(text, self.strip)
+            if len(g) == 2 and _CJK.search(g) and not _DIGIT.search(g) and (j := get(g)) is not None
+        ]
+        if not ids:
+            return 0
+        # log P(pair | class) − log P(pair) under the flat prior: the pair is more frequent in
+        # the class than in the average class
+        rows = self._log_p[np.asarray(ids, np.intp)].astype(np.float64)
+        lift = rows[:, cls] - np.log(np.exp(rows).mean(axis=1))
+        return int((lift > 0).sum())
 
     def log_likelihoods(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), classes) summed log P(n-gram | class); unseen n-grams are ignored."""

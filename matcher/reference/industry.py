@@ -21,15 +21,18 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
+from matcher.reference.industry_refusal import person_like, reason, refusal
 from matcher.reference.resolution import (
     Resolution,
     ResolutionCache,
@@ -70,12 +73,18 @@ NEIGHBOUR_BAND = 10
 #: probability the best 大类 needs, rules, text model and neighbours together, before a code
 #: is given. The text model may overrule the rules only where the neighbours agree with it.
 CONFIDENCE = 0.999
+#: a text of GIBBERISH_PAIRS character pairs or more of which under GIBBERISH_SHARE were ever
+#: seen in training is refused: random characters (1% of 20-character strings of common
+#: characters reach 0.17, of 50 reach 0.13); every labelled description reaches 0.20
+GIBBERISH_PAIRS = 20
+GIBBERISH_SHARE = 0.16
 _CHUNK = 2048  # queries per cdist call (bounds memory: chunk × choices float32)
 _MAX_CANDIDATES = 5
 _TRIED = ("code", "exact", "alias", "fuzzy")
 _CERTAIN = ("code", "exact")  # a code or an official name needs no second opinion
 
 _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
+_SEPARATED_RE = re.compile(r"^[a-t]?[\s.\-_]*(\d{2}([\s.\-_]*\d{1,2})?)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,11 @@ def normalize_industry_code(raw: str) -> str | None:
     """
     if raw is None:
         return None
-    text = re.sub(r"[\s.\-_]", "", unicodedata.normalize("NFKC", str(raw)))
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    # a separator may follow the 大类 digits only (30.11, C 30-11): 1.5 is a number, not 15
+    if not _SEPARATED_RE.match(text):
+        return None
+    text = re.sub(r"[\s.\-_]", "", text)
     m = _CODE_RE.match(text)
     if not m:
         return None
@@ -666,16 +679,21 @@ def _resolve_fast(text: str) -> Resolution | None:
         return _resolution(text, code, 100.0, "code", stripped)
     norm = normalize_text(text)
     if not norm:
-        return Resolution(text, None, None, 0.0, "none", None, (), _TRIED)
+        return _refused(text, "marks") if text.strip() else _refused(text, "empty")
     if norm in idx.names:
         return _resolution(text, idx.names[norm], 100.0, "exact", _name(idx.names[norm]))
     if norm in idx.aliases:
         code = idx.aliases[norm]
         moved = _activity_override(norm, code, norm, idx)
         return _resolution(text, moved or code, 100.0, "alias", norm, [code])
+    kind = refusal(text, norm, lambda p: p in idx.aliases or p in idx.names)
+    if kind is not None:
+        return _refused(text, kind)
     ktext = _keyword_text(text)
     hits = _keyword_hits(ktext, idx)
     if not hits:
+        if person_like(norm):
+            return _refused(text, "person")
         return _resolve_desc(text, ktext, idx)
     if _has_any(_cue_text(ktext), idx.cues["production"]):
         goods = [h for h in hits if _is_good(idx.keywords[h[2]])]
@@ -703,6 +721,26 @@ def _resolve_fast(text: str) -> Resolution | None:
     if moved is not None:
         return _resolution(text, moved, score, "alias", key, [code, *others])
     return _resolution(text, code, score, "alias", key, others)
+
+
+def _refused(text: str, kind: str, tried: tuple[str, ...] = _TRIED) -> Resolution:
+    """Unknown, because the text names no industry (see :mod:`industry_refusal`)."""
+    return Resolution(
+        text,
+        None,
+        None,
+        0.0,
+        "none",
+        None,
+        (),
+        tried,
+        refusal=(reason(kind, text), reason(kind, text, "en")),
+    )
+
+
+def refused(res: Resolution) -> bool:
+    """Was the text refused as naming no industry at all (not merely left unresolved)?"""
+    return res.refusal is not None
 
 
 def _resolve_desc(text: str, ktext: str, idx: _Index) -> Resolution | None:
@@ -828,6 +866,55 @@ def _example_rows() -> list[dict[str, str]]:
 
 @functools.cache
 def _model(without: str | None = None) -> CharNaiveBayes:
+    """The text model; the shipped one (``without`` None) from the disk cache when its inputs
+    have not changed, so that it is trained once and not at every start."""
+    if without is not None:
+        return _train(without)  # held out for measurement only: not worth keeping
+    key = _model_key()
+    arrays = model_cache.load(_MODEL_CACHE, key, ("classes", "vocabulary", "log_p"))
+    if (
+        arrays is not None
+        and arrays["classes"].dtype.kind == arrays["vocabulary"].dtype.kind == "U"
+    ):
+        try:
+            return CharNaiveBayes.from_arrays(
+                arrays["classes"].tolist(),
+                arrays["vocabulary"].tolist(),
+                arrays["log_p"],
+                strip=_index().fillers,
+            )
+        except ValueError:
+            pass  # shapes that do not fit: train afresh and replace the file
+    model = _train(None)
+    classes, vocabulary, log_p = model.arrays()
+    model_cache.save(
+        _MODEL_CACHE, key, classes=np.array(classes), vocabulary=np.array(vocabulary), log_p=log_p
+    )
+    return model
+
+
+_MODEL_CACHE = "industry-model"
+_EXAMPLES_CACHE = "industry-examples"  # the neighbour vote's examples, stripped of fillers
+#: bump when the model's arrays change meaning without a change of the files hashed below
+_MODEL_FORMAT = "1"
+
+
+def _model_key() -> str:
+    """Hash of everything the model is trained from: the tables and the code that reads them."""
+    tables = [
+        reference_path(n)
+        for n in (
+            "gbt4754_2017.csv",
+            "industry_aliases.yaml",
+            "industry_desc_keywords.csv",
+            "industry_examples.csv",
+        )
+    ]
+    code = [Path(__file__), Path(classifier.__file__), Path(resolution.__file__)]
+    return model_cache.input_key([*tables, *code], _MODEL_FORMAT, np.__version__)
+
+
+def _train(without: str | None) -> CharNaiveBayes:
     """The text model: official names (all levels), keywords, 说明 items and examples (but
     those of the source file ``without``, to score that file as unseen text)."""
     idx = _index()
@@ -847,14 +934,27 @@ def _model(without: str | None = None) -> CharNaiveBayes:
 def _examples(without: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
     """The labelled examples for the neighbour vote: original texts, stripped texts, and the
     index of each one's 大类 in the text model's classes."""
+    key = _model_key() if without is None else ""
+    fields = ("texts", "stripped", "labels")
+    saved = model_cache.load(_EXAMPLES_CACHE, key, fields) if key else None
+    if saved is not None:
+        texts, short, labels = (saved[f] for f in fields)
+        kinds = (texts.dtype.kind, short.dtype.kind, labels.dtype.kind)
+        if kinds == ("U", "U", "i") and len(texts) == len(short) == len(labels):
+            return texts.tolist(), short.tolist(), labels.astype(np.intp)
     classes = {c: i for i, c in enumerate(_model(without).classes)}
     rows = [r for r in _example_rows() if r["source"] != without]
     fillers = _index().fillers
-    return (
+    out = (
         [r["text"] for r in rows],
         [stripped(r["text"], fillers) for r in rows],
         np.array([classes[r["division"][:3]] for r in rows], dtype=np.intp),
     )
+    if key:
+        model_cache.save(
+            _EXAMPLES_CACHE, key, texts=np.array(out[0]), stripped=np.array(out[1]), labels=out[2]
+        )
+    return out
 
 
 def _neighbour_votes(
@@ -883,9 +983,10 @@ def _neighbour_votes(
         keep = labels[cols] == chosen[rows]
         order = np.lexsort((score[keep], rows[keep]))
         krows, kcols = rows[keep][order], cols[keep][order]
-        last = np.flatnonzero(np.r_[krows[1:] != krows[:-1], True])
         vote[start : start + len(sim)] = chosen
-        witness[start + krows[last]] = kcols[last]
+        if len(krows):  # none at all when no example shares a character with any text
+            last = np.flatnonzero(np.r_[krows[1:] != krows[:-1], True])
+            witness[start + krows[last]] = kcols[last]
     return vote, witness
 
 
@@ -900,10 +1001,22 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str, Resolution]:
     """Combine each rule reading with the text model and the nearest labelled examples:
     keep it, replace it or withdraw it."""
-    todo = [t for t, r in first.items() if r.method not in _CERTAIN and r.score < 100.0]
+    todo = [
+        t
+        for t, r in first.items()
+        if r.method not in _CERTAIN and r.score < 100.0 and r.refusal is None
+    ]
     if not todo:
         return first
     model = _model(without)
+    out = dict(first)
+    for t in todo:
+        known, pairs = model.known_bigrams(t)
+        if pairs >= GIBBERISH_PAIRS and known < GIBBERISH_SHARE * pairs:
+            out[t] = _refused(t, "no_evidence", (*_TRIED, "model"))
+    todo = [t for t in todo if out[t].refusal is None]
+    if not todo:
+        return out
     classes = model.classes
     position = {c: i for i, c in enumerate(classes)}
     logits = model.log_likelihoods(todo)
@@ -939,9 +1052,7 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
         top, np.argsort(-np.take_along_axis(prob, top, axis=1), axis=1, kind="stable"), axis=1
     )
     top_p = np.take_along_axis(prob, order, axis=1).tolist()
-    out = dict(first)
     tried = (*_TRIED, "model")
-    examples = _examples(without)[0]
     for i, (t, ranked, p) in enumerate(zip(todo, order.tolist(), top_p, strict=True)):
         r = first[t]
         best = classes[ranked[0]]
@@ -957,8 +1068,11 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
             if r.code is not None and len(r.code) == 1:
                 continue
             near = classes[vote[i]]
-            conflict = (near, _name(near), examples[nearest[i]])
+            conflict = (near, _name(near), _examples(without)[0][nearest[i]])
             out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, tried, conflict)
+        elif confidence >= CONFIDENCE and model.evidence(t, ranked[0]) == 0:
+            # sure only by elimination: not one bigram of the text points to that 大类
+            out[t] = _refused(t, "no_evidence", tried)
         elif confidence >= CONFIDENCE:
             out[t] = Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
         elif r.code is not None and len(r.code) == 1:
@@ -977,19 +1091,50 @@ def resolve_industry(text: str) -> Resolution:
     return resolve_industries([text])[text]
 
 
+#: characters of a cell that are read; a longer cell is read on its first phrases up to this
+#: length (a trade is named at the head of a description; the labelled ones have ≤ 60), so
+#: the cost of a cell is bounded whatever its length
+MAX_TEXT_CHARS = 200
+_BREAKS = re.compile(r"[,，、;；。.\s]")
+
+
+def _head(text: str) -> str:
+    """The part of an overlong text that is read: whole phrases up to MAX_TEXT_CHARS."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    cut = text[: MAX_TEXT_CHARS + 1]
+    ends = [m.start() for m in _BREAKS.finditer(cut)]
+    return cut[: ends[-1]] if ends and ends[-1] >= MAX_TEXT_CHARS // 2 else cut[:MAX_TEXT_CHARS]
+
+
+def _bounded(
+    texts: Iterable[str | None], resolve: Callable[[list[str]], dict[str, Resolution]]
+) -> dict[str, Resolution]:
+    """Resolve each distinct text by its :func:`_head`; an overlong one says so."""
+    heads = {t: _head(t) for t in dict.fromkeys(t for t in texts if t is not None)}
+    out = resolve(list(dict.fromkeys(heads.values())))
+    return {
+        t: out[h] if h == t else replace(out[h], input=t, head=MAX_TEXT_CHARS)
+        for t, h in heads.items()
+    }
+
+
 def resolve_held_out(
     texts: Sequence[str], source: str | None, *, model: bool = True
 ) -> dict[str, Resolution]:
     """Resolve afresh (no cache) with the text model trained without the examples taken from
     ``source`` (a file name in industry_examples.csv), or with the keyword rules alone
     (``model=False``). For measuring accuracy on text the model has not seen."""
-    return resolve_many(
+    return _bounded(
         texts,
-        cached=lambda _: None,
-        direct=_resolve_fast,
-        fuzzy=_resolve_fuzzy,
-        remember=lambda r: r,
-        finish=(lambda first: _weigh(first, source)) if model else None,
+        lambda heads: resolve_many(
+            heads,
+            cached=lambda _: None,
+            direct=_resolve_fast,
+            fuzzy=_resolve_fuzzy,
+            remember=lambda r: r,
+            finish=(lambda first: _weigh(first, source)) if model else None,
+        ),
     )
 
 
@@ -998,11 +1143,14 @@ def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:
 
     Missing values (None) are skipped. Results equal :func:`resolve_industry` text by text.
     """
-    return resolve_many(
+    return _bounded(
         texts,
-        cached=_cache.get,
-        direct=_resolve_fast,
-        fuzzy=_resolve_fuzzy,
-        remember=_remember,
-        finish=_weigh,
+        lambda heads: resolve_many(
+            heads,
+            cached=_cache.get,
+            direct=_resolve_fast,
+            fuzzy=_resolve_fuzzy,
+            remember=_remember,
+            finish=_weigh,
+        ),
     )

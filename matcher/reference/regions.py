@@ -27,6 +27,7 @@ __all__ = [
     "Division",
     "RegionContextHint",
     "ambiguous_names",
+    "division_names",
     "divisions",
     "group_contains",
     "group_contains_expr",
@@ -310,6 +311,12 @@ def _index() -> _Index:
         choices=tuple(choice_map),
         choice_codes=tuple(choice_map.values()),
     )
+
+
+def division_names() -> frozenset[str]:
+    """Normalised names of every division (full, short, former names and zones), for telling
+    a place from other text."""
+    return frozenset(_index().names)
 
 
 def _within(code: str, ctx: str | None) -> bool:

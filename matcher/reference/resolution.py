@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
 
 METHODS: tuple[str, ...] = ("code", "exact", "alias", "prefix", "fuzzy", "model", "none")
+
+_SHOWN = 60  # characters of a long input quoted in an explanation
 
 _METHOD_ZH = {
     "code": "代码",
@@ -69,6 +71,11 @@ class Resolution:
     #: (code, name, example text) of the class the nearest labelled examples voted for, and
     #: its closest example, when that vote contradicted the text model, so nothing was given
     conflict: tuple[str, str, str] | None = None
+    #: (zh, en) reason why the text was refused without trying to read it (it names no
+    #: industry: a number, a placeholder, a place…); shown instead of what was tried
+    refusal: tuple[str, str] | None = None
+    #: set when the input was too long to read whole: only its first ``head`` characters were
+    head: int | None = None
 
     @property
     def resolved(self) -> bool:
@@ -76,6 +83,20 @@ class Resolution:
 
     def explain(self, lang: str = "zh") -> str:
         """One line for people, e.g. 「做软件的」→ I65 软件和信息技术服务业（别名，相似度 100）."""
+        line = self._explain(lang)
+        if self.head is not None:
+            line += (
+                f"（原文 {len(self.input)} 字，超过 {self.head} 字，只按前 {self.head} 字识别）"
+                if lang != "en"
+                else f" (the text has {len(self.input)} characters; only the first {self.head} were read)"
+            )
+        return line
+
+    def _explain(self, lang: str) -> str:
+        if self.refusal is not None:
+            return self.refusal[1] if lang == "en" else self.refusal[0]
+        if len(self.input) > _SHOWN:
+            return replace(self, input=self.input[: _SHOWN - 1] + "…", head=None)._explain(lang)
         zh = lang != "en"
         probability = "model" in self.tried
         measure = (

@@ -1,0 +1,93 @@
+"""A cache of trained arrays on disk, so that a model is trained once, not at every start.
+
+Files live in ``$XDG_CACHE_HOME/policy-match`` (else ``~/.cache/policy-match``) as numpy
+``.npz`` read with ``allow_pickle=False``: data only, never code. Each file holds the hash of
+everything its arrays were made from (:func:`input_key`); a file whose hash differs, that is
+truncated, or that lacks an array is ignored and replaced; the oldest files beyond a few per
+model are removed. Where the folder cannot be written
+the arrays are simply not kept: the caller trains in memory as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["cache_dir", "input_key", "load", "save"]
+
+_KEY = "__key__"
+KEEP = 3  # files kept per name, newest first
+_savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/policy-match``, or ``~/.cache/policy-match`` (may not exist)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policy-match"
+
+
+def input_key(files: Iterable[Path], *extra: str) -> str:
+    """SHA-256 over the bytes of ``files`` (in order) and the ``extra`` strings."""
+    digest = hashlib.sha256()
+    for path in files:
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    for text in extra:
+        digest.update(b"\0" + text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _path(name: str, key: str) -> Path:
+    return cache_dir() / f"{name}-{key[:20]}.npz"
+
+
+def load(name: str, key: str, fields: Iterable[str]) -> dict[str, np.ndarray] | None:
+    """The arrays saved under ``name`` for ``key``, or None (missing, stale or unreadable)."""
+    path = _path(name, key)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if str(npz[_KEY]) != key:
+                return None
+            return {f: npz[f] for f in fields}
+    except Exception:  # a missing, truncated or foreign file is no cache: train instead
+        return None
+
+
+def save(name: str, key: str, **arrays: np.ndarray) -> bool:
+    """Write the arrays atomically (a reader never sees half a file), keeping the KEEP newest
+    files of ``name``. False, silently, where the folder cannot be written."""
+    target = _path(name, key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                _savez(f, **{_KEY: np.array(key)}, **arrays)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        # two installs (or checkouts) of different versions may share the folder: keep the
+        # newest few files rather than only this key's, so that they do not evict each other
+        kept = sorted(target.parent.glob(f"{name}-*.npz"), key=_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    except OSError:
+        return False
+    return True
