@@ -79,6 +79,7 @@ __all__ = [
 ]
 
 ROW = "__row"
+_BLANK = "__blank"  # helper column while dropping empty rows
 SAMPLE_BYTES = 1 << 20  # encoding and separator are decided from the first 1 MiB
 CHUNK_CHARS = 1 << 20  # transcoding chunk
 CHUNK_ROWS = 50_000  # rows per frame chunk while reading CSV / JSON Lines
@@ -773,9 +774,15 @@ def _regular_block(block: bytes, sep: str, width: int) -> bool:
 def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     """Lazy counterpart of :func:`_finish` for regular files: "" → null, empty rows dropped."""
     blank = pl.all_horizontal(col(c).is_null() | (col(c).str.strip_chars() == "") for c in cols)
-    return lf.filter(~blank).select(
-        pl.col(ROW).cast(pl.Int64),
-        *(pl.when(col(c) != "").then(col(c)).alias(c) for c in cols),
+    # Filtering on a computed column, not on the expression: polars pushes a predicate
+    # that names n columns down into the scan in O(n²) (1,000 columns: 11 s, 2 GB).
+    return (
+        lf.with_columns(blank.alias(_BLANK))
+        .filter(~pl.col(_BLANK))
+        .select(
+            pl.col(ROW).cast(pl.Int64),
+            *(pl.when(col(c) != "").then(col(c)).alias(c) for c in cols),
+        )
     )
 
 
