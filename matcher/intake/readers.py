@@ -55,7 +55,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -390,8 +390,8 @@ def _clean_header(cell: str | None) -> str:
     return (cell or "").replace("\ufeff", "").strip()
 
 
-def _make_headers(
-    cells: list[str | None], labels: list[str], header_row: int
+def make_headers(
+    cells: Sequence[str | None], labels: list[str], header_row: int | None
 ) -> tuple[list[str], list[RawProblem]]:
     """Unique column names; blank headers named ``列<label>``."""
     names: list[str] = []
@@ -442,7 +442,7 @@ def _finish(
         elif data.height and data.select(pl.col(pos[j]).is_not_null().any()).item():
             keep.append(j)
             problems.append(RawProblem(header_row, "blank_header", labels[j]))
-    names, header_problems = _make_headers(
+    names, header_problems = make_headers(
         [header_cells[j] for j in keep], [labels[j] for j in keep], header_row
     )
     problems.extend(header_problems)
