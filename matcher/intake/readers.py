@@ -1007,14 +1007,24 @@ def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Struct):
         return c.struct.json_encode()
     if dtype == pl.Binary:
-        # invalid UTF-8 is shown as U+FFFD and hex (and reported), never dropped
-        text = c.cast(pl.String, strict=False)
-        return (
-            pl.when(text.is_null() & c.is_not_null())
-            .then(pl.concat_str(pl.lit("\ufffd"), c.bin.encode("hex")))
-            .otherwise(text)
-        )
+        # polars refuses the whole column when one value is not UTF-8: decoded here
+        return c.map_batches(_decode_binary, return_dtype=pl.String)
     return c.cast(pl.String, strict=False)
+
+
+def _decode_binary(values: pl.Series) -> pl.Series:
+    """Bytes as text; invalid UTF-8 as U+FFFD and its hex (then reported as
+    undecodable), so that one bad value never makes the file unreadable."""
+
+    def one(b: bytes | None) -> str | None:
+        if b is None:
+            return None
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\ufffd" + b.hex()
+
+    return pl.Series(values.name, [one(b) for b in values.to_list()], dtype=pl.String)
 
 
 def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
