@@ -16,6 +16,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from matcher.api import load_portfolio, load_ruleset, run_batch
@@ -34,7 +36,7 @@ AS_OF = dt.date(2022, 7, 1)
 
 
 @functools.cache
-def RULES() -> list[Rule]:  # noqa: N802 - a constant, loaded once
+def rules() -> list[Rule]:
     return load_ruleset().rules[:2]
 
 
@@ -106,7 +108,7 @@ def test_wide_files_cost_linear_in_columns(tmp_path: Path, kind: str) -> None:
         src = tmp_path / "w.parquet"
         wide.drop("__row").write_parquet(src)
     start = time.perf_counter()
-    run = run_batch(src, RULES(), AS_OF, limits=Limits(max_columns=n + 2))
+    run = run_batch(src, rules(), AS_OF, limits=Limits(max_columns=n + 2))
     assert (run.read, run.matched) == (1, 1)
     assert time.perf_counter() - start < 30
 
@@ -224,7 +226,7 @@ def test_nan_and_inf_from_typed_sources(tmp_path: Path) -> None:
             (n, "not_finite") for n in expected_rows[src]
         ]
         assert p.frame.get_column("employees").to_list() == [None, None, 5]
-        run = run_batch(src, RULES(), AS_OF)  # the streaming path reports them too
+        run = run_batch(src, rules(), AS_OF)  # the streaming path reports them too
         assert run.errors == 2 and run.matched == 3
 
 
@@ -382,7 +384,7 @@ def test_parquet_headers_equal_after_stripping(tmp_path: Path) -> None:
     pl.DataFrame({"企业名称": ["甲"], "x": ["1"], "x ": ["2"], " 企业名称": ["乙"]}).write_parquet(
         src
     )
-    for loaded in (load_portfolio(src), run_batch(src, RULES(), AS_OF, keep_frames=True)):
+    for loaded in (load_portfolio(src), run_batch(src, rules(), AS_OF, keep_frames=True)):
         assert loaded.matched == 1  # type: ignore[union-attr]
     p = load_portfolio(src)
     assert p.passthrough == ["x", "x.2", "企业名称.2"]
@@ -400,6 +402,74 @@ def test_batch_reports_a_renaming_once_per_run(
     monkeypatch.setattr(api, "READ_CHUNK_ROWS", 2)
     rows = [[f"企业{i}", "x"] for i in range(5)]
     src = write_csv(tmp_path / "c.csv", ["企业名称", "匹配结果"], rows)
-    run = run_batch(src, RULES(), AS_OF, keep_frames=True)
+    run = run_batch(src, rules(), AS_OF, keep_frames=True)
     assert (run.read, run.matched, run.errors) == (5, 5, 1)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ---- every row accounted for, whatever the cells --------------------------------
+
+HOSTILE_CELLS = [
+    "NaN",
+    "-inf",
+    "#DIV/0!",
+    "#N/A",
+    "=1+1",
+    '＝HYPERLINK("x")',
+    " @SUM(A1)",
+    "[/x]",
+    "[bold red]甲[/]",
+    "\x1b[2J\x1b[H",
+    "\x00\x07\x1f",
+    "合计",
+    "",
+    "  ",
+    "无",
+    "1.5亿",
+    "2022-02-30",
+    "1900-01-00",
+    "99999999999999999999",
+    "x" * 33_000,
+    "a\nb",
+    '"',
+]
+COLUMNS = [
+    "企业名称",
+    "从业人员",
+    "营业收入",
+    "成立日期",
+    "所在地区",
+    "资质认定",
+    "匹配结果",
+    "备注",
+]
+cells = st.one_of(st.sampled_from(HOSTILE_CELLS), st.text(max_size=12))
+rows_strategy = st.lists(st.lists(cells, min_size=len(COLUMNS), max_size=len(COLUMNS)), max_size=6)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=rows_strategy, jsonl=st.booleans())
+def test_every_row_is_accounted_for_under_hostile_cells(
+    tmp_path: Path, rows: list[list[str]], jsonl: bool
+) -> None:
+    if jsonl:
+        src = tmp_path / "p.jsonl"
+        lines = [json.dumps(dict(zip(COLUMNS, r, strict=True)), ensure_ascii=False) for r in rows]
+        lines.insert(len(lines) // 2, "{broken")  # one bad line among them
+        src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        src = write_csv(tmp_path / "p.csv", COLUMNS, rows)
+    try:
+        p = load_portfolio(src, today=AS_OF)
+    except PolicyMatchError as err:  # only a file with no table at all may be refused
+        assert (not jsonl and "表头" in str(err)) or "空的" in str(err), err
+        return
+    accounted(p)
+    assert p.read <= len(rows) + jsonl
+    rejected = set(p.errors.filter(pl.col("rejected")).get_column("row").to_list())
+    matched = set(p.frame.get_column("__row").to_list())
+    assert not matched & rejected and len(matched) + len(rejected) == p.read
+    run = run_batch(src, rules(), AS_OF, keep_frames=True)
+    assert (run.read, run.matched, run.rejected) == (p.read, p.matched, p.rejected)

@@ -93,6 +93,8 @@ SEPARATORS = (",", "\t", ";", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PARQUET_MAGIC = b"PAR1"
+# A few control characters are damaged cells (reported downstream), not a binary file.
+_FEW_CONTROLS = 32
 _CONTROL_OK = frozenset("\t\n\r\x0b\x0c\x1a")  # \x1a: DOS end-of-file marker
 
 
@@ -281,7 +283,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head:
+    # NUL bytes: a binary file has many (caught with the other control characters by
+    # _check_text); one damaged cell a few, and must not make the file unreadable.
+    if head.count(b"\x00") > max(_FEW_CONTROLS, len(head) // 100):
         raise IntakeError("binary_file", path, "含有 NUL 字节")
     final = len(head) < SAMPLE_BYTES
     # strict first; then the same encodings again allowing a few bad bytes (a file
@@ -330,7 +334,7 @@ def _check_text(path: Path, text: str) -> None:
     if not text:
         return
     bad = sum(1 for ch in text[:100_000] if ch < " " and ch not in _CONTROL_OK)
-    if bad > max(2, len(text[:100_000]) // 100):
+    if bad > max(_FEW_CONTROLS, len(text[:100_000]) // 100):
         raise IntakeError("binary_file", path, "含有大量控制字符")
 
 
