@@ -187,7 +187,7 @@ def iter_raw_chunks(
         chunks: Iterator[pl.DataFrame]
         if sheet is None and is_parquet(path):
             lf = None
-            chunks = iter_parquet_chunks(path, chunk_rows, limits=lim)
+            chunks = iter_parquet_chunks(path, chunk_rows, limits=lim, problems=problems)
         elif sheet is None:
             lf = scan_table(path, problems, limits=lim)
             chunks = lf.collect_batches(chunk_size=chunk_rows, engine="streaming")

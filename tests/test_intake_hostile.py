@@ -473,3 +473,22 @@ def test_every_row_is_accounted_for_under_hostile_cells(
     assert not matched & rejected and len(matched) + len(rejected) == p.read
     run = run_batch(src, rules(), AS_OF, keep_frames=True)
     assert (run.read, run.matched, run.rejected) == (p.read, p.matched, p.rejected)
+
+
+def test_non_utf8_parquet_text_column_is_unknown_not_the_file(tmp_path: Path) -> None:
+    """polars refuses a whole String column with one non-UTF-8 value (it cannot read
+    that value alone): the column is unknown and reported, the rest read."""
+    src = tmp_path / "s.parquet"
+    frame = {"企业名称": ["甲", "乙"], "从业人员": ["3", "4"], "备注": ["QQZZ", "ok"]}
+    pl.DataFrame(frame).write_parquet(src, compression="uncompressed", statistics=False)
+    data = src.read_bytes()
+    assert data.count(b"QQZZ") == 1
+    src.write_bytes(data.replace(b"QQZZ", b"\xff\xfeQZ"))
+    with pytest.raises(pl.exceptions.ComputeError):
+        pl.read_parquet(src)
+    p = load_portfolio(src)
+    assert p.frame.select("name", "employees", "备注").rows() == [("甲", 3, None), ("乙", 4, None)]
+    assert problems(p) == [(None, "", "undecodable_column")]
+    assert "列「备注」中有不是 UTF-8 编码的文字" in error_messages(p.errors)[0]
+    run = run_batch(src, rules(), AS_OF, keep_frames=True)
+    assert (run.read, run.matched, run.errors) == (2, 2, 1)

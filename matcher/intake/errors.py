@@ -146,6 +146,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "本行有无法解码的字节，已替换为 �（{value}）",
         "this row has bytes that could not be decoded; they were replaced by � ({value})",
     ),
+    "undecodable_column": (
+        "列「{value}」中有不是 UTF-8 编码的文字，无法逐格读取，整列按未知处理；请用 UTF-8 重新导出",
+        "column '{value}' holds text that is not UTF-8 and cannot be read cell by cell; "
+        "the whole column is treated as unknown — export it again as UTF-8",
+    ),
     "bad_json_line": (
         "本行不是有效的 JSON（{value}），整行未读入",
         "this line is not valid JSON ({value}); the row was not read",

@@ -55,7 +55,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -194,7 +194,11 @@ def scan_table(
 
 
 def _parquet_rows(
-    path: Path, limits: Limits, start: int = 0, length: int | None = None
+    path: Path,
+    limits: Limits,
+    start: int = 0,
+    length: int | None = None,
+    unreadable: Collection[str] = (),
 ) -> pl.LazyFrame:
     """Rows ``start``… of a Parquet file as raw text, numbered as in a sheet (row 1 is
     the header). The reader numbers rows as it reads them and reads only the row groups
@@ -210,10 +214,28 @@ def _parquet_rows(
     return _lazy_finish(
         lf.select(
             pl.col(index).cast(pl.Int64).alias(ROW),
-            *(_render(col(n), schema[n]).alias(m) for n, m in zip(schema, names, strict=True)),
+            *(
+                (pl.lit(None, pl.String) if n in unreadable else _render(col(n), schema[n])).alias(
+                    m
+                )
+                for n, m in zip(schema, names, strict=True)
+            ),
         ),
         names,
     )
+
+
+def _undecodable_columns(path: Path) -> list[str]:
+    """The text columns polars cannot read because a value in them is not UTF-8 (it
+    refuses the column, not the value): probed one by one, only after a read failed."""
+    bad = []
+    for name, dtype in pl.scan_parquet(path).collect_schema().items():
+        if dtype == pl.String:
+            try:
+                pl.scan_parquet(path).select(col(name)).collect()
+            except pl.exceptions.ComputeError:
+                bad.append(name)
+    return bad
 
 
 def _fresh_name(base: str, taken: Any) -> str:
@@ -224,18 +246,34 @@ def _fresh_name(base: str, taken: Any) -> str:
 
 
 def iter_parquet_chunks(
-    path: Path, chunk_rows: int, *, limits: Limits | None = None
+    path: Path,
+    chunk_rows: int,
+    *,
+    limits: Limits | None = None,
+    problems: list[RawProblem] | None = None,
 ) -> Iterator[pl.DataFrame]:
     """A Parquet file in chunks of ``chunk_rows`` file rows, each read on demand.
 
     The streaming engine reads ahead without bound when its consumer is slower than
     the disk (1.4 GB buffered for a 5M-row file); slices keep memory to one chunk.
+    A text column with a value that is not UTF-8 is read as unknown and reported
+    (appended to ``problems`` before the chunk is yielded).
     """
     lim = resolve(limits)
+    bad: list[str] | None = None
     try:
         total = pl.scan_parquet(path).select(pl.len()).collect().item()
         for start in range(0, max(total, 1), chunk_rows):
-            yield _parquet_rows(path, lim, start, chunk_rows).collect()
+            try:
+                chunk = _parquet_rows(path, lim, start, chunk_rows, bad or ()).collect()
+            except pl.exceptions.ComputeError:
+                if bad is not None:
+                    raise
+                bad = _undecodable_columns(path)
+                if problems is not None:
+                    problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+                chunk = _parquet_rows(path, lim, start, chunk_rows, bad).collect()
+            yield chunk
     except IntakeError:
         raise
     except Exception as exc:
@@ -1036,9 +1074,22 @@ def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _read_parquet(path: Path, limits: Limits) -> RawTable:
+    problems: list[RawProblem] = []
     try:
-        _check_width(path, len(pl.scan_parquet(path).collect_schema()), limits)
-        df = pl.read_parquet(path)
+        schema = pl.scan_parquet(path).collect_schema()
+        _check_width(path, len(schema), limits)
+        try:
+            df = pl.read_parquet(path)
+        except pl.exceptions.ComputeError:
+            bad = _undecodable_columns(path)
+            if not bad:
+                raise
+            problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+            df = (
+                pl.scan_parquet(path)
+                .select(pl.lit(None, pl.String).alias(n) if n in bad else col(n) for n in schema)
+                .collect()
+            )
     except IntakeError:
         raise
     except Exception as exc:
@@ -1052,7 +1103,6 @@ def _read_parquet(path: Path, limits: Limits) -> RawTable:
             for j, (name, dtype) in enumerate(df.schema.items())
         ),
     )
-    problems: list[RawProblem] = []
     frame = _finish(data, list(cols), [str(j + 1) for j in range(n)], 1, problems)
     return RawTable(frame, None, None, problems, "parquet", None, 1)
 
