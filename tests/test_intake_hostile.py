@@ -492,3 +492,14 @@ def test_non_utf8_parquet_text_column_is_unknown_not_the_file(tmp_path: Path) ->
     assert "列「备注」中有不是 UTF-8 编码的文字" in error_messages(p.errors)[0]
     run = run_batch(src, rules(), AS_OF, keep_frames=True)
     assert (run.read, run.matched, run.errors) == (2, 2, 1)
+
+
+def test_every_limit_has_a_documented_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, var in ENV_VARS.items():
+        assert f"`{var}`" in readme, var
+        assert var in Limits().hint(name) and var in Limits().hint(name, "en")
+    monkeypatch.setenv(ENV_VARS["max_depth"], "7")
+    monkeypatch.setenv(ENV_VARS["max_columns"], "many")  # not a number: the default stays
+    monkeypatch.setenv(ENV_VARS["max_cell_chars"], "1_000_000")
+    assert Limits.from_env() == Limits(max_depth=7, max_cell_chars=1_000_000)
