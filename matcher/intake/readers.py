@@ -41,6 +41,14 @@ Decisions:
   only when there is a time of day), booleans as ``true``/``false``. Parquet
   and JSON values are rendered the same way; lists are joined with ``;`` and an
   empty list becomes ``无`` (which LIST fields parse back to ``[]``).
+  NaN and ±inf are rendered ``NaN``/``inf``/``-inf`` and Excel formula errors
+  keep their text (``#DIV/0!``), so that the parsers report them as bad cells;
+  an Excel date serial 0 reads ``1900-01-00``, as Excel shows it, not a date.
+* **Sheet**: the one a person sees on opening the workbook (the active sheet,
+  else the first visible one); a hidden sheet only when named.
+* **Limits** (:class:`~matcher.intake.limits.Limits`): too many columns, an Excel
+  sheet too large, a JSON Lines record nested too deep are refused with the limit
+  named (the record alone, for JSON Lines).
 
 Files that cannot be read as a table raise :class:`IntakeError` — never another
 exception.
