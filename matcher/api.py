@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from matcher.batch import (
     BRIEF_COLUMNS,
@@ -29,6 +27,9 @@ from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
 from matcher.intake.errors import IntakeError
+from matcher.intake.limits import Limits
+from matcher.intake.limits import resolve as resolve_limits
+from matcher.intake.profile_file import read_profile_file
 from matcher.intake.readers import (
     RawProblem,
     is_parquet,
@@ -57,15 +58,19 @@ def load_portfolio(
     overrides: dict[str, str] | None = None,
     today: dt.date | None = None,
     region_context: str | None = None,
+    limits: Limits | None = None,
 ) -> Portfolio:
+    """A whole portfolio (or YAML/JSON profiles), normalised. ``limits`` bound what
+    reading may cost (default: :meth:`Limits.from_env`)."""
     path = Path(path)
+    lim = resolve_limits(limits)
     if not path.exists():
         raise PolicyMatchError(f"找不到文件「{path}」", "请检查路径是否正确")
     if path.suffix.lower() in SINGLE_SUFFIXES:
-        raw = _single_profiles(path)
+        raw = _single_profiles(path, lim)
     else:
         try:
-            table = read_table(path, sheet=sheet)
+            table = read_table(path, sheet=sheet, limits=lim)
         except IntakeError as exc:
             raise PolicyMatchError(str(exc)) from exc
         return normalise(
@@ -73,25 +78,19 @@ def load_portfolio(
             overrides=overrides,
             today=today,
             problems=table.problems,
+            limits=lim,
             region_context=region_context,
         )
-    return normalise(raw, overrides=overrides, today=today, region_context=region_context)
+    return normalise(
+        raw, overrides=overrides, today=today, limits=lim, region_context=region_context
+    )
 
 
-def _single_profiles(path: Path) -> pl.DataFrame:
+def _single_profiles(path: Path, limits: Limits) -> pl.DataFrame:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolicyMatchError(
-            f"{path}: 企业画像文件不是 UTF-8 文本（第 {exc.start + 1} 个字节）",
-            "请用 UTF-8 编码保存 YAML/JSON 文件",
-        ) from exc
-    try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise PolicyMatchError(f"{where}: 无法解析企业画像文件：{exc}") from exc
+        data = read_profile_file(path, limits)
+    except IntakeError as exc:
+        raise PolicyMatchError(str(exc)) from exc
     records = data if isinstance(data, list) else [data]
     if not records or not all(isinstance(r, dict) for r in records):
         raise PolicyMatchError(f"{path}: 企业画像应为「字段: 值」的映射（或映射的列表）")
@@ -183,26 +182,31 @@ class BatchRun:
 
 
 def iter_raw_chunks(
-    path: Path, *, sheet: str | None = None, chunk_rows: int = 50_000
+    path: Path,
+    *,
+    sheet: str | None = None,
+    chunk_rows: int = 50_000,
+    limits: Limits | None = None,
 ) -> Iterator[tuple[pl.DataFrame, list[RawProblem]]]:
     """The input in chunks of raw (all-String) rows; CSV and Parquet are streamed."""
     path = Path(path)
+    lim = resolve_limits(limits)
     if not path.exists():
         raise PolicyMatchError(f"找不到文件「{path}」", "请检查路径是否正确")
     if path.suffix.lower() in SINGLE_SUFFIXES:
-        yield _single_profiles(path), []
+        yield _single_profiles(path, lim), []
         return
     problems: list[RawProblem] = []
     try:
         chunks: Iterator[pl.DataFrame]
         if sheet is None and is_parquet(path):
             lf = None
-            chunks = iter_parquet_chunks(path, chunk_rows)
+            chunks = iter_parquet_chunks(path, chunk_rows, limits=lim, problems=problems)
         elif sheet is None:
-            lf = scan_table(path, problems)
+            lf = scan_table(path, problems, limits=lim)
             chunks = lf.collect_batches(chunk_size=chunk_rows, engine="streaming")
         else:
-            table = read_table(path, sheet=sheet)
+            table = read_table(path, sheet=sheet, limits=lim)
             lf, problems = table.frame.lazy(), table.problems
             chunks = lf.collect_batches(chunk_size=chunk_rows, engine="streaming")
         first = True
@@ -232,6 +236,7 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
     brief: bool = False,
     region_context: str | None = None,
+    limits: Limits | None = None,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
     from matcher.evaluate.questions_frame import with_ask_first
@@ -265,9 +270,15 @@ def run_batch(
         # waiting for the previous write before queueing the next.
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
-        for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
+        chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
+        for i, (raw, problems) in enumerate(chunks):
             portfolio = normalise(
-                raw, overrides=overrides, problems=problems, region_context=region_context
+                raw,
+                overrides=overrides,
+                problems=problems,
+                limits=limits,
+                report_headers=i == 0,
+                region_context=region_context,
             )
             del raw
             run.read += portfolio.read
@@ -373,6 +384,7 @@ def find(
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
     region_context: str | None = None,
+    limits: Limits | None = None,
 ) -> tuple[Found, BatchRun]:
     """政策找人: the enterprises for one policy, most money and most certain first.
 
@@ -396,13 +408,16 @@ def find(
     # Only the fields this rule reads are parsed and checked: a problem in another
     # column cannot change who should be called.
     needed = input_fields([rule])
-    for raw, problems in iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS):
+    chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
+    for i, (raw, problems) in enumerate(chunks):
         portfolio = normalise(
             raw,
             overrides=overrides,
             problems=problems,
             fields=needed,
             region_context=region_context,
+            limits=limits,
+            report_headers=i == 0,
         )
         del raw
         run.read += portfolio.read

@@ -10,16 +10,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import polars as pl
 
-from matcher.fields import DTYPES, PROFILE_FIELDS, ROW, SIZE_ZH, FieldType, col
+from matcher.fields import (
+    DERIVED_FIELDS,
+    DTYPES,
+    FIELDS_BY_NAME,
+    PROFILE_FIELDS,
+    ROW,
+    SIZE_ZH,
+    FieldType,
+    col,
+)
 from matcher.intake.certifications import canonical_certs, cert_problem_expr, merge_flag_columns
 from matcher.intake.credit_code import credit_code_errors
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
-from matcher.intake.readers import RawProblem
+from matcher.intake.limits import Limits
+from matcher.intake.limits import resolve as resolve_limits
+from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
 from matcher.intake.values import parse_expr
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
@@ -74,6 +86,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' is neither an industry code nor an industry description; treated as unknown:"
         " give a code (e.g. I65) or the main business",
     ),
+    "cell_too_long": (
+        "单元格过长：{value}；按未知处理。如确需更长，可设置环境变量 POLICY_MATCH_MAX_CELL_CHARS 提高上限",
+        "cell too long: {value}; treated as unknown. To raise the limit, set the environment "
+        "variable POLICY_MATCH_MAX_CELL_CHARS",
+    ),
     "size_mismatch": (
         "企业规模填写与按划型标准推算不一致：{value}；按填写值匹配",
         "given size disagrees with the size standard: {value}; the given size is used",
@@ -103,7 +120,7 @@ REJECTING_CODES = ("missing_name", "total_row")
 TOTAL_ROW_NAMES = ["合计", "总计", "小计", "总合计", "共计", "汇总", "total", "sum", "subtotal"]
 
 # Reader problems that mean the row never reached the frame.
-EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object")
+EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object", "json_too_deep")
 
 ERROR_COLUMNS = ["row", "id", "column", "field", "value", "code", "rejected"]
 
@@ -163,22 +180,167 @@ def normalise(
     today: dt.date | None = None,
     problems: Sequence[RawProblem] = (),
     fields: Collection[str] | None = None,
+    limits: Limits | None = None,
+    report_headers: bool = True,
     region_context: str | None = None,
 ) -> Portfolio:
     """Map headers, parse every column, validate, resolve, derive size.
 
     With ``fields`` (see :func:`input_fields`) only those fields are parsed and
-    checked; the others are unknown and their cells are not reported.
+    checked; the others are unknown and their cells are not reported. Header
+    problems (columns renamed here) are reported when ``report_headers``: a
+    portfolio read in chunks reports them with its first chunk only.
     ``region_context`` (e.g. 北京市) settles ambiguous region names inside it.
     """
     today = today or dt.date.today()
-    # A BOM or stray spaces around a header must not hide the column.
-    raw = raw.rename({c: c.strip().lstrip("\ufeff").strip() for c in raw.columns if c != ROW})
+    lim = resolve_limits(limits)
+    raw, header_problems = _clean_headers(raw)
     headers = [c for c in raw.columns if c != ROW]
     mapping = map_headers(headers, overrides)
     by_field = {f: h for h, f in mapping.columns.items() if fields is None or f in fields}
-    passthrough = [h for h in headers if h not in mapping.columns]
+    raw, passthrough, renamed = _protect_passthrough(raw, headers, mapping)
+    raw, long_cells = _cut_long_cells(raw, by_field, lim.max_cell_chars)
+    checks = _checks(today)
+    frame = _parse_fields(raw, by_field, mapping, passthrough, checks)
+    frame, flag_errors = _merge_flags(frame, mapping, by_field, fields)
+    frame, regions, industries = _resolve(frame, region_context)
+    specs = _error_specs(by_field, checks)
+    specs += _resolution_specs(regions, industries, flag_errors)
+    frame = _derive_size(_null_failed(frame, checks, by_field))
+    specs.append(_size_mismatch())
+    reported = [*problems, *header_problems, *renamed] if report_headers else list(problems)
+    errors = _error_frame(frame, specs, by_field, reported, long_cells)
+    dropped = [p for p in problems if p.message_code in EXCLUDED_ROW_CODES]
+    rejected_rows = (
+        errors.filter(pl.col("rejected") & pl.col("code").is_in(REJECTING_CODES))
+        .get_column("row")
+        .unique()
+    )
+    helper_cols = [
+        c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"
+    ]
+    kept = frame.filter(~pl.col(ROW).is_in(rejected_rows.implode())).drop(helper_cols)
+    return Portfolio(
+        frame=kept,
+        errors=errors,
+        mapping=mapping,
+        read=raw.height + len(dropped),
+        rejected=rejected_rows.len() + len(dropped),
+        passthrough=passthrough,
+        regions=regions,
+        industries=industries,
+    )
 
+
+# (code, condition, fields made unknown): checks across fields, made after parsing.
+Check = tuple[str, pl.Expr, list[str]]
+# (mask, field, value, code): each becomes error rows in one unpivot at the end.
+ErrorSpec = tuple[pl.Expr, str, pl.Expr, pl.Expr]
+
+
+def _clean_headers(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[RawProblem]]:
+    """Headers without a BOM or stray spaces, which must not hide a column; two that
+    become equal (「x」 and 「x 」 in a Parquet file) are told apart as the readers do."""
+    names = [c for c in raw.columns if c != ROW]
+    if all(c == c.strip().replace("\ufeff", "") and c.strip() for c in names):
+        return raw, []
+    cleaned, problems = make_headers(names, [str(j + 1) for j in range(len(names))], None)
+    return raw.rename(dict(zip(names, cleaned, strict=True))), problems
+
+
+@cache
+def _reserved_names() -> frozenset[str]:
+    """Names a pass-through column may not keep: report columns (both languages),
+    profile and derived fields. Internal columns all start with ``__``."""
+    from matcher.report.columns import RESULT_HEADERS_ZH
+
+    return frozenset(
+        {*RESULT_HEADERS_ZH, *RESULT_HEADERS_ZH.values(), *FIELDS_BY_NAME, *DERIVED_FIELDS}
+    )
+
+
+def _protect_passthrough(
+    raw: pl.DataFrame, headers: list[str], mapping: HeaderMapping
+) -> tuple[pl.DataFrame, list[str], list[RawProblem]]:
+    """Pass-through columns named like a report or internal column (a previous report
+    fed back in) are renamed 原表·<name>, and the renaming reported."""
+    reserved = _reserved_names()
+    taken = set(raw.columns)
+    renames: dict[str, str] = {}
+    problems: list[RawProblem] = []
+    for h in headers:
+        if h in mapping.columns:
+            continue
+        if h == RENAMED_PREFIX + ROW:  # renamed by the reader
+            problems.append(RawProblem(None, "renamed_column", f"{ROW} → {h}"))
+        elif h.startswith("__") or h in reserved:
+            new, k = RENAMED_PREFIX + h, 2
+            while new in taken:
+                new, k = f"{RENAMED_PREFIX}{h}.{k}", k + 1
+            taken.add(new)
+            renames[h] = new
+            problems.append(RawProblem(None, "renamed_column", f"{h} → {new}"))
+    passthrough = [renames.get(h, h) for h in headers if h not in mapping.columns]
+    return raw.rename(renames), passthrough, problems
+
+
+def _cut_long_cells(
+    raw: pl.DataFrame, by_field: dict[str, str], max_chars: int
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Cells longer than ``max_chars`` become unknown, each reported as a bad cell of
+    its row; they would cost far more than their worth further on."""
+    headers = [c for c in raw.columns if c != ROW]
+    if not headers or raw.height == 0:
+        return raw, None
+    widest = raw.select(col(h).str.len_bytes().max() for h in headers).row(0)
+    # bytes ≥ characters: only columns over the limit in bytes are counted in characters
+    suspects = [h for h, n in zip(headers, widest, strict=True) if n is not None and n > max_chars]
+    if not suspects:
+        return raw, None
+    field_of = {h: f for f, h in by_field.items()}
+    id_expr = col(by_field["id"]) if "id" in by_field else pl.lit(None, pl.String)
+    parts = []
+    for h in suspects:
+        n = col(h).str.len_chars()
+        parts.append(
+            raw.filter(n > max_chars).select(
+                pl.col(ROW).alias("row"),
+                id_expr.fill_null(pl.col(ROW).cast(pl.String)).alias("id"),
+                pl.lit(h).alias("column"),
+                pl.lit(field_of.get(h, "")).alias("field"),
+                pl.format(
+                    "「{}…」共 {} 字符，上限 {}", col(h).str.slice(0, 20), n, pl.lit(max_chars)
+                ).alias("value"),
+                pl.lit("cell_too_long").alias("code"),
+            )
+        )
+    raw = raw.with_columns(
+        pl.when(col(h).str.len_chars() > max_chars).then(None).otherwise(col(h)).alias(h)
+        for h in suspects
+    )
+    return raw, pl.concat(parts)
+
+
+def _checks(today: dt.date) -> list[Check]:
+    return [
+        (
+            "local_exceeds_total",
+            pl.col("grad_hires_local") > pl.col("grad_hires"),
+            ["grad_hires_local", "grad_hires"],
+        ),
+        ("founded_in_future", pl.col("founded") > pl.lit(today), ["founded"]),
+    ]
+
+
+def _parse_fields(
+    raw: pl.DataFrame,
+    by_field: dict[str, str],
+    mapping: HeaderMapping,
+    passthrough: list[str],
+    checks: list[Check],
+) -> pl.DataFrame:
+    """Every field parsed (value, error code, cell as written), the cross-field checks
+    evaluated and the credit codes verified."""
     values: list[pl.Expr] = []
     errors: list[pl.Expr] = []
     base = raw.lazy()
@@ -187,46 +349,11 @@ def normalise(
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
-        # A unit in the header (营业收入(元)) applies to the bare numbers below it.
-        value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
-        if spec.name == "certifications":
-            value = _canonical_certs(value)  # per distinct spelling, below
-            error = pl.coalesce(error, cert_problem_expr(value))
-        if spec.type in PARSE_PER_DISTINCT:
-            # Few distinct spellings (12, 是, 2015-03-12…): parse each once and join back.
-            table = (
-                raw.lazy()
-                .select(col(header).unique())
-                .select(
-                    col(header).alias(f"__key_{spec.name}"),
-                    value.alias(f"__val_{spec.name}"),
-                    error.alias(f"__err_{spec.name}"),
-                )
-            )
-            base = base.join(
-                table,
-                left_on=header,
-                right_on=f"__key_{spec.name}",
-                how="left",
-                nulls_equal=True,
-                maintain_order="left",
-            )
-            value, error = pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
+        base, value, error = _parse_field(base, raw, spec, header, mapping)
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
         errors.append(col(header).alias(f"__raw_{spec.name}"))
     parsed = base.select(pl.col(ROW), *values, *errors, *[col(h) for h in passthrough])
-
-    checks: list[tuple[str, pl.Expr, list[str]]] = []  # (code, condition, fields made unknown)
-    checks.append(
-        (
-            "local_exceeds_total",
-            pl.col("grad_hires_local") > pl.col("grad_hires"),
-            ["grad_hires_local", "grad_hires"],
-        )
-    )
-    checks.append(("founded_in_future", pl.col("founded") > pl.lit(today), ["founded"]))
-
     frame = parsed.with_columns(
         # The row number stands in for a missing id, in errors and results alike.
         pl.col("id").fill_null(pl.col(ROW).cast(pl.String)),
@@ -236,90 +363,134 @@ def normalise(
         frame = frame.with_columns(
             credit_code_errors(frame.get_column("credit_code")).alias("__cc")
         )
-    # Yes/no certification columns (是否专精特新, 是否高企) complete the certification list.
-    flags = mapping.flags if fields is None or "certifications" in fields else {}
-    flag_errors: list[tuple[str, pl.Expr]] = []
-    if flags:
-        listed = pl.col("certifications") if "certifications" in by_field else None
-        merged, flag_errors = merge_flag_columns(listed, flags)
-        frame = frame.with_columns(merged.alias("certifications"))
+    return frame
 
-    # Free text is resolved once per distinct value, then joined back.
+
+def _parse_field(
+    base: pl.LazyFrame, raw: pl.DataFrame, spec: Any, header: str, mapping: HeaderMapping
+) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr]:
+    """(frame, value, error) for one field; columns with few distinct spellings
+    (12, 是, 2015-03-12…) are parsed once per spelling and joined back."""
+    # A unit in the header (营业收入(元)) applies to the bare numbers below it.
+    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+    if spec.name == "certifications":
+        value = _canonical_certs(value)  # per distinct spelling, below
+        error = pl.coalesce(error, cert_problem_expr(value))
+    if spec.type not in PARSE_PER_DISTINCT:
+        return base, value, error
+    table = (
+        raw.lazy()
+        .select(col(header).unique())
+        .select(
+            col(header).alias(f"__key_{spec.name}"),
+            value.alias(f"__val_{spec.name}"),
+            error.alias(f"__err_{spec.name}"),
+        )
+    )
+    base = base.join(
+        table,
+        left_on=header,
+        right_on=f"__key_{spec.name}",
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    return base, pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
+
+
+def _merge_flags(
+    frame: pl.DataFrame,
+    mapping: HeaderMapping,
+    by_field: dict[str, str],
+    fields: Collection[str] | None,
+) -> tuple[pl.DataFrame, list[tuple[str, pl.Expr]]]:
+    """Yes/no certification columns (是否专精特新, 是否高企) complete the certification list."""
+    flags = mapping.flags if fields is None or "certifications" in fields else {}
+    if not flags:
+        return frame, []
+    listed = pl.col("certifications") if "certifications" in by_field else None
+    merged, flag_errors = merge_flag_columns(listed, flags)
+    return frame.with_columns(merged.alias("certifications")), flag_errors
+
+
+def _resolve(
+    frame: pl.DataFrame, region_context: str | None
+) -> tuple[pl.DataFrame, dict[str, Resolution], dict[str, Resolution]]:
+    """Free text is resolved once per distinct value, then joined back."""
     regions = resolve_regions(_distinct(frame, "region"), context=region_context)
     industries = resolve_industries(_distinct(frame, "industry"))
     frame = frame.join(_resolution_frame(regions, "region", "region_code"), on="region", how="left")
     frame = frame.join(
         _resolution_frame(industries, "industry", "industry_code"), on="industry", how="left"
     )
+    return frame, regions, industries
 
-    error_frames: list[pl.DataFrame] = []
-    # Each (mask, field, value, code) becomes error rows in one unpivot at the end.
-    error_specs: list[tuple[pl.Expr, str, pl.Expr, pl.Expr]] = []
 
-    def collect_errors(mask: pl.Expr, field_name: str, value: pl.Expr, code: pl.Expr) -> None:
-        error_specs.append((mask, field_name, value, code))
-
+def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:
+    """Every per-cell and per-row problem, as masks over the parsed frame."""
+    specs: list[ErrorSpec] = []
     for spec in PROFILE_FIELDS:
         if spec.name in by_field:
             err = pl.col(f"__err_{spec.name}")
-            collect_errors(err.is_not_null(), spec.name, pl.col(f"__raw_{spec.name}"), err)
+            specs.append((err.is_not_null(), spec.name, pl.col(f"__raw_{spec.name}"), err))
     if "credit_code" in by_field:
-        collect_errors(
-            pl.col("__cc").is_not_null(), "credit_code", pl.col("__raw_credit_code"), pl.col("__cc")
-        )
+        cc = pl.col("__cc")
+        specs.append((cc.is_not_null(), "credit_code", pl.col("__raw_credit_code"), cc))
     for code, _, fields_ in checks:
         written = pl.col(f"__raw_{fields_[0]}") if fields_[0] in by_field else pl.lit(None)
-        collect_errors(pl.col(f"__chk_{code}"), fields_[0], written, pl.lit(code))
-    # An ambiguous name (通州区: 北京 or 南通) is reported with its candidates.
+        specs.append((pl.col(f"__chk_{code}"), fields_[0], written, pl.lit(code)))
+    # A name that failed to parse (an Excel error value) is no name either.
+    specs.append((pl.col("name").is_null(), "name", pl.lit(""), pl.lit("missing_name")))
+    if "name" in by_field:
+        # Spreadsheets often end with a totals row: its "name" is 合计 and its numbers are
+        # sums over the enterprises above; matched as an enterprise it would be wrong.
+        squeezed = pl.col("name").str.replace_all(r"[\s:：]", "").str.to_lowercase()
+        total = squeezed.is_in(TOTAL_ROW_NAMES).fill_null(False)
+        specs.append((total, "name", pl.col("name"), pl.lit("total_row")))
+    return specs
+
+
+def _resolution_specs(
+    regions: dict[str, Resolution],
+    industries: dict[str, Resolution],
+    flag_errors: list[tuple[str, pl.Expr]],
+) -> list[ErrorSpec]:
+    """Free text that resolved to nothing, told apart by why: an ambiguous region (通州区:
+    北京 or 南通) with its candidates, a cell that names no industry (9999, 详见营业执照)."""
     ambiguous = {
         t: f"{t}：{' / '.join(n)}" for t, r in regions.items() if (n := ambiguous_names(r))
     }
     unresolved = pl.col("region").is_not_null() & pl.col("region_code").is_null()
     is_ambiguous = pl.col("region").is_in(list(ambiguous))
-    collect_errors(unresolved & ~is_ambiguous, "region", pl.col("region"), pl.lit("unknown_region"))
-    collect_errors(
-        unresolved & is_ambiguous,
-        "region",
-        pl.col("region").replace_strict(ambiguous, default=None, return_dtype=pl.String),
-        pl.lit("ambiguous_region"),
-    )
+    region_text = pl.col("region").replace_strict(ambiguous, default=None, return_dtype=pl.String)
+    refused = [t for t, r in industries.items() if r.refusal is not None]
+    specs: list[ErrorSpec] = [
+        (unresolved & ~is_ambiguous, "region", pl.col("region"), pl.lit("unknown_region")),
+        (unresolved & is_ambiguous, "region", region_text, pl.lit("ambiguous_region")),
+        (
+            pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
+            "industry",
+            pl.col("industry"),
+            pl.when(pl.col("industry").is_in(refused))
+            .then(pl.lit("not_an_industry"))
+            .otherwise(pl.lit("unknown_industry")),
+        ),
+    ]
     for header, bad in flag_errors:
         written = pl.format("{}：{}", pl.lit(header), col(header))
-        collect_errors(bad, "certifications", written, pl.lit("bad_certification_flag"))
-    # a cell that names no industry at all (9999, 详见营业执照) is told apart from one not read
-    refused = [t for t, r in industries.items() if r.refusal is not None]
-    collect_errors(
-        pl.col("industry").is_not_null() & pl.col("industry_code").is_null(),
-        "industry",
-        pl.col("industry"),
-        pl.when(pl.col("industry").is_in(refused))
-        .then(pl.lit("not_an_industry"))
-        .otherwise(pl.lit("unknown_industry")),
-    )
-    name_missing = (
-        pl.col("name").is_null() & pl.col("__err_name").is_null()
-        if ("name" in by_field)
-        else pl.lit(True)
-    )
-    collect_errors(name_missing, "name", pl.lit(""), pl.lit("missing_name"))
-    if "name" in by_field:
-        # Spreadsheets often end with a totals row: its "name" is 合计 and its numbers are
-        # sums over the enterprises above; matched as an enterprise it would be wrong.
-        squeezed = pl.col("name").str.replace_all(r"[\s:：]", "").str.to_lowercase()
-        collect_errors(
-            squeezed.is_in(TOTAL_ROW_NAMES).fill_null(False),
-            "name",
-            pl.col("name"),
-            pl.lit("total_row"),
-        )
+        specs.append((bad, "certifications", written, pl.lit("bad_certification_flag")))
+    return specs
 
-    # Values that failed a check become unknown.
-    nulling: list[pl.Expr] = []
-    for code, _, fields_ in checks:
-        for f in fields_:
-            nulling.append(
-                pl.when(pl.col(f"__chk_{code}")).then(None).otherwise(pl.col(f)).alias(f)
-            )
+
+def _null_failed(
+    frame: pl.DataFrame, checks: list[Check], by_field: dict[str, str]
+) -> pl.DataFrame:
+    """Values that failed a check become unknown."""
+    nulling = [
+        pl.when(pl.col(f"__chk_{code}")).then(None).otherwise(pl.col(f)).alias(f)
+        for code, _, fields_ in checks
+        for f in fields_
+    ]
     frame = frame.with_columns(nulling)
     if "credit_code" in by_field:
         frame = frame.with_columns(
@@ -328,7 +499,11 @@ def normalise(
             .otherwise(pl.col("credit_code"))
             .alias("credit_code")
         )
+    return frame
 
+
+def _derive_size(frame: pl.DataFrame) -> pl.DataFrame:
+    """The size by the standard, and the size matched: the given one, else that."""
     frame = frame.with_columns(size_group_expr(pl.col("industry_code")).alias("__size_group"))
     derived = size_expr(
         pl.col("industry_code"),
@@ -337,12 +512,14 @@ def normalise(
         pl.col("total_assets"),
         group=pl.col("__size_group"),
     )
-    frame = (
+    return (
         frame.with_columns(derived.alias("size_derived"))
         .drop("__size_group")
         .with_columns(pl.coalesce("size", "size_derived").alias("size_effective"))
     )
 
+
+def _size_mismatch() -> ErrorSpec:
     mismatch = (
         pl.col("size").is_not_null()
         & pl.col("size_derived").is_not_null()
@@ -353,15 +530,24 @@ def normalise(
         pl.col("size").replace_strict(SIZE_ZH, default=pl.col("size")),
         pl.col("size_derived").replace_strict(SIZE_ZH, default=pl.col("size_derived")),
     )
-    collect_errors(mismatch, "size", size_text, pl.lit("size_mismatch"))
-    if error_specs:
-        error_frames.append(_error_rows(frame, error_specs, by_field))
+    return (mismatch, "size", size_text, pl.lit("size_mismatch"))
 
-    dropped = [p for p in problems if p.message_code in EXCLUDED_ROW_CODES]
+
+def _error_frame(
+    frame: pl.DataFrame,
+    specs: list[ErrorSpec],
+    by_field: dict[str, str],
+    problems: Sequence[RawProblem],
+    long_cells: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """All problems, sorted by row: the checks', the reader's, the over-long cells'."""
+    frames = [_error_rows(frame, specs, by_field)] if specs else []
+    if long_cells is not None:
+        frames.append(long_cells)
     if problems:
         # Rows the reader could not split into cells never reach the frame: they are
         # rejected here so that read = matched + rejected still holds.
-        error_frames.append(
+        frames.append(
             pl.DataFrame(
                 {
                     "row": [p.row for p in problems],
@@ -374,35 +560,15 @@ def normalise(
                 schema={c: pl.String for c in ERROR_COLUMNS[:-1]} | {"row": pl.Int64},
             )
         )
-    errors_df = (
-        pl.concat(error_frames, how="vertical_relaxed")
-        if error_frames
+    errors = (
+        pl.concat(frames, how="vertical_relaxed")
+        if frames
         else pl.DataFrame(schema={c: pl.String for c in ERROR_COLUMNS[:-1]})
     )
-    errors_df = errors_df.with_columns(
+    return errors.with_columns(
         pl.col("row").cast(pl.Int64),
         pl.col("code").is_in([*REJECTING_CODES, *EXCLUDED_ROW_CODES]).alias("rejected"),
     ).sort("row", "field", maintain_order=True, nulls_last=False)
-
-    rejected_rows = (
-        errors_df.filter(pl.col("rejected") & pl.col("code").is_in(REJECTING_CODES))
-        .get_column("row")
-        .unique()
-    )
-    helper_cols = [
-        c for c in frame.columns if c.startswith(("__err_", "__chk_", "__raw_")) or c == "__cc"
-    ]
-    kept = frame.filter(~pl.col(ROW).is_in(rejected_rows.implode())).drop(helper_cols)
-    return Portfolio(
-        frame=kept,
-        errors=errors_df,
-        mapping=mapping,
-        read=raw.height + len(dropped),
-        rejected=rejected_rows.len() + len(dropped),
-        passthrough=passthrough,
-        regions=regions,
-        industries=industries,
-    )
 
 
 def _error_rows(
@@ -461,7 +627,9 @@ def profile_to_raw(data: dict[str, Any], row: int = 1) -> pl.DataFrame:
     """One profile given as a mapping (YAML/JSON, a rule's test case) → a one-row raw table."""
     cells: dict[str, str | None] = {}
     for key, value in data.items():
-        cells[str(key)] = _cell(value)
+        # the row number's own name is taken: kept renamed, reported by normalise
+        name = RENAMED_PREFIX + ROW if str(key) == ROW else str(key)
+        cells[name] = _cell(value)
     return pl.DataFrame(
         {ROW: [row], **{k: [v] for k, v in cells.items()}},
         schema={ROW: pl.Int64, **{k: pl.String for k in cells}},

@@ -8,6 +8,7 @@ with the same value parsers (tests check they agree).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import cache
 from typing import Annotated, Any
 
@@ -31,6 +32,8 @@ _PY_TYPES: dict[FieldType, Any] = {
 
 def _parser(ftype: FieldType) -> Any:
     def parse(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return parse_value(ftype, value)  # raises not_finite, as for a portfolio
         if value is None or isinstance(value, bool | int | float | dt.date | list):
             if ftype is FieldType.INT and isinstance(value, float) and value == int(value):
                 return int(value)

@@ -167,13 +167,10 @@ def test_title_row_with_trailing_commas(tmp_path: Path) -> None:
 def test_duplicate_and_blank_headers(tmp_path: Path) -> None:
     text = "a,a,b,,, __row \n1,2,3,x,,r\n4,5,6,,,\n"
     table = read_table(write(tmp_path, "h.csv", text))
-    assert table.headers == ["a", "a.2", "b", "列4", "__row.2"]
+    # a column named like the row number is renamed (normalise reports it)
+    assert table.headers == ["a", "a.2", "b", "列4", "原表·__row"]
     assert rows(table) == [(2, "1", "2", "3", "x", "r"), (3, "4", "5", "6", None, None)]
-    assert sorted(codes(table)) == [
-        (1, "blank_header"),
-        (1, "duplicate_header"),
-        (1, "duplicate_header"),
-    ]
+    assert sorted(codes(table)) == [(1, "blank_header"), (1, "duplicate_header")]
 
 
 def test_header_only(tmp_path: Path) -> None:
@@ -420,13 +417,14 @@ def test_parquet_read_in_slices_is_the_whole_file(tmp_path: Path, chunk_rows: in
     assert [r[0] for r in together] == [2, 4, 6, 7, 8, 9]  # blank rows 3 and 5 are skipped
 
 
-def test_parquet_with_reserved_column_name_is_refused(tmp_path: Path) -> None:
+def test_parquet_with_reserved_column_name_is_kept_renamed(tmp_path: Path) -> None:
     from matcher.intake.readers import iter_parquet_chunks
 
     path = tmp_path / "p.parquet"
-    pl.DataFrame({"__row": [1], "企业名称": ["甲"]}).write_parquet(path)
-    with pytest.raises(IntakeError, match="保留"):
-        list(iter_parquet_chunks(path, 10))
+    pl.DataFrame({"__row": [7], "企业名称": ["甲"]}).write_parquet(path)
+    for frame in (*iter_parquet_chunks(path, 10), read_table(path).frame):
+        assert frame.rows() == [(2, "7", "甲")]
+        assert frame.columns == ["__row", "原表·__row", "企业名称"]
 
 
 def test_jsonl(tmp_path: Path) -> None:

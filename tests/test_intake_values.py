@@ -363,7 +363,8 @@ def test_cell_to_str_matches_readers() -> None:
     assert cell_to_str(date(2022, 6, 28)) == "2022-06-28"
     assert cell_to_str(["a", "b"]) == "a;b"
     assert cell_to_str([]) == "无"
-    assert cell_to_str(float("nan")) is None
+    assert cell_to_str(float("nan")) == "NaN"  # reported as not_finite, never a blank
+    assert cell_to_str(float("-inf")) == "-inf"
     assert parse_value(FieldType.LIST, []) == []
     assert parse_value(FieldType.INT, 12.0) == 12
     assert parse_value(FieldType.BOOL, False) is False

@@ -48,8 +48,13 @@ INDUSTRY_TEXT = [
     "2521",
     "炼钢",
 ]
-NUMBER_TEXT = ["", "0", "1", "4", "12", "300", "1000", "2,000", "1.2亿", "约50人", "-3", "12.5"]
-BOOL_TEXT = ["", "是", "否", "√", "1", "0", "也许"]
+# Failed calculations (NaN, inf, Excel errors) are bad cells in every column.
+FAILED = ["NaN", "-inf", "#DIV/0!", "#N/A"]
+NUMBER_TEXT = [
+    *["", "0", "1", "4", "12", "300", "1000", "2,000", "1.2亿", "约50人", "-3", "12.5"],
+    *FAILED,
+]
+BOOL_TEXT = ["", "是", "否", "√", "1", "0", "也许", "#VALUE!"]
 CERT_TEXT = [
     "",
     "无",
@@ -58,13 +63,16 @@ CERT_TEXT = [
     '专精特新"小巨人"企业',
     "创新型中小企业、高企",
 ]
-DATE_TEXT = ["", "2015-03-12", "2021年8月3日", "2022/6/30", "2019-02-30", "2030-01-01"]
-SIZE_TEXT = ["", "小型", "中型", "大型", "微", "巨型"]
+DATE_TEXT = [
+    *["", "2015-03-12", "2021年8月3日", "2022/6/30", "2019-02-30", "2030-01-01"],
+    *["1900-01-00", "#REF!"],
+]
+SIZE_TEXT = ["", "小型", "中型", "大型", "微", "巨型", "#N/A"]
 
 HEADERS = {
-    "企业名称": st.sampled_from(["甲公司", "乙公司", "", "丙公司"]),
-    "所在地区": st.sampled_from(REGION_TEXT),
-    "所属行业": st.sampled_from(INDUSTRY_TEXT),
+    "企业名称": st.sampled_from(["甲公司", "乙公司", "", "丙公司", "#N/A"]),
+    "所在地区": st.sampled_from([*REGION_TEXT, "NaN"]),
+    "所属行业": st.sampled_from([*INDUSTRY_TEXT, "#DIV/0!"]),
     "从业人员": st.sampled_from(NUMBER_TEXT),
     "营业收入（万元）": st.sampled_from(NUMBER_TEXT),
     "资产总额（万元）": st.sampled_from(NUMBER_TEXT),

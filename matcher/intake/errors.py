@@ -63,6 +63,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "统一社会信用代码「{value}」校验位不符，可能有错字",
         "unified social credit code '{value}' fails its check digit; probably a typo",
     ),
+    "not_finite": (
+        "「{value}」不是有效数值（NaN 或无穷大，多为公式或计算出错），按未知处理",
+        "'{value}' is not a valid number (NaN or infinity, usually a failed "
+        "calculation); treated as unknown",
+    ),
+    "excel_error": (
+        "「{value}」是 Excel 公式的错误值，按未知处理；请在原表中修正公式",
+        "'{value}' is an Excel formula error; treated as unknown — fix the formula in the workbook",
+    ),
     # ---- files (IntakeError) ---------------------------------------------------
     "file_not_found": ("找不到文件「{value}」", "file '{value}' not found"),
     "not_a_file": ("「{value}」不是文件", "'{value}' is not a file"),
@@ -90,6 +99,31 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "no_header": ("文件「{value}」没有表头行", "file '{value}' has no header row"),
     "read_failed": ("读取文件「{value}」失败", "reading file '{value}' failed"),
+    "too_many_columns": (
+        "文件「{value}」的列数超过上限",
+        "file '{value}' has more columns than allowed",
+    ),
+    "sheet_too_large": (
+        "工作表「{value}」超过大小上限",
+        "sheet '{value}' exceeds the size limit",
+    ),
+    "no_visible_sheet": (
+        "文件「{value}」没有可见的工作表；请用 --sheet 指定要读取的工作表",
+        "file '{value}' has no visible sheet; name the sheet to read with --sheet",
+    ),
+    "profile_too_large": (
+        "企业画像文件「{value}」超过大小上限",
+        "profile file '{value}' exceeds the size limit",
+    ),
+    "yaml_alias": (
+        "企业画像文件「{value}」使用了 YAML 锚点或别名（& / *），不支持；请直接写出每个取值",
+        "profile file '{value}' uses YAML anchors or aliases (& / *), which are not "
+        "supported; write each value out",
+    ),
+    "too_deep": (
+        "企业画像文件「{value}」的列表或映射嵌套层数超过上限",
+        "profile file '{value}' nests lists or mappings deeper than allowed",
+    ),
     # ---- rows and headers (RawProblem) -----------------------------------------
     "ragged_row": (
         "本行字段数与表头列数不一致（{value}），整行未读入，请检查是否多了或少了分隔符",
@@ -112,6 +146,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "本行有无法解码的字节，已替换为 �（{value}）",
         "this row has bytes that could not be decoded; they were replaced by � ({value})",
     ),
+    "undecodable_column": (
+        "列「{value}」中有不是 UTF-8 编码的文字，无法逐格读取，整列按未知处理；请用 UTF-8 重新导出",
+        "column '{value}' holds text that is not UTF-8 and cannot be read cell by cell; "
+        "the whole column is treated as unknown — export it again as UTF-8",
+    ),
     "bad_json_line": (
         "本行不是有效的 JSON（{value}），整行未读入",
         "this line is not valid JSON ({value}); the row was not read",
@@ -119,6 +158,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "json_not_object": (
         "本行不是 JSON 对象（{value}），整行未读入",
         "this line is not a JSON object ({value}); the row was not read",
+    ),
+    "json_too_deep": (
+        "本行 JSON 的列表或对象嵌套超过 {value} 层上限，整行未读入",
+        "this line nests JSON lists or objects deeper than the limit of {value}; "
+        "the row was not read",
+    ),
+    "renamed_column": (
+        "列名与报告列或本工具内部列同名，已改名：{value}",
+        "a column is named like a report column or an internal one; renamed: {value}",
     ),
     # ---- header mapping overrides ----------------------------------------------
     "unknown_field": ("没有名为「{value}」的字段", "there is no field named '{value}'"),
@@ -153,16 +201,26 @@ class IntakeError(Exception):
     message followed by the detail.
     """
 
-    def __init__(self, code: str, path: Path | str, detail: str = "", value: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        path: Path | str,
+        detail: str = "",
+        value: str | None = None,
+        *,
+        detail_en: str | None = None,
+    ):
         self.code = code
         self.path = Path(path)
         self.detail = detail
+        self.detail_en = detail_en  # the detail in English, when it is prose
         self.value = str(path) if value is None else value
         super().__init__(self.message("zh"))
 
     def message(self, lang: str = "zh") -> str:
         text = message(self.code, self.value, lang)
-        if self.detail:
+        detail = self.detail_en if lang == "en" and self.detail_en else self.detail
+        if detail:
             sep = "：" if lang != "en" else ": "
-            text = f"{text}{sep}{self.detail}"
+            text = f"{text}{sep}{detail}"
         return text

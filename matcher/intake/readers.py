@@ -41,6 +41,14 @@ Decisions:
   only when there is a time of day), booleans as ``true``/``false``. Parquet
   and JSON values are rendered the same way; lists are joined with ``;`` and an
   empty list becomes ``无`` (which LIST fields parse back to ``[]``).
+  NaN and ±inf are rendered ``NaN``/``inf``/``-inf`` and Excel formula errors
+  keep their text (``#DIV/0!``), so that the parsers report them as bad cells;
+  an Excel date serial 0 reads ``1900-01-00``, as Excel shows it, not a date.
+* **Sheet**: the one a person sees on opening the workbook (the active sheet,
+  else the first visible one); a hidden sheet only when named.
+* **Limits** (:class:`~matcher.intake.limits.Limits`): too many columns, an Excel
+  sheet too large, a JSON Lines record nested too deep are refused with the limit
+  named (the record alone, for JSON Lines).
 
 Files that cannot be read as a table raise :class:`IntakeError` — never another
 exception.
@@ -55,7 +63,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -65,7 +73,9 @@ import numpy as np
 import polars as pl
 
 from matcher.fields import col
+from matcher.intake import workbook
 from matcher.intake.errors import IntakeError, message
+from matcher.intake.limits import Limits, exceeded, resolve
 from matcher.intake.values import cell_to_str
 
 __all__ = [
@@ -79,6 +89,9 @@ __all__ = [
 ]
 
 ROW = "__row"
+#: What a column named like one of ours is renamed to: 原表·<its name>.
+RENAMED_PREFIX = "原表·"
+_BLANK = "__blank"  # helper column while dropping empty rows
 SAMPLE_BYTES = 1 << 20  # encoding and separator are decided from the first 1 MiB
 CHUNK_CHARS = 1 << 20  # transcoding chunk
 CHUNK_ROWS = 50_000  # rows per frame chunk while reading CSV / JSON Lines
@@ -88,6 +101,8 @@ SEPARATORS = (",", "\t", ";", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PARQUET_MAGIC = b"PAR1"
+# A few control characters are damaged cells (reported downstream), not a binary file.
+_FEW_CONTROLS = 32
 _CONTROL_OK = frozenset("\t\n\r\x0b\x0c\x1a")  # \x1a: DOS end-of-file marker
 
 
@@ -128,26 +143,33 @@ class RawTable:
 # ---------------------------------------------------------------------------------
 
 
-def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
+def read_table(
+    path: Path | str, sheet: str | None = None, *, limits: Limits | None = None
+) -> RawTable:
     """Read a whole table (see the module docstring). ``sheet`` selects an Excel
-    sheet by name (default: the first); it is ignored for other formats."""
+    sheet by name (default: the active sheet when visible, else the first visible
+    one); it is ignored for other formats. ``limits`` bound the cost (default:
+    :meth:`Limits.from_env`)."""
     path = Path(path)
+    lim = resolve(limits)
     try:
         kind, head = _sniff(path)
         if kind == "excel":
-            return _read_excel(path, sheet)
+            return _read_excel(path, sheet, lim)
         if kind == "parquet":
-            return _read_parquet(path)
+            return _read_parquet(path, lim)
         if kind == "jsonl":
-            return _read_jsonl(path, head)
-        return _read_csv(path, head)
+            return _read_jsonl(path, head, lim)
+        return _read_csv(path, head, lim)
     except IntakeError:
         raise
     except Exception as exc:  # anything else is a file we could not read
         raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
 
 
-def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl.LazyFrame:
+def scan_table(
+    path: Path | str, problems: list[RawProblem] | None = None, *, limits: Limits | None = None
+) -> pl.LazyFrame:
     """Lazy all-String frame with ``__row``, for large portfolios.
 
     CSV: one streaming validation pass (constant memory, vectorised) checks that
@@ -158,53 +180,108 @@ def scan_table(path: Path | str, problems: list[RawProblem] | None = None) -> pl
     :func:`read_table`; its problems are appended to ``problems`` when given.
     """
     path = Path(path)
+    lim = resolve(limits)
     try:
         kind, head = _sniff(path)
         if kind == "parquet":
-            return _parquet_rows(path)
+            return _parquet_rows(path, lim)
         if kind == "csv":
             encoding = detect_encoding(path, head)
             sep = sniff_separator(_decoded_sample(head, encoding))
-            regular = _scan_regular_csv(path, encoding, sep)
+            regular = _scan_regular_csv(path, encoding, sep, lim)
             if regular is not None:
                 return regular
     except IntakeError:
         raise
     except Exception as exc:
         raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
-    table = read_table(path)
+    table = read_table(path, limits=lim)
     if problems is not None:
         problems.extend(table.problems)
     return table.frame.lazy()
 
 
-def _parquet_rows(path: Path, start: int = 0, length: int | None = None) -> pl.LazyFrame:
+def _parquet_rows(
+    path: Path,
+    limits: Limits,
+    start: int = 0,
+    length: int | None = None,
+    unreadable: Collection[str] = (),
+) -> pl.LazyFrame:
     """Rows ``start``… of a Parquet file as raw text, numbered as in a sheet (row 1 is
     the header). The reader numbers rows as it reads them and reads only the row groups
     the slice needs; int_range over pl.len() would need the whole file first."""
     schema = pl.scan_parquet(path).collect_schema()
-    if ROW in schema:
-        raise IntakeError("read_failed", path, f"列名「{ROW}」为本工具保留，请改名")
-    lf = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=2)
+    _check_width(path, len(schema), limits)
+    index = _fresh_name("__index", schema)
+    lf = pl.scan_parquet(path, row_index_name=index, row_index_offset=2)
     if start or length is not None:
         lf = lf.slice(start, length)
-    names = list(schema)
+    # a column named like the row number is kept under another name (see normalise)
+    names = [f"{RENAMED_PREFIX}{ROW}" if n == ROW else n for n in schema]
     return _lazy_finish(
-        lf.select(pl.col(ROW).cast(pl.Int64), *(_as_string(n, schema[n]) for n in names)),
+        lf.select(
+            pl.col(index).cast(pl.Int64).alias(ROW),
+            *(
+                (pl.lit(None, pl.String) if n in unreadable else _render(col(n), schema[n])).alias(
+                    m
+                )
+                for n, m in zip(schema, names, strict=True)
+            ),
+        ),
         names,
     )
 
 
-def iter_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+def _undecodable_columns(path: Path) -> list[str]:
+    """The text columns polars cannot read because a value in them is not UTF-8 (it
+    refuses the column, not the value): probed one by one, only after a read failed."""
+    bad = []
+    for name, dtype in pl.scan_parquet(path).collect_schema().items():
+        if dtype == pl.String:
+            try:
+                pl.scan_parquet(path).select(col(name)).collect()
+            except pl.exceptions.ComputeError:
+                bad.append(name)
+    return bad
+
+
+def _fresh_name(base: str, taken: Any) -> str:
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}{k}", k + 1
+    return name
+
+
+def iter_parquet_chunks(
+    path: Path,
+    chunk_rows: int,
+    *,
+    limits: Limits | None = None,
+    problems: list[RawProblem] | None = None,
+) -> Iterator[pl.DataFrame]:
     """A Parquet file in chunks of ``chunk_rows`` file rows, each read on demand.
 
     The streaming engine reads ahead without bound when its consumer is slower than
     the disk (1.4 GB buffered for a 5M-row file); slices keep memory to one chunk.
+    A text column with a value that is not UTF-8 is read as unknown and reported
+    (appended to ``problems`` before the chunk is yielded).
     """
+    lim = resolve(limits)
+    bad: list[str] | None = None
     try:
         total = pl.scan_parquet(path).select(pl.len()).collect().item()
         for start in range(0, max(total, 1), chunk_rows):
-            yield _parquet_rows(path, start, chunk_rows).collect()
+            try:
+                chunk = _parquet_rows(path, lim, start, chunk_rows, bad or ()).collect()
+            except pl.exceptions.ComputeError:
+                if bad is not None:
+                    raise
+                bad = _undecodable_columns(path)
+                if problems is not None:
+                    problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+                chunk = _parquet_rows(path, lim, start, chunk_rows, bad).collect()
+            yield chunk
     except IntakeError:
         raise
     except Exception as exc:
@@ -252,7 +329,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head:
+    # NUL bytes: a binary file has many (caught with the other control characters by
+    # _check_text); one damaged cell a few, and must not make the file unreadable.
+    if head.count(b"\x00") > max(_FEW_CONTROLS, len(head) // 100):
         raise IntakeError("binary_file", path, "含有 NUL 字节")
     final = len(head) < SAMPLE_BYTES
     # strict first; then the same encodings again allowing a few bad bytes (a file
@@ -301,7 +380,7 @@ def _check_text(path: Path, text: str) -> None:
     if not text:
         return
     bad = sum(1 for ch in text[:100_000] if ch < " " and ch not in _CONTROL_OK)
-    if bad > max(2, len(text[:100_000]) // 100):
+    if bad > max(_FEW_CONTROLS, len(text[:100_000]) // 100):
         raise IntakeError("binary_file", path, "含有大量控制字符")
 
 
@@ -361,8 +440,8 @@ def _clean_header(cell: str | None) -> str:
     return (cell or "").replace("\ufeff", "").strip()
 
 
-def _make_headers(
-    cells: list[str | None], labels: list[str], header_row: int
+def make_headers(
+    cells: Sequence[str | None], labels: list[str], header_row: int | None
 ) -> tuple[list[str], list[RawProblem]]:
     """Unique column names; blank headers named ``列<label>``."""
     names: list[str] = []
@@ -373,6 +452,8 @@ def _make_headers(
         name = _clean_header(cell)
         if not name:
             name = f"列{label}"
+        if name == ROW:
+            name = RENAMED_PREFIX + ROW  # reported by normalise, as other renamed columns
         if name in seen:
             k = 2
             while f"{name}.{k}" in seen or f"{name}.{k}" in taken:
@@ -411,7 +492,7 @@ def _finish(
         elif data.height and data.select(pl.col(pos[j]).is_not_null().any()).item():
             keep.append(j)
             problems.append(RawProblem(header_row, "blank_header", labels[j]))
-    names, header_problems = _make_headers(
+    names, header_problems = make_headers(
         [header_cells[j] for j in keep], [labels[j] for j in keep], header_row
     )
     problems.extend(header_problems)
@@ -464,10 +545,10 @@ def _raise_field_limit() -> None:
         csv.field_size_limit(1 << 30)
 
 
-def _read_csv(path: Path, head: bytes) -> RawTable:
+def _read_csv(path: Path, head: bytes, limits: Limits) -> RawTable:
     encoding = detect_encoding(path, head)
     sep = sniff_separator(_decoded_sample(head, encoding))
-    regular = _scan_regular_csv(path, encoding, sep)
+    regular = _scan_regular_csv(path, encoding, sep, limits)
     if regular is not None:
         try:
             return RawTable(regular.collect(), encoding, sep, [], "csv", None, 1)
@@ -476,14 +557,14 @@ def _read_csv(path: Path, head: bytes) -> RawTable:
     problems: list[RawProblem] = []
     try:
         with path.open(encoding=encoding, errors="replace", newline="") as fh:
-            frame, header_row = _parse_csv(path, fh, sep, problems)
+            frame, header_row = _parse_csv(path, fh, sep, problems, limits)
     except csv.Error as exc:
         raise IntakeError("read_failed", path, f"CSV: {exc}") from exc
     return RawTable(frame, encoding, sep, problems, "csv", None, header_row)
 
 
 def _parse_csv(
-    path: Path, fh: Any, sep: str, problems: list[RawProblem]
+    path: Path, fh: Any, sep: str, problems: list[RawProblem], limits: Limits
 ) -> tuple[pl.DataFrame, int]:
     records = _records(fh, sep)
     first: list[tuple[int, int, int, list[str]]] = []
@@ -491,6 +572,8 @@ def _parse_csv(
         first.append(item)
         if len(first) >= HEADER_SEARCH_ROWS:
             break
+    # before looking for the header, which costs per cell of these rows
+    _check_width(path, max((len(r[3]) for r in first), default=0), limits)
     h = _find_header([r[3] for r in first])
     if h is None:
         raise IntakeError("no_header", path)
@@ -566,7 +649,9 @@ def _temp_dir() -> Path:
     return _TEMP[0]
 
 
-def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | None:
+def _scan_regular_csv(
+    path: Path, encoding: str, sep: str, limits: Limits | None = None
+) -> pl.LazyFrame | None:
     """A lazy polars scan when the file is regular (see :func:`scan_table`), else None.
 
     The check (:func:`_regular_header`) decides as the csv module would reading
@@ -579,7 +664,8 @@ def _scan_regular_csv(path: Path, encoding: str, sep: str) -> pl.LazyFrame | Non
         source, replaced = _utf8_copy(path, encoding)
         if replaced:
             return None
-    header = _regular_header(source, sep)
+    lim = resolve(limits)
+    header = _regular_header(source, sep, lambda width: _check_width(path, width, lim))
     if header is None:
         return None
     return _scan_checked_csv(source, sep, header)
@@ -606,7 +692,7 @@ _LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
 _PY_ONLY_SPACE = "\x1c\x1d\x1e\x1f"  # str.isspace(), but not polars' strip_chars()
 
 
-def _regular_header(source: Path, sep: str) -> list[str] | None:
+def _regular_header(source: Path, sep: str, check_width: Callable[[int], None]) -> list[str] | None:
     """The cleaned header of a regular UTF-8 CSV file, None when it is not regular.
 
     Regular, as the csv module reads it record by record: row 1 a header of unique
@@ -624,6 +710,7 @@ def _regular_header(source: Path, sep: str) -> list[str] | None:
             return None
         header = [_clean_header(c) for c in rec]
         width = len(rec)
+        check_width(width)
         if not all(header) or len(set(header)) != width or ROW in header:
             return None
         if _nonempty(rec) == 0:
@@ -773,9 +860,15 @@ def _regular_block(block: bytes, sep: str, width: int) -> bool:
 def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     """Lazy counterpart of :func:`_finish` for regular files: "" → null, empty rows dropped."""
     blank = pl.all_horizontal(col(c).is_null() | (col(c).str.strip_chars() == "") for c in cols)
-    return lf.filter(~blank).select(
-        pl.col(ROW).cast(pl.Int64),
-        *(pl.when(col(c) != "").then(col(c)).alias(c) for c in cols),
+    # Filtering on a computed column, not on the expression: polars pushes a predicate
+    # that names n columns down into the scan in O(n²) (1,000 columns: 11 s, 2 GB).
+    return (
+        lf.with_columns(blank.alias(_BLANK))
+        .filter(~pl.col(_BLANK))
+        .select(
+            pl.col(ROW).cast(pl.Int64),
+            *(pl.when(col(c) != "").then(col(c)).alias(c) for c in cols),
+        )
     )
 
 
@@ -793,7 +886,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _read_excel(path: Path, sheet: str | None) -> RawTable:
+def _read_excel(path: Path, sheet: str | None, limits: Limits) -> RawTable:
     import fastexcel
 
     try:
@@ -803,38 +896,108 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
     if not names:
         raise IntakeError("bad_excel", path, "没有工作表")
-    if sheet is not None and sheet not in names:
-        from matcher.intake.headers import suggest
-
-        hint = suggest(sheet, names)
-        detail = "可用的工作表：" + "、".join(names)
-        if hint is not None:
-            detail += f"；是不是「{hint}」？"
-        raise IntakeError("sheet_not_found", path, detail, value=sheet)
-    target = sheet if sheet is not None else names[0]
+    book = workbook.inspect(path)
+    target = _choose_sheet(path, reader, names, book, sheet)
+    info = book.get(target) if book is not None else None
+    if info is not None and info.size > limits.max_sheet_bytes:
+        found = (f"解压后 {info.size} 字节", f"{info.size} bytes uncompressed")
+        raise exceeded("sheet_too_large", path, "max_sheet_bytes", found, limits, target)
     try:
-        loaded = reader.load_sheet(target, header_row=None, skip_rows=0, dtypes="string")
+        loaded = reader.load_sheet(
+            target, header_row=None, skip_rows=0, dtypes="string", n_rows=limits.max_sheet_rows
+        )
         raw = loaded.to_polars()
         absolute = [c.absolute_index for c in loaded.selected_columns]
+        total = loaded.total_height
     except Exception as exc:
         raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
-    n = raw.width
-    pos = [f"c{j}" for j in range(n)]
+    if total > limits.max_sheet_rows:
+        found = (f"共 {total} 行", f"{total} rows")
+        raise exceeded("sheet_too_large", path, "max_sheet_rows", found, limits, target)
+    _check_width(path, raw.width, limits)
+    pos = [f"c{j}" for j in range(raw.width)]
     raw = raw.rename(dict(zip(raw.columns, pos, strict=True)))
     # row i of the sheet (0-based, skip_rows=0 keeps leading empty rows) is Excel row i+1
     raw = raw.with_row_index(ROW, offset=1).with_columns(
-        pl.col(ROW).cast(pl.Int64),
-        *(
-            pl.col(c).str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1").alias(c)
-            for c in pos
-        ),
+        pl.col(ROW).cast(pl.Int64), *(_excel_dates(pl.col(c)).alias(c) for c in pos)
     )
+    if info is not None and info.part is not None:
+        raw = _with_error_cells(raw, path, info.part, absolute)
+    return _excel_table(path, raw, target, absolute)
+
+
+def _choose_sheet(
+    path: Path, reader: Any, names: list[str], book: workbook.Book | None, sheet: str | None
+) -> str:
+    """The sheet asked for, else the one a person sees on opening the file: the
+    active sheet, or the first visible one. Hidden sheets are read only by name."""
+    if sheet is not None:
+        if sheet not in names:
+            from matcher.intake.headers import suggest
+
+            hint = suggest(sheet, names)
+            detail = "可用的工作表：" + "、".join(names)
+            if hint is not None:
+                detail += f"；是不是「{hint}」？"
+            raise IntakeError("sheet_not_found", path, detail, value=sheet)
+        return sheet
+    if book is not None and book.sheets:
+        chosen = book.default_sheet()
+        if chosen is not None and chosen.name in names:
+            return chosen.name
+        if chosen is None:
+            raise IntakeError("no_visible_sheet", path, "可用的工作表：" + "、".join(names))
+    # xls/ods: fastexcel knows visibility but not which sheet is active
+    for name in names:
+        if reader.load_sheet(name, header_row=None, n_rows=0).visible == "visible":
+            return name
+    raise IntakeError("no_visible_sheet", path, "可用的工作表：" + "、".join(names))
+
+
+def _excel_dates(c: pl.Expr) -> pl.Expr:
+    """Dates without a time of day as ISO dates; serial 0 (and times of day, which
+    are serial fractions) as Excel shows serial 0, 1900-01-00, which no date parser
+    accepts, instead of fastexcel's 1899-12-31 that would pass for a date."""
+    return c.str.replace(r"^1899-12-3[01]", "1900-01-00").str.replace(
+        r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1"
+    )
+
+
+def _with_error_cells(
+    raw: pl.DataFrame, path: Path, part: str, absolute: list[int]
+) -> pl.DataFrame:
+    """Formula-error cells (#DIV/0!…) with their text, where fastexcel left them empty,
+    so that they are reported like any other bad cell."""
+    letters = {_column_letter(a): j for j, a in enumerate(absolute)}
+    found: dict[int, list[tuple[int, str]]] = {}
+    try:
+        for row, letter, text in workbook.error_cells(path, part):
+            if letter in letters and 1 <= row <= raw.height:
+                found.setdefault(letters[letter], []).append((row, text))
+    except Exception as exc:  # the sheet itself was read: its error cells stay empty
+        raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
+    for j, cells in found.items():
+        errs = pl.DataFrame(
+            {ROW: [r for r, _ in cells], "__e": [t for _, t in cells]},
+            schema={ROW: pl.Int64, "__e": pl.String},
+        ).unique(ROW, keep="first")
+        name = f"c{j}"
+        raw = (
+            raw.join(errs, on=ROW, how="left", maintain_order="left")
+            .with_columns(pl.coalesce(pl.col(name), pl.col("__e")).alias(name))
+            .drop("__e")
+        )
+    return raw
+
+
+def _excel_table(path: Path, raw: pl.DataFrame, target: str, absolute: list[int]) -> RawTable:
+    pos = [f"c{j}" for j in range(len(absolute))]
     problems: list[RawProblem] = []
     top = raw.head(HEADER_SEARCH_ROWS)
     top_rows = [list(r) for r in top.select(pos).rows()]
     h = _find_header(top_rows)
     if h is None:
-        if raw.height == 0 or n == 0:
+        if raw.height == 0 or not pos:
             raise IntakeError("no_header", path, f"工作表「{target}」是空的")
         raise IntakeError("no_header", path)
     header_row = int(top.get_column(ROW)[h])
@@ -845,6 +1008,12 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     data = raw.slice(h + 1)
     frame = _finish(data, top_rows[h], labels, header_row, problems)
     return RawTable(frame, None, None, problems, "excel", target, header_row)
+
+
+def _check_width(path: Path, width: int, limits: Limits) -> None:
+    if width > limits.max_columns:
+        found = (f"共 {width} 列", f"{width} columns")
+        raise exceeded("too_many_columns", path, "max_columns", found, limits)
 
 
 # ---------------------------------------------------------------------------------
@@ -858,9 +1027,10 @@ def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return c
     if dtype.is_float():
         whole = c.is_finite() & (c == c.round(0)) & (c.abs() < 1e15)
+        # NaN and ±inf are rendered, so that a numeric field reports them as bad cells
         return (
             pl.when(c.is_nan())
-            .then(None)
+            .then(pl.lit("NaN"))
             .when(whole)
             .then(c.cast(pl.Int64, strict=False).cast(pl.String))
             .otherwise(c.cast(pl.String))
@@ -886,16 +1056,50 @@ def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return pl.when(items.list.len() == 0).then(pl.lit("无")).otherwise(joined)
     if isinstance(dtype, pl.Struct):
         return c.struct.json_encode()
+    if dtype == pl.Binary:
+        # polars refuses the whole column when one value is not UTF-8: decoded here
+        return c.map_batches(_decode_binary, return_dtype=pl.String)
     return c.cast(pl.String, strict=False)
+
+
+def _decode_binary(values: pl.Series) -> pl.Series:
+    """Bytes as text; invalid UTF-8 as U+FFFD and its hex (then reported as
+    undecodable), so that one bad value never makes the file unreadable."""
+
+    def one(b: bytes | None) -> str | None:
+        if b is None:
+            return None
+        try:
+            return b.decode("utf-8")
+        except UnicodeDecodeError:
+            return "\ufffd" + b.hex()
+
+    return pl.Series(values.name, [one(b) for b in values.to_list()], dtype=pl.String)
 
 
 def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
     return _render(col(name), dtype).alias(name)
 
 
-def _read_parquet(path: Path) -> RawTable:
+def _read_parquet(path: Path, limits: Limits) -> RawTable:
+    problems: list[RawProblem] = []
     try:
-        df = pl.read_parquet(path)
+        schema = pl.scan_parquet(path).collect_schema()
+        _check_width(path, len(schema), limits)
+        try:
+            df = pl.read_parquet(path)
+        except pl.exceptions.ComputeError:
+            bad = _undecodable_columns(path)
+            if not bad:
+                raise
+            problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+            df = (
+                pl.scan_parquet(path)
+                .select(pl.lit(None, pl.String).alias(n) if n in bad else col(n) for n in schema)
+                .collect()
+            )
+    except IntakeError:
+        raise
     except Exception as exc:
         raise IntakeError("bad_parquet", path, f"{type(exc).__name__}: {exc}") from exc
     n = df.width
@@ -907,12 +1111,45 @@ def _read_parquet(path: Path) -> RawTable:
             for j, (name, dtype) in enumerate(df.schema.items())
         ),
     )
-    problems: list[RawProblem] = []
     frame = _finish(data, list(cols), [str(j + 1) for j in range(n)], 1, problems)
     return RawTable(frame, None, None, problems, "parquet", None, 1)
 
 
-def _read_jsonl(path: Path, head: bytes) -> RawTable:
+def _json_record(
+    text: str, line: int, limits: Limits, problems: list[RawProblem]
+) -> dict[str, Any] | None:
+    """One JSON Lines record, or None with the line's problem noted: one bad line
+    never hides the others."""
+    try:
+        obj = json.loads(text)
+    except RecursionError:  # nested thousands deep: the parser gives up, not the file
+        problems.append(RawProblem(line, "json_too_deep", str(limits.max_depth)))
+        return None
+    except ValueError as exc:
+        problems.append(RawProblem(line, "bad_json_line", str(exc)))
+        return None
+    if not isinstance(obj, dict):
+        problems.append(RawProblem(line, "json_not_object", type(obj).__name__))
+        return None
+    if nesting_depth(obj, limits.max_depth) > limits.max_depth:
+        problems.append(RawProblem(line, "json_too_deep", str(limits.max_depth)))
+        return None
+    return obj
+
+
+def nesting_depth(value: Any, cap: int) -> int:
+    """Depth of nested lists and mappings (a scalar is 0), counted up to ``cap + 1``."""
+    depth, level = 0, [value]
+    while level and depth <= cap:
+        nested = [v for v in level if isinstance(v, dict | list)]
+        if not nested:
+            break
+        depth += 1
+        level = [x for v in nested for x in (v.values() if isinstance(v, dict) else v)]
+    return depth
+
+
+def _read_jsonl(path: Path, head: bytes, limits: Limits) -> RawTable:
     encoding = detect_encoding(path, head)
     problems: list[RawProblem] = []
     keys: dict[str, int] = {}
@@ -935,13 +1172,8 @@ def _read_jsonl(path: Path, head: bytes) -> RawTable:
             text = line.strip()
             if not text:
                 continue
-            try:
-                obj = json.loads(text)
-            except ValueError as exc:
-                problems.append(RawProblem(line_number, "bad_json_line", str(exc)))
-                continue
-            if not isinstance(obj, dict):
-                problems.append(RawProblem(line_number, "json_not_object", type(obj).__name__))
+            obj = _json_record(text, line_number, limits, problems)
+            if obj is None:
                 continue
             row: dict[str, str | None] = {}
             for k, v in obj.items():
@@ -950,6 +1182,7 @@ def _read_jsonl(path: Path, head: bytes) -> RawTable:
                 row[key] = (
                     json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else cell_to_str(v)
                 )
+            _check_width(path, len(keys), limits)
             rows.append(row)
             rownums.append(line_number)
             if len(rows) >= CHUNK_ROWS:

@@ -94,10 +94,8 @@ UNKNOWN_MARKERS: frozenset[str] = frozenset(
         "？",
         "n/a",
         "na",
-        "#n/a",
         "null",
         "none",
-        "nan",
         "nil",
         "无数据",
         "暂无",
@@ -108,6 +106,31 @@ UNKNOWN_MARKERS: frozenset[str] = frozenset(
         "待定",
         "待补充",
     }
+)
+#: Excel's formula error values (lower-cased): a failed formula, not a value nor a blank.
+EXCEL_ERRORS: frozenset[str] = frozenset(
+    {
+        "#null!",
+        "#div/0!",
+        "#value!",
+        "#ref!",
+        "#name?",
+        "#num!",
+        "#n/a",
+        "#getting_data",
+        "#spill!",
+        "#calc!",
+        "#field!",
+        "#blocked!",
+        "#connect!",
+        "#busy!",
+        "#unknown!",
+    }
+)
+#: Non-finite numbers as Parquet, JSON and spreadsheets render them (lower-cased): the
+#: result of a failed calculation, reported rather than taken for a blank.
+NON_FINITE: frozenset[str] = frozenset(
+    {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 )
 #: Cell texts meaning "none" (False / [] / 0, see the module docstring).
 NONE_WORDS: frozenset[str] = frozenset({"无", "没有"})
@@ -159,8 +182,8 @@ def cell_to_str(v: Any) -> str | None:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        if v != v:  # NaN
-            return None
+        if v != v:  # NaN: kept, so that it is reported as a bad cell, not taken as empty
+            return "NaN"
         if v.is_integer() and abs(v) < 1e16:
             return str(int(v))
         return repr(v)
@@ -443,6 +466,11 @@ def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
     ``unit`` only matters for AMOUNT (see :func:`parse_amount_wan`).
     """
     text = cell_to_str(s)
+    if text is not None:
+        low = normalize_text(text).lower()
+        code = "excel_error" if low in EXCEL_ERRORS else "not_finite" if low in NON_FINITE else None
+        if code is not None:
+            raise ValueParseError(code, normalize_text(text))
     if ftype is FieldType.INT:
         return parse_int(text)
     if ftype is FieldType.AMOUNT:
@@ -644,6 +672,14 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     else:
         st = st.struct.with_fields(value=F("t"), err=pl.lit(None, _ERR))
 
+    # A failed formula or calculation is a bad cell whatever the field type.
+    st = st.struct.with_fields(
+        err=pl.when(F("low").is_in(list(EXCEL_ERRORS)))
+        .then(pl.lit("excel_error"))
+        .when(F("low").is_in(list(NON_FINITE)))
+        .then(pl.lit("not_finite"))
+        .otherwise(F("err").cast(_ERR))
+    )
     st = st.struct.with_fields(
         err=pl.when(F("unknown")).then(pl.lit(None, _ERR)).otherwise(F("err").cast(_ERR))
     )
