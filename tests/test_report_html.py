@@ -62,3 +62,83 @@ def test_terminal_summary_shows_thousands_separators() -> None:
     code, text, _ = run("batch", str(DEMO), "--as-of", "2022-07-01", "--summary")
     assert code == 0
     assert "72,000" in text and "72000.0" not in text
+
+
+def golden(name: str, text: str) -> None:
+    import os
+
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
+
+
+def test_html_report_golden(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    code, _, err = run(
+        "report", str(EXAMPLE), "--as-of", "2022-07-01", "--format", "html", "--out", str(out)
+    )
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    golden("report_beijing_software.html", text)
+    # Self-contained: nothing fetched from elsewhere.
+    assert "<link" not in text and "<script" not in text and "http" not in text
+    assert "@page { size: A4" in text and "Noto Sans CJK SC" in text
+
+
+def test_markdown_report_golden() -> None:
+    code, text, err = run("report", str(EXAMPLE), "--as-of", "2022-07-01", "--format", "md")
+    assert code == 0, err
+    golden("report_beijing_software.md", text)
+    assert "| 1 | 北京市一次性扩岗补助（招用毕业年度本市高校毕业生） | 符合 | 6,000 |" in text
+
+
+def test_a_firm_named_script_is_text(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        '企业名称: "<script>alert(1)</script>|公司"\n所在地区: 北京市海淀区\n'
+        "其中本地高校毕业生人数: 2\n",
+        encoding="utf-8",
+    )
+    code, html, _ = run("report", str(profile), "--as-of", "2022-07-01", "--format", "html")
+    assert code == 0
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;|公司" in html
+    code, md, _ = run("report", str(profile), "--as-of", "2022-07-01", "--format", "md")
+    assert "# 政策匹配报告：<script>alert(1)</script>|公司" in md
+
+
+def test_batch_html_pages_and_index_ranked_by_money(tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    code, _, err = run(
+        "batch",
+        str(DEMO),
+        "--as-of",
+        "2022-07-01",
+        "--out",
+        str(tmp_path / "r.csv"),
+        "--html",
+        str(out),
+    )
+    assert code == 0, err
+    pages = sorted(p.name for p in out.iterdir())
+    assert "index.html" in pages and len(pages) == 27
+    assert "0001-BJ001.html" in pages
+    index = (out / "index.html").read_text(encoding="utf-8")
+    import re
+
+    certain = [
+        int(v.replace(",", "") or 0)
+        for v in re.findall(r'<td class="num">([\d,]*)</td><td class="num">[\d,]*</td><td', index)
+    ]
+    assert certain == sorted(certain, reverse=True) and certain[0] > 0
+    page = (out / "0001-BJ001.html").read_text(encoding="utf-8")
+    assert "北京智码软件科技有限公司" in page and "6,000" in page
+
+
+def test_page_names_never_leave_the_folder() -> None:
+    from matcher.report.html import page_name
+
+    assert page_name(3, "../../etc/passwd") == "0003-etc_passwd.html"
+    assert page_name(1, "中文") == "0001.html"
+    assert "/" not in page_name(2, "a/b\\c")
