@@ -368,7 +368,7 @@ def batch(
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
     from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
-    from matcher.report.files import refuse_overwrite, write_atomic, write_csv, write_xlsx
+    from matcher.report.files import refuse_overwrite, write_atomic, write_csv
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
@@ -401,7 +401,9 @@ def batch(
             if not summary:
                 sys.stdout.write(frame.write_csv())
         elif suffix == ".xlsx":
-            write_xlsx(frame, out_path)
+            from matcher.report.xlsx import write_advisor_xlsx
+
+            write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
         else:
             write_atomic(out_path, lambda tmp: frame.write_json(tmp))
     if out_path is not None:

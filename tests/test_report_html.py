@@ -142,3 +142,64 @@ def test_page_names_never_leave_the_folder() -> None:
     assert page_name(3, "../../etc/passwd") == "0003-etc_passwd.html"
     assert page_name(1, "中文") == "0001.html"
     assert "/" not in page_name(2, "a/b\\c")
+
+
+def test_batch_xlsx_is_a_workbook_an_advisor_can_send(tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "r.xlsx"
+    code, _, err = run("batch", str(DEMO), "--as-of", "2022-07-01", "--out", str(out))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["汇总", "明细", "说明"]
+
+    summary = wb["汇总"]
+    heads = [c.value for c in summary[1]]
+    assert heads[:5] == ["排名", "企业编号", "企业名称", "确定可得金额（元）", "可能可得金额（元）"]
+    rows = [[c.value for c in r] for r in summary.iter_rows(min_row=2)]
+    assert len(rows) == 26
+    money = [(r[3], r[4]) for r in rows]
+    assert money == sorted(money, reverse=True)
+    bj001 = next(r for r in rows if r[1] == "BJ001")
+    assert bj001[3] == 6000 and isinstance(bj001[3], int)
+    assert all(sum(r[5:10]) == 49 for r in rows)  # every rule counted once per firm
+
+    detail = wb["明细"]
+    assert detail.freeze_panes == "A2"
+    assert detail.auto_filter.ref == f"A1:R{1274 + 1}"
+    assert detail.page_setup.orientation == "landscape"
+    assert detail.page_setup.paperSize == 9  # A4
+    assert detail.sheet_properties.pageSetUpPr.fitToPage
+    assert detail.page_setup.fitToHeight == 0
+    assert detail.print_title_rows == "$1:$1"
+    heads = [c.value for c in detail[1]]
+    amount = heads.index("预计金额（元）") + 1
+    first = [c.value for c in detail[2]]
+    assert first[heads.index("匹配结果")] == "符合"
+    assert first[amount - 1] == 6000
+    assert detail.cell(2, amount).number_format == "#,##0"
+    quote = heads.index("政策原文") + 1
+    assert detail.cell(2, quote).alignment.wrap_text
+    assert detail.column_dimensions[detail.cell(1, quote).column_letter].width >= 30
+    # Amounts a rule does not state are empty cells, never 0.
+    empty = [r[amount - 1].value for r in detail.iter_rows(min_row=2) if r[5].value == "符合"]
+    assert None in empty and 0 not in empty
+    colours = {r.formula[0] for cf in detail.conditional_formatting for r in cf.rules}
+    assert {'"符合"', '"待补充信息"', '"不符合"', '"已过期"', '"未生效"'} <= colours
+
+    notes = [r[1] for r in wb["说明"].iter_rows(values_only=True) if r[0]]
+    assert "2022-07-01" in notes and any("49 条规则" in str(n) for n in notes)
+
+
+def test_xlsx_cells_never_become_formulas(tmp_path: Path) -> None:
+    import openpyxl
+
+    src = tmp_path / "p.csv"
+    src.write_text('企业名称,所在地区\n=HYPERLINK("x"),北京市海淀区\n', encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    code, _, err = run("batch", str(src), "--as-of", "2022-07-01", "--out", str(out))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out)
+    names = {r[2] for r in wb["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert names == {'\'=HYPERLINK("x")'}
+    assert wb["明细"]["B2"].value == '\'=HYPERLINK("x")'
