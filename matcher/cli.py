@@ -834,6 +834,15 @@ def rules_coverage(
         raise typer.Exit(1)
 
 
+def _serve_command() -> None:
+    from matcher.web.cli import serve
+
+    app.command("serve")(friendly(serve))
+
+
+_serve_command()
+
+
 def main() -> None:
     try:
         app()
