@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from matcher.web.app import create_app  # noqa: E402
-from matcher.web.settings import Settings  # noqa: E402
+from matcher.web.app import create_app
+from matcher.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "profiles" / "demo.csv"
