@@ -25,19 +25,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path | None, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    """`policy-match serve` in a subprocess, returned once it answers."""
+    stored = ["--data-dir", str(data_dir)] if data_dir is not None else []
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "matcher",
-            "serve",
-            "--port",
-            str(port),
-            "--as-of",
-            "2022-07-01",
-            "--data-dir",
-            str(data_dir),
+            *[sys.executable, "-m", "matcher", "serve", "--port", str(port)],
+            *["--as-of", "2022-07-01", *stored, *extra],
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
