@@ -366,8 +366,6 @@ class Evaluator:
         if not counts:
             return None
         total = pl.concat(counts).group_by("__rule", "__status").agg(pl.col("n", "amount").sum())
-        from matcher.report.money import states_amount
-
         table = rule_table(self.ordered, self.lang)
         statuses = {v: k for k, v in STATUS_ORDER.items()}
         cells: dict[int, dict[str, float]] = {}
@@ -381,10 +379,7 @@ class Evaluator:
                 "rule_id": table.get_column("rule_id")[i],
                 "rule_title": table.get_column("rule_title")[i],
                 **{s: int(cells[i][s]) for s in SUMMARY_STATUSES},
-                # Empty, not 0, for a rule that states no amount for the enterprise.
-                "total_amount_yuan": float(cells[i].get("total_amount_yuan", 0.0))
-                if states_amount(self.ordered[i])
-                else None,
+                "total_amount_yuan": float(cells[i].get("total_amount_yuan", 0.0)),
             }
             for i in sorted(cells)
         ]

@@ -413,7 +413,11 @@ def batch(
             else f"wrote {out_path} ({run.written} rows)"
         )
     if (summary or summary_path) and run.summary is not None:
-        table = localise(run.summary, SUMMARY_HEADERS_ZH, lang.value)
+        from matcher.report.money import blank_unstated_totals
+
+        table = localise(
+            blank_unstated_totals(run.summary, rule_list), SUMMARY_HEADERS_ZH, lang.value
+        )
         if summary:
             out.print(
                 frame_table(

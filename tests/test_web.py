@@ -126,6 +126,20 @@ def test_malformed_json_is_refused_in_chinese(client: TestClient) -> None:
     assert "请求格式不对" in r.json()["detail"]
 
 
+def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
+    r = client.post(
+        "/api/match", content='{"profile": {"企业名称": "甲"}}', headers={"content-type": "text/plain"}
+    )
+    assert r.status_code == 415 and "application/json" in r.json()["detail"]
+
+
+def test_a_lone_profile_has_no_made_up_enterprise_number(client: TestClient) -> None:
+    body = client.post("/api/match", json={"profile": BEIJING}).json()
+    assert body["enterprise"]["id"] == ""
+    given = client.post("/api/match", json={"profile": BEIJING | {"企业编号": "BJ9"}}).json()
+    assert given["enterprise"]["id"] == "BJ9"
+
+
 def test_rules_lists_every_rule_with_the_ruleset_fingerprint(client: TestClient) -> None:
     body = client.get("/api/rules").json()
     assert body["count"] == len(body["rules"]) == 49

@@ -7,6 +7,7 @@ not state is empty, never 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -37,3 +38,14 @@ def yuan_text(value: Any) -> str:
 def states_amount(rule: Rule) -> bool:
     """Whether the rule quantifies money for the enterprise itself (else its totals are empty)."""
     return rule.benefit.type != "unquantified" and rule.audience is Audience.ENTERPRISE
+
+
+def blank_unstated_totals(summary: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
+    """A per-rule summary whose total is empty, not 0, for rules that state no amount."""
+    unstated = [r.id for r in rules if not states_amount(r)]
+    return summary.with_columns(
+        pl.when(pl.col("rule_id").is_in(unstated))
+        .then(None)
+        .otherwise(pl.col("total_amount_yuan"))
+        .alias("total_amount_yuan")
+    )

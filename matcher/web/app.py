@@ -85,7 +85,12 @@ VALIDATION_ZH = {
 
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if "json" not in request.headers.get("content-type", ""):
+            return JSONResponse(
+                {"detail": "请求体应为 JSON，并带请求头 Content-Type: application/json"},
+                status_code=415,
+            )
         items = []
         for e in exc.errors():
             where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "请求体"

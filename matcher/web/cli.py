@@ -41,9 +41,14 @@ def serve(
 
     Example: policy-match serve --as-of 2022-07-01 --token 口令 --data-dir ./submissions
     """
-    import uvicorn
+    try:
+        import uvicorn
 
-    from matcher.web.app import create_app
+        from matcher.web.app import create_app
+    except ImportError as exc:
+        raise PolicyMatchError(
+            f"网页服务所需的组件没有安装（{exc.name}）", "pip install 'policy-match[web]'"
+        ) from None
     from matcher.web.settings import Settings
 
     try:

@@ -113,6 +113,9 @@ class Engine:
         )
         portfolio = normalise(raw)
         rows = {r[ROW]: r for r in portfolio.frame.to_dicts()}
+        for number, row in rows.items():
+            if not cells[number - 1].get("企业编号"):
+                row["id"] = None  # intake numbers rows; a lone profile has no number of its own
         errors: dict[int, list[FieldError]] = {}
         if portfolio.errors.height:
             shown = portfolio.errors.with_columns(error_messages(portfolio.errors).alias("message"))
