@@ -266,7 +266,7 @@ def report(
     if fmt in (ReportFormat.html, ReportFormat.md):
         from matcher.report.html import emit_report
 
-        emit_report(row, rule_list, date, fmt.value, out_path)
+        emit_report(row, rule_list, date, fmt.value, out_path, lang.value)
         return
     if fmt is not ReportFormat.table:
         result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])

@@ -203,3 +203,10 @@ def test_xlsx_cells_never_become_formulas(tmp_path: Path) -> None:
     names = {r[2] for r in wb["汇总"].iter_rows(min_row=2, values_only=True)}
     assert names == {'\'=HYPERLINK("x")'}
     assert wb["明细"]["B2"].value == '\'=HYPERLINK("x")'
+
+
+def test_html_in_english_is_refused_not_silently_chinese() -> None:
+    code, _, err = run(
+        "report", str(EXAMPLE), "--as-of", "2022-07-01", "--format", "html", "--lang", "en"
+    )
+    assert code == 1 and "Chinese only" in err

@@ -128,7 +128,9 @@ def test_malformed_json_is_refused_in_chinese(client: TestClient) -> None:
 
 def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
     r = client.post(
-        "/api/match", content='{"profile": {"企业名称": "甲"}}', headers={"content-type": "text/plain"}
+        "/api/match",
+        content='{"profile": {"企业名称": "甲"}}',
+        headers={"content-type": "text/plain"},
     )
     assert r.status_code == 415 and "application/json" in r.json()["detail"]
 

@@ -263,12 +263,24 @@ def write_pages(pages: dict[str, str], out_dir: Path) -> None:
 
 
 def emit_report(
-    row: dict[str, Any], rules: Sequence[Rule], as_of: dt.date, fmt: str, out: Path | None
+    row: dict[str, Any],
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    fmt: str,
+    out: Path | None,
+    lang: str = "zh",
 ) -> None:
     """One enterprise's report as html or md, to a file (atomically) or to stdout."""
     import sys
 
     from matcher.batch import match_row
+    from matcher.errors import PolicyMatchError
+
+    if lang != "zh":
+        raise PolicyMatchError(
+            "HTML / Markdown reports are in Chinese only for now",
+            "drop --lang en, or use --format csv / json for English columns",
+        )
 
     context = report_context(row, match_row(row, rules, as_of), as_of, rules)
     if fmt == "md":
