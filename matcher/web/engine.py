@@ -22,7 +22,7 @@ from matcher import api
 from matcher.batch import match_row
 from matcher.evaluate.row import Outcome
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
-from matcher.normalize import error_messages, normalise
+from matcher.normalize import error_messages, normalise, profile_to_raw
 from matcher.report.html import RuleSetIdentity, report_context, ruleset_identity
 from matcher.rule import Rule
 from matcher.web.settings import Settings
@@ -71,12 +71,6 @@ def canonical(values: Mapping[str, Any]) -> dict[str, Any]:
     return {HEADER_OF[k]: v for k, v in values.items() if v not in (None, "")}
 
 
-def _cell(value: Any) -> str | None:
-    from matcher.normalize import _cell as cell
-
-    return cell(value)
-
-
 class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -105,16 +99,14 @@ class Engine:
         """Profiles (keys already canonical) normalised together, in order."""
         if not profiles:
             return []
-        cells = [{k: _cell(v) for k, v in p.items()} for p in profiles]
-        names = list(dict.fromkeys(k for c in cells for k in c))
-        raw = pl.DataFrame(
-            {ROW: list(range(1, len(cells) + 1)), **{n: [c.get(n) for c in cells] for n in names}},
-            schema={ROW: pl.Int64, **dict.fromkeys(names, pl.String)},
+        raw = pl.concat(
+            [profile_to_raw(dict(p), row=i) for i, p in enumerate(profiles, 1)],
+            how="diagonal_relaxed",
         )
         portfolio = normalise(raw)
         rows = {r[ROW]: r for r in portfolio.frame.to_dicts()}
         for number, row in rows.items():
-            if not cells[number - 1].get("企业编号"):
+            if not profiles[number - 1].get("企业编号"):
                 row["id"] = None  # intake numbers rows; a lone profile has no number of its own
         errors: dict[int, list[FieldError]] = {}
         if portfolio.errors.height:
@@ -131,7 +123,7 @@ class Engine:
                         bool(e["rejected"]),
                     )
                 )
-        return [Parsed(rows.get(i), errors.get(i, [])) for i in range(1, len(cells) + 1)]
+        return [Parsed(rows.get(i), errors.get(i, [])) for i in range(1, len(profiles) + 1)]
 
     def parse(self, profile: Mapping[str, Any], timeout: float | None = None) -> Parsed:
         """One profile, normalised together with whatever else is queued."""
