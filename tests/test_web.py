@@ -186,6 +186,12 @@ def test_request_body_size_is_bounded(client: TestClient) -> None:
     assert r.status_code == 413 and "请求内容超过上限" in r.json()["detail"]
 
 
+def test_a_request_over_the_time_limit_is_a_503() -> None:
+    slow = TestClient(create_app(Settings(as_of=AS_OF, timeout_seconds=0.001)))
+    r = slow.post("/api/match", json={"profile": BEIJING})
+    assert r.status_code == 503 and "已停止等待" in r.json()["detail"]
+
+
 def test_security_headers_on_every_response(client: TestClient) -> None:
     for r in (client.get("/"), client.get("/api/rules"), client.get("/nope")):
         assert "default-src 'none'" in r.headers["content-security-policy"]

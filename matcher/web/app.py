@@ -100,6 +100,15 @@ def _error_handlers(app: FastAPI) -> None:
             {"detail": f"请求格式不对：{text}。接口说明见 /docs", "errors": items}, status_code=422
         )
 
+    @app.exception_handler(TimeoutError)
+    async def timed_out(_: Request, __: TimeoutError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"处理超过 {app.state.web.settings.timeout_seconds:g} 秒，已停止等待，请稍后重试"
+            },
+            status_code=503,
+        )
+
     @app.exception_handler(BodyTooLarge)
     async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
         return JSONResponse({"detail": too_large_message(exc.limit)}, status_code=413)
