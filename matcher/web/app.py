@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.web = Web(settings)
+    # Uploaded files stay in memory up to the upload limit instead of spilling to a temp file.
+    from starlette.formparsers import MultiPartParser
+
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
     from matcher.web import advisor, api_routes, pages
 
     app.include_router(pages.router)

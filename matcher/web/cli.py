@@ -67,6 +67,12 @@ def serve(
         max_batch=max_batch,
         timeout_seconds=timeout,
     )
+    if data_dir is None and Path("/dev/shm").is_dir():
+        # Without --data-dir nothing goes to disk: intake's temporary copies (a GB18030
+        # CSV is transcoded first) go to memory too.
+        import tempfile
+
+        tempfile.tempdir = "/dev/shm"
     app = create_app(settings)
     typer.echo(f"policy-match 服务：http://{host}:{port}/ （接口说明 /docs）", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5)
