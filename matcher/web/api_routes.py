@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +18,15 @@ from matcher.web.app import Web, web
 from matcher.web.engine import HEADER_OF, UnknownFields, canonical, result_json
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+
+class FastJSON(JSONResponse):
+    """json.dumps straight away: FastAPI's generic encoder costs about 2.5 ms on a
+    49-result answer, ten times the plain dump (the values are JSON types already)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
 
 Value = str | int | float | bool | list[str] | None
 
@@ -60,18 +71,18 @@ def _rejected(errors: list[Any], where: str = "") -> HTTPException:
     return HTTPException(422, f"{where}{text}")
 
 
-@router.post("/match", summary="一家企业 → 排好序的政策匹配结果")
-async def match(body: MatchRequest, w: Web = Depends(web)) -> dict[str, Any]:
+@router.post("/match", summary="一家企业 → 排好序的政策匹配结果", response_class=FastJSON)
+async def match(body: MatchRequest, w: Web = Depends(web)) -> FastJSON:
     profile = _canonical_or_422(body.profile)
     parsed = await w.engine.parse_async(profile)
     if parsed.row is None:
         raise _rejected(parsed.errors)
     as_of = w.engine.as_of(body.as_of)
-    return result_json(w.engine.context(parsed.row, as_of), parsed.errors)
+    return FastJSON(result_json(w.engine.context(parsed.row, as_of), parsed.errors))
 
 
-@router.post("/batch", summary="多家企业（条数有上限；需顾问口令 Bearer）")
-async def batch(body: BatchRequest, request: Request, w: Web = Depends(web)) -> dict[str, Any]:
+@router.post("/batch", summary="多家企业（条数有上限；需顾问口令 Bearer）", response_class=FastJSON)
+async def batch(body: BatchRequest, request: Request, w: Web = Depends(web)) -> FastJSON:
     from matcher.web.advisor import is_advisor
 
     if not w.settings.token:
@@ -99,7 +110,7 @@ async def batch(body: BatchRequest, request: Request, w: Web = Depends(web)) -> 
         return out
 
     items = await run_in_threadpool(results)
-    return {"as_of": as_of.isoformat(), "count": len(items), "results": items}
+    return FastJSON({"as_of": as_of.isoformat(), "count": len(items), "results": items})
 
 
 @router.get("/rules", summary="全部政策规则")
