@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from matcher.cli import app
@@ -210,3 +212,28 @@ def test_html_in_english_is_refused_not_silently_chinese() -> None:
         "report", str(EXAMPLE), "--as-of", "2022-07-01", "--format", "html", "--lang", "en"
     )
     assert code == 1 and "Chinese only" in err
+
+
+@settings(max_examples=200)
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_yuan_text_is_the_whole_yuan_with_separators(value: float) -> None:
+    text = yuan_text(value)
+    assert "." not in text
+    assert int(text.replace(",", "")) == int(value + 0.5)
+    assert all(len(group) == 3 for group in text.split(",")[1:])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(min_size=1, max_size=30).filter(lambda s: s.strip()))
+def test_any_enterprise_name_is_text_in_the_html(name: str) -> None:
+    import datetime as dt
+    import html as htmllib
+
+    from matcher.report.html import render_html, report_context
+
+    row = {"id": "1", "name": name, "region": None}
+    context = report_context(row, [], dt.date(2022, 7, 1), [])
+    page = render_html(context)
+    assert f"<h1>政策匹配报告：{htmllib.escape(name, quote=True)}</h1>" in page.replace(
+        "&#34;", "&quot;"
+    ).replace("&#39;", "&#x27;")
