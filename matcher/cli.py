@@ -225,6 +225,14 @@ def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
         sys.stdout.write("\n")
 
 
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+    md = "md"
+
+
 @app.command()
 @friendly
 def report(
@@ -234,9 +242,17 @@ def report(
     enterprise_id: Annotated[str | None, typer.Option("--id", help="名单中企业的编号")] = None,
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format", help="输出格式：table / csv / json / html（可打印）/ md（Markdown）"
+        ),
+    ] = ReportFormat.table,
     rules: RulesOpt = None,
     show_all: Annotated[bool, typer.Option("--all", help="显示所有结果")] = False,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="html / md 报告写入此文件，默认打印到屏幕")
+    ] = None,
 ) -> None:
     """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
 
@@ -247,9 +263,14 @@ def report(
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
     rule_list = _rules(rules)
-    if fmt is not Format.table:
+    if fmt in (ReportFormat.html, ReportFormat.md):
+        from matcher.report.html import emit_report
+
+        emit_report(row, rule_list, date, fmt.value, out_path, lang.value)
+        return
+    if fmt is not ReportFormat.table:
         result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])
-        _emit_frame(result, fmt, lang.value)
+        _emit_frame(result, Format(fmt.value), lang.value)
         return
     from matcher.report.render import print_enterprise, print_reasons
 
@@ -377,13 +398,17 @@ def batch(
             help="精简列（不含条件说明、政策原文等逐行重复的文字），适合几十万家以上的大名单",
         ),
     ] = False,
+    html_dir: Annotated[
+        Path | None,
+        typer.Option("--html", help="每家企业一页可打印的 HTML 报告，外加按金额排序的 index.html"),
+    ] = None,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
     from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
-    from matcher.report.files import refuse_overwrite, write_atomic, write_csv, write_xlsx
+    from matcher.report.files import refuse_overwrite, write_atomic, write_csv
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
@@ -416,7 +441,9 @@ def batch(
             if not summary:
                 sys.stdout.write(frame.write_csv())
         elif suffix == ".xlsx":
-            write_xlsx(frame, out_path)
+            from matcher.report.xlsx import write_advisor_xlsx
+
+            write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
         else:
             write_atomic(out_path, lambda tmp: frame.write_json(tmp))
     if out_path is not None:
@@ -426,7 +453,11 @@ def batch(
             else f"wrote {out_path} ({run.written} rows)"
         )
     if (summary or summary_path) and run.summary is not None:
-        table = localise(run.summary, SUMMARY_HEADERS_ZH, lang.value)
+        from matcher.report.money import blank_unstated_totals
+
+        table = localise(
+            blank_unstated_totals(run.summary, rule_list), SUMMARY_HEADERS_ZH, lang.value
+        )
         if summary:
             out.print(
                 frame_table(
@@ -441,6 +472,13 @@ def batch(
         from matcher.evaluate.questions_frame import merge_plans
 
         out.print(frame_table(merge_plans(run.plans, lang.value)))
+    if html_dir is not None:
+        from matcher.report.html import write_portfolio_html
+
+        n = write_portfolio_html(
+            portfolio_path, rule_list, date, html_dir, sheet, parse_map(mapping)
+        )
+        err.print(f"已写入 {html_dir}（{n} 家企业的报告和 index.html）")
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
@@ -842,6 +880,15 @@ def rules_coverage(
     ok = coverage_cli(_rules(rules), sources, lang.value, Console(soft_wrap=True))
     if not ok:
         raise typer.Exit(1)
+
+
+def _serve_command() -> None:
+    from matcher.web.cli import serve
+
+    app.command("serve")(friendly(serve))
+
+
+_serve_command()
 
 
 def main() -> None:

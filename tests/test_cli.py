@@ -67,7 +67,7 @@ def test_beijing_four_local_graduates_gets_6000_and_empty_count_is_unknown(tmp_p
     assert (first["企业名称"], first["匹配结果"], first["预计金额（元）"]) == (
         "北京甲科技有限公司",
         "符合",
-        "6000.0",
+        "6000",
     )
     assert second["匹配结果"] == "待补充信息"
     assert second["待补充信息"] == "其中本地高校毕业生人数"

@@ -72,7 +72,7 @@ def test_gb18030_csv_is_matched_without_manual_mapping(tmp_path: Path) -> None:
     }
     assert fdi["北京智码软件科技有限公司"] == "ineligible"
     expansion = [r for r in report if r["rule_id"] == "bj-grad-expansion-subsidy"]
-    assert [r["amount_yuan"] for r in expansion if r["status"] == "eligible"] == ["6000.0"]
+    assert [r["amount_yuan"] for r in expansion if r["status"] == "eligible"] == ["6000"]
 
 
 def test_xlsx_gives_the_same_report(tmp_path: Path) -> None:

@@ -51,7 +51,11 @@ SUMMARY_HEADERS_ZH: dict[str, str] = {
 
 
 def localise_results(frame: pl.LazyFrame, lang: str) -> pl.LazyFrame:
-    """Status values and headers in the user's language; passthrough columns untouched."""
+    """Status values and headers in the user's language; passthrough columns untouched.
+    Amounts become whole yuan (6000, not 6000.0) in every language."""
+    from matcher.report.money import whole_yuan_columns
+
+    frame = whole_yuan_columns(frame)
     if lang == "zh":
         frame = frame.with_columns(pl.col("status").replace_strict(STATUS_ZH))
         return frame.rename(RESULT_HEADERS_ZH, strict=False)
@@ -59,6 +63,9 @@ def localise_results(frame: pl.LazyFrame, lang: str) -> pl.LazyFrame:
 
 
 def localise(frame: pl.DataFrame, headers: dict[str, str], lang: str) -> pl.DataFrame:
+    from matcher.report.money import whole_yuan_columns
+
+    frame = whole_yuan_columns(frame.lazy()).collect()
     if lang != "zh":
         return frame
     return frame.rename({k: v for k, v in headers.items() if k in frame.columns})

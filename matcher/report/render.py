@@ -52,9 +52,9 @@ def t(key: str, lang: str) -> str:
 
 
 def yuan(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}"
+    from matcher.report.money import yuan_text
+
+    return yuan_text(value) or "—"
 
 
 def reason(outcome: Outcome, lang: str) -> str:
@@ -285,10 +285,24 @@ def rules_table(rules: Sequence[Rule], lang: str) -> Table:
     return table
 
 
+# Money columns (either language) are shown as "6,000" on the terminal.
+MONEY_HEADERS = {"amount_yuan", "total_amount_yuan", "预计金额（元）", "预计金额合计（元）"}
+
+
 def frame_table(frame: pl.DataFrame, max_rows: int = 200) -> Table:
+    from matcher.report.money import yuan_text
+
     table = Table()
+    money = [str(c) in MONEY_HEADERS for c in frame.columns]
     for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(
+            str(col), overflow="fold", justify="right" if str(col) in MONEY_HEADERS else "left"
+        )
     for row in frame.head(max_rows).rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(
+            *[
+                yuan_text(v) if is_money else ("" if v is None else str(v))
+                for v, is_money in zip(row, money, strict=True)
+            ]
+        )
     return table

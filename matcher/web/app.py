@@ -1,0 +1,143 @@
+"""The FastAPI application: one Engine (rules, reference models) per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matcher.web.engine import Engine
+from matcher.web.security import CSRF_COOKIE, BodyTooLarge, Guard, new_csrf, too_large_message
+from matcher.web.settings import Settings
+from matcher.web.store import Store
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class Web:
+    """What the routes share: settings, engine, store, templates, finished advisor jobs."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.engine = Engine(settings)
+        self.store = Store(settings.data_dir) if settings.data_dir is not None else None
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        from matcher.web.advisor import Jobs
+
+        self.jobs = Jobs()
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        """A page with the CSRF token its forms carry (the cookie is set on first visit)."""
+        token = request.cookies.get(CSRF_COOKIE) or new_csrf()
+        html = self.templates.get_template(name).render(csrf=token, **context)
+        response = HTMLResponse(html, status_code=status)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+
+def web(request: Request) -> Web:
+    return request.app.state.web
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="policy-match 政策找人",
+        description="企业画像与政策规则比对：符合 / 不符合 / 待补充信息，原因、金额、有效期和政策原文。",
+        version="0.1.0",
+        redoc_url=None,
+    )
+    app.state.web = Web(settings)
+    # Uploaded files stay in memory up to the upload limit instead of spilling to a temp file.
+    from starlette.formparsers import MultiPartParser
+
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
+    from matcher.web import advisor, api_routes, pages
+
+    app.include_router(pages.router)
+    app.include_router(advisor.router)
+    app.include_router(api_routes.router)
+    _error_handlers(app)
+    app.add_middleware(Guard, max_body=settings.max_upload_bytes, timeout=settings.timeout_seconds)
+    return app
+
+
+VALIDATION_ZH = {
+    "missing": "缺少此项",
+    "json_invalid": "不是合法的 JSON",
+    "dict_type": "应为对象（{…}）",
+    "list_type": "应为列表（[…]）",
+    "date_from_datetime_parsing": "不是日期，应写成 YYYY-MM-DD",
+    "date_parsing": "不是日期，应写成 YYYY-MM-DD",
+    "string_type": "应为文本",
+    "model_attributes_type": "应为对象（{…}）",
+    "too_long": "条目过多",
+}
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if "json" not in request.headers.get("content-type", ""):
+            return JSONResponse(
+                {"detail": "请求体应为 JSON，并带请求头 Content-Type: application/json"},
+                status_code=415,
+            )
+        items = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "请求体"
+            items.append({"field": where, "message": VALIDATION_ZH.get(e["type"], "取值不合要求")})
+        text = "；".join(f"{i['field']}：{i['message']}" for i in items)
+        return JSONResponse(
+            {"detail": f"请求格式不对：{text}。接口说明见 /docs", "errors": items}, status_code=422
+        )
+
+    @app.exception_handler(TimeoutError)
+    async def timed_out(_: Request, __: TimeoutError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"处理超过 {app.state.web.settings.timeout_seconds:g} 秒，已停止等待，请稍后重试"
+            },
+            status_code=503,
+        )
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": too_large_message(exc.limit)}, status_code=413)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "没有这个页面或接口"
+        elif exc.status_code == 405:
+            detail = "此地址不支持这种请求方法"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory matcher.web.app:app_from_env` (settings from POLICY_MATCH_* env)."""
+    import datetime as dt
+    import os
+
+    as_of = os.environ.get("POLICY_MATCH_AS_OF")
+    data = os.environ.get("POLICY_MATCH_DATA_DIR")
+    return create_app(
+        Settings(
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            token=Settings.token_from_env(None),
+            data_dir=Path(data) if data else None,
+        )
+    )

@@ -1,0 +1,78 @@
+"""`policy-match serve`: the web service, local by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.errors import PolicyMatchError
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址，默认只允许本机访问")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="判定日期 YYYY-MM-DD，默认每天的当天")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", help="顾问口令（也可用环境变量 POLICY_MATCH_TOKEN）；不设则不开放顾问页面"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="保存企业提交（SQLite）的目录；不设则不写任何文件"),
+    ] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="追加规则目录")] = None,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", help="上传与请求大小上限（MB）")
+    ] = 5.0,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="上传名单的行数上限")] = 5_000,
+    max_batch: Annotated[
+        int, typer.Option("--max-batch", help="POST /api/batch 一次的企业数上限")
+    ] = 200,
+    timeout: Annotated[float, typer.Option("--timeout", help="单个请求的处理时限（秒）")] = 60.0,
+) -> None:
+    """启动网页服务：企业填报页、顾问页面（上传名单、下载报告、查看企业提交）和 JSON 接口。
+
+    Example: policy-match serve --as-of 2022-07-01 --token 口令 --data-dir ./submissions
+    """
+    try:
+        import uvicorn
+
+        from matcher.web.app import create_app
+    except ImportError as exc:
+        raise PolicyMatchError(
+            f"网页服务所需的组件没有安装（{exc.name}）", "pip install 'policy-match[web]'"
+        ) from None
+    from matcher.web.settings import Settings
+
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise PolicyMatchError(
+            f"--as-of「{as_of}」不是日期", "请写成 YYYY-MM-DD，如 2022-07-01"
+        ) from None
+    settings = Settings(
+        as_of=date,
+        token=Settings.token_from_env(token),
+        data_dir=data_dir,
+        rules=tuple(rules or ()),
+        max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+        max_rows=max_rows,
+        max_batch=max_batch,
+        timeout_seconds=timeout,
+    )
+    if data_dir is None and Path("/dev/shm").is_dir():
+        # Without --data-dir nothing goes to disk: intake's temporary copies (a GB18030
+        # CSV is transcoded first) go to memory too.
+        import tempfile
+
+        tempfile.tempdir = "/dev/shm"
+    app = create_app(settings)
+    typer.echo(f"policy-match 服务：http://{host}:{port}/ （接口说明 /docs）", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5)

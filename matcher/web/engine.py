@@ -1,0 +1,195 @@
+"""The matching engine of one server process: rules and reference models loaded once,
+profiles parsed by the same normaliser as file intake.
+
+Normalising costs mostly per call (tens of polars queries), hardly per row, so
+single profiles from concurrent requests are queued to one thread that normalises
+whatever has arrived together in one frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from matcher import api
+from matcher.batch import match_row
+from matcher.evaluate.row import Outcome
+from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
+from matcher.normalize import error_messages, normalise, profile_to_raw
+from matcher.report.html import RuleSetIdentity, report_context, ruleset_identity
+from matcher.rule import Rule
+from matcher.web.settings import Settings
+
+# Form field name or Chinese header -> the Chinese header intake recognises exactly.
+HEADER_OF: dict[str, str] = {s.name: s.zh for s in PROFILE_FIELDS} | {
+    s.zh: s.zh for s in PROFILE_FIELDS
+}
+
+
+@dataclass
+class FieldError:
+    field: str  # canonical field name
+    label: str  # its Chinese header
+    value: str
+    message: str
+    rejected: bool = False  # the whole profile was refused (no name, a totals row)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "label": self.label,
+            "value": self.value,
+            "message": self.message,
+            "rejected": self.rejected,
+        }
+
+
+@dataclass
+class Parsed:
+    row: dict[str, Any] | None  # the normalised profile; None when rejected
+    errors: list[FieldError] = field(default_factory=list)
+
+
+class UnknownFields(ValueError):
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(names)
+
+
+def canonical(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys as intake's exact headers; an unknown key is refused (never passed through)."""
+    unknown = [k for k in values if k not in HEADER_OF]
+    if unknown:
+        raise UnknownFields(unknown)
+    return {HEADER_OF[k]: v for k, v in values.items() if v not in (None, "")}
+
+
+class Engine:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        ruleset = api.load_ruleset(list(settings.rules), replace=settings.only_rules)
+        self.rules: list[Rule] = ruleset.rules
+        self.identity: RuleSetIdentity = ruleset_identity(self.rules)
+        self._queue: queue.Queue[tuple[dict[str, Any], Future[Parsed]]] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="normalise", daemon=True)
+        self._thread.start()
+        # Load the region, industry and size tables now, not on the first request.
+        self.parse_many(
+            [
+                {
+                    "企业名称": "预热",
+                    "所在地区": "北京市海淀区",
+                    "所属行业": "软件开发",
+                    "从业人员": "10",
+                }
+            ]
+        )
+
+    def as_of(self, override: dt.date | None = None) -> dt.date:
+        return override or self.settings.today()
+
+    def parse_many(self, profiles: Sequence[Mapping[str, Any]]) -> list[Parsed]:
+        """Profiles (keys already canonical) normalised together, in order."""
+        if not profiles:
+            return []
+        raw = pl.concat(
+            [profile_to_raw(dict(p), row=i) for i, p in enumerate(profiles, 1)],
+            how="diagonal_relaxed",
+        )
+        portfolio = normalise(raw)
+        rows = {r[ROW]: r for r in portfolio.frame.to_dicts()}
+        for number, row in rows.items():
+            if not profiles[number - 1].get("企业编号"):
+                row["id"] = None  # intake numbers rows; a lone profile has no number of its own
+        errors: dict[int, list[FieldError]] = {}
+        if portfolio.errors.height:
+            shown = portfolio.errors.with_columns(error_messages(portfolio.errors).alias("message"))
+            for e in shown.to_dicts():
+                name = e["field"] or "name"
+                spec = FIELDS_BY_NAME.get(name)
+                errors.setdefault(e["row"], []).append(
+                    FieldError(
+                        name,
+                        spec.zh if spec else str(e["column"] or name),
+                        e["value"] or "",
+                        e["message"],
+                        bool(e["rejected"]),
+                    )
+                )
+        return [Parsed(rows.get(i), errors.get(i, [])) for i in range(1, len(profiles) + 1)]
+
+    def parse(self, profile: Mapping[str, Any], timeout: float | None = None) -> Parsed:
+        """One profile, normalised together with whatever else is queued."""
+        future: Future[Parsed] = Future()
+        self._queue.put((dict(profile), future))
+        return future.result(timeout or self.settings.timeout_seconds)
+
+    async def parse_async(self, profile: Mapping[str, Any]) -> Parsed:
+        import asyncio
+
+        future: Future[Parsed] = Future()
+        self._queue.put((dict(profile), future))
+        return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout_seconds)
+
+    def _serve(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.settings.coalesce:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                parsed = self.parse_many([p for p, _ in batch])
+            except Exception as exc:  # a defect: every waiting request hears of it
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for (_, fut), result in zip(batch, parsed, strict=True):
+                fut.set_result(result)
+
+    def match(self, row: dict[str, Any], as_of: dt.date) -> list[Outcome]:
+        return match_row(row, self.rules, as_of)
+
+    def context(self, row: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
+        return report_context(
+            row, self.match(row, as_of), as_of, self.rules, identity=self.identity
+        )
+
+
+def result_json(context: dict[str, Any], errors: Sequence[FieldError]) -> dict[str, Any]:
+    """The JSON shape of one matched profile (the report's context without layout)."""
+    return {
+        "enterprise": context["enterprise"],
+        "as_of": context["as_of"],
+        "rules": context["rules"],
+        "money_certain_yuan": context["money_certain"],
+        "money_possible_yuan": context["money_possible"],
+        "counts": context["counts"],
+        "results": [
+            {
+                "rank": p["rank"],
+                "rule_id": p["id"],
+                "rule_title": p["title"],
+                "status": p["status"],
+                "status_zh": p["status_label"],
+                "amount_yuan": p["amount"],
+                "amount_note": p["amount_note"],
+                "met": p["met"],
+                "unmet": p["unmet"],
+                "missing": p["missing"],
+                "valid_until": p["valid_until"],
+                "source": p["source"],
+                "quote": p["quote"],
+            }
+            for p in context["policies"]
+        ],
+        "problems": [e.as_dict() for e in errors],
+    }
