@@ -156,6 +156,7 @@ def import_cmd(
     parsed = parse_official_text(_read_text(file), key, name, start, until)
     if known is not None:  # the bundled file knows the official totals, authority and order
         parsed = with_known_details(parsed, known, f"从官方文本导入（{file.name}）")
+
     def write(tmp: Path) -> None:
         write_edition(parsed, tmp)
 
