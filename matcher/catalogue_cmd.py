@@ -88,6 +88,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise PolicyMatchError(f"「{path}」是文件夹，不是文件", "请写出目录正文 .txt 文件的路径")
     if not path.is_file():
         raise PolicyMatchError(f"文件「{path}」不存在", "请检查路径")
     data = path.read_bytes()

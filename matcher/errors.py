@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,12 +127,21 @@ _OS_EN: dict[int, tuple[str, str]] = {
 }
 
 
+def os_errno(exc: OSError) -> int | None:
+    """The errno, also when a library (polars) only wrote it into the text: "(os error 28)"."""
+    if exc.errno is not None:
+        return exc.errno
+    hit = re.search(r"os error (\d+)", str(exc))
+    return int(hit.group(1)) if hit else None
+
+
 def os_error(exc: OSError, lang: str = "zh", path: str | None = None) -> PolicyMatchError:
     """An OSError as one line naming the file and a remedy."""
     where = str(path or exc.filename or "?")
     table = _OS_EN if lang == "en" else _OS_ZH
-    if exc.errno in table:
-        message, remedy = table[exc.errno]
+    code = os_errno(exc)
+    if code in table:
+        message, remedy = table[code]
         return PolicyMatchError(message.format(path=where), remedy.format(path=where))
     reason = exc.strerror or type(exc).__name__
     if lang == "en":
@@ -143,7 +153,7 @@ def user_error(exc: BaseException, lang: str = "zh") -> PolicyMatchError | None:
     """The one-line form of an error the user caused (bad file, bad path), or None for a defect."""
     if isinstance(exc, PolicyMatchError):
         return exc
-    if isinstance(exc, OSError) and exc.errno is not None:
+    if isinstance(exc, OSError) and os_errno(exc) is not None:
         return os_error(exc, lang)
     if isinstance(exc, UnicodeError):
         return PolicyMatchError(

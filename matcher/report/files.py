@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from matcher.errors import PolicyMatchError, os_error
+from matcher.errors import PolicyMatchError, os_errno, os_error
 from matcher.fields import col
 
 # A cell whose first non-blank character is one of these is, or may become (full-width
@@ -154,13 +154,25 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 
 @contextlib.contextmanager
 def _write_errors(target: Path, tmp: Path | None) -> Iterator[None]:
+    """OSErrors of writing `target` (through `tmp`) as one user error naming `target`.
+
+    With no `tmp` every OSError is the target's (creating the temp file); with one,
+    an error naming another file (the input being read, say) is left alone.
+    """
     try:
         yield
     except OSError as exc:
-        if exc.errno is None:
+        code = os_errno(exc)
+        if code is None:
             raise
         names = {str(target), str(target.parent), str(tmp)}
-        if exc.errno in _WRITE_ERRNOS or exc.filename is None or str(exc.filename) in names:
+        mine = tmp is None or exc.filename is None or str(exc.filename) in names
+        if code == errno.ENOENT and mine:
+            raise PolicyMatchError(
+                f"无法在「{target.parent}」中写入「{target.name}」：文件夹不存在或不能建文件",
+                "请检查 --out 等输出路径，或写到当前目录",
+            ) from None
+        if code in _WRITE_ERRNOS or mine:
             raise os_error(exc, path=str(target)) from None
         raise
     except pl.exceptions.ComputeError as exc:
@@ -247,16 +259,15 @@ def same_file(a: Path, b: Path) -> bool:
     )
 
 
-# Files inside an input folder that the run reads (rule and catalogue files).
-_READ_IN_FOLDERS = {".yaml", ".yml", ".json", ".txt"}
+# Options naming folders whose files the run reads (rule and catalogue files).
+_FOLDER_OPTIONS = ("--rules", "--catalogue")
+_READ_IN_FOLDERS = {".yaml", ".yml", ".json"}
 
 
-def _reads(source: Path, output: Path) -> bool:
-    if same_file(source, output):
-        return True
-    if not source.is_dir() or output.suffix.lower() not in _READ_IN_FOLDERS:
+def _inside(folder: Path, output: Path) -> bool:
+    if not folder.is_dir() or output.suffix.lower() not in _READ_IN_FOLDERS:
         return False
-    root, _ = _identity(source)
+    root, _ = _identity(folder)
     parent, _ = _identity(output.parent)
     return parent == root or parent.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -267,16 +278,22 @@ def check_outputs(
     """Refuse a run whose outputs would overwrite an input or each other.
 
     Each item is (option name as the user typed it, path). Symlinks, hard links,
-    relative vs absolute paths and case on case-insensitive file systems are seen through.
+    relative vs absolute paths and case on case-insensitive file systems are seen
+    through; a rule or catalogue file inside a --rules/--catalogue folder counts as input.
     """
     given = [(name, Path(p)) for name, p in outputs if p is not None]
     sources = [(name, Path(p)) for name, p in inputs if p is not None]
     for i, (name, path) in enumerate(given):
         for src_name, src in sources:
-            if _reads(src, path):
+            if same_file(src, path):
                 raise PolicyMatchError(
                     f"{name}「{path}」与{src_name}「{src}」是同一个文件，拒绝覆盖正在读取的文件",
                     f"请给 {name} 换一个文件名",
+                )
+            if src_name in _FOLDER_OPTIONS and _inside(src, path):
+                raise PolicyMatchError(
+                    f"{name}「{path}」在 {src_name} 文件夹「{src}」中，会覆盖或混入读取的文件，拒绝写入",
+                    f"请把 {name} 写到别的文件夹",
                 )
         for other_name, other in given[:i]:
             if same_file(other, path):
