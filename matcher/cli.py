@@ -753,7 +753,8 @@ def rules_show(
         raise PolicyMatchError(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, [r.id for r in ruleset.rules])}"
         )
-    write_stdout(render_rule(rule, lang.value).rstrip("\n") + "\n")
+    # A document for people, also when redirected: control characters always shown escaped.
+    write_stdout(visible(render_rule(rule, lang.value).rstrip("\n")) + "\n")
 
 
 @rules_app.command("lint")

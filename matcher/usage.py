@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rapidfuzz import fuzz, process
 from typer._click import exceptions as click_exc
 
 from matcher.errors import PolicyMatchError
@@ -70,9 +71,13 @@ def usage_error(exc: click_exc.UsageError, lang: str = "zh") -> PolicyMatchError
         if exc.ctx is not None:
             for p in exc.ctx.command.params:
                 options.extend(getattr(p, "opts", []))
-        return PolicyMatchError(
-            f"没有选项「{exc.option_name}」{did_you_mean(exc.option_name, options)}", remedy
+        # Compared without the dashes, which every option shares.
+        names = {o.lstrip("-"): o for o in options}
+        hit = process.extractOne(
+            exc.option_name.lstrip("-"), list(names), scorer=fuzz.ratio, score_cutoff=60
         )
+        guess = f"，是否想写「{names[hit[0]]}」？" if hit is not None else ""
+        return PolicyMatchError(f"没有选项「{exc.option_name}」{guess}", remedy)
     if isinstance(exc, click_exc.MissingParameter):
         what = "参数" if getattr(exc.param, "param_type_name", "") == "argument" else "选项"
         return PolicyMatchError(f"缺少{what} {_hint(exc)}", remedy)
