@@ -581,3 +581,42 @@ def test_reading_errors_are_one_line(tmp_path: Path) -> None:
         clean(code, out, err)
         assert code == 1 and err.startswith("错误："), (args, err)
     assert re.search(r"「.*」", err)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied", "c.csv"), "没有权限读写「c.csv」"),
+        (IsADirectoryError(errno.EISDIR, "Is a directory", "d"), "「d」是文件夹"),
+        (FileNotFoundError(errno.ENOENT, "No such file", "x.csv"), "「x.csv」不存在"),
+        (OSError("failed to write: No space left on device (os error 28)"), "磁盘已满"),
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "编码无法识别"),
+        (pl.exceptions.ComputeError("could not parse `x` as dtype i64"), "无法读取输入文件"),
+    ],
+)
+def test_errors_a_user_causes_have_one_line(exc: BaseException, expected: str) -> None:
+    from matcher.errors import user_error
+
+    problem = user_error(exc)
+    assert problem is not None and expected in problem.message and problem.remedy
+
+
+def test_a_defect_is_not_mistaken_for_a_user_error() -> None:
+    from matcher.errors import user_error
+
+    assert user_error(KeyError("x")) is None
+    assert user_error(pl.exceptions.ColumnNotFoundError("x")) is None
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Closed(io.StringIO):
+        def write(self, _: str) -> int:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdout", Closed())
+    monkeypatch.setattr("sys.stderr", err)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["profile", "schema"])
+    assert exit_info.value.code == 1
+    assert "Traceback" not in err.getvalue() and "内部错误" not in err.getvalue()
