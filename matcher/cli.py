@@ -882,7 +882,9 @@ def _silence_stdout() -> None:
 def last_resort(exc: BaseException) -> None:
     """A defect: one line naming it, never a traceback; this handler itself cannot fail."""
     try:
-        err.print(styled(("内部错误：", "red"), f"{type(exc).__name__}: {exc}"))
+        # One line: a polars error carries its whole query plan after the first.
+        first = next(iter(str(exc).strip().splitlines()), "")[:300]
+        err.print(styled(("内部错误：", "red"), f"{type(exc).__name__}: {first}"))
         err.print("提示：这是 policy-match 的缺陷，请连同命令行一起报告")
         return
     except BaseException:  # fall through to the plain writer

@@ -620,3 +620,14 @@ def test_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
         main(["profile", "schema"])
     assert exit_info.value.code == 1
     assert "Traceback" not in err.getvalue() and "内部错误" not in err.getvalue()
+
+
+def test_a_defect_with_a_long_text_is_still_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise pl.exceptions.DuplicateError("column 'x' is duplicate\n\nResolved plan:\n  SELECT …")
+
+    monkeypatch.setattr(cli_module.api, "demo_portfolio_path", broken)
+    code, _, err = cli("demo")
+    assert code == 70
+    assert err.splitlines()[0] == "内部错误：DuplicateError: column 'x' is duplicate"
+    assert len(err.strip().splitlines()) == 2
