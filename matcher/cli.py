@@ -401,7 +401,7 @@ def batch(
             write_atomic(out_path, lambda tmp: frame.write_json(tmp))
     if out_path is not None:
         err.print(
-            f"已写入 {visible(str(out_path))}（{run.written} 行）"
+            f"已写入 {out_path}（{run.written} 行）"
             if lang is Lang.zh
             else f"wrote {out_path} ({run.written} rows)"
         )
@@ -709,7 +709,7 @@ def profile_template(
 
     target = out_path or Path(f"企业画像模板.{fmt.value}")
     write_template(fmt.value, target)
-    err.print(f"已写入模板 {visible(str(target))}")
+    err.print(f"已写入模板 {target}")
 
 
 @profile_app.command("schema")
