@@ -379,7 +379,8 @@ def test_catalogue_commands(
     out_choice: str,
 ) -> None:
     with workspace() as folder:
-        text = folder / f"fdi_encouraged_{re.sub(r'[^0-9A-Za-z_-]', '', edition) or 'x'}.yaml"
+        key = re.sub(r"[^0-9A-Za-z_-]", "", edition)[:40] or "x"
+        text = folder / f"fdi_encouraged_{key}.yaml"
         text.write_text("一、农、林、牧、渔业\n1．" + body + "\n", encoding="utf-8")
         cat = folder / "cat"
         cat.mkdir()

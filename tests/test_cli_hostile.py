@@ -631,3 +631,10 @@ def test_a_defect_with_a_long_text_is_still_one_line(monkeypatch: pytest.MonkeyP
     assert code == 70
     assert err.splitlines()[0] == "内部错误：DuplicateError: column 'x' is duplicate"
     assert len(err.strip().splitlines()) == 2
+
+
+def test_an_impossible_date_in_a_catalogue_file_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "fdi_encouraged_9999.yaml").write_text("2022-02-30\n", encoding="utf-8")
+    code, out, err = cli("catalogue", "list", "--catalogue", tmp_path)
+    clean(code, out, err)
+    assert code == 1 and "fdi_encouraged_9999.yaml" in err
