@@ -638,3 +638,12 @@ def test_an_impossible_date_in_a_catalogue_file_is_a_user_error(tmp_path: Path) 
     code, out, err = cli("catalogue", "list", "--catalogue", tmp_path)
     clean(code, out, err)
     assert code == 1 and "fdi_encouraged_9999.yaml" in err
+
+
+def test_names_differing_in_case_are_one_file_where_case_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not files.same_file(tmp_path / "R.csv", tmp_path / "r.csv")  # Linux: two files
+    monkeypatch.setattr(files, "_case_insensitive", lambda _: True)
+    assert files.same_file(tmp_path / "R.csv", tmp_path / "r.csv")
+    assert not files.same_file(tmp_path / "R.csv", tmp_path / "s.csv")

@@ -237,11 +237,11 @@ def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
 
 def _case_insensitive(directory: Path) -> bool:
     """Whether names in `directory` ignore case (macOS, Windows, some mounts)."""
-    probe = directory / directory.name.swapcase() if directory.name else None
-    if probe is None or directory.name == directory.name.swapcase():
-        return False
+    name = directory.name
+    if not name or name == name.swapcase():
+        return False  # no letters to probe with: taken as case-sensitive
     try:
-        return os.path.samefile(directory, directory.parent / directory.name.swapcase())
+        return os.path.samefile(directory, directory.parent / name.swapcase())
     except OSError:
         return False
 
