@@ -903,6 +903,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         status = run(args)
+    except BrokenPipeError:  # stderr closed while reporting: nothing more can be said
+        _silence_stdout()
+        status = 1
     except Exception as exc:  # last resort: a bug must still not show a traceback
         last_resort(exc)
         status = EXIT_DEFECT
