@@ -125,17 +125,26 @@ def parse_map(items: list[str] | None, lang: str = "zh") -> dict[str, str]:
     mapping: dict[str, str] = {}
     for item in items or []:
         header, sep, field = item.partition("=")
+        zh = lang != "en"
         if not sep or not header.strip():
             raise PolicyMatchError(
-                f"--map「{item}」格式不对，应为 表头=字段",
-                "如 --map 注册地=region 或 --map 注册地=所在地区；字段写 - 表示不使用这一列",
+                f"--map「{item}」格式不对，应为 表头=字段"
+                if zh
+                else f"--map '{item}' is malformed: write HEADER=FIELD",
+                "如 --map 注册地=region 或 --map 注册地=所在地区；字段写 - 表示不使用这一列"
+                if zh
+                else "e.g. --map 注册地=region; a field of - leaves the column unused",
             )
         try:
             resolve_field(field)
         except HeaderMappingError as exc:
             raise PolicyMatchError(
-                f"--map「{item}」：{exc.message(lang)}",
-                "字段可写英文名或中文表头，见 policy-match profile template 生成的模板",
+                f"--map「{item}」：{exc.message(lang)}"
+                if zh
+                else f"--map '{item}': {exc.message(lang)}",
+                "字段可写英文名或中文表头，见 policy-match profile template 生成的模板"
+                if zh
+                else "name a field in English or by its Chinese header (see policy-match profile template)",
             ) from None
         mapping[header.strip()] = field.strip()
     return mapping
@@ -370,6 +379,7 @@ def batch(
     check_outputs(
         [("--out", out_path), ("--errors", errors_path), ("--summary-out", summary_path)],
         _inputs(("名单", portfolio_path), rules=rules),
+        lang.value,
     )
     rule_list = _rules(rules, only_rules)
     suffix = out_path.suffix.lower() if out_path is not None else ".csv"
@@ -515,7 +525,7 @@ def find(
 
     date = parse_as_of(as_of)
     overrides = parse_map(mapping, lang.value)
-    check_outputs([("--out", out_path)], _inputs(("名单", portfolio_path), rules=rules))
+    check_outputs([("--out", out_path)], _inputs(("名单", portfolio_path), rules=rules), lang.value)
     ruleset = api.load_ruleset(rules or [])
     rule = ruleset.by_id(rule_id)
     if rule is None:
@@ -625,7 +635,7 @@ def profile_check(
     from matcher.report.files import check_outputs, csv_text
 
     overrides = parse_map(mapping, lang.value)
-    check_outputs([("--errors", errors_path)], [("名单", portfolio_path)])
+    check_outputs([("--errors", errors_path)], [("名单", portfolio_path)], lang.value)
     portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=overrides)
     frame = portfolio.frame.select(
         [s.name for s in PROFILE_FIELDS]

@@ -647,3 +647,11 @@ def test_names_differing_in_case_are_one_file_where_case_is_ignored(
     monkeypatch.setattr(files, "_case_insensitive", lambda _: True)
     assert files.same_file(tmp_path / "R.csv", tmp_path / "r.csv")
     assert not files.same_file(tmp_path / "R.csv", tmp_path / "s.csv")
+
+
+def test_refusals_in_english_with_lang_en(tmp_path: Path) -> None:
+    src = portfolio(tmp_path / "c.csv", [["甲", "5", "北京"]])
+    code, _, err = cli("batch", src, "--out", src, "--lang", "en")
+    assert code == 1 and err.startswith("error: --out") and "portfolio" in err
+    code, _, err = cli("batch", src, "--map", "x=regoin", "--lang", "en")
+    assert code == 1 and "did you mean 'region'" in err

@@ -273,7 +273,9 @@ def _inside(folder: Path, output: Path) -> bool:
 
 
 def check_outputs(
-    outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[tuple[str, Path | None]]
+    outputs: Sequence[tuple[str, Path | None]],
+    inputs: Sequence[tuple[str, Path | None]],
+    lang: str = "zh",
 ) -> None:
     """Refuse a run whose outputs would overwrite an input or each other.
 
@@ -286,21 +288,48 @@ def check_outputs(
     for i, (name, path) in enumerate(given):
         for src_name, src in sources:
             if same_file(src, path):
-                raise PolicyMatchError(
-                    f"{name}「{path}」与{src_name}「{src}」是同一个文件，拒绝覆盖正在读取的文件",
-                    f"请给 {name} 换一个文件名",
-                )
+                raise _clash("input", lang, name, path, src_name, src)
             if src_name in _FOLDER_OPTIONS and _inside(src, path):
-                raise PolicyMatchError(
-                    f"{name}「{path}」在 {src_name} 文件夹「{src}」中，会覆盖或混入读取的文件，拒绝写入",
-                    f"请把 {name} 写到别的文件夹",
-                )
+                raise _clash("folder", lang, name, path, src_name, src)
         for other_name, other in given[:i]:
             if same_file(other, path):
-                raise PolicyMatchError(
-                    f"{name}「{path}」与 {other_name}「{other}」是同一个文件，拒绝覆盖同一次运行的另一个结果",
-                    f"请给 {name} 和 {other_name} 用不同的文件名",
-                )
+                raise _clash("output", lang, name, path, other_name, other)
+
+
+_CLASH = {
+    "input": (
+        "{name}「{path}」与{other_name}「{other}」是同一个文件，拒绝覆盖正在读取的文件",
+        "请给 {name} 换一个文件名",
+        "{name} '{path}' is the same file as the {other_name} '{other}': refusing to overwrite an input",
+        "give {name} another file name",
+    ),
+    "folder": (
+        "{name}「{path}」在 {other_name} 文件夹「{other}」中，会覆盖或混入读取的文件，拒绝写入",
+        "请把 {name} 写到别的文件夹",
+        "{name} '{path}' is inside the {other_name} folder '{other}', whose files are read: refused",
+        "write {name} to another folder",
+    ),
+    "output": (
+        "{name}「{path}」与 {other_name}「{other}」是同一个文件，拒绝覆盖同一次运行的另一个结果",
+        "请给 {name} 和 {other_name} 用不同的文件名",
+        "{name} '{path}' is the same file as {other_name} '{other}': one result would overwrite the other",
+        "give {name} and {other_name} different file names",
+    ),
+}
+_INPUT_EN = {"名单": "portfolio", "目录正文": "catalogue text"}
+
+
+def _clash(
+    kind: str, lang: str, name: str, path: Path, other_name: str, other: Path
+) -> PolicyMatchError:
+    zh_msg, zh_fix, en_msg, en_fix = _CLASH[kind]
+    if lang == "en":
+        other_name = _INPUT_EN.get(other_name, other_name)
+        message, remedy = en_msg, en_fix
+    else:
+        message, remedy = zh_msg, zh_fix
+    values = {"name": name, "path": path, "other_name": other_name, "other": other}
+    return PolicyMatchError(message.format(**values), remedy.format(**values))
 
 
 def refuse_overwrite(output: Path, inputs: list[Path]) -> None:
