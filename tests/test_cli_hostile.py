@@ -655,3 +655,15 @@ def test_refusals_in_english_with_lang_en(tmp_path: Path) -> None:
     assert code == 1 and err.startswith("error: --out") and "portfolio" in err
     code, _, err = cli("batch", src, "--map", "x=regoin", "--lang", "en")
     assert code == 1 and "did you mean 'region'" in err
+
+
+def test_a_replaced_report_keeps_its_permissions(tmp_path: Path) -> None:
+    src = portfolio(tmp_path / "c.csv", [["甲", "5", "北京"]])
+    target = tmp_path / "r.csv"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)  # kept private on purpose
+    code, out, err = cli("batch", src, "--out", target)
+    clean(code, out, err)
+    assert (
+        target.stat().st_mode & 0o777 == 0o600 and target.read_text(encoding="utf-8-sig") != "old"
+    )

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -112,6 +113,14 @@ def _umask() -> int:
     return mask
 
 
+def _mode_for(target: Path) -> int:
+    """A replaced file keeps its permissions; a new one gets what the umask allows."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it over `target` only on success.
@@ -141,7 +150,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         with _write_errors(target, tmp_path):
             yield tmp_path
-            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp made it 0600
+            os.chmod(tmp_path, _mode_for(target))  # mkstemp made it 0600
             os.replace(tmp_path, target)
     finally:
         with contextlib.suppress(OSError):
