@@ -35,6 +35,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+FAST = settings(FUZZ, max_examples=2 * EXAMPLES)  # commands that answer in a fraction of a second
 
 SEEDS = [
     "[/x]",
@@ -231,7 +232,7 @@ def test_batch(
         check(inputs, *args)
 
 
-@FUZZ
+@FAST
 @given(
     table=portfolios(),
     rule_id=st.one_of(st.just("bj-grad-expansion-subsidy"), option_value),
@@ -256,7 +257,7 @@ def test_find(
         check(inputs, *args)
 
 
-@FUZZ
+@FAST
 @given(
     table=portfolios(),
     fmt=st.sampled_from(["table", "csv", "json", "xml"]),
@@ -288,7 +289,7 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
     return draw(st.dictionaries(keys, values, max_size=5))
 
 
-@FUZZ
+@FAST
 @given(
     profile=profiles(),
     as_json=st.booleans(),
