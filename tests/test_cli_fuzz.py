@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -183,6 +183,16 @@ def write_csv(path: Path, table: tuple[list[str], list[list[str]]]) -> Path:
     return path
 
 
+# The cases that crashed the CLI before issue 11, always tried first.
+KNOWN_BAD = (
+    ["企业名称", "从业人员", "所在地区"],
+    [
+        ["[bold red]甲[/]", "[/x]", "[link=http://evil.example]北京[/link]"],
+        ["[/x]\x1b[2K\r乙", "＝1", "北京"],
+    ],
+)
+
+
 def out_target(folder: Path, choice: str, name: str, input_path: Path) -> Path:
     """Where an output goes: a fresh hostile name, the input itself, or a folder."""
     if choice == "input":
@@ -205,6 +215,16 @@ OUT_CHOICE = st.sampled_from(["fresh", "fresh", "input", "folder"])
     errors_choice=OUT_CHOICE,
     only=st.one_of(st.none(), option_value, st.just("符合,待补充信息")),
     mapping=st.one_of(st.none(), option_value, st.just("所在地区=region")),
+)
+@example(
+    table=KNOWN_BAD,
+    name="[/x]",
+    out_choice="none",
+    out_name="r",
+    suffix=".csv",
+    errors_choice="fresh",
+    only=None,
+    mapping=None,
 )
 def test_batch(
     table: Any,
@@ -241,6 +261,15 @@ def test_batch(
     out_choice=st.sampled_from(["none", "fresh", "input", "folder"]),
     out_name=hostile,
 )
+@example(table=KNOWN_BAD, rule_id="[/x]", status=None, top=None, out_choice="input", out_name="r")
+@example(
+    table=KNOWN_BAD,
+    rule_id="bj-grad-expansion-subsidy",
+    status="待补充信息,不符合",
+    top=None,
+    out_choice="none",
+    out_name="r",
+)
 def test_find(
     table: Any, rule_id: str, status: Any, top: Any, out_choice: str, out_name: str
 ) -> None:
@@ -266,6 +295,7 @@ def test_find(
     name=hostile,
     sheet=st.one_of(st.none(), option_value),
 )
+@example(table=KNOWN_BAD, fmt="table", lang="zh", errors_choice="input", name="[/x]", sheet=None)
 def test_profile_check(
     table: Any, fmt: str, lang: str, errors_choice: str, name: str, sheet: Any
 ) -> None:
