@@ -24,6 +24,7 @@ from matcher.reference.catalogue import (
     with_known_details,
     write_edition,
 )
+from matcher.report.terminal import err, out, styled  # consoles that show text literally
 
 catalogue_app = typer.Typer(
     help=(
@@ -33,8 +34,6 @@ catalogue_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-
-from matcher.report.terminal import err, out, styled  # noqa: E402 - consoles that show text literally
 
 F = TypeVar("F", bound=Callable[..., Any])
 
