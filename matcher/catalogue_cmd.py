@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
-from matcher.errors import PolicyMatchError
+from matcher.errors import PolicyMatchError, user_error
 from matcher.reference.catalogue import (
     Edition,
     check_numbering,
@@ -25,6 +24,7 @@ from matcher.reference.catalogue import (
     with_known_details,
     write_edition,
 )
+from matcher.report.terminal import err, out, styled  # consoles that show text literally
 
 catalogue_app = typer.Typer(
     help=(
@@ -34,9 +34,6 @@ catalogue_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,12 +45,14 @@ def _friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except PolicyMatchError as exc:
-            remedy = f"。提示：{exc.remedy}" if exc.remedy else ""
-            err.print(f"错误：{exc.message}{remedy}")
-            raise typer.Exit(1) from None
-        except OSError as exc:
-            err.print(f"错误：{exc.strerror or exc}（{exc.filename or ''}）")
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            problem = user_error(exc)
+            if problem is None:
+                raise
+            remedy = f"。提示：{problem.remedy}" if problem.remedy else ""
+            err.print(styled(("错误：", "red"), f"{problem.message}{remedy}"))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -88,6 +87,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise PolicyMatchError(f"「{path}」是文件夹，不是文件", "请写出目录正文 .txt 文件的路径")
     if not path.is_file():
         raise PolicyMatchError(f"文件「{path}」不存在", "请检查路径")
     data = path.read_bytes()
@@ -149,10 +150,19 @@ def import_cmd(
     if valid_until is None and known is not None:
         until = known.valid_until
     name = title or (known.title if known else f"《鼓励外商投资产业目录（{key}年版）》")
+    from matcher.report.files import check_outputs, write_atomic
+
+    target = out_dir / f"fdi_encouraged_{key}.yaml"
+    check_outputs([("--out", target)], [("目录正文", file)])
     parsed = parse_official_text(_read_text(file), key, name, start, until)
     if known is not None:  # the bundled file knows the official totals, authority and order
         parsed = with_known_details(parsed, known, f"从官方文本导入（{file.name}）")
-    path = write_edition(parsed, out_dir / f"fdi_encouraged_{key}.yaml")
+
+    def write(tmp: Path) -> None:
+        write_edition(parsed, tmp)
+
+    write_atomic(target, write)  # never a half-written edition
+    path = target
     out.print(
         f"已导入 {parsed.title}：全国目录 {_count(parsed.national_count, parsed.official_national)} 条，"
         f"地区目录 {_count(parsed.regional_count, parsed.official_regional)} 条 → {path}"

@@ -7,21 +7,29 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import polars as pl
 import typer
-from rich.console import Console
 
 from matcher import api
 from matcher.batch import RESULT_COLUMNS
 from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
+from matcher.report.terminal import (
+    SafeConsole,
+    err,
+    friendly,
+    out,
+    report_error,
+    styled,
+    visible,
+    write_stdout,
+)
 
 app = typer.Typer(
     name="policy-match",
@@ -65,9 +73,6 @@ app.add_typer(profile_app, name="profile")
 app.add_typer(rules_app, name="rules")
 app.add_typer(catalogue_app, name="catalogue")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
 EXIT_REJECTED = 3  # completed, but some input rows were rejected
 
 
@@ -101,24 +106,6 @@ MapOpt = Annotated[
 ]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel 工作表名，默认第一个")]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(func: F) -> F:
-    """Domain errors become one line plus a remedy, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PolicyMatchError as exc:
-            err.print(f"[red]错误：[/red]{exc.message}", highlight=False)
-            if exc.remedy:
-                err.print(f"提示：{exc.remedy}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def parse_as_of(value: str | None) -> dt.date:
     if value is None:
@@ -131,14 +118,49 @@ def parse_as_of(value: str | None) -> dt.date:
         ) from None
 
 
-def parse_map(items: list[str] | None) -> dict[str, str]:
+def parse_map(items: list[str] | None, lang: str = "zh") -> dict[str, str]:
+    """--map 表头=字段 pairs, the field checked (English name, Chinese header or alias)."""
+    from matcher.intake.headers import HeaderMappingError, resolve_field
+
     mapping: dict[str, str] = {}
     for item in items or []:
-        if "=" not in item:
-            raise PolicyMatchError(f"--map「{item}」格式不对", "请写成 表头=字段，如 注册地=region")
-        header, field = item.split("=", 1)
+        header, sep, field = item.partition("=")
+        zh = lang != "en"
+        if not sep or not header.strip():
+            raise PolicyMatchError(
+                f"--map「{item}」格式不对，应为 表头=字段"
+                if zh
+                else f"--map '{item}' is malformed: write HEADER=FIELD",
+                "如 --map 注册地=region 或 --map 注册地=所在地区；字段写 - 表示不使用这一列"
+                if zh
+                else "e.g. --map 注册地=region; a field of - leaves the column unused",
+            )
+        try:
+            resolve_field(field)
+        except HeaderMappingError as exc:
+            raise PolicyMatchError(
+                f"--map「{item}」：{exc.message(lang)}"
+                if zh
+                else f"--map '{item}': {exc.message(lang)}",
+                "字段可写英文名或中文表头，见 policy-match profile template 生成的模板"
+                if zh
+                else "name a field in English or by its Chinese header (see policy-match profile template)",
+            ) from None
         mapping[header.strip()] = field.strip()
     return mapping
+
+
+def _inputs(
+    *paths: tuple[str, Path | None], rules: Sequence[Path] | None = None
+) -> list[tuple[str, Path | None]]:
+    """Every path a run reads: the named files, --rules folders and --catalogue folders."""
+    from matcher.reference.catalogue import CATALOGUE_ENV
+
+    found = list(paths) + [("--rules", p) for p in rules or []]
+    for part in os.environ.get(CATALOGUE_ENV, "").split(os.pathsep):
+        if part:
+            found.append(("--catalogue", Path(part)))
+    return found
 
 
 def _rules(extra: list[Path] | None, only: bool = False) -> list[Any]:
@@ -152,9 +174,14 @@ def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
     if errors.is_empty():
         return
     err.print(
-        f"[yellow]输入中有 {errors.height} 处问题：[/yellow]"
-        if lang == "zh"
-        else f"[yellow]{errors.height} problems in the input:[/yellow]"
+        styled(
+            (
+                f"输入中有 {errors.height} 处问题："
+                if lang == "zh"
+                else f"{errors.height} problems in the input:",
+                "yellow",
+            )
+        )
     )
     shown = errors.head(limit)
     _print_error_rows(shown.with_columns(error_messages(shown, lang).alias("message")), lang)
@@ -216,13 +243,13 @@ def _match_portfolio(path: Path, as_of: dt.date, lang: str, show_all: bool, fmt:
 
 def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
     from matcher.report.columns import localise_results
+    from matcher.report.files import csv_text
 
     frame = localise_results(result.lazy().drop("__row"), lang).collect()
     if fmt is Format.csv:
-        sys.stdout.write(frame.write_csv())
+        write_stdout(csv_text(frame))
     else:
-        sys.stdout.write(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str))
-        sys.stdout.write("\n")
+        write_stdout(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 class ReportFormat(StrEnum):
@@ -408,14 +435,17 @@ def batch(
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
     from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
-    from matcher.report.files import refuse_overwrite, write_atomic, write_csv
+    from matcher.report.files import check_outputs, csv_text, write_atomic, write_csv
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
     statuses = _parse_only(only)
-    for p in (out_path, errors_path, summary_path):
-        if p is not None:
-            refuse_overwrite(p, [portfolio_path])
+    overrides = parse_map(mapping, lang.value)
+    check_outputs(
+        [("--out", out_path), ("--errors", errors_path), ("--summary-out", summary_path)],
+        _inputs(("名单", portfolio_path), rules=rules),
+        lang.value,
+    )
     rule_list = _rules(rules, only_rules)
     suffix = out_path.suffix.lower() if out_path is not None else ".csv"
     keep = out_path is None or suffix in (".xlsx", ".json")
@@ -429,7 +459,7 @@ def batch(
             statuses=statuses,
             errors_out=errors_path,
             sheet=sheet,
-            overrides=parse_map(mapping),
+            overrides=overrides,
             keep_frames=keep,
             progress=tick,
             brief=brief,
@@ -439,7 +469,7 @@ def batch(
         frame = pl.concat(run.frames) if run.frames else pl.DataFrame()
         if out_path is None:
             if not summary:
-                sys.stdout.write(frame.write_csv())
+                write_stdout(csv_text(frame))
         elif suffix == ".xlsx":
             from matcher.report.xlsx import write_advisor_xlsx
 
@@ -516,9 +546,14 @@ def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
     if not run.errors or run.error_sample is None:
         return
     err.print(
-        f"[yellow]输入中有 {run.errors} 处问题：[/yellow]"
-        if lang == "zh"
-        else f"[yellow]{run.errors} problems in the input:[/yellow]"
+        styled(
+            (
+                f"输入中有 {run.errors} 处问题："
+                if lang == "zh"
+                else f"{run.errors} problems in the input:",
+                "yellow",
+            )
+        )
     )
     _print_error_rows(run.error_sample.head(limit), lang)
     if run.errors > limit:
@@ -566,13 +601,13 @@ def find(
     Example: policy-match find bj-grad-expansion-subsidy clients.csv --top 50 --out calls.csv
     """
     from matcher.report.columns import localise_results
-    from matcher.report.files import refuse_overwrite, write_csv
+    from matcher.report.files import check_outputs, write_csv
     from matcher.report.render import frame_table
     from matcher.suggest import did_you_mean
 
     date = parse_as_of(as_of)
-    if out_path is not None:
-        refuse_overwrite(out_path, [portfolio_path])
+    overrides = parse_map(mapping, lang.value)
+    check_outputs([("--out", out_path)], _inputs(("名单", portfolio_path), rules=rules), lang.value)
     ruleset = api.load_ruleset(rules or [])
     rule = ruleset.by_id(rule_id)
     if rule is None:
@@ -589,7 +624,7 @@ def find(
         statuses=statuses,
         top=top,
         sheet=sheet,
-        overrides=parse_map(mapping),
+        overrides=overrides,
     )
     _print_sample(run, lang.value)
     _print_find_summary(rule, api.find_summary(found), lang.value)
@@ -619,7 +654,7 @@ def _print_find_summary(rule: Any, stats: dict[str, Any], lang: str) -> None:
     from matcher.evaluate.tree import field_label
 
     zh = lang == "zh"
-    out.print(f"[bold]{rule.title if zh else rule.title_en}[/bold]（{rule.id}）")
+    out.print(styled((rule.title if zh else rule.title_en, "bold"), f"（{rule.id}）"))
     counts = "，".join(f"{status_label(s, lang)} {n}" for s, n in stats["counts"].items() if n)
     out.print(("企业数：" if zh else "enterprises: ") + counts)
     if stats["total_amount_yuan"]:
@@ -679,7 +714,11 @@ def profile_check(
 
     Example: policy-match profile check clients.csv --lang en --format csv
     """
-    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=parse_map(mapping))
+    from matcher.report.files import check_outputs, csv_text
+
+    overrides = parse_map(mapping, lang.value)
+    check_outputs([("--errors", errors_path)], [("名单", portfolio_path)], lang.value)
+    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=overrides)
     frame = portfolio.frame.select(
         [s.name for s in PROFILE_FIELDS]
         + ["region_code", "industry_code", "size_derived"]
@@ -716,11 +755,9 @@ def profile_check(
     elif fmt is Format.csv:
         if lang is Lang.zh:
             frame = frame.rename(CHECK_HEADERS_ZH, strict=False)
-        sys.stdout.write(frame.write_csv())
+        write_stdout(csv_text(frame))
     else:
-        sys.stdout.write(
-            json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n"
-        )
+        write_stdout(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
     _report_problems(portfolio, lang.value, limit=200)
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
@@ -808,7 +845,8 @@ def rules_show(
         raise PolicyMatchError(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, [r.id for r in ruleset.rules])}"
         )
-    sys.stdout.write(render_rule(rule, lang.value).rstrip("\n") + "\n")
+    # A document for people, also when redirected: control characters always shown escaped.
+    write_stdout(visible(render_rule(rule, lang.value).rstrip("\n")) + "\n")
 
 
 @rules_app.command("lint")
@@ -877,7 +915,7 @@ def rules_coverage(
     """
     from matcher.coverage import coverage_cli
 
-    ok = coverage_cli(_rules(rules), sources, lang.value, Console(soft_wrap=True))
+    ok = coverage_cli(_rules(rules), sources, lang.value, SafeConsole(soft_wrap=True))
     if not ok:
         raise typer.Exit(1)
 
@@ -891,13 +929,88 @@ def _serve_command() -> None:
 _serve_command()
 
 
-def main() -> None:
+EXIT_DEFECT = 70
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the command line and return its exit status; usage errors are user errors (1)."""
+    from typer._click import exceptions as click_exc
+
+    from matcher.errors import user_error
+    from matcher.usage import argv_lang, usage_error
+
+    lang = argv_lang(argv)
+    command = typer.main.get_command(app)
     try:
-        app()
-    except Exception as exc:  # last resort: a bug must still not show a traceback
-        err.print(f"[red]内部错误：[/red]{type(exc).__name__}: {exc}", highlight=False)
+        status = command.main(args=list(argv), prog_name="policy-match", standalone_mode=False)
+        return status if isinstance(status, int) else 0
+    except click_exc.NoArgsIsHelpError as exc:
+        help_text = exc.format_message()
+        if help_text.strip():
+            sys.stdout.write(help_text + "\n")
+        return 0
+    except click_exc.UsageError as exc:
+        report_error(usage_error(exc, lang), lang)
+        return 1
+    except click_exc.ClickException as exc:
+        report_error(PolicyMatchError(exc.format_message()), lang)
+        return 1
+    except typer.Abort:
+        err.print("已中止" if lang == "zh" else "aborted")
+        return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        problem = user_error(exc, lang)
+        if problem is None:
+            raise
+        report_error(problem, lang)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (`| head`): no second error at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def last_resort(exc: BaseException) -> None:
+    """A defect: one line naming it, never a traceback; this handler itself cannot fail."""
+    try:
+        # One line: a polars error carries its whole query plan after the first.
+        first = next(iter(str(exc).strip().splitlines()), "")[:300]
+        err.print(styled(("内部错误：", "red"), f"{type(exc).__name__}: {first}"))
         err.print("提示：这是 policy-match 的缺陷，请连同命令行一起报告")
-        sys.exit(70)
+        return
+    except BaseException:  # fall through to the plain writer
+        pass
+    try:
+        text = visible(f"{type(exc).__name__}: {exc!r}")[:2000]
+        sys.stderr.write(
+            f"内部错误：{text}\n提示：这是 policy-match 的缺陷，请连同命令行一起报告\n"
+        )
+        sys.stderr.flush()
+    except BaseException:
+        pass  # stderr is gone too: the exit status still says it
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        status = run(args)
+    except BrokenPipeError:  # stderr closed while reporting: nothing more can be said
+        _silence_stdout()
+        status = 1
+    except Exception as exc:  # last resort: a bug must still not show a traceback
+        last_resort(exc)
+        status = EXIT_DEFECT
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +85,102 @@ def pydantic_message(err: ErrorDetails, lang: str = "zh") -> str:
         found = err["input"]
         msg += f"（实际为「{found}」）" if lang == "zh" else f" (found {found!r})"
     return msg
+
+
+# What a user can do about an operating-system error, by errno.
+_OS_ZH: dict[int, tuple[str, str]] = {
+    errno.ENOENT: ("文件或文件夹「{path}」不存在", "请检查路径和文件名"),
+    errno.EISDIR: ("「{path}」是文件夹，不是文件", "请写出文件名，如 {path}/report.csv"),
+    errno.ENOTDIR: ("「{path}」的上级路径不是文件夹", "请检查路径"),
+    errno.EACCES: ("没有权限读写「{path}」", "请换一个有权限的位置，或修改文件权限"),
+    errno.EPERM: ("没有权限读写「{path}」", "请换一个有权限的位置，或修改文件权限"),
+    errno.EROFS: ("「{path}」所在的文件系统只读，无法写入", "请把结果写到可写的位置，如当前目录"),
+    errno.ENOSPC: (
+        "磁盘已满，写入「{path}」失败",
+        "请腾出磁盘空间，或写到另一块磁盘；--brief 或 --only 可缩小结果",
+    ),
+    errno.EDQUOT: ("磁盘配额已用完，写入「{path}」失败", "请腾出空间，或写到另一个位置"),
+    errno.EFBIG: (
+        "文件「{path}」超过了文件系统允许的大小",
+        "请用 --brief 或 --only 缩小结果，或写到另一个文件系统",
+    ),
+    errno.ENAMETOOLONG: ("文件名「{path}」太长", "请用较短的文件名"),
+    errno.ELOOP: ("「{path}」的符号链接形成了循环", "请检查这个链接"),
+    errno.EIO: ("读写「{path}」时发生输入输出错误", "请检查磁盘或网络驱动器，然后重试"),
+}
+_OS_EN: dict[int, tuple[str, str]] = {
+    errno.ENOENT: ("'{path}' does not exist", "check the path and file name"),
+    errno.EISDIR: ("'{path}' is a folder, not a file", "name a file, e.g. {path}/report.csv"),
+    errno.EACCES: (
+        "permission denied on '{path}'",
+        "use a location you can write, or fix the permissions",
+    ),
+    errno.EPERM: (
+        "permission denied on '{path}'",
+        "use a location you can write, or fix the permissions",
+    ),
+    errno.EROFS: ("'{path}' is on a read-only file system", "write the result somewhere writable"),
+    errno.ENOSPC: (
+        "the disk is full: writing '{path}' failed",
+        "free some space or write elsewhere; --brief or --only make the result smaller",
+    ),
+}
+
+
+def os_errno(exc: OSError) -> int | None:
+    """The errno, also when a library (polars) only wrote it into the text: "(os error 28)"."""
+    if exc.errno is not None:
+        return exc.errno
+    hit = re.search(r"os error (\d+)", str(exc))
+    return int(hit.group(1)) if hit else None
+
+
+def os_error(exc: OSError, lang: str = "zh", path: str | None = None) -> PolicyMatchError:
+    """An OSError as one line naming the file and a remedy."""
+    where = str(path or exc.filename or "?")
+    table = _OS_EN if lang == "en" else _OS_ZH
+    code = os_errno(exc)
+    if code in table:
+        message, remedy = table[code]
+        return PolicyMatchError(message.format(path=where), remedy.format(path=where))
+    reason = exc.strerror or type(exc).__name__
+    if lang == "en":
+        return PolicyMatchError(f"reading or writing '{where}' failed: {reason}", "check the path")
+    return PolicyMatchError(f"读写「{where}」失败：{reason}", "请检查路径、权限和磁盘")
+
+
+def user_error(exc: BaseException, lang: str = "zh") -> PolicyMatchError | None:
+    """The one-line form of an error the user caused (bad file, bad path), or None for a defect."""
+    if isinstance(exc, PolicyMatchError):
+        return exc
+    if isinstance(exc, OSError) and os_errno(exc) is not None:
+        return os_error(exc, lang)
+    if isinstance(exc, UnicodeError):
+        return PolicyMatchError(
+            f"文件编码无法识别（{exc}）" if lang == "zh" else f"unreadable text encoding ({exc})",
+            "请另存为 UTF-8 编码后重试" if lang == "zh" else "save the file as UTF-8 and retry",
+        )
+    code = getattr(exc, "code", None)
+    if type(exc).__name__ == "HeaderMappingError" and isinstance(code, str):
+        render = getattr(exc, "message", None)
+        text = render(lang) if callable(render) else str(exc)
+        return PolicyMatchError(
+            f"--map：{text}" if lang == "zh" else f"--map: {text}",
+            "用 policy-match profile check 查看表头与字段"
+            if lang == "zh"
+            else "see the headers and fields with policy-match profile check",
+        )
+    if type(exc).__module__.startswith("polars") and type(exc).__name__ in (
+        "ComputeError",
+        "NoDataError",
+    ):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return PolicyMatchError(
+            f"无法读取输入文件：{first}"
+            if lang == "zh"
+            else f"cannot read the input file: {first}",
+            "请确认文件是 CSV / Excel / Parquet / JSON Lines 且内容完整"
+            if lang == "zh"
+            else "check that the file is complete CSV / Excel / Parquet / JSON Lines",
+        )
+    return None

@@ -195,6 +195,10 @@ def normalise(
     today = today or dt.date.today()
     lim = resolve_limits(limits)
     raw, header_problems = _clean_headers(raw)
+    # Raw cells are text; a column with no value at all arrives typed Null.
+    raw = raw.with_columns(
+        col(c).cast(pl.String) for c, t in raw.schema.items() if c != ROW and t == pl.Null
+    )
     headers = [c for c in raw.columns if c != ROW]
     mapping = map_headers(headers, overrides)
     by_field = {f: h for h, f in mapping.columns.items() if fields is None or f in fields}

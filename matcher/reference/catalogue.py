@@ -375,6 +375,8 @@ def _load_file(path: Path) -> Edition:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise CatalogueError(f"{where}：YAML 格式错误", "请检查缩进和引号") from None
+    except ValueError as exc:  # PyYAML builds dates itself: 2022-02-30 raises here
+        raise CatalogueError(f"{path}：有无法读取的值（{exc}）", "请检查其中的日期") from None
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}：不是目录版本文件（应为映射，含 key、title、entries）")
     try:

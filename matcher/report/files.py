@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 
+from matcher.errors import PolicyMatchError, os_errno, os_error
 from matcher.fields import col
 
-# A cell starting with one of these is read by Excel/LibreOffice as a formula.
-FORMULA_START = r"^[=+\-@\t\r]"
+# A cell whose first non-blank character is one of these is, or may become (full-width
+# forms are turned into ASCII by IMEs and autocorrect), a formula in Excel/LibreOffice;
+# a leading tab or CR hides such a payload from a reader's eye.
+FORMULA_START = r"^(?:\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20\uFE62\uFE63\uFE66]|[\t\r\n])"
+# A plain number ("-5", "+1.5e3") is not a formula: it stays as written.
+PLAIN_NUMBER = r"^\s*[+\-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+\-]?\d+)?\s*$"
+_FORMULA = re.compile(FORMULA_START)
+_NUMBER = re.compile(PLAIN_NUMBER)
+XLSX_MAX_ROWS = 1_048_576  # rows in one worksheet, the header included
 
 
 def safe_text(text: str) -> str:
-    """The same neutralisation for one string (rule texts, done once at load)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The same neutralisation as `neutralise`, for one string (rule texts, done once at load)."""
+    if _FORMULA.match(text) and not _NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def neutralise(
@@ -28,7 +42,8 @@ def neutralise(
     """Prefix a quote to any text cell that a spreadsheet would evaluate.
 
     `columns` limits it to the columns that carry input text (the rest are rule
-    texts already made safe by safe_text, numbers and codes).
+    texts already made safe by safe_text, numbers and codes). Number columns stay
+    numbers; only String columns are touched.
     """
     lf = frame.lazy()
     schema = lf.collect_schema()
@@ -39,7 +54,7 @@ def neutralise(
         if dtype == pl.String and (wanted is None or name in wanted)
     ]
     return lf.with_columns(
-        pl.when(col(c).str.contains(FORMULA_START))
+        pl.when(col(c).str.contains(FORMULA_START) & ~col(c).str.contains(PLAIN_NUMBER))
         .then(pl.lit("'") + col(c))
         .otherwise(col(c))
         .alias(c)
@@ -47,27 +62,135 @@ def neutralise(
     )
 
 
+def csv_text(frame: pl.DataFrame | pl.LazyFrame) -> str:
+    """CSV for stdout, neutralised like every file."""
+    return neutralise(frame).collect().write_csv()
+
+
+_TMP_SUFFIX = ".tmp"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else
+    return True
+
+
+def clean_stale_temps(target: Path) -> None:
+    """Remove temp files a killed run left beside `target` (``.NAME.PID.xxxx.tmp``).
+
+    A temp whose pid is alive belongs to a run still writing and is left alone;
+    an older, pid-less name (``.NAME.xxxx.tmp``) is removed after a day.
+    """
+    prefix = f".{target.name}."
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
+            continue
+        middle = name[len(prefix) : -len(_TMP_SUFFIX)]
+        pid, _, rest = middle.partition(".")
+        try:
+            if pid.isdigit() and rest:
+                stale = not _pid_alive(int(pid))
+            else:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > 86_400
+            if stale and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        except OSError:
+            continue  # cleaning is a courtesy; the write goes on
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(target: Path) -> int:
+    """A replaced file keeps its permissions; a new one gets what the umask allows."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it over `target` only on success.
 
     A target that exists and is not a regular file (``/dev/null``, a named pipe) is
-    written directly: renaming over it would replace the device with a file.
+    written directly: renaming over it would replace the device with a file. A
+    directory is refused. Failures to write (full disk, read-only or forbidden
+    location) become one PolicyMatchError naming `target`; the temp file is removed.
     """
     target = Path(target)
+    if target.is_dir():
+        raise os_error(OSError(errno.EISDIR, "Is a directory", str(target)))
     if target.exists() and not target.is_file():
-        yield target
+        with _write_errors(target, None):
+            yield target
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path: Path | None = None
+    with _write_errors(target, None):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=_TMP_SUFFIX, dir=target.parent
+        )
+        os.close(fd)
+        tmp_path = Path(tmp)
+    assert tmp_path is not None
     try:
-        yield tmp_path
-        os.replace(tmp_path, target)
+        with _write_errors(target, tmp_path):
+            yield tmp_path
+            os.chmod(tmp_path, _mode_for(target))  # mkstemp made it 0600
+            os.replace(tmp_path, target)
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with contextlib.suppress(OSError):
+            tmp_path.unlink(missing_ok=True)
+
+
+# Errors that only a write can cause; others (say EACCES) only when they name the target.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+@contextlib.contextmanager
+def _write_errors(target: Path, tmp: Path | None) -> Iterator[None]:
+    """OSErrors of writing `target` (through `tmp`) as one user error naming `target`.
+
+    With no `tmp` every OSError is the target's (creating the temp file); with one,
+    an error naming another file (the input being read, say) is left alone.
+    """
+    try:
+        yield
+    except OSError as exc:
+        code = os_errno(exc)
+        if code is None:
+            raise
+        names = {str(target), str(target.parent), str(tmp)}
+        mine = tmp is None or exc.filename is None or str(exc.filename) in names
+        if code == errno.ENOENT and mine:
+            raise PolicyMatchError(
+                f"无法在「{target.parent}」中写入「{target.name}」：文件夹不存在或不能建文件",
+                "请检查 --out 等输出路径，或写到当前目录",
+            ) from None
+        if code in _WRITE_ERRNOS or mine:
+            raise os_error(exc, path=str(target)) from None
+        raise
+    except pl.exceptions.ComputeError as exc:
+        # polars reports a failed file write as a ComputeError carrying the OS text.
+        text = str(exc)
+        if "No space left" in text or "os error 28" in text:
+            raise os_error(OSError(errno.ENOSPC, text), path=str(target)) from None
+        raise
 
 
 def write_atomic(target: Path, writer: Callable[[Path], None]) -> None:
@@ -88,7 +211,18 @@ def write_csv(frame: pl.DataFrame | pl.LazyFrame, target: Path, *, streaming: bo
     write_atomic(target, write)
 
 
+def check_xlsx_rows(rows: int, target: Path) -> None:
+    """Refuse, before writing, a report that one worksheet cannot hold."""
+    if rows + 1 > XLSX_MAX_ROWS:
+        raise PolicyMatchError(
+            f"结果有 {rows:,} 行，超过 Excel 一个工作表的上限 {XLSX_MAX_ROWS - 1:,} 行，"
+            f"未写入「{target}」",
+            "请改写成 CSV（--out report.csv），或用 --only 符合,待补充信息、--brief 缩小结果",
+        )
+
+
 def write_xlsx(frame: pl.DataFrame, target: Path, sheet: str = "结果") -> None:
+    check_xlsx_rows(frame.height, target)
     safe = neutralise(frame).collect()
 
     def write(tmp: Path) -> None:
@@ -102,17 +236,115 @@ def write_xlsx(frame: pl.DataFrame, target: Path, sheet: str = "结果") -> None
     write_atomic(target, write)
 
 
+def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
+    resolved = Path(os.path.abspath(path)).resolve()
+    try:
+        st = os.stat(resolved)
+        return str(resolved), (st.st_dev, st.st_ino)
+    except OSError:
+        return str(resolved), None
+
+
+def _case_insensitive(directory: Path) -> bool:
+    """Whether names in `directory` ignore case (macOS, Windows, some mounts)."""
+    name = directory.name
+    if not name or name == name.swapcase():
+        return False  # no letters to probe with: taken as case-sensitive
+    try:
+        return os.path.samefile(directory, directory.parent / name.swapcase())
+    except OSError:
+        return False
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: equal after resolving links, hard links, or case."""
+    (ra, ia), (rb, ib) = _identity(a), _identity(b)
+    if ra == rb or (ia is not None and ia == ib):
+        return True
+    pa, pb = Path(ra), Path(rb)
+    return (
+        pa.name.casefold() == pb.name.casefold()
+        and _identity(pa.parent) == _identity(pb.parent)
+        and _case_insensitive(pa.parent)
+    )
+
+
+# Options naming folders whose files the run reads (rule and catalogue files).
+_FOLDER_OPTIONS = ("--rules", "--catalogue")
+_READ_IN_FOLDERS = {".yaml", ".yml", ".json"}
+
+
+def _inside(folder: Path, output: Path) -> bool:
+    if not folder.is_dir() or output.suffix.lower() not in _READ_IN_FOLDERS:
+        return False
+    root, _ = _identity(folder)
+    parent, _ = _identity(output.parent)
+    return parent == root or parent.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def check_outputs(
+    outputs: Sequence[tuple[str, Path | None]],
+    inputs: Sequence[tuple[str, Path | None]],
+    lang: str = "zh",
+) -> None:
+    """Refuse a run whose outputs would overwrite an input or each other.
+
+    Each item is (option name as the user typed it, path). Symlinks, hard links,
+    relative vs absolute paths and case on case-insensitive file systems are seen
+    through; a rule or catalogue file inside a --rules/--catalogue folder counts as input.
+    """
+    given = [(name, Path(p)) for name, p in outputs if p is not None]
+    sources = [(name, Path(p)) for name, p in inputs if p is not None]
+    for i, (name, path) in enumerate(given):
+        for src_name, src in sources:
+            if same_file(src, path):
+                raise _clash("input", lang, name, path, src_name, src)
+            if src_name in _FOLDER_OPTIONS and _inside(src, path):
+                raise _clash("folder", lang, name, path, src_name, src)
+        for other_name, other in given[:i]:
+            if same_file(other, path):
+                raise _clash("output", lang, name, path, other_name, other)
+
+
+_CLASH = {
+    "input": (
+        "{name}「{path}」与{other_name}「{other}」是同一个文件，拒绝覆盖正在读取的文件",
+        "请给 {name} 换一个文件名",
+        "{name} '{path}' is the same file as the {other_name} '{other}': refusing to overwrite an input",
+        "give {name} another file name",
+    ),
+    "folder": (
+        "{name}「{path}」在 {other_name} 文件夹「{other}」中，会覆盖或混入读取的文件，拒绝写入",
+        "请把 {name} 写到别的文件夹",
+        "{name} '{path}' is inside the {other_name} folder '{other}', whose files are read: refused",
+        "write {name} to another folder",
+    ),
+    "output": (
+        "{name}「{path}」与 {other_name}「{other}」是同一个文件，拒绝覆盖同一次运行的另一个结果",
+        "请给 {name} 和 {other_name} 用不同的文件名",
+        "{name} '{path}' is the same file as {other_name} '{other}': one result would overwrite the other",
+        "give {name} and {other_name} different file names",
+    ),
+}
+_INPUT_EN = {"名单": "portfolio", "目录正文": "catalogue text"}
+
+
+def _clash(
+    kind: str, lang: str, name: str, path: Path, other_name: str, other: Path
+) -> PolicyMatchError:
+    zh_msg, zh_fix, en_msg, en_fix = _CLASH[kind]
+    if lang == "en":
+        other_name = _INPUT_EN.get(other_name, other_name)
+        message, remedy = en_msg, en_fix
+    else:
+        message, remedy = zh_msg, zh_fix
+    values = {"name": name, "path": path, "other_name": other_name, "other": other}
+    return PolicyMatchError(message.format(**values), remedy.format(**values))
+
+
 def refuse_overwrite(output: Path, inputs: list[Path]) -> None:
     """Refuse to write a report over one of the files being read."""
-    from matcher.errors import PolicyMatchError
-
-    out = Path(output).resolve()
-    for path in inputs:
-        if Path(path).resolve() == out:
-            raise PolicyMatchError(
-                f"输出文件「{output}」就是输入文件，拒绝覆盖",
-                "请用 --out 指定另一个文件名",
-            )
+    check_outputs([("--out", output)], [("输入文件", p) for p in inputs])
 
 
 def drop_from_cache(out_file: BinaryIO, start: int) -> None:

@@ -22,7 +22,11 @@ from matcher.batch import (
 from matcher.evaluate.row import Outcome, TraceStep
 from matcher.evaluate.tree import STATUS_ZH, condition_text, field_label
 from matcher.fields import SIZE_ZH
+from matcher.report.terminal import styled
 from matcher.rule import KIND_ZH, OP_ZH, Rule
+
+# Consoles here show strings literally (report.terminal.SafeConsole): styling is
+# done with styled() spans, never with markup around user or rule text.
 
 STATUS_STYLE = {
     "eligible": "bold green",
@@ -94,8 +98,8 @@ def outcomes_table(outcomes: Sequence[Outcome], lang: str, show_all: bool) -> Ta
             continue
         table.add_row(
             str(i),
-            f"{o.rule.title if lang == 'zh' else o.rule.title_en}\n[dim]{o.rule.id}[/dim]",
-            f"[{STATUS_STYLE[o.status.value]}]{status_label(o.status.value, lang)}[/]",
+            styled(f"{o.rule.title if lang == 'zh' else o.rule.title_en}\n", (o.rule.id, "dim")),
+            styled((status_label(o.status.value, lang), STATUS_STYLE[o.status.value])),
             yuan(o.amount_yuan),
             valid_until_text(o.rule, lang),
             reason(o, lang),
@@ -117,7 +121,7 @@ def others_line(outcomes: Sequence[Outcome], lang: str) -> str | None:
 def print_enterprise(
     console: Console, row: dict[str, Any], outcomes: Sequence[Outcome], lang: str, show_all: bool
 ) -> None:
-    console.print(f"\n[bold]{profile_heading(row, lang)}[/bold]")
+    console.print(styled("\n", (profile_heading(row, lang), "bold")))
     total = sum(o.amount_yuan or 0 for o in outcomes if o.status.value == "eligible")
     if total:
         console.print(
@@ -128,7 +132,7 @@ def print_enterprise(
     console.print(outcomes_table(outcomes, lang, show_all))
     line = others_line(outcomes, lang)
     if line and not show_all:
-        console.print(f"  [dim]{line}[/dim]")
+        console.print(styled("  ", (line, "dim")))
 
 
 def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> None:
@@ -138,7 +142,11 @@ def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> N
             continue
         r = o.rule
         console.print(
-            f"\n[bold]{i}. {r.title}[/bold]（{r.id}）— {status_label(o.status.value, lang)}"
+            styled(
+                "\n",
+                (f"{i}. {r.title}", "bold"),
+                f"（{r.id}）— {status_label(o.status.value, lang)}",
+            )
         )
         heads = r.benefit.per_field and o.trace and _value_of(o, r.benefit.per_field)
         console.print(f"  金额：{yuan(o.amount_yuan)}（{amount_note(r, heads or None, lang)}）")
