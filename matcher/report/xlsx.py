@@ -16,12 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from matcher.errors import PolicyMatchError
 from matcher.evaluate.tree import STATUS_ZH
 from matcher.report.columns import RESULT_HEADERS_ZH
 from matcher.rule import Rule
 
-EXCEL_MAX_ROWS = 1_048_576
 
 # Status colours (fill, font), the same meaning in either language.
 STATUS_COLOURS = {
@@ -104,27 +102,27 @@ def write_advisor_xlsx(
     lang: str = "zh",
 ) -> None:
     """The localised batch report (as run_batch keeps it) as an advisor's workbook."""
-    from matcher.report.files import neutralise, write_atomic
+    from matcher.report.files import check_xlsx_rows, neutralise, write_atomic
 
-    if frame.height + 1 > EXCEL_MAX_ROWS:
-        raise PolicyMatchError(
-            f"结果有 {frame.height:,} 行，超过 Excel 的上限 {EXCEL_MAX_ROWS:,} 行",
-            "请输出 CSV（--out report.csv），或用 --only 符合,待补充信息 / --brief 缩小结果",
-        )
+    check_xlsx_rows(frame.height, Path(target))
     inputs = [c for c in frame.columns if c not in _RULE_TEXT_HEADERS]
     safe = neutralise(frame, inputs).collect()
 
     def write(tmp: Path) -> None:
         import xlsxwriter
+        from xlsxwriter.exceptions import FileCreateError
 
         # strings_to_formulas=False: a text cell is never a formula, whatever neutralise missed.
-        with xlsxwriter.Workbook(
-            str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
-        ) as wb:
-            fmt = _formats(wb)
-            _summary_sheet(wb, fmt, firm_summary(frame), safe.columns, lang)
-            _detail_sheet(wb, fmt, safe, lang)
-            _notes_sheet(wb, fmt, as_of, rules, frame.height)
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        fmt = _formats(wb)
+        _summary_sheet(wb, fmt, firm_summary(frame), safe.columns, lang)
+        _detail_sheet(wb, fmt, safe, lang)
+        _notes_sheet(wb, fmt, as_of, rules, frame.height)
+        try:
+            wb.close()
+        except FileCreateError as exc:  # xlsxwriter wraps the OSError (disk full, EROFS…)
+            cause = exc.args[0] if exc.args else None
+            raise (cause if isinstance(cause, OSError) else OSError(str(exc))) from None
 
     write_atomic(Path(target), write)
 
