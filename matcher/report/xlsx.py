@@ -20,7 +20,6 @@ from matcher.evaluate.tree import STATUS_ZH
 from matcher.report.columns import RESULT_HEADERS_ZH
 from matcher.rule import Rule
 
-
 # Status colours (fill, font), the same meaning in either language.
 STATUS_COLOURS = {
     "eligible": ("#C6EFCE", "#006100"),
