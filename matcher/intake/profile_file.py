@@ -91,6 +91,11 @@ def _load_yaml(text: str, limits: Limits) -> Any:
             finally:
                 self.depth -= 1
 
+    # Dates stay text, parsed by intake like a cell: 2022-02-30 is then one bad field
+    # of the profile, reported with the others, not a file that cannot be read.
+    Loader.add_constructor(
+        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+    )
     loader = Loader(text)
     try:
         return loader.get_single_data()
