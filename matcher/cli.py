@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 
 from matcher import api
+from matcher.authoring.catalogue_cmd import catalogue_app
 from matcher.batch import RESULT_COLUMNS
-from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
 
@@ -761,7 +761,7 @@ def rules_show(
 
     Example: policy-match rules show bj-grad-expansion-subsidy
     """
-    from matcher.ruledoc import render_rule
+    from matcher.authoring.ruledoc import render_rule
     from matcher.suggest import did_you_mean
 
     ruleset = api.load_ruleset(rules or [])
@@ -788,7 +788,7 @@ def rules_lint(
 
     Example: policy-match rules lint --sources ../shared/seeds
     """
-    from matcher.lint import lint_rules
+    from matcher.authoring.lint import lint_rules
     from matcher.loader import load_rules
 
     ruleset = load_rules(rules or None)
@@ -813,7 +813,7 @@ def rules_test(rules: RulesOpt = None) -> None:
 
     Example: policy-match rules test
     """
-    from matcher.casetest import run_cases
+    from matcher.authoring.casetest import run_cases
 
     results = run_cases(_rules(rules))
     failed = [r for r in results if not r.passed]
@@ -837,7 +837,7 @@ def rules_coverage(
 
     Example: policy-match rules coverage --sources ../shared/seeds
     """
-    from matcher.coverage import coverage_cli
+    from matcher.authoring.coverage import coverage_cli
 
     ok = coverage_cli(_rules(rules), sources, lang.value, Console(soft_wrap=True))
     if not ok:

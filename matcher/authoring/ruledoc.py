@@ -3,7 +3,7 @@
 Every rule is rendered under the same fixed headings — 适用对象, 支持内容, 申请条件, 有效期,
 政策原文, 假设与说明 — so an advisor can tell who a rule is for, what it gives, until when,
 and the exact sentence it comes from. Output is deterministic: the README is generated,
-checked in, and compared in CI (``python -m matcher.ruledoc --check``).
+checked in, and compared in CI (``python -m matcher.authoring.ruledoc --check``).
 """
 
 from __future__ import annotations
@@ -399,8 +399,8 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
     lines = [
         "# 政策规则说明",
         "",
-        "<!-- 本文件由 `python -m matcher.ruledoc --write` 从 rules/*.yaml 生成，请勿手工编辑；"
-        "CI 用 `python -m matcher.ruledoc --check` 核对。 -->",
+        "<!-- 本文件由 `python -m matcher.authoring.ruledoc --write` 从 rules/*.yaml 生成，请勿手工编辑；"
+        "CI 用 `python -m matcher.authoring.ruledoc --check` 核对。 -->",
         "",
         f"共 {len(ordered)} 条规则，来源：{'、'.join(documents) or '—'}。"
         "每条规则按固定小标题说明：适用对象、支持内容、申请条件、有效期、政策原文、假设与说明。"
@@ -472,9 +472,9 @@ def _load(rules_dir: Path) -> list[Rule]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matcher.ruledoc [--write | --check] [--rules DIR]``."""
+    """``python -m matcher.authoring.ruledoc [--write | --check] [--rules DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m matcher.ruledoc",
+        prog="python -m matcher.authoring.ruledoc",
         description="生成 rules/README.md（规则说明）。Generate rules/README.md.",
     )
     parser.add_argument(
@@ -498,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         current = target.read_text(encoding="utf-8") if target.is_file() else ""
         if current != text:
             print(
-                f"{target} 不是最新：请运行 python -m matcher.ruledoc --write 重新生成",
+                f"{target} 不是最新：请运行 python -m matcher.authoring.ruledoc --write 重新生成",
                 file=sys.stderr,
             )
             return 1

@@ -12,14 +12,13 @@ normalised the same way (:func:`normalise`): NFKC, the PDF page-break repeats co
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from matcher.authoring.texts import find_sources, normalise, split_articles
 from matcher.fields import FIELDS_BY_NAME, RULE_FIELDS, FieldType
 from matcher.rule import Audience, Condition, Op, Rule, iter_conditions
 
@@ -80,41 +79,6 @@ class LintIssue:
         return text
 
 
-# ---------------------------------------------------------------------------- source text
-
-_TERMINAL = "。；！？：;!?:"
-# A character repeated across a blank-line break is a PDF page-break repeat ("疫情\n\n情防控").
-# Only letters and digits, only across a blank line: doubled characters inside a line
-# ("常常", "一一") and punctuation at paragraph ends are never touched.
-_BREAK_REPEAT = re.compile(r"(?P<c>[^\W_])[ \t\u3000]*\n[ \t\u3000]*\n\s*(?P=c)")
-_WS = re.compile(r"\s+")
-
-
-def collapse_page_breaks(text: str) -> str:
-    """Collapse the character the PDF repeats across a page break, keep the break itself."""
-    return _BREAK_REPEAT.sub(lambda m: m.group("c") + "\n\n", text)
-
-
-def normalise(text: str) -> str:
-    """NFKC, page-break repeats collapsed, all whitespace removed."""
-    return _WS.sub("", collapse_page_breaks(unicodedata.normalize("NFKC", text)))
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def find_sources(sources_dir: Path | None) -> dict[str, Path]:
-    """SHA-256 of each file's bytes → file, for every regular file in ``sources_dir``."""
-    if sources_dir is None or not sources_dir.is_dir():
-        return {}
-    found: dict[str, Path] = {}
-    for path in sorted(sources_dir.iterdir()):
-        if path.is_file():
-            found[hashlib.sha256(path.read_bytes()).hexdigest()] = path
-    return found
-
-
 # -------------------------------------------------------------------------- the YAML text
 
 
@@ -173,8 +137,6 @@ class _Linter:
             if path is None:
                 return None
             raw = path.read_text(encoding="utf-8")
-            from matcher.coverage import split_articles
-
             articles = [(a.number, normalise(a.text)) for a in split_articles(raw)]
             self._texts[sha] = (normalise(raw), articles)
         return self._texts[sha]
