@@ -130,6 +130,9 @@ def amount_note(rule: Rule, heads: Any, lang: str = "zh") -> str:
     if b.type == "unquantified":
         return f"未量化：{desc}" if lang == "zh" else f"not quantified: {desc}"
     cap = _cap_text(rule, lang)
+    if b.type in ("tiered", "computed"):
+        head = {"tiered": ("分档", "tiered"), "computed": ("按公式", "computed")}[b.type]
+        return f"{head[0]}：{desc}" + cap if lang == "zh" else f"{head[1]}: {desc}" + cap
     if b.type == "fixed":
         return (
             f"定额{_yuan(b.amount_yuan)}元"

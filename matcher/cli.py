@@ -237,6 +237,7 @@ def report(
     fmt: FormatOpt = Format.table,
     rules: RulesOpt = None,
     show_all: Annotated[bool, typer.Option("--all", help="显示所有结果")] = False,
+    only_rules: OnlyRules = False,
 ) -> None:
     """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
 
@@ -246,7 +247,7 @@ def report(
     portfolio = api.load_portfolio(profile)
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
-    rule_list = _rules(rules)
+    rule_list = _rules(rules, only_rules)
     if fmt is not Format.table:
         result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])
         _emit_frame(result, fmt, lang.value)
@@ -271,6 +272,7 @@ def explain(
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
     rules: RulesOpt = None,
+    only_rules: OnlyRules = False,
 ) -> None:
     """逐条解释一项政策的判定：取值、检验、结果和原文。
 
@@ -281,7 +283,7 @@ def explain(
     from matcher.suggest import did_you_mean
 
     date = parse_as_of(as_of)
-    ruleset = api.load_ruleset(rules or [])
+    ruleset = api.load_ruleset(rules or [], replace=only_rules)
     rule = ruleset.by_id(rule_id)
     if rule is None:
         ids = [r.id for r in ruleset.rules]
@@ -520,6 +522,7 @@ def find(
     rules: RulesOpt = None,
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
+    only_rules: OnlyRules = False,
 ) -> None:
     """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
 
@@ -535,7 +538,7 @@ def find(
     date = parse_as_of(as_of)
     if out_path is not None:
         refuse_overwrite(out_path, [portfolio_path])
-    ruleset = api.load_ruleset(rules or [])
+    ruleset = api.load_ruleset(rules or [], replace=only_rules)
     rule = ruleset.by_id(rule_id)
     if rule is None:
         raise PolicyMatchError(

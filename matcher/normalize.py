@@ -141,9 +141,7 @@ def input_fields(rules: Sequence[Rule]) -> frozenset[str]:
     """The profile fields that can change these rules' results (and id, name)."""
     needed = {"id", "name"}
     for rule in rules:
-        used = [c.field for c in rule.leaves()]
-        if rule.benefit.per_field:
-            used.append(rule.benefit.per_field)
+        used = [c.field for c in rule.leaves()] + rule.benefit.amount_fields()
         if any(c.op is Op.IN_CATALOGUE for c in rule.leaves()):
             used += ["business_scope", "region"]  # regional entries count in their province
         for name in used:
