@@ -601,6 +601,14 @@ class Case(_Strict):
 MAX_CONDITIONS = 64
 
 
+class Exclusive(_Strict):
+    """Benefits that cannot be stacked (不得重复享受, 就高不就低): every rule naming the
+    same group competes with the others; an enterprise gets the combination worth most."""
+
+    group: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    quote: str
+
+
 class Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
     title: str
@@ -614,6 +622,7 @@ class Rule(_Strict):
     criteria: Node
     benefit: Benefit
     how_to_apply: str | None = None
+    exclusive: list[Exclusive] = Field(default_factory=list)
     # Conditions real programmes usually have that the text does not state and
     # no profile field can check (labour contract signed…): shown as 假设.
     assumptions: list[str] = Field(default_factory=list)
@@ -642,6 +651,7 @@ class Rule(_Strict):
             quotes.append(self.benefit.quote)
         for tier in self.benefit.tiers or []:
             quotes.append(tier.quote)
+        quotes += [e.quote for e in self.exclusive]
         quotes += [c.quote for c in self.benefit.tier_conditions() if c.quote]
         if self.validity.quote:
             quotes.append(self.validity.quote)

@@ -63,6 +63,10 @@ class Outcome:
     trace: list[TraceStep] = field(default_factory=list)
     # The text states no end and the assumed period is over: still in force is unverified.
     in_force_open: bool = False
+    # Eligible but not stackable with a better combination (evaluate/exclusive.py):
+    # the rule it yields to, and its own amount, left out of every total.
+    excluded_by: str | None = None
+    excluded_amount: float | None = None
 
     @property
     def missing_fields(self) -> list[str]:
