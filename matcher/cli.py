@@ -22,6 +22,7 @@ from matcher.authoring.catalogue_cmd import catalogue_app
 from matcher.batch import RESULT_COLUMNS
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
+from matcher.report import meta
 
 app = typer.Typer(
     name="policy-match",
@@ -203,26 +204,28 @@ def _match_portfolio(path: Path, as_of: dt.date, lang: str, show_all: bool, fmt:
     portfolio = api.load_portfolio(path)
     _report_problems(portfolio, lang)
     if fmt is not Format.table:
-        _emit_frame(api.results(portfolio, rules, as_of, lang), fmt, lang)
+        _emit_frame(api.results(portfolio, rules, as_of, lang), fmt, lang, rules, as_of)
         return
     out.print(
         f"判定日期 {as_of.isoformat()}；{len(rules)} 条政策规则；{portfolio.matched} 家企业"
         if lang == "zh"
         else f"as of {as_of.isoformat()}; {len(rules)} rules; {portfolio.matched} enterprises"
     )
+    err.print(meta.stamp(rules, lang), highlight=False, markup=False)
     for row in portfolio.frame.to_dicts():  # row path: explanations need traces
         print_enterprise(out, row, api.match_one(row, rules, as_of), lang, show_all)
 
 
-def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
+def _emit_frame(
+    result: pl.DataFrame, fmt: Format, lang: str, rules: Any = (), as_of: Any = None
+) -> None:
     from matcher.report.columns import localise_results
 
     frame = localise_results(result.lazy().drop("__row"), lang).collect()
     if fmt is Format.csv:
         sys.stdout.write(frame.write_csv())
     else:
-        sys.stdout.write(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str))
-        sys.stdout.write("\n")
+        sys.stdout.write(meta.json_document(frame.to_dicts(), rules, as_of))
 
 
 @app.command()
@@ -250,12 +253,13 @@ def report(
     rule_list = _rules(rules, only_rules)
     if fmt is not Format.table:
         result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])
-        _emit_frame(result, fmt, lang.value)
+        _emit_frame(result, fmt, lang.value, rule_list, date)
         return
     from matcher.report.render import print_enterprise, print_reasons
 
     outcomes = api.match_one(row, rule_list, date)
     out.print(f"判定日期 {date.isoformat()}" if lang is Lang.zh else f"as of {date.isoformat()}")
+    err.print(meta.stamp(rule_list, lang.value), highlight=False, markup=False)
     print_enterprise(out, row, outcomes, lang.value, show_all)
     print_reasons(out, outcomes, lang.value)
     from matcher.evaluate.questions import ask_lines  # issue 13
@@ -385,7 +389,7 @@ def batch(
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
     from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
-    from matcher.report.files import refuse_overwrite, write_atomic, write_csv, write_xlsx
+    from matcher.report.files import refuse_overwrite, write_csv, write_xlsx
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
@@ -420,13 +424,15 @@ def batch(
         elif suffix == ".xlsx":
             write_xlsx(frame, out_path)
         else:
-            write_atomic(out_path, lambda tmp: frame.write_json(tmp))
+            doc = meta.json_document(frame.to_dicts(), rule_list, date)
+            meta.write_text(out_path, doc)
     if out_path is not None:
         err.print(
             f"已写入 {out_path}（{run.written} 行）"
             if lang is Lang.zh
             else f"wrote {out_path} ({run.written} rows)"
         )
+    err.print(meta.stamp(rule_list, lang.value, out_path, date), highlight=False, markup=False)
     if (summary or summary_path) and run.summary is not None:
         table = localise(run.summary, SUMMARY_HEADERS_ZH, lang.value)
         if summary:
@@ -574,6 +580,7 @@ def find(
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
+    err.print(meta.stamp(ruleset.rules, lang.value, out_path, date), highlight=False, markup=False)
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
