@@ -19,6 +19,7 @@ from rich.console import Console
 
 from matcher import api
 from matcher.authoring.catalogue_cmd import catalogue_app
+from matcher.authoring.cli import register as register_authoring
 from matcher.batch import RESULT_COLUMNS
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
@@ -176,6 +177,9 @@ def _account(read: int, matched: int, rejected: int, lang: str) -> None:
         if lang == "zh"
         else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows"
     )
+
+
+register_authoring(app, rules_app, friendly)  # rules diff, whatif (issue 15)
 
 
 @app.command()
