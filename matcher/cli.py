@@ -387,6 +387,13 @@ def batch(
             help="精简列（不含条件说明、政策原文等逐行重复的文字），适合几十万家以上的大名单",
         ),
     ] = False,
+    compare_path: Annotated[
+        Path | None,
+        typer.Option("--compare", help="与上次的结果 CSV 比较：新符合、不再符合、金额变化"),
+    ] = None,
+    compare_out: Annotated[
+        Path | None, typer.Option("--compare-out", help="把变化明细写入此 CSV")
+    ] = None,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
@@ -453,6 +460,12 @@ def batch(
         from matcher.evaluate.questions_frame import merge_plans
 
         out.print(frame_table(merge_plans(run.plans, lang.value)))
+    if compare_path is not None:  # issue 15: who newly qualifies since the previous report
+        from matcher.report.compare import report_changes
+
+        now = pl.concat(run.frames) if keep else Path(str(out_path))
+        for line in report_changes(compare_path, now, compare_out, lang.value):
+            err.print(line, highlight=False, markup=False)
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
