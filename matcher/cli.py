@@ -143,8 +143,8 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def _rules(extra: list[Path] | None, only: bool = False) -> list[Any]:
-    return api.load_ruleset(extra or [], replace=only).rules
+def _rules(extra: list[Path] | None, only: bool = False, drafts: bool = False) -> list[Any]:
+    return api.load_ruleset(extra or [], replace=only, include_drafts=drafts).rules
 
 
 def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
@@ -394,6 +394,9 @@ def batch(
     compare_out: Annotated[
         Path | None, typer.Option("--compare-out", help="把变化明细写入此 CSV")
     ] = None,
+    drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="也用草稿规则（status: draft）匹配")
+    ] = False,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
@@ -408,7 +411,7 @@ def batch(
     for p in (out_path, errors_path, summary_path):
         if p is not None:
             refuse_overwrite(p, [portfolio_path])
-    rule_list = _rules(rules, only_rules)
+    rule_list = _rules(rules, only_rules, drafts)
     suffix = out_path.suffix.lower() if out_path is not None else ".csv"
     keep = out_path is None or suffix in (".xlsx", ".json")
     with _progress(lang.value) as tick:
@@ -818,7 +821,7 @@ def rules_lint(
     from matcher.authoring.lint import lint_rules
     from matcher.loader import load_rules
 
-    ruleset = load_rules(rules or None)
+    ruleset = load_rules(rules or None, include_drafts=True)  # drafts are linted too
     for e in ruleset.errors:
         out.print(str(e), highlight=False, markup=False)
     issues = lint_rules(

@@ -611,6 +611,9 @@ class Exclusive(_Strict):
 
 class Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    # A draft (rules draft ARTICLE.txt) is linted but not matched unless asked for.
+    status: Literal["active", "draft"] = "active"
+    todo: list[str] = Field(default_factory=list, description="what a draft still needs")
     title: str
     title_en: str
     authority: str

@@ -94,6 +94,33 @@ def whatif(
         write_csv(changed.rename(HEADERS_ZH, strict=False) if zh else changed, out_path)
 
 
+def rules_draft(
+    article: Annotated[Path, typer.Argument(help="一篇政策原文（UTF-8 文本）")],
+    published: Annotated[str, typer.Option("--published", help="发布日期 YYYY-MM-DD")],
+    out_dir: Annotated[Path, typer.Option("--out", help="草稿写入的目录")] = Path("drafts"),
+) -> None:
+    """从一篇新政策原文起草规则：每项措施一份 YAML 草稿（status: draft），事实都带原文引用，
+    未能确定的写入 todo。
+
+    Example: policy-match rules draft 通知.txt --published 2022-06-28 --out drafts/
+    """
+    from matcher.authoring.draft import draft_file
+    from matcher.errors import PolicyMatchError
+
+    if not article.is_file():
+        raise PolicyMatchError(f"找不到文件「{article}」", "请检查路径是否正确")
+    try:
+        article.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyMatchError(f"{article} 不是 UTF-8 文本", "请先另存为 UTF-8") from None
+    written = draft_file(article, _date(published), out_dir)
+    out.print(
+        f"已写入 {len(written)} 份草稿到 {out_dir}；核对后运行 policy-match rules lint",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer, rules_app: typer.Typer, friendly: Callable[[Any], Any]) -> None:
     rules_app.command("diff")(friendly(rules_diff))
+    rules_app.command("draft")(friendly(rules_draft))
     app.command("whatif")(friendly(whatif))
