@@ -127,3 +127,22 @@ def test_totals_equal_the_best_combination(rules: list[Rule], employees: list[in
         kept = eligible - left_out
         groups = {r.id: {e.group for e in r.exclusive} for r in rules}
         assert all(any(groups[x] & groups[k] for k in kept) for x in left_out)
+
+
+def test_too_many_linked_rules_is_a_user_error_not_a_crash() -> None:
+    import pytest
+
+    from matcher.errors import PolicyMatchError
+    from matcher.evaluate.exclusive import MAX_COMPONENT, components
+
+    rules = [
+        make_rule(
+            cond("employees", "ge", 1),
+            id=f"r{i}",
+            exclusive=[{"group": "g", "quote": "q"}],
+            benefit={"type": "fixed", "amount_yuan": 1, "description": "d", "quote": "q"},
+        )
+        for i in range(MAX_COMPONENT + 1)
+    ]
+    with pytest.raises(PolicyMatchError, match="分成更小的组"):
+        components(rules)

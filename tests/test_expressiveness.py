@@ -240,3 +240,15 @@ def test_report_explain_find_accept_only_rules() -> None:
     assert code == 0, text
     code, text = _cli("find", "bj-grad-expansion-subsidy", demo, *only)
     assert code == 1
+
+
+def test_rule_docs_show_tiers_formulas_and_exclusivity() -> None:
+    from matcher.authoring.ruledoc import render_rule
+
+    rules = {r.id: r for r in load_rules([PATTERNS], replace=True).rules}
+    tiers = render_rule(rules["pat-size-tiers"])
+    assert "- 中型：100,000 元 —「对中型企业给予10万元补助」" in tiers
+    assert "原文未量化金额" not in tiers
+    formula = render_rule(rules["pat-revenue-rate"])
+    assert "金额：5% × `revenue`，向下取整到 100 元，最高 1,000,000 元" in formula
+    assert "不可同时享受（组 `pat-hiring-subsidy`）" in render_rule(rules["pat-expansion"])

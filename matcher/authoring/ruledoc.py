@@ -248,12 +248,50 @@ def _validity_text(rule: Rule, lang: str, *, detail: bool = True) -> str:
     return t["unstated"]
 
 
+def _formula_text(f: Any, lang: str) -> str:
+    zh = lang == "zh"
+    factor = (
+        f"{_number(f.rate * 100)}%" if f.rate is not None else f"{_number(f.per_head_yuan)} 元/人"
+    )
+    text = f"{factor} × `{f.field}`"
+    if f.round_down_to_yuan is not None:
+        text += (
+            f"，向下取整到 {_number(f.round_down_to_yuan)} 元"
+            if zh
+            else f", rounded down to {_number(f.round_down_to_yuan)}"
+        )
+    if f.min_yuan is not None:
+        text += f"，不低于 {_number(f.min_yuan)} 元" if zh else f", at least {_number(f.min_yuan)}"
+    if f.max_yuan is not None:
+        text += f"，最高 {_number(f.max_yuan)} 元" if zh else f", at most {_number(f.max_yuan)}"
+    return text
+
+
+def _computed_lines(rule: Rule, lang: str) -> list[str]:
+    """Tiers in order (the first that holds gives the amount), or the formula."""
+    b, zh = rule.benefit, lang == "zh"
+    if b.formula is not None:
+        return [("金额：" if zh else "amount: ") + _formula_text(b.formula, lang)]
+    lines = ["分档（依次判断，取第一个成立的一档）：" if zh else "tiers (the first that holds):"]
+    for tier in b.tiers or []:
+        when = "、".join(c.label for c in iter_conditions(tier.when))
+        amount = (
+            _formula_text(tier.formula, lang)
+            if tier.formula is not None
+            else f"{_number(tier.amount_yuan or 0)} 元"
+        )
+        lines.append(f"- {when}：{amount} —「{tier.quote}」")
+    return lines
+
+
 def _benefit_lines(rule: Rule, lang: str) -> list[str]:
     t = _T[lang]
     b = rule.benefit
     desc = b.description if lang == "zh" else (b.description_en or b.description)
     lines = [desc, ""]
-    if b.type == "unquantified" or b.amount_yuan is None:
+    if b.type in ("tiered", "computed"):
+        lines += _computed_lines(rule, lang)
+    elif b.type == "unquantified" or b.amount_yuan is None:
         lines.append(t["unquantified"])
     else:
         if b.type == "per_head" and b.per_field:
@@ -270,6 +308,12 @@ def _benefit_lines(rule: Rule, lang: str) -> list[str]:
         lines.append(t["not_counted"].format(who=who))
     if b.quote:
         lines.append(f"{t['quote']}「{b.quote}」")
+    for e in rule.exclusive:
+        lines.append(
+            f"不可同时享受（组 `{e.group}`）：「{e.quote}」"
+            if lang == "zh"
+            else f"not stackable (group `{e.group}`): '{e.quote}'"
+        )
     lines += ["", t["how"] + (rule.how_to_apply or t["no_how"])]
     return lines
 
