@@ -139,7 +139,7 @@ def test_too_many_linked_rules_is_a_user_error_not_a_crash() -> None:
         make_rule(
             cond("employees", "ge", 1),
             id=f"r{i}",
-            exclusive=[{"group": "g", "quote": "q"}],
+            exclusive=[{"group": "grp", "quote": "q"}],
             benefit={"type": "fixed", "amount_yuan": 1, "description": "d", "quote": "q"},
         )
         for i in range(MAX_COMPONENT + 1)

@@ -34,10 +34,6 @@ class Component:
     def conflicts(self, a: str, b: str) -> bool:
         return a != b and bool(self.groups[a] & self.groups[b])
 
-    def rival(self, rule_id: str, option: frozenset[str]) -> str:
-        """The first member of `option` that `rule_id` conflicts with."""
-        return next(m for m in self.members if m in option and self.conflicts(rule_id, m))
-
 
 def components(rules: Sequence[Rule]) -> list[Component]:
     grouped = [r for r in rules if r.exclusive]
@@ -78,16 +74,16 @@ def _options(members: list[str], groups: dict[str, frozenset[str]]) -> tuple[fro
 
 
 def choose(component: Component, eligible_amounts: dict[str, float]) -> frozenset[str]:
-    """The winning option; `eligible_amounts` holds eligible members (amount 0.0 if none)."""
-    best, best_worth = component.options[0], -1.0
+    """The winning option: most money, then most eligible members (so nothing eligible
+    yields to something ineligible), then the first; `eligible_amounts` holds the eligible
+    members (0.0 when unquantified)."""
+    best, best_key = component.options[0], (-1.0, -1)
     for option in component.options:
-        worth = reduce(
-            lambda acc, m: acc + eligible_amounts.get(m, 0.0),
-            [m for m in component.members if m in option],
-            0.0,
-        )
-        if worth > best_worth:
-            best, best_worth = option, worth
+        members = [m for m in component.members if m in option]
+        worth = reduce(lambda acc, m: acc + eligible_amounts.get(m, 0.0), members, 0.0)
+        key = (worth, sum(m in eligible_amounts for m in members))
+        if key > best_key:
+            best, best_key = option, key
     return best
 
 
@@ -98,7 +94,11 @@ def excluded_by(rules: Sequence[Rule], eligible_amounts: dict[str, float]) -> di
         best = choose(comp, eligible_amounts)
         for m in comp.members:
             if m in eligible_amounts and m not in best:
-                out[m] = comp.rival(m, best)
+                out[m] = next(
+                    r
+                    for r in comp.members
+                    if r in best and r in eligible_amounts and comp.conflicts(m, r)
+                )
     return out
 
 
@@ -140,11 +140,22 @@ def excluded_by_exprs(
             )
             for option in comp.options
         ]
-        best = pl.concat_list(worths).list.arg_max()  # the first greatest, as choose()
+        counts = [
+            pl.sum_horizontal([eligible[m].cast(pl.Int32) for m in comp.members if m in option])
+            for option in comp.options
+        ]
+        most = pl.max_horizontal(worths)
+        # As choose(): the most money, then the most eligible members, then the first.
+        keyed = [
+            pl.when(w == most).then(c).otherwise(-1) for w, c in zip(worths, counts, strict=True)
+        ]
+        best = pl.concat_list(keyed).list.arg_max()
         for m in comp.members:
             expr = pl.lit(None, dtype=pl.String)
             for i, option in enumerate(comp.options):
                 if m not in option:
-                    expr = pl.when(best == i).then(pl.lit(comp.rival(m, option))).otherwise(expr)
+                    rivals = [r for r in comp.members if r in option and comp.conflicts(m, r)]
+                    rival = pl.coalesce([pl.when(eligible[r]).then(pl.lit(r)) for r in rivals])
+                    expr = pl.when(best == i).then(rival).otherwise(expr)
             out[m] = pl.when(eligible[m]).then(expr).otherwise(pl.lit(None, dtype=pl.String))
     return out
