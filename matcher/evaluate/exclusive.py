@@ -53,7 +53,12 @@ def components(rules: Sequence[Rule]) -> list[Component]:
             todo += [o for o in groups if o not in seen and groups[o] & groups[rid]]
         order = [x.id for x in grouped if x.id in members]
         if len(order) > MAX_COMPONENT:
-            raise ValueError(f"互斥组连在一起的规则不应超过 {MAX_COMPONENT} 条：{'、'.join(order)}")
+            from matcher.errors import PolicyMatchError
+
+            raise PolicyMatchError(
+                f"不可同时享受的组连在一起的规则不应超过 {MAX_COMPONENT} 条：{'、'.join(order)}",
+                "把 exclusive 分成更小的组",
+            )
         sub = {m: groups[m] for m in order}
         out.append(Component(tuple(order), _options(order, sub), sub))
     return out
