@@ -144,5 +144,6 @@ def test_too_many_linked_rules_is_a_user_error_not_a_crash() -> None:
         )
         for i in range(MAX_COMPONENT + 1)
     ]
-    with pytest.raises(PolicyMatchError, match="分成更小的组"):
+    with pytest.raises(PolicyMatchError, match=f"不应超过 {MAX_COMPONENT} 条") as info:
         components(rules)
+    assert info.value.remedy == "把 exclusive 分成更小的组"
