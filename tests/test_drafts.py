@@ -64,7 +64,7 @@ def test_lint_accepts_drafts_and_verifies_their_quotes(drafts: Path) -> None:
     issues, n = lint_paths([drafts], drafts.parent / "src", require_sources=True)
     assert n >= 2
     assert [i for i in issues if i.severity == "error"] == []
-    assert {i.code for i in issues} == {"D001"}
+    assert {i.code for i in issues} == {"R012"}
 
 
 def test_matching_ignores_drafts_unless_asked(drafts: Path) -> None:

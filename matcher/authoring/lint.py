@@ -45,7 +45,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "R009": ("warning", "测试用例缺少期望金额或待补充字段"),
     "R010": ("warning", "未写申请方式：原文未写明时应写明“原文未写明”"),
     "R011": ("error", "规则文件无法加载：编码、YAML、结构或条件取值有误（加载器的报告）"),
-    "D001": ("warning", "草稿规则（status: draft）：不参与匹配，列出待办"),
+    "R012": ("warning", "草稿规则（status: draft）：不参与匹配，列出待办"),
 }
 
 MIN_QUOTE_CHARS = 6
@@ -164,7 +164,7 @@ class _Linter:
         self.conditions(rule, rf)
         if rule.status == "draft":  # quotes must verify; cases and wording come later
             todo = "；".join(rule.todo) or "无"
-            self.add(rf, rf.find_key("status"), "D001", rule.id, f"草稿 {rule.id}，待办：{todo}")
+            self.add(rf, rf.find_key("status"), "R012", rule.id, f"草稿 {rule.id}，待办：{todo}")
             return
         self.cases(rule, rf)
         if not rule.how_to_apply:
