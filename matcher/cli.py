@@ -466,7 +466,11 @@ def batch(
     if compare_path is not None:  # issue 15: who newly qualifies since the previous report
         from matcher.report.compare import report_changes
 
-        now = pl.concat(run.frames) if keep else Path(str(out_path))
+        now = (
+            (pl.concat(run.frames) if run.frames else pl.DataFrame())
+            if keep
+            else Path(str(out_path))
+        )
         for line in report_changes(compare_path, now, compare_out, lang.value):
             err.print(line, highlight=False, markup=False)
     _account(run.read, run.matched, run.rejected, lang.value)

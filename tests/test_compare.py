@@ -76,3 +76,17 @@ def test_lost_and_changed_amounts() -> None:
         ("e1", "no_longer_eligible"),
         ("e2", "amount_changed"),
     ]
+
+
+def test_nothing_matched_now_means_everyone_eligible_is_lost(tmp_path: Path) -> None:
+    from matcher.report.compare import report_changes
+
+    prev = tmp_path / "prev.csv"
+    prev.write_text(
+        "企业编号,政策编号,匹配结果,预计金额（元）\ne1,r1,符合,1500\ne2,r1,不符合,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "changes.csv"
+    lines = report_changes(prev, pl.DataFrame(), out, "zh")
+    assert lines[0] == "不再符合 r1：1 家"
+    assert pl.read_csv(out, infer_schema=False)["企业编号"].to_list() == ["e1"]

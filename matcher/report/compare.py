@@ -129,11 +129,13 @@ def report_changes(
     """Compare, write the changed rows to `out` (CSV) when given; the summary lines."""
     from matcher.report.files import write_csv
 
-    now = (
-        read_report(current)
-        if isinstance(current, Path)
-        else normalise_report(current.lazy(), "本次结果")
-    )
+    if isinstance(current, Path):
+        now = read_report(current)
+    elif current.width == 0:  # nothing matched this time: every previous result is gone
+        empty = {c: pl.String for c in ["enterprise_id", "enterprise_name", "rule_id", "status"]}
+        now = pl.LazyFrame(schema={**empty, "amount_yuan": pl.Float64})
+    else:
+        now = normalise_report(current.lazy(), "本次结果")
     changes = compare(read_report(previous), now)
     if out is not None:
         write_csv(localise_changes(changes, lang), out, streaming=True)
