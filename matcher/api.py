@@ -98,13 +98,17 @@ def _single_profiles(path: Path, limits: Limits) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-def load_ruleset(extra: Sequence[Path] = (), *, replace: bool = False) -> RuleSet:
-    ruleset = load_rules(list(extra) or None, replace=replace)
+def load_ruleset(
+    extra: Sequence[Path] = (), *, replace: bool = False, include_drafts: bool = False
+) -> RuleSet:
+    ruleset = load_rules(list(extra) or None, replace=replace, include_drafts=include_drafts)
     if ruleset.errors:
         lines = "\n".join(str(e) for e in ruleset.errors)
         raise PolicyMatchError(f"规则文件有错误，未进行匹配：\n{lines}", "修正上述规则文件后重试")
     if not ruleset.rules:
-        raise PolicyMatchError("没有可用的规则", "用 --rules 指定规则目录")
+        raise PolicyMatchError(
+            "没有可用的规则", "用 --rules 指定规则目录；草稿（status: draft）需加 --include-drafts"
+        )
     return ruleset
 
 

@@ -130,6 +130,9 @@ def amount_note(rule: Rule, heads: Any, lang: str = "zh") -> str:
     if b.type == "unquantified":
         return f"未量化：{desc}" if lang == "zh" else f"not quantified: {desc}"
     cap = _cap_text(rule, lang)
+    if b.type in ("tiered", "computed"):
+        head = {"tiered": ("分档", "tiered"), "computed": ("按公式", "computed")}[b.type]
+        return f"{head[0]}：{desc}" + cap if lang == "zh" else f"{head[1]}: {desc}" + cap
     if b.type == "fixed":
         return (
             f"定额{_yuan(b.amount_yuan)}元"
@@ -249,14 +252,24 @@ class Evaluator:
                 ]
                 self.luts[name] = _categorical(texts_)
         self.structs: list[pl.Expr] = []
+        left_out = _exclusions(self.ordered, compiled, lang)
         for index, (rule, c) in enumerate(zip(self.ordered, compiled, strict=True)):
+            amount, note = c.amount, amount_note_expr(rule, lang)
+            if rule.id in left_out:  # not stackable: no amount, and the note says why
+                rival = left_out[rule.id]
+                amount = pl.when(rival.is_null()).then(amount)
+                note = (
+                    pl.when(rival.is_null())
+                    .then(note)
+                    .otherwise(pl.concat_str(note, pl.lit(SEP), rival))
+                )
             fields = [
                 pl.lit(index, dtype=pl.UInt16).alias("__rule"),
                 c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
-                c.amount.alias("amount_yuan"),
+                amount.alias("amount_yuan"),
             ]
             if "amount_note" in self.columns:
-                fields.append(amount_note_expr(rule, lang).alias("amount_note"))
+                fields.append(note.alias("amount_note"))
             for name in self.coded:
                 code = getattr(c, f"{name}_code")
                 if name in offsets:
@@ -413,6 +426,19 @@ class Evaluator:
         ).alias(name)
 
 
+def _exclusions(rules: Sequence[Rule], compiled: Sequence[Any], lang: str) -> dict[str, pl.Expr]:
+    """Rule id → the note saying which rule it yields to (null when it does not)."""
+    from matcher.evaluate import exclusive
+
+    status = {c.rule.id: c.status for c in compiled}
+    amount = {c.rule.id: c.amount for c in compiled}
+    titles = {r.id: exclusive.note(r.title if lang == "zh" else r.title_en, lang) for r in rules}
+    return {
+        rule_id: rival.replace_strict(titles, default=None, return_dtype=pl.String)
+        for rule_id, rival in exclusive.excluded_by_exprs(rules, status, amount).items()
+    }
+
+
 # Largest (rule, code) text table built up front; beyond it texts are built per slice.
 MAX_TEXT_TABLE = 1 << 16
 
@@ -500,7 +526,11 @@ def rank_key(outcome: Outcome) -> tuple[Any, ...]:
 
 def match_row(row: Mapping[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
     """The row path for one enterprise, ranked exactly as rank() does."""
-    return sorted((evaluate(r, row, as_of) for r in rules), key=rank_key)
+    from matcher.evaluate import exclusive
+
+    outcomes = [evaluate(r, row, as_of) for r in rules]
+    exclusive.apply(outcomes)
+    return sorted(outcomes, key=rank_key)
 
 
 def status_label(status: str, lang: str = "zh") -> str:

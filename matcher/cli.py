@@ -16,10 +16,12 @@ import polars as pl
 import typer
 
 from matcher import api
+from matcher.authoring.catalogue_cmd import catalogue_app
+from matcher.authoring.cli import register as register_authoring
 from matcher.batch import RESULT_COLUMNS
-from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
+from matcher.report import meta
 from matcher.report.terminal import (
     SafeConsole,
     err,
@@ -163,8 +165,8 @@ def _inputs(
     return found
 
 
-def _rules(extra: list[Path] | None, only: bool = False) -> list[Any]:
-    return api.load_ruleset(extra or [], replace=only).rules
+def _rules(extra: list[Path] | None, only: bool = False, drafts: bool = False) -> list[Any]:
+    return api.load_ruleset(extra or [], replace=only, include_drafts=drafts).rules
 
 
 def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
@@ -204,6 +206,9 @@ def _account(read: int, matched: int, rejected: int, lang: str) -> None:
     )
 
 
+register_authoring(app, rules_app, friendly)  # rules diff, whatif (issue 15)
+
+
 @app.command()
 @friendly
 def demo(
@@ -230,18 +235,21 @@ def _match_portfolio(path: Path, as_of: dt.date, lang: str, show_all: bool, fmt:
     portfolio = api.load_portfolio(path)
     _report_problems(portfolio, lang)
     if fmt is not Format.table:
-        _emit_frame(api.results(portfolio, rules, as_of, lang), fmt, lang)
+        _emit_frame(api.results(portfolio, rules, as_of, lang), fmt, lang, rules, as_of)
         return
     out.print(
         f"判定日期 {as_of.isoformat()}；{len(rules)} 条政策规则；{portfolio.matched} 家企业"
         if lang == "zh"
         else f"as of {as_of.isoformat()}; {len(rules)} rules; {portfolio.matched} enterprises"
     )
+    err.print(meta.stamp(rules, lang), highlight=False, markup=False)
     for row in portfolio.frame.to_dicts():  # row path: explanations need traces
         print_enterprise(out, row, api.match_one(row, rules, as_of), lang, show_all)
 
 
-def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
+def _emit_frame(
+    result: pl.DataFrame, fmt: Format, lang: str, rules: Any = (), as_of: Any = None
+) -> None:
     from matcher.report.columns import localise_results
     from matcher.report.files import csv_text
 
@@ -249,7 +257,7 @@ def _emit_frame(result: pl.DataFrame, fmt: Format, lang: str) -> None:
     if fmt is Format.csv:
         write_stdout(csv_text(frame))
     else:
-        write_stdout(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
+        write_stdout(meta.json_document(frame.to_dicts(), rules, as_of))
 
 
 class ReportFormat(StrEnum):
@@ -280,6 +288,7 @@ def report(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="html / md 报告写入此文件，默认打印到屏幕")
     ] = None,
+    only_rules: OnlyRules = False,
 ) -> None:
     """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
 
@@ -289,7 +298,7 @@ def report(
     portfolio = api.load_portfolio(profile)
     _report_problems(portfolio, lang.value)
     row = api.select_row(portfolio, enterprise_id)
-    rule_list = _rules(rules)
+    rule_list = _rules(rules, only_rules)
     if fmt in (ReportFormat.html, ReportFormat.md):
         from matcher.report.html import emit_report
 
@@ -297,12 +306,13 @@ def report(
         return
     if fmt is not ReportFormat.table:
         result = api.results(portfolio, rule_list, date, lang.value, enterprise_id=row["id"])
-        _emit_frame(result, Format(fmt.value), lang.value)
+        _emit_frame(result, Format(fmt.value), lang.value, rule_list, date)
         return
     from matcher.report.render import print_enterprise, print_reasons
 
     outcomes = api.match_one(row, rule_list, date)
     out.print(f"判定日期 {date.isoformat()}" if lang is Lang.zh else f"as of {date.isoformat()}")
+    err.print(meta.stamp(rule_list, lang.value), highlight=False, markup=False)
     print_enterprise(out, row, outcomes, lang.value, show_all)
     print_reasons(out, outcomes, lang.value)
     from matcher.evaluate.questions import ask_lines  # issue 13
@@ -319,6 +329,7 @@ def explain(
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
     rules: RulesOpt = None,
+    only_rules: OnlyRules = False,
 ) -> None:
     """逐条解释一项政策的判定：取值、检验、结果和原文。
 
@@ -329,7 +340,7 @@ def explain(
     from matcher.suggest import did_you_mean
 
     date = parse_as_of(as_of)
-    ruleset = api.load_ruleset(rules or [])
+    ruleset = api.load_ruleset(rules or [], replace=only_rules)
     rule = ruleset.by_id(rule_id)
     if rule is None:
         ids = [r.id for r in ruleset.rules]
@@ -429,24 +440,40 @@ def batch(
         Path | None,
         typer.Option("--html", help="每家企业一页可打印的 HTML 报告，外加按金额排序的 index.html"),
     ] = None,
+    compare_path: Annotated[
+        Path | None,
+        typer.Option("--compare", help="与上次的结果 CSV 比较：新符合、不再符合、金额变化"),
+    ] = None,
+    compare_out: Annotated[
+        Path | None, typer.Option("--compare-out", help="把变化明细写入此 CSV")
+    ] = None,
+    drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="也用草稿规则（status: draft）匹配")
+    ] = False,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
-    from matcher.report.columns import SUMMARY_HEADERS_ZH, localise
-    from matcher.report.files import check_outputs, csv_text, write_atomic, write_csv
+    from matcher.report.columns import localise
+    from matcher.report.files import check_outputs, csv_text, write_csv
+    from matcher.report.headers import SUMMARY_HEADERS_ZH
     from matcher.report.render import frame_table
 
     date = parse_as_of(as_of)
     statuses = _parse_only(only)
     overrides = parse_map(mapping, lang.value)
     check_outputs(
-        [("--out", out_path), ("--errors", errors_path), ("--summary-out", summary_path)],
-        _inputs(("名单", portfolio_path), rules=rules),
+        [
+            ("--out", out_path),
+            ("--errors", errors_path),
+            ("--summary-out", summary_path),
+            ("--compare-out", compare_out),
+        ],
+        _inputs(("名单", portfolio_path), ("--compare", compare_path), rules=rules),
         lang.value,
     )
-    rule_list = _rules(rules, only_rules)
+    rule_list = _rules(rules, only_rules, drafts)
     suffix = out_path.suffix.lower() if out_path is not None else ".csv"
     keep = out_path is None or suffix in (".xlsx", ".json")
     with _progress(lang.value) as tick:
@@ -475,13 +502,15 @@ def batch(
 
             write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
         else:
-            write_atomic(out_path, lambda tmp: frame.write_json(tmp))
+            doc = meta.json_document(frame.to_dicts(), rule_list, date)
+            meta.write_text(out_path, doc)
     if out_path is not None:
         err.print(
             f"已写入 {out_path}（{run.written} 行）"
             if lang is Lang.zh
             else f"wrote {out_path} ({run.written} rows)"
         )
+    err.print(meta.stamp(rule_list, lang.value, out_path, date), highlight=False, markup=False)
     if (summary or summary_path) and run.summary is not None:
         from matcher.report.money import blank_unstated_totals
 
@@ -509,6 +538,16 @@ def batch(
             portfolio_path, rule_list, date, html_dir, sheet, parse_map(mapping)
         )
         err.print(f"已写入 {html_dir}（{n} 家企业的报告和 index.html）")
+    if compare_path is not None:  # issue 15: who newly qualifies since the previous report
+        from matcher.report.compare import report_changes
+
+        now = (
+            (pl.concat(run.frames) if run.frames else pl.DataFrame())
+            if keep
+            else Path(str(out_path))
+        )
+        for line in report_changes(compare_path, now, compare_out, lang.value):
+            err.print(line, highlight=False, markup=False)
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
@@ -593,6 +632,7 @@ def find(
     rules: RulesOpt = None,
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
+    only_rules: OnlyRules = False,
 ) -> None:
     """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
 
@@ -608,7 +648,7 @@ def find(
     date = parse_as_of(as_of)
     overrides = parse_map(mapping, lang.value)
     check_outputs([("--out", out_path)], _inputs(("名单", portfolio_path), rules=rules), lang.value)
-    ruleset = api.load_ruleset(rules or [])
+    ruleset = api.load_ruleset(rules or [], replace=only_rules)
     rule = ruleset.by_id(rule_id)
     if rule is None:
         raise PolicyMatchError(
@@ -644,6 +684,7 @@ def find(
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
+    err.print(meta.stamp(ruleset.rules, lang.value, out_path, date), highlight=False, markup=False)
     _account(run.read, run.matched, run.rejected, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
@@ -836,7 +877,7 @@ def rules_show(
 
     Example: policy-match rules show bj-grad-expansion-subsidy
     """
-    from matcher.ruledoc import render_rule
+    from matcher.authoring.ruledoc import render_rule
     from matcher.suggest import did_you_mean
 
     ruleset = api.load_ruleset(rules or [])
@@ -864,10 +905,10 @@ def rules_lint(
 
     Example: policy-match rules lint --sources ../shared/seeds
     """
-    from matcher.lint import lint_rules
+    from matcher.authoring.lint import lint_rules
     from matcher.loader import load_rules
 
-    ruleset = load_rules(rules or None)
+    ruleset = load_rules(rules or None, include_drafts=True)  # drafts are linted too
     for e in ruleset.errors:
         out.print(str(e), highlight=False, markup=False)
     issues = lint_rules(
@@ -889,7 +930,7 @@ def rules_test(rules: RulesOpt = None) -> None:
 
     Example: policy-match rules test
     """
-    from matcher.casetest import run_cases
+    from matcher.authoring.casetest import run_cases
 
     results = run_cases(_rules(rules))
     failed = [r for r in results if not r.passed]
@@ -913,7 +954,7 @@ def rules_coverage(
 
     Example: policy-match rules coverage --sources ../shared/seeds
     """
-    from matcher.coverage import coverage_cli
+    from matcher.authoring.coverage import coverage_cli
 
     ok = coverage_cli(_rules(rules), sources, lang.value, SafeConsole(soft_wrap=True))
     if not ok:

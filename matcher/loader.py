@@ -117,10 +117,13 @@ def _rule_files(directory: Path) -> list[Path]:
     )
 
 
-def load_rules(dirs: list[Path] | None = None, *, replace: bool = False) -> RuleSet:
+def load_rules(
+    dirs: list[Path] | None = None, *, replace: bool = False, include_drafts: bool = False
+) -> RuleSet:
     """Load the bundled rules plus `dirs` (later files override earlier ids).
 
-    With replace=True only `dirs` are loaded.
+    With replace=True only `dirs` are loaded. Drafts (status: draft) are left out unless
+    include_drafts.
     """
     folders = ([] if replace and dirs else [bundled_rules_dir()]) + list(dirs or [])
     result = RuleSet()
@@ -140,7 +143,8 @@ def load_rules(dirs: list[Path] | None = None, *, replace: bool = False) -> Rule
             if rule is not None:
                 by_id[rule.id] = rule
                 result.files[rule.id] = path
-    result.rules = sorted(by_id.values(), key=lambda r: r.id)
+    kept = [r for r in by_id.values() if include_drafts or r.status != "draft"]
+    result.rules = sorted(kept, key=lambda r: r.id)
     return result
 
 

@@ -163,9 +163,7 @@ def input_fields(rules: Sequence[Rule]) -> frozenset[str]:
     """The profile fields that can change these rules' results (and id, name)."""
     needed = {"id", "name"}
     for rule in rules:
-        used = [c.field for c in rule.leaves()]
-        if rule.benefit.per_field:
-            used.append(rule.benefit.per_field)
+        used = [c.field for c in rule.leaves()] + rule.benefit.amount_fields()
         if any(c.op is Op.IN_CATALOGUE for c in rule.leaves()):
             used += ["business_scope", "region"]  # regional entries count in their province
         for name in used:
@@ -256,7 +254,7 @@ def _clean_headers(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[RawProblem]]:
 def _reserved_names() -> frozenset[str]:
     """Names a pass-through column may not keep: report columns (both languages),
     profile and derived fields. Internal columns all start with ``__``."""
-    from matcher.report.columns import RESULT_HEADERS_ZH
+    from matcher.report.headers import RESULT_HEADERS_ZH
 
     return frozenset(
         {*RESULT_HEADERS_ZH, *RESULT_HEADERS_ZH.values(), *FIELDS_BY_NAME, *DERIVED_FIELDS}

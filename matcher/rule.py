@@ -73,10 +73,18 @@ class Op(StrEnum):
     IN_REGION = "in_region"
     IN_INDUSTRY = "in_industry"
     CONTAINS_ANY = "contains_any"
+    CONTAINS_ALL = "contains_all"
+    MATCHES = "matches"
     PRESENT = "present"
+    KNOWN = "known"
     MISSING = "missing"
     WITHIN_YEARS = "within_years"
     IN_CATALOGUE = "in_catalogue"
+    # Dates with their boundary in the name: after/before exclude the day, on_or_* include it.
+    AFTER = "after"
+    ON_OR_AFTER = "on_or_after"
+    BEFORE = "before"
+    ON_OR_BEFORE = "on_or_before"
 
 
 OP_ZH: dict[str, str] = {
@@ -91,26 +99,48 @@ OP_ZH: dict[str, str] = {
     "in_region": "位于",
     "in_industry": "行业属于",
     "contains_any": "包含其一",
+    "contains_all": "全部包含",
+    "matches": "符合式样",
     "present": "已填写",
+    "known": "须已知",
     "missing": "未填写",
     "within_years": "在近N年内",
     "in_catalogue": "匹配鼓励外商投资产业目录",
+    "after": "晚于（不含当日）",
+    "on_or_after": "不早于（含当日）",
+    "before": "早于（不含当日）",
+    "on_or_before": "不晚于（含当日）",
 }
+# Operators that take no value.
+NO_VALUE_OPS = {"present", "missing", "known"}
+DATE_OPS = {"after": "gt", "on_or_after": "ge", "before": "lt", "on_or_before": "le"}
 
 _NUMERIC = {FieldType.INT, FieldType.AMOUNT}
 _COMPARE_OPS = {Op.LT, Op.LE, Op.GT, Op.GE}
 
 # Which operators each field type accepts; checked when a rule loads.
+_PRESENCE = {Op.PRESENT, Op.MISSING, Op.KNOWN}
+_DATE_NAMED = {Op.AFTER, Op.ON_OR_AFTER, Op.BEFORE, Op.ON_OR_BEFORE}
 _OPS_FOR_TYPE: dict[FieldType, set[Op]] = {
-    FieldType.INT: {Op.EQ, Op.NE, *_COMPARE_OPS, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING},
-    FieldType.AMOUNT: {Op.EQ, Op.NE, *_COMPARE_OPS, Op.PRESENT, Op.MISSING},
-    FieldType.BOOL: {Op.EQ, Op.NE, Op.PRESENT, Op.MISSING},
-    FieldType.DATE: {*_COMPARE_OPS, Op.WITHIN_YEARS, Op.PRESENT, Op.MISSING},
-    FieldType.LIST: {Op.CONTAINS_ANY, Op.PRESENT, Op.MISSING},
-    FieldType.SIZE: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING},
-    FieldType.TEXT: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PRESENT, Op.MISSING, Op.IN_CATALOGUE},
-    FieldType.REGION: {Op.IN_REGION, Op.PRESENT, Op.MISSING},
-    FieldType.INDUSTRY: {Op.IN_INDUSTRY, Op.PRESENT, Op.MISSING},
+    FieldType.INT: {Op.EQ, Op.NE, *_COMPARE_OPS, Op.IN, Op.NOT_IN, *_PRESENCE},
+    FieldType.AMOUNT: {Op.EQ, Op.NE, *_COMPARE_OPS, *_PRESENCE},
+    FieldType.BOOL: {Op.EQ, Op.NE, *_PRESENCE},
+    FieldType.DATE: {*_COMPARE_OPS, *_DATE_NAMED, Op.WITHIN_YEARS, *_PRESENCE},
+    FieldType.LIST: {Op.CONTAINS_ANY, *_PRESENCE},
+    FieldType.SIZE: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, *_PRESENCE},
+    FieldType.TEXT: {
+        Op.EQ,
+        Op.NE,
+        Op.IN,
+        Op.NOT_IN,
+        *_PRESENCE,
+        Op.IN_CATALOGUE,
+        Op.CONTAINS_ANY,
+        Op.CONTAINS_ALL,
+        Op.MATCHES,
+    },
+    FieldType.REGION: {Op.IN_REGION, *_PRESENCE},
+    FieldType.INDUSTRY: {Op.IN_INDUSTRY, *_PRESENCE},
 }
 
 
@@ -174,7 +204,7 @@ class Condition(_Strict):
         if v is None or name is None or op is None:
             return v
         ftype = field_type(name)
-        if op in _OPS_FOR_TYPE[ftype] and op not in (Op.PRESENT, Op.MISSING):
+        if op in _OPS_FOR_TYPE[ftype] and op not in _PRESENCE:
             problem = value_problem(name, ftype, op, v)
             if problem:
                 raise ValueError(problem)
@@ -186,7 +216,7 @@ class Condition(_Strict):
         if self.op not in _OPS_FOR_TYPE[ftype]:
             allowed = "、".join(sorted(o.value for o in _OPS_FOR_TYPE[ftype]))
             raise ValueError(f"字段「{self.field}」不支持运算「{self.op.value}」，可用：{allowed}")
-        if self.op in (Op.PRESENT, Op.MISSING):
+        if self.op in _PRESENCE:
             if self.value is not None:
                 raise ValueError(f"运算「{self.op.value}」不带 value")
             return self
@@ -233,6 +263,10 @@ def _text_problem(v: Any, what: str) -> str | None:
 def value_problem(name: str, ftype: FieldType, op: Op, v: Any) -> str | None:
     """What is wrong with a condition's value for its field type and operator, in Chinese,
     quoting the value (or the list element) at fault."""
+    if ftype is FieldType.TEXT and op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL, Op.MATCHES):
+        from matcher.evaluate.text import keywords_problem, pattern_problem
+
+        return pattern_problem(v) if op is Op.MATCHES else keywords_problem(op.value, v)
     if op is Op.IN_REGION:
         items = v if isinstance(v, list) else [v]
         check = _region_problem
@@ -402,11 +436,68 @@ AnyNode.model_rebuild()
 NotNode.model_rebuild()
 
 
+class Formula(_Strict):
+    """A computed amount: ``rate`` × field (a share of revenue…) or ``per_head_yuan`` ×
+    field (a count), then rounded down to a multiple of ``round_down_to_yuan``, then kept
+    within ``min_yuan`` … ``max_yuan``. Amount fields are in 万元 and count ×10,000 yuan."""
+
+    rate: float | None = Field(default=None, gt=0, le=100)
+    per_head_yuan: float | None = Field(default=None, gt=0, le=NUMBER_LIMIT)
+    field: str
+    min_yuan: float | None = Field(default=None, ge=0, le=NUMBER_LIMIT)
+    max_yuan: float | None = Field(default=None, ge=0, le=NUMBER_LIMIT)
+    round_down_to_yuan: float | None = Field(default=None, gt=0, le=NUMBER_LIMIT)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Formula:
+        if (self.rate is None) == (self.per_head_yuan is None):
+            raise ValueError("formula 须写 rate（比例）或 per_head_yuan（每人金额）之一")
+        spec = FIELDS_BY_NAME.get(self.field)
+        wanted = {FieldType.INT} if self.per_head_yuan is not None else _NUMERIC
+        if spec is None or spec.type not in wanted:
+            kind = "人数类" if self.per_head_yuan is not None else "数值类（金额或人数）"
+            raise ValueError(f"formula.field「{self.field}」应为{kind}字段")
+        if (
+            self.min_yuan is not None
+            and self.max_yuan is not None
+            and self.min_yuan > self.max_yuan
+        ):
+            raise ValueError(f"min_yuan {self.min_yuan} 大于 max_yuan {self.max_yuan}")
+        return self
+
+    @property
+    def scale(self) -> float:
+        """Yuan per unit of the field: 万元 amounts count 10,000 each."""
+        return 10_000.0 if FIELDS_BY_NAME[self.field].type is FieldType.AMOUNT else 1.0
+
+    @property
+    def factor(self) -> float:
+        return (self.rate if self.rate is not None else self.per_head_yuan or 0.0) * self.scale
+
+
+class Tier(_Strict):
+    """One row of an ordered table: the first tier whose condition holds gives the amount."""
+
+    when: Node
+    amount_yuan: float | None = Field(default=None, ge=0, le=NUMBER_LIMIT)
+    formula: Formula | None = None
+    label: str | None = None
+    quote: str
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Tier:
+        if (self.amount_yuan is None) == (self.formula is None):
+            raise ValueError("每一档须写 amount_yuan 或 formula 之一")
+        return self
+
+
 class Benefit(_Strict):
-    type: Literal["fixed", "per_head", "unquantified"]
+    type: Literal["fixed", "per_head", "unquantified", "tiered", "computed"]
     amount_yuan: float | None = Field(default=None, ge=0)
     per_field: str | None = None
     cap_yuan: float | None = Field(default=None, ge=0)
+    tiers: list[Tier] | None = None
+    formula: Formula | None = None
     description: str
     description_en: str | None = None
     quote: str | None = None
@@ -417,9 +508,17 @@ class Benefit(_Strict):
             v = getattr(self, name)
             if v is not None and not (math.isfinite(v) and v <= NUMBER_LIMIT):
                 raise ValueError(f"{name} 应为不超过 {NUMBER_LIMIT:,} 的有限金额，实际为「{v}」")
-        if self.type == "unquantified":
+        if (self.type == "tiered") != (self.tiers is not None):
+            raise ValueError("tiers 只用于且必须用于 type: tiered")
+        if (self.type == "computed") != (self.formula is not None):
+            raise ValueError("formula 只用于且必须用于 type: computed")
+        if self.type in ("unquantified", "tiered", "computed"):
             if self.amount_yuan is not None or self.per_field is not None:
-                raise ValueError("unquantified 的待遇不应有 amount_yuan / per_field")
+                raise ValueError(f"{self.type} 的待遇不应有 amount_yuan / per_field")
+            if self.tiers == []:
+                raise ValueError("tiers 不应为空")
+            if self.type == "computed" and not self.quote:
+                raise ValueError("金额须有原文引用 quote")
             return self
         if self.amount_yuan is None:
             raise ValueError(f"{self.type} 待遇需要 amount_yuan")
@@ -435,6 +534,18 @@ class Benefit(_Strict):
         elif self.per_field is not None:
             raise ValueError("fixed 待遇不应有 per_field")
         return self
+
+    def amount_fields(self) -> list[str]:
+        """Profile fields the amount reads (besides the criteria)."""
+        fields = [self.per_field] if self.per_field else []
+        formulas = [self.formula] + [t.formula for t in self.tiers or []]
+        fields += [f.field for f in formulas if f is not None]
+        for tier in self.tiers or []:
+            fields += [c.field for c in iter_conditions(tier.when)]
+        return fields
+
+    def tier_conditions(self) -> list[Condition]:
+        return [c for tier in self.tiers or [] for c in iter_conditions(tier.when)]
 
 
 class Validity(_Strict):
@@ -490,8 +601,19 @@ class Case(_Strict):
 MAX_CONDITIONS = 64
 
 
+class Exclusive(_Strict):
+    """Benefits that cannot be stacked (不得重复享受, 就高不就低): every rule naming the
+    same group competes with the others; an enterprise gets the combination worth most."""
+
+    group: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    quote: str
+
+
 class Rule(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+    # A draft (rules draft ARTICLE.txt) is linted but not matched unless asked for.
+    status: Literal["active", "draft"] = "active"
+    todo: list[str] = Field(default_factory=list, description="what a draft still needs")
     title: str
     title_en: str
     authority: str
@@ -503,6 +625,7 @@ class Rule(_Strict):
     criteria: Node
     benefit: Benefit
     how_to_apply: str | None = None
+    exclusive: list[Exclusive] = Field(default_factory=list)
     # Conditions real programmes usually have that the text does not state and
     # no profile field can check (labour contract signed…): shown as 假设.
     assumptions: list[str] = Field(default_factory=list)
@@ -529,6 +652,10 @@ class Rule(_Strict):
         quotes += [c.quote for c in self.leaves() if c.quote]
         if self.benefit.quote:
             quotes.append(self.benefit.quote)
+        for tier in self.benefit.tiers or []:
+            quotes.append(tier.quote)
+        quotes += [e.quote for e in self.exclusive]
+        quotes += [c.quote for c in self.benefit.tier_conditions() if c.quote]
         if self.validity.quote:
             quotes.append(self.validity.quote)
         return quotes

@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from matcher.catalogue_cmd import catalogue_app
+from matcher.authoring.catalogue_cmd import catalogue_app
 from matcher.reference.catalogue import (
     MATCH_CUTOFF,
     CatalogueError,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.lint import format_issues, lint_rules
+from matcher.authoring.lint import format_issues, lint_rules
 from matcher.loader import load_rules
 from matcher.rule import Rule
 
@@ -61,7 +61,7 @@ def test_rule_has_eligible_ineligible_unknown_cases(rule_id: str) -> None:
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_cases_pass(rule_id: str) -> None:
-    from matcher.casetest import run_cases
+    from matcher.authoring.casetest import run_cases
 
     failed = [(r.case, r.problems) for r in run_cases([RULES[rule_id]]) if not r.passed]
     assert failed == []
@@ -97,8 +97,8 @@ def test_no_2022_measure_without_stated_end_is_eligible_years_later() -> None:
 
 
 def test_every_question_quotes_the_seed_and_is_used() -> None:
+    from matcher.authoring.texts import collapse_page_breaks, normalise
     from matcher.fields import QUESTIONS
-    from matcher.lint import collapse_page_breaks, normalise
 
     if not SEEDS.is_dir():
         pytest.skip(f"no source texts at {SEEDS}")

@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 
-from matcher.coverage import (
+from matcher.authoring.coverage import (
     Omission,
     coverage_report,
     flag_reasons,
     load_omissions,
-    parse_toc,
     render_coverage,
-    split_articles,
     split_sentences,
 )
+from matcher.authoring.texts import parse_toc, split_articles
 from matcher.rule import Rule
 
 REPO = Path(__file__).resolve().parents[1]

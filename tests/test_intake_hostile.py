@@ -29,7 +29,7 @@ from matcher.intake.limits import ENV_VARS, Limits
 from matcher.intake.readers import read_table, scan_table
 from matcher.intake.values import ValueParseError, parse_expr, parse_value
 from matcher.normalize import error_messages
-from matcher.report.columns import RESULT_HEADERS_ZH
+from matcher.report.headers import RESULT_HEADERS_ZH
 from matcher.rule import Rule
 
 AS_OF = dt.date(2022, 7, 1)

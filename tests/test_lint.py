@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.lint import (
-    CODES,
-    collapse_page_breaks,
-    format_issues,
-    lint_paths,
-    lint_rules,
-    normalise,
-)
+from matcher.authoring.lint import CODES, format_issues, lint_paths, lint_rules
+from matcher.authoring.texts import collapse_page_breaks, normalise
 
 SOURCE = textwrap.dedent(
     """\

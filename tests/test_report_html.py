@@ -56,7 +56,7 @@ def test_money_is_whole_yuan_in_csv_json_and_summary(tmp_path: Path) -> None:
     assert totals["bj-grad-job-search-subsidy"] == ""
 
     code, text, _ = run("report", str(EXAMPLE), "--as-of", "2022-07-01", "--format", "json")
-    rows = json.loads(text)
+    rows = json.loads(text)["results"]
     assert rows[0]["预计金额（元）"] == 6000 and isinstance(rows[0]["预计金额（元）"], int)
 
 

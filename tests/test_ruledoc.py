@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from matcher.authoring.ruledoc import HEADINGS, main, render_rule, render_rules_readme
 from matcher.loader import load_rules
 from matcher.rule import Rule
-from matcher.ruledoc import HEADINGS, main, render_rule, render_rules_readme
 
 REPO = Path(__file__).resolve().parents[1]
 RULES_DIR = REPO / "rules"
@@ -22,10 +22,10 @@ def rules() -> list[Rule]:
 
 
 def test_readme_is_the_generated_output(rules: list[Rule]) -> None:
-    """CI check: regenerate with `python -m matcher.ruledoc --write` after editing a rule."""
+    """CI check: regenerate with `python -m matcher.authoring.ruledoc --write` after editing a rule."""
     current = (RULES_DIR / "README.md").read_text(encoding="utf-8")
     assert current == render_rules_readme(rules), (
-        "rules/README.md is stale or hand-edited: run python -m matcher.ruledoc --write"
+        "rules/README.md is stale or hand-edited: run python -m matcher.authoring.ruledoc --write"
     )
 
 

@@ -145,7 +145,7 @@ def test_a_lone_profile_has_no_made_up_enterprise_number(client: TestClient) -> 
 def test_rules_lists_every_rule_with_the_ruleset_fingerprint(client: TestClient) -> None:
     body = client.get("/api/rules").json()
     assert body["count"] == len(body["rules"]) == 49
-    assert len(body["digest"]) == 12
+    assert len(body["metadata"]["rules_sha256"]) == 64
     expansion = next(r for r in body["rules"] if r["id"] == "bj-grad-expansion-subsidy")
     assert expansion["title"].startswith("北京市一次性扩岗补助")
     assert expansion["valid_until"] == "未注明有效期"

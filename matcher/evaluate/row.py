@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from matcher.evaluate.text import contains_text, matches_text
 from matcher.evaluate.tree import (
     IN_FORCE,
     Leaf,
@@ -27,8 +28,20 @@ from matcher.evaluate.tree import (
     region_target,
     static_status,
 )
+from matcher.fields import FieldType
 from matcher.intake.certifications import contains_any
-from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
+from matcher.rule import (
+    DATE_OPS,
+    AllNode,
+    AnyNode,
+    Audience,
+    Condition,
+    Formula,
+    NotNode,
+    Op,
+    Rule,
+    field_type,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,10 @@ class Outcome:
     trace: list[TraceStep] = field(default_factory=list)
     # The text states no end and the assumed period is over: still in force is unverified.
     in_force_open: bool = False
+    # Eligible but not stackable with a better combination (evaluate/exclusive.py):
+    # the rule it yields to, and its own amount, left out of every total.
+    excluded_by: str | None = None
+    excluded_amount: float | None = None
 
     @property
     def missing_fields(self) -> list[str]:
@@ -102,13 +119,21 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
         return actual is None
     if actual is None:
         return None
+    if op is Op.KNOWN:
+        return True  # never False: a missing value leaves it unknown
     value = cond.value
+    if op.value in DATE_OPS:
+        op = Op(DATE_OPS[op.value])
     if op is Op.IN_REGION:
         return _region(_freeze(value)).contains(code_prefix(str(actual)))
     if op is Op.IN_INDUSTRY:
         return _industry(_freeze(value)).contains(str(actual))
     if op is Op.IN_CATALOGUE:
         return catalogue_verdict(str(actual), row.get("region_code"), as_of)
+    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and field_type(column) is FieldType.TEXT:
+        return contains_text(actual, value, every=op is Op.CONTAINS_ALL)
+    if op is Op.MATCHES:
+        return matches_text(actual, value)
     if op is Op.CONTAINS_ANY:
         return contains_any(actual, value)  # 待确认/其余未知 markers keep unknown unknown
     if op is Op.IN:
@@ -116,7 +141,10 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
     if op is Op.NOT_IN:
         return actual not in value
     if op is Op.WITHIN_YEARS:
-        return bool(add_years(as_of, -int(value)) <= actual <= as_of)
+        # 成立不满 N 年: the Nth anniversary itself is N full years, so outside.
+        lower = add_years(as_of, -int(value))
+        # Before year 1 the bound is clamped to date.min, which is then inside.
+        return bool((lower < actual or lower == dt.date.min) and actual <= as_of)
     if op is Op.EQ:
         return bool(actual == value)
     if op is Op.NE:
@@ -218,27 +246,72 @@ def evaluate(rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
     else:
         status = {True: Status.ELIGIBLE, False: Status.INELIGIBLE, None: Status.UNKNOWN}[root]
     trace.sort(key=lambda s: s.leaf.index)
-    out = Outcome(rule, status, amount(rule, row, status), met, unmet, missing, trace)
+    out = Outcome(rule, status, amount(rule, row, status, as_of), met, unmet, missing, trace)
     out.in_force_open = open_validity
     return out
 
 
-def amount(rule: Rule, row: Mapping[str, Any], status: Status) -> float | None:
-    """Estimated yuan for the enterprise itself; None where the rule does not quantify it."""
+def amount(rule: Rule, row: Mapping[str, Any], status: Status, as_of: dt.date) -> float | None:
+    """Estimated yuan for the enterprise itself; None where the rule does not quantify it
+    or a value it needs is unknown."""
     b = rule.benefit
     if rule.audience is not Audience.ENTERPRISE or b.type == "unquantified":
         return None
     if status not in (Status.ELIGIBLE, Status.UNKNOWN):
         return None
-    assert b.amount_yuan is not None
+    total: float | None
     if b.type == "fixed":
         total = b.amount_yuan
+    elif b.type == "per_head":
+        heads = row.get(str(b.per_field))
+        total = None if heads is None else float(b.amount_yuan or 0.0) * heads
+    elif b.type == "computed":
+        assert b.formula is not None
+        total = formula_amount(b.formula, row)
     else:
-        assert b.per_field is not None
-        heads = row.get(b.per_field)
-        if heads is None:
-            return None
-        total = b.amount_yuan * heads
+        total = tier_amount(rule, row, as_of)
+    if total is None:
+        return None
     if b.cap_yuan is not None:
         total = min(total, b.cap_yuan)
+    return float(total)
+
+
+def node_value(node: Any, row: Mapping[str, Any], as_of: dt.date) -> bool | None:
+    """A criteria tree's Kleene value, without a trace (tier conditions)."""
+    if isinstance(node, AllNode):
+        return _and([node_value(c, row, as_of) for c in node.all])
+    if isinstance(node, AnyNode):
+        return _or([node_value(c, row, as_of) for c in node.any])
+    if isinstance(node, NotNode):
+        inner = node_value(node.not_, row, as_of)
+        return None if inner is None else not inner
+    return eval_condition(node, row, as_of)
+
+
+def tier_amount(rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> float | None:
+    """The first tier whose condition holds; unknown as soon as one before it is unknown."""
+    for tier in rule.benefit.tiers or []:
+        hit = node_value(tier.when, row, as_of)
+        if hit is None:
+            return None
+        if hit:
+            if tier.formula is not None:
+                return formula_amount(tier.formula, row)
+            return float(tier.amount_yuan or 0.0)
+    return None
+
+
+def formula_amount(f: Formula, row: Mapping[str, Any]) -> float | None:
+    value = row.get(f.field)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    # The same operations in the same order as vector._formula_expr, so floats agree.
+    total = float(value) * f.factor
+    if f.round_down_to_yuan is not None:
+        total = math.floor(total / f.round_down_to_yuan) * f.round_down_to_yuan
+    if f.min_yuan is not None:
+        total = max(total, f.min_yuan)
+    if f.max_yuan is not None:
+        total = min(total, f.max_yuan)
     return float(total)

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from matcher.evaluate.row import add_years
+from matcher.evaluate.text import contains_text_expr, matches_expr
 from matcher.evaluate.tree import (
     IN_FORCE,
     PrefixTarget,
@@ -30,7 +31,18 @@ from matcher.evaluate.tree import (
 )
 from matcher.fields import FIELDS_BY_NAME, FieldType
 from matcher.intake.certifications import contains_any_expr
-from matcher.rule import AllNode, AnyNode, Audience, Condition, NotNode, Op, Rule
+from matcher.rule import (
+    DATE_OPS,
+    AllNode,
+    AnyNode,
+    Audience,
+    Condition,
+    Formula,
+    NotNode,
+    Op,
+    Rule,
+    field_type,
+)
 
 REGION_PREFIX = "__region_prefix"
 CATALOGUE = "__catalogue"
@@ -40,7 +52,8 @@ def with_eval_columns(
     frame: pl.LazyFrame, as_of: dt.date | None = None, rules: Sequence[Rule] = ()
 ) -> pl.LazyFrame:
     """Columns the compiled expressions read besides the profile fields."""
-    if as_of is not None and any(c.op is Op.IN_CATALOGUE for r in rules for c in r.leaves()):
+    leaves = [c for r in rules for c in [*r.leaves(), *r.benefit.tier_conditions()]]
+    if as_of is not None and any(c.op is Op.IN_CATALOGUE for c in leaves):
         frame = _with_catalogue(frame, as_of)
     code = pl.col("region_code")
     prefix = (
@@ -101,12 +114,22 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
         return col.is_not_null()
     if op is Op.MISSING:
         return col.is_null()
+    if op is Op.KNOWN:
+        return (
+            pl.when(col.is_not_null()).then(pl.lit(True)).otherwise(pl.lit(None, dtype=pl.Boolean))
+        )
+    if op.value in DATE_OPS:
+        op = Op(DATE_OPS[op.value])
     if op is Op.IN_REGION:
         return _prefix_expr(region_target(value), pl.col(REGION_PREFIX))
     if op is Op.IN_INDUSTRY:
         return _prefix_expr(industry_target(value), col)
     if op is Op.IN_CATALOGUE:
         return pl.col(CATALOGUE)
+    if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and field_type(cond.field) is FieldType.TEXT:
+        return contains_text_expr(col, value, every=op is Op.CONTAINS_ALL)
+    if op is Op.MATCHES:
+        return matches_expr(col, value)
     if op is Op.CONTAINS_ANY:
         return contains_any_expr(col, value)  # the same markers as the row evaluator
     if op in (Op.IN, Op.NOT_IN):
@@ -117,7 +140,10 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
         )
         return hit if op is Op.IN else ~hit
     if op is Op.WITHIN_YEARS:
-        return col.is_between(pl.lit(add_years(as_of, -int(value))), pl.lit(as_of))
+        lower = add_years(as_of, -int(value))  # excluded, unless clamped (see row.py)
+        if lower == dt.date.min:
+            return col.is_between(pl.lit(lower), pl.lit(as_of), closed="both")
+        return col.is_between(pl.lit(lower), pl.lit(as_of), closed="right")
     compare = {
         Op.EQ: col.__eq__,
         Op.NE: col.__ne__,
@@ -223,7 +249,7 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
     return CompiledRule(
         rule,
         status,
-        _amount_expr(rule, status),
+        _amount_expr(rule, status, as_of),
         _joined(met_flags, labels),
         _joined(unmet_flags, labels),
         _joined(missing_flags, missing_labels),
@@ -255,17 +281,58 @@ def _code(flags: Sequence[pl.Expr]) -> pl.Expr:
     return pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
 
 
-def _amount_expr(rule: Rule, status: pl.Expr) -> pl.Expr:
+def _amount_expr(rule: Rule, status: pl.Expr, as_of: dt.date) -> pl.Expr:
     b = rule.benefit
     none = pl.lit(None, dtype=pl.Float64)
     if rule.audience is not Audience.ENTERPRISE or b.type == "unquantified":
         return none
-    assert b.amount_yuan is not None
     if b.type == "fixed":
-        total = pl.lit(float(b.amount_yuan))
+        total = pl.lit(float(b.amount_yuan or 0.0))
+    elif b.type == "per_head":
+        total = pl.col(str(b.per_field)).cast(pl.Float64) * float(b.amount_yuan or 0.0)
+    elif b.type == "computed":
+        assert b.formula is not None
+        total = _formula_expr(b.formula)
     else:
-        total = pl.col(str(b.per_field)).cast(pl.Float64) * b.amount_yuan
+        total = _tier_expr(rule, as_of)
     if b.cap_yuan is not None:
-        total = pl.min_horizontal(total, pl.lit(float(b.cap_yuan)))
+        total = total.clip(upper_bound=float(b.cap_yuan))  # keeps null (min_horizontal would not)
     live = status.is_in([Status.ELIGIBLE.value, Status.UNKNOWN.value])
     return pl.when(live).then(total).otherwise(none)
+
+
+def node_expr(node: Any, as_of: dt.date) -> pl.Expr:
+    """A criteria tree as one Kleene expression, without labels (tier conditions)."""
+    if isinstance(node, AllNode):
+        return pl.all_horizontal([node_expr(c, as_of) for c in node.all])
+    if isinstance(node, AnyNode):
+        return pl.any_horizontal([node_expr(c, as_of) for c in node.any])
+    if isinstance(node, NotNode):
+        return ~node_expr(node.not_, as_of)
+    return condition_expr(node, as_of)
+
+
+def _tier_expr(rule: Rule, as_of: dt.date) -> pl.Expr:
+    """As row.tier_amount: the first true tier; null once an earlier tier is unknown."""
+    none = pl.lit(None, dtype=pl.Float64)
+    expr: pl.Expr = none
+    for tier in reversed(rule.benefit.tiers or []):
+        hit = node_expr(tier.when, as_of)
+        value = (
+            _formula_expr(tier.formula)
+            if tier.formula is not None
+            else pl.lit(float(tier.amount_yuan or 0.0))
+        )
+        expr = pl.when(hit).then(value).when(hit.is_null()).then(none).otherwise(expr)
+    return expr
+
+
+def _formula_expr(f: Formula) -> pl.Expr:
+    total = pl.col(f.field).cast(pl.Float64).fill_nan(None) * f.factor
+    if f.round_down_to_yuan is not None:
+        total = (total / f.round_down_to_yuan).floor() * f.round_down_to_yuan
+    if f.min_yuan is not None:
+        total = total.clip(lower_bound=float(f.min_yuan))
+    if f.max_yuan is not None:
+        total = total.clip(upper_bound=float(f.max_yuan))
+    return total

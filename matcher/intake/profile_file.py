@@ -73,6 +73,10 @@ class _TooDeep(Exception):
         self.where = f"第 {mark.line + 1} 行起 "
 
 
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
 def _load_yaml(text: str, limits: Limits) -> Any:
     """yaml.safe_load, refusing aliases and nesting beyond ``limits.max_depth`` while
     composing, before anything is expanded."""
@@ -93,9 +97,7 @@ def _load_yaml(text: str, limits: Limits) -> Any:
 
     # Dates stay text, parsed by intake like a cell: 2022-02-30 is then one bad field
     # of the profile, reported with the others, not a file that cannot be read.
-    Loader.add_constructor(
-        "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-    )
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
     loader = Loader(text)
     try:
         return loader.get_single_data()

@@ -8,11 +8,8 @@ templates, so the two can never say different things.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,8 @@ from matcher.batch import (
 from matcher.evaluate.row import Outcome
 from matcher.evaluate.tree import condition_text, field_label
 from matcher.fields import FIELDS_BY_NAME, SIZE_ZH
+from matcher.report.meta import RuleSetIdentity
+from matcher.report.meta import identify as ruleset_identity
 from matcher.report.money import yuan_text
 from matcher.rule import KIND_ZH, Rule
 
@@ -40,25 +39,6 @@ DISCLAIMER = (
     "「符合」表示企业填写的信息满足规则列出的全部条件；是否享受、金额多少，以主管部门受理审核为准。"
     "标注【假设】的条件为原文未写明、一般会有的申领条件。"
 )
-
-
-@dataclass(frozen=True)
-class RuleSetIdentity:
-    count: int
-    digest: str  # the first 12 hex digits of a SHA-256 over every rule's content
-
-    def text(self) -> str:
-        return f"{self.count} 条规则，内容指纹 {self.digest}"
-
-
-def ruleset_identity(rules: Sequence[Rule]) -> RuleSetIdentity:
-    """Which rules a report rests on: the same rules give the same fingerprint."""
-    h = hashlib.sha256()
-    for rule in sorted(rules, key=lambda r: r.id):
-        h.update(
-            json.dumps(rule.model_dump(mode="json"), ensure_ascii=False, sort_keys=True).encode()
-        )
-    return RuleSetIdentity(len(rules), h.hexdigest()[:12])
 
 
 def _heads(outcome: Outcome) -> Any:
@@ -191,6 +171,12 @@ def render_html(context: dict[str, Any]) -> str:
     return environment("html").get_template("report.html.j2").render(context)
 
 
+def render_markdown(context: dict[str, Any]) -> str:
+    """For pasting into 公文 drafts or WeChat: the same context as the HTML report,
+    table cells with pipes and line breaks escaped."""
+    return environment("md").get_template("report.md.j2").render(context)
+
+
 def render_index(entries: Sequence[dict[str, Any]], as_of: dt.date, rules_text: str) -> str:
     return (
         environment("html")
@@ -283,12 +269,7 @@ def emit_report(
         )
 
     context = report_context(row, match_row(row, rules, as_of), as_of, rules)
-    if fmt == "md":
-        from matcher.report.markdown import render_markdown
-
-        text = render_markdown(context)
-    else:
-        text = render_html(context)
+    text = render_markdown(context) if fmt == "md" else render_html(context)
     if out is None:
         sys.stdout.write(text)
     else:

@@ -100,7 +100,7 @@ def outcomes_table(outcomes: Sequence[Outcome], lang: str, show_all: bool) -> Ta
             str(i),
             styled(f"{o.rule.title if lang == 'zh' else o.rule.title_en}\n", (o.rule.id, "dim")),
             styled((status_label(o.status.value, lang), STATUS_STYLE[o.status.value])),
-            yuan(o.amount_yuan),
+            yuan(o.amount_yuan) if o.excluded_by is None else _excluded_text(o, outcomes, lang),
             valid_until_text(o.rule, lang),
             reason(o, lang),
         )
@@ -150,6 +150,8 @@ def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> N
         )
         heads = r.benefit.per_field and o.trace and _value_of(o, r.benefit.per_field)
         console.print(f"  金额：{yuan(o.amount_yuan)}（{amount_note(r, heads or None, lang)}）")
+        if o.excluded_by is not None:
+            console.print(f"  {_excluded_text(o, outcomes, lang)}")
         console.print(f"  {reason(o, lang)}")
         if assumptions_text(r, lang):
             console.print(f"  假设：{assumptions_text(r, lang)}")
@@ -158,6 +160,20 @@ def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> N
         )
         console.print(f"  来源：{source_text(r, lang)}")
         console.print(f"  原文：「{r.source.quotes[0]}」")
+
+
+def _excluded_text(o: Outcome, outcomes: Sequence[Outcome], lang: str) -> str:
+    from matcher.evaluate.exclusive import note
+
+    rival = next(x.rule for x in outcomes if x.rule.id == o.excluded_by)
+    text = note(rival.title if lang == "zh" else rival.title_en, lang)
+    if o.excluded_amount:
+        text += (
+            f"（{yuan(o.excluded_amount)} 元）"
+            if lang == "zh"
+            else f" ({yuan(o.excluded_amount)} yuan)"
+        )
+    return text
 
 
 def _value_of(outcome: Outcome, field: str) -> Any:

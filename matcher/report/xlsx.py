@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from matcher.evaluate.tree import STATUS_ZH
-from matcher.report.columns import RESULT_HEADERS_ZH
+from matcher.report.headers import RESULT_HEADERS_ZH
 from matcher.rule import Rule
 
 # Status colours (fill, font), the same meaning in either language.
@@ -234,7 +234,7 @@ def _detail_sheet(wb: Any, fmt: dict[str, Any], safe: pl.DataFrame, lang: str) -
 def _notes_sheet(
     wb: Any, fmt: dict[str, Any], as_of: dt.date, rules: Sequence[Rule], rows: int
 ) -> None:
-    from matcher.report.html import ruleset_identity
+    from matcher.report.meta import identify as ruleset_identity
 
     ws = wb.add_worksheet("说明")
     ws.set_column(0, 0, 14, fmt["bold"])

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import secrets
 import shutil
 import tempfile
-import time
 import zipfile
-from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from matcher import api
 from matcher.errors import PolicyMatchError
-from matcher.web.app import Web, web
 from matcher.web.security import (
     ADVISOR_COOKIE,
     CSRF_COOKIE,
@@ -30,6 +25,7 @@ from matcher.web.security import (
     csrf_ok,
     token_ok,
 )
+from matcher.web.state import Job, Web, web
 
 router = APIRouter(prefix="/advisor", include_in_schema=False)
 
@@ -52,31 +48,6 @@ DOWNLOADS = {
     "zip": ("application/zip", "政策匹配报告.zip"),
     "errors": ("text/csv; charset=utf-8", "输入问题.csv"),
 }
-
-
-@dataclass
-class Job:
-    files: dict[str, bytes]
-    summary: dict[str, Any]
-    created: float = field(default_factory=time.monotonic)
-
-
-class Jobs:
-    """Finished uploads, in memory only, the newest few (ids are random, never paths)."""
-
-    def __init__(self, keep: int = 8):
-        self.keep = keep
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-
-    def add(self, job: Job) -> str:
-        key = secrets.token_urlsafe(16)
-        self._jobs[key] = job
-        while len(self._jobs) > self.keep:
-            self._jobs.popitem(last=False)
-        return key
-
-    def get(self, key: str) -> Job | None:
-        return self._jobs.get(key)
 
 
 def is_advisor(w: Web, request: Request) -> bool:

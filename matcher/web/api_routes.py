@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from matcher.batch import audience_text, source_text, valid_until_text
 from matcher.rule import KIND_ZH
 from matcher.suggest import did_you_mean
-from matcher.web.app import Web, web
 from matcher.web.engine import HEADER_OF, UnknownFields, canonical, result_json
+from matcher.web.state import Web, web
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -116,8 +116,8 @@ async def batch(body: BatchRequest, request: Request, w: Web = Depends(web)) -> 
 @router.get("/rules", summary="全部政策规则")
 async def rules(w: Web = Depends(web)) -> dict[str, Any]:
     return {
-        "count": w.engine.identity.count,
-        "digest": w.engine.identity.digest,
+        "count": w.engine.identity.rules,
+        "metadata": w.engine.identity.as_dict(),
         "rules": [
             {
                 "id": r.id,

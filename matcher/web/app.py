@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from matcher.web.engine import Engine
-from matcher.web.security import CSRF_COOKIE, BodyTooLarge, Guard, new_csrf, too_large_message
+from matcher.web.security import BodyTooLarge, Guard, too_large_message
 from matcher.web.settings import Settings
-from matcher.web.store import Store
-
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-class Web:
-    """What the routes share: settings, engine, store, templates, finished advisor jobs."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.engine = Engine(settings)
-        self.store = Store(settings.data_dir) if settings.data_dir is not None else None
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        from matcher.web.advisor import Jobs
-
-        self.jobs = Jobs()
-
-    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
-        """A page with the CSRF token its forms carry (the cookie is set on first visit)."""
-        token = request.cookies.get(CSRF_COOKIE) or new_csrf()
-        html = self.templates.get_template(name).render(csrf=token, **context)
-        response = HTMLResponse(html, status_code=status)
-        if request.cookies.get(CSRF_COOKIE) != token:
-            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
-        return response
-
-
-def web(request: Request) -> Web:
-    return request.app.state.web
+from matcher.web.state import Web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -23,7 +23,9 @@ from matcher.batch import match_row
 from matcher.evaluate.row import Outcome
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
 from matcher.normalize import error_messages, normalise, profile_to_raw
-from matcher.report.html import RuleSetIdentity, report_context, ruleset_identity
+from matcher.report.html import report_context
+from matcher.report.meta import RuleSetIdentity
+from matcher.report.meta import identify as ruleset_identity
 from matcher.rule import Rule
 from matcher.web.settings import Settings
 

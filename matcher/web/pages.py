@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from matcher.report.html import render_html
-from matcher.web.app import Web, web
 from matcher.web.engine import canonical
 from matcher.web.forms import form_fields
 from matcher.web.security import CSRF_COOKIE, csrf_ok
+from matcher.web.state import Web, web
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,7 +3,7 @@
 Every rule is rendered under the same fixed headings — 适用对象, 支持内容, 申请条件, 有效期,
 政策原文, 假设与说明 — so an advisor can tell who a rule is for, what it gives, until when,
 and the exact sentence it comes from. Output is deterministic: the README is generated,
-checked in, and compared in CI (``python -m matcher.ruledoc --check``).
+checked in, and compared in CI (``python -m matcher.authoring.ruledoc --check``).
 """
 
 from __future__ import annotations
@@ -248,12 +248,50 @@ def _validity_text(rule: Rule, lang: str, *, detail: bool = True) -> str:
     return t["unstated"]
 
 
+def _formula_text(f: Any, lang: str) -> str:
+    zh = lang == "zh"
+    factor = (
+        f"{_number(f.rate * 100)}%" if f.rate is not None else f"{_number(f.per_head_yuan)} 元/人"
+    )
+    text = f"{factor} × `{f.field}`"
+    if f.round_down_to_yuan is not None:
+        text += (
+            f"，向下取整到 {_number(f.round_down_to_yuan)} 元"
+            if zh
+            else f", rounded down to {_number(f.round_down_to_yuan)}"
+        )
+    if f.min_yuan is not None:
+        text += f"，不低于 {_number(f.min_yuan)} 元" if zh else f", at least {_number(f.min_yuan)}"
+    if f.max_yuan is not None:
+        text += f"，最高 {_number(f.max_yuan)} 元" if zh else f", at most {_number(f.max_yuan)}"
+    return text
+
+
+def _computed_lines(rule: Rule, lang: str) -> list[str]:
+    """Tiers in order (the first that holds gives the amount), or the formula."""
+    b, zh = rule.benefit, lang == "zh"
+    if b.formula is not None:
+        return [("金额：" if zh else "amount: ") + _formula_text(b.formula, lang)]
+    lines = ["分档（依次判断，取第一个成立的一档）：" if zh else "tiers (the first that holds):"]
+    for tier in b.tiers or []:
+        when = "、".join(c.label for c in iter_conditions(tier.when))
+        amount = (
+            _formula_text(tier.formula, lang)
+            if tier.formula is not None
+            else f"{_number(tier.amount_yuan or 0)} 元"
+        )
+        lines.append(f"- {when}：{amount} —「{tier.quote}」")
+    return lines
+
+
 def _benefit_lines(rule: Rule, lang: str) -> list[str]:
     t = _T[lang]
     b = rule.benefit
     desc = b.description if lang == "zh" else (b.description_en or b.description)
     lines = [desc, ""]
-    if b.type == "unquantified" or b.amount_yuan is None:
+    if b.type in ("tiered", "computed"):
+        lines += _computed_lines(rule, lang)
+    elif b.type == "unquantified" or b.amount_yuan is None:
         lines.append(t["unquantified"])
     else:
         if b.type == "per_head" and b.per_field:
@@ -270,6 +308,12 @@ def _benefit_lines(rule: Rule, lang: str) -> list[str]:
         lines.append(t["not_counted"].format(who=who))
     if b.quote:
         lines.append(f"{t['quote']}「{b.quote}」")
+    for e in rule.exclusive:
+        lines.append(
+            f"不可同时享受（组 `{e.group}`）：「{e.quote}」"
+            if lang == "zh"
+            else f"not stackable (group `{e.group}`): '{e.quote}'"
+        )
     lines += ["", t["how"] + (rule.how_to_apply or t["no_how"])]
     return lines
 
@@ -399,8 +443,8 @@ def render_rules_readme(rules: Sequence[Rule]) -> str:
     lines = [
         "# 政策规则说明",
         "",
-        "<!-- 本文件由 `python -m matcher.ruledoc --write` 从 rules/*.yaml 生成，请勿手工编辑；"
-        "CI 用 `python -m matcher.ruledoc --check` 核对。 -->",
+        "<!-- 本文件由 `python -m matcher.authoring.ruledoc --write` 从 rules/*.yaml 生成，请勿手工编辑；"
+        "CI 用 `python -m matcher.authoring.ruledoc --check` 核对。 -->",
         "",
         f"共 {len(ordered)} 条规则，来源：{'、'.join(documents) or '—'}。"
         "每条规则按固定小标题说明：适用对象、支持内容、申请条件、有效期、政策原文、假设与说明。"
@@ -472,9 +516,9 @@ def _load(rules_dir: Path) -> list[Rule]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m matcher.ruledoc [--write | --check] [--rules DIR]``."""
+    """``python -m matcher.authoring.ruledoc [--write | --check] [--rules DIR]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m matcher.ruledoc",
+        prog="python -m matcher.authoring.ruledoc",
         description="生成 rules/README.md（规则说明）。Generate rules/README.md.",
     )
     parser.add_argument(
@@ -498,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         current = target.read_text(encoding="utf-8") if target.is_file() else ""
         if current != text:
             print(
-                f"{target} 不是最新：请运行 python -m matcher.ruledoc --write 重新生成",
+                f"{target} 不是最新：请运行 python -m matcher.authoring.ruledoc --write 重新生成",
                 file=sys.stderr,
             )
             return 1

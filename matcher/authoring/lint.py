@@ -12,14 +12,13 @@ normalised the same way (:func:`normalise`): NFKC, the PDF page-break repeats co
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from matcher.authoring.texts import find_sources, normalise, split_articles
 from matcher.fields import FIELDS_BY_NAME, RULE_FIELDS, FieldType
 from matcher.rule import Audience, Condition, Op, Rule, iter_conditions
 
@@ -46,6 +45,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "R009": ("warning", "测试用例缺少期望金额或待补充字段"),
     "R010": ("warning", "未写申请方式：原文未写明时应写明“原文未写明”"),
     "R011": ("error", "规则文件无法加载：编码、YAML、结构或条件取值有误（加载器的报告）"),
+    "R012": ("warning", "草稿规则（status: draft）：不参与匹配，列出待办"),
 }
 
 MIN_QUOTE_CHARS = 6
@@ -78,41 +78,6 @@ class LintIssue:
         if self.help:
             text += f"\n  = help: {self.help}"
         return text
-
-
-# ---------------------------------------------------------------------------- source text
-
-_TERMINAL = "。；！？：;!?:"
-# A character repeated across a blank-line break is a PDF page-break repeat ("疫情\n\n情防控").
-# Only letters and digits, only across a blank line: doubled characters inside a line
-# ("常常", "一一") and punctuation at paragraph ends are never touched.
-_BREAK_REPEAT = re.compile(r"(?P<c>[^\W_])[ \t\u3000]*\n[ \t\u3000]*\n\s*(?P=c)")
-_WS = re.compile(r"\s+")
-
-
-def collapse_page_breaks(text: str) -> str:
-    """Collapse the character the PDF repeats across a page break, keep the break itself."""
-    return _BREAK_REPEAT.sub(lambda m: m.group("c") + "\n\n", text)
-
-
-def normalise(text: str) -> str:
-    """NFKC, page-break repeats collapsed, all whitespace removed."""
-    return _WS.sub("", collapse_page_breaks(unicodedata.normalize("NFKC", text)))
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def find_sources(sources_dir: Path | None) -> dict[str, Path]:
-    """SHA-256 of each file's bytes → file, for every regular file in ``sources_dir``."""
-    if sources_dir is None or not sources_dir.is_dir():
-        return {}
-    found: dict[str, Path] = {}
-    for path in sorted(sources_dir.iterdir()):
-        if path.is_file():
-            found[hashlib.sha256(path.read_bytes()).hexdigest()] = path
-    return found
 
 
 # -------------------------------------------------------------------------- the YAML text
@@ -173,8 +138,6 @@ class _Linter:
             if path is None:
                 return None
             raw = path.read_text(encoding="utf-8")
-            from matcher.coverage import split_articles
-
             articles = [(a.number, normalise(a.text)) for a in split_articles(raw)]
             self._texts[sha] = (normalise(raw), articles)
         return self._texts[sha]
@@ -199,6 +162,10 @@ class _Linter:
         self.quotes(rule, rf)
         self.benefit(rule, rf)
         self.conditions(rule, rf)
+        if rule.status == "draft":  # quotes must verify; cases and wording come later
+            todo = "；".join(rule.todo) or "无"
+            self.add(rf, rf.find_key("status"), "R012", rule.id, f"草稿 {rule.id}，待办：{todo}")
+            return
         self.cases(rule, rf)
         if not rule.how_to_apply:
             self.add(

@@ -12,7 +12,6 @@ Coverage is complete when every article has a rule and no flagged sentence is un
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,89 +20,16 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.lint import collapse_page_breaks, find_sources, normalise, sha256_text
+from matcher.authoring.texts import (
+    _KEY_DROP,
+    _key,
+    collapse_page_breaks,
+    find_sources,
+    normalise,
+    sha256_text,
+    split_articles,
+)
 from matcher.rule import Rule
-
-# ---------------------------------------------------------------------------- articles
-
-
-@dataclass(frozen=True)
-class Article:
-    number: int
-    title: str  # as listed in 本期要目
-    text: str  # the body, from its heading up to the next article
-
-
-_TOC_MARK = "本期要目"
-_TOC_ITEM = re.compile(r"^\s*-?\s*(\d+)[、.．]\s*(.+?)\s*(?:[（(]\s*来源[:：].*)?$")
-_SOURCE_LINE = re.compile(r"^\s*[（(]?\s*来源\s*[:：]")
-_KEY_DROP = re.compile(r"[\W_]+")
-
-
-def _key(text: str) -> str:
-    """Comparison key for titles: NFKC, letters and digits only."""
-    return _KEY_DROP.sub("", unicodedata.normalize("NFKC", text))
-
-
-def parse_toc(text: str) -> list[tuple[int, str]]:
-    """The numbered titles of 本期要目; a title may continue on the next line."""
-    lines = text.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if _TOC_MARK in line)
-    except StopIteration:
-        return []
-    items: list[tuple[int, str]] = []
-    for line in lines[start + 1 :]:
-        stripped = line.strip()
-        if not stripped:
-            continue
-        m = _TOC_ITEM.match(stripped)
-        if m and stripped.lstrip("- ").startswith(m.group(1)):
-            items.append((int(m.group(1)), m.group(2).strip()))
-        elif _SOURCE_LINE.match(stripped):
-            continue
-        elif items:
-            break  # the first line after the list ends it
-    return items
-
-
-def split_articles(text: str) -> list[Article]:
-    """Articles located by their 本期要目 titles (compared without punctuation and spaces)."""
-    toc = parse_toc(text)
-    lines = text.splitlines()
-    # Body headings come after the table of contents.
-    toc_end = 0
-    for i, line in enumerate(lines):
-        if _TOC_MARK in line:
-            toc_end = i
-    for i in range(toc_end + 1, len(lines)):
-        if _TOC_ITEM.match(lines[i].strip()) or _SOURCE_LINE.match(lines[i].strip()):
-            toc_end = i
-        elif lines[i].strip():
-            break
-    starts: list[tuple[int, int, str]] = []  # (line index, number, title)
-    cursor = toc_end + 1
-    for number, title in toc:
-        key = _key(title)
-        for i in range(cursor, len(lines)):
-            if lines[i].strip() and _key(lines[i]) == key:
-                starts.append((i, number, title))
-                cursor = i + 1
-                break
-    articles: list[Article] = []
-    for k, (i, number, title) in enumerate(starts):
-        end = starts[k + 1][0] if k + 1 < len(starts) else _last_article_end(lines, i)
-        articles.append(Article(number, title, "\n".join(lines[i:end])))
-    return articles
-
-
-def _last_article_end(lines: list[str], start: int) -> int:
-    """The last article ends at its 来源 line (the newsletter's back matter follows)."""
-    for j in range(start + 1, len(lines)):
-        if _SOURCE_LINE.match(lines[j].strip()):
-            return j + 1
-    return len(lines)
-
 
 # --------------------------------------------------------------------------- sentences
 
