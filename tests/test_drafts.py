@@ -17,7 +17,7 @@ from matcher.cli import app
 from matcher.loader import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent.parent / "shared" / "seeds" / "000_09f8efcab19704e2.txt"
+SEED = ROOT.parent / "shared" / "seeds" / "000_09f8efcab19704e2.txt"
 ARTICLE = """北京市出台措施支持中小企业吸纳高校毕业生
 
 北京市人力资源和社会保障局近日发布通知。
