@@ -79,6 +79,9 @@ OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     # used goods and sales over the internet are retail (5295 旧货零售, 5262, 5292)
     (re.compile(r"二手|旧"), ("销售", "经销", "经营"), "F52"),
     (re.compile(r"互联网"), ("销售",), "F5292"),
+    # running a venue is the venue's own trade
+    (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
+    (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
 )
 # Suffixes that trade what they name when it is a good: 兽药经营 is 批发, not 兽药制造.
 TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
@@ -250,6 +253,8 @@ class ScopeReader:
         action, obj = split_action(key)
         reading = self._by_object_rule(phrase, action, obj, heading)
         reading = reading or self._by_action(phrase, action, obj, heading)
+        if action in TRADE_OF_GOODS and obj:
+            reading = reading or self._traded(phrase, obj, heading)
         if action in SERVICE_OF_OBJECT:
             reading = reading or self._by_resolver(phrase, obj, None, heading)
         reading = reading or self._by_resolver(phrase, key, action, heading)
@@ -265,6 +270,13 @@ class ScopeReader:
                 return PhraseReading(
                     phrase, code, "action", 100.0, f"{pattern.pattern}{action}", heading
                 )
+        return None
+
+    def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
+        """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
+        res = resolve_industries([obj])[obj]
+        if res.code is not None and res.method != "model" and res.code[0] in "ABC":
+            return PhraseReading(phrase, "F51", "action", 100.0, f"{res.code}+经营", heading)
         return None
 
     def _nearest(self, action: str | None, obj: str) -> tuple[CatalogueItem, float] | None:
@@ -297,7 +309,9 @@ class ScopeReader:
         self, phrase: str, key: str, action: str | None, heading: str | None
     ) -> PhraseReading | None:
         res = resolve_industries([key])[key]
-        if res.code is None or refused(res) or len(res.code) < 3:
+        # the text model was trained on owners' words, not official wording: measured on the
+        # catalogue a quarter of its readings were wrong, so only names and keywords count
+        if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
             return None
         allowed = self.sections.get(action or "")
         if action is not None and allowed is not None and res.code[0] not in allowed:
