@@ -82,7 +82,11 @@ OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     # running a venue is the venue's own trade
     (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
     (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
+    # letting premises is 房地产租赁经营, not 租赁业
+    (re.compile(r"(住房|房屋|房地产|柜台|摊位|场地|写字楼|厂房|仓库)$"), ("租赁", "出租"), "K7040"),
 )
+# A service on a good is not making it: 中药饮片代煎服务 is no pharmaceutical maker.
+SERVICES = frozenset({"服务", "技术服务", "管理服务", "活动"})
 # Suffixes that trade what they name when it is a good: 兽药经营 is 批发, not 兽药制造.
 TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
 # Suffixes that name a service run on the object: the object says which (文化场馆管理服务).
@@ -316,6 +320,8 @@ class ScopeReader:
         allowed = self.sections.get(action or "")
         if action is not None and allowed is not None and res.code[0] not in allowed:
             return None  # e.g. a maker's code for a phrase that sells
+        if action in SERVICES and res.code[0] == "C":
+            return None
         if action in TRADE_OF_GOODS and res.code[0] in "ABC":
             return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
