@@ -42,6 +42,7 @@ __all__ = [
     "ScopeReader",
     "ScopeReading",
     "catalogue_items",
+    "clean",
     "read_phrase",
     "read_scope",
     "read_scopes",
@@ -187,7 +188,8 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_WIDE)
 
 
-def _clean(phrase: str) -> str:
+def clean(phrase: str) -> str:
+    """A phrase as looked up: no spaces, wide punctuation, no trailing note in brackets."""
     text = re.sub(r"\s+", "", _norm(phrase))
     return _NOTE.sub("", text).strip("，,、:：") or text
 
@@ -232,7 +234,7 @@ class ScopeReader:
         self.exact: dict[str, CatalogueItem] = {}
         by_action: dict[str | None, list[tuple[str, CatalogueItem]]] = defaultdict(list)
         for item in items:
-            key = _clean(item.statement)
+            key = clean(item.statement)
             self.exact.setdefault(key, item)
             action, obj = split_action(key)
             by_action[action].append((obj, item))
@@ -250,7 +252,7 @@ class ScopeReader:
                 self.dominant[action] = top[0][0]
 
     def read(self, phrase: str, heading: str | None = None) -> PhraseReading:
-        key = _clean(phrase)
+        key = clean(phrase)
         item = self.exact.get(key)
         if item is not None:
             return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
@@ -387,7 +389,7 @@ def _pieces(piece: str) -> list[str]:
     piece = piece.strip(" ，,、:：.")
     if not piece:
         return []
-    if _clean(piece) in scope_reader().exact:
+    if clean(piece) in scope_reader().exact:
         return [piece]
     out: list[str] = []
     depth, start = 0, 0
@@ -399,9 +401,9 @@ def _pieces(piece: str) -> list[str]:
             start = i + 1
     out.append(piece[start:])
     out = [p.strip() for p in out if p.strip()]
-    last_action, _ = split_action(_clean(out[-1])) if out else (None, "")
+    last_action, _ = split_action(clean(out[-1])) if out else (None, "")
     if last_action and len(out) > 1:
-        out = [p if split_action(_clean(p))[0] else p + last_action for p in out[:-1]] + out[-1:]
+        out = [p if split_action(clean(p))[0] else p + last_action for p in out[:-1]] + out[-1:]
     return out
 
 
