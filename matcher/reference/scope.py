@@ -80,6 +80,16 @@ OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     # used goods and sales over the internet are retail (5295 旧货零售, 5262, 5292)
     (re.compile(r"二手|旧"), ("销售", "经销", "经营"), "F52"),
     (re.compile(r"互联网"), ("销售",), "F5292"),
+    # vehicles are sold at retail (5261 汽车新车零售, 5264); repairs of what households use
+    # are 居民服务 (811–819), of what industry uses 43
+    (re.compile(r"(新车|电动自行车|船舶)$"), ("销售", "经销"), "F52"),
+    (
+        re.compile(
+            r"家用|日用|电器|自行车|汽车|摩托车|机动车|计算机|办公设备|通讯设备|手机|钟表|乐器|家具"
+        ),
+        ("修理", "维修"),
+        "O81",
+    ),
     # running a venue is the venue's own trade
     (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
     (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
@@ -93,6 +103,7 @@ TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
 # Suffixes that name a service run on the object: the object says which (文化场馆管理服务).
 SERVICE_OF_OBJECT = frozenset({"管理服务", "运营"})
 
+RESOLVER_FIRST = False
 DOMINANT_SHARE = 0.8  # a suffix decides the 大类 when this share of its items agree
 DOMINANT_MIN = 5  # … among at least this many items
 NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the same suffix
@@ -258,12 +269,15 @@ class ScopeReader:
             return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
         action, obj = split_action(key)
         reading = self._by_object_rule(phrase, action, obj, heading)
-        reading = reading or self._by_action(phrase, action, obj, heading)
+        reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
         if action in TRADE_OF_GOODS and obj:
             reading = reading or self._traded(phrase, obj, heading)
         if action in SERVICE_OF_OBJECT:
             reading = reading or self._by_resolver(phrase, obj, None, heading)
+        # the resolver's names and keywords before the nearest item: short objects are near
+        # the wrong items (电机 ~ 电视机)
         reading = reading or self._by_resolver(phrase, key, action, heading)
+        reading = reading or self._by_action(phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
         return _refined(reading, obj if action else key)
@@ -294,10 +308,17 @@ class ScopeReader:
         return None if hit is None else (pairs[hit[2]][1], hit[1])
 
     def _by_action(
-        self, phrase: str, action: str | None, obj: str, heading: str | None
+        self,
+        phrase: str,
+        action: str | None,
+        obj: str,
+        heading: str | None,
+        fixed_only: bool = False,
     ) -> PhraseReading | None:
-        near = self._nearest(action, obj)
         fixed = self.dominant.get(action or "") or DEFAULT_DIVISION.get(action or "")
+        if fixed_only and fixed is None:
+            return None
+        near = self._nearest(action, obj)
         if fixed is not None:
             # the suffix decides the 大类; the nearest item may name its class
             inside = [c for c in near[0].codes if c.startswith(fixed)] if near else []
