@@ -69,7 +69,11 @@ def garbage(name: str) -> None:
 
 
 FOLDS = 10
-FRESH_SCOPE = "scope_fresh.csv"
+# Phrases in the catalogue's style with the codes expected, each written after a version of
+# the reader and scored once on it: scope_fresh.csv was then used to improve the reader (so it
+# is a development set now), scope_fresh2.csv (none of its phrases in the shipped catalogue)
+# measures the reader after that.
+FRESH_SCOPE = ("scope_fresh.csv", "scope_fresh2.csv")
 
 
 def score_official(
@@ -111,34 +115,28 @@ def official(show: int) -> None:
         )
     )
     _misses(rows, codes, show)
-    path = examples.DATA / FRESH_SCOPE
+    for name in FRESH_SCOPE:
+        _fresh(name, show)
+
+
+def _fresh(name: str, show: int) -> None:
+    path = examples.DATA / name
     if not path.is_file():
-        print(f"{FRESH_SCOPE:32} (missing)")
+        print(f"{name:32} (missing)")
         return
     with path.open(encoding="utf-8", newline="") as f:
         fresh = [(r["text"], _divisions(r["expected"])) for r in csv.DictReader(f)]
     reader = scope.scope_reader()
     got = [reader.read(t).code for t, _ in fresh]
-    print(_line(FRESH_SCOPE, len(fresh), score_official(fresh, got), "(fresh, shipped reader)"))
+    print(_line(name, len(fresh), score_official(fresh, got), "(shipped reader)"))
     # phrases that happen to be catalogue items are read by lookup: the rest show the rules
     new = [k for k, (t, _) in enumerate(fresh) if scope.clean(t) not in reader.exact]
-    print(
-        _line(
-            "  not in the shipped catalogue",
-            len(new),
-            score_official([fresh[k] for k in new], [got[k] for k in new]),
-            "",
-        )
-    )
+    if len(new) < len(fresh):
+        picked = ([fresh[k] for k in new], [got[k] for k in new])
+        print(_line("  not in the shipped catalogue", len(new), score_official(*picked), ""))
     alone = industry.resolve_held_out([t for t, _ in fresh], None)
-    print(
-        _line(
-            "  industry resolver alone",
-            len(fresh),
-            score_official(fresh, [alone[t].code for t, _ in fresh]),
-            "",
-        )
-    )
+    codes = [alone[t].code for t, _ in fresh]
+    print(_line("  industry resolver alone", len(fresh), score_official(fresh, codes), ""))
     _misses(fresh, got, show)
 
 
