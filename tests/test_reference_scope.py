@@ -215,3 +215,52 @@ def test_software_firm_with_blank_industry_explained() -> None:
     assert "    由经营范围推断：软件开发 → I6511 基础软件开发" in lines
     en = explain_lines(evaluate(rule, row, dt.date(2022, 7, 1)), row, dt.date(2022, 7, 1), "en")
     assert "    derived from the business scope: 软件开发 → I6511 基础软件开发" in en
+
+
+def _bench() -> object:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import eval_industry
+
+    return eval_industry
+
+
+def _fresh(name: str) -> list[tuple[str, set[str]]]:
+    ev = _bench()
+    with (ROOT / "tests" / "data" / name).open(encoding="utf-8", newline="") as f:
+        return [(r["text"], ev._divisions(r["expected"])) for r in csv.DictReader(f)]  # type: ignore[attr-defined]
+
+
+def test_fresh_sets_are_well_formed() -> None:
+    """Every expected code is a real 大类 or finer; the blind set shares nothing with the lookup."""
+    first, second = _fresh("scope_fresh.csv"), _fresh("scope_fresh2.csv")
+    assert len(first) >= 150 and len(second) >= 150
+    assert all("?" not in want for _, want in [*first, *second])
+    shipped = scope.scope_reader().exact
+    assert not [t for t, _ in second if scope.clean(t) in shipped]
+    assert not {t for t, _ in second} & {t for t, _ in first}
+
+
+# Regression guards just below the measured values (bench/RESULTS.md): not estimates.
+@pytest.mark.parametrize(
+    ("name", "right", "wrong"), [("scope_fresh.csv", 0.90, 0.025), ("scope_fresh2.csv", 0.88, 0.02)]
+)
+def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
+    rows = _fresh(name)
+    codes = [read_phrase(t).code for t, _ in rows]
+    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    assert r / len(rows) >= right and w / len(rows) <= wrong
+
+
+def test_catalogue_left_out_accuracy() -> None:
+    """10-fold on the shipped catalogue: each fold read by a reader that never saw it."""
+    items = scope.catalogue_items()
+    codes: list[str | None] = [None] * len(items)
+    for k in range(10):
+        reader = ScopeReader([i for j, i in enumerate(items) if j % 10 != k])
+        for j in range(k, len(items), 10):
+            codes[j] = reader.read(items[j].statement).code
+    rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
+    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    assert r / len(rows) >= 0.75 and w / len(rows) <= 0.05
