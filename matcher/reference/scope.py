@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from matcher.reference.data import reference_path
 from matcher.reference.industry import (
+    IndustryCode,
     industry_codes,
     industry_name,
     normalize_industry_code,
@@ -199,6 +200,7 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_WIDE)
 
 
+@functools.lru_cache(maxsize=65536)
 def clean(phrase: str) -> str:
     """A phrase as looked up: no spaces, wide punctuation, no trailing note in brackets."""
     text = re.sub(r"\s+", "", _norm(phrase))
@@ -350,12 +352,17 @@ class ScopeReader:
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
 
 
+@functools.cache
+def _below(code: str) -> tuple[IndustryCode, ...]:
+    return tuple(c for c in industry_codes().values() if c.code.startswith(code) and c.code != code)
+
+
 def _refined(reading: PhraseReading, text: str) -> PhraseReading:
     """A code refined by the official names under it that the text names (小学教育 → P832)."""
     code = reading.code
     if code is None or len(code) >= 5 or len(text) < 3:
         return reading
-    below = [c for c in industry_codes().values() if c.code.startswith(code) and c.code != code]
+    below = _below(code)
     if not below:
         return reading
     hits = process.extract(
@@ -383,6 +390,12 @@ def _refined(reading: PhraseReading, text: str) -> PhraseReading:
 def split_scope(text: str) -> tuple[list[tuple[str, str | None]], int | None]:
     """A registered scope → its phrases (each with its heading, 一般项目/许可项目) and the index
     of the main activity (the first phrase, or the one named after 主营)."""
+    phrases, main = _split_scope(text)
+    return list(phrases), main
+
+
+@functools.lru_cache(maxsize=16384)
+def _split_scope(text: str) -> tuple[tuple[tuple[str, str | None], ...], int | None]:
     body = _BOILERPLATE.sub("；", _norm(text))
     phrases: list[tuple[str, str | None]] = []
     main: int | None = None
@@ -401,7 +414,7 @@ def split_scope(text: str) -> tuple[list[tuple[str, str | None]], int | None]:
             phrases += [(p, heading) for p in found]
     if main is None and phrases:
         main = 0
-    return phrases, main
+    return tuple(phrases), main
 
 
 def _pieces(piece: str) -> list[str]:
@@ -452,5 +465,16 @@ def read_scope(text: str) -> ScopeReading:
 
 
 def read_scopes(texts: Iterable[str | None]) -> dict[str, ScopeReading]:
-    """Each distinct scope read once."""
-    return {t: read_scope(t) for t in dict.fromkeys(t for t in texts if t)}
+    """Each distinct scope read once; the industry resolver sees all their phrases in one
+    vectorised pass first (it caches), not one call per phrase."""
+    distinct = list(dict.fromkeys(t for t in texts if t))
+    exact = scope_reader().exact
+    keys: list[str] = []
+    for text in distinct:
+        for phrase, _ in split_scope(text)[0]:
+            key = clean(phrase)
+            if key not in exact:
+                keys += [key, split_action(key)[1]]
+    if keys:
+        resolve_industries(keys)
+    return {t: read_scope(t) for t in distinct}
