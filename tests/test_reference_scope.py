@@ -264,3 +264,32 @@ def test_catalogue_left_out_accuracy() -> None:
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
     assert r / len(rows) >= 0.75 and w / len(rows) <= 0.05
+
+
+def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
+    """Done-when of issue 17 as a user runs it: explain and profile check."""
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+
+    school = tmp_path / "school.yaml"
+    school.write_text(
+        "name: 北京某小学\nregion: 北京市朝阳区\nindustry: '83'\nbusiness_scope: 小学教育\n"
+        "q_teacher_exam_postponed: 是\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    env = {"COLUMNS": "200", "NO_COLOR": "1"}
+    args = ["explain", str(school), "bj-teacher-work-first-certify-later", "--as-of", "2022-07-01"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "结论：符合" in result.stdout
+    assert "按经营范围细化：小学教育 → P832 初等教育" in result.stdout
+    firm = tmp_path / "firm.yaml"
+    firm.write_text(
+        f"name: 甲软件\nregion: 北京市海淀区\nbusiness_scope: {SOFTWARE}\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["profile", "check", str(firm), "--format", "csv"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "I6511" in result.stdout
+    assert "行业未填写，由经营范围推断：软件开发 → I6511 基础软件开发" in result.stderr
