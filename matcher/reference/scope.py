@@ -252,7 +252,6 @@ class ScopeReader:
             action, obj = split_action(key)
             by_action[action].append((obj, item))
         self.by_action = dict(by_action)
-        self.whole = list(self.exact)
         self.dominant: dict[str, str] = {}
         self.sections: dict[str, frozenset[str]] = {}
         for action, pairs in by_action.items():
@@ -288,17 +287,18 @@ class ScopeReader:
         self, phrase: str, action: str | None, obj: str, heading: str | None
     ) -> PhraseReading | None:
         for pattern, actions, code in OBJECT_RULES:
-            if action in actions and pattern.search(obj):
-                return PhraseReading(
-                    phrase, code, "action", 100.0, f"{pattern.pattern}{action}", heading
-                )
+            found = pattern.search(obj) if action in actions else None
+            if found:
+                basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
+                return PhraseReading(phrase, code, "action", 100.0, basis, heading)
         return None
 
     def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
         """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
         res = resolve_industries([obj])[obj]
         if res.code is not None and res.method != "model" and res.code[0] in "ABC":
-            return PhraseReading(phrase, "F51", "action", 100.0, f"{res.code}+经营", heading)
+            basis = f"{obj}（{res.code}）…经营"  # a good traded
+            return PhraseReading(phrase, "F51", "action", 100.0, basis, heading)
         return None
 
     def _nearest(self, action: str | None, obj: str) -> tuple[CatalogueItem, float] | None:
