@@ -455,25 +455,38 @@ _COARSE = pl.col("industry_code").str.len_chars() <= 3  # a 门类 (C) or a 大�
 def _industry_from_scope(frame: pl.DataFrame) -> pl.DataFrame:
     """A blank industry is derived from the scope's main activity, a coarse one refined when
     the scope agrees with it; a contradiction keeps the given code (and is reported).
-    The scope is read once per distinct value of the rows that need it, then joined back."""
-    from matcher.reference.scope import read_scopes
+    The main piece of each distinct scope is found vectorised, and read once per distinct
+    piece (portfolios have many scopes but few main activities), then joined back."""
+    from matcher.reference.scope import main_piece_expr, read_main_pieces
 
     blank = pl.col("industry").is_null() & pl.col("industry_code").is_null()
     needs = (blank | _COARSE.fill_null(False)) & pl.col("business_scope").is_not_null()
-    scopes = frame.filter(needs).get_column("business_scope").unique().to_list()
-    main = {t: m for t, r in read_scopes(scopes).items() if (m := r.main_phrase) and m.code}
-    table = pl.DataFrame(
-        {
-            "business_scope": list(main),
-            "__scope_code": [m.code for m in main.values()],
-            "__scope_note": [f"{m.phrase} → {m.code} {m.name}" for m in main.values()],
-            "__scope_phrase": [m.phrase for m in main.values()],
-        },
-        schema={
-            k: pl.String
-            for k in ("business_scope", "__scope_code", "__scope_note", "__scope_phrase")
-        },
+    scopes = (
+        frame.lazy()
+        .filter(needs)
+        .select(pl.col("business_scope").unique())
+        .with_columns(main_piece_expr(pl.col("business_scope")).alias("__piece"))
+        .drop_nulls("__piece")
+        .collect()
     )
+    main = {
+        p: m for p, m in read_main_pieces(scopes.get_column("__piece").unique()).items() if m.code
+    }
+    table = scopes.join(
+        pl.DataFrame(
+            {
+                "__piece": list(main),
+                "__scope_code": [m.code for m in main.values()],
+                "__scope_note": [f"{m.phrase} → {m.code} {m.name}" for m in main.values()],
+                "__scope_phrase": [m.phrase for m in main.values()],
+            },
+            schema={
+                k: pl.String for k in ("__piece", "__scope_code", "__scope_note", "__scope_phrase")
+            },
+        ),
+        on="__piece",
+        how="inner",
+    ).drop("__piece")
     frame = frame.join(table, on="business_scope", how="left")
     scope = pl.col("__scope_code")
     inside = scope.str.starts_with(pl.col("industry_code")) & (

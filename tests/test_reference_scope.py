@@ -293,3 +293,23 @@ def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "I6511" in result.stdout
     assert "行业未填写，由经营范围推断：软件开发 → I6511 基础软件开发" in result.stderr
+
+
+_PARTS = [i.statement for i in scope.catalogue_items()[::40]] + ["软件开发", "小学教育", "阿巴阿巴"]
+_GLUE = ["；", ";", "。", "、", "，", "\n", "一般项目：", "许可项目:", "主营：", "经营范围："]
+_BOILER = [
+    "（依法须经批准的项目，经相关部门批准后方可开展经营活动）",
+    "(依法须经批准的项目,经相关部门批准后方可开展经营活动)",
+    "除依法须经批准的项目外，凭营业执照依法自主开展经营活动",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PARTS + _GLUE + _BOILER), min_size=1, max_size=8))
+def test_frame_path_reads_the_same_main_activity(parts: list[str]) -> None:
+    """The vectorised main piece (normalise) gives the reading read_scope gives."""
+    text = "".join(parts)
+    piece = pl.select(scope.main_piece_expr(pl.lit(text, pl.String))).item()
+    fast = scope.read_main_pieces([piece]).get(piece) if piece else None
+    slow = read_scope(text).main_phrase
+    assert (fast.code if fast else None) == (slow.code if slow else None), (text, piece)

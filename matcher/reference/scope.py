@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import reference_path
@@ -44,6 +45,8 @@ __all__ = [
     "ScopeReading",
     "catalogue_items",
     "clean",
+    "main_piece_expr",
+    "read_main_pieces",
     "read_phrase",
     "read_scope",
     "read_scopes",
@@ -111,16 +114,22 @@ NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the s
 WHOLE_CUTOFF = 88.0  # fuzz.ratio of whole phrases when no suffix is recognised
 REFINE_CUTOFF = 90.0  # partial_ratio of a phrase against official names under its code
 
-_BOILERPLATE = re.compile(
-    r"[（(]?\s*(?:除(?:依法须经批准的项目|许可业务)外，?)?凭营业执照依法自主开展经营活动\s*[)）]?"
-    r"|[（(]?\s*依法须经批准的项目，?经相关部门批准后(?:方可)?开展经营活动(?:，具体经营项目以"
+# Written for both Python's re and polars' (Rust) regex: the frame path finds each scope's
+# main piece with the same patterns (main_piece_expr), so both widths of punctuation are listed.
+_BOILERPLATE_RE = (
+    r"[（(]?\s*(?:除(?:依法须经批准的项目|许可业务)外[，,]?)?凭营业执照依法自主开展经营活动\s*[)）]?"
+    r"|[（(]?\s*依法须经批准的项目[，,]?经相关部门批准后(?:方可)?开展经营活动(?:[，,]具体经营项目以"
     r"(?:相关部门批准文件或许可证件|审批结果)为准)?\s*[)）]?"
     r"|[（(]?\s*具体经营项目以(?:相关部门批准文件或许可证件|审批结果)为准\s*[)）]?"
     r"|[（(]?\s*不得从事[^（）()]*?(?:经营活动|项目)[。.]?\s*[)）]?"
 )
-_HEADING = re.compile(r"(一般项目|许可项目|一般经营项目|许可经营项目|经营范围)\s*[:：]")
-_MAIN = re.compile(r"主营(?:业务|项目)?\s*[:：为是]?\s*")
-_SEPARATORS = re.compile(r"[；;。\n\r]+")
+_HEADING_RE = r"(一般项目|许可项目|一般经营项目|许可经营项目|经营范围)\s*[:：]"
+_MAIN_RE = r"主营(?:业务|项目)?[ \t]*[:：为是]?[ \t]*"
+_SEPARATORS_RE = r"[；;。\n\r]+"
+_BOILERPLATE = re.compile(_BOILERPLATE_RE)
+_HEADING = re.compile(_HEADING_RE)
+_MAIN = re.compile(_MAIN_RE)
+_SEPARATORS = re.compile(_SEPARATORS_RE)
 _NOTE = re.compile(r"[（(][^（）()]*[)）]?$")
 
 
@@ -406,8 +415,10 @@ def _split_scope(text: str) -> tuple[tuple[tuple[str, str | None], ...], int | N
             heading = part if part != "经营范围" else heading
             continue
         for piece in _SEPARATORS.split(part):
-            marked = _MAIN.match(piece.strip())
-            piece = piece.strip()[marked.end() :] if marked else piece
+            marked = _MAIN.search(piece)
+            if marked:  # 主营 names the main activity: what follows it
+                phrases += [(p, heading) for p in _pieces(piece[: marked.start()])]
+                piece = piece[marked.end() :]
             found = _pieces(piece)
             if marked and found and main is None:
                 main = len(phrases)
@@ -462,6 +473,27 @@ def read_scope(text: str) -> ScopeReading:
         for r in [read_phrase(p)]
     )
     return ScopeReading(text, readings, main)
+
+
+def main_piece_expr(scope: pl.Expr) -> pl.Expr:
+    """The piece of a scope its main activity is read from, vectorised: the boilerplate and
+    headings removed, the piece after 主营 if any, else the first piece with a letter or digit.
+    Portfolios hold many distinct scopes but few distinct main pieces."""
+    body = scope.str.replace_all(_BOILERPLATE_RE, "；").str.replace_all(_HEADING_RE, "；")
+    piece = r"([^；;。\n\r]*[\p{L}\p{N}][^；;。\n\r]*)"
+    unmarked = body.str.replace_all(_MAIN_RE, "；")  # a bare 主营 separates, as in split_scope
+    return pl.coalesce(body.str.extract(_MAIN_RE + piece, 1), unmarked.str.extract(piece, 1))
+
+
+def read_main_pieces(pieces: Iterable[str]) -> dict[str, PhraseReading]:
+    """The reading of each main piece's first phrase (see :func:`main_piece_expr`); pieces
+    with no phrase are left out. The resolver sees all the phrases in one pass first."""
+    firsts = {p: found[0] for p in dict.fromkeys(pieces) if (found := _pieces(_norm(p)))}
+    exact = scope_reader().exact
+    keys = [k for f in firsts.values() if (k := clean(f)) not in exact]
+    if keys:
+        resolve_industries([*keys, *(split_action(k)[1] for k in keys)])
+    return {p: read_phrase(f) for p, f in firsts.items()}
 
 
 def read_scopes(texts: Iterable[str | None]) -> dict[str, ScopeReading]:
