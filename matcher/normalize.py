@@ -91,6 +91,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cell too long: {value}; treated as unknown. To raise the limit, set the environment "
         "variable POLICY_MATCH_MAX_CELL_CHARS",
     ),
+    "industry_from_scope": (
+        "行业未填写，由经营范围推断：{value}；如不准确请填写行业",
+        "industry not given; derived from the business scope: {value}; give the industry if wrong",
+    ),
+    "industry_refined_by_scope": (
+        "行业按经营范围细化：{value}",
+        "industry refined by the business scope: {value}",
+    ),
+    "industry_scope_conflict": (
+        "所属行业与经营范围不一致：{value}；按填写的行业匹配",
+        "industry disagrees with the business scope: {value}; the given industry is used",
+    ),
     "size_mismatch": (
         "企业规模填写与按划型标准推算不一致：{value}；按填写值匹配",
         "given size disagrees with the size standard: {value}; the given size is used",
@@ -149,10 +161,18 @@ def _canonical_certs(col: pl.Expr) -> pl.Expr:
 # What each rule-visible column is computed from.
 _DERIVED_FROM: dict[str, tuple[str, ...]] = {
     "region_code": ("region",),
-    "industry_code": ("industry",),
-    "size_derived": ("industry", "employees", "revenue", "total_assets"),
-    "size_effective": ("size", "industry", "employees", "revenue", "total_assets"),
-    "size": ("size", "industry", "employees", "revenue", "total_assets"),
+    # a blank or coarse industry is read from the scope (matcher/reference/scope.py)
+    "industry_code": ("industry", "business_scope"),
+    "size_derived": ("industry", "business_scope", "employees", "revenue", "total_assets"),
+    "size_effective": (
+        "size",
+        "industry",
+        "business_scope",
+        "employees",
+        "revenue",
+        "total_assets",
+    ),
+    "size": ("size", "industry", "business_scope", "employees", "revenue", "total_assets"),
     # The check that local hires do not exceed total hires makes both unknown.
     "grad_hires": ("grad_hires", "grad_hires_local"),
     "grad_hires_local": ("grad_hires", "grad_hires_local"),
@@ -425,7 +445,64 @@ def _resolve(
     frame = frame.join(
         _resolution_frame(industries, "industry", "industry_code"), on="industry", how="left"
     )
-    return frame, regions, industries
+    return _industry_from_scope(frame), regions, industries
+
+
+# What the scope did to the industry: a derived or refined code names the phrase it rests on.
+SCOPE_PHRASE = "industry_scope_phrase"
+_SCOPE_NOTE = "__raw_scope_note"  # "phrase → code name" for the problem list
+_COARSE = pl.col("industry_code").str.len_chars() <= 3  # a 门类 (C) or a 大类 (C30)
+
+
+def _industry_from_scope(frame: pl.DataFrame) -> pl.DataFrame:
+    """A blank industry is derived from the scope's main activity, a coarse one refined when
+    the scope agrees with it; a contradiction keeps the given code (and is reported).
+    The main piece of each distinct scope is found vectorised, and read once per distinct
+    piece (portfolios have many scopes but few main activities), then joined back."""
+    from matcher.reference.scope import main_piece_expr, read_main_pieces
+
+    blank = pl.col("industry").is_null() & pl.col("industry_code").is_null()
+    needs = (blank | _COARSE.fill_null(False)) & pl.col("business_scope").is_not_null()
+    scopes = (
+        frame.lazy()
+        .filter(needs)
+        .select(pl.col("business_scope").unique())
+        .with_columns(main_piece_expr(pl.col("business_scope")).alias("__piece"))
+        .drop_nulls("__piece")
+        .collect()
+    )
+    main = {
+        p: m for p, m in read_main_pieces(scopes.get_column("__piece").unique()).items() if m.code
+    }
+    table = scopes.join(
+        pl.DataFrame(
+            {
+                "__piece": list(main),
+                "__scope_code": [m.code for m in main.values()],
+                "__scope_note": [f"{m.phrase} → {m.code} {m.name}" for m in main.values()],
+                "__scope_phrase": [m.phrase for m in main.values()],
+            },
+            schema={
+                k: pl.String for k in ("__piece", "__scope_code", "__scope_note", "__scope_phrase")
+            },
+        ),
+        on="__piece",
+        how="inner",
+    ).drop("__piece")
+    frame = frame.join(table, on="business_scope", how="left")
+    scope = pl.col("__scope_code")
+    inside = scope.str.starts_with(pl.col("industry_code")) & (
+        scope.str.len_chars() > pl.col("industry_code").str.len_chars()
+    )
+    use = (blank | (_COARSE & inside)).fill_null(False) & scope.is_not_null()
+    return frame.with_columns(
+        pl.when(use).then(scope).otherwise(pl.col("industry_code")).alias("industry_code"),
+        pl.when(use).then(pl.col("__scope_phrase")).otherwise(None).alias(SCOPE_PHRASE),
+        pl.col("__scope_note").alias(_SCOPE_NOTE),
+        (_COARSE & ~inside & (scope != pl.col("industry_code")))
+        .fill_null(False)
+        .alias("__chk_scope_conflict"),
+    ).drop("__scope_code", "__scope_note", "__scope_phrase")
 
 
 def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:
@@ -476,6 +553,29 @@ def _resolution_specs(
             pl.when(pl.col("industry").is_in(refused))
             .then(pl.lit("not_an_industry"))
             .otherwise(pl.lit("unknown_industry")),
+        ),
+    ]
+    derived = pl.col(SCOPE_PHRASE).is_not_null()
+    specs += [
+        (
+            derived & pl.col("industry").is_null(),
+            "industry",
+            pl.col(_SCOPE_NOTE),
+            pl.lit("industry_from_scope"),
+        ),
+        (
+            derived & pl.col("industry").is_not_null(),
+            "industry",
+            pl.format("「{}」；{}", pl.col("industry"), pl.col(_SCOPE_NOTE)),
+            pl.lit("industry_refined_by_scope"),
+        ),
+        (
+            pl.col("__chk_scope_conflict"),
+            "industry",
+            pl.format(
+                "{}（{}） / {}", pl.col("industry"), pl.col("industry_code"), pl.col(_SCOPE_NOTE)
+            ),
+            pl.lit("industry_scope_conflict"),
         ),
     ]
     for header, bad in flag_errors:

@@ -94,6 +94,7 @@ def _open_questions(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 def _enterprise(row: dict[str, Any]) -> dict[str, Any]:
     from matcher.reference.industry import industry_name
     from matcher.reference.regions import region_name
+    from matcher.report.render import scope_basis
 
     region_code = row.get("region_code")
     industry_code = row.get("industry_code")
@@ -108,7 +109,8 @@ def _enterprise(row: dict[str, Any]) -> dict[str, Any]:
         ),
         "industry": (
             f"{industry_name(industry_code) or ''}（{industry_code}）" if industry_code else ""
-        ),
+        )
+        + (f"，{scope_basis(row, 'zh')}" if row.get("industry_scope_phrase") else ""),
         "size": SIZE_ZH.get(size, "") if size else "",
         "size_derived": bool(size) and row.get("size") is None,
     }

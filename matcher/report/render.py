@@ -75,6 +75,21 @@ def reason(outcome: Outcome, lang: str) -> str:
     return valid_until_text(outcome.rule, lang)
 
 
+def scope_basis(row: dict[str, Any], lang: str) -> str:
+    """Where an industry read from the business scope came from (blank: derived; coarse:
+    refined), e.g. 由经营范围推断：软件开发 → I6511 基础软件开发."""
+    from matcher.reference.industry import industry_name
+
+    code = row.get("industry_code") or ""
+    phrase = row.get("industry_scope_phrase")
+    name = industry_name(code) or ""
+    if lang == "zh":
+        how = "由经营范围推断" if row.get("industry") is None else "按经营范围细化"
+        return f"{how}：{phrase} → {code} {name}"
+    how = "derived from" if row.get("industry") is None else "refined by"
+    return f"{how} the business scope: {phrase} → {code} {name}"
+
+
 def profile_heading(row: dict[str, Any], lang: str) -> str:
     parts = [str(row.get("name"))]
     if row.get("region_code"):
@@ -83,6 +98,8 @@ def profile_heading(row: dict[str, Any], lang: str) -> str:
         parts.append(
             f"行业 {row['industry_code']}" if lang == "zh" else f"industry {row['industry_code']}"
         )
+        if row.get("industry_scope_phrase"):
+            parts[-1] += f"（{scope_basis(row, lang)}）"
     size = row.get("size_effective")
     if size:
         parts.append(SIZE_ZH[size] if lang == "zh" else size)
@@ -249,6 +266,8 @@ def _step_lines(
     )
     if resolution is not None:
         out.append(("    识别：" if zh else "    resolved: ") + resolution.explain(lang))
+    if c.field == "industry" and row.get("industry_scope_phrase"):
+        out.append("    " + scope_basis(row, lang))
     if step.column == "size_effective" and step.actual is None:
         out.append(
             "    企业规模未填写，从业人员、营业收入、资产总额与行业也不足以按划型标准推算"

@@ -1,0 +1,512 @@
+"""Business scopes (经营范围) in the official wording of 《经营范围规范表述目录》, read as industries.
+
+A registered scope is a list of catalogue phrases (一般项目：软件开发；信息系统集成服务；…). Each
+phrase is read by, in order:
+
+1. the catalogue itself (``rules/reference/scope_catalogue_2021.csv``), exactly;
+2. what official wording means, learnt from the catalogue: an action suffix (销售, 制造, 研发,
+   回收, 租赁, 进出口…) decides the 大类 when the catalogue's items with that suffix nearly all
+   share one (销售 → F51 批发业, 研发 → M75), else the object decides, read from the nearest
+   catalogue item with the same suffix, or by the industry resolver when its reading lies in a
+   门类 the suffix allows (制造 → C);
+3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
+
+A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
+unless the text names it (主营：…).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from matcher.reference.data import reference_path
+from matcher.reference.industry import (
+    IndustryCode,
+    industry_codes,
+    industry_name,
+    normalize_industry_code,
+    refused,
+    resolve_industries,
+)
+
+__all__ = [
+    "CatalogueItem",
+    "PhraseReading",
+    "ScopeReader",
+    "ScopeReading",
+    "catalogue_items",
+    "clean",
+    "main_piece_expr",
+    "read_main_pieces",
+    "read_phrase",
+    "read_scope",
+    "read_scopes",
+    "scope_reader",
+    "split_scope",
+]
+
+CATALOGUE = "scope_catalogue_2021.csv"
+
+# Action suffixes of official wording, longest first so 技术研发 wins over 研发.
+ACTIONS: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "销售", "批发", "零售", "经销", "进出口", "进口", "出口", "制造", "生产", "加工",
+            "制作", "研发", "技术研发", "技术服务", "技术开发", "技术咨询", "技术交流",
+            "技术转让", "技术推广", "服务", "管理服务", "经营", "运营", "管理", "业务", "活动", "回收",
+            "维修", "修理", "租赁", "出租", "代理", "种植", "养殖", "饲养", "开发", "咨询",
+            "设计", "施工", "购销", "安装", "运输", "培训", "检测", "收购", "采集", "供应",
+        ),
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+
+# General rules for when the catalogue given to the reader has too few items with a suffix
+# to learn from (the leave-out folds): what the suffix alone says.
+DEFAULT_DIVISION: dict[str, str] = {
+    "销售": "F51", "批发": "F51", "经销": "F51", "零售": "F52", "进出口": "F51", "进口": "F51",
+    "出口": "F51", "回收": "F5191", "研发": "M75", "技术研发": "M75", "出租": "L71",
+    "租赁": "L71", "种植": "A01",
+}  # fmt: skip
+# Objects that decide the reading whatever the suffix: operating a market is 市场管理.
+OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
+    (re.compile(r"市场$"), ("经营", "管理", "管理服务", "服务"), "L7223"),
+    # used goods and sales over the internet are retail (5295 旧货零售, 5262, 5292)
+    (re.compile(r"二手|旧"), ("销售", "经销", "经营"), "F52"),
+    (re.compile(r"互联网"), ("销售",), "F5292"),
+    # vehicles are sold at retail (5261 汽车新车零售, 5264); repairs of what households use
+    # are 居民服务 (811–819), of what industry uses 43
+    (re.compile(r"(新车|电动自行车|船舶)$"), ("销售", "经销"), "F52"),
+    (
+        re.compile(
+            r"家用|日用|电器|自行车|汽车|摩托车|机动车|计算机|办公设备|通讯设备|手机|钟表|乐器|家具"
+        ),
+        ("修理", "维修"),
+        "O81",
+    ),
+    # running a venue is the venue's own trade
+    (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
+    (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
+    # letting premises is 房地产租赁经营, not 租赁业
+    (re.compile(r"(住房|房屋|房地产|柜台|摊位|场地|写字楼|厂房|仓库)$"), ("租赁", "出租"), "K7040"),
+)
+# A service on a good is not making it: 中药饮片代煎服务 is no pharmaceutical maker.
+SERVICES = frozenset({"服务", "技术服务", "管理服务", "活动"})
+# Suffixes that trade what they name when it is a good: 兽药经营 is 批发, not 兽药制造.
+TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
+# Suffixes that name a service run on the object: the object says which (文化场馆管理服务).
+SERVICE_OF_OBJECT = frozenset({"管理服务", "运营"})
+
+RESOLVER_FIRST = False
+DOMINANT_SHARE = 0.8  # a suffix decides the 大类 when this share of its items agree
+DOMINANT_MIN = 5  # … among at least this many items
+NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the same suffix
+WHOLE_CUTOFF = 88.0  # fuzz.ratio of whole phrases when no suffix is recognised
+REFINE_CUTOFF = 90.0  # partial_ratio of a phrase against official names under its code
+
+# Written for both Python's re and polars' (Rust) regex: the frame path finds each scope's
+# main piece with the same patterns (main_piece_expr), so both widths of punctuation are listed.
+_BOILERPLATE_RE = (
+    r"[（(]?\s*(?:除(?:依法须经批准的项目|许可业务)外[，,]?)?凭营业执照依法自主开展经营活动\s*[)）]?"
+    r"|[（(]?\s*依法须经批准的项目[，,]?经相关部门批准后(?:方可)?开展经营活动(?:[，,]具体经营项目以"
+    r"(?:相关部门批准文件或许可证件|审批结果)为准)?\s*[)）]?"
+    r"|[（(]?\s*具体经营项目以(?:相关部门批准文件或许可证件|审批结果)为准\s*[)）]?"
+    r"|[（(]?\s*不得从事[^（）()]*?(?:经营活动|项目)[。.]?\s*[)）]?"
+)
+_HEADING_RE = r"(一般项目|许可项目|一般经营项目|许可经营项目|经营范围)\s*[:：]"
+_MAIN_RE = r"主营(?:业务|项目)?[ \t]*[:：为是]?[ \t]*"
+_SEPARATORS_RE = r"[；;。\n\r]+"
+_BOILERPLATE = re.compile(_BOILERPLATE_RE)
+_HEADING = re.compile(_HEADING_RE)
+_MAIN = re.compile(_MAIN_RE)
+_SEPARATORS = re.compile(_SEPARATORS_RE)
+_NOTE = re.compile(r"[（(][^（）()]*[)）]?$")
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    item_code: str
+    statement: str
+    codes: tuple[str, ...]  # normalised GB/T 4754 codes, in the catalogue's order
+
+
+@dataclass(frozen=True)
+class PhraseReading:
+    """How one scope phrase was read: ``method`` is catalogue (exact item), neighbour (nearest
+    item with the same suffix), action (the suffix decides), resolver (industry resolver,
+    checked against the suffix) or none."""
+
+    phrase: str
+    code: str | None
+    method: str
+    score: float
+    basis: str | None = None  # the catalogue item or suffix the reading rests on
+    heading: str | None = None  # 一般项目 / 许可项目 when the scope says so
+
+    @property
+    def name(self) -> str | None:
+        return industry_name(self.code) if self.code else None
+
+    def explain(self, lang: str = "zh") -> str:
+        zh = lang != "en"
+        if self.code is None:
+            return f"「{self.phrase}」未能识别" if zh else f"'{self.phrase}' not resolved"
+        how = {
+            "catalogue": ("经营范围规范表述目录", "the official scope catalogue"),
+            "neighbour": ("相近的规范表述", "the nearest official item"),
+            "action": ("规范表述的读法", "what official wording means"),
+            "resolver": ("行业识别", "the industry resolver"),
+            "official": ("行业名称", "the official industry names"),
+        }[self.method][0 if zh else 1]
+        basis = f"「{self.basis}」" if self.basis and self.basis != self.phrase else ""
+        if zh:
+            return f"「{self.phrase}」→ {self.code} {self.name}（{how}{basis}）"
+        return f"'{self.phrase}' → {self.code} {self.name} ({how}{' ' + basis if basis else ''})"
+
+
+@dataclass(frozen=True)
+class ScopeReading:
+    """A whole scope: every phrase's reading, and which one is the main activity."""
+
+    text: str
+    phrases: tuple[PhraseReading, ...]
+    main: int | None  # index into phrases
+
+    @property
+    def main_phrase(self) -> PhraseReading | None:
+        return None if self.main is None else self.phrases[self.main]
+
+    @property
+    def code(self) -> str | None:
+        """The industry of the main activity, None when it cannot be read."""
+        main = self.main_phrase
+        return None if main is None else main.code
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every phrase's code, in order, each once (for "any phrase in 制造业")."""
+        return tuple(dict.fromkeys(p.code for p in self.phrases if p.code))
+
+    def any_in(self, container: str) -> bool:
+        return any(c.startswith(container) for c in self.codes)
+
+
+_WIDE = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "：", ";": "；"})
+
+
+def _norm(text: str) -> str:
+    """NFKC (full-width letters and digits → half-width), but Chinese punctuation kept wide."""
+    return unicodedata.normalize("NFKC", text).translate(_WIDE)
+
+
+@functools.lru_cache(maxsize=65536)
+def clean(phrase: str) -> str:
+    """A phrase as looked up: no spaces, wide punctuation, no trailing note in brackets."""
+    text = re.sub(r"\s+", "", _norm(phrase))
+    return _NOTE.sub("", text).strip("，,、:：") or text
+
+
+def _division(code: str) -> str:
+    return code[:3]
+
+
+def _codes_of(raw: str) -> tuple[str, ...]:
+    out = []
+    for part in raw.split(";"):
+        code = normalize_industry_code(part.strip()) if part.strip() else None
+        if code is not None and len(code) >= 3:
+            out.append(code)
+    return tuple(dict.fromkeys(out))
+
+
+@functools.cache
+def catalogue_items() -> tuple[CatalogueItem, ...]:
+    """The shipped part of the catalogue (items whose codes name no class are dropped)."""
+    with reference_path(CATALOGUE).open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    items = (
+        CatalogueItem(r["item_code"], r["scope_statement"].strip(), _codes_of(r["gbt4754_codes"]))
+        for r in rows
+    )
+    return tuple(i for i in items if i.codes)
+
+
+def split_action(phrase: str) -> tuple[str | None, str]:
+    """(suffix, object): 仪器仪表销售 → (销售, 仪器仪表); (None, phrase) when none is known."""
+    for action in ACTIONS:
+        if phrase.endswith(action) and len(phrase) > len(action):
+            return action, phrase[: -len(action)].rstrip("及和与、")
+    return None, phrase
+
+
+class ScopeReader:
+    """Reads phrases with what it learns from ``items`` (the catalogue, or a fold of it)."""
+
+    def __init__(self, items: Sequence[CatalogueItem]) -> None:
+        self.exact: dict[str, CatalogueItem] = {}
+        by_action: dict[str | None, list[tuple[str, CatalogueItem]]] = defaultdict(list)
+        for item in items:
+            key = clean(item.statement)
+            self.exact.setdefault(key, item)
+            action, obj = split_action(key)
+            by_action[action].append((obj, item))
+        self.by_action = dict(by_action)
+        self.dominant: dict[str, str] = {}
+        self.sections: dict[str, frozenset[str]] = {}
+        for action, pairs in by_action.items():
+            if action is None:
+                continue
+            votes = Counter(d for _, i in pairs for d in {_division(c) for c in i.codes})
+            self.sections[action] = frozenset(c[0] for _, i in pairs for c in i.codes)
+            top = votes.most_common(1)
+            if len(pairs) >= DOMINANT_MIN and top and top[0][1] >= DOMINANT_SHARE * len(pairs):
+                self.dominant[action] = top[0][0]
+
+    def read(self, phrase: str, heading: str | None = None) -> PhraseReading:
+        key = clean(phrase)
+        item = self.exact.get(key)
+        if item is not None:
+            return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
+        action, obj = split_action(key)
+        reading = self._by_object_rule(phrase, action, obj, heading)
+        reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
+        if action in TRADE_OF_GOODS and obj:
+            reading = reading or self._traded(phrase, obj, heading)
+        if action in SERVICE_OF_OBJECT:
+            reading = reading or self._by_resolver(phrase, obj, None, heading)
+        # the resolver's names and keywords before the nearest item: short objects are near
+        # the wrong items (电机 ~ 电视机)
+        reading = reading or self._by_resolver(phrase, key, action, heading)
+        reading = reading or self._by_action(phrase, action, obj, heading)
+        if reading is None:
+            return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        return _refined(reading, obj if action else key)
+
+    def _by_object_rule(
+        self, phrase: str, action: str | None, obj: str, heading: str | None
+    ) -> PhraseReading | None:
+        for pattern, actions, code in OBJECT_RULES:
+            found = pattern.search(obj) if action in actions else None
+            if found:
+                basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
+                return PhraseReading(phrase, code, "action", 100.0, basis, heading)
+        return None
+
+    def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
+        """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
+        res = resolve_industries([obj])[obj]
+        if res.code is not None and res.method != "model" and res.code[0] in "ABC":
+            basis = f"{obj}（{res.code}）…经营"  # a good traded
+            return PhraseReading(phrase, "F51", "action", 100.0, basis, heading)
+        return None
+
+    def _nearest(self, action: str | None, obj: str) -> tuple[CatalogueItem, float] | None:
+        pairs = self.by_action.get(action, [])
+        if not pairs or not obj:
+            return None
+        cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
+        hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
+        return None if hit is None else (pairs[hit[2]][1], hit[1])
+
+    def _by_action(
+        self,
+        phrase: str,
+        action: str | None,
+        obj: str,
+        heading: str | None,
+        fixed_only: bool = False,
+    ) -> PhraseReading | None:
+        fixed = self.dominant.get(action or "") or DEFAULT_DIVISION.get(action or "")
+        if fixed_only and fixed is None:
+            return None
+        near = self._nearest(action, obj)
+        if fixed is not None:
+            # the suffix decides the 大类; the nearest item may name its class
+            inside = [c for c in near[0].codes if c.startswith(fixed)] if near else []
+            if inside and near is not None:
+                return PhraseReading(
+                    phrase, inside[0], "neighbour", near[1], near[0].statement, heading
+                )
+            return PhraseReading(phrase, fixed, "action", 100.0, action, heading)
+        if near is not None:
+            item, score = near
+            return PhraseReading(phrase, item.codes[0], "neighbour", score, item.statement, heading)
+        return None
+
+    def _by_resolver(
+        self, phrase: str, key: str, action: str | None, heading: str | None
+    ) -> PhraseReading | None:
+        res = resolve_industries([key])[key]
+        # the text model was trained on owners' words, not official wording: measured on the
+        # catalogue a quarter of its readings were wrong, so only names and keywords count
+        if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
+            return None
+        allowed = self.sections.get(action or "")
+        if action is not None and allowed is not None and res.code[0] not in allowed:
+            return None  # e.g. a maker's code for a phrase that sells
+        if action in SERVICES and res.code[0] == "C":
+            return None
+        if action in TRADE_OF_GOODS and res.code[0] in "ABC":
+            return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
+        return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
+
+
+@functools.cache
+def _below(code: str) -> tuple[IndustryCode, ...]:
+    return tuple(c for c in industry_codes().values() if c.code.startswith(code) and c.code != code)
+
+
+def _refined(reading: PhraseReading, text: str) -> PhraseReading:
+    """A code refined by the official names under it that the text names (小学教育 → P832)."""
+    code = reading.code
+    if code is None or len(code) >= 5 or len(text) < 3:
+        return reading
+    below = _below(code)
+    if not below:
+        return reading
+    hits = process.extract(
+        text,
+        [c.name for c in below],
+        scorer=fuzz.partial_ratio,
+        score_cutoff=REFINE_CUTOFF,
+        limit=None,
+    )
+    if not hits:
+        return reading
+    best = max(h[1] for h in hits)
+    tops = [below[h[2]].code for h in hits if h[1] == best]
+    common = tops[0]
+    for other in tops[1:]:
+        while not other.startswith(common):
+            common = common[:-1]
+    if len(common) <= len(code) or normalize_industry_code(common) != common:
+        return reading
+    return PhraseReading(
+        reading.phrase, common, reading.method, reading.score, reading.basis, reading.heading
+    )
+
+
+def split_scope(text: str) -> tuple[list[tuple[str, str | None]], int | None]:
+    """A registered scope → its phrases (each with its heading, 一般项目/许可项目) and the index
+    of the main activity (the first phrase, or the one named after 主营)."""
+    phrases, main = _split_scope(text)
+    return list(phrases), main
+
+
+@functools.lru_cache(maxsize=16384)
+def _split_scope(text: str) -> tuple[tuple[tuple[str, str | None], ...], int | None]:
+    body = _BOILERPLATE.sub("；", _norm(text))
+    phrases: list[tuple[str, str | None]] = []
+    main: int | None = None
+    heading: str | None = None
+    parts = _HEADING.split(body)
+    for k, part in enumerate(parts):
+        if k % 2 == 1:
+            heading = part if part != "经营范围" else heading
+            continue
+        for piece in _SEPARATORS.split(part):
+            marked = _MAIN.search(piece)
+            if marked:  # 主营 names the main activity: what follows it
+                phrases += [(p, heading) for p in _pieces(piece[: marked.start()])]
+                piece = piece[marked.end() :]
+            found = _pieces(piece)
+            if marked and found and main is None:
+                main = len(phrases)
+            phrases += [(p, heading) for p in found]
+    if main is None and phrases:
+        main = 0
+    return tuple(phrases), main
+
+
+def _pieces(piece: str) -> list[str]:
+    """One separated piece → phrases: split on 、 and ， outside brackets, a list sharing one
+    suffix (碳减排、碳封存技术研发) read with that suffix, unless the piece is one item."""
+    piece = piece.strip(" ，,、:：.")
+    if not piece:
+        return []
+    if clean(piece) in scope_reader().exact:
+        return [piece]
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(piece):
+        depth += ch == "（"
+        depth -= ch == "）" and depth > 0
+        if ch in "、，," and depth == 0:
+            out.append(piece[start:i])
+            start = i + 1
+    out.append(piece[start:])
+    out = [p.strip() for p in out if p.strip()]
+    last_action, _ = split_action(clean(out[-1])) if out else (None, "")
+    if last_action and len(out) > 1:
+        out = [p if split_action(clean(p))[0] else p + last_action for p in out[:-1]] + out[-1:]
+    return out
+
+
+@functools.cache
+def scope_reader() -> ScopeReader:
+    """The reader of the shipped catalogue."""
+    return ScopeReader(catalogue_items())
+
+
+@functools.lru_cache(maxsize=65536)
+def read_phrase(phrase: str) -> PhraseReading:
+    return scope_reader().read(phrase)
+
+
+@functools.lru_cache(maxsize=16384)
+def read_scope(text: str) -> ScopeReading:
+    """Every phrase of a registered scope read; the main activity marked."""
+    phrases, main = split_scope(text)
+    readings = tuple(
+        PhraseReading(p, r.code, r.method, r.score, r.basis, h)
+        for p, h in phrases
+        for r in [read_phrase(p)]
+    )
+    return ScopeReading(text, readings, main)
+
+
+def main_piece_expr(scope: pl.Expr) -> pl.Expr:
+    """The piece of a scope its main activity is read from, vectorised: the boilerplate and
+    headings removed, the piece after 主营 if any, else the first piece with a letter or digit.
+    Portfolios hold many distinct scopes but few distinct main pieces."""
+    body = scope.str.replace_all(_BOILERPLATE_RE, "；").str.replace_all(_HEADING_RE, "；")
+    piece = r"([^；;。\n\r]*[\p{L}\p{N}][^；;。\n\r]*)"
+    unmarked = body.str.replace_all(_MAIN_RE, "；")  # a bare 主营 separates, as in split_scope
+    return pl.coalesce(body.str.extract(_MAIN_RE + piece, 1), unmarked.str.extract(piece, 1))
+
+
+def read_main_pieces(pieces: Iterable[str]) -> dict[str, PhraseReading]:
+    """The reading of each main piece's first phrase (see :func:`main_piece_expr`); pieces
+    with no phrase are left out. The resolver sees all the phrases in one pass first."""
+    firsts = {p: found[0] for p in dict.fromkeys(pieces) if (found := _pieces(_norm(p)))}
+    exact = scope_reader().exact
+    keys = [k for f in firsts.values() if (k := clean(f)) not in exact]
+    if keys:
+        resolve_industries([*keys, *(split_action(k)[1] for k in keys)])
+    return {p: read_phrase(f) for p, f in firsts.items()}
+
+
+def read_scopes(texts: Iterable[str | None]) -> dict[str, ScopeReading]:
+    """Each distinct scope read once; the industry resolver sees all their phrases in one
+    vectorised pass first (it caches), not one call per phrase."""
+    distinct = list(dict.fromkeys(t for t in texts if t))
+    exact = scope_reader().exact
+    keys: list[str] = []
+    for text in distinct:
+        for phrase, _ in split_scope(text)[0]:
+            key = clean(phrase)
+            if key not in exact:
+                keys += [key, split_action(key)[1]]
+    if keys:
+        resolve_industries(keys)
+    return {t: read_scope(t) for t in distinct}
