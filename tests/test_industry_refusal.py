@@ -44,6 +44,7 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_fresh.csv", 0.7),
         ("garbage_industry_fresh2.csv", 0.65),
         ("garbage_industry_fresh3.csv", 0.65),
+        ("garbage_industry_fresh4.csv", 0.65),
     ],
 )
 def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
@@ -53,10 +54,13 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     refusal of its day, measured once (fresh 3 of 412 resolved, fresh2 2 of 313, fresh3 1 of
     244; see bench/RESULTS.md). The misses of fresh and fresh2 were then fixed, so those guard
     against regressions only; fresh3 measures the final refusal and keeps its one miss
-    (客服电话, read as a call centre), so that it stays a measurement."""
+    (客服电话, read as a call centre), so that it stays a measurement. fresh4 was written by a
+    session that never saw the resolver and measured once: 3 of 320 (-56, 有限合伙, 微信号：…);
+    a leading sign, legal forms and labelled record fields were then refused in general."""
     rows = _garbage(name)
     assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
-    assert {c for _, c in rows} >= CATEGORIES
+    # fresh4 was written blind with its own (coarser) categories
+    assert {c for _, c in rows} >= (CATEGORIES if "fresh4" not in name else {"number", "place"})
     out = industry.resolve_held_out([t for t, _ in rows], None)
     resolved = {t for t, _ in rows if out[t].code is not None}
     assert resolved == KNOWN_MISSES.get(name, set())
@@ -70,6 +74,7 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
         ("9999", "「9999」不是行业代码，也不像行业描述"),
         ("0000", "「0000」不是行业代码，也不像行业描述"),
         ("1.5", "「1.5」不是行业代码，也不像行业描述"),
+        ("-56", "「-56」不是行业代码，也不像行业描述"),
         ("asdf", "「asdf」不是行业代码，也不是已知的行业英文名称或缩写"),
         ("beijing", "「beijing」不是行业代码，也不是已知的行业英文名称或缩写"),
         ("other", "「other」是占位内容，不是行业描述"),

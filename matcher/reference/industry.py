@@ -84,7 +84,8 @@ _TRIED = ("code", "exact", "alias", "fuzzy")
 _CERTAIN = ("code", "exact")  # a code or an official name needs no second opinion
 
 _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
-_SEPARATED_RE = re.compile(r"^[a-t]?[\s.\-_]*(\d{2}([\s.\-_]*\d{1,2})?)?$", re.IGNORECASE)
+# a separator after the 门类 letter only: "-56" is a negative number, not 大类 56
+_SEPARATED_RE = re.compile(r"^(?:[a-t][\s.\-_]*)?(\d{2}([\s.\-_]*\d{1,2})?)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

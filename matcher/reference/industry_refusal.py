@@ -109,6 +109,9 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
     return words, tuple(sorted({len(k) for k in words}, reverse=True))
 
 
+# "label: value", the label a record or person word (微信号：…, 联系人：…)
+_LABELLED = re.compile(r"^\s*([^:：]{1,8}?)\s*[:：]")
+
 _REFERENCE_MAX = 12  # 见说明书 refers elsewhere; a long text opening with 见 may still name a trade
 
 
@@ -180,6 +183,9 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return "placeholder"
     if _DIGITS_AND_MARKS.fullmatch(norm) or _DIGITS_AND_MARKS.fullmatch(text.strip()):
         return "number"
+    label = _LABELLED.match(text)
+    if label and (kind := _words()[0].get(normalize_text(label.group(1)))) in ("record", "person"):
+        return kind  # 微信号：wxid_…, 联系人：李女士, 注册资本：100万 — a field of the record, labelled
     if not _CJK.search(norm):
         phrases = split_phrases(text)
         return None if phrases and all(known(p) for p in phrases) else "latin"
