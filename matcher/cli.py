@@ -105,6 +105,20 @@ MapOpt = Annotated[
     typer.Option("--map", help="手工指定表头对应的字段，如 --map 注册地=region，可多次使用"),
 ]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel 工作表名，默认第一个")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-headers",
+        help="表头只认标准名、别名和 --map：有任何猜测（模糊匹配、歧义、重复列）即停止",
+    ),
+]
+RegionContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region-context",
+        help="有歧义的地区名（如 通州区、朝阳区）按这个省市确定，如 --region-context 北京市",
+    ),
+]
 
 
 def parse_as_of(value: str | None) -> dt.date:
@@ -190,18 +204,59 @@ def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
 
 
 def _accounting(portfolio: Any, lang: str) -> None:
-    _account(portfolio.read, portfolio.matched, portfolio.rejected, lang)
+    _account(portfolio, lang)
 
 
-def _account(read: int, matched: int, rejected: int, lang: str) -> None:
-    # Every input row is either matched or rejected: never silently dropped.
-    if read != matched + rejected:
-        raise PolicyMatchError(f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，不相等")
+def _account(src: Any, lang: str) -> None:
+    """Every input row is matched, rejected, a repeat of a firm or a non-data row:
+    never silently dropped."""
+    read, matched, rejected = src.read, src.matched, src.rejected
+    dups = len(src.duplicates)
+    skipped = len(src.skipped) if src.skipped is not None else 0
+    if read != matched + rejected + dups + skipped:
+        raise PolicyMatchError(
+            f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，"
+            f"重复 {dups}，跳过 {skipped}，不相等"
+        )
+    extra = ""
+    if dups or skipped:
+        extra = (
+            f"，重复企业 {dups} 行（只算一次），跳过非企业行 {skipped} 行"
+            if lang == "zh"
+            else f", {dups} repeated firm rows (counted once), {skipped} non-data rows skipped"
+        )
     err.print(
-        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行"
+        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行{extra}"
         if lang == "zh"
-        else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows"
+        else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows{extra}"
     )
+
+
+def _print_intake(src: Any, lang: str, limit: int = 20) -> None:
+    """Before any result: every column accounted for, rows skipped, firms entered twice,
+    and the region context the portfolio suggests (never applied)."""
+    if src.account is not None:
+        lines = src.account.render(lang)
+        err.print(styled((lines[0], "bold")))
+        for line in lines[1:]:
+            err.print(styled((line, "bold red")) if line.startswith("‼") else styled(line))
+    if src.skipped is not None and len(src.skipped):
+        err.print(styled(src.skipped.message(lang)))
+    if src.duplicates:
+        err.print(
+            styled(
+                (
+                    f"名单中有 {len(src.duplicates)} 行是重复的企业，只匹配、只计数一次："
+                    if lang == "zh"
+                    else f"{len(src.duplicates)} rows repeat a firm; matched and counted once:",
+                    "yellow",
+                )
+            )
+        )
+        for d in src.duplicates[:limit]:
+            err.print(styled("  " + d.message(lang)))
+    if src.region_hint is not None:
+        err.print(styled((src.region_hint.message(lang), "yellow")))
 
 
 @app.command()
@@ -280,16 +335,21 @@ def report(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="html / md 报告写入此文件，默认打印到屏幕")
     ] = None,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+    region_context: RegionContextOpt = None,
+    strict_headers: StrictOpt = False,
 ) -> None:
     """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
 
     Example: policy-match report profiles/examples/beijing_software.yaml --as-of 2022-07-01
     """
     date = parse_as_of(as_of)
-    portfolio = api.load_portfolio(profile)
-    _report_problems(portfolio, lang.value)
-    row = api.select_row(portfolio, enterprise_id)
     rule_list = _rules(rules)
+    portfolio = _load_one(
+        profile, lang.value, rule_list, mapping, sheet, region_context, strict_headers
+    )
+    row = api.select_row(portfolio, enterprise_id)
     if fmt in (ReportFormat.html, ReportFormat.md):
         from matcher.report.html import emit_report
 
@@ -310,6 +370,31 @@ def report(
     out.print("", *ask_lines(outcomes, row, date, lang.value), sep="\n", highlight=False)
 
 
+def _load_one(
+    path: Path,
+    lang: str,
+    rules: Sequence[Any],
+    mapping: list[str] | None,
+    sheet: str | None,
+    region_context: str | None,
+    strict_headers: bool,
+) -> Any:
+    """The portfolio report/explain read from; for a list, its column report first."""
+    portfolio = api.load_portfolio(
+        path,
+        sheet=sheet,
+        overrides=parse_map(mapping, lang),
+        region_context=region_context,
+        rules=rules,
+        strict_headers=strict_headers,
+        lang=lang,
+    )
+    if path.suffix.lower() not in api.SINGLE_SUFFIXES:
+        _print_intake(portfolio, lang)
+    _report_problems(portfolio, lang)
+    return portfolio
+
+
 @app.command()
 @friendly
 def explain(
@@ -319,6 +404,10 @@ def explain(
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,
     rules: RulesOpt = None,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+    region_context: RegionContextOpt = None,
+    strict_headers: StrictOpt = False,
 ) -> None:
     """逐条解释一项政策的判定：取值、检验、结果和原文。
 
@@ -337,8 +426,9 @@ def explain(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
             "用 policy-match rules list 查看所有编号",
         )
-    portfolio = api.load_portfolio(profile)
-    _report_problems(portfolio, lang.value)
+    portfolio = _load_one(
+        profile, lang.value, [rule], mapping, sheet, region_context, strict_headers
+    )
     row = api.select_row(portfolio, enterprise_id)
     resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
     outcome = evaluate(rule, row, date)
@@ -429,6 +519,8 @@ def batch(
         Path | None,
         typer.Option("--html", help="每家企业一页可打印的 HTML 报告，外加按金额排序的 index.html"),
     ] = None,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
@@ -463,7 +555,10 @@ def batch(
             keep_frames=keep,
             progress=tick,
             brief=brief,
+            region_context=region_context,
+            strict_headers=strict_headers,
         )
+    _print_intake(run, lang.value)
     _print_sample(run, lang.value)
     if keep:
         frame = pl.concat(run.frames) if run.frames else pl.DataFrame()
@@ -475,7 +570,7 @@ def batch(
 
             write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
         else:
-            write_atomic(out_path, lambda tmp: frame.write_json(tmp))
+            write_atomic(out_path, lambda tmp: _write_batch_json(tmp, frame, run))
     if out_path is not None:
         err.print(
             f"已写入 {out_path}（{run.written} 行）"
@@ -509,9 +604,19 @@ def batch(
             portfolio_path, rule_list, date, html_dir, sheet, parse_map(mapping)
         )
         err.print(f"已写入 {html_dir}（{n} 家企业的报告和 index.html）")
-    _account(run.read, run.matched, run.rejected, lang.value)
+    _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _write_batch_json(tmp: Path, frame: pl.DataFrame, run: Any) -> None:
+    """{"columns", "skipped", "duplicates", "results"}: the column report travels with the results."""
+    import io
+
+    buf = io.BytesIO()
+    frame.write_json(buf)
+    head = json.dumps(api.intake_json(run), ensure_ascii=False, default=str)
+    tmp.write_bytes(head[:-1].encode() + b', "results": ' + buf.getvalue() + b"}\n")
 
 
 @contextlib.contextmanager
@@ -593,6 +698,8 @@ def find(
     rules: RulesOpt = None,
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
 ) -> None:
     """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
 
@@ -625,7 +732,10 @@ def find(
         top=top,
         sheet=sheet,
         overrides=overrides,
+        region_context=region_context,
+        strict_headers=strict_headers,
     )
+    _print_intake(run, lang.value)
     _print_sample(run, lang.value)
     _print_find_summary(rule, api.find_summary(found), lang.value)
     listed = found.result
@@ -644,7 +754,7 @@ def find(
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
-    _account(run.read, run.matched, run.rejected, lang.value)
+    _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
@@ -690,7 +800,10 @@ def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
     from matcher.report.columns import error_report
     from matcher.report.files import write_csv
 
-    write_csv(error_report(portfolio.errors, lang), path)
+    extra = api.intake_rows(portfolio.account, portfolio.skipped, portfolio.duplicates, lang)
+    write_csv(
+        pl.concat([error_report(portfolio.errors, lang), extra], how="vertical_relaxed"), path
+    )
 
 
 CHECK_HEADERS_ZH = {s.name: s.zh for s in PROFILE_FIELDS} | {
@@ -709,6 +822,15 @@ def profile_check(
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
     errors_path: Annotated[Path | None, typer.Option("--errors", help="把问题写入此 CSV")] = None,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="表格只显示这些字段，逗号分隔（英文名或中文表头）；默认显示识别出的每个字段",
+        ),
+    ] = None,
 ) -> None:
     """显示表头如何被识别、规范化后的企业画像，以及输入中的每个问题。
 
@@ -718,7 +840,16 @@ def profile_check(
 
     overrides = parse_map(mapping, lang.value)
     check_outputs([("--errors", errors_path)], [("名单", portfolio_path)], lang.value)
-    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=overrides)
+    shown_fields = _parse_fields(fields, lang.value)
+    portfolio = api.load_portfolio(
+        portfolio_path,
+        sheet=sheet,
+        overrides=overrides,
+        region_context=region_context,
+        rules=_rules(None),
+        strict_headers=strict_headers,
+        lang=lang.value,
+    )
     frame = portfolio.frame.select(
         [s.name for s in PROFILE_FIELDS]
         + ["region_code", "industry_code", "size_derived"]
@@ -730,26 +861,16 @@ def profile_check(
         from matcher.report.render import frame_table
 
         _print_mapping(portfolio, lang.value)
-        # The terminal view: what each enterprise was understood as; the csv/json
-        # formats carry every field.
-        key = [
-            "id",
-            "name",
-            "region",
-            "region_code",
-            "industry",
-            "industry_code",
-            "employees",
-            "revenue",
-            "size",
-            "size_derived",
-        ]
-        shown = frame.select(key)
+        _print_intake(portfolio, lang.value)
+        # The terminal view: every field understood (or --fields); csv/json carry every field.
+        shown = frame.select(shown_fields or _understood(portfolio))
         if lang is Lang.zh:
             from matcher.fields import SIZE_ZH
 
             shown = shown.with_columns(
-                pl.col("size", "size_derived").replace_strict(SIZE_ZH, default=None)
+                pl.col(c).replace_strict(SIZE_ZH, default=None)
+                for c in ("size", "size_derived")
+                if c in shown.columns
             ).rename(CHECK_HEADERS_ZH, strict=False)
         out.print(frame_table(shown))
     elif fmt is Format.csv:
@@ -757,13 +878,52 @@ def profile_check(
             frame = frame.rename(CHECK_HEADERS_ZH, strict=False)
         write_stdout(csv_text(frame))
     else:
-        write_stdout(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
+        payload = api.intake_json(portfolio) | {"profiles": frame.to_dicts()}
+        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    if fmt is not Format.table:
+        _print_intake(portfolio, lang.value)
     _report_problems(portfolio, lang.value, limit=200)
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
     _accounting(portfolio, lang.value)
     if portfolio.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+_DERIVED_FOR = {"region": "region_code", "industry": "industry_code"}
+
+
+def _understood(portfolio: Any) -> list[str]:
+    """id, name and every field a column fed, each followed by what was derived from it."""
+    fed = set(portfolio.mapping.columns.values())
+    if portfolio.mapping.flags:
+        fed.add("certifications")
+    cols = ["id", "name"]
+    for spec in PROFILE_FIELDS:
+        if spec.name in fed and spec.name not in cols:
+            cols.append(spec.name)
+            if spec.name in _DERIVED_FOR:
+                cols.append(_DERIVED_FOR[spec.name])
+    return [*cols, "size_derived"]
+
+
+def _parse_fields(text: str | None, lang: str) -> list[str]:
+    from matcher.intake.headers import HeaderMappingError, resolve_field
+
+    names: list[str] = []
+    for item in (text or "").replace("，", ",").split(","):
+        if not item.strip():
+            continue
+        try:
+            name = resolve_field(item.strip())
+        except HeaderMappingError as exc:
+            raise PolicyMatchError(
+                f"--fields「{item}」：{exc.message(lang)}",
+                "字段可写英文名或中文表头，见 policy-match profile template 生成的模板",
+            ) from None
+        if name is not None and name not in names:
+            names.append(name)
+    return names
 
 
 def _print_mapping(portfolio: Any, lang: str) -> None:

@@ -135,6 +135,11 @@ class Portfolio:
     passthrough: list[str] = field(default_factory=list)
     regions: dict[str, Resolution] = field(default_factory=dict)
     industries: dict[str, Resolution] = field(default_factory=dict)
+    # Filled by api (issue 12): the column report, non-data rows, repeated firms, region hint.
+    account: Any = None  # headers.ColumnAccount
+    skipped: Any = None  # readers.SkippedRows
+    duplicates: list[Any] = field(default_factory=list)  # duplicates.Duplicate
+    region_hint: Any = None  # regions.RegionContextHint
 
     @property
     def matched(self) -> int:
