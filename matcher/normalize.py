@@ -32,7 +32,7 @@ from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
-from matcher.intake.values import parse_expr
+from matcher.intake.values import DATE_HI_SUFFIX, date_hi_expr, parse_expr
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
@@ -355,6 +355,13 @@ def _parse_fields(
     base = raw.lazy()
     for spec in PROFILE_FIELDS:
         header = by_field.get(spec.name)
+        if spec.type is FieldType.DATE:  # the last day 2019年3月 or 2019 can mean (issue 12)
+            hi = spec.name + DATE_HI_SUFFIX
+            values.append(
+                pl.lit(None, dtype=pl.Date).alias(hi)
+                if header is None
+                else date_hi_expr(header).alias(hi)
+            )
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue

@@ -283,6 +283,16 @@ INCOMPLETE_DATE_PATTERN = (
     f"{_YEAR}(?: ?年度?)?|{_YEAR} ?[-/.年] ?{_MONTH} ?月?(?:份)?|{_YEAR}(?:0[1-9]|1[0-2])"
 )
 _INCOMPLETE_DATE_RE = re.compile(INCOMPLETE_DATE_PATTERN)
+# Dates written to the month or the year (2019年3月, 2015.6, 2019): kept with their
+# precision as the first and last day they can mean; never given an invented day.
+PARTIAL_DATE_PATTERNS: tuple[str, ...] = (
+    f"(?P<y>{_YEAR}) ?[-/.年] ?(?P<m>{_MONTH}) ?月?(?:份)?",
+    f"(?P<y>{_YEAR})(?P<m>0[1-9]|1[0-2])",
+    f"(?P<y>{_YEAR})(?: ?年度?)?",
+)
+_PARTIAL_DATE_RES = tuple(re.compile(p) for p in PARTIAL_DATE_PATTERNS)
+#: The column holding the last day a DATE field's value can mean (``founded_hi``).
+DATE_HI_SUFFIX = "_hi"
 
 LIST_SEPARATORS = "[;、,/|\n\r\u2028\u2029\x85]"
 _LIST_SEP_RE = re.compile(LIST_SEPARATORS)
@@ -383,16 +393,23 @@ def parse_bool(s: str | None) -> bool | None:
 
 
 def parse_date(s: str | None) -> date | None:
-    """A calendar date.
+    """The first day a date cell can mean (see :func:`parse_date_range`)."""
+    bounds = parse_date_range(s)
+    return None if bounds is None else bounds[0]
+
+
+def parse_date_range(s: str | None) -> tuple[date, date] | None:
+    """A calendar date as (first day, last day) it can mean: equal for a full date;
+    a month (``2019年3月``, ``2015.6``, ``201903``) or a year (``2019``, ``2019年``) spans
+    it, so that a condition is decided only where the precision decides it.
 
     Accepted: ``2022-06-28``, ``2022/6/28``, ``2022.6.28`` (also followed by a time,
     e.g. ``2022-06-28 00:00:00`` or ``2022-06-28T10:30``), ``2022年6月28日``,
     ``20220628``, and Excel serial day numbers in :data:`EXCEL_SERIAL_RANGE`
     (``44740`` → 2022-06-28; a fractional part, the time of day, is dropped).
     Years must lie in :data:`DATE_YEAR_RANGE`. Impossible dates (2022-02-30) →
-    ``not_date``; a year or year-month alone (``2022``, ``2022年6月``) →
-    ``incomplete_date``: we do not invent a day. Dates in the future are not
-    refused here (that depends on the evaluation date).
+    ``not_date``. Dates in the future are not refused here (that depends on the
+    evaluation date).
     """
     p = _prepare(s)
     if p is None:
@@ -405,17 +422,26 @@ def parse_date(s: str | None) -> date | None:
             if not DATE_YEAR_RANGE[0] <= y <= DATE_YEAR_RANGE[1]:
                 raise ValueParseError("not_date", t)
             try:
-                return date(y, mo, d)
+                day = date(y, mo, d)
             except ValueError:
                 raise ValueParseError("not_date", t) from None
+            return day, day
     m = _SERIAL_RE.fullmatch(t)
     if m is not None:
         n = int(m.group("serial"))
         if EXCEL_SERIAL_RANGE[0] <= n <= EXCEL_SERIAL_RANGE[1]:
-            return _EXCEL_EPOCH + timedelta(days=n)
+            day = _EXCEL_EPOCH + timedelta(days=n)
+            return day, day
         raise ValueParseError("not_date", t)
-    if _INCOMPLETE_DATE_RE.fullmatch(t):
-        raise ValueParseError("incomplete_date", t)
+    for rx in _PARTIAL_DATE_RES:
+        m = rx.fullmatch(t)
+        if m is not None:
+            y = int(m.group("y"))
+            if "m" not in rx.groupindex:
+                return date(y, 1, 1), date(y, 12, 31)
+            mo = int(m.group("m"))
+            nxt = date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)
+            return date(y, mo, 1), nxt - timedelta(days=1)
     raise ValueParseError("not_date", t)
 
 
@@ -597,7 +623,15 @@ def _date_stages(st: pl.Expr) -> pl.Expr:
         .str.extract_groups(_anchored(SERIAL_PATTERN))
         .struct.field("serial")
         .str.to_integer(strict=False),
-        incomplete=F("t").str.contains(_anchored(INCOMPLETE_DATE_PATTERN)),
+    )
+    for k, pattern in enumerate(PARTIAL_DATE_PATTERNS):
+        renamed = pattern.replace("?P<y>", f"?P<py{k}>").replace("?P<m>", f"?P<pm{k}>")
+        names = (f"py{k}", f"pm{k}") if "?P<m>" in pattern else (f"py{k}",)
+        st = _groups(st, "t", renamed, names)
+    pk = range(len(PARTIAL_DATE_PATTERNS))
+    st = st.struct.with_fields(
+        py=pl.coalesce([F(f"py{k}") for k in pk]),
+        pm=pl.coalesce([F(f"pm{k}") for k in pk if "?P<m>" in PARTIAL_DATE_PATTERNS[k]]),
     )
     iso = pl.concat_str([F("y"), F("m").str.zfill(2), F("d").str.zfill(2)], separator="-")
     in_range = F("y").str.to_integer(strict=False).is_between(*DATE_YEAR_RANGE)
@@ -607,18 +641,29 @@ def _date_stages(st: pl.Expr) -> pl.Expr:
         .cast(pl.Int32)
         .cast(pl.Date)
     )
+    partial = pl.date(
+        F("py").str.to_integer(strict=False),
+        F("pm").str.to_integer(strict=False).fill_null(1),
+        1,
+    )
+    exact = F("y").is_not_null() | F("serial").is_not_null()
     st = st.struct.with_fields(
         value=pl.when(F("y").is_not_null())
         .then(pl.when(in_range).then(iso.str.to_date("%Y-%m-%d", strict=False)))
         .otherwise(from_serial)
     )
+    st = st.struct.with_fields(
+        value=pl.when(~exact & F("py").is_not_null()).then(partial).otherwise(F("value")),
+        hi=pl.when(~exact & F("py").is_not_null())
+        .then(
+            pl.when(F("pm").is_not_null())
+            .then(partial.dt.month_end())
+            .otherwise(pl.date(F("py").str.to_integer(strict=False), 12, 31))
+        )
+        .otherwise(F("value")),
+    )
     return st.struct.with_fields(
-        err=pl.when(F("value").is_not_null())
-        .then(None)
-        .when(F("y").is_null() & F("serial").is_null() & F("incomplete"))
-        .then(pl.lit("incomplete_date"))
-        .otherwise(pl.lit("not_date"))
-        .cast(_ERR)
+        err=pl.when(F("value").is_not_null()).then(None).otherwise(pl.lit("not_date")).cast(_ERR)
     )
 
 
@@ -640,6 +685,23 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     is unknown or parsed fine. Value is null whenever error is not. Both are
     named ``col``: alias them. ``unit`` only matters for AMOUNT.
     """
+    st = _parsed(ftype, col, unit)
+    return st.struct.field("value").alias(col), st.struct.field("err").alias(col)
+
+
+def date_hi_expr(col: str) -> pl.Expr:
+    """The last day a DATE cell can mean (see :func:`parse_date_range`): the value
+    itself for a full date, the month's or year's last day for 2019年3月 or 2019."""
+    st = _parsed(FieldType.DATE, col, None)
+    return (
+        pl.when(st.struct.field("value").is_not_null())
+        .then(st.struct.field("hi"))
+        .alias(col + DATE_HI_SUFFIX)
+    )
+
+
+def _parsed(ftype: FieldType, col: str, unit: str | None) -> pl.Expr:
+    """The parsing struct of :func:`parse_expr` (value and err, and hi for dates)."""
     raw = by_name(col).cast(pl.String)
     st = pl.struct(raw=raw).struct.with_fields(t=normalize_expr(F("raw")))
     markers = list(UNKNOWN_MARKERS)
@@ -683,7 +745,6 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     st = st.struct.with_fields(
         err=pl.when(F("unknown")).then(pl.lit(None, _ERR)).otherwise(F("err").cast(_ERR))
     )
-    st = st.struct.with_fields(
+    return st.struct.with_fields(
         value=pl.when(F("unknown") | F("err").is_not_null()).then(None).otherwise(F("value"))
     )
-    return st.struct.field("value").alias(col), st.struct.field("err").alias(col)
