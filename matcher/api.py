@@ -110,6 +110,11 @@ class Intake:
     fields: Collection[str] | None = None
     seen: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
+    @property
+    def needed(self) -> frozenset[str] | None:
+        """The fields the loaded rules read (None: no rules known)."""
+        return input_fields(self.rules) if self.rules else None
+
     def chunk(
         self,
         raw: pl.DataFrame,
@@ -162,6 +167,15 @@ class Intake:
                     else "confirm each column with --map HEADER=FIELD, or drop --strict-headers",
                 ) from None
         return account
+
+
+def minor_problem(needed: Collection[str]) -> pl.Expr:
+    """A problem that cannot change a result: in a field no loaded rule reads."""
+    return (
+        pl.col("field").is_not_null()
+        & ~pl.col("field").is_in(list(needed))
+        & ~pl.col("rejected").fill_null(False)
+    )
 
 
 def _region_hint(portfolio: Portfolio) -> Any:
@@ -290,6 +304,7 @@ class BatchRun:
     skipped: SkippedRows = field(default_factory=SkippedRows)  # totals, footnotes
     duplicates: list[Duplicate] = field(default_factory=list)
     region_hint: Any = None  # RegionContextHint: a suggestion, never applied
+    warnings: int = 0  # problems in fields no loaded rule reads
 
     def note(self, portfolio: Portfolio) -> None:
         """Add one chunk's counts."""
@@ -436,7 +451,7 @@ def run_batch(
                     progress(part.height)
             if progress is not None and portfolio.rejected:
                 progress(portfolio.rejected)  # rejected rows are read too
-            _note_errors(run, samples, portfolio.errors, lang)
+            _note_errors(run, samples, portfolio.errors, lang, intake.needed)
             if err_file is not None and portfolio.errors.height:
                 neutralise(error_report(portfolio.errors, lang)).collect().write_csv(
                     err_file, include_header=first_err, include_bom=first_err
@@ -459,14 +474,24 @@ def run_batch(
 
 
 def _note_errors(
-    run: BatchRun, samples: list[pl.DataFrame], errors: pl.DataFrame, lang: str
+    run: BatchRun,
+    samples: list[pl.DataFrame],
+    errors: pl.DataFrame,
+    lang: str,
+    needed: Collection[str] | None = None,
 ) -> None:
-    """Count a chunk's problems and keep the first ones, with messages, for the console."""
+    """Count a chunk's problems and keep the first ones, with messages, for the console;
+    problems in fields no loaded rule reads are counted as warnings."""
     from matcher.normalize import error_messages
 
     run.errors += errors.height
+    if needed is not None and errors.height:
+        run.warnings += errors.filter(minor_problem(needed)).height
     if errors.height and sum(x.height for x in samples) < 200:
-        samples.append(errors.with_columns(error_messages(errors, lang).alias("message")))
+        minor = minor_problem(needed) if needed is not None else pl.lit(False)
+        samples.append(
+            errors.with_columns(error_messages(errors, lang).alias("message"), minor.alias("minor"))
+        )
 
 
 def portfolio_errors_schema() -> pl.DataFrame:
@@ -537,7 +562,7 @@ def find(
         portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
         del raw
         run.note(portfolio)
-        _note_errors(run, samples, portfolio.errors, lang)
+        _note_errors(run, samples, portfolio.errors, lang, intake.needed)
         evaluated = (
             evaluator.prepare(portfolio.frame)
             .lazy()

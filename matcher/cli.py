@@ -181,22 +181,17 @@ def _rules(extra: list[Path] | None, only: bool = False) -> list[Any]:
     return api.load_ruleset(extra or [], replace=only).rules
 
 
-def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
+def _report_problems(
+    portfolio: Any, lang: str, limit: int = 20, needed: frozenset[str] | None = None
+) -> None:
     from matcher.normalize import error_messages
 
     errors = portfolio.errors
     if errors.is_empty():
         return
-    err.print(
-        styled(
-            (
-                f"输入中有 {errors.height} 处问题："
-                if lang == "zh"
-                else f"{errors.height} problems in the input:",
-                "yellow",
-            )
-        )
-    )
+    minor = api.minor_problem(needed) if needed is not None else pl.lit(False)
+    errors = errors.with_columns(minor.alias("minor")).sort("minor", maintain_order=True)
+    _problems_head(errors.height, int(errors.get_column("minor").sum()), lang)
     shown = errors.head(limit)
     _print_error_rows(shown.with_columns(error_messages(shown, lang).alias("message")), lang)
     if errors.height > limit:
@@ -370,6 +365,12 @@ def report(
     out.print("", *ask_lines(outcomes, row, date, lang.value), sep="\n", highlight=False)
 
 
+def input_fields(rules: Sequence[Any]) -> frozenset[str]:
+    from matcher.normalize import input_fields as fields_of
+
+    return fields_of(rules)
+
+
 def _load_one(
     path: Path,
     lang: str,
@@ -391,7 +392,7 @@ def _load_one(
     )
     if path.suffix.lower() not in api.SINGLE_SUFFIXES:
         _print_intake(portfolio, lang)
-    _report_problems(portfolio, lang)
+    _report_problems(portfolio, lang, needed=input_fields(rules))
     return portfolio
 
 
@@ -647,20 +648,28 @@ def _progress(lang: str) -> Iterator[Callable[[int], None] | None]:
         yield tick
 
 
+def _problems_head(total: int, minor: int, lang: str) -> None:
+    """How many problems, and how many of them cannot change a result (listed last)."""
+    zh = lang == "zh"
+    text = f"输入中有 {total} 处问题：" if zh else f"{total} problems in the input:"
+    if minor:
+        text = (
+            f"输入中有 {total} 处问题，其中 {minor} 处在没有规则读取的字段，不影响结果，仅提示（列在最后）："
+            if zh
+            else f"{total} problems in the input; {minor} are in fields no rule reads, "
+            "cannot change a result and are listed last as warnings:"
+        )
+    err.print(styled((text, "yellow")))
+
+
 def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
     if not run.errors or run.error_sample is None:
         return
-    err.print(
-        styled(
-            (
-                f"输入中有 {run.errors} 处问题："
-                if lang == "zh"
-                else f"{run.errors} problems in the input:",
-                "yellow",
-            )
-        )
-    )
-    _print_error_rows(run.error_sample.head(limit), lang)
+    _problems_head(run.errors, run.warnings, lang)
+    sample = run.error_sample
+    if "minor" in sample.columns:
+        sample = sample.sort("minor", maintain_order=True)
+    _print_error_rows(sample.head(limit), lang)
     if run.errors > limit:
         err.print(
             f"  …另有 {run.errors - limit} 处，用 --errors 文件查看全部"
@@ -680,7 +689,8 @@ def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
         if lang != "zh":
             column = f" column '{row['column']}'" if row["column"] else ""
         ident = f" [{row['id']}]" if row["id"] else ""
-        err.print(f"  {where}{ident}{column}：{row['message']}", highlight=False)
+        warn = ("（提示）" if lang == "zh" else " (warning)") if row.get("minor") else ""
+        err.print(f"  {where}{ident}{column}{warn}：{row['message']}", highlight=False)
 
 
 @app.command()
@@ -841,12 +851,13 @@ def profile_check(
     overrides = parse_map(mapping, lang.value)
     check_outputs([("--errors", errors_path)], [("名单", portfolio_path)], lang.value)
     shown_fields = _parse_fields(fields, lang.value)
+    rule_list = _rules(None)
     portfolio = api.load_portfolio(
         portfolio_path,
         sheet=sheet,
         overrides=overrides,
         region_context=region_context,
-        rules=_rules(None),
+        rules=rule_list,
         strict_headers=strict_headers,
         lang=lang.value,
     )
@@ -882,7 +893,7 @@ def profile_check(
         write_stdout(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     if fmt is not Format.table:
         _print_intake(portfolio, lang.value)
-    _report_problems(portfolio, lang.value, limit=200)
+    _report_problems(portfolio, lang.value, limit=200, needed=input_fields(rule_list))
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
     _accounting(portfolio, lang.value)

@@ -32,7 +32,13 @@ from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
-from matcher.intake.values import DATE_HI_SUFFIX, date_hi_expr, parse_expr
+from matcher.intake.values import (
+    APPROX_PATTERN,
+    DATE_HI_SUFFIX,
+    HMT_WORDS,
+    date_hi_expr,
+    parse_expr,
+)
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
@@ -388,7 +394,7 @@ def _parse_field(
     """(frame, value, error) for one field; columns with few distinct spellings
     (12, 是, 2015-03-12…) are parsed once per spelling and joined back."""
     # A unit in the header (营业收入(元)) applies to the bare numbers below it.
-    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name), field=spec.name)
     if spec.name == "certifications":
         value = _canonical_certs(value)  # per distinct spelling, below
         error = pl.coalesce(error, cert_problem_expr(value))
@@ -449,6 +455,17 @@ def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpe
         if spec.name in by_field:
             err = pl.col(f"__err_{spec.name}")
             specs.append((err.is_not_null(), spec.name, pl.col(f"__raw_{spec.name}"), err))
+        if spec.name in by_field and spec.type in (FieldType.INT, FieldType.AMOUNT):
+            # 约80, 80左右, 80+: the number is used, the cell reported (issue 12)
+            raw = pl.col(f"__raw_{spec.name}").cast(pl.String)
+            approx = pl.col(spec.name).is_not_null() & raw.str.normalize("NFKC").str.contains(
+                APPROX_PATTERN
+            ).fill_null(False)
+            specs.append((approx, spec.name, raw, pl.lit("approximate_number")))
+    if "foreign_invested" in by_field:  # 港资, 台资: read as 外商投资, with a note
+        raw = pl.col("__raw_foreign_invested").cast(pl.String)
+        hmt = raw.str.strip_chars().str.to_lowercase().is_in(list(HMT_WORDS)).fill_null(False)
+        specs.append((hmt, "foreign_invested", raw, pl.lit("hmt_as_foreign")))
     if "credit_code" in by_field:
         cc = pl.col("__cc")
         specs.append((cc.is_not_null(), "credit_code", pl.col("__raw_credit_code"), cc))

@@ -217,6 +217,29 @@ INT_PATTERN = (
 )
 _INT_RE = re.compile(INT_PATTERN)
 _NONZERO_RE = re.compile("[1-9]")
+# Approximate numbers as advisors write them (约80, 80左右, 80+, 80余人): the number is
+# used and the cell reported as approximate (normalize: approximate_number).
+_APPROX_PREFIX = r"^(?:大约|大概|约为|约|将近|近) ?"
+_APPROX_SUFFIX = r" ?(?:左右|上下)$"
+_APPROX_MID = r"([0-9])(?:余|多|\+)([^0-9]*)$"
+APPROX_PATTERN = f"{_APPROX_PREFIX}|{_APPROX_SUFFIX}|[0-9](?:余|多|\\+)[^0-9]*$"
+_APPROX_RES = (re.compile(_APPROX_PREFIX), re.compile(_APPROX_SUFFIX))
+_APPROX_MID_RE = re.compile(_APPROX_MID)
+
+
+def strip_approx(t: str) -> str:
+    """The number inside an approximate one: 约80 → 80, 1.2亿左右 → 1.2亿, 80余人 → 80人."""
+    for rx in _APPROX_RES:
+        t = rx.sub("", t)
+    return _APPROX_MID_RE.sub(r"\1\2", t)
+
+
+def strip_approx_expr(e: pl.Expr) -> pl.Expr:
+    """:func:`strip_approx` for a column."""
+    for pattern in (_APPROX_PREFIX, _APPROX_SUFFIX):
+        e = e.str.replace(pattern, "")
+    return e.str.replace(_APPROX_MID, "${1}${2}")
+
 
 _CURRENCY = "¥|rmb|cny|人民币"
 AMOUNT_PATTERN = (
@@ -262,6 +285,25 @@ BOOL_WORDS: dict[str, bool] = {
     **dict.fromkeys(_BOOL_TRUE, True),
     **dict.fromkeys(_BOOL_FALSE, False),
 }
+
+# Ownership as registered (企业性质, 是否外资 columns): a yes/no for the field it settles.
+# 港澳台 investment is treated like foreign investment (外商投资法实施条例 第四十八条).
+_FOREIGN = ("外商独资", "外资独资", "外国独资", "中外合资", "中外合作", "外资控股", "外商控股")
+_HMT = ("港澳台独资", "港澳台合资", "港澳台投资", "港资", "澳资", "台资", "港澳台")
+_STATE = ("国有独资", "国有控股", "国有全资", "国有", "国有企业", "国企", "央企", "市属国企")
+_PRIVATE = ("民营", "民营企业", "私营", "私营企业", "个体", "内资")
+FIELD_BOOL_WORDS: dict[str, dict[str, bool]] = {
+    "foreign_invested": {
+        **dict.fromkeys((*_FOREIGN, *_HMT, "外资", "外资企业", "外商投资企业"), True),
+        **dict.fromkeys(("国有独资", "国有全资", *_PRIVATE), False),
+    },
+    "state_owned": {
+        **dict.fromkeys(_STATE, True),
+        **dict.fromkeys((*_PRIVATE, "外商独资", "外资独资", "外国独资", *_HMT[:2]), False),
+    },
+}
+#: Ownership words read as 是 with a note: 港澳台 is not literally 外商.
+HMT_WORDS = frozenset(w.lower() for w in _HMT)
 
 SIZE_WORDS: dict[str, str] = {}
 for _code, _zh in (("large", "大"), ("medium", "中"), ("small", "小"), ("micro", "微")):
@@ -326,6 +368,7 @@ def parse_int(s: str | None) -> int | None:
     t, low = p
     if low in NONE_WORDS:
         return 0
+    t = strip_approx(t)
     m = _INT_RE.fullmatch(t)
     if m is None:
         raise ValueParseError("not_integer", t)
@@ -360,7 +403,7 @@ def parse_amount_wan(s: str | None, unit: str | None = None) -> float | None:
     p = _prepare(s)
     if p is None:
         return None
-    _, low = p
+    low = strip_approx(p[1])
     m = _AMOUNT_RE.fullmatch(low)
     if m is None:
         raise ValueParseError("not_amount", p[0])
@@ -381,15 +424,21 @@ def parse_amount_wan(s: str | None, unit: str | None = None) -> float | None:
     return value
 
 
-def parse_bool(s: str | None) -> bool | None:
-    """是/否/有/无/√/×/✓/✗/Y/N/yes/no/true/false/1/0/对/错 (case-insensitive)."""
+def parse_bool(s: str | None, field: str | None = None) -> bool | None:
+    """是/否/有/无/√/×/✓/✗/Y/N/yes/no/true/false/1/0/对/错 (case-insensitive); for
+    ``field`` foreign_invested or state_owned also ownership words (外商独资, 国有控股…)."""
     p = _prepare(s, none_means_unknown=False)
     if p is None:
         return None
     try:
-        return BOOL_WORDS[p[1]]
+        return _bool_words(field)[p[1]]
     except KeyError:
         raise ValueParseError("not_bool", p[0]) from None
+
+
+def _bool_words(field: str | None) -> dict[str, bool]:
+    extra = FIELD_BOOL_WORDS.get(field or "")
+    return BOOL_WORDS if extra is None else {**BOOL_WORDS, **extra}
 
 
 def parse_date(s: str | None) -> date | None:
@@ -483,13 +532,16 @@ def parse_text(s: str | None) -> str | None:
     return None if p is None else p[0]
 
 
-def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
+def parse_value(
+    ftype: FieldType, s: Any, *, unit: str | None = None, field: str | None = None
+) -> Any:
     """Parse one cell for a field of type ``ftype``.
 
     Returns None when the cell is unknown, the parsed value otherwise; raises
     :class:`ValueParseError` for a bad value. Non-text inputs (numbers, dates,
     booleans from JSON or pydantic) are first rendered by :func:`cell_to_str`.
-    ``unit`` only matters for AMOUNT (see :func:`parse_amount_wan`).
+    ``unit`` only matters for AMOUNT (see :func:`parse_amount_wan`), ``field`` for
+    BOOL (see :func:`parse_bool`).
     """
     text = cell_to_str(s)
     if text is not None:
@@ -502,7 +554,7 @@ def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
     if ftype is FieldType.AMOUNT:
         return parse_amount_wan(text, unit)
     if ftype is FieldType.BOOL:
-        return parse_bool(text)
+        return parse_bool(text, field)
     if ftype is FieldType.DATE:
         return parse_date(text)
     if ftype is FieldType.LIST:
@@ -676,7 +728,9 @@ def _list_stages(st: pl.Expr) -> pl.Expr:
     return st.struct.with_fields(value=value, err=pl.lit(None, _ERR))
 
 
-def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[pl.Expr, pl.Expr]:
+def parse_expr(
+    ftype: FieldType, col: str, *, unit: str | None = None, field: str | None = None
+) -> tuple[pl.Expr, pl.Expr]:
     """Vectorised :func:`parse_value` for column ``col``.
 
     Returns ``(value, error)``: value is Int64 (INT), Float64 (AMOUNT, 万元),
@@ -685,14 +739,14 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     is unknown or parsed fine. Value is null whenever error is not. Both are
     named ``col``: alias them. ``unit`` only matters for AMOUNT.
     """
-    st = _parsed(ftype, col, unit)
+    st = _parsed(ftype, col, unit, field)
     return st.struct.field("value").alias(col), st.struct.field("err").alias(col)
 
 
 def date_hi_expr(col: str) -> pl.Expr:
     """The last day a DATE cell can mean (see :func:`parse_date_range`): the value
     itself for a full date, the month's or year's last day for 2019年3月 or 2019."""
-    st = _parsed(FieldType.DATE, col, None)
+    st = _parsed(FieldType.DATE, col, None, None)
     return (
         pl.when(st.struct.field("value").is_not_null())
         .then(st.struct.field("hi"))
@@ -700,7 +754,7 @@ def date_hi_expr(col: str) -> pl.Expr:
     )
 
 
-def _parsed(ftype: FieldType, col: str, unit: str | None) -> pl.Expr:
+def _parsed(ftype: FieldType, col: str, unit: str | None, field: str | None) -> pl.Expr:
     """The parsing struct of :func:`parse_expr` (value and err, and hi for dates)."""
     raw = by_name(col).cast(pl.String)
     st = pl.struct(raw=raw).struct.with_fields(t=normalize_expr(F("raw")))
@@ -710,12 +764,14 @@ def _parsed(ftype: FieldType, col: str, unit: str | None) -> pl.Expr:
     st = st.struct.with_fields(low=F("t").str.to_lowercase())
     st = st.struct.with_fields(unknown=F("raw").is_null() | F("low").is_in(markers))
 
+    if ftype in (FieldType.INT, FieldType.AMOUNT):
+        st = st.struct.with_fields(t=strip_approx_expr(F("t")), low=strip_approx_expr(F("low")))
     if ftype is FieldType.INT:
         st = _int_stages(st)
     elif ftype is FieldType.AMOUNT:
         st = _amount_stages(st, unit)
     elif ftype is FieldType.BOOL:
-        st = st.struct.with_fields(value=_lookup(F("low"), BOOL_WORDS, pl.Boolean()))
+        st = st.struct.with_fields(value=_lookup(F("low"), _bool_words(field), pl.Boolean()))
         st = st.struct.with_fields(err=pl.when(F("value").is_null()).then(pl.lit("not_bool")))
     elif ftype is FieldType.DATE:
         st = _date_stages(st)
