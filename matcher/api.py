@@ -235,6 +235,7 @@ def results(
 def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any]:
     frame = portfolio.frame
     if enterprise_id is not None:
+        _refuse_duplicated_id(portfolio, enterprise_id)
         frame = frame.filter(pl.col("id") == enterprise_id)
         if frame.is_empty():
             known = "、".join(portfolio.frame.get_column("id").head(10).to_list())

@@ -239,7 +239,7 @@ FIRMS = [
         "80",
         "1.5亿",
         "15000",
-        "区级专精特新",
+        "是",
         "是",
         "2013年8月",
         "7",
@@ -303,6 +303,7 @@ TOP = [
     "职工人数",
     "年营业额",
     "是否专精特新",
+    "是否小巨人",
     "高新技术企业",
     "成立时间",
     "招聘计划",
@@ -310,7 +311,9 @@ TOP = [
     "企业类型",
     "联系人",
 ]
-SUB = ["", "", "", "", "", "", "", "", "", "", "今年计划招应届生", "其中北京高校", "", ""]
+GROUP = TOP.index("招聘计划")  # merged over two columns; their names in the row below
+SUB = [""] * len(TOP)
+SUB[GROUP], SUB[GROUP + 1] = "今年计划招应届生", "其中北京高校"
 CLEAN_HEADER = [
     "企业名称",
     "统一社会信用代码",
@@ -353,6 +356,7 @@ def messy_rows() -> list[list[str]]:
                 f[5],
                 f[6],
                 f[8],
+                "是" if f[8] == "国家级专精特新小巨人" else "否",
                 f[9],
                 f[10],
                 f[11],
@@ -362,7 +366,8 @@ def messy_rows() -> list[list[str]]:
             ]
         )
     total = sum(int(f[7]) for f in FIRMS)
-    rows.append(["合计", "", "", "", "", "", f"{total}万", "", "", "", "", "", "", ""])
+    totals = ["合计", "", "", "", "", "", f"{total}万"]
+    rows.append(totals + [""] * (len(TOP) - len(totals)))
     rows.append(["填表人：张三    填表日期：2022年6月30日"] + [""] * (len(TOP) - 1))
     return rows
 
@@ -404,12 +409,12 @@ def write_xlsx(path: Path, rows: list[list[str]]) -> None:
     bold = book.add_format({"bold": True, "align": "center"})
     sheet.merge_range(0, 0, 0, len(TOP) - 1, TITLE, bold)
     for j, text in enumerate(TOP):
-        if j == 10:
-            sheet.merge_range(1, 10, 1, 11, text, bold)
-        elif j != 11:
+        if j == GROUP:
+            sheet.merge_range(1, j, 1, j + 1, text, bold)
+        elif j != GROUP + 1:
             sheet.merge_range(1, j, 2, j, text, bold)
-    sheet.write(2, 10, SUB[10], bold)
-    sheet.write(2, 11, SUB[11], bold)
+    sheet.write(2, GROUP, SUB[GROUP], bold)
+    sheet.write(2, GROUP + 1, SUB[GROUP + 1], bold)
     for i, row in enumerate(rows[3:], start=3):
         if row[0].startswith("填表人"):
             sheet.write(i, 0, row[0])
@@ -417,7 +422,7 @@ def write_xlsx(path: Path, rows: list[list[str]]) -> None:
         for j, cell in enumerate(row):
             if cell == "":
                 continue
-            if j in (0, 10, 11) and cell.isdigit():
+            if j in (0, GROUP, GROUP + 1) and cell.isdigit():
                 sheet.write_number(i, j, int(cell))
             else:
                 sheet.write_string(i, j, cell)
