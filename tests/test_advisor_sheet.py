@@ -77,8 +77,18 @@ def test_summary_counts_a_duplicated_firm_once(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     result = runner.invoke(
         app,
-        ["batch", str(MESSY[0]), "--as-of", AS_OF, "--region-context", "北京市"]
-        + ["--summary-out", str(out), "--out", str(tmp_path / "r.csv")],
+        [
+            "batch",
+            str(MESSY[0]),
+            "--as-of",
+            AS_OF,
+            "--region-context",
+            "北京市",
+            "--summary-out",
+            str(out),
+            "--out",
+            str(tmp_path / "r.csv"),
+        ],
     )
     assert result.exit_code == 0, result.stderr
     summary = pl.read_csv(out, infer_schema=False)
