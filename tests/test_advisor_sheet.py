@@ -240,3 +240,29 @@ def test_a_date_condition_is_decided_only_where_the_precision_decides_it(
         assert exact == [verdict, verdict] and mid == verdict
     if exact[0] != exact[1]:
         assert verdict is None
+
+
+def test_a_firm_repeated_across_streamed_chunks_is_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher import api
+
+    monkeypatch.setattr(api, "READ_CHUNK_ROWS", 2)
+    src = tmp_path / "c.csv"
+    rows = [
+        "甲公司,北京市海淀区,3",
+        "乙公司,北京市海淀区,4",
+        "丙公司,北京市海淀区,5",
+        "甲 公司,北京市海淀区,6",
+    ]
+    src.write_text("企业名称,所在地区,从业人员\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    rules = api.load_ruleset().rules
+    run = api.run_batch(src, rules, dt.date(2022, 7, 1), keep_frames=True)
+    assert (run.read, run.matched, run.rejected) == (4, 3, 0)
+    [dup] = run.duplicates
+    assert (dup.first_row, dup.row, dup.by, dup.differs) == (2, 5, "name", None)
+    assert pl.concat(run.frames).get_column("企业名称").n_unique() == 3
+    assert all(
+        sum(r[s] for s in ("eligible", "unknown", "ineligible", "expired", "not_yet_valid")) == 3
+        for r in run.summary.to_dicts()
+    )
