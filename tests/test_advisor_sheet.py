@@ -266,3 +266,20 @@ def test_a_firm_repeated_across_streamed_chunks_is_counted_once(
         sum(r[s] for s in ("eligible", "unknown", "ineligible", "expired", "not_yet_valid")) == 3
         for r in run.summary.to_dicts()
     )
+
+
+def test_two_row_header_is_joined_and_a_data_row_never_taken_for_one(tmp_path: Path) -> None:
+    two = tmp_path / "two.csv"
+    two.write_text(
+        "企业名称,招聘计划,,所在地区\n,应届生,其中北京高校,\n甲公司,3,2,北京市海淀区\n注：单位为人,,,\n",
+        encoding="utf-8",
+    )
+    table = read_table(two)
+    assert table.headers == ["企业名称", "招聘计划应届生", "招聘计划其中北京高校", "所在地区"]
+    assert table.frame.get_column("__row").to_list() == [3, 4]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("企业名称,,从业人员\n甲有限公司,x,\n乙公司,y,3\n", encoding="utf-8")
+    assert read_table(blank).frame.height == 2  # the first row is a firm, not a sub-header
+    result = runner.invoke(app, ["batch", str(two), "--out", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.stderr
+    assert "表尾注释 1（第4行）" in result.stderr

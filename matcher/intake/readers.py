@@ -459,10 +459,13 @@ def _sub_header(header: list[Any], below: list[Any]) -> bool:
     if not group or not filled or any(j not in group for j in filled):
         return False
     texts = [str(below[j]).strip() for j in filled]
-    return all(not _NUMBER_RE.match(t) for t in texts) and len(filled) >= 2
+    looks_like_data = any(_NUMBER_RE.match(t) or _FIRM_RE.search(t) for t in texts)
+    return not looks_like_data and len(filled) >= 2
 
 
 _NUMBER_RE = re.compile(r"^[-+0-9０-９.,，万亿元人名 ]+$")
+# A firm's name in the row below the header is data, never a sub-header.
+_FIRM_RE = re.compile(r"公司|有限|集团|厂$|店$|合作社|事务所|工作室")
 
 
 def join_header(header: list[Any], below: list[Any]) -> list[str | None]:
