@@ -122,6 +122,8 @@ PARSE_PER_DISTINCT = frozenset(
 
 # Checks that reject the whole row (the row reached the frame but is not an enterprise).
 REJECTING_CODES = ("missing_name", "total_row")
+# Problems reported with the value kept: it was read, only as written (issue 12).
+NOTE_CODES = ("approximate_number", "hmt_as_foreign")
 # What a totals row writes where the name goes (spaces and colons removed, lower case).
 TOTAL_ROW_NAMES = ["合计", "总计", "小计", "总合计", "共计", "汇总", "total", "sum", "subtotal"]
 

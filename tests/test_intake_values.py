@@ -118,7 +118,7 @@ INT_TABLE = [
     ("-0.5", None, "negative"),
     ("abc", None, "not_integer"),
     ("12万", None, "not_integer"),
-    ("约12人", None, "not_integer"),
+    ("约12人", 12, None),  # approximate: used, and reported by normalise
     ("1,2", None, "not_integer"),
     ("12.", None, "not_integer"),
     ("1e3", None, "not_integer"),
@@ -164,7 +164,7 @@ AMOUNT_TABLE = [
     ("50美元", None, "unknown_unit"),
     ("50 USD", None, "unknown_unit"),
     ("50%", None, "unknown_unit"),
-    ("约3000万", None, "not_amount"),
+    ("约3000万", 3000.0, None),
     ("1" + "0" * 400, None, "too_large"),
     ("2000亿亿", None, "unknown_unit"),
     ("20000000万亿", None, "too_large"),
