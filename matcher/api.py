@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +26,26 @@ from matcher.batch import (
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
+from matcher.intake.duplicates import Duplicate, drop_duplicates
 from matcher.intake.errors import IntakeError
+from matcher.intake.headers import (
+    ColumnAccount,
+    HeaderMappingError,
+    account_columns,
+    check_strict,
+    map_headers,
+)
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file
 from matcher.intake.readers import (
     RawProblem,
+    SkippedRows,
     is_parquet,
     iter_parquet_chunks,
     read_table,
     scan_table,
+    split_non_data,
 )
 from matcher.loader import RuleSet, load_rules
 from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
@@ -59,13 +69,22 @@ def load_portfolio(
     today: dt.date | None = None,
     region_context: str | None = None,
     limits: Limits | None = None,
+    rules: Sequence[Rule] = (),
+    strict_headers: bool = False,
+    lang: str = "zh",
 ) -> Portfolio:
     """A whole portfolio (or YAML/JSON profiles), normalised. ``limits`` bound what
-    reading may cost (default: :meth:`Limits.from_env`)."""
+    reading may cost (default: :meth:`Limits.from_env`).
+
+    Totals and footnote rows are left out (``portfolio.skipped``), a firm entered
+    twice is kept once (``portfolio.duplicates``), and every column is accounted
+    for (``portfolio.account``), flagged against the fields ``rules`` read;
+    ``strict_headers`` refuses any guessed column."""
     path = Path(path)
     lim = resolve_limits(limits)
     if not path.exists():
         raise PolicyMatchError(f"找不到文件「{path}」", "请检查路径是否正确")
+    problems: list[RawProblem] = []
     if path.suffix.lower() in SINGLE_SUFFIXES:
         raw = _single_profiles(path, lim)
     else:
@@ -73,17 +92,103 @@ def load_portfolio(
             table = read_table(path, sheet=sheet, limits=lim)
         except IntakeError as exc:
             raise PolicyMatchError(str(exc)) from exc
-        return normalise(
-            table.frame,
-            overrides=overrides,
+        raw, problems = table.frame, table.problems
+    intake = Intake(overrides, rules, strict_headers, region_context, lang)
+    return intake.chunk(raw, problems, first=True, today=today, limits=lim)
+
+
+@dataclass
+class Intake:
+    """What happens to each raw chunk before matching (issue 12), with the state that
+    spans chunks: the firms already seen."""
+
+    overrides: dict[str, str] | None = None
+    rules: Sequence[Rule] = ()
+    strict: bool = False
+    region_context: str | None = None
+    lang: str = "zh"
+    fields: Collection[str] | None = None
+    seen: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+
+    @property
+    def needed(self) -> frozenset[str] | None:
+        """The fields the loaded rules read (None: no rules known)."""
+        return input_fields(self.rules) if self.rules else None
+
+    def chunk(
+        self,
+        raw: pl.DataFrame,
+        problems: Sequence[RawProblem],
+        *,
+        first: bool,
+        today: dt.date | None = None,
+        limits: Limits | None = None,
+    ) -> Portfolio:
+        raw, skipped = split_non_data(raw)
+        account = self.account(raw) if first else None
+        portfolio = normalise(
+            raw,
+            overrides=self.overrides,
             today=today,
-            problems=table.problems,
-            limits=lim,
-            region_context=region_context,
+            problems=problems,
+            fields=self.fields,
+            limits=limits,
+            report_headers=first,
+            region_context=self.region_context,
         )
-    return normalise(
-        raw, overrides=overrides, today=today, limits=lim, region_context=region_context
+        portfolio.read += len(skipped)
+        portfolio.skipped = skipped
+        portfolio.account = account
+        portfolio.frame, portfolio.duplicates = drop_duplicates(portfolio.frame, self.seen)
+        if first and self.region_context is None:
+            portfolio.region_hint = _region_hint(portfolio)
+        return portfolio
+
+    def account(self, raw: pl.DataFrame) -> ColumnAccount:
+        """Every column: used, ambiguous, unused…; strict mode refuses any guess."""
+        headers = [c for c in raw.columns if c != ROW]
+        try:
+            mapping = map_headers(headers, self.overrides, strict=self.strict)
+        except HeaderMappingError as exc:
+            raise PolicyMatchError(exc.message(self.lang)) from None
+        head = raw.head(20)
+        samples = {h: head.get_column(h).cast(pl.String).to_list() for h in mapping.unmapped}
+        needed = input_fields(self.rules) if self.rules else None
+        account = account_columns(mapping, needed=needed, samples=samples, strict=self.strict)
+        if self.strict:
+            try:
+                check_strict(account)
+            except HeaderMappingError as exc:
+                zh = self.lang != "en"
+                raise PolicyMatchError(
+                    exc.message(self.lang),
+                    "用 --map 表头=字段 逐列确认，或去掉 --strict-headers"
+                    if zh
+                    else "confirm each column with --map HEADER=FIELD, or drop --strict-headers",
+                ) from None
+        return account
+
+
+def minor_problem(needed: Collection[str]) -> pl.Expr:
+    """A problem that cannot change a result: in a field no loaded rule reads."""
+    return (
+        pl.col("field").is_not_null()
+        & ~pl.col("field").is_in(list(needed))
+        & ~pl.col("rejected").fill_null(False)
     )
+
+
+def _region_hint(portfolio: Portfolio) -> Any:
+    """Most resolved rows in one province while some names stay open: say so."""
+    from matcher.reference.regions import suggest_region_context
+
+    if "region_code" not in portfolio.frame.columns:
+        return None
+    unresolved = [r for r in portfolio.regions.values() if r.code is None]
+    if not unresolved:
+        return None
+    codes = portfolio.frame.get_column("region_code").to_list()
+    return suggest_region_context(codes, unresolved)
 
 
 def _single_profiles(path: Path, limits: Limits) -> pl.DataFrame:
@@ -125,6 +230,7 @@ def results(
 
     frame = portfolio.frame
     if enterprise_id is not None:
+        _refuse_duplicated_id(portfolio, enterprise_id)
         frame = frame.filter(pl.col("id") == enterprise_id)
     result = evaluate_frame(frame, rules, as_of, lang, passthrough=portfolio.passthrough).collect()
     return with_ask_first(result, rules, lang)
@@ -133,6 +239,7 @@ def results(
 def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any]:
     frame = portfolio.frame
     if enterprise_id is not None:
+        _refuse_duplicated_id(portfolio, enterprise_id)
         frame = frame.filter(pl.col("id") == enterprise_id)
         if frame.is_empty():
             known = "、".join(portfolio.frame.get_column("id").head(10).to_list())
@@ -142,6 +249,21 @@ def select_row(portfolio: Portfolio, enterprise_id: str | None) -> dict[str, Any
             raise PolicyMatchError("文件中没有可用的企业画像", "查看上面列出的问题")
         raise PolicyMatchError(f"文件中有 {frame.height} 家企业", "用 --id 指定其中一家的企业编号")
     return frame.row(0, named=True)
+
+
+def _refuse_duplicated_id(portfolio: Portfolio, enterprise_id: str) -> None:
+    """An id on several rows (or on a firm entered twice) names no single firm."""
+    rows = portfolio.frame.filter(pl.col("id") == enterprise_id).get_column(ROW).to_list()
+    for d in portfolio.duplicates:
+        if enterprise_id in (d.first_id, d.id):
+            rows += [d.first_row, d.row]
+    rows = sorted(set(rows))
+    if len(rows) > 1:
+        where = "、".join(f"第{r}行" for r in rows)
+        raise PolicyMatchError(
+            f"企业编号「{enterprise_id}」对应名单中的多行：{where}，不知道该用哪一行",
+            "删去或合并重复的行（或改正编号）后重试",
+        )
 
 
 def match_one(row: dict[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
@@ -183,6 +305,23 @@ class BatchRun:
     summary: pl.DataFrame | None = None  # per rule, English status columns
     plans: list[pl.DataFrame] = field(default_factory=list)  # per slice, see collection_plan
     frames: list[pl.DataFrame] = field(default_factory=list)  # kept only for json/xlsx
+    account: ColumnAccount | None = None  # every input column (issue 12)
+    skipped: SkippedRows = field(default_factory=SkippedRows)  # totals, footnotes
+    duplicates: list[Duplicate] = field(default_factory=list)
+    region_hint: Any = None  # RegionContextHint: a suggestion, never applied
+    warnings: int = 0  # problems in fields no loaded rule reads
+
+    def note(self, portfolio: Portfolio) -> None:
+        """Add one chunk's counts."""
+        self.read += portfolio.read
+        self.matched += portfolio.matched
+        self.rejected += portfolio.rejected
+        if portfolio.account is not None:
+            self.account = portfolio.account
+        if portfolio.region_hint is not None:
+            self.region_hint = portfolio.region_hint
+        self.skipped = self.skipped.merged(portfolio.skipped)
+        self.duplicates.extend(portfolio.duplicates)
 
 
 def iter_raw_chunks(
@@ -241,6 +380,7 @@ def run_batch(
     brief: bool = False,
     region_context: str | None = None,
     limits: Limits | None = None,
+    strict_headers: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
     from matcher.evaluate.questions_frame import with_ask_first
@@ -275,19 +415,11 @@ def run_batch(
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
+        intake = Intake(overrides, rules, strict_headers, region_context, lang)
         for i, (raw, problems) in enumerate(chunks):
-            portfolio = normalise(
-                raw,
-                overrides=overrides,
-                problems=problems,
-                limits=limits,
-                report_headers=i == 0,
-                region_context=region_context,
-            )
+            portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
             del raw
-            run.read += portfolio.read
-            run.matched += portfolio.matched
-            run.rejected += portfolio.rejected
+            run.note(portfolio)
             wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
             if out_file is not None:
                 # Only input text can start a formula (rule texts were made safe once);
@@ -324,7 +456,7 @@ def run_batch(
                     progress(part.height)
             if progress is not None and portfolio.rejected:
                 progress(portfolio.rejected)  # rejected rows are read too
-            _note_errors(run, samples, portfolio.errors, lang)
+            _note_errors(run, samples, portfolio.errors, lang, intake.needed)
             if err_file is not None and portfolio.errors.height:
                 neutralise(error_report(portfolio.errors, lang)).collect().write_csv(
                     err_file, include_header=first_err, include_bom=first_err
@@ -332,6 +464,12 @@ def run_batch(
                 first_err = False
         if pending is not None:
             pending.result()
+        extra = intake_rows(run.account, run.skipped, run.duplicates, lang)
+        if err_file is not None and extra.height:
+            neutralise(extra).collect().write_csv(
+                err_file, include_header=first_err, include_bom=first_err
+            )
+            first_err = False
         if err_file is not None and first_err:  # no problems: still a file with its header
             error_report(portfolio_errors_schema(), lang).write_csv(err_file, include_bom=True)
     run.summary = evaluator.summary(counts)
@@ -341,14 +479,24 @@ def run_batch(
 
 
 def _note_errors(
-    run: BatchRun, samples: list[pl.DataFrame], errors: pl.DataFrame, lang: str
+    run: BatchRun,
+    samples: list[pl.DataFrame],
+    errors: pl.DataFrame,
+    lang: str,
+    needed: Collection[str] | None = None,
 ) -> None:
-    """Count a chunk's problems and keep the first ones, with messages, for the console."""
+    """Count a chunk's problems and keep the first ones, with messages, for the console;
+    problems in fields no loaded rule reads are counted as warnings."""
     from matcher.normalize import error_messages
 
     run.errors += errors.height
+    if needed is not None and errors.height:
+        run.warnings += errors.filter(minor_problem(needed)).height
     if errors.height and sum(x.height for x in samples) < 200:
-        samples.append(errors.with_columns(error_messages(errors, lang).alias("message")))
+        minor = minor_problem(needed) if needed is not None else pl.lit(False)
+        samples.append(
+            errors.with_columns(error_messages(errors, lang).alias("message"), minor.alias("minor"))
+        )
 
 
 def portfolio_errors_schema() -> pl.DataFrame:
@@ -389,6 +537,7 @@ def find(
     overrides: dict[str, str] | None = None,
     region_context: str | None = None,
     limits: Limits | None = None,
+    strict_headers: bool = False,
 ) -> tuple[Found, BatchRun]:
     """政策找人: the enterprises for one policy, most money and most certain first.
 
@@ -413,21 +562,12 @@ def find(
     # column cannot change who should be called.
     needed = input_fields([rule])
     chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
+    intake = Intake(overrides, [rule], strict_headers, region_context, lang, needed)
     for i, (raw, problems) in enumerate(chunks):
-        portfolio = normalise(
-            raw,
-            overrides=overrides,
-            problems=problems,
-            fields=needed,
-            region_context=region_context,
-            limits=limits,
-            report_headers=i == 0,
-        )
+        portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
         del raw
-        run.read += portfolio.read
-        run.matched += portfolio.matched
-        run.rejected += portfolio.rejected
-        _note_errors(run, samples, portfolio.errors, lang)
+        run.note(portfolio)
+        _note_errors(run, samples, portfolio.errors, lang, intake.needed)
         evaluated = (
             evaluator.prepare(portfolio.frame)
             .lazy()
@@ -506,3 +646,55 @@ def find_summary(found: Found) -> dict[str, Any]:
 
 
 __all__ = ["NEWSLETTER_DATE", "ROW", "load_portfolio", "load_ruleset", "results", "summary"]
+
+
+def intake_rows(
+    account: ColumnAccount | None,
+    skipped: SkippedRows | None,
+    duplicates: Sequence[Duplicate],
+    lang: str = "zh",
+) -> pl.DataFrame:
+    """The column report, skipped rows and repeated firms as rows of the errors file
+    (same columns as :func:`matcher.report.columns.error_report`, never rejecting)."""
+    from matcher.report.columns import ERROR_HEADERS_ZH, ERROR_REPORT_COLUMNS, localise
+
+    zh = lang != "en"
+    rows: list[dict[str, Any]] = []
+    for e in account.unused if account is not None else []:
+        line = ColumnAccount((e,), account.strict if account else False).render(lang)[1]
+        rows.append({"column": e.header, "field": e.field, "message": line.strip()})
+    for d in duplicates:
+        rows.append(
+            {"row": d.row, "id": d.id, "field": d.by, "value": d.key, "message": d.message(lang)}
+        )
+    if skipped is not None:
+        for n in skipped.totals:
+            rows.append(
+                {"row": n, "message": "合计行，不是企业，已跳过" if zh else "totals row skipped"}
+            )
+        for n in skipped.notes:
+            rows.append(
+                {
+                    "row": n,
+                    "message": "表尾注释，不是企业，已跳过" if zh else "footnote row skipped",
+                }
+            )
+    schema: dict[str, Any] = {c: pl.String for c in ERROR_REPORT_COLUMNS} | {"row": pl.Int64}
+    frame = pl.DataFrame(
+        [{c: r.get(c) for c in ERROR_REPORT_COLUMNS if c != "rejected"} for r in rows],
+        schema={c: t for c, t in schema.items() if c != "rejected"},
+    ).with_columns((pl.lit("否") if lang == "zh" else pl.lit(False)).alias("rejected"))
+    return localise(frame.select(ERROR_REPORT_COLUMNS), ERROR_HEADERS_ZH, lang)
+
+
+def intake_json(source: Any) -> dict[str, Any]:
+    """The column report, skipped rows and repeated firms for JSON output."""
+    account = source.account
+    skipped = source.skipped
+    return {
+        "columns": account.to_dict() if account is not None else None,
+        "skipped": {"totals": list(skipped.totals), "notes": list(skipped.notes)}
+        if skipped is not None
+        else None,
+        "duplicates": [d.to_dict() for d in source.duplicates],
+    }

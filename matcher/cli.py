@@ -107,6 +107,20 @@ MapOpt = Annotated[
     typer.Option("--map", help="手工指定表头对应的字段，如 --map 注册地=region，可多次使用"),
 ]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel 工作表名，默认第一个")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-headers",
+        help="表头只认标准名、别名和 --map：有任何猜测（模糊匹配、歧义、重复列）即停止",
+    ),
+]
+RegionContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region-context",
+        help="有歧义的地区名（如 通州区、朝阳区）按这个省市确定，如 --region-context 北京市",
+    ),
+]
 
 
 def parse_as_of(value: str | None) -> dt.date:
@@ -169,22 +183,17 @@ def _rules(extra: list[Path] | None, only: bool = False, drafts: bool = False) -
     return api.load_ruleset(extra or [], replace=only, include_drafts=drafts).rules
 
 
-def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
+def _report_problems(
+    portfolio: Any, lang: str, limit: int = 20, needed: frozenset[str] | None = None
+) -> None:
     from matcher.normalize import error_messages
 
     errors = portfolio.errors
     if errors.is_empty():
         return
-    err.print(
-        styled(
-            (
-                f"输入中有 {errors.height} 处问题："
-                if lang == "zh"
-                else f"{errors.height} problems in the input:",
-                "yellow",
-            )
-        )
-    )
+    minor = api.minor_problem(needed) if needed is not None else pl.lit(False)
+    errors = errors.with_columns(minor.alias("minor")).sort("minor", maintain_order=True)
+    _problems_head(errors.height, int(errors.get_column("minor").sum()), lang)
     shown = errors.head(limit)
     _print_error_rows(shown.with_columns(error_messages(shown, lang).alias("message")), lang)
     if errors.height > limit:
@@ -192,18 +201,59 @@ def _report_problems(portfolio: Any, lang: str, limit: int = 20) -> None:
 
 
 def _accounting(portfolio: Any, lang: str) -> None:
-    _account(portfolio.read, portfolio.matched, portfolio.rejected, lang)
+    _account(portfolio, lang)
 
 
-def _account(read: int, matched: int, rejected: int, lang: str) -> None:
-    # Every input row is either matched or rejected: never silently dropped.
-    if read != matched + rejected:
-        raise PolicyMatchError(f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，不相等")
+def _account(src: Any, lang: str) -> None:
+    """Every input row is matched, rejected, a repeat of a firm or a non-data row:
+    never silently dropped."""
+    read, matched, rejected = src.read, src.matched, src.rejected
+    dups = len(src.duplicates)
+    skipped = len(src.skipped) if src.skipped is not None else 0
+    if read != matched + rejected + dups + skipped:
+        raise PolicyMatchError(
+            f"内部错误：读取 {read} 行，匹配 {matched}，拒绝 {rejected}，"
+            f"重复 {dups}，跳过 {skipped}，不相等"
+        )
+    extra = ""
+    if dups or skipped:
+        extra = (
+            f"，重复企业 {dups} 行（只算一次），跳过非企业行 {skipped} 行"
+            if lang == "zh"
+            else f", {dups} repeated firm rows (counted once), {skipped} non-data rows skipped"
+        )
     err.print(
-        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行"
+        f"读取 {read} 行，匹配 {matched} 家企业，拒绝 {rejected} 行{extra}"
         if lang == "zh"
-        else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows"
+        else f"read {read} rows, matched {matched} enterprises, rejected {rejected} rows{extra}"
     )
+
+
+def _print_intake(src: Any, lang: str, limit: int = 20) -> None:
+    """Before any result: every column accounted for, rows skipped, firms entered twice,
+    and the region context the portfolio suggests (never applied)."""
+    if src.account is not None:
+        lines = src.account.render(lang)
+        err.print(styled((lines[0], "bold")))
+        for line in lines[1:]:
+            err.print(styled((line, "bold red")) if line.startswith("‼") else styled(line))
+    if src.skipped is not None and len(src.skipped):
+        err.print(styled(src.skipped.message(lang)))
+    if src.duplicates:
+        err.print(
+            styled(
+                (
+                    f"名单中有 {len(src.duplicates)} 行是重复的企业，只匹配、只计数一次："
+                    if lang == "zh"
+                    else f"{len(src.duplicates)} rows repeat a firm; matched and counted once:",
+                    "yellow",
+                )
+            )
+        )
+        for d in src.duplicates[:limit]:
+            err.print(styled("  " + d.message(lang)))
+    if src.region_hint is not None:
+        err.print(styled((src.region_hint.message(lang), "yellow")))
 
 
 register_authoring(app, rules_app, friendly)  # rules diff, whatif (issue 15)
@@ -289,16 +339,21 @@ def report(
         Path | None, typer.Option("--out", help="html / md 报告写入此文件，默认打印到屏幕")
     ] = None,
     only_rules: OnlyRules = False,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+    region_context: RegionContextOpt = None,
+    strict_headers: StrictOpt = False,
 ) -> None:
     """一家企业的政策匹配报告：排好序的结果表，以及每项政策的原因、金额、有效期和原文。
 
     Example: policy-match report profiles/examples/beijing_software.yaml --as-of 2022-07-01
     """
     date = parse_as_of(as_of)
-    portfolio = api.load_portfolio(profile)
-    _report_problems(portfolio, lang.value)
-    row = api.select_row(portfolio, enterprise_id)
     rule_list = _rules(rules, only_rules)
+    portfolio = _load_one(
+        profile, lang.value, rule_list, mapping, sheet, region_context, strict_headers
+    )
+    row = api.select_row(portfolio, enterprise_id)
     if fmt in (ReportFormat.html, ReportFormat.md):
         from matcher.report.html import emit_report
 
@@ -320,6 +375,37 @@ def report(
     out.print("", *ask_lines(outcomes, row, date, lang.value), sep="\n", highlight=False)
 
 
+def input_fields(rules: Sequence[Any]) -> frozenset[str]:
+    from matcher.normalize import input_fields as fields_of
+
+    return fields_of(rules)
+
+
+def _load_one(
+    path: Path,
+    lang: str,
+    rules: Sequence[Any],
+    mapping: list[str] | None,
+    sheet: str | None,
+    region_context: str | None,
+    strict_headers: bool,
+) -> Any:
+    """The portfolio report/explain read from; for a list, its column report first."""
+    portfolio = api.load_portfolio(
+        path,
+        sheet=sheet,
+        overrides=parse_map(mapping, lang),
+        region_context=region_context,
+        rules=rules,
+        strict_headers=strict_headers,
+        lang=lang,
+    )
+    if path.suffix.lower() not in api.SINGLE_SUFFIXES:
+        _print_intake(portfolio, lang)
+    _report_problems(portfolio, lang, needed=input_fields(rules))
+    return portfolio
+
+
 @app.command()
 @friendly
 def explain(
@@ -330,6 +416,10 @@ def explain(
     lang: LangOpt = Lang.zh,
     rules: RulesOpt = None,
     only_rules: OnlyRules = False,
+    mapping: MapOpt = None,
+    sheet: SheetOpt = None,
+    region_context: RegionContextOpt = None,
+    strict_headers: StrictOpt = False,
 ) -> None:
     """逐条解释一项政策的判定：取值、检验、结果和原文。
 
@@ -348,8 +438,9 @@ def explain(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
             "用 policy-match rules list 查看所有编号",
         )
-    portfolio = api.load_portfolio(profile)
-    _report_problems(portfolio, lang.value)
+    portfolio = _load_one(
+        profile, lang.value, [rule], mapping, sheet, region_context, strict_headers
+    )
     row = api.select_row(portfolio, enterprise_id)
     resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
     outcome = evaluate(rule, row, date)
@@ -450,6 +541,8 @@ def batch(
     drafts: Annotated[
         bool, typer.Option("--include-drafts", help="也用草稿规则（status: draft）匹配")
     ] = False,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
@@ -490,7 +583,10 @@ def batch(
             keep_frames=keep,
             progress=tick,
             brief=brief,
+            region_context=region_context,
+            strict_headers=strict_headers,
         )
+    _print_intake(run, lang.value)
     _print_sample(run, lang.value)
     if keep:
         frame = pl.concat(run.frames) if run.frames else pl.DataFrame()
@@ -502,7 +598,7 @@ def batch(
 
             write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
         else:
-            doc = meta.json_document(frame.to_dicts(), rule_list, date)
+            doc = meta.json_document(frame.to_dicts(), rule_list, date, extra=api.intake_json(run))
             meta.write_text(out_path, doc)
     if out_path is not None:
         err.print(
@@ -548,7 +644,7 @@ def batch(
         )
         for line in report_changes(compare_path, now, compare_out, lang.value):
             err.print(line, highlight=False, markup=False)
-    _account(run.read, run.matched, run.rejected, lang.value)
+    _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
@@ -581,20 +677,28 @@ def _progress(lang: str) -> Iterator[Callable[[int], None] | None]:
         yield tick
 
 
+def _problems_head(total: int, minor: int, lang: str) -> None:
+    """How many problems, and how many of them cannot change a result (listed last)."""
+    zh = lang == "zh"
+    text = f"输入中有 {total} 处问题：" if zh else f"{total} problems in the input:"
+    if minor:
+        text = (
+            f"输入中有 {total} 处问题，其中 {minor} 处在没有规则读取的字段，不影响结果，仅提示（列在最后）："
+            if zh
+            else f"{total} problems in the input; {minor} are in fields no rule reads, "
+            "cannot change a result and are listed last as warnings:"
+        )
+    err.print(styled((text, "yellow")))
+
+
 def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
     if not run.errors or run.error_sample is None:
         return
-    err.print(
-        styled(
-            (
-                f"输入中有 {run.errors} 处问题："
-                if lang == "zh"
-                else f"{run.errors} problems in the input:",
-                "yellow",
-            )
-        )
-    )
-    _print_error_rows(run.error_sample.head(limit), lang)
+    _problems_head(run.errors, run.warnings, lang)
+    sample = run.error_sample
+    if "minor" in sample.columns:
+        sample = sample.sort("minor", maintain_order=True)
+    _print_error_rows(sample.head(limit), lang)
     if run.errors > limit:
         err.print(
             f"  …另有 {run.errors - limit} 处，用 --errors 文件查看全部"
@@ -614,7 +718,8 @@ def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
         if lang != "zh":
             column = f" column '{row['column']}'" if row["column"] else ""
         ident = f" [{row['id']}]" if row["id"] else ""
-        err.print(f"  {where}{ident}{column}：{row['message']}", highlight=False)
+        warn = ("（提示）" if lang == "zh" else " (warning)") if row.get("minor") else ""
+        err.print(f"  {where}{ident}{column}{warn}：{row['message']}", highlight=False)
 
 
 @app.command()
@@ -633,6 +738,8 @@ def find(
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
     only_rules: OnlyRules = False,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
 ) -> None:
     """政策找人：一项政策该找哪些企业，按预计金额和确定程度排序，并给出汇总。
 
@@ -665,7 +772,10 @@ def find(
         top=top,
         sheet=sheet,
         overrides=overrides,
+        region_context=region_context,
+        strict_headers=strict_headers,
     )
+    _print_intake(run, lang.value)
     _print_sample(run, lang.value)
     _print_find_summary(rule, api.find_summary(found), lang.value)
     listed = found.result
@@ -685,7 +795,7 @@ def find(
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
     err.print(meta.stamp(ruleset.rules, lang.value, out_path, date), highlight=False, markup=False)
-    _account(run.read, run.matched, run.rejected, lang.value)
+    _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
@@ -731,7 +841,10 @@ def _write_errors(portfolio: Any, path: Path, lang: str) -> None:
     from matcher.report.columns import error_report
     from matcher.report.files import write_csv
 
-    write_csv(error_report(portfolio.errors, lang), path)
+    extra = api.intake_rows(portfolio.account, portfolio.skipped, portfolio.duplicates, lang)
+    write_csv(
+        pl.concat([error_report(portfolio.errors, lang), extra], how="vertical_relaxed"), path
+    )
 
 
 CHECK_HEADERS_ZH = {s.name: s.zh for s in PROFILE_FIELDS} | {
@@ -750,6 +863,15 @@ def profile_check(
     mapping: MapOpt = None,
     sheet: SheetOpt = None,
     errors_path: Annotated[Path | None, typer.Option("--errors", help="把问题写入此 CSV")] = None,
+    strict_headers: StrictOpt = False,
+    region_context: RegionContextOpt = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="表格只显示这些字段，逗号分隔（英文名或中文表头）；默认显示识别出的每个字段",
+        ),
+    ] = None,
 ) -> None:
     """显示表头如何被识别、规范化后的企业画像，以及输入中的每个问题。
 
@@ -759,7 +881,17 @@ def profile_check(
 
     overrides = parse_map(mapping, lang.value)
     check_outputs([("--errors", errors_path)], [("名单", portfolio_path)], lang.value)
-    portfolio = api.load_portfolio(portfolio_path, sheet=sheet, overrides=overrides)
+    shown_fields = _parse_fields(fields, lang.value)
+    rule_list = _rules(None)
+    portfolio = api.load_portfolio(
+        portfolio_path,
+        sheet=sheet,
+        overrides=overrides,
+        region_context=region_context,
+        rules=rule_list,
+        strict_headers=strict_headers,
+        lang=lang.value,
+    )
     frame = portfolio.frame.select(
         [s.name for s in PROFILE_FIELDS]
         + ["region_code", "industry_code", "size_derived"]
@@ -771,26 +903,16 @@ def profile_check(
         from matcher.report.render import frame_table
 
         _print_mapping(portfolio, lang.value)
-        # The terminal view: what each enterprise was understood as; the csv/json
-        # formats carry every field.
-        key = [
-            "id",
-            "name",
-            "region",
-            "region_code",
-            "industry",
-            "industry_code",
-            "employees",
-            "revenue",
-            "size",
-            "size_derived",
-        ]
-        shown = frame.select(key)
+        _print_intake(portfolio, lang.value)
+        # The terminal view: every field understood (or --fields); csv/json carry every field.
+        shown = frame.select(shown_fields or _understood(portfolio))
         if lang is Lang.zh:
             from matcher.fields import SIZE_ZH
 
             shown = shown.with_columns(
-                pl.col("size", "size_derived").replace_strict(SIZE_ZH, default=None)
+                pl.col(c).replace_strict(SIZE_ZH, default=None)
+                for c in ("size", "size_derived")
+                if c in shown.columns
             ).rename(CHECK_HEADERS_ZH, strict=False)
         out.print(frame_table(shown))
     elif fmt is Format.csv:
@@ -798,13 +920,52 @@ def profile_check(
             frame = frame.rename(CHECK_HEADERS_ZH, strict=False)
         write_stdout(csv_text(frame))
     else:
-        write_stdout(json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
-    _report_problems(portfolio, lang.value, limit=200)
+        payload = api.intake_json(portfolio) | {"profiles": frame.to_dicts()}
+        write_stdout(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    if fmt is not Format.table:
+        _print_intake(portfolio, lang.value)
+    _report_problems(portfolio, lang.value, limit=200, needed=input_fields(rule_list))
     if errors_path is not None:
         _write_errors(portfolio, errors_path, lang.value)
     _accounting(portfolio, lang.value)
     if portfolio.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+_DERIVED_FOR = {"region": "region_code", "industry": "industry_code"}
+
+
+def _understood(portfolio: Any) -> list[str]:
+    """id, name and every field a column fed, each followed by what was derived from it."""
+    fed = set(portfolio.mapping.columns.values())
+    if portfolio.mapping.flags:
+        fed.add("certifications")
+    cols = ["id", "name"]
+    for spec in PROFILE_FIELDS:
+        if spec.name in fed and spec.name not in cols:
+            cols.append(spec.name)
+            if spec.name in _DERIVED_FOR:
+                cols.append(_DERIVED_FOR[spec.name])
+    return [*cols, "size_derived"]
+
+
+def _parse_fields(text: str | None, lang: str) -> list[str]:
+    from matcher.intake.headers import HeaderMappingError, resolve_field
+
+    names: list[str] = []
+    for item in (text or "").replace("，", ",").split(","):
+        if not item.strip():
+            continue
+        try:
+            name = resolve_field(item.strip())
+        except HeaderMappingError as exc:
+            raise PolicyMatchError(
+                f"--fields「{item}」：{exc.message(lang)}",
+                "字段可写英文名或中文表头，见 policy-match profile template 生成的模板",
+            ) from None
+        if name is not None and name not in names:
+            names.append(name)
+    return names
 
 
 def _print_mapping(portfolio: Any, lang: str) -> None:

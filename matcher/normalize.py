@@ -32,7 +32,13 @@ from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
-from matcher.intake.values import parse_expr
+from matcher.intake.values import (
+    APPROX_PATTERN,
+    DATE_HI_SUFFIX,
+    HMT_WORDS,
+    date_hi_expr,
+    parse_expr,
+)
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
@@ -128,6 +134,8 @@ PARSE_PER_DISTINCT = frozenset(
 
 # Checks that reject the whole row (the row reached the frame but is not an enterprise).
 REJECTING_CODES = ("missing_name", "total_row")
+# Problems reported with the value kept: it was read, only as written (issue 12).
+NOTE_CODES = ("approximate_number", "hmt_as_foreign")
 # What a totals row writes where the name goes (spaces and colons removed, lower case).
 TOTAL_ROW_NAMES = ["合计", "总计", "小计", "总合计", "共计", "汇总", "total", "sum", "subtotal"]
 
@@ -147,6 +155,11 @@ class Portfolio:
     passthrough: list[str] = field(default_factory=list)
     regions: dict[str, Resolution] = field(default_factory=dict)
     industries: dict[str, Resolution] = field(default_factory=dict)
+    # Filled by api (issue 12): the column report, non-data rows, repeated firms, region hint.
+    account: Any = None  # headers.ColumnAccount
+    skipped: Any = None  # readers.SkippedRows
+    duplicates: list[Any] = field(default_factory=list)  # duplicates.Duplicate
+    region_hint: Any = None  # regions.RegionContextHint
 
     @property
     def matched(self) -> int:
@@ -368,6 +381,13 @@ def _parse_fields(
     base = raw.lazy()
     for spec in PROFILE_FIELDS:
         header = by_field.get(spec.name)
+        if spec.type is FieldType.DATE:  # the last day 2019年3月 or 2019 can mean (issue 12)
+            hi = spec.name + DATE_HI_SUFFIX
+            values.append(
+                pl.lit(None, dtype=pl.Date).alias(hi)
+                if header is None
+                else date_hi_expr(header).alias(hi)
+            )
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
@@ -394,7 +414,7 @@ def _parse_field(
     """(frame, value, error) for one field; columns with few distinct spellings
     (12, 是, 2015-03-12…) are parsed once per spelling and joined back."""
     # A unit in the header (营业收入(元)) applies to the bare numbers below it.
-    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name), field=spec.name)
     if spec.name == "certifications":
         value = _canonical_certs(value)  # per distinct spelling, below
         error = pl.coalesce(error, cert_problem_expr(value))
@@ -512,6 +532,17 @@ def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpe
         if spec.name in by_field:
             err = pl.col(f"__err_{spec.name}")
             specs.append((err.is_not_null(), spec.name, pl.col(f"__raw_{spec.name}"), err))
+        if spec.name in by_field and spec.type in (FieldType.INT, FieldType.AMOUNT):
+            # 约80, 80左右, 80+: the number is used, the cell reported (issue 12)
+            raw = pl.col(f"__raw_{spec.name}").cast(pl.String)
+            approx = pl.col(spec.name).is_not_null() & raw.str.normalize("NFKC").str.contains(
+                APPROX_PATTERN
+            ).fill_null(False)
+            specs.append((approx, spec.name, raw, pl.lit("approximate_number")))
+    if "foreign_invested" in by_field:  # 港资, 台资: read as 外商投资, with a note
+        raw = pl.col("__raw_foreign_invested").cast(pl.String)
+        hmt = raw.str.strip_chars().str.to_lowercase().is_in(list(HMT_WORDS)).fill_null(False)
+        specs.append((hmt, "foreign_invested", raw, pl.lit("hmt_as_foreign")))
     if "credit_code" in by_field:
         cc = pl.col("__cc")
         specs.append((cc.is_not_null(), "credit_code", pl.col("__raw_credit_code"), cc))

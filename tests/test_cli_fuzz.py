@@ -64,9 +64,13 @@ SEEDS = [
     "从业人员",
     "所在地区",
     "所属行业",
-    # A column named like a report column (匹配结果, 排名, status, __row) still ends in
-    # exit 70; the intake work of issue 11 on another branch renames or refuses it:
-    # add these back here once that is merged.
+    # Columns named like report columns or our row key: intake renames them (issue 11/12).
+    "匹配结果",
+    "排名",
+    "status",
+    "__row",
+    "rank",
+    "enterprise_id",
     "null",
     "~",
     "",
@@ -312,7 +316,10 @@ def test_profile_check(
 
 @st.composite
 def profiles(draw: st.DrawFn) -> dict[str, Any]:
-    keys = st.one_of(st.sampled_from(["name", "region", "industry", "employees", "id"]), hostile)
+    keys = st.one_of(
+        st.sampled_from(["name", "region", "industry", "employees", "id", "__row", "匹配结果"]),
+        hostile,
+    )
     values = st.one_of(
         hostile, st.integers(-(10**20), 10**20), st.floats(), st.none(), st.booleans()
     )

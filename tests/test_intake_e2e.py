@@ -96,8 +96,8 @@ def test_ragged_rows_are_rejected_and_counted(tmp_path: Path) -> None:
     assert "3," in text and "是" in text
 
 
-def test_totals_row_is_rejected_not_matched(tmp_path: Path) -> None:
-    """A sheet's 合计 row carries sums, not an enterprise: rejected with its reason."""
+def test_totals_row_is_skipped_not_matched_nor_rejected(tmp_path: Path) -> None:
+    """A sheet's 合计 row carries sums, not an enterprise: skipped and counted, exit 0."""
     src = tmp_path / "with_total.csv"
     src.write_text(
         "企业名称,所在地区,从业人员\n"
@@ -109,13 +109,15 @@ def test_totals_row_is_rejected_not_matched(tmp_path: Path) -> None:
     errors = tmp_path / "errors.csv"
     out = tmp_path / "r.csv"
     result = runner.invoke(app, ["batch", str(src), "--out", str(out), "--errors", str(errors)])
-    assert result.exit_code == 3
-    assert "读取 3 行，匹配 2 家企业，拒绝 1 行" in result.stderr
+    assert result.exit_code == 0
+    assert "读取 3 行，匹配 2 家企业，拒绝 0 行" in result.stderr
+    assert "跳过非企业行 1 行" in result.stderr
+    assert "跳过 1 行非企业数据：合计行 1（第4行）" in result.stderr
     report = pl.read_csv(out, infer_schema=False)
     assert set(report["企业名称"]) == {"甲公司", "合计科技有限公司"}
     rows = list(csv.DictReader(errors.open(encoding="utf-8-sig")))
     assert [(r["行号"], r["问题"], r["整行未处理"]) for r in rows] == [
-        ("4", "「合 计：」是合计行，不是企业，该行未处理", "是")
+        ("4", "合计行，不是企业，已跳过", "否")
     ]
 
 

@@ -58,7 +58,8 @@ def problems(portfolio: object) -> list[tuple[int | None, str, str]]:
 
 def accounted(portfolio: object) -> None:
     p = portfolio
-    assert p.read == p.matched + p.rejected  # type: ignore[attr-defined]
+    left_out = len(p.duplicates) + len(p.skipped)  # type: ignore[attr-defined]
+    assert p.read == p.matched + p.rejected + left_out  # type: ignore[attr-defined]
 
 
 # ---- bounded cost ---------------------------------------------------------------
@@ -470,7 +471,9 @@ def test_every_row_is_accounted_for_under_hostile_cells(
     assert p.read <= len(rows) + jsonl
     rejected = set(p.errors.filter(pl.col("rejected")).get_column("row").to_list())
     matched = set(p.frame.get_column("__row").to_list())
-    assert not matched & rejected and len(matched) + len(rejected) == p.read
+    left_out = {d.row for d in p.duplicates} | set(p.skipped.totals) | set(p.skipped.notes)
+    assert not matched & rejected and not (matched | rejected) & left_out
+    assert len(matched) + len(rejected) + len(left_out) == p.read
     run = run_batch(src, rules(), AS_OF, keep_frames=True)
     assert (run.read, run.matched, run.rejected) == (p.read, p.matched, p.rejected)
 

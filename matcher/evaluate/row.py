@@ -30,6 +30,7 @@ from matcher.evaluate.tree import (
 )
 from matcher.fields import FieldType
 from matcher.intake.certifications import contains_any
+from matcher.intake.values import DATE_HI_SUFFIX
 from matcher.rule import (
     DATE_OPS,
     AllNode,
@@ -93,6 +94,26 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=year, day=28)
 
 
+def date_range_verdict(op: Op, value: Any, lo: dt.date, hi: dt.date, as_of: dt.date) -> bool | None:
+    """A date condition on a value known only as lying in [lo, hi] (a month, a year):
+    true or false when every day of the span agrees, unknown otherwise."""
+    if op is Op.WITHIN_YEARS:  # the Nth anniversary is outside, as for a single day
+        start = add_years(as_of, -int(value))
+        inside_lo = start < lo or start == dt.date.min
+        if inside_lo and hi <= as_of:
+            return True
+        return False if (hi <= start and start != dt.date.min) or lo > as_of else None
+    if op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+        values = value if op in (Op.IN, Op.NOT_IN) else [value]
+        if any(lo <= v <= hi for v in values):
+            return None
+        return op in (Op.NE, Op.NOT_IN)
+    compare = {Op.LT: dt.date.__lt__, Op.LE: dt.date.__le__, Op.GT: dt.date.__gt__}
+    check = compare.get(op, dt.date.__ge__)
+    first, last = check(lo, value), check(hi, value)
+    return first if first == last else None
+
+
 @cache
 def _region(values: Any) -> PrefixTarget:
     return region_target(list(values) if isinstance(values, tuple) else values)
@@ -124,6 +145,10 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
     value = cond.value
     if op.value in DATE_OPS:
         op = Op(DATE_OPS[op.value])
+    if isinstance(actual, dt.date):  # 2019年3月: decided only where the month decides it
+        hi = row.get(column + DATE_HI_SUFFIX)
+        if isinstance(hi, dt.date) and hi != actual:
+            return date_range_verdict(op, value, actual, hi, as_of)
     if op is Op.IN_REGION:
         return _region(_freeze(value)).contains(code_prefix(str(actual)))
     if op is Op.IN_INDUSTRY:

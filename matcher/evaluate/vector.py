@@ -31,6 +31,7 @@ from matcher.evaluate.tree import (
 )
 from matcher.fields import FIELDS_BY_NAME, FieldType
 from matcher.intake.certifications import contains_any_expr
+from matcher.intake.values import DATE_HI_SUFFIX
 from matcher.rule import (
     DATE_OPS,
     AllNode,
@@ -63,7 +64,14 @@ def with_eval_columns(
         .then(code.str.slice(0, 4))
         .otherwise(code)
     )
-    return frame.with_columns(prefix.alias(REGION_PREFIX))
+    names = frame.collect_schema().names()
+    # A date known to the day has no span: its last possible day is itself.
+    spans = [
+        pl.col(f.name).alias(f.name + DATE_HI_SUFFIX)
+        for f in FIELDS_BY_NAME.values()
+        if f.type is FieldType.DATE and f.name in names and f.name + DATE_HI_SUFFIX not in names
+    ]
+    return frame.with_columns(prefix.alias(REGION_PREFIX), *spans)
 
 
 def _with_catalogue(frame: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
@@ -109,6 +117,48 @@ def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     spec = FIELDS_BY_NAME.get(cond.field)
     if spec is not None and spec.type is FieldType.AMOUNT:
         col = col.fill_nan(None)  # an unreadable number is unknown, as in row.py
+    op, value = cond.op, cond.value
+    if op.value in DATE_OPS:
+        op = Op(DATE_OPS[op.value])
+    spanned_ops = op not in (Op.PRESENT, Op.MISSING, Op.KNOWN)
+    if spec is not None and spec.type is FieldType.DATE and spanned_ops:
+        hi = pl.coalesce(pl.col(eval_column(cond.field) + DATE_HI_SUFFIX), col)
+        exact = _value_expr(cond, col, as_of)
+        spanned = _date_range_expr(op, value, col, hi, as_of)
+        return pl.when(col.is_null()).then(None).when(hi == col).then(exact).otherwise(spanned)
+    return _value_expr(cond, col, as_of)
+
+
+def _date_range_expr(op: Op, value: Any, lo: pl.Expr, hi: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """row.date_range_verdict for a column of spans [lo, hi]."""
+    unknown = pl.lit(None, dtype=pl.Boolean)
+    if op is Op.WITHIN_YEARS:  # the Nth anniversary is outside, as in row.date_range_verdict
+        lower = add_years(as_of, -int(value))
+        start, end = pl.lit(lower), pl.lit(as_of)
+        clamped = lower == dt.date.min
+        inside_lo = (lo >= start) if clamped else (lo > start)
+        before = pl.lit(False) if clamped else (hi <= start)
+        return (
+            pl.when(inside_lo & (hi <= end))
+            .then(pl.lit(True))
+            .when(before | (lo > end))
+            .then(pl.lit(False))
+            .otherwise(unknown)
+        )
+    if op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+        values = list(value) if op in (Op.IN, Op.NOT_IN) else [value]
+        inside = pl.any_horizontal(
+            [(lo <= pl.lit(v)) & (pl.lit(v) <= hi) for v in values] or [pl.lit(False)]
+        )
+        return pl.when(inside).then(unknown).otherwise(pl.lit(op in (Op.NE, Op.NOT_IN)))
+    compare = {Op.LT: pl.Expr.__lt__, Op.LE: pl.Expr.__le__, Op.GT: pl.Expr.__gt__}
+    check = compare.get(op, pl.Expr.__ge__)
+    first, last = check(lo, pl.lit(value)), check(hi, pl.lit(value))
+    return pl.when(first == last).then(first).otherwise(unknown)
+
+
+def _value_expr(cond: Condition, col: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """The condition on a column of single values."""
     op, value = cond.op, cond.value
     if op is Op.PRESENT:
         return col.is_not_null()

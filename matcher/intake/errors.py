@@ -44,6 +44,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "「{value}」缺少月或日，请填写完整日期，如 2022-06-01",
         "'{value}' lacks the month or the day; give a full date such as 2022-06-01",
     ),
+    "approximate_number": (
+        "「{value}」是约数，按其中的数字计算；有准确数时请填写准确数",
+        "'{value}' is approximate; its number is used — give the exact figure if known",
+    ),
+    "hmt_as_foreign": (
+        "「{value}」按外商投资企业计（港澳台投资参照外商投资管理）；如政策另有规定请核实",
+        "'{value}' counted as foreign-invested (Hong Kong, Macao and Taiwan investment is "
+        "managed like foreign investment); check the policy's own wording",
+    ),
     "date_in_future": ("「{value}」晚于今天", "'{value}' is later than today"),
     "not_size": (
         "「{value}」不是企业规模，应为 大型、中型、小型 或 微型",

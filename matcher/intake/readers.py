@@ -436,6 +436,56 @@ def _find_header(rows: list[list[Any]]) -> int | None:
     return next(i for i, c in enumerate(counts) if 2 * c > most)
 
 
+def _group_columns(header: list[Any]) -> set[int]:
+    """Columns under a merged header cell: a named cell followed by blank ones."""
+    named = [bool(_clean_header(None if c is None else str(c))) for c in header]
+    cols: set[int] = set()
+    j = 0
+    while j < len(named):
+        k = j + 1
+        while k < len(named) and not named[k]:
+            k += 1
+        if named[j] and k > j + 1:
+            cols.update(range(j, k))
+        j = k
+    return cols
+
+
+def _sub_header(header: list[Any], below: list[Any]) -> bool:
+    """True when ``below`` is the second row of a two-row header: text only under
+    merged header cells (招聘计划 over 应届生 | 其中北京高校), nothing under the others."""
+    group = _group_columns(header)
+    filled = [j for j, c in enumerate(below) if c is not None and str(c).strip()]
+    if not group or not filled or any(j not in group for j in filled):
+        return False
+    texts = [str(below[j]).strip() for j in filled]
+    looks_like_data = any(_NUMBER_RE.match(t) or _FIRM_RE.search(t) for t in texts)
+    return not looks_like_data and len(filled) >= 2
+
+
+_NUMBER_RE = re.compile(r"^[-+0-9０-９.,，万亿元人名 ]+$")
+# A firm's name in the row below the header is data, never a sub-header.
+_FIRM_RE = re.compile(r"公司|有限|集团|厂$|店$|合作社|事务所|工作室")
+
+
+def join_header(header: list[Any], below: list[Any]) -> list[str | None]:
+    """One name per column from a two-row header: the merged top cell carried right
+    and joined with the cell below (招聘计划 + 应届生 → 招聘计划应届生)."""
+    names: list[str | None] = []
+    top = ""
+    group = _group_columns(header)
+    for j, cell in enumerate(header):
+        text = _clean_header(None if cell is None else str(cell))
+        if text:
+            top = text
+        sub = _clean_header(None if j >= len(below) or below[j] is None else str(below[j]))
+        if j in group:
+            names.append(top + sub if sub else top)
+        else:
+            names.append(text or sub or None)
+    return names
+
+
 def _clean_header(cell: str | None) -> str:
     return (cell or "").replace("\ufeff", "").strip()
 
@@ -581,8 +631,11 @@ def _parse_csv(
     skipped = sum(1 for r in first[:h] if _nonempty(r[3]))
     if skipped:
         problems.append(RawProblem(None, "rows_before_header", str(skipped)))
-    header = first[h][3]
+    header: list[Any] = first[h][3]
     width = len(header)
+    if h + 1 < len(first) and _sub_header(header, first[h + 1][3]):
+        header = join_header(header, first[h + 1][3])
+        h += 1
 
     chunks: list[pl.DataFrame] = []
     rows: list[list[str]] = []
@@ -1005,8 +1058,12 @@ def _excel_table(path: Path, raw: pl.DataFrame, target: str, absolute: list[int]
     if skipped:
         problems.append(RawProblem(None, "rows_before_header", str(skipped)))
     labels = [_column_letter(a) for a in absolute]
+    header: list[Any] = top_rows[h]
+    if h + 1 < len(top_rows) and _sub_header(header, top_rows[h + 1]):
+        header = join_header(header, top_rows[h + 1])
+        h += 1
     data = raw.slice(h + 1)
-    frame = _finish(data, top_rows[h], labels, header_row, problems)
+    frame = _finish(data, header, labels, header_row, problems)
     return RawTable(frame, None, None, problems, "excel", target, header_row)
 
 
@@ -1199,3 +1256,71 @@ def _read_jsonl(path: Path, head: bytes, limits: Limits) -> RawTable:
     positional = data.select(pl.col(ROW), *(col(k).alias(f"c{j}") for j, k in enumerate(names)))
     frame = _finish(positional, list(names), [str(j + 1) for j in range(len(names))], 1, problems)
     return RawTable(frame, encoding, None, problems, "jsonl", None, None)
+
+
+# ---------------------------------------------------------------------------------
+# Rows that are not enterprises: totals and footnotes
+# ---------------------------------------------------------------------------------
+
+# The first filled cell of a totals row, or how a footnote starts (spaces removed).
+_TOTAL_RE = r"^(合计|总计|小计|总合计|共计|汇总|total|subtotal|sum)[:：]?$"
+_NOTE_RE = r"^(填表人|填报人|填表日期|填报日期|制表人|制表日期|审核人|负责人签字|注[:：]|注\d|说明[:：]|备注[:：])"
+
+
+@dataclass(frozen=True)
+class SkippedRows:
+    """Rows recognised as totals (合计…) or footnotes (填表人…), left out of the firms."""
+
+    totals: list[int] = dc_field(default_factory=list)
+    notes: list[int] = dc_field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.totals) + len(self.notes)
+
+    def merged(self, other: SkippedRows) -> SkippedRows:
+        return SkippedRows(self.totals + other.totals, self.notes + other.notes)
+
+    def message(self, lang: str = "zh") -> str:
+        def rows(nums: list[int]) -> str:
+            shown = nums[:10]
+            more = "…" if len(nums) > 10 else ""
+            return (
+                "、".join(f"第{n}行" for n in shown) if lang != "en" else ", ".join(map(str, shown))
+            ) + more
+
+        if lang == "en":
+            parts = [f"totals {len(self.totals)} (rows {rows(self.totals)})"] if self.totals else []
+            if self.notes:
+                parts.append(f"footnotes {len(self.notes)} (rows {rows(self.notes)})")
+            return f"skipped {len(self)} rows that are not enterprises: " + "; ".join(parts)
+        parts = [f"合计行 {len(self.totals)}（{rows(self.totals)}）"] if self.totals else []
+        if self.notes:
+            parts.append(f"表尾注释 {len(self.notes)}（{rows(self.notes)}）")
+        return f"跳过 {len(self)} 行非企业数据：" + "；".join(parts)
+
+
+def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
+    """``frame`` without its totals and footnote rows, and which rows they were.
+
+    A totals row has 合计/总计/小计… as its first filled cell; a footnote row starts
+    with 填表人, 填表日期, 注：, 说明：… and fills at most two cells.
+    """
+    cells = [c for c in frame.columns if c != ROW]
+    if not cells or frame.is_empty():
+        return frame, SkippedRows()
+    text = [col(c).cast(pl.String) for c in cells]
+    first = (
+        pl.coalesce(pl.when(t.str.strip_chars() != "").then(t) for t in text)
+        .str.replace_all(r"\s+", "")
+        .str.to_lowercase()
+    )
+    filled = pl.sum_horizontal(t.is_not_null() & (t.str.strip_chars() != "") for t in text)
+    total = first.str.contains(_TOTAL_RE).fill_null(False)
+    note = (first.str.contains(_NOTE_RE) & (filled <= 2)).fill_null(False)
+    marked = frame.select(pl.col(ROW), total.alias("t"), (note & ~total).alias("n"))
+    totals = marked.filter(pl.col("t")).get_column(ROW).to_list()
+    notes = marked.filter(pl.col("n")).get_column(ROW).to_list()
+    if not totals and not notes:
+        return frame, SkippedRows()
+    drop = pl.col(ROW).is_in([*totals, *notes])
+    return frame.filter(~drop), SkippedRows(totals, notes)

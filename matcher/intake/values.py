@@ -217,6 +217,29 @@ INT_PATTERN = (
 )
 _INT_RE = re.compile(INT_PATTERN)
 _NONZERO_RE = re.compile("[1-9]")
+# Approximate numbers as advisors write them (约80, 80左右, 80+, 80余人): the number is
+# used and the cell reported as approximate (normalize: approximate_number).
+_APPROX_PREFIX = r"^(?:大约|大概|约为|约|将近|近) ?"
+_APPROX_SUFFIX = r" ?(?:左右|上下)$"
+_APPROX_MID = r"([0-9])(?:余|多|\+)([^0-9]*)$"
+APPROX_PATTERN = f"{_APPROX_PREFIX}|{_APPROX_SUFFIX}|[0-9](?:余|多|\\+)[^0-9]*$"
+_APPROX_RES = (re.compile(_APPROX_PREFIX), re.compile(_APPROX_SUFFIX))
+_APPROX_MID_RE = re.compile(_APPROX_MID)
+
+
+def strip_approx(t: str) -> str:
+    """The number inside an approximate one: 约80 → 80, 1.2亿左右 → 1.2亿, 80余人 → 80人."""
+    for rx in _APPROX_RES:
+        t = rx.sub("", t)
+    return _APPROX_MID_RE.sub(r"\1\2", t)
+
+
+def strip_approx_expr(e: pl.Expr) -> pl.Expr:
+    """:func:`strip_approx` for a column."""
+    for pattern in (_APPROX_PREFIX, _APPROX_SUFFIX):
+        e = e.str.replace(pattern, "")
+    return e.str.replace(_APPROX_MID, "${1}${2}")
+
 
 _CURRENCY = "¥|rmb|cny|人民币"
 AMOUNT_PATTERN = (
@@ -263,6 +286,25 @@ BOOL_WORDS: dict[str, bool] = {
     **dict.fromkeys(_BOOL_FALSE, False),
 }
 
+# Ownership as registered (企业性质, 是否外资 columns): a yes/no for the field it settles.
+# 港澳台 investment is treated like foreign investment (外商投资法实施条例 第四十八条).
+_FOREIGN = ("外商独资", "外资独资", "外国独资", "中外合资", "中外合作", "外资控股", "外商控股")
+_HMT = ("港澳台独资", "港澳台合资", "港澳台投资", "港资", "澳资", "台资", "港澳台")
+_STATE = ("国有独资", "国有控股", "国有全资", "国有", "国有企业", "国企", "央企", "市属国企")
+_PRIVATE = ("民营", "民营企业", "私营", "私营企业", "个体", "内资")
+FIELD_BOOL_WORDS: dict[str, dict[str, bool]] = {
+    "foreign_invested": {
+        **dict.fromkeys((*_FOREIGN, *_HMT, "外资", "外资企业", "外商投资企业"), True),
+        **dict.fromkeys(("国有独资", "国有全资", *_PRIVATE), False),
+    },
+    "state_owned": {
+        **dict.fromkeys(_STATE, True),
+        **dict.fromkeys((*_PRIVATE, "外商独资", "外资独资", "外国独资", *_HMT[:2]), False),
+    },
+}
+#: Ownership words read as 是 with a note: 港澳台 is not literally 外商.
+HMT_WORDS = frozenset(w.lower() for w in _HMT)
+
 SIZE_WORDS: dict[str, str] = {}
 for _code, _zh in (("large", "大"), ("medium", "中"), ("small", "小"), ("micro", "微")):
     for _w in (_zh, _zh + "型", _zh + "型企业", _zh + "企业", _code):
@@ -283,6 +325,16 @@ INCOMPLETE_DATE_PATTERN = (
     f"{_YEAR}(?: ?年度?)?|{_YEAR} ?[-/.年] ?{_MONTH} ?月?(?:份)?|{_YEAR}(?:0[1-9]|1[0-2])"
 )
 _INCOMPLETE_DATE_RE = re.compile(INCOMPLETE_DATE_PATTERN)
+# Dates written to the month or the year (2019年3月, 2015.6, 2019): kept with their
+# precision as the first and last day they can mean; never given an invented day.
+PARTIAL_DATE_PATTERNS: tuple[str, ...] = (
+    f"(?P<y>{_YEAR}) ?[-/.年] ?(?P<m>{_MONTH}) ?月?(?:份)?",
+    f"(?P<y>{_YEAR})(?P<m>0[1-9]|1[0-2])",
+    f"(?P<y>{_YEAR})(?: ?年度?)?",
+)
+_PARTIAL_DATE_RES = tuple(re.compile(p) for p in PARTIAL_DATE_PATTERNS)
+#: The column holding the last day a DATE field's value can mean (``founded_hi``).
+DATE_HI_SUFFIX = "_hi"
 
 LIST_SEPARATORS = "[;、,/|\n\r\u2028\u2029\x85]"
 _LIST_SEP_RE = re.compile(LIST_SEPARATORS)
@@ -316,6 +368,7 @@ def parse_int(s: str | None) -> int | None:
     t, low = p
     if low in NONE_WORDS:
         return 0
+    t = strip_approx(t)
     m = _INT_RE.fullmatch(t)
     if m is None:
         raise ValueParseError("not_integer", t)
@@ -350,7 +403,7 @@ def parse_amount_wan(s: str | None, unit: str | None = None) -> float | None:
     p = _prepare(s)
     if p is None:
         return None
-    _, low = p
+    low = strip_approx(p[1])
     m = _AMOUNT_RE.fullmatch(low)
     if m is None:
         raise ValueParseError("not_amount", p[0])
@@ -371,28 +424,41 @@ def parse_amount_wan(s: str | None, unit: str | None = None) -> float | None:
     return value
 
 
-def parse_bool(s: str | None) -> bool | None:
-    """是/否/有/无/√/×/✓/✗/Y/N/yes/no/true/false/1/0/对/错 (case-insensitive)."""
+def parse_bool(s: str | None, field: str | None = None) -> bool | None:
+    """是/否/有/无/√/×/✓/✗/Y/N/yes/no/true/false/1/0/对/错 (case-insensitive); for
+    ``field`` foreign_invested or state_owned also ownership words (外商独资, 国有控股…)."""
     p = _prepare(s, none_means_unknown=False)
     if p is None:
         return None
     try:
-        return BOOL_WORDS[p[1]]
+        return _bool_words(field)[p[1]]
     except KeyError:
         raise ValueParseError("not_bool", p[0]) from None
 
 
+def _bool_words(field: str | None) -> dict[str, bool]:
+    extra = FIELD_BOOL_WORDS.get(field or "")
+    return BOOL_WORDS if extra is None else {**BOOL_WORDS, **extra}
+
+
 def parse_date(s: str | None) -> date | None:
-    """A calendar date.
+    """The first day a date cell can mean (see :func:`parse_date_range`)."""
+    bounds = parse_date_range(s)
+    return None if bounds is None else bounds[0]
+
+
+def parse_date_range(s: str | None) -> tuple[date, date] | None:
+    """A calendar date as (first day, last day) it can mean: equal for a full date;
+    a month (``2019年3月``, ``2015.6``, ``201903``) or a year (``2019``, ``2019年``) spans
+    it, so that a condition is decided only where the precision decides it.
 
     Accepted: ``2022-06-28``, ``2022/6/28``, ``2022.6.28`` (also followed by a time,
     e.g. ``2022-06-28 00:00:00`` or ``2022-06-28T10:30``), ``2022年6月28日``,
     ``20220628``, and Excel serial day numbers in :data:`EXCEL_SERIAL_RANGE`
     (``44740`` → 2022-06-28; a fractional part, the time of day, is dropped).
     Years must lie in :data:`DATE_YEAR_RANGE`. Impossible dates (2022-02-30) →
-    ``not_date``; a year or year-month alone (``2022``, ``2022年6月``) →
-    ``incomplete_date``: we do not invent a day. Dates in the future are not
-    refused here (that depends on the evaluation date).
+    ``not_date``. Dates in the future are not refused here (that depends on the
+    evaluation date).
     """
     p = _prepare(s)
     if p is None:
@@ -405,17 +471,26 @@ def parse_date(s: str | None) -> date | None:
             if not DATE_YEAR_RANGE[0] <= y <= DATE_YEAR_RANGE[1]:
                 raise ValueParseError("not_date", t)
             try:
-                return date(y, mo, d)
+                day = date(y, mo, d)
             except ValueError:
                 raise ValueParseError("not_date", t) from None
+            return day, day
     m = _SERIAL_RE.fullmatch(t)
     if m is not None:
         n = int(m.group("serial"))
         if EXCEL_SERIAL_RANGE[0] <= n <= EXCEL_SERIAL_RANGE[1]:
-            return _EXCEL_EPOCH + timedelta(days=n)
+            day = _EXCEL_EPOCH + timedelta(days=n)
+            return day, day
         raise ValueParseError("not_date", t)
-    if _INCOMPLETE_DATE_RE.fullmatch(t):
-        raise ValueParseError("incomplete_date", t)
+    for rx in _PARTIAL_DATE_RES:
+        m = rx.fullmatch(t)
+        if m is not None:
+            y = int(m.group("y"))
+            if "m" not in rx.groupindex:
+                return date(y, 1, 1), date(y, 12, 31)
+            mo = int(m.group("m"))
+            nxt = date(y + 1, 1, 1) if mo == 12 else date(y, mo + 1, 1)
+            return date(y, mo, 1), nxt - timedelta(days=1)
     raise ValueParseError("not_date", t)
 
 
@@ -457,13 +532,16 @@ def parse_text(s: str | None) -> str | None:
     return None if p is None else p[0]
 
 
-def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
+def parse_value(
+    ftype: FieldType, s: Any, *, unit: str | None = None, field: str | None = None
+) -> Any:
     """Parse one cell for a field of type ``ftype``.
 
     Returns None when the cell is unknown, the parsed value otherwise; raises
     :class:`ValueParseError` for a bad value. Non-text inputs (numbers, dates,
     booleans from JSON or pydantic) are first rendered by :func:`cell_to_str`.
-    ``unit`` only matters for AMOUNT (see :func:`parse_amount_wan`).
+    ``unit`` only matters for AMOUNT (see :func:`parse_amount_wan`), ``field`` for
+    BOOL (see :func:`parse_bool`).
     """
     text = cell_to_str(s)
     if text is not None:
@@ -476,7 +554,7 @@ def parse_value(ftype: FieldType, s: Any, *, unit: str | None = None) -> Any:
     if ftype is FieldType.AMOUNT:
         return parse_amount_wan(text, unit)
     if ftype is FieldType.BOOL:
-        return parse_bool(text)
+        return parse_bool(text, field)
     if ftype is FieldType.DATE:
         return parse_date(text)
     if ftype is FieldType.LIST:
@@ -597,7 +675,15 @@ def _date_stages(st: pl.Expr) -> pl.Expr:
         .str.extract_groups(_anchored(SERIAL_PATTERN))
         .struct.field("serial")
         .str.to_integer(strict=False),
-        incomplete=F("t").str.contains(_anchored(INCOMPLETE_DATE_PATTERN)),
+    )
+    for k, pattern in enumerate(PARTIAL_DATE_PATTERNS):
+        renamed = pattern.replace("?P<y>", f"?P<py{k}>").replace("?P<m>", f"?P<pm{k}>")
+        names = (f"py{k}", f"pm{k}") if "?P<m>" in pattern else (f"py{k}",)
+        st = _groups(st, "t", renamed, names)
+    pk = range(len(PARTIAL_DATE_PATTERNS))
+    st = st.struct.with_fields(
+        py=pl.coalesce([F(f"py{k}") for k in pk]),
+        pm=pl.coalesce([F(f"pm{k}") for k in pk if "?P<m>" in PARTIAL_DATE_PATTERNS[k]]),
     )
     iso = pl.concat_str([F("y"), F("m").str.zfill(2), F("d").str.zfill(2)], separator="-")
     in_range = F("y").str.to_integer(strict=False).is_between(*DATE_YEAR_RANGE)
@@ -607,18 +693,29 @@ def _date_stages(st: pl.Expr) -> pl.Expr:
         .cast(pl.Int32)
         .cast(pl.Date)
     )
+    partial = pl.date(
+        F("py").str.to_integer(strict=False),
+        F("pm").str.to_integer(strict=False).fill_null(1),
+        1,
+    )
+    exact = F("y").is_not_null() | F("serial").is_not_null()
     st = st.struct.with_fields(
         value=pl.when(F("y").is_not_null())
         .then(pl.when(in_range).then(iso.str.to_date("%Y-%m-%d", strict=False)))
         .otherwise(from_serial)
     )
+    st = st.struct.with_fields(
+        value=pl.when(~exact & F("py").is_not_null()).then(partial).otherwise(F("value")),
+        hi=pl.when(~exact & F("py").is_not_null())
+        .then(
+            pl.when(F("pm").is_not_null())
+            .then(partial.dt.month_end())
+            .otherwise(pl.date(F("py").str.to_integer(strict=False), 12, 31))
+        )
+        .otherwise(F("value")),
+    )
     return st.struct.with_fields(
-        err=pl.when(F("value").is_not_null())
-        .then(None)
-        .when(F("y").is_null() & F("serial").is_null() & F("incomplete"))
-        .then(pl.lit("incomplete_date"))
-        .otherwise(pl.lit("not_date"))
-        .cast(_ERR)
+        err=pl.when(F("value").is_not_null()).then(None).otherwise(pl.lit("not_date")).cast(_ERR)
     )
 
 
@@ -631,7 +728,9 @@ def _list_stages(st: pl.Expr) -> pl.Expr:
     return st.struct.with_fields(value=value, err=pl.lit(None, _ERR))
 
 
-def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[pl.Expr, pl.Expr]:
+def parse_expr(
+    ftype: FieldType, col: str, *, unit: str | None = None, field: str | None = None
+) -> tuple[pl.Expr, pl.Expr]:
     """Vectorised :func:`parse_value` for column ``col``.
 
     Returns ``(value, error)``: value is Int64 (INT), Float64 (AMOUNT, 万元),
@@ -640,6 +739,23 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     is unknown or parsed fine. Value is null whenever error is not. Both are
     named ``col``: alias them. ``unit`` only matters for AMOUNT.
     """
+    st = _parsed(ftype, col, unit, field)
+    return st.struct.field("value").alias(col), st.struct.field("err").alias(col)
+
+
+def date_hi_expr(col: str) -> pl.Expr:
+    """The last day a DATE cell can mean (see :func:`parse_date_range`): the value
+    itself for a full date, the month's or year's last day for 2019年3月 or 2019."""
+    st = _parsed(FieldType.DATE, col, None, None)
+    return (
+        pl.when(st.struct.field("value").is_not_null())
+        .then(st.struct.field("hi"))
+        .alias(col + DATE_HI_SUFFIX)
+    )
+
+
+def _parsed(ftype: FieldType, col: str, unit: str | None, field: str | None) -> pl.Expr:
+    """The parsing struct of :func:`parse_expr` (value and err, and hi for dates)."""
     raw = by_name(col).cast(pl.String)
     st = pl.struct(raw=raw).struct.with_fields(t=normalize_expr(F("raw")))
     markers = list(UNKNOWN_MARKERS)
@@ -648,12 +764,14 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     st = st.struct.with_fields(low=F("t").str.to_lowercase())
     st = st.struct.with_fields(unknown=F("raw").is_null() | F("low").is_in(markers))
 
+    if ftype in (FieldType.INT, FieldType.AMOUNT):
+        st = st.struct.with_fields(t=strip_approx_expr(F("t")), low=strip_approx_expr(F("low")))
     if ftype is FieldType.INT:
         st = _int_stages(st)
     elif ftype is FieldType.AMOUNT:
         st = _amount_stages(st, unit)
     elif ftype is FieldType.BOOL:
-        st = st.struct.with_fields(value=_lookup(F("low"), BOOL_WORDS, pl.Boolean()))
+        st = st.struct.with_fields(value=_lookup(F("low"), _bool_words(field), pl.Boolean()))
         st = st.struct.with_fields(err=pl.when(F("value").is_null()).then(pl.lit("not_bool")))
     elif ftype is FieldType.DATE:
         st = _date_stages(st)
@@ -683,7 +801,6 @@ def parse_expr(ftype: FieldType, col: str, *, unit: str | None = None) -> tuple[
     st = st.struct.with_fields(
         err=pl.when(F("unknown")).then(pl.lit(None, _ERR)).otherwise(F("err").cast(_ERR))
     )
-    st = st.struct.with_fields(
+    return st.struct.with_fields(
         value=pl.when(F("unknown") | F("err").is_not_null()).then(None).otherwise(F("value"))
     )
-    return st.struct.field("value").alias(col), st.struct.field("err").alias(col)

@@ -127,7 +127,13 @@ def stamp(
     return line
 
 
-def json_document(rows: list[dict[str, Any]], rules: Sequence[Rule], as_of: dt.date | None) -> str:
-    """Results as JSON with their metadata block: {"metadata": …, "results": […]}."""
-    doc = {"metadata": metadata(rules, as_of), "results": rows}
+def json_document(
+    rows: list[dict[str, Any]],
+    rules: Sequence[Rule],
+    as_of: dt.date | None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Results as JSON with their metadata block: {"metadata": …, (extra: the column
+    accounting, skipped rows, duplicates), "results": […]}."""
+    doc = {"metadata": metadata(rules, as_of), **(extra or {}), "results": rows}
     return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
