@@ -730,7 +730,11 @@ def find(
     status: Annotated[
         str | None, typer.Option("--status", help="只列这些结果，默认 符合,待补充信息")
     ] = None,
-    top: Annotated[int | None, typer.Option("--top", help="只列前 N 家")] = None,
+    top: Annotated[
+        int | None,
+        # bounded: polars takes a 64-bit count, and no list is longer than a billion firms
+        typer.Option("--top", help="只列前 N 家", min=1, max=1_000_000_000),
+    ] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="把走访名单写入此 CSV")] = None,
     as_of: AsOf = None,
     lang: LangOpt = Lang.zh,

@@ -49,6 +49,9 @@ _TYPE_ZH: dict[str, str] = {
     "model_type": "应为映射（键: 值）",
     "too_short": "不应为空",
     "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
     "string_pattern_mismatch": "格式不符，应匹配 {pattern}",
     "union_tag_invalid": "节点类型无法识别",
 }

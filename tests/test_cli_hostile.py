@@ -684,3 +684,13 @@ def test_a_replaced_report_keeps_its_permissions(tmp_path: Path) -> None:
     assert (
         target.stat().st_mode & 0o777 == 0o600 and target.read_text(encoding="utf-8-sig") != "old"
     )
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"), [("99999999999999999999", "应不大于 1000000000"), ("0", "应不小于 1")]
+)
+def test_find_top_out_of_range_is_a_usage_error(tmp_path: Path, top: str, expected: str) -> None:
+    # found by the CLI fuzz test: a 20-digit --top overflowed polars' 64-bit count (exit 70)
+    src = portfolio(tmp_path / "c.csv", [["甲", "5", "北京"]])
+    code, _, err = cli("find", "bj-grad-expansion-subsidy", src, "--top", top)
+    assert code == 1 and expected in err and "Traceback" not in err
