@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from matcher.batch import (
     BRIEF_COLUMNS,
     RESULT_COLUMNS,
@@ -26,6 +24,7 @@ from matcher.batch import (
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
+from matcher.frame import pl
 from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits

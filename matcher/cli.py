@@ -10,13 +10,10 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
-from matcher import api
-from matcher.batch import RESULT_COLUMNS
 from matcher.catalogue_cmd import catalogue_app
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
@@ -30,6 +27,17 @@ from matcher.report.terminal import (
     visible,
     write_stdout,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from matcher import api
+else:
+    # Imported on first use: --help and usage errors need neither (matcher/lazy.py).
+    from matcher.lazy import lazy_module
+
+    pl = lazy_module("polars")
+    api = lazy_module("matcher.api")
 
 app = typer.Typer(
     name="policy-match",
@@ -641,6 +649,8 @@ def find(
             else f"wrote {out_path} ({listed.height})"
         )
     else:
+        from matcher.batch import RESULT_COLUMNS
+
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))
