@@ -269,12 +269,17 @@ def run_batch(
         # waiting for the previous write before queueing the next.
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
+        # Lean batch: only the fields the rules read (and id, name) are parsed, checked
+        # and resolved; the other columns are still mapped and accounted for, and their
+        # problems are `profile check`'s to report (issue 16).
+        needed = input_fields(rules)
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         for i, (raw, problems) in enumerate(chunks):
             portfolio = normalise(
                 raw,
                 overrides=overrides,
                 problems=problems,
+                fields=needed,
                 limits=limits,
                 report_headers=i == 0,
                 region_context=region_context,

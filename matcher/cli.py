@@ -412,7 +412,11 @@ def batch(
         ),
     ] = None,
     errors_path: Annotated[
-        Path | None, typer.Option("--errors", help="把输入问题写入此 CSV")
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="把输入问题写入此 CSV（只含所加载规则读取的字段；完整检查用 profile check）",
+        ),
     ] = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="打印每项政策的企业数与金额合计")
