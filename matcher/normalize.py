@@ -31,11 +31,11 @@ from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
-from matcher.intake.values import parse_expr
+from matcher.intake.values import ValueParseError, parse_expr, parse_value
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
-from matcher.reference.size import size_expr, size_group_expr
+from matcher.reference.size import derive_size, size_expr, size_group_expr
 from matcher.rule import Op, Rule
 
 # Checks made after parsing, in the same (zh, en) template form as intake's.
@@ -112,6 +112,9 @@ PARSE_PER_DISTINCT = frozenset(
         FieldType.SIZE,
     }
 )
+
+# Frames this small are parsed cell by cell in Python (see _parse_cells).
+SCALAR_MAX_ROWS = 8
 
 # Checks that reject the whole row (the row reached the frame but is not an enterprise).
 REJECTING_CODES = ("missing_name", "total_row")
@@ -375,11 +378,15 @@ def _parse_field(
     """(frame, value, error) for one field; columns with few distinct spellings
     (12, 是, 2015-03-12…) are parsed once per spelling and joined back."""
     # A unit in the header (营业收入(元)) applies to the bare numbers below it.
-    value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name))
+    unit = mapping.units.get(spec.name)
+    if raw.height <= SCALAR_MAX_ROWS and raw.schema[header] == pl.String:
+        base, value, error = _parse_cells(base, raw.get_column(header), spec, unit)
+    else:
+        value, error = parse_expr(spec.type, header, unit=unit)
     if spec.name == "certifications":
         value = _canonical_certs(value)  # per distinct spelling, below
         error = pl.coalesce(error, cert_problem_expr(value))
-    if spec.type not in PARSE_PER_DISTINCT:
+    if spec.type not in PARSE_PER_DISTINCT or raw.height <= SCALAR_MAX_ROWS:
         return base, value, error
     table = (
         raw.lazy()
@@ -399,6 +406,28 @@ def _parse_field(
         maintain_order="left",
     )
     return base, pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
+
+
+def _parse_cells(
+    base: pl.LazyFrame, cells: pl.Series, spec: Any, unit: str | None
+) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr]:
+    """A few cells parsed in Python by the scalar parser, which agrees with
+    :func:`parse_expr` cell for cell (tests/test_intake_values.py): on a web request's
+    one profile, planning the polars expressions costs ~20x the parsing."""
+    values: list[Any] = []
+    codes: list[str | None] = []
+    for cell in cells.to_list():
+        try:
+            values.append(parse_value(spec.type, cell, unit=unit))
+            codes.append(None)
+        except ValueParseError as exc:
+            values.append(None)
+            codes.append(exc.code)
+    v, e = f"__sv_{spec.name}", f"__se_{spec.name}"
+    base = base.with_columns(
+        pl.Series(v, values, dtype=DTYPES[spec.type]), pl.Series(e, codes, dtype=pl.String)
+    )
+    return base, pl.col(v), pl.col(e)
 
 
 def _merge_flags(
@@ -507,6 +536,12 @@ def _null_failed(
 
 def _derive_size(frame: pl.DataFrame) -> pl.DataFrame:
     """The size by the standard, and the size matched: the given one, else that."""
+    if frame.height <= SCALAR_MAX_ROWS:  # the row-wise twin, tested to agree (test_reference_size)
+        figures = frame.select("industry_code", "employees", "revenue", "total_assets").rows()
+        derived_rows = pl.Series("size_derived", [derive_size(*r) for r in figures], pl.String)
+        return frame.with_columns(derived_rows).with_columns(
+            pl.coalesce("size", "size_derived").alias("size_effective")
+        )
     frame = frame.with_columns(size_group_expr(pl.col("industry_code")).alias("__size_group"))
     derived = size_expr(
         pl.col("industry_code"),

@@ -233,3 +233,24 @@ def test_progress_counts_every_row_read(tmp_path: Any, monkeypatch: Any) -> None
     run = api.run_batch(src, RULES, AS_OF, out=tmp_path / "r.csv", progress=ticks.append)
     assert run.read == 2_500 and run.rejected == len([n for n in names if not n])
     assert sum(ticks) == run.read and len(ticks) > 3
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=portfolios())
+def test_small_frames_normalise_as_large_ones(raw: pl.DataFrame) -> None:
+    """Frames of a few rows are parsed by the scalar parsers (issue 16: a web request's
+    one profile); the result equals the vectorised normaliser's, values and errors."""
+    import matcher.normalize as nz
+
+    saved = nz.SCALAR_MAX_ROWS
+    try:
+        nz.SCALAR_MAX_ROWS = 1_000  # every drawn frame: the scalar path
+        small = nz.normalise(raw, today=AS_OF)
+        nz.SCALAR_MAX_ROWS = -1  # the vectorised path
+        large = nz.normalise(raw, today=AS_OF)
+    finally:
+        nz.SCALAR_MAX_ROWS = saved
+    assert small.frame.equals(large.frame)
+    order = ["row", "field", "code"]
+    assert small.errors.sort(order).equals(large.errors.sort(order))
+    assert (small.read, small.rejected) == (large.read, large.rejected)
