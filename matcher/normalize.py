@@ -113,8 +113,9 @@ PARSE_PER_DISTINCT = frozenset(
     }
 )
 
-# Frames this small are parsed cell by cell in Python (see _parse_cells).
-SCALAR_MAX_ROWS = 8
+# Frames this small are parsed cell by cell in Python (see _parse_cells): the web's
+# coalesced requests (up to 64 profiles) cost 2.5-20x less than planning the polars query.
+SCALAR_MAX_ROWS = 64
 
 # Checks that reject the whole row (the row reached the frame but is not an enterprise).
 REJECTING_CODES = ("missing_name", "total_row")
