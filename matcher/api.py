@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from matcher.batch import (
     BRIEF_COLUMNS,
     RESULT_COLUMNS,
@@ -26,6 +24,7 @@ from matcher.batch import (
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
+from matcher.frame import pl
 from matcher.intake.duplicates import Duplicate, drop_duplicates
 from matcher.intake.errors import IntakeError
 from matcher.intake.headers import (
@@ -414,8 +413,13 @@ def run_batch(
         # waiting for the previous write before queueing the next.
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
+        # Lean batch: only the fields the rules read (and id, name) are parsed, checked
+        # and resolved; the other columns are still mapped and accounted for, and their
+        # problems are `profile check`'s to report (issue 16).
+        # The credit code is read too: it is how a firm entered twice is recognised.
+        needed = input_fields(rules) | {"credit_code"}
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
-        intake = Intake(overrides, rules, strict_headers, region_context, lang)
+        intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
         for i, (raw, problems) in enumerate(chunks):
             portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
             del raw

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
-import polars as pl
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
 from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW, col
+from matcher.frame import pl
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
 # Internal (English) result columns, in report order.

@@ -10,18 +10,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 
-from matcher import api
 from matcher.authoring.catalogue_cmd import catalogue_app
 from matcher.authoring.cli import register as register_authoring
-from matcher.batch import RESULT_COLUMNS
 from matcher.errors import PolicyMatchError
 from matcher.fields import PROFILE_FIELDS, col
-from matcher.report import meta
 from matcher.report.terminal import (
     SafeConsole,
     err,
@@ -32,6 +28,19 @@ from matcher.report.terminal import (
     visible,
     write_stdout,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from matcher import api
+    from matcher.report import meta
+else:
+    # Imported on first use: --help and usage errors need neither (matcher/lazy.py).
+    from matcher.lazy import lazy_module
+
+    pl = lazy_module("polars")
+    api = lazy_module("matcher.api")
+    meta = lazy_module("matcher.report.meta")
 
 app = typer.Typer(
     name="policy-match",
@@ -506,7 +515,11 @@ def batch(
         ),
     ] = None,
     errors_path: Annotated[
-        Path | None, typer.Option("--errors", help="把输入问题写入此 CSV")
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="把输入问题写入此 CSV（只含所加载规则读取的字段；完整检查用 profile check）",
+        ),
     ] = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="打印每项政策的企业数与金额合计")
@@ -795,6 +808,8 @@ def find(
             else f"wrote {out_path} ({listed.height})"
         )
     else:
+        from matcher.batch import RESULT_COLUMNS
+
         extra = [c for c in listed.columns if c not in RESULT_COLUMNS]  # passthrough columns
         brief = listed.lazy().select(col(c) for c in call_cols + extra)
         out.print(frame_table(localise_results(brief, lang.value).collect(), max_rows=top or 50))

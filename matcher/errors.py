@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic_core import ErrorDetails
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 
 class PolicyMatchError(Exception):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-import polars.selectors as cs
 import yaml
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class FieldType(StrEnum):
@@ -295,20 +297,37 @@ SIZE_FROM_ZH: dict[str, str] = {v: k for k, v in SIZE_ZH.items()}
 # The row number a person sees in the input file; every result and error carries it.
 ROW = "__row"
 
-DTYPES: dict[FieldType, pl.DataType] = {
-    FieldType.TEXT: pl.String(),
-    FieldType.REGION: pl.String(),
-    FieldType.INDUSTRY: pl.String(),
-    FieldType.SIZE: pl.String(),
-    FieldType.INT: pl.Int64(),
-    FieldType.AMOUNT: pl.Float64(),
-    FieldType.BOOL: pl.Boolean(),
-    FieldType.DATE: pl.Date(),
-    FieldType.LIST: pl.List(pl.String),
-}
+if TYPE_CHECKING:
+    DTYPES: dict[FieldType, pl.DataType]
+
+
+def _dtypes() -> dict[FieldType, pl.DataType]:
+    import polars as pl
+
+    return {
+        FieldType.TEXT: pl.String(),
+        FieldType.REGION: pl.String(),
+        FieldType.INDUSTRY: pl.String(),
+        FieldType.SIZE: pl.String(),
+        FieldType.INT: pl.Int64(),
+        FieldType.AMOUNT: pl.Float64(),
+        FieldType.BOOL: pl.Boolean(),
+        FieldType.DATE: pl.Date(),
+        FieldType.LIST: pl.List(pl.String),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # DTYPES is built on first use: importing the field table must not import polars.
+    if name == "DTYPES":
+        value = globals()["DTYPES"] = _dtypes()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def col(name: str) -> pl.Expr:
     """A column by its exact name. Headers come from users' files, and pl.col reads
     "*" and "^…$" as patterns (a column "*" would select every column)."""
+    import polars.selectors as cs
+
     return cs.by_name(name).as_expr()

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import polars as pl
-
 from matcher.fields import (
     DERIVED_FIELDS,
     DTYPES,
@@ -25,6 +23,7 @@ from matcher.fields import (
     FieldType,
     col,
 )
+from matcher.frame import pl
 from matcher.intake.certifications import canonical_certs, cert_problem_expr, merge_flag_columns
 from matcher.intake.credit_code import credit_code_errors
 from matcher.intake.errors import ERROR_MESSAGES

@@ -349,11 +349,9 @@ def _region_problem(item: Any) -> str | None:
 @cache
 def _certifications() -> dict[str, str]:
     """Every way of writing a certification (quotes and spaces ignored) → its canonical name."""
-    import yaml
+    from matcher.reference.data import reference_path, safe_load
 
-    from matcher.reference.data import reference_path
-
-    data = yaml.safe_load(reference_path("certifications.yaml").read_text(encoding="utf-8"))
+    data = safe_load(reference_path("certifications.yaml").read_text(encoding="utf-8"))
     return {
         _cert_key(name): canonical
         for canonical, aliases in data["canonical"].items()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz, process
-
 
 def closest(value: str, choices: Sequence[str], cutoff: float = 60.0) -> str | None:
     if not choices:
         return None
+    from rapidfuzz import fuzz, process  # on first use: usage errors start fast
+
     hit = process.extractOne(value, choices, scorer=fuzz.WRatio, score_cutoff=cutoff)
     return None if hit is None else str(hit[0])
 

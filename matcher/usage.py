@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz, process
 from typer._click import exceptions as click_exc
 
 from matcher.errors import PolicyMatchError
@@ -71,6 +70,8 @@ def usage_error(exc: click_exc.UsageError, lang: str = "zh") -> PolicyMatchError
         if exc.ctx is not None:
             for p in exc.ctx.command.params:
                 options.extend(getattr(p, "opts", []))
+        from rapidfuzz import fuzz, process
+
         # Compared without the dashes, which every option shares.
         names = {o.lstrip("-"): o for o in options}
         hit = process.extractOne(

@@ -8,23 +8,15 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from matcher.errors import PolicyMatchError, user_error
-from matcher.reference.catalogue import (
-    Edition,
-    check_numbering,
-    edition_in_force,
-    editions,
-    match_scope,
-    parse_official_text,
-    province_code,
-    with_known_details,
-    write_edition,
-)
 from matcher.report.terminal import err, out, styled  # consoles that show text literally
+
+if TYPE_CHECKING:
+    from matcher.reference.catalogue import Edition
 
 catalogue_app = typer.Typer(
     help=(
@@ -110,6 +102,8 @@ def _count(n: int, total: int | None) -> str:
 
 
 def _bundled(key: str) -> Edition | None:
+    from matcher.reference.catalogue import editions
+
     return next((e for e in editions() if e.key == key), None)
 
 
@@ -139,6 +133,13 @@ def import_cmd(
 
     Example: policy-match catalogue import 目录2022.txt --edition 2022 --from 2023-01-01 --until 2026-01-31
     """
+    from matcher.reference.catalogue import (
+        check_numbering,
+        parse_official_text,
+        with_known_details,
+        write_edition,
+    )
+
     key = edition.strip()
     if not re.fullmatch(r"[0-9A-Za-z_-]+", key):
         raise PolicyMatchError(f"--edition「{edition}」不是版本代号", "请写年份，如 2022")
@@ -181,6 +182,8 @@ def list_cmd(catalogue: CatalogueOpt = None) -> None:
 
     Example: policy-match catalogue list --catalogue ./catalogue/
     """
+    from matcher.reference.catalogue import editions
+
     today = dt.date.today()
     for ed in editions(catalogue or []):
         until = ed.valid_until.isoformat() if ed.valid_until else "至今"
@@ -217,6 +220,8 @@ def match_cmd(
 
     Example: policy-match catalogue match "集成电路设计；技术服务" --as-of 2024-06-01
     """
+    from matcher.reference.catalogue import edition_in_force, match_scope, province_code
+
     day = _date(as_of, "--as-of") or dt.date.today()
     if region is not None:
         province_code(region)  # refuses a bad code before any work

@@ -8,11 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
-from rich.console import Console
 
-out = Console(soft_wrap=True)
+from matcher.lazy import lazy_module
+from matcher.report.terminal import SafeConsole
+
+pl = lazy_module("polars")  # --help needs no polars
+
+out = SafeConsole(soft_wrap=True)  # markup off: rule titles and ids are user text
 
 
 def rules_diff(

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
-
 from matcher.evaluate.row import add_years
 from matcher.evaluate.text import contains_text_expr, matches_expr
 from matcher.evaluate.tree import (
@@ -30,6 +28,7 @@ from matcher.evaluate.tree import (
     static_status,
 )
 from matcher.fields import FIELDS_BY_NAME, FieldType
+from matcher.frame import pl
 from matcher.intake.certifications import contains_any_expr
 from matcher.intake.values import DATE_HI_SUFFIX
 from matcher.rule import (

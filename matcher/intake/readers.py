@@ -70,9 +70,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from matcher.fields import col
+from matcher.frame import pl
 from matcher.intake import workbook
 from matcher.intake.errors import IntakeError, message
 from matcher.intake.limits import Limits, exceeded, resolve

@@ -48,7 +48,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from matcher.errors import PolicyMatchError, pydantic_message
-from matcher.reference.data import adcode_rows, reference_path
+from matcher.reference.data import adcode_rows, reference_path, safe_load
 from matcher.reference.resolution import normalize_text, split_phrases
 
 __all__ = [
@@ -366,7 +366,7 @@ def _edition(
 def _load_file(path: Path) -> Edition:
     try:
         with path.open(encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
+            raw = safe_load(f)
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(
             f"{path}：无法读取（{exc}）", "请确认文件存在且为 UTF-8 编码"

@@ -16,12 +16,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import polars as pl
-
 from matcher import api
 from matcher.batch import match_row
 from matcher.evaluate.row import Outcome
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
+from matcher.frame import pl
 from matcher.normalize import error_messages, normalise, profile_to_raw
 from matcher.report.html import report_context
 from matcher.report.meta import RuleSetIdentity

@@ -1,0 +1,51 @@
+"""Fast start (issue 16): --help and usage errors import none of the heavy libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("polars", "numpy", "pydantic", "rapidfuzz")
+
+PROBE = """
+import sys
+from importlib.util import _LazyModule  # a lazy placeholder is not an import
+import matcher.cli
+try:
+    matcher.cli.main({argv!r})
+except SystemExit:
+    pass
+loaded = sorted(
+    {{
+        name.split(".")[0]
+        for name, mod in list(sys.modules.items())
+        if name.split(".")[0] in {heavy!r} and not isinstance(mod, _LazyModule)
+    }}
+)
+print("LOADED", " ".join(loaded), file=sys.stderr)
+"""
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    code = PROBE.format(argv=argv, heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_heavy_library() -> None:
+    assert loaded_after(["--help"]) == set()
+    # Below the top level typer (0.29) coerces the group's options with pydantic.
+    assert not loaded_after(["rules", "--help"]) & {"polars", "numpy", "rapidfuzz"}
+
+
+def test_usage_error_imports_no_polars_or_numpy() -> None:
+    # typer (0.29) itself validates a subcommand's options with pydantic, and the
+    # did-you-mean uses rapidfuzz; polars and numpy stay out.
+    assert not loaded_after(["batch", "--no-such-option"]) & {"polars", "numpy"}
+    assert not loaded_after(["no-such-command"]) & {"polars", "numpy"}
+
+
+def test_probe_sees_a_real_import() -> None:
+    # The probe must be able to fail: a command that matches does load polars.
+    assert "polars" in loaded_after(["rules", "list"])
