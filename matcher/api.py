@@ -382,8 +382,7 @@ def run_batch(
     strict_headers: bool = False,
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
-    from matcher.evaluate.questions_frame import with_ask_first
-    from matcher.report.columns import error_report, localise_results
+    from matcher.report.columns import error_report
     from matcher.report.files import atomic_path, neutralise
 
     # Normalising pays per call, so it runs on large read chunks; evaluation makes
@@ -424,40 +423,30 @@ def run_batch(
             portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
             del raw
             run.note(portfolio)
-            wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
-            if out_file is not None:
-                # Only input text can start a formula (rule texts were made safe once);
-                # done per enterprise, before each value is repeated for every rule.
-                inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
-                wide = neutralise(wide, inputs).collect()
-            # One (possibly empty) slice at least, so an empty input still gets a header.
-            for start in range(0, wide.height or 1, eval_rows):
-                part = wide.slice(start, eval_rows)
-                result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
-                counts.append(evaluator.counts(result))
-                if "missing" in result.columns:  # issue 13: what to ask first
-                    result = with_ask_first(result, rules, lang, run.plans)
-                if statuses:
-                    result = result.filter(pl.col("status").is_in(list(statuses)))
-                brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
-                shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
-                body = (
-                    result.lazy().drop(ROW, "__rule", "__status")
-                    if shown_cols is None
-                    else result.lazy().select(col(c) for c in shown_cols)
-                )
-                shown = localise_results(body, lang)
+            slices = report_slices(
+                evaluator,
+                portfolio,
+                rules=rules,
+                lang=lang,
+                statuses=statuses,
+                brief=brief,
+                neutralise_inputs=out_file is not None,
+                plans=run.plans,
+                eval_rows=eval_rows,
+            )
+            for piece in slices:
+                counts.append(evaluator.counts(piece.coded))
                 if out_file is not None:
-                    chunk = shown.collect()
+                    chunk = piece.shown.collect()
                     if pending is not None:
                         pending.result()
                     pending = writer.submit(_write_chunk, chunk, out_file, first_out)
                     first_out = False
                 elif keep_frames:
-                    run.frames.append(shown.collect())
-                run.written += result.height
+                    run.frames.append(piece.shown.collect())
+                run.written += piece.written
                 if progress is not None:
-                    progress(part.height)
+                    progress(piece.enterprises)
             if progress is not None and portfolio.rejected:
                 progress(portfolio.rejected)  # rejected rows are read too
             _note_errors(run, samples, portfolio.errors, lang, intake.needed)
@@ -480,6 +469,59 @@ def run_batch(
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
+
+
+@dataclass
+class ReportSlice:
+    enterprises: int  # enterprises evaluated in this slice
+    coded: pl.DataFrame  # every enterprise × rule, English statuses (for counts)
+    written: int  # report rows kept (after --only)
+    shown: pl.LazyFrame  # the report rows, localised
+
+
+def report_slices(
+    evaluator: Evaluator,
+    portfolio: Portfolio,
+    *,
+    rules: Sequence[Rule],
+    lang: str = "zh",
+    statuses: Sequence[str] = (),
+    brief: bool = False,
+    neutralise_inputs: bool = True,
+    plans: list[pl.DataFrame] | None = None,
+    eval_rows: int = CHUNK_RESULT_ROWS,
+) -> Iterator[ReportSlice]:
+    """The batch step for one normalised chunk: evaluate, rank, shape the report.
+
+    Yields one :class:`ReportSlice` per at most ``eval_rows`` enterprises. The local
+    batch and the Spark engine both call this, so their reports cannot drift apart."""
+    from matcher.evaluate.questions_frame import with_ask_first
+    from matcher.report.columns import localise_results
+    from matcher.report.files import neutralise
+
+    wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
+    if neutralise_inputs:
+        # Only input text can start a formula (rule texts were made safe once);
+        # done per enterprise, before each value is repeated for every rule.
+        inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
+        wide = neutralise(wide, inputs).collect()
+    # One (possibly empty) slice at least, so an empty input still gets a header.
+    for start in range(0, wide.height or 1, eval_rows):
+        part = wide.slice(start, eval_rows)
+        coded = evaluator.long(part, portfolio.passthrough, codes=True).collect()
+        result = coded
+        if "missing" in result.columns:  # issue 13: what to ask first
+            result = with_ask_first(result, rules, lang, plans)
+        if statuses:
+            result = result.filter(pl.col("status").is_in(list(statuses)))
+        brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
+        shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
+        body = (
+            result.lazy().drop(ROW, "__rule", "__status")
+            if shown_cols is None
+            else result.lazy().select(col(c) for c in shown_cols)
+        )
+        yield ReportSlice(part.height, coded, result.height, localise_results(body, lang))
 
 
 def _note_errors(
