@@ -54,7 +54,7 @@ MUST_MAP = [
     ("企业编号", "id", "exact"),
     ("从业人员数量", "employees", "keyword"),
     ("是否为外资企业", "foreign_invested", "keyword"),
-    ("年末从业人员", "employees", "keyword"),
+    ("年末从业人员", "employees", "exact"),  # a period (年末) says when, not what
     ("统一社会信用代玛", "credit_code", "fuzzy"),
     ("职工人数", "employees", "alias"),
     ("参保人数", "employees", "keyword"),
@@ -267,7 +267,7 @@ def _got(header: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["headers_labelled.csv", "headers_fresh.csv", "headers_fresh2.csv"]
+    "name", ["headers_labelled.csv", "headers_fresh.csv", "headers_fresh2.csv", "headers_dev3.csv"]
 )
 def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
     rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))

@@ -62,7 +62,12 @@ from rapidfuzz import fuzz, process
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
-from matcher.reference.data import header_alias_rows
+from matcher.reference.data import (
+    header_alias_rows,
+    header_latin_rows,
+    header_precedence_rows,
+    header_qualifier_rows,
+)
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -87,7 +92,10 @@ Method = Literal[
 ]
 
 #: Minimum rapidfuzz ``ratio`` (0–100) for a fuzzy match.
-FUZZY_CUTOFF = 80.0
+FUZZY_CUTOFF = 85.0
+#: Shortest header (and alias) a fuzzy match may join: between short Chinese words one
+#: character is a different meaning (营业期限/营业期限自, 所属社区/所属区), not a typo.
+FUZZY_MIN_LEN = 5
 #: Minimum lead of the best field over the runner-up field for a fuzzy match.
 FUZZY_MARGIN = 10.0
 #: Minimum score for an alternative to be listed.
@@ -213,6 +221,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     # A bracket may say more than the unit: (上年末,万元).
     parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
     for b in parts:
+        b = _LATIN.get(b, b)  # Revenue (10k RMB)
         if b in AMOUNT_UNITS and b not in ("", "k", "w"):
             unit = b
         elif _CURRENCY_HINT_RE.search(b):
@@ -235,7 +244,32 @@ _STRIPPED: dict[str, _Target] = {}
 _TABLE_FULL: dict[str, _Target] = {}
 _TABLE_STRIPPED: dict[str, _Target] = {}
 _VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
-_KEYWORDS: list[tuple[str, _Target]] = []  # contains-words, first listed wins
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    parts: tuple[str, ...]  # every part must occur (A+B)
+    target: _Target
+    generic: bool  # tried only when no other keyword matched
+
+
+@dataclass(frozen=True)
+class _Qualifier:
+    word: str
+    blocks: frozenset[str] | None  # None: every field
+    allows: frozenset[str]
+    note: str
+
+    def rules_out(self, name: str) -> bool:
+        if name in self.allows:
+            return False
+        return self.blocks is None or name in self.blocks
+
+
+_KEYWORDS: list[_Keyword] = []  # contains-words; words of two fields make a header ambiguous
+_QUALIFIERS: list[_Qualifier] = []  # words that rule fields out (日期 on a certification)
+_PRECEDENCE: set[tuple[str, str]] = set()  # (winner, loser) when a header names both
+_LATIN: dict[str, str] = {}  # English/pinyin word -> Chinese word
 _FIELD_TYPES: dict[str, FieldType] = {f.name: f.type for f in PROFILE_FIELDS}
 _FUZZY_CHOICES: list[tuple[str, _Target]] = []  # (stripped key, target)
 
@@ -269,9 +303,13 @@ def _build() -> None:
             raise RuntimeError(
                 f"header_aliases.csv: {row['header']!r} has a flag but no list field"
             )
-        if row["match"] == "contains":
+        if row["match"] in ("contains", "generic"):
             target = _Target(name, "keyword", flag, row["note"], resembles)
-            (_VETOES if name is None else _KEYWORDS).append((header_key(row["header"]), target))
+            if name is None:
+                _VETOES.append((header_key(row["header"]), target))
+            else:
+                parts = tuple(header_key(w) for w in row["header"].split("+"))
+                _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
             continue
         target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
         p = _parse_header(row["header"])
@@ -282,6 +320,20 @@ def _build() -> None:
     # A false friend is never a fuzzy target, even when the contract lists it (序号).
     blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
     _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
+    for row in header_qualifier_rows():
+        blocks = None if row["blocks"] == "*" else frozenset(row["blocks"].split())
+        allows = frozenset(row["except"].split())
+        for name in (blocks or frozenset()) | allows:
+            if name not in _FIELD_TYPES:
+                raise RuntimeError(f"header_qualifiers.csv: {row['word']!r} names unknown {name}")
+        _QUALIFIERS.append(_Qualifier(header_key(row["word"]), blocks, allows, row["note"]))
+    for row in header_precedence_rows():
+        for name in (row["winner"], row["loser"]):
+            if name.partition(":")[0] not in _FIELD_TYPES:
+                raise RuntimeError(f"header_precedence.csv: unknown field {name}")
+        _PRECEDENCE.add((row["winner"], row["loser"]))
+    for row in header_latin_rows():
+        _LATIN[row["latin"]] = row["zh"]
 
 
 _build()
@@ -345,60 +397,214 @@ def _segments(header: str) -> list[str]:
     return [header] + ["".join(parts[i:]) for i in range(1, len(parts))]
 
 
-def _lookup(header: str) -> _Target | None:
+def _lookup(header: str, *, stripped: bool = True) -> _Target | None:
     """Exact and alias stages, the whole header first, then its trailing parts."""
     for text in _segments(header):
         p = _parse_header(text)
-        for table, key in (
-            (_TABLE_FULL, p.full),
-            (_FULL, p.full),
-            (_TABLE_STRIPPED, p.stripped),
-            (_STRIPPED, p.stripped),
-        ):
+        tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
+        if stripped:
+            tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
+        for table, key in tables:
             hit = table.get(key)
             if hit is not None:
                 return hit
     return None
 
 
+# ---------------------------------------------------------------------------------
+# Cleaning a header as advisors type it: numbering, brackets, periods, English/pinyin
+# ---------------------------------------------------------------------------------
+
+# 3. / 3、 / (一) / 一、 / 第3 / a leading ① (NFKC makes it "1"); not 2023年 or 35岁.
+_NUMBERING_RE = re.compile(
+    r"^(?:第?[0-9]{1,2}[、.,)]|第?[一二三四五六七八九十]{1,3}[、.,)]"
+    r"|\([0-9一二三四五六七八九十]{1,3}\)|[0-9]{1,2}(?=[^0-9年月日岁周届个人名万亿元%.~]))+"
+)
+_BRACKET_RE = re.compile(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
+_OPEN_RE = re.compile(r"[(\[【〔《<{]")
+_CLOSE_RE = re.compile(r"[)\]】〕》>}]")
+# Periods say when, not what: 截至2024年底, 2023年末, 上年度, 近一年, 今年.
+_PERIOD_RE = re.compile(
+    r"(?:截至|截止到?|到)?(?:19|20)[0-9]{2}(?:年度?|届)?(?:[0-9]{1,2}月)?(?:[0-9]{1,2}日)?"
+    r"(?:末|底|初)?"
+    r"|(?:截至|截止到?)(?:上年|本年|当年|上月|目前|当前|今年|填报日|报告期)?(?:末|底)?"
+    r"|上一?年度?(?:末|底)?|本年度?|今年|当年|年末|年底|近一年|近1年|全年|上月末?|年度"
+)
+_ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
+# In a bracket, what follows these says what the column includes or excludes, or what to
+# write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
+_ASIDE_RE = re.compile(r"(?:不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$")
+# A bracket that tells what to write: its words may name the field when the head does not
+# (代码（请填写统一社会信用代码）).
+_INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
+_LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+
+
+@dataclass(frozen=True)
+class _Clean:
+    core: str  # the header's own words: no numbering, brackets, periods or units
+    brackets: tuple[str, ...]  # bracket texts, asides removed
+    instructions: tuple[str, ...]  # what a 请填写… bracket asks for
+
+
+def _translate(key: str) -> str:
+    """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
+    splits into known words; otherwise the run is left as written."""
+
+    def run(m: re.Match[str]) -> str:
+        text = m.group(0).replace("&", "").replace(".", "")
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            for j in range(len(text), i, -1):
+                zh = _LATIN.get(text[i:j])
+                if zh is not None:
+                    out.append(zh)
+                    i = j
+                    break
+            else:
+                return m.group(0)
+        return "".join(out)
+
+    return _LATIN_RUN_RE.sub(run, key)
+
+
+def _clean(header: str) -> _Clean:
+    key = _translate(header_key(header))
+    key = _NUMBERING_RE.sub("", key)
+    inner: list[str] = []
+    while (m := _BRACKET_RE.search(key)) is not None:
+        inner.append(m.group(1))
+        key = key[: m.start()] + key[m.end() :]
+    if (m := _OPEN_RE.search(key)) is not None:  # an unclosed bracket: the rest is a note
+        inner.append(key[m.end() :])
+        key = key[: m.start()]
+    key = _CLOSE_RE.sub("", key)
+    key = _ASK_RE.sub("", _PERIOD_RE.sub("", key))
+    key = _NUMBERING_RE.sub("", key)
+    brackets = tuple(_ASIDE_RE.sub("", b) for b in inner)
+    asks = tuple(m.group("what") for b in inner if (m := _INSTRUCTION_RE.match(b)))
+    return _Clean(key, brackets, asks)
+
+
 def _veto(key: str) -> tuple[str, _Target] | None:
-    """The false-friend word that occurs in ``key`` (the whole header, brackets included:
-    科技型中小企业（入库编号） is a number, not a yes/no column)."""
+    """The false-friend word that occurs in ``key``."""
     return next(((w, t) for w, t in _VETOES if w in key), None)
 
 
-def _keyword(key: str) -> tuple[str, _Target] | None:
-    """The first keyword row whose word occurs in ``key``."""
-    return next(((w, t) for w, t in _KEYWORDS if w in key), None)
+def _target_key(t: _Target) -> str:
+    return f"{t.field}:{t.flag}" if t.flag else str(t.field)
+
+
+def _keywords(core: str) -> list[_Target]:
+    """The fields the header's words point to: a word inside a longer matched word does
+    not count (主营业务 in 主营业务收入), generic words only when nothing else matched,
+    and header_precedence.csv settles known pairs. More than one left: ambiguous."""
+    found: list[tuple[list[tuple[int, int]], _Keyword]] = []
+    for kw in _KEYWORDS:
+        spans = []
+        for part in kw.parts:
+            i = core.find(part)
+            if i < 0:
+                break
+            spans.append((i, i + len(part)))
+        else:
+            found.append((spans, kw))
+
+    def inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        return b[0] <= a[0] and a[1] <= b[1] and b[1] - b[0] > a[1] - a[0]
+
+    kept = [
+        (spans, kw)
+        for spans, kw in found
+        if not any(
+            other is not kw and all(any(inside(s, t) for t in ospans) for s in spans)
+            for ospans, other in found
+        )
+    ]
+    if any(not kw.generic for _, kw in kept):
+        kept = [(s, kw) for s, kw in kept if not kw.generic]
+    targets: dict[str, _Target] = {}
+    for _, kw in kept:
+        targets.setdefault(_target_key(kw.target), kw.target)
+    names = set(targets)
+    for winner, loser in _PRECEDENCE:
+        if winner in names and loser in names:
+            targets.pop(loser, None)
+    return list(targets.values())
+
+
+def _ruled_out(name: str, texts: Iterable[str]) -> _Qualifier | None:
+    """The first qualifier word in ``texts`` that rules ``name`` out."""
+    return next(
+        (q for q in _QUALIFIERS if q.rules_out(name) and any(q.word in t for t in texts)), None
+    )
+
+
+def _blocked(header: str, t: _Target, q: _Qualifier | None = None) -> HeaderMatch:
+    note = t.note if q is None else (q.note or f"「{q.word}」: not {t.field}")
+    resembles = t.resembles if t.field is None else t.field
+    return HeaderMatch(header, None, 100.0, "none", note=note, blocked=True, resembles=resembles)
 
 
 def _match_one(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    hit = _lookup(header)
+    c = _clean(header)
     score = 100.0
     alternatives: list[tuple[str, float]] = []
+    # 1. The header exactly as a known alias or false friend (科技型中小企业（入库编号）).
+    hit = _lookup(header, stripped=False)
+    # 2. A false friend in a bracket vetoes: 资质（证书编号）, 营业收入（税后）.
     if hit is None:
-        found = _veto(p.full) or _keyword(p.stripped)
+        found = next((v for b in c.brackets if (v := _veto(b)) is not None), None)
         if found is not None:
-            hit = found[1]
+            return _blocked(header, found[1])
+    # 3. The header's own words exactly, then a false-friend word in them, then keywords.
+    if hit is None and c.core:
+        hit = _lookup(header) or _lookup(c.core)
+        if hit is not None and hit.field is not None:
+            q = _ruled_out(hit.field, c.brackets)
+            if q is not None:
+                return _blocked(header, hit, q)
+    if hit is None and c.core:
+        found = _veto(c.core)
+        if found is not None:
+            return _blocked(header, found[1])
+        targets = _keywords(c.core)
+        if not targets:  # 代码（请填写统一社会信用代码）
+            for ask in c.instructions:
+                if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
+                    break
+            else:
+                targets = []
+        if len(targets) > 1:
+            alts = [(_target_key(t), 100.0) for t in targets]
+            return HeaderMatch(header, None, 100.0, "ambiguous", alts)
+        if targets:
+            hit = targets[0]
+            assert hit.field is not None
+            q = _ruled_out(hit.field, (c.core, *c.brackets))
+            if q is not None:
+                return _blocked(header, hit, q)
     if hit is not None and hit.field is None:
-        return HeaderMatch(
-            header, None, 100.0, "none", note=hit.note, blocked=True, resembles=hit.resembles
-        )
+        return _blocked(header, hit)
     if hit is None:
-        scores = _field_scores(p.stripped)
-        if not scores or scores[0][1] < FUZZY_CUTOFF:
-            best = scores[0][1] if scores else 0.0
-            return HeaderMatch(header, None, best, "none", [(f, s) for f, s, _ in scores[:3]])
+        scores = _field_scores(c.core or p.stripped)
+        best = scores[0][1] if scores else 0.0
         runner_up = scores[1][1] if len(scores) > 1 else 0.0
-        if scores[0][1] - runner_up < FUZZY_MARGIN:
-            alts = [(f, s) for f, s, _ in scores[:3]]
-            return HeaderMatch(header, None, scores[0][1], "ambiguous", alts)
+        alts = [(f, s) for f, s, _ in scores[:3]]
+        if best < FUZZY_CUTOFF or len(c.core) < FUZZY_MIN_LEN:
+            return HeaderMatch(header, None, best, "none", alts)
+        if best - runner_up < FUZZY_MARGIN:
+            return HeaderMatch(header, None, best, "ambiguous", alts)
         hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
-        score = scores[0][1]
-        alternatives = [(f, s) for f, s, _ in scores[1:3]]
+        q = _ruled_out(scores[0][0], (c.core, *c.brackets))
+        if q is not None or _veto(c.core) is not None:
+            return HeaderMatch(header, None, best, "none", alts)
+        score = best
+        alternatives = alts[1:]
     assert hit.field is not None
     name = hit.field
     unit, unknown_unit = _header_unit(name, p)
@@ -428,7 +634,7 @@ def _override_target(key: str, headers: list[str]) -> str:
 
 def _flags() -> dict[str, str]:
     """Normalised certification name -> the name used as a yes/no column's flag."""
-    return {header_key(t.flag): t.flag for _, t in _KEYWORDS if t.flag is not None}
+    return {header_key(f): f for k in _KEYWORDS if (f := k.target.flag) is not None}
 
 
 def _resolve_target(target: str) -> tuple[str | None, str | None]:
