@@ -267,7 +267,14 @@ def _got(header: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["headers_labelled.csv", "headers_fresh.csv", "headers_fresh2.csv", "headers_dev3.csv"]
+    "name",
+    [
+        "headers_labelled.csv",
+        "headers_fresh.csv",
+        "headers_fresh2.csv",
+        "headers_dev3.csv",
+        "headers_fresh3.csv",
+    ],
 )
 def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
     rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))

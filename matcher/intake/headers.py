@@ -433,7 +433,9 @@ _PERIOD_RE = re.compile(
 _ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
-_ASIDE_RE = re.compile(r"(?:不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$")
+_ASIDE_RE = re.compile(
+    r"(?:^(?:按|依据|根据|参照|以)|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
+)
 # A bracket that tells what to write: its words may name the field when the head does not
 # (代码（请填写统一社会信用代码）).
 _INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
@@ -451,8 +453,7 @@ def _translate(key: str) -> str:
     """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
     splits into known words; otherwise the run is left as written."""
 
-    def run(m: re.Match[str]) -> str:
-        text = m.group(0).replace("&", "").replace(".", "")
+    def words(text: str) -> str | None:
         out: list[str] = []
         i = 0
         while i < len(text):
@@ -463,8 +464,17 @@ def _translate(key: str) -> str:
                     i = j
                     break
             else:
-                return m.group(0)
+                return None
         return "".join(out)
+
+    def run(m: re.Match[str]) -> str:
+        text = m.group(0).replace("&", "").replace(".", "")
+        whole = words(text)
+        if whole is None and "of" in text:  # name of company → company name
+            head, _, tail = text.partition("of")
+            parts = words(tail), words(head)
+            whole = None if None in parts else "".join(p or "" for p in parts)
+        return m.group(0) if whole is None else whole
 
     return _LATIN_RUN_RE.sub(run, key)
 
