@@ -5,22 +5,27 @@ For each header, in this order (the first that applies wins):
 1. ``override`` — the user said so (``--map 表头=field``); the field may be named by
    its canonical English name, its Chinese header or one of its aliases, and
    ``""``/``"-"`` means "leave this column unmapped";
-2. ``exact`` — the canonical English name (case-insensitive; spaces, ``_`` and
-   ``-`` ignored) or the Chinese header;
-3. ``alias`` — one of the field's aliases, or an ``exact`` row of the advisors' table
-   ``rules/reference/header_aliases.csv``; a row there whose field is ``none`` is a false
-   friend (注册资本, 企业类型, 序号…) and is never mapped, whatever the contract or fuzzy
-   matching would say; a header joined from two header rows (招聘计划/应届生/其中北京高校) is
-   tried whole, then by its trailing parts;
-   steps 2 and 3 compare normalised keys: NFKC (full-width brackets → ASCII),
-   lower case, no whitespace, no required-field marks (``*``), and then again
-   with a trailing bracket such as ``(万元)``/``（人）``/``[是/否]`` and a year
-   such as ``2023年``/``2023年度`` removed;
-4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere in the header,
-   brackets included, vetoes (营业收入增长率, 研发人员数, 其中京籍), else the first listed
-   word found decides;
-5. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
-   least :data:`FUZZY_MARGIN` points above the best other field);
+2. ``exact``/``alias`` on the whole header: the canonical English name
+   (case-insensitive; spaces, ``_`` and ``-`` ignored), the Chinese header, an alias, or an
+   ``exact`` row of ``rules/reference/header_aliases.csv``; a row there whose field is
+   ``none`` is a false friend (注册资本, 企业类型, 序号…) and is never mapped;
+3. the header is cleaned (:func:`_clean`): numbering (3. （一） ①), every bracket (kept
+   aside: units, 是/否, notes), periods (2023年, 上年度, 截至2024年底), 请填写, and English
+   or pinyin words translated (``header_latin.csv``); a false-friend word in a bracket
+   vetoes (资质（证书编号）), up to a 含/不含/无则 aside;
+4. ``exact``/``alias`` on the cleaned words, then a false-friend word in them vetoes
+   (营业收入增长率, 研发人员数, 其中京籍), then ``keyword``: every ``contains`` row whose
+   words occur (a word inside a longer matched word does not count; ``generic`` rows only
+   when nothing else matched); words of two fields are ``ambiguous`` unless
+   ``header_precedence.csv`` says which is meant (其中北京高校毕业生 → the local part);
+   a header joined from two header rows (招聘计划/应届生/其中北京高校) is tried by its
+   trailing parts when its words decide nothing;
+   at every positive step, a word of ``header_qualifiers.csv`` can rule the field out
+   (日期 on a certification, 编号 on anything but an id, 是否 on a count, 新增 on headcount);
+5. ``fuzzy`` — a typo: rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` against an alias of the
+   same length (an added character changes the meaning: 营业外收入), on cleaned headers
+   of at least :data:`FUZZY_MIN_LEN` characters, and at least :data:`FUZZY_MARGIN` points
+   above the best other field;
 6. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
    Neither is ever guessed: the column is passed through unmapped.
 
@@ -260,10 +265,13 @@ class _Qualifier:
     allows: frozenset[str]
     note: str
 
-    def rules_out(self, name: str) -> bool:
-        if name in self.allows:
+    def rules_out(self, key: str) -> bool:
+        """``key``: a field, or certifications:<name> for a yes/no column."""
+        field, sep, _ = key.partition(":")
+        names = {key, f"{field}:*"} if sep else {key}
+        if names & self.allows:
             return False
-        return self.blocks is None or name in self.blocks
+        return self.blocks is None or bool(names & self.blocks)
 
 
 _KEYWORDS: list[_Keyword] = []  # contains-words; words of two fields make a header ambiguous
@@ -324,7 +332,7 @@ def _build() -> None:
         blocks = None if row["blocks"] == "*" else frozenset(row["blocks"].split())
         allows = frozenset(row["except"].split())
         for name in (blocks or frozenset()) | allows:
-            if name not in _FIELD_TYPES:
+            if name.partition(":")[0] not in _FIELD_TYPES:
                 raise RuntimeError(f"header_qualifiers.csv: {row['word']!r} names unknown {name}")
         _QUALIFIERS.append(_Qualifier(header_key(row["word"]), blocks, allows, row["note"]))
     for row in header_precedence_rows():
@@ -339,14 +347,17 @@ def _build() -> None:
 _build()
 
 
-def _field_scores(key: str) -> list[tuple[str, float, _Target]]:
-    """Best fuzzy score per (field, flag), highest first."""
+def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, float, _Target]]:
+    """Best fuzzy score per (field, flag), highest first. ``same_length``: only aliases as
+    long as ``key`` (a typo replaces a character; an added one changes the meaning:
+    营业外收入 is not 营业收入)."""
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
-    choices = [c for c, _ in _FUZZY_CHOICES]
+    pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
+    choices = [c for c, _ in pool]
     for _, score, idx in process.extract(
         key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=ALTERNATIVE_CUTOFF
     ):
-        target = _FUZZY_CHOICES[idx][1]
+        target = pool[idx][1]
         k = (target.field, target.flag)
         if score > best.get(k, (-1.0, target))[0]:
             best[k] = (score, target)
@@ -397,9 +408,9 @@ def _segments(header: str) -> list[str]:
     return [header] + ["".join(parts[i:]) for i in range(1, len(parts))]
 
 
-def _lookup(header: str, *, stripped: bool = True) -> _Target | None:
-    """Exact and alias stages, the whole header first, then its trailing parts."""
-    for text in _segments(header):
+def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Target | None:
+    """Exact and alias stages on the whole header, or (``parts``) on its trailing parts."""
+    for text in _segments(header)[1:] if parts else [header]:
         p = _parse_header(text)
         tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
         if stripped:
@@ -544,10 +555,12 @@ def _keywords(core: str) -> list[_Target]:
     return list(targets.values())
 
 
-def _ruled_out(name: str, texts: Iterable[str]) -> _Qualifier | None:
-    """The first qualifier word in ``texts`` that rules ``name`` out."""
+def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
+    """The first qualifier word in ``texts`` that rules ``target`` out."""
+    key = _target_key(target)
+    texts = tuple(texts)
     return next(
-        (q for q in _QUALIFIERS if q.rules_out(name) and any(q.word in t for t in texts)), None
+        (q for q in _QUALIFIERS if q.rules_out(key) and any(q.word in t for t in texts)), None
     )
 
 
@@ -575,7 +588,7 @@ def _match_one(header: str) -> HeaderMatch:
     if hit is None and c.core:
         hit = _lookup(header) or _lookup(c.core)
         if hit is not None and hit.field is not None:
-            q = _ruled_out(hit.field, c.brackets)
+            q = _ruled_out(hit, c.brackets)
             if q is not None:
                 return _blocked(header, hit, q)
     if hit is None and c.core:
@@ -583,6 +596,11 @@ def _match_one(header: str) -> HeaderMatch:
         if found is not None:
             return _blocked(header, found[1])
         targets = _keywords(c.core)
+        if not targets:  # joined from header rows: 招聘计划/应届生/其中北京高校
+            hit = _lookup(header, parts=True)
+            if hit is not None and hit.field is None:
+                return _blocked(header, hit)
+            targets = [] if hit is None else [hit]
         if not targets:  # 代码（请填写统一社会信用代码）
             for ask in c.instructions:
                 if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
@@ -595,26 +613,27 @@ def _match_one(header: str) -> HeaderMatch:
         if targets:
             hit = targets[0]
             assert hit.field is not None
-            q = _ruled_out(hit.field, (c.core, *c.brackets))
+            q = _ruled_out(hit, (c.core, *c.brackets))
             if q is not None:
                 return _blocked(header, hit, q)
     if hit is not None and hit.field is None:
         return _blocked(header, hit)
     if hit is None:
-        scores = _field_scores(c.core or p.stripped)
+        key = c.core or p.stripped
+        alts = [(f, s) for f, s, _ in _field_scores(key)[:3]]  # for the column report
+        scores = _field_scores(key, same_length=True)
         best = scores[0][1] if scores else 0.0
         runner_up = scores[1][1] if len(scores) > 1 else 0.0
-        alts = [(f, s) for f, s, _ in scores[:3]]
         if best < FUZZY_CUTOFF or len(c.core) < FUZZY_MIN_LEN:
-            return HeaderMatch(header, None, best, "none", alts)
+            return HeaderMatch(header, None, alts[0][1] if alts else 0.0, "none", alts)
         if best - runner_up < FUZZY_MARGIN:
             return HeaderMatch(header, None, best, "ambiguous", alts)
         hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
-        q = _ruled_out(scores[0][0], (c.core, *c.brackets))
+        q = _ruled_out(hit, (c.core, *c.brackets))
         if q is not None or _veto(c.core) is not None:
             return HeaderMatch(header, None, best, "none", alts)
         score = best
-        alternatives = alts[1:]
+        alternatives = [(f, s) for f, s, _ in scores[1:3]]
     assert hit.field is not None
     name = hit.field
     unit, unknown_unit = _header_unit(name, p)
