@@ -501,6 +501,8 @@ def _clean(header: str) -> _Clean:
         inner.append(key[m.end() :])
         key = key[: m.start()]
     key = _CLOSE_RE.sub("", key)
+    if not key and len(inner) == 1:  # 【营业收入】: the whole header in a bracket
+        key, inner = inner[0], []
     key = _ASK_RE.sub("", _PERIOD_RE.sub("", key))
     key = _NUMBERING_RE.sub("", key)
     brackets = tuple(_ASIDE_RE.sub("", b) for b in inner)
