@@ -965,7 +965,7 @@ def _flag_needed(
     if entry.status == "duplicate":
         return entry  # the field is fed by the kept column
     close = [f for f, sc in [(entry.field, 100.0), *entry.candidates] if f in missing]
-    if not close:
+    if not close and not entry.false_friend:  # a known false friend is not loosely anything
         close = [f for f, sc, _ in _field_scores(_parse_header(m.header).stripped) if sc >= _LOOSE]
         close = [f for f in close if f in missing]
     if not close and cells:
