@@ -445,12 +445,18 @@ _ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
 _ASIDE_RE = re.compile(
-    r"(?:^(?:按|依据|根据|参照|以)|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
+    r"(?:^(?:按|依据|根据|参照|以)|如有|若有|如果|若|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
 )
 # A bracket that tells what to write: its words may name the field when the head does not
 # (代码（请填写统一社会信用代码）).
 _INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
 _LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+
+
+# What may follow a generic word that is still the header's head: 产业分类, 规模类别, 员工数量.
+_NEUTRAL_TAILS = frozenset(
+    {"", "类型", "类别", "分类", "情况", "数", "人数", "总数", "数量", "总人数", "名称", "区县"}
+)
 
 
 @dataclass(frozen=True)
@@ -491,7 +497,9 @@ def _translate(key: str) -> str:
 
 
 def _clean(header: str) -> _Clean:
-    key = _translate(header_key(header))
+    # snake_case is a program's column (enterprise_id of an earlier report), not English
+    # typed by an advisor; the canonical names were matched before cleaning.
+    key = header_key(header) if "_" in header else _translate(header_key(header))
     key = _NUMBERING_RE.sub("", key)
     inner: list[str] = []
     while (m := _BRACKET_RE.search(key)) is not None:
@@ -547,6 +555,13 @@ def _keywords(core: str) -> list[_Target]:
     ]
     if any(not kw.generic for _, kw in kept):
         kept = [(s, kw) for s, kw in kept if not kw.generic]
+    # A generic word decides only as the head of the header, which in Chinese comes last
+    # (在册员工, 所属产业), or before a neutral tail (产业分类); 员工持股平台 is a platform.
+    kept = [
+        (spans, kw)
+        for spans, kw in kept
+        if not kw.generic or core[spans[-1][1] :] in _NEUTRAL_TAILS
+    ]
     targets: dict[str, _Target] = {}
     for _, kw in kept:
         targets.setdefault(_target_key(kw.target), kw.target)
@@ -603,6 +618,9 @@ def _match_one(header: str) -> HeaderMatch:
             if hit is not None and hit.field is None:
                 return _blocked(header, hit)
             targets = [] if hit is None else [hit]
+        if not targets:  # 企业类别（大中小微）: the options name the field
+            found_t = next((t for b in c.brackets if (t := _lookup(b, stripped=False))), None)
+            targets = [] if found_t is None or found_t.field is None else [found_t]
         if not targets:  # 代码（请填写统一社会信用代码）
             for ask in c.instructions:
                 if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
