@@ -7,6 +7,7 @@ column accounting, so unmapped is acceptable; a wrong field is not).
 
     python bench/eval_headers.py                       # tests/data/headers_labelled.csv
     python bench/eval_headers.py tests/data/headers_fresh.csv --show
+    python bench/eval_headers.py --all                 # every labelled set, one table
 """
 
 from __future__ import annotations
@@ -31,11 +32,35 @@ def outcome(header: str, expected: str) -> tuple[str, str]:
     return "wrong", f"{got} ({m.method} {m.score:.0f})"
 
 
+SETS = ["labelled", "fresh", "fresh2", "dev3", "fresh3", "fresh4"]
+
+
+def table() -> None:
+    """Right / wrong / unmapped of every labelled set, as in bench/RESULTS.md."""
+    print(f"{'set':24} {'n':>4} {'false friends':>14} {'right':>7} {'wrong':>6} {'unmapped':>9}")
+    for name in SETS:
+        path = ROOT / "tests/data" / f"headers_{name}.csv"
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        kinds = [outcome(r["header"], r["expected"])[0] for r in rows]
+        n = len(rows)
+        ff = sum(r["expected"] == "none" for r in rows)
+        pct = {k: 100 * kinds.count(k) / n for k in ("right", "wrong", "unmapped")}
+        print(
+            f"{path.name:24} {n:4d} {ff:14d} {pct['right']:6.1f}% {pct['wrong']:5.1f}%"
+            f" {pct['unmapped']:8.1f}%"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?", default=str(ROOT / "tests/data/headers_labelled.csv"))
     ap.add_argument("--show", action="store_true", help="list every miss")
+    ap.add_argument("--all", action="store_true", help="one line per labelled set")
     args = ap.parse_args()
+    if args.all:
+        table()
+        return
     with open(args.path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     counts = {"right": 0, "wrong": 0, "unmapped": 0}
