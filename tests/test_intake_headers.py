@@ -450,3 +450,20 @@ def test_words_of_two_fields_are_ambiguous_not_guessed() -> None:
     (m,) = map_headers(["应届生员工人数"]).details
     assert m.field is None and m.method == "ambiguous"
     assert {f for f, _ in m.alternatives} == {"grad_hires", "employees"}
+
+
+DECORATIONS = [("3.", ""), ("（一）", ""), ("①", ""), ("*", ""), ("", "（必填）"), ("上年度", "")]
+
+
+@pytest.mark.parametrize("name", ["headers_dev3.csv", "headers_fresh4.csv"])
+def test_numbering_notes_and_periods_do_not_change_the_mapping(name: str) -> None:
+    """Structure, not examples: an advisor's numbering, a 必填 note or a period in front
+    maps a header exactly as without them."""
+    rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))
+    changed = [
+        (pre + r["header"] + post, _got(pre + r["header"] + post), _got(r["header"]))
+        for r in rows
+        for pre, post in DECORATIONS
+        if _got(pre + r["header"] + post) != _got(r["header"])
+    ]
+    assert changed == []
