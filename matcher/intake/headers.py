@@ -612,7 +612,8 @@ def _match_one(header: str) -> HeaderMatch:
         found = _veto(c.core)
         if found is not None:
             return _blocked(header, found[1])
-        targets = _keywords(c.core)
+        # A Latin word left untranslated is a part of the header not understood (IP地址).
+        targets = [] if _LATIN_RUN_RE.search(c.core) else _keywords(c.core)
         if not targets:  # joined from header rows: 招聘计划/应届生/其中北京高校
             hit = _lookup(header, parts=True)
             if hit is not None and hit.field is None:
