@@ -638,7 +638,11 @@ def _match_one(header: str) -> HeaderMatch:
             if q is not None:
                 return _blocked(header, hit, q)
     if hit is not None and hit.field is None:
-        return _blocked(header, hit)
+        # 企业类型（大型/中型/小型/微型）: the options name the very field the words resemble.
+        opts = [t for b in c.brackets if (t := _lookup(b, stripped=False)) and t.field]
+        if not (opts and hit.resembles is not None and opts[0].field == hit.resembles):
+            return _blocked(header, hit)
+        hit = opts[0]
     if hit is None:
         key = c.core or p.stripped
         alts = [(f, s) for f, s, _ in _field_scores(key)[:3]]  # for the column report
