@@ -414,6 +414,8 @@ def test_every_column_is_accounted_for_once(headers: list[str]) -> None:
         ("Annual Revenue (10k RMB)", "revenue"),
         ("招聘计划/应届生/其中北京高校", "grad_hires_local"),
         ("法定代表人是否为高校毕业生（是/否）", "founder_is_graduate"),
+        ("企业类型（大型/中型/小型/微型）", "size"),  # the options are the size
+        ("企业性质（是否外资）", "foreign_invested"),
     ],
 )
 def test_cleaned_headers_map(header: str, expected: str) -> None:
@@ -440,6 +442,10 @@ def test_english_unit_is_read() -> None:
         "国有资产",
         "Registered Capital",
         "民营/国有/外资",  # options, not a two-row header
+        "企业类型（国有/民营/外资）",  # options of no field: still the legal form
+        "在岗见习人员",  # trainees, not posts
+        "专精特新培育库（是/否）",  # a pool of candidates
+        "IP地址",  # a Latin word not understood
     ],
 )
 def test_ruled_out_by_class(header: str) -> None:
