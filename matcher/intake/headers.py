@@ -445,7 +445,7 @@ _ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
 _ASIDE_RE = re.compile(
-    r"(?:^(?:按|依据|根据|参照|以)|如有|若有|如果|若|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
+    r"(?:^(?:按|依据|根据|参照|以)|有效期内|如有|若有|如果|若|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
 )
 # A bracket that tells what to write: its words may name the field when the head does not
 # (代码（请填写统一社会信用代码）).
