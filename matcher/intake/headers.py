@@ -440,6 +440,7 @@ _PERIOD_RE = re.compile(
     r"(?:末|底|初)?"
     r"|(?:截至|截止到?)(?:上年|本年|当年|上月|目前|当前|今年|填报日|报告期)?(?:末|底)?"
     r"|上一?年度?(?:末|底)?|本年度?|今年|当年|年末|年底|近一年|近1年|全年|上月末?|年度"
+    r"|(?:且|并)?(?:在|处于)?有效期内"
 )
 _ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
