@@ -442,6 +442,8 @@ _PERIOD_RE = re.compile(
     r"|上一?年度?(?:末|底)?|本年度?|今年|当年|年末|年底|近一年|近1年|全年|上月末?|年度"
     r"|(?:且|并)?(?:在|处于)?有效期内"
 )
+# 营业收入不含税: whether tax is included says how the amount is counted, not what it is.
+_TAX_ASIDE_RE = re.compile(r"(?:不含|含)税")
 _ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
@@ -512,7 +514,7 @@ def _clean(header: str) -> _Clean:
     key = _CLOSE_RE.sub("", key)
     if not key and len(inner) == 1:  # 【营业收入】: the whole header in a bracket
         key, inner = inner[0], []
-    key = _ASK_RE.sub("", _PERIOD_RE.sub("", key))
+    key = _ASK_RE.sub("", _PERIOD_RE.sub("", _TAX_ASIDE_RE.sub("", key)))
     key = _NUMBERING_RE.sub("", key)
     brackets = tuple(_ASIDE_RE.sub("", b) for b in inner)
     asks = tuple(m.group("what") for b in inner if (m := _INSTRUCTION_RE.match(b)))
