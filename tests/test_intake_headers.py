@@ -475,3 +475,13 @@ def test_numbering_notes_and_periods_do_not_change_the_mapping(name: str) -> Non
         if _got(pre + r["header"] + post) != _got(r["header"])
     ]
     assert changed == []
+
+
+def test_a_bracket_that_contradicts_the_words_is_reported_with_a_map_line() -> None:
+    """统一社会信用代码（税号）: the words name the credit code, the bracket a tax number. Not
+    used, and not called a false friend either: the report offers the --map line."""
+    account = account_columns(map_headers(["统一社会信用代码（税号）", "女性员工人数"]))
+    unsure, part = account.entries
+    assert unsure.status == "unused" and not unsure.false_friend
+    assert unsure.map_line == "--map '统一社会信用代码（税号）=credit_code'"
+    assert part.false_friend and part.field == "employees" and part.map_line is None

@@ -585,9 +585,26 @@ def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
 
 
 def _blocked(header: str, t: _Target, q: _Qualifier | None = None) -> HeaderMatch:
-    note = t.note if q is None else (q.note or f"「{q.word}」: not {t.field}")
+    """A column known not to be a field (注册资本, 女性员工人数): never mapped."""
+    note = t.note if q is None else (q.note or f"表头含「{q.word}」")
     resembles = t.resembles if t.field is None else t.field
     return HeaderMatch(header, None, 100.0, "none", note=note, blocked=True, resembles=resembles)
+
+
+def _unsure(header: str, t: _Target, word: str) -> HeaderMatch:
+    """The header's words name a field, but its bracket says otherwise (统一社会信用代码（税号）,
+    高新技术企业（请填写证书编号））: not used, reported with that field and a ``--map`` line."""
+    note = f"括号里有「{word}」，未采用；如确是该字段，用 --map 指定"
+    return HeaderMatch(header, None, 100.0, "none", [(_target_key(t), 100.0)], note=note)
+
+
+def _own_target(c: _Clean) -> _Target | None:
+    """The one field the header's own words name, if any."""
+    hit = _lookup(c.core) if c.core else None
+    if hit is None and c.core and _veto(c.core) is None:
+        own = _keywords(c.core)
+        hit = own[0] if len(own) == 1 else None
+    return hit if hit is not None and hit.field is not None else None
 
 
 def _match_one(header: str) -> HeaderMatch:
@@ -603,14 +620,15 @@ def _match_one(header: str) -> HeaderMatch:
     if hit is None:
         found = next((v for b in c.brackets if (v := _veto(b)) is not None), None)
         if found is not None:
-            return _blocked(header, found[1])
+            own = _own_target(c)
+            return _blocked(header, found[1]) if own is None else _unsure(header, own, found[0])
     # 3. The header's own words exactly, then a false-friend word in them, then keywords.
     if hit is None and c.core:
         hit = _lookup(header) or _lookup(c.core)
         if hit is not None and hit.field is not None:
             q = _ruled_out(hit, c.brackets)
             if q is not None:
-                return _blocked(header, hit, q)
+                return _unsure(header, hit, q.word)
     if hit is None and c.core:
         found = _veto(c.core)
         if found is not None:
@@ -639,7 +657,9 @@ def _match_one(header: str) -> HeaderMatch:
             assert hit.field is not None
             q = _ruled_out(hit, (c.core, *c.brackets))
             if q is not None:
-                return _blocked(header, hit, q)
+                return (
+                    _blocked(header, hit, q) if q.word in c.core else _unsure(header, hit, q.word)
+                )
     if hit is not None and hit.field is None:
         # 企业类型（大型/中型/小型/微型）: the options name the very field the words resemble.
         opts = [t for b in c.brackets if (t := _lookup(b, stripped=False)) and t.field]
