@@ -484,4 +484,7 @@ def test_a_bracket_that_contradicts_the_words_is_reported_with_a_map_line() -> N
     unsure, part = account.entries
     assert unsure.status == "unused" and not unsure.false_friend
     assert unsure.map_line == "--map '统一社会信用代码（税号）=credit_code'"
-    assert part.false_friend and part.field == "employees" and part.map_line is None
+    assert part.false_friend and part.field == "employees"
+    lines = account.render("zh")
+    assert any("不是 employees" in ln and "--map" not in ln for ln in lines)
+    assert any("如是：--map '统一社会信用代码（税号）=credit_code'" in ln for ln in lines)
