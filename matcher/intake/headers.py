@@ -575,6 +575,21 @@ def _keywords(core: str) -> list[_Target]:
     return list(targets.values())
 
 
+_JOIN_RE = re.compile(r"以及|及|和|与|或|、|&")
+
+
+def _joined(core: str, targets: list[_Target]) -> list[_Target]:
+    """``targets`` plus the field of any joined part that names another one exactly."""
+    keys = {_target_key(t) for t in targets}
+    out = list(targets)
+    for part in _JOIN_RE.split(core):
+        hit = _lookup(part) if part else None
+        if hit is not None and hit.field is not None and _target_key(hit) not in keys:
+            keys.add(_target_key(hit))
+            out.append(hit)
+    return out
+
+
 def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
     """The first qualifier word in ``texts`` that rules ``target`` out."""
     key = _target_key(target)
@@ -649,6 +664,8 @@ def _match_one(header: str) -> HeaderMatch:
                     break
             else:
                 targets = []
+        if len(targets) == 1:  # 营业收入及资产: each joined part names its own field
+            targets = _joined(c.core, targets)
         if len(targets) > 1:
             alts = [(_target_key(t), 100.0) for t in targets]
             return HeaderMatch(header, None, 100.0, "ambiguous", alts)
