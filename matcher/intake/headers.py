@@ -55,6 +55,7 @@ field, is flagged. :func:`render_account` gives the zh/en lines, ``to_dict`` the
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -278,6 +279,7 @@ _KEYWORDS: list[_Keyword] = []  # contains-words; words of two fields make a hea
 _QUALIFIERS: list[_Qualifier] = []  # words that rule fields out (日期 on a certification)
 _PRECEDENCE: set[tuple[str, str]] = set()  # (winner, loser) when a header names both
 _LATIN: dict[str, str] = {}  # English/pinyin word -> Chinese word
+_LATIN_LONGEST = 0
 _FIELD_TYPES: dict[str, FieldType] = {f.name: f.type for f in PROFILE_FIELDS}
 _FUZZY_CHOICES: list[tuple[str, _Target]] = []  # (stripped key, target)
 
@@ -342,6 +344,8 @@ def _build() -> None:
         _PRECEDENCE.add((row["winner"], row["loser"]))
     for row in header_latin_rows():
         _LATIN[row["latin"]] = row["zh"]
+    global _LATIN_LONGEST
+    _LATIN_LONGEST = max(map(len, _LATIN), default=0)
 
 
 _build()
@@ -454,6 +458,7 @@ _ASIDE_RE = re.compile(
 # (代码（请填写统一社会信用代码）).
 _INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
 _LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+_LATIN_MAX_RUN = 60  # longer Latin runs are left as written (and the header unmapped)
 
 
 # What may follow a generic word that is still the header's head: 产业分类, 规模类别, 员工数量.
@@ -473,22 +478,22 @@ def _translate(key: str) -> str:
     """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
     splits into known words; otherwise the run is left as written."""
 
+    @functools.cache
     def words(text: str) -> str | None:
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            for j in range(len(text), i, -1):
-                zh = _LATIN.get(text[i:j])
-                if zh is not None:
-                    out.append(zh)
-                    i = j
-                    break
-            else:
-                return None
-        return "".join(out)
+        """Longest known word first, backing off when the rest does not split
+        (studentstartup is student + startup, not students + …)."""
+        if not text:
+            return ""
+        for j in range(min(len(text), _LATIN_LONGEST), 0, -1):
+            zh = _LATIN.get(text[:j])
+            if zh is not None and (rest := words(text[j:])) is not None:
+                return zh + rest
+        return None
 
     def run(m: re.Match[str]) -> str:
         text = m.group(0).replace("&", "").replace(".", "")
+        if len(text) > _LATIN_MAX_RUN:  # no header is that long a sentence
+            return m.group(0)
         whole = words(text)
         if whole is None and "of" in text:  # name of company → company name
             head, _, tail = text.partition("of")
