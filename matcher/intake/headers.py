@@ -618,6 +618,11 @@ def _unsure(header: str, t: _Target, word: str) -> HeaderMatch:
     return HeaderMatch(header, None, 100.0, "none", [(_target_key(t), 100.0)], note=note)
 
 
+def _option_key(bracket: str) -> str:
+    """A bracket of options as one key: 大型、中型、小型、微型 → 大型中型小型微型."""
+    return re.sub(r"[、,，;；]", "", bracket)
+
+
 def _own_target(c: _Clean) -> _Target | None:
     """The one field the header's own words name, if any."""
     hit = _lookup(c.core) if c.core else None
@@ -661,7 +666,9 @@ def _match_one(header: str) -> HeaderMatch:
                 return _blocked(header, hit)
             targets = [] if hit is None else [hit]
         if not targets:  # 企业类别（大中小微）: the options name the field
-            found_t = next((t for b in c.brackets if (t := _lookup(b, stripped=False))), None)
+            found_t = next(
+                (t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False))), None
+            )
             targets = [] if found_t is None or found_t.field is None else [found_t]
         if not targets:  # 代码（请填写统一社会信用代码）
             for ask in c.instructions:
@@ -684,7 +691,7 @@ def _match_one(header: str) -> HeaderMatch:
                 )
     if hit is not None and hit.field is None:
         # 企业类型（大型/中型/小型/微型）: the options name the very field the words resemble.
-        opts = [t for b in c.brackets if (t := _lookup(b, stripped=False)) and t.field]
+        opts = [t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False)) and t.field]
         if not (opts and hit.resembles is not None and opts[0].field == hit.resembles):
             return _blocked(header, hit)
         hit = opts[0]
