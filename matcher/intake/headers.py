@@ -670,8 +670,8 @@ def _match_one(header: str) -> HeaderMatch:
                 (t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False))), None
             )
             targets = [] if found_t is None or found_t.field is None else [found_t]
-        if not targets:  # 代码（请填写统一社会信用代码）
-            for ask in c.instructions:
+        if not targets:  # 代码（请填写统一社会信用代码）, 年收入（营业收入，万元）
+            for ask in (*c.instructions, *c.brackets):
                 if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
                     break
             else:
