@@ -19,9 +19,14 @@ For each header, in this order (the first that applies wins):
    when nothing else matched); words of two fields are ``ambiguous`` unless
    ``header_precedence.csv`` says which is meant (其中北京高校毕业生 → the local part);
    a header joined from two header rows (招聘计划/应届生/其中北京高校) is tried by its
-   trailing parts when its words decide nothing;
+   trailing parts when its words decide nothing, then a bracket of options (企业类别（大中小微）)
+   or of instructions (代码（请填写统一社会信用代码）); parts joined by 及/和/、 that name two
+   fields make the header ambiguous (营业收入及资产);
    at every positive step, a word of ``header_qualifiers.csv`` can rule the field out
    (日期 on a certification, 编号 on anything but an id, 是否 on a count, 新增 on headcount);
+   when that word or a false friend stands only in a bracket while the header's own words
+   name a field (统一社会信用代码（税号）), the column is unused and reported with that field
+   and its ``--map`` line rather than as a false friend;
 5. ``fuzzy`` — a typo: rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` against an alias of the
    same length (an added character changes the meaning: 营业外收入), on cleaned headers
    of at least :data:`FUZZY_MIN_LEN` characters, and at least :data:`FUZZY_MARGIN` points
