@@ -32,7 +32,7 @@ def outcome(header: str, expected: str) -> tuple[str, str]:
     return "wrong", f"{got} ({m.method} {m.score:.0f})"
 
 
-SETS = ["labelled", "fresh", "fresh2", "dev3", "fresh3", "fresh4", "fresh5", "dev4"]
+SETS = ["labelled", "fresh", "fresh2", "dev3", "fresh3", "fresh4", "fresh5", "dev4", "fresh6"]
 
 
 def table() -> None:

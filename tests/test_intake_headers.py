@@ -277,6 +277,7 @@ def _got(header: str) -> str:
         "headers_fresh4.csv",
         "headers_fresh5.csv",
         "headers_dev4.csv",
+        "headers_fresh6.csv",
     ],
 )
 def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
