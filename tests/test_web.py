@@ -156,6 +156,21 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert {"/api/match", "/api/batch", "/api/rules"} <= set(paths)
 
 
+def test_docs_work_offline(client: TestClient) -> None:
+    """Swagger UI comes from the package: a 政务 intranet reaches no CDN."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs/static/swagger-ui-bundle.js" in page.text and "/openapi.json" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in csp and "https:" not in csp
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css")):
+        r = client.get(f"/docs/static/{asset}")
+        assert (
+            r.status_code == 200 and kind in r.headers["content-type"] and len(r.content) > 10_000
+        )
+
+
 def test_batch_needs_the_token(client: TestClient) -> None:
     r = client.post("/api/batch", json={"profiles": [BEIJING]})
     assert r.status_code == 401 and "顾问口令" in r.json()["detail"]
