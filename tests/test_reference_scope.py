@@ -217,6 +217,49 @@ def test_software_firm_with_blank_industry_explained() -> None:
     assert "    derived from the business scope: 软件开发 → I6511 基础软件开发" in en
 
 
+def test_every_phrase_keeps_its_reading_for_rules() -> None:
+    """scope_industries: each phrase's code in order, None where unread, null without a
+    scope; computed only when a rule reads it (input_fields)."""
+    p = normalise(
+        _portfolio(
+            [
+                {"name": "甲", "business_scope": SOFTWARE},
+                {"name": "乙", "business_scope": "仪器仪表销售；仪器仪表制造；阿巴阿巴"},
+                {"name": "丙"},
+            ]
+        )
+    )
+    got = p.frame.get_column("scope_industries").to_list()
+    assert got[0][:3] == ["I6511", "I6531", "M751"] and len(got[0]) == 4
+    assert got[1] == ["F5179", "C401", None]
+    assert got[2] is None
+    lean = normalise(_portfolio([{"name": "甲", "business_scope": SOFTWARE}]), fields={"name"})
+    assert "scope_industries" not in lean.frame.columns
+
+
+def test_any_phrase_explained_in_both_languages() -> None:
+    rules = api.load_ruleset([ROOT / "tests" / "data" / "patterns"])
+    rule = rules.by_id("pat-scope-manufacturing")
+    assert rule is not None
+    portfolio = normalise(
+        profile_to_raw({"name": "甲", "business_scope": "软件开发；仪器仪表制造；阿巴阿巴"})
+    )
+    row = portfolio.frame.row(0, named=True)
+    as_of = dt.date(2022, 7, 1)
+    zh = explain_lines(evaluate(rule, row, as_of), row, as_of, "zh")
+    assert (
+        "    取值：I6511、C401、未识别；检验：scope_industries 任一项行业属于 C；结果：满足" in zh
+    )
+    assert "      「仪器仪表制造」→ C401 通用仪器仪表制造（经营范围规范表述目录）" in zh
+    assert "      「阿巴阿巴」未能识别" in zh
+    en = explain_lines(evaluate(rule, row, as_of), row, as_of, "en")
+    assert (
+        "    value: I6511、C401、not read; test: scope_industries any_in_industry C; result: met"
+        in en
+    )
+    assert "      '阿巴阿巴' not resolved" in en
+
+
 def _bench() -> object:
     import sys
 
