@@ -80,12 +80,14 @@ class MeaningRule:
     """An object pattern that, with one of the suffixes, gives a reading (scope_meaning.yaml)."""
 
     object: re.Pattern[str]
-    suffixes: frozenset[str]
+    suffixes: frozenset[str | None]  # None: a phrase with no known suffix; "*": any
     code: str
     why: str
 
     def fits(self, action: str | None, obj: str) -> re.Match[str] | None:
-        return self.object.search(obj) if action in self.suffixes else None
+        if action in self.suffixes or "*" in self.suffixes:
+            return self.object.search(obj)
+        return None
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
         out.append(
             MeaningRule(
                 re.compile(str(r["object"])),
-                frozenset(str(a) for a in suffixes),
+                frozenset(None if a is None else str(a) for a in suffixes),
                 _code(r["code"], f"{key} {k}"),
                 str(r.get("why", "")),
             )
