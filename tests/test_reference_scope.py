@@ -68,6 +68,28 @@ def test_items_left_out_of_the_lookup_still_read_right(phrase: str) -> None:
     assert got.code is not None and got.code[:3] in {c[:3] for c in item.codes}, got.explain()
 
 
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [
+        ("水稻种子生产", "A05"), ("信鸽饲养", "A03"), ("第二类增值电信业务", "I63"),
+        ("技术咨询", "M75"), ("港口理货服务", "G55"), ("动物诊疗服务", "M74"),
+        ("环保设备制造", "C35"),
+    ],
+)  # fmt: skip
+def test_meaning_table_reads_what_the_catalogue_lacks(phrase: str, division: str) -> None:
+    """Phrases in none of the catalogue's items, read by rules/reference/scope_meaning.yaml."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert reading.method == "action" and reading.code is not None, reading.explain()
+    assert reading.code.startswith(division), reading.explain()
+
+
+def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
+    assert scope._code("C3591", "x") == "C3591"
+    with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):
+        scope._code("Z99", "object_rules 1")
+
+
 @pytest.mark.parametrize("phrase", ["阿巴阿巴", "详见章程", "123456", "其他"])
 def test_what_matches_nothing_stays_unknown(phrase: str) -> None:
     assert read_phrase(phrase).code is None
@@ -230,7 +252,7 @@ def test_every_phrase_keeps_its_reading_for_rules() -> None:
         )
     )
     got = p.frame.get_column("scope_industries").to_list()
-    assert got[0][:3] == ["I6511", "I6531", "M751"] and len(got[0]) == 4
+    assert got[0] == ["I6511", "I6531", "M751", "I631"]
     assert got[1] == ["F5179", "C401", None]
     assert got[2] is None
     lean = normalise(_portfolio([{"name": "甲", "business_scope": SOFTWARE}]), fields={"name"})
@@ -287,7 +309,7 @@ def test_fresh_sets_are_well_formed() -> None:
 
 # Regression guards just below the measured values (bench/RESULTS.md): not estimates.
 @pytest.mark.parametrize(
-    ("name", "right", "wrong"), [("scope_fresh.csv", 0.90, 0.025), ("scope_fresh2.csv", 0.88, 0.02)]
+    ("name", "right", "wrong"), [("scope_fresh.csv", 0.93, 0.02), ("scope_fresh2.csv", 0.90, 0.02)]
 )
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
     rows = _fresh(name)
@@ -306,7 +328,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.75 and w / len(rows) <= 0.05
+    assert r / len(rows) >= 0.84 and w / len(rows) <= 0.05
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
