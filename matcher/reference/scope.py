@@ -349,7 +349,10 @@ class ScopeReader:
             return None
         cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
         hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
-        return None if hit is None else (pairs[hit[2]][1], hit[1])
+        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物
+        if hit is None or hit[0][-2:] != obj[-2:]:
+            return None
+        return pairs[hit[2]][1], hit[1]
 
     def _by_action(
         self,
