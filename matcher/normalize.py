@@ -185,6 +185,8 @@ _DERIVED_FROM: dict[str, tuple[str, ...]] = {
         "total_assets",
     ),
     "size": ("size", "industry", "business_scope", "employees", "revenue", "total_assets"),
+    # read only when a rule tests it: every phrase of every distinct scope is read
+    "scope_industries": ("business_scope", "scope_industries"),
     # The check that local hires do not exceed total hires makes both unknown.
     "grad_hires": ("grad_hires", "grad_hires_local"),
     "grad_hires_local": ("grad_hires", "grad_hires_local"),
@@ -238,6 +240,8 @@ def normalise(
     frame = _parse_fields(raw, by_field, mapping, passthrough, checks)
     frame, flag_errors = _merge_flags(frame, mapping, by_field, fields)
     frame, regions, industries = _resolve(frame, region_context)
+    if fields is None or "scope_industries" in fields:
+        frame = _scope_industries(frame)
     specs = _error_specs(by_field, checks)
     specs += _resolution_specs(regions, industries, flag_errors)
     frame = _derive_size(_null_failed(frame, checks, by_field))
@@ -522,6 +526,32 @@ def _industry_from_scope(frame: pl.DataFrame) -> pl.DataFrame:
         .fill_null(False)
         .alias("__chk_scope_conflict"),
     ).drop("__scope_code", "__scope_note", "__scope_phrase")
+
+
+def _scope_industries(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each business-scope phrase's industry code, in order, None where a phrase is not read
+    (rules test "any phrase in 制造业", tree.any_phrase_in); each distinct scope read once.
+    A scope with no phrase (only boilerplate) gives null: it names no activity."""
+    from matcher.reference.scope import read_scopes
+
+    scopes = (
+        frame.get_column("business_scope").drop_nulls().unique().to_list()
+        if "business_scope" in frame.columns
+        else []
+    )
+    readings = read_scopes(scopes)
+    table = pl.DataFrame(
+        {
+            "__scope_key": list(readings),
+            "scope_industries": [[p.code for p in r.phrases] or None for r in readings.values()],
+        },
+        schema={"__scope_key": pl.String, "scope_industries": pl.List(pl.String)},
+    )
+    if "business_scope" not in frame.columns:
+        return frame.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("scope_industries"))
+    return frame.join(
+        table, left_on="business_scope", right_on="__scope_key", how="left", maintain_order="left"
+    )
 
 
 def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:

@@ -20,6 +20,7 @@ from matcher.evaluate.tree import (
     PrefixTarget,
     Status,
     annotate,
+    any_phrase_in,
     code_prefix,
     decisive_field,
     eval_column,
@@ -153,6 +154,9 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
         return _region(_freeze(value)).contains(code_prefix(str(actual)))
     if op is Op.IN_INDUSTRY:
         return _industry(_freeze(value)).contains(str(actual))
+    if op is Op.ANY_IN_INDUSTRY:
+        codes = [None if c is None else str(c) for c in actual]
+        return any_phrase_in(_industry(_freeze(value)), codes)
     if op is Op.IN_CATALOGUE:
         return catalogue_verdict(str(actual), row.get("region_code"), as_of)
     if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and field_type(column) is FieldType.TEXT:

@@ -6,6 +6,7 @@ Semantics are defined once here; row.py and vector.py only translate them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,7 @@ def decisive_field(field: str) -> str:
         "industry_code": "industry",
         "size_effective": "size",
         "size_derived": "size",
+        "scope_industries": "business_scope",
     }.get(field, field)
 
 
@@ -169,6 +171,30 @@ def industry_target(values: list[Any]) -> PrefixTarget:
     prefixes = {normalize_industry_code(str(v)) or str(v) for v in values}
     # Industry codes are a section letter then 2, 3 or 4 digits: C, C30, C301, C3011.
     return _target(prefixes, (1, 3, 4))
+
+
+def any_phrase_in(target: PrefixTarget, codes: Sequence[str | None] | None) -> bool | None:
+    """Operator ``any_in_industry`` on ``scope_industries`` (one code per business-scope
+    phrase, None where a phrase was not read): is any phrase in the target industries?
+
+    Kleene OR over the phrases, each phrase judged like ``in_industry`` on one code
+    (:meth:`PrefixTarget.contains`: inside → true; disjoint → false; coarser than a target
+    code, or not read → unknown):
+
+    - true when at least one phrase is true;
+    - false when the list is non-empty and every phrase is false (every phrase read, none
+      inside);
+    - unknown otherwise: no scope (null), an empty list, or no phrase true and at least one
+      unknown.
+    """
+    if not codes:
+        return None
+    verdicts = [None if c is None else target.contains(c) for c in codes]
+    if any(v is True for v in verdicts):
+        return True
+    if all(v is False for v in verdicts):
+        return False
+    return None
 
 
 def _target(prefixes: set[str], cuts: tuple[int, ...]) -> PrefixTarget:

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+import yaml
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import reference_path
@@ -71,35 +72,68 @@ ACTIONS: tuple[str, ...] = tuple(
     )
 )  # fmt: skip
 
-# General rules for when the catalogue given to the reader has too few items with a suffix
-# to learn from (the leave-out folds): what the suffix alone says.
-DEFAULT_DIVISION: dict[str, str] = {
-    "销售": "F51", "批发": "F51", "经销": "F51", "零售": "F52", "进出口": "F51", "进口": "F51",
-    "出口": "F51", "回收": "F5191", "研发": "M75", "技术研发": "M75", "出租": "L71",
-    "租赁": "L71", "种植": "A01",
-}  # fmt: skip
-# Objects that decide the reading whatever the suffix: operating a market is 市场管理.
-OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
-    (re.compile(r"市场$"), ("经营", "管理", "管理服务", "服务"), "L7223"),
-    # used goods and sales over the internet are retail (5295 旧货零售, 5262, 5292)
-    (re.compile(r"二手|旧"), ("销售", "经销", "经营"), "F52"),
-    (re.compile(r"互联网"), ("销售",), "F5292"),
-    # vehicles are sold at retail (5261 汽车新车零售, 5264); repairs of what households use
-    # are 居民服务 (811–819), of what industry uses 43
-    (re.compile(r"(新车|电动自行车|船舶)$"), ("销售", "经销"), "F52"),
-    (
-        re.compile(
-            r"家用|日用|电器|自行车|汽车|摩托车|机动车|计算机|办公设备|通讯设备|手机|钟表|乐器|家具"
-        ),
-        ("修理", "维修"),
-        "O81",
-    ),
-    # running a venue is the venue's own trade
-    (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
-    (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
-    # letting premises is 房地产租赁经营, not 租赁业
-    (re.compile(r"(住房|房屋|房地产|柜台|摊位|场地|写字楼|厂房|仓库)$"), ("租赁", "出租"), "K7040"),
-)
+MEANING = "scope_meaning.yaml"  # what official wording means, as general rules (data)
+
+
+@dataclass(frozen=True)
+class MeaningRule:
+    """An object pattern that, with one of the suffixes, gives a reading (scope_meaning.yaml)."""
+
+    object: re.Pattern[str]
+    suffixes: frozenset[str | None]  # None: a phrase with no known suffix; "*": any
+    code: str
+    why: str
+
+    def fits(self, action: str | None, obj: str) -> re.Match[str] | None:
+        if action in self.suffixes or "*" in self.suffixes:
+            return self.object.search(obj)
+        return None
+
+
+@dataclass(frozen=True)
+class Meaning:
+    suffix_default: dict[str, str]  # what a suffix alone says, when too few items teach it
+    whole_phrase: dict[str, str]  # a phrase that is only an action (技术咨询)
+    object_rules: tuple[MeaningRule, ...]  # the object decides, checked first
+    fallback_rules: tuple[MeaningRule, ...]  # read only when nothing else reads the phrase
+
+
+def _code(raw: object, where: str) -> str:
+    code = normalize_industry_code(str(raw))
+    if code is None:
+        raise ValueError(f"{MEANING}: {where}: 「{raw}」不是 GB/T 4754-2017 行业代码")
+    return code
+
+
+def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
+    out = []
+    for k, r in enumerate(spec, 1):
+        suffixes = r["suffixes"]
+        assert isinstance(suffixes, list), f"{MEANING}: {key} {k}: suffixes is a list"
+        out.append(
+            MeaningRule(
+                re.compile(str(r["object"])),
+                frozenset(None if a is None else str(a) for a in suffixes),
+                _code(r["code"], f"{key} {k}"),
+                str(r.get("why", "")),
+            )
+        )
+    return tuple(out)
+
+
+@functools.cache
+def meaning() -> Meaning:
+    """rules/reference/scope_meaning.yaml, checked: every code must exist."""
+    with reference_path(MEANING).open(encoding="utf-8") as f:
+        spec = yaml.safe_load(f)
+    return Meaning(
+        {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
+        {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},
+        _rules(spec["object_rules"], "object_rules"),
+        _rules(spec["fallback_rules"], "fallback_rules"),
+    )
+
+
 # A service on a good is not making it: 中药饮片代煎服务 is no pharmaceutical maker.
 SERVICES = frozenset({"服务", "技术服务", "管理服务", "活动"})
 # Suffixes that trade what they name when it is a good: 兽药经营 is 批发, not 兽药制造.
@@ -278,6 +312,9 @@ class ScopeReader:
         if item is not None:
             return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
         action, obj = split_action(key)
+        whole = meaning().whole_phrase.get(key)
+        if whole is not None:
+            return PhraseReading(phrase, whole, "action", 100.0, key, heading)
         reading = self._by_object_rule(phrase, action, obj, heading)
         reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
         if action in TRADE_OF_GOODS and obj:
@@ -288,6 +325,7 @@ class ScopeReader:
         # the wrong items (电机 ~ 电视机)
         reading = reading or self._by_resolver(phrase, key, action, heading)
         reading = reading or self._by_action(phrase, action, obj, heading)
+        reading = reading or _by_rules(meaning().fallback_rules, phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
         return _refined(reading, obj if action else key)
@@ -295,12 +333,7 @@ class ScopeReader:
     def _by_object_rule(
         self, phrase: str, action: str | None, obj: str, heading: str | None
     ) -> PhraseReading | None:
-        for pattern, actions, code in OBJECT_RULES:
-            found = pattern.search(obj) if action in actions else None
-            if found:
-                basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
-                return PhraseReading(phrase, code, "action", 100.0, basis, heading)
-        return None
+        return _by_rules(meaning().object_rules, phrase, action, obj, heading)
 
     def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
         """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
@@ -316,7 +349,10 @@ class ScopeReader:
             return None
         cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
         hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
-        return None if hit is None else (pairs[hit[2]][1], hit[1])
+        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物
+        if hit is None or hit[0][-2:] != obj[-2:]:
+            return None
+        return pairs[hit[2]][1], hit[1]
 
     def _by_action(
         self,
@@ -326,7 +362,7 @@ class ScopeReader:
         heading: str | None,
         fixed_only: bool = False,
     ) -> PhraseReading | None:
-        fixed = self.dominant.get(action or "") or DEFAULT_DIVISION.get(action or "")
+        fixed = self.dominant.get(action or "") or meaning().suffix_default.get(action or "")
         if fixed_only and fixed is None:
             return None
         near = self._nearest(action, obj)
@@ -359,6 +395,21 @@ class ScopeReader:
         if action in TRADE_OF_GOODS and res.code[0] in "ABC":
             return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
+
+
+def _by_rules(
+    rules: Sequence[MeaningRule],
+    phrase: str,
+    action: str | None,
+    obj: str,
+    heading: str | None,
+) -> PhraseReading | None:
+    for rule in rules:
+        found = rule.fits(action, obj)
+        if found:
+            basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
+            return PhraseReading(phrase, rule.code, "action", 100.0, basis, heading)
+    return None
 
 
 @functools.cache
