@@ -325,6 +325,17 @@ def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset
     )
 
 
+@functools.cache
+def _roles() -> tuple[tuple[str, ...], frozenset[str]]:
+    """(person words that may stand around a name, longest first: 法人, 股东, 负责人…;
+    titles that may follow a full name)."""
+    spec = _yaml("industry_refusals.yaml")
+    name_titles = frozenset(normalize_text(str(t)) for t in spec["name_titles"])
+    roles = {normalize_text(str(w)) for w in spec["people"]} | {"已离职", "离职", "本人"}
+    roles = {r for r in roles if len(r) >= 2 and _CJK.match(r)} - name_titles
+    return tuple(sorted(roles, key=len, reverse=True)), name_titles
+
+
 def person_like(norm: str) -> bool:
     """A surname with one or two more characters (张伟, 欧阳娜娜), or with a form of address
     (王先生, 张总). Only asked once no industry keyword was found in the text."""
@@ -338,12 +349,28 @@ def person_like(norm: str) -> bool:
 
 
 def person_titled(norm: str) -> bool:
-    """A surname and a title or profession, nothing else (王工程师, 周律师, 李总监, 张某):
-    the whole cell, so 律师事务所 and 王记面馆 are untouched."""
+    """A surname and a title or profession, nothing else (王工程师, 周律师, 李总监, 张某), or
+    a full name and a title (李晨律师, 钱晨秀女士), with a role before or after it (法人武律师,
+    汤会计（股东）): the whole cell, so 律师事务所 and 王记面馆 are untouched."""
+    roles, name_titles = _roles()
+    for role in roles:  # 法人…, …股东 (the brackets are gone in the normalised text)
+        if norm.startswith(role) and len(norm) > len(role):
+            norm = norm[len(role) :]
+            break
+    for role in roles:
+        if norm.endswith(role) and len(norm) > len(role):
+            norm = norm[: -len(role)]
+            break
     single, double, titles, professions = _people()
+    if len(norm) == 2 and norm[0] in "小老阿" and norm[1] in single:
+        return True  # 小程, 老王
     for size, surnames in ((2, double), (1, single)):
         if norm[:size] in surnames:
             rest = norm[size:]
             if rest in titles or rest in professions or rest in ("某", "某某"):
                 return True
+            for given in (1, 2):  # a given name of one or two characters, then a title
+                tail = rest[given:]
+                if tail in name_titles and all(_CJK.fullmatch(c) for c in rest[:given]):
+                    return True
     return False
