@@ -706,6 +706,7 @@ def _error_frame(
     frames = [_error_rows(frame, specs, by_field)] if specs else []
     if long_cells is not None:
         frames.append(long_cells)
+    header_field = {h: f for f, h in by_field.items()}
     if problems:
         # Rows the reader could not split into cells never reach the frame: they are
         # rejected here so that read = matched + rejected still holds.
@@ -714,8 +715,8 @@ def _error_frame(
                 {
                     "row": [p.row for p in problems],
                     "id": [None] * len(problems),
-                    "column": [""] * len(problems),
-                    "field": [""] * len(problems),
+                    "column": [p.column for p in problems],
+                    "field": [header_field.get(p.column, "") for p in problems],
                     "value": [p.detail for p in problems],
                     "code": [p.message_code for p in problems],
                 },

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
-from matcher.reference.industry_refusal import person_like, reason, refusal
+from matcher.reference.industry_refusal import person_like, reason, refusal, strip_label
 from matcher.reference.resolution import (
     Resolution,
     ResolutionCache,
@@ -84,8 +84,10 @@ _TRIED = ("code", "exact", "alias", "fuzzy")
 _CERTAIN = ("code", "exact")  # a code or an official name needs no second opinion
 
 _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
-# a separator after the 门类 letter only: "-56" is a negative number, not 大类 56
-_SEPARATED_RE = re.compile(r"^(?:[a-t][\s.\-_]*)?(\d{2}([\s.\-_]*\d{1,2})?)?$", re.IGNORECASE)
+# a separator after the 门类 letter only, and only before digits: "-56" is a negative number,
+# not 大类 56, and "B-" a grade, not 门类 B
+_DIGITS = r"\d{2}(?:[\s.\-_]*\d{1,2})?"
+_SEPARATED_RE = re.compile(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -1111,11 +1113,15 @@ def _head(text: str) -> str:
 def _bounded(
     texts: Iterable[str | None], resolve: Callable[[list[str]], dict[str, Resolution]]
 ) -> dict[str, Resolution]:
-    """Resolve each distinct text by its :func:`_head`; an overlong one says so."""
-    heads = {t: _head(t) for t in dict.fromkeys(t for t in texts if t is not None)}
+    """Resolve each distinct text by its :func:`_head`, without a label that names the field
+    itself (行业：餐饮 is read as 餐饮); an overlong one says so."""
+    read = {t: strip_label(t) for t in dict.fromkeys(t for t in texts if t is not None)}
+    heads = {t: _head(r) for t, r in read.items()}
     out = resolve(list(dict.fromkeys(heads.values())))
     return {
-        t: out[h] if h == t else replace(out[h], input=t, head=MAX_TEXT_CHARS)
+        t: out[h]
+        if h == t
+        else replace(out[h], input=t, head=MAX_TEXT_CHARS if h != read[t] else None)
         for t, h in heads.items()
     }
 
