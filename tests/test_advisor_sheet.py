@@ -126,14 +126,15 @@ def test_report_and_explain_read_a_sheet_with_map_and_region_context() -> None:
 
 def test_strict_headers_refuses_a_guess(tmp_path: Path) -> None:
     src = tmp_path / "c.csv"
-    src.write_text("企业名程,所在地区\n甲公司,北京市海淀区\n", encoding="utf-8")
+    # A typo in a long header is a guess (fuzzy); short ones are not guessed at all.
+    src.write_text("企业名称,统一社会信用代玛,所在地区\n甲公司,,北京市海淀区\n", encoding="utf-8")
     loose = runner.invoke(app, ["batch", str(src), "--out", str(tmp_path / "a.csv")])
     assert loose.exit_code == 0
     strict = runner.invoke(
         app, ["batch", str(src), "--strict-headers", "--out", str(tmp_path / "b.csv")]
     )
     assert strict.exit_code == 1
-    assert "企业名程" in strict.stderr and "--map" in strict.stderr
+    assert "统一社会信用代玛" in strict.stderr and "--map" in strict.stderr
     assert not (tmp_path / "b.csv").exists()
 
 

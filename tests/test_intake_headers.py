@@ -54,7 +54,7 @@ MUST_MAP = [
     ("企业编号", "id", "exact"),
     ("从业人员数量", "employees", "keyword"),
     ("是否为外资企业", "foreign_invested", "keyword"),
-    ("年末从业人员", "employees", "keyword"),
+    ("年末从业人员", "employees", "exact"),  # a period (年末) says when, not what
     ("统一社会信用代玛", "credit_code", "fuzzy"),
     ("职工人数", "employees", "alias"),
     ("参保人数", "employees", "keyword"),
@@ -267,7 +267,14 @@ def _got(header: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", ["headers_labelled.csv", "headers_fresh.csv", "headers_fresh2.csv"]
+    "name",
+    [
+        "headers_labelled.csv",
+        "headers_fresh.csv",
+        "headers_fresh2.csv",
+        "headers_dev3.csv",
+        "headers_fresh3.csv",
+    ],
 )
 def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
     rows = list(csv.DictReader((DATA / name).open(encoding="utf-8")))
@@ -384,3 +391,61 @@ def test_every_column_is_accounted_for_once(headers: list[str]) -> None:
             assert e.map_line is not None and e.header in e.map_line
     assert len(account.render("zh")) == len(account.entries) + 1
     json.dumps(account.to_dict(), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------
+# Headers as tired advisors type them: cleaned first, ruled out by class, never half-guessed
+# ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("3.企业名称", "name"),
+        ("（一）企业名称", "name"),
+        ("①企业名称", "name"),
+        ("企业名称（请填写营业执照上的全称）", "name"),
+        ("截至2024年底从业人数", "employees"),
+        ("上年度营业收入（万元，不含税）", "revenue"),
+        ("Number of Employees", "employees"),
+        ("Name of Company", "name"),
+        ("qiye mingcheng", "name"),
+        ("Annual Revenue (10k RMB)", "revenue"),
+        ("招聘计划/应届生/其中北京高校", "grad_hires_local"),
+        ("法定代表人是否为高校毕业生（是/否）", "founder_is_graduate"),
+    ],
+)
+def test_cleaned_headers_map(header: str, expected: str) -> None:
+    assert _got(header) == expected
+
+
+def test_english_unit_is_read() -> None:
+    assert map_headers(["Annual Revenue (10k RMB)"]).units == {"revenue": "万元"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "高新技术企业证书编号",  # 编号 rules out a yes/no column
+        "专精特新认定年份",  # a date word on a certification
+        "资质（证书编号）",  # a false friend in a bracket
+        "营业期限",  # short: no fuzzy match to 营业期限自
+        "营业外收入",  # an added character is not a typo
+        "岗位名称",  # 名称 of something else
+        "应届生平均工资",
+        "35岁以下员工人数",
+        "其中：外省市高校毕业生",
+        "是否招用应届生",  # a yes/no question is not a count
+        "国有资产",
+        "Registered Capital",
+        "民营/国有/外资",  # options, not a two-row header
+    ],
+)
+def test_ruled_out_by_class(header: str) -> None:
+    assert _got(header) == "none"
+
+
+def test_words_of_two_fields_are_ambiguous_not_guessed() -> None:
+    (m,) = map_headers(["应届生员工人数"]).details
+    assert m.field is None and m.method == "ambiguous"
+    assert {f for f, _ in m.alternatives} == {"grad_hires", "employees"}

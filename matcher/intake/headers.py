@@ -5,22 +5,27 @@ For each header, in this order (the first that applies wins):
 1. ``override`` — the user said so (``--map 表头=field``); the field may be named by
    its canonical English name, its Chinese header or one of its aliases, and
    ``""``/``"-"`` means "leave this column unmapped";
-2. ``exact`` — the canonical English name (case-insensitive; spaces, ``_`` and
-   ``-`` ignored) or the Chinese header;
-3. ``alias`` — one of the field's aliases, or an ``exact`` row of the advisors' table
-   ``rules/reference/header_aliases.csv``; a row there whose field is ``none`` is a false
-   friend (注册资本, 企业类型, 序号…) and is never mapped, whatever the contract or fuzzy
-   matching would say; a header joined from two header rows (招聘计划/应届生/其中北京高校) is
-   tried whole, then by its trailing parts;
-   steps 2 and 3 compare normalised keys: NFKC (full-width brackets → ASCII),
-   lower case, no whitespace, no required-field marks (``*``), and then again
-   with a trailing bracket such as ``(万元)``/``（人）``/``[是/否]`` and a year
-   such as ``2023年``/``2023年度`` removed;
-4. ``keyword`` — a ``contains`` row of that table: a ``none`` word anywhere in the header,
-   brackets included, vetoes (营业收入增长率, 研发人员数, 其中京籍), else the first listed
-   word found decides;
-5. ``fuzzy`` — a near miss (rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` and at
-   least :data:`FUZZY_MARGIN` points above the best other field);
+2. ``exact``/``alias`` on the whole header: the canonical English name
+   (case-insensitive; spaces, ``_`` and ``-`` ignored), the Chinese header, an alias, or an
+   ``exact`` row of ``rules/reference/header_aliases.csv``; a row there whose field is
+   ``none`` is a false friend (注册资本, 企业类型, 序号…) and is never mapped;
+3. the header is cleaned (:func:`_clean`): numbering (3. （一） ①), every bracket (kept
+   aside: units, 是/否, notes), periods (2023年, 上年度, 截至2024年底), 请填写, and English
+   or pinyin words translated (``header_latin.csv``); a false-friend word in a bracket
+   vetoes (资质（证书编号）), up to a 含/不含/无则 aside;
+4. ``exact``/``alias`` on the cleaned words, then a false-friend word in them vetoes
+   (营业收入增长率, 研发人员数, 其中京籍), then ``keyword``: every ``contains`` row whose
+   words occur (a word inside a longer matched word does not count; ``generic`` rows only
+   when nothing else matched); words of two fields are ``ambiguous`` unless
+   ``header_precedence.csv`` says which is meant (其中北京高校毕业生 → the local part);
+   a header joined from two header rows (招聘计划/应届生/其中北京高校) is tried by its
+   trailing parts when its words decide nothing;
+   at every positive step, a word of ``header_qualifiers.csv`` can rule the field out
+   (日期 on a certification, 编号 on anything but an id, 是否 on a count, 新增 on headcount);
+5. ``fuzzy`` — a typo: rapidfuzz ``ratio`` ≥ :data:`FUZZY_CUTOFF` against an alias of the
+   same length (an added character changes the meaning: 营业外收入), on cleaned headers
+   of at least :data:`FUZZY_MIN_LEN` characters, and at least :data:`FUZZY_MARGIN` points
+   above the best other field;
 6. otherwise ``ambiguous`` (two fields are about equally close) or ``none``.
    Neither is ever guessed: the column is passed through unmapped.
 
@@ -62,7 +67,12 @@ from rapidfuzz import fuzz, process
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
-from matcher.reference.data import header_alias_rows
+from matcher.reference.data import (
+    header_alias_rows,
+    header_latin_rows,
+    header_precedence_rows,
+    header_qualifier_rows,
+)
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -87,7 +97,10 @@ Method = Literal[
 ]
 
 #: Minimum rapidfuzz ``ratio`` (0–100) for a fuzzy match.
-FUZZY_CUTOFF = 80.0
+FUZZY_CUTOFF = 85.0
+#: Shortest header (and alias) a fuzzy match may join: between short Chinese words one
+#: character is a different meaning (营业期限/营业期限自, 所属社区/所属区), not a typo.
+FUZZY_MIN_LEN = 5
 #: Minimum lead of the best field over the runner-up field for a fuzzy match.
 FUZZY_MARGIN = 10.0
 #: Minimum score for an alternative to be listed.
@@ -213,6 +226,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     # A bracket may say more than the unit: (上年末,万元).
     parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
     for b in parts:
+        b = _LATIN.get(b, b)  # Revenue (10k RMB)
         if b in AMOUNT_UNITS and b not in ("", "k", "w"):
             unit = b
         elif _CURRENCY_HINT_RE.search(b):
@@ -235,7 +249,35 @@ _STRIPPED: dict[str, _Target] = {}
 _TABLE_FULL: dict[str, _Target] = {}
 _TABLE_STRIPPED: dict[str, _Target] = {}
 _VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
-_KEYWORDS: list[tuple[str, _Target]] = []  # contains-words, first listed wins
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    parts: tuple[str, ...]  # every part must occur (A+B)
+    target: _Target
+    generic: bool  # tried only when no other keyword matched
+
+
+@dataclass(frozen=True)
+class _Qualifier:
+    word: str
+    blocks: frozenset[str] | None  # None: every field
+    allows: frozenset[str]
+    note: str
+
+    def rules_out(self, key: str) -> bool:
+        """``key``: a field, or certifications:<name> for a yes/no column."""
+        field, sep, _ = key.partition(":")
+        names = {key, f"{field}:*"} if sep else {key}
+        if names & self.allows:
+            return False
+        return self.blocks is None or bool(names & self.blocks)
+
+
+_KEYWORDS: list[_Keyword] = []  # contains-words; words of two fields make a header ambiguous
+_QUALIFIERS: list[_Qualifier] = []  # words that rule fields out (日期 on a certification)
+_PRECEDENCE: set[tuple[str, str]] = set()  # (winner, loser) when a header names both
+_LATIN: dict[str, str] = {}  # English/pinyin word -> Chinese word
 _FIELD_TYPES: dict[str, FieldType] = {f.name: f.type for f in PROFILE_FIELDS}
 _FUZZY_CHOICES: list[tuple[str, _Target]] = []  # (stripped key, target)
 
@@ -269,9 +311,13 @@ def _build() -> None:
             raise RuntimeError(
                 f"header_aliases.csv: {row['header']!r} has a flag but no list field"
             )
-        if row["match"] == "contains":
+        if row["match"] in ("contains", "generic"):
             target = _Target(name, "keyword", flag, row["note"], resembles)
-            (_VETOES if name is None else _KEYWORDS).append((header_key(row["header"]), target))
+            if name is None:
+                _VETOES.append((header_key(row["header"]), target))
+            else:
+                parts = tuple(header_key(w) for w in row["header"].split("+"))
+                _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
             continue
         target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
         p = _parse_header(row["header"])
@@ -282,19 +328,36 @@ def _build() -> None:
     # A false friend is never a fuzzy target, even when the contract lists it (序号).
     blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
     _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
+    for row in header_qualifier_rows():
+        blocks = None if row["blocks"] == "*" else frozenset(row["blocks"].split())
+        allows = frozenset(row["except"].split())
+        for name in (blocks or frozenset()) | allows:
+            if name.partition(":")[0] not in _FIELD_TYPES:
+                raise RuntimeError(f"header_qualifiers.csv: {row['word']!r} names unknown {name}")
+        _QUALIFIERS.append(_Qualifier(header_key(row["word"]), blocks, allows, row["note"]))
+    for row in header_precedence_rows():
+        for name in (row["winner"], row["loser"]):
+            if name.partition(":")[0] not in _FIELD_TYPES:
+                raise RuntimeError(f"header_precedence.csv: unknown field {name}")
+        _PRECEDENCE.add((row["winner"], row["loser"]))
+    for row in header_latin_rows():
+        _LATIN[row["latin"]] = row["zh"]
 
 
 _build()
 
 
-def _field_scores(key: str) -> list[tuple[str, float, _Target]]:
-    """Best fuzzy score per (field, flag), highest first."""
+def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, float, _Target]]:
+    """Best fuzzy score per (field, flag), highest first. ``same_length``: only aliases as
+    long as ``key`` (a typo replaces a character; an added one changes the meaning:
+    营业外收入 is not 营业收入)."""
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
-    choices = [c for c, _ in _FUZZY_CHOICES]
+    pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
+    choices = [c for c, _ in pool]
     for _, score, idx in process.extract(
         key, choices, scorer=fuzz.ratio, limit=None, score_cutoff=ALTERNATIVE_CUTOFF
     ):
-        target = _FUZZY_CHOICES[idx][1]
+        target = pool[idx][1]
         k = (target.field, target.flag)
         if score > best.get(k, (-1.0, target))[0]:
             best[k] = (score, target)
@@ -345,59 +408,233 @@ def _segments(header: str) -> list[str]:
     return [header] + ["".join(parts[i:]) for i in range(1, len(parts))]
 
 
-def _lookup(header: str) -> _Target | None:
-    """Exact and alias stages, the whole header first, then its trailing parts."""
-    for text in _segments(header):
+def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Target | None:
+    """Exact and alias stages on the whole header, or (``parts``) on its trailing parts."""
+    for text in _segments(header)[1:] if parts else [header]:
         p = _parse_header(text)
-        for table, key in (
-            (_TABLE_FULL, p.full),
-            (_FULL, p.full),
-            (_TABLE_STRIPPED, p.stripped),
-            (_STRIPPED, p.stripped),
-        ):
+        tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
+        if stripped:
+            tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
+        for table, key in tables:
             hit = table.get(key)
             if hit is not None:
                 return hit
     return None
 
 
+# ---------------------------------------------------------------------------------
+# Cleaning a header as advisors type it: numbering, brackets, periods, English/pinyin
+# ---------------------------------------------------------------------------------
+
+# 3. / 3、 / (一) / 一、 / 第3 / a leading ① (NFKC makes it "1"); not 2023年 or 35岁.
+_NUMBERING_RE = re.compile(
+    r"^(?:第?[0-9]{1,2}[、.,)]|第?[一二三四五六七八九十]{1,3}[、.,)]"
+    r"|\([0-9一二三四五六七八九十]{1,3}\)|[0-9]{1,2}(?=[^0-9年月日岁周届个人名万亿元%.~]))+"
+)
+_BRACKET_RE = re.compile(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
+_OPEN_RE = re.compile(r"[(\[【〔《<{]")
+_CLOSE_RE = re.compile(r"[)\]】〕》>}]")
+# Periods say when, not what: 截至2024年底, 2023年末, 上年度, 近一年, 今年.
+_PERIOD_RE = re.compile(
+    r"(?:截至|截止到?|到)?(?:19|20)[0-9]{2}(?:年度?|届)?(?:[0-9]{1,2}月)?(?:[0-9]{1,2}日)?"
+    r"(?:末|底|初)?"
+    r"|(?:截至|截止到?)(?:上年|本年|当年|上月|目前|当前|今年|填报日|报告期)?(?:末|底)?"
+    r"|上一?年度?(?:末|底)?|本年度?|今年|当年|年末|年底|近一年|近1年|全年|上月末?|年度"
+)
+_ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
+# In a bracket, what follows these says what the column includes or excludes, or what to
+# write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
+_ASIDE_RE = re.compile(
+    r"(?:^(?:按|依据|根据|参照|以)|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
+)
+# A bracket that tells what to write: its words may name the field when the head does not
+# (代码（请填写统一社会信用代码）).
+_INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
+_LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+
+
+@dataclass(frozen=True)
+class _Clean:
+    core: str  # the header's own words: no numbering, brackets, periods or units
+    brackets: tuple[str, ...]  # bracket texts, asides removed
+    instructions: tuple[str, ...]  # what a 请填写… bracket asks for
+
+
+def _translate(key: str) -> str:
+    """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
+    splits into known words; otherwise the run is left as written."""
+
+    def words(text: str) -> str | None:
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            for j in range(len(text), i, -1):
+                zh = _LATIN.get(text[i:j])
+                if zh is not None:
+                    out.append(zh)
+                    i = j
+                    break
+            else:
+                return None
+        return "".join(out)
+
+    def run(m: re.Match[str]) -> str:
+        text = m.group(0).replace("&", "").replace(".", "")
+        whole = words(text)
+        if whole is None and "of" in text:  # name of company → company name
+            head, _, tail = text.partition("of")
+            parts = words(tail), words(head)
+            whole = None if None in parts else "".join(p or "" for p in parts)
+        return m.group(0) if whole is None else whole
+
+    return _LATIN_RUN_RE.sub(run, key)
+
+
+def _clean(header: str) -> _Clean:
+    key = _translate(header_key(header))
+    key = _NUMBERING_RE.sub("", key)
+    inner: list[str] = []
+    while (m := _BRACKET_RE.search(key)) is not None:
+        inner.append(m.group(1))
+        key = key[: m.start()] + key[m.end() :]
+    if (m := _OPEN_RE.search(key)) is not None:  # an unclosed bracket: the rest is a note
+        inner.append(key[m.end() :])
+        key = key[: m.start()]
+    key = _CLOSE_RE.sub("", key)
+    if not key and len(inner) == 1:  # 【营业收入】: the whole header in a bracket
+        key, inner = inner[0], []
+    key = _ASK_RE.sub("", _PERIOD_RE.sub("", key))
+    key = _NUMBERING_RE.sub("", key)
+    brackets = tuple(_ASIDE_RE.sub("", b) for b in inner)
+    asks = tuple(m.group("what") for b in inner if (m := _INSTRUCTION_RE.match(b)))
+    return _Clean(key, brackets, asks)
+
+
 def _veto(key: str) -> tuple[str, _Target] | None:
-    """The false-friend word that occurs in ``key`` (the whole header, brackets included:
-    科技型中小企业（入库编号） is a number, not a yes/no column)."""
+    """The false-friend word that occurs in ``key``."""
     return next(((w, t) for w, t in _VETOES if w in key), None)
 
 
-def _keyword(key: str) -> tuple[str, _Target] | None:
-    """The first keyword row whose word occurs in ``key``."""
-    return next(((w, t) for w, t in _KEYWORDS if w in key), None)
+def _target_key(t: _Target) -> str:
+    return f"{t.field}:{t.flag}" if t.flag else str(t.field)
+
+
+def _keywords(core: str) -> list[_Target]:
+    """The fields the header's words point to: a word inside a longer matched word does
+    not count (主营业务 in 主营业务收入), generic words only when nothing else matched,
+    and header_precedence.csv settles known pairs. More than one left: ambiguous."""
+    found: list[tuple[list[tuple[int, int]], _Keyword]] = []
+    for kw in _KEYWORDS:
+        spans = []
+        for part in kw.parts:
+            i = core.find(part)
+            if i < 0:
+                break
+            spans.append((i, i + len(part)))
+        else:
+            found.append((spans, kw))
+
+    def inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+        return b[0] <= a[0] and a[1] <= b[1] and b[1] - b[0] > a[1] - a[0]
+
+    kept = [
+        (spans, kw)
+        for spans, kw in found
+        if not any(
+            other is not kw and all(any(inside(s, t) for t in ospans) for s in spans)
+            for ospans, other in found
+        )
+    ]
+    if any(not kw.generic for _, kw in kept):
+        kept = [(s, kw) for s, kw in kept if not kw.generic]
+    targets: dict[str, _Target] = {}
+    for _, kw in kept:
+        targets.setdefault(_target_key(kw.target), kw.target)
+    names = set(targets)
+    for winner, loser in _PRECEDENCE:
+        if winner in names and loser in names:
+            targets.pop(loser, None)
+    return list(targets.values())
+
+
+def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
+    """The first qualifier word in ``texts`` that rules ``target`` out."""
+    key = _target_key(target)
+    texts = tuple(texts)
+    return next(
+        (q for q in _QUALIFIERS if q.rules_out(key) and any(q.word in t for t in texts)), None
+    )
+
+
+def _blocked(header: str, t: _Target, q: _Qualifier | None = None) -> HeaderMatch:
+    note = t.note if q is None else (q.note or f"「{q.word}」: not {t.field}")
+    resembles = t.resembles if t.field is None else t.field
+    return HeaderMatch(header, None, 100.0, "none", note=note, blocked=True, resembles=resembles)
 
 
 def _match_one(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    hit = _lookup(header)
+    c = _clean(header)
     score = 100.0
     alternatives: list[tuple[str, float]] = []
+    # 1. The header exactly as a known alias or false friend (科技型中小企业（入库编号）).
+    hit = _lookup(header, stripped=False)
+    # 2. A false friend in a bracket vetoes: 资质（证书编号）, 营业收入（税后）.
     if hit is None:
-        found = _veto(p.full) or _keyword(p.stripped)
+        found = next((v for b in c.brackets if (v := _veto(b)) is not None), None)
         if found is not None:
-            hit = found[1]
+            return _blocked(header, found[1])
+    # 3. The header's own words exactly, then a false-friend word in them, then keywords.
+    if hit is None and c.core:
+        hit = _lookup(header) or _lookup(c.core)
+        if hit is not None and hit.field is not None:
+            q = _ruled_out(hit, c.brackets)
+            if q is not None:
+                return _blocked(header, hit, q)
+    if hit is None and c.core:
+        found = _veto(c.core)
+        if found is not None:
+            return _blocked(header, found[1])
+        targets = _keywords(c.core)
+        if not targets:  # joined from header rows: 招聘计划/应届生/其中北京高校
+            hit = _lookup(header, parts=True)
+            if hit is not None and hit.field is None:
+                return _blocked(header, hit)
+            targets = [] if hit is None else [hit]
+        if not targets:  # 代码（请填写统一社会信用代码）
+            for ask in c.instructions:
+                if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
+                    break
+            else:
+                targets = []
+        if len(targets) > 1:
+            alts = [(_target_key(t), 100.0) for t in targets]
+            return HeaderMatch(header, None, 100.0, "ambiguous", alts)
+        if targets:
+            hit = targets[0]
+            assert hit.field is not None
+            q = _ruled_out(hit, (c.core, *c.brackets))
+            if q is not None:
+                return _blocked(header, hit, q)
     if hit is not None and hit.field is None:
-        return HeaderMatch(
-            header, None, 100.0, "none", note=hit.note, blocked=True, resembles=hit.resembles
-        )
+        return _blocked(header, hit)
     if hit is None:
-        scores = _field_scores(p.stripped)
-        if not scores or scores[0][1] < FUZZY_CUTOFF:
-            best = scores[0][1] if scores else 0.0
-            return HeaderMatch(header, None, best, "none", [(f, s) for f, s, _ in scores[:3]])
+        key = c.core or p.stripped
+        alts = [(f, s) for f, s, _ in _field_scores(key)[:3]]  # for the column report
+        scores = _field_scores(key, same_length=True)
+        best = scores[0][1] if scores else 0.0
         runner_up = scores[1][1] if len(scores) > 1 else 0.0
-        if scores[0][1] - runner_up < FUZZY_MARGIN:
-            alts = [(f, s) for f, s, _ in scores[:3]]
-            return HeaderMatch(header, None, scores[0][1], "ambiguous", alts)
+        if best < FUZZY_CUTOFF or len(c.core) < FUZZY_MIN_LEN:
+            return HeaderMatch(header, None, alts[0][1] if alts else 0.0, "none", alts)
+        if best - runner_up < FUZZY_MARGIN:
+            return HeaderMatch(header, None, best, "ambiguous", alts)
         hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
-        score = scores[0][1]
+        q = _ruled_out(hit, (c.core, *c.brackets))
+        if q is not None or _veto(c.core) is not None:
+            return HeaderMatch(header, None, best, "none", alts)
+        score = best
         alternatives = [(f, s) for f, s, _ in scores[1:3]]
     assert hit.field is not None
     name = hit.field
@@ -428,7 +665,7 @@ def _override_target(key: str, headers: list[str]) -> str:
 
 def _flags() -> dict[str, str]:
     """Normalised certification name -> the name used as a yes/no column's flag."""
-    return {header_key(t.flag): t.flag for _, t in _KEYWORDS if t.flag is not None}
+    return {header_key(f): f for k in _KEYWORDS if (f := k.target.flag) is not None}
 
 
 def _resolve_target(target: str) -> tuple[str | None, str | None]:
@@ -728,7 +965,7 @@ def _flag_needed(
     if entry.status == "duplicate":
         return entry  # the field is fed by the kept column
     close = [f for f, sc in [(entry.field, 100.0), *entry.candidates] if f in missing]
-    if not close:
+    if not close and not entry.false_friend:  # a known false friend is not loosely anything
         close = [f for f, sc, _ in _field_scores(_parse_header(m.header).stripped) if sc >= _LOOSE]
         close = [f for f in close if f in missing]
     if not close and cells:

@@ -21,6 +21,9 @@ __all__ = [
     "adcode_rows",
     "data_dir",
     "header_alias_rows",
+    "header_latin_rows",
+    "header_precedence_rows",
+    "header_qualifier_rows",
     "industry_rows",
     "load_yaml",
     "reference_path",
@@ -69,6 +72,21 @@ def adcode_rows() -> tuple[dict[str, str], ...]:
 def header_alias_rows() -> tuple[dict[str, str], ...]:
     """Rows of ``header_aliases.csv`` (header, field, flag, match, note); comment rows dropped."""
     return tuple(r for r in _read_csv("header_aliases.csv") if not r["header"].startswith("#"))
+
+
+def header_qualifier_rows() -> tuple[dict[str, str], ...]:
+    """Rows of ``header_qualifiers.csv`` (word, blocks, except, note); comment rows dropped."""
+    return tuple(r for r in _read_csv("header_qualifiers.csv") if not r["word"].startswith("#"))
+
+
+def header_precedence_rows() -> tuple[dict[str, str], ...]:
+    """Rows of ``header_precedence.csv`` (winner, loser, note); comment rows dropped."""
+    return tuple(r for r in _read_csv("header_precedence.csv") if not r["winner"].startswith("#"))
+
+
+def header_latin_rows() -> tuple[dict[str, str], ...]:
+    """Rows of ``header_latin.csv`` (latin, zh, note); comment rows dropped."""
+    return tuple(r for r in _read_csv("header_latin.csv") if not r["latin"].startswith("#"))
 
 
 @functools.cache
