@@ -21,7 +21,6 @@ class Settings:
     max_rows: int = 5_000  # portfolio rows per upload
     max_batch: int = 200  # profiles per POST /api/batch
     timeout_seconds: float = 60.0
-    coalesce: int = 64  # profiles normalised together by the matching thread
     secret: bytes = field(default_factory=lambda: os.urandom(32))  # signs cookies
 
     @staticmethod
