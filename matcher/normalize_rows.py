@@ -12,6 +12,7 @@ proof this path must not be used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -107,7 +108,7 @@ def normalise_rows(
     lim = resolve_limits(limits)
     names, header_problems = clean_header_names(list(headers))
     renamed_header = dict(zip(headers, names, strict=True))
-    mapping = map_headers(names, overrides)
+    mapping = map_headers(names, overrides) if overrides else _mapping(tuple(names))
     by_field = {f: h for h, f in mapping.columns.items() if fields is None or f in fields}
     renames, passthrough, renamed = passthrough_names(names, mapping, {ROW, *names})
     field_of = {h: f for f, h in by_field.items()}
@@ -299,6 +300,13 @@ def normalise_rows(
         regions=regions,
         industries=industries,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _mapping(names: tuple[str, ...]) -> HeaderMapping:
+    """Headers mapped once per set of headers (a form sends the same few again and again);
+    the mapping is shared, and nothing changes it after mapping."""
+    return map_headers(list(names), None)
 
 
 # The cross-field checks of normalize._checks, with the fields each makes unknown.
