@@ -26,6 +26,7 @@ from matcher.evaluate.tree import (
     eval_column,
     in_force_open,
     industry_target,
+    per_rule,
     region_target,
     static_status,
 )
@@ -75,11 +76,17 @@ class Outcome:
         """Each undecided input field once, in the order fields first appear in the rule
         (a fixed order, which the vectorised path can reproduce); IN_FORCE last."""
         missing = {decisive_field(eval_column(c.field)) for c in self.missing}
-        order: dict[str, None] = {}
-        for c in self.rule.leaves():
-            order.setdefault(decisive_field(eval_column(c.field)), None)
-        fields = [f for f in order if f in missing]
+        fields = [f for f in _field_order(self.rule) if f in missing]
         return [*fields, IN_FORCE] if self.in_force_open else fields
+
+
+@per_rule
+def _field_order(rule: Rule) -> tuple[str, ...]:
+    """The rule's decisive input fields, in the order they first appear."""
+    order: dict[str, None] = {}
+    for c in rule.leaves():
+        order.setdefault(decisive_field(eval_column(c.field)), None)
+    return tuple(order)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -199,12 +206,12 @@ def catalogue_matches(scope: str, region_code: str | None, as_of: dt.date) -> li
 def catalogue_verdict(scope: str, region_code: str | None, as_of: dt.date) -> bool | None:
     """A match is True; no match is False only against a complete edition — the bundled
     editions hold part of the official list, so there no match means unknown."""
-    from matcher.reference.catalogue import catalogue_dirs, edition_in_force
+    from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scope
 
     edition = edition_in_force(as_of, catalogue_dirs())
     if edition is None:
         return None
-    if catalogue_matches(scope, region_code, as_of):
+    if match_scope(scope, region_code, edition):
         return True
     return None if edition.partial else False
 

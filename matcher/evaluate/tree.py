@@ -6,13 +6,16 @@ Semantics are defined once here; row.py and vector.py only translate them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from matcher.fields import FIELDS_BY_NAME
 from matcher.rule import AllNode, AnyNode, Condition, NotNode, Op, Rule
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -205,6 +208,27 @@ def _target(prefixes: set[str], cuts: tuple[int, ...]) -> PrefixTarget:
     return PrefixTarget(frozenset(kept), frozenset(ancestors))
 
 
+def per_rule(fn: Callable[[Rule], T]) -> Callable[[Rule], T]:
+    """Memoise what depends on a loaded rule alone (rules do not change once loaded): the
+    web service evaluates the same 49 rules for every request. Keyed by identity; the rule
+    is held, so its id cannot be reused while remembered."""
+    memo: dict[int, tuple[Rule, T]] = {}
+
+    @functools.wraps(fn)
+    def wrapper(rule: Rule) -> T:
+        hit = memo.get(id(rule))
+        if hit is not None and hit[0] is rule:
+            return hit[1]
+        value = fn(rule)
+        if len(memo) >= 4096:
+            memo.clear()
+        memo[id(rule)] = (rule, value)
+        return value
+
+    return wrapper
+
+
+@per_rule
 def annotate(rule: Rule) -> tuple[list[Leaf], dict[int, Any], dict[int, bool]]:
     """Number every node; list leaves with their ancestors and negation parity."""
     nodes: dict[int, Any] = {}

@@ -536,6 +536,33 @@ def main_piece_expr(scope: pl.Expr) -> pl.Expr:
     return pl.coalesce(body.str.extract(_MAIN_RE + piece, 1), unmarked.str.extract(piece, 1))
 
 
+# main_piece_expr's patterns for Python's re: Rust's `\\s` (no \\x1c-\\x1f) spelled out, and
+# [^\\W_] (letters and digits) for \\p{L}\\p{N}; tests/test_normalize_rows.py checks them equal.
+_RUST_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _py(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern.replace(r"\s", f"[{_RUST_SPACE}]"))
+
+
+_PIECE = r"([^；;。\n\r]*[^\W_][^；;。\n\r]*)"
+_BOILERPLATE_PY = _py(_BOILERPLATE_RE)
+_HEADING_PY = _py(_HEADING_RE)
+_MAIN_PY = _py(_MAIN_RE)
+_MARKED_PIECE_PY = _py(_MAIN_RE + _PIECE)
+_PIECE_PY = _py(_PIECE)
+
+
+def main_piece(scope: str) -> str | None:
+    """:func:`main_piece_expr` for one scope (one web profile needs no polars query)."""
+    body = _HEADING_PY.sub("；", _BOILERPLATE_PY.sub("；", scope))
+    marked = _MARKED_PIECE_PY.search(body)
+    if marked is not None:
+        return marked.group(1)
+    first = _PIECE_PY.search(_MAIN_PY.sub("；", body))
+    return None if first is None else first.group(1)
+
+
 def read_main_pieces(pieces: Iterable[str]) -> dict[str, PhraseReading]:
     """The reading of each main piece's first phrase (see :func:`main_piece_expr`); pieces
     with no phrase are left out. The resolver sees all the phrases in one pass first."""

@@ -62,6 +62,16 @@ def _offline_docs(app: FastAPI) -> None:
         )
 
 
+def worker_app() -> FastAPI:
+    """The app of one worker of `serve --workers N` (uvicorn's factory), with the settings
+    the parent process put in the environment."""
+    import os
+
+    from matcher.web.settings import WORKER_ENV
+
+    return create_app(Settings.from_json(os.environ[WORKER_ENV]))
+
+
 VALIDATION_ZH = {
     "missing": "缺少此项",
     "json_invalid": "不是合法的 JSON",
