@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import add_years
-from matcher.evaluate.text import fold, keyword_groups, pattern_pieces
+from matcher.evaluate.text import keyword_groups, pattern_pieces
 from matcher.evaluate.tree import (
     IN_FORCE,
     STATUS_ORDER,
@@ -247,9 +247,7 @@ class _Compiler:
         if op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
             values = list(value) if op in (Op.IN, Op.NOT_IN) else [value]
             inside = _any([f"({lo} <= {v(x)} AND {v(x)} <= {hi})" for x in values])
-            return _case_bool(
-                (inside, NULL_BOOL), otherwise=v(op in (Op.NE, Op.NOT_IN))
-            )
+            return _case_bool((inside, NULL_BOOL), otherwise=v(op in (Op.NE, Op.NOT_IN)))
         sym = {Op.LT: "<", Op.LE: "<=", Op.GT: ">"}.get(op, ">=")
         first, last = f"({lo} {sym} {v(value)})", f"({hi} {sym} {v(value)})"
         return _case_bool((f"{first} = {last}", first), otherwise=NULL_BOOL)
@@ -257,10 +255,7 @@ class _Compiler:
     def prefix(self, target: PrefixTarget, column: str) -> str:
         """vector._prefix_expr."""
         inside = _any(
-            [
-                f"substr({column}, 1, {len(p)}) = {self.sql.text(p)}"
-                for p in sorted(target.prefixes)
-            ]
+            [f"substr({column}, 1, {len(p)}) = {self.sql.text(p)}" for p in sorted(target.prefixes)]
         )
         coarser = (
             f"{column} IN ({', '.join(self.sql.text(a) for a in sorted(target.ancestors))})"
@@ -409,6 +404,90 @@ class _RuleColumns:
     n_missing: str
 
 
+def _rule_columns(
+    c: _Compiler,
+    index: int,
+    rule: Rule,
+    leaf_cols: list[str],
+    node_cols: list[str],
+    rule_cols: list[str],
+) -> _RuleColumns:
+    """One rule's leaves, inner nodes, status and reasons, appended to the stages' columns."""
+    from matcher.report.files import safe_text
+
+    q, text, as_of, lang = c.q, c.sql.text, c.as_of, c.lang
+    leaves, _, node_negated = annotate(rule)
+    name = {nid: f"__r{index}_n{nid}" for nid in node_negated}
+    counter = iter(range(len(node_negated)))
+    leaf_nodes: list[int] = []
+
+    # Leaves become columns; inner nodes are expressions of leaf columns.
+    def build(node: Any) -> str:
+        nid = next(counter)
+        if isinstance(node, AllNode):
+            expr = _all([build(x) for x in node.all])
+        elif isinstance(node, AnyNode):
+            expr = _any([build(x) for x in node.any])
+        elif isinstance(node, NotNode):
+            expr = f"(NOT {build(node.not_)})"
+        else:
+            leaf_cols.append(f"{c.condition(rule, node)} AS {q(name[nid])}")
+            leaf_nodes.append(nid)
+            return q(name[nid])
+        node_cols.append(f"{expr} AS {q(name[nid])}")
+        return expr  # inlined: a column cannot be read in the stage that defines it
+
+    build(rule.criteria)
+    root = q(name[0])
+
+    def eff(nid: int) -> str:
+        return f"(NOT {q(name[nid])})" if node_negated[nid] else q(name[nid])
+
+    met, unmet, labels = [], [], []
+    missing_by_field: dict[str, list[str]] = {}
+    for nid, leaf in zip(leaf_nodes, leaves, strict=True):
+        labels.append(safe_text(condition_text(leaf.condition, lang)))
+        met.append(eff(nid))
+        unmet.append(_all([f"(NOT {eff(a)})" for a in (nid, *leaf.ancestors)]))
+        undecided = _all([f"({q(name[a])} IS NULL)" for a in (nid, *leaf.ancestors)])
+        field = decisive_field(eval_column(leaf.condition.field))
+        missing_by_field.setdefault(field, []).append(undecided)
+    fixed = static_status(rule, as_of)
+    if fixed is None and in_force_open(rule, as_of):
+        missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
+        root = f"({root} AND {NULL_BOOL})"
+    missing_flags = [_any(flags) for flags in missing_by_field.values()]
+    missing_labels = [
+        in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
+        for f in missing_by_field
+    ]
+    status_col = q(f"__s{index}")
+    if fixed is not None:
+        status = text(fixed.value)
+    else:
+        status = (
+            f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
+            f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
+            f"ELSE '{Status.UNKNOWN.value}' END)"
+        )
+    rule_cols += [
+        f"{status} AS {status_col}",
+        f"{_joined(c, met, labels)} AS {q(f'__met{index}')}",
+        f"{_joined(c, unmet, labels)} AS {q(f'__unmet{index}')}",
+        f"{_joined(c, missing_flags, missing_labels)} AS {q(f'__miss{index}')}",
+        f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
+        f" AS {q(f'__nmiss{index}')}",
+    ]
+    return _RuleColumns(
+        status_col,
+        q(f"__a{index}"),
+        q(f"__met{index}"),
+        q(f"__unmet{index}"),
+        q(f"__miss{index}"),
+        q(f"__nmiss{index}"),
+    )
+
+
 def compile_sql(
     rules: Sequence[Rule],
     as_of: dt.date,
@@ -421,7 +500,6 @@ def compile_sql(
     from matcher.batch import static_order
     from matcher.evaluate import exclusive
     from matcher.evaluate.questions import potential_amount
-    from matcher.report.files import safe_text
 
     c = _Compiler(static_order(rules), as_of, dialect, lang)
     q, text = c.q, c.sql.text
@@ -430,78 +508,7 @@ def compile_sql(
     rule_cols: list[str] = []
     outs: list[_RuleColumns] = []
     for index, rule in enumerate(c.rules):
-        leaves, _, node_negated = annotate(rule)
-        name = {nid: f"__r{index}_n{nid}" for nid in node_negated}
-        counter = iter(range(len(node_negated)))
-        leaf_nodes: list[int] = []
-
-        # Leaves become columns; inner nodes are expressions of leaf columns.
-        def build(node: Any) -> str:
-            nid = next(counter)
-            if isinstance(node, AllNode):
-                expr = _all([build(x) for x in node.all])
-            elif isinstance(node, AnyNode):
-                expr = _any([build(x) for x in node.any])
-            elif isinstance(node, NotNode):
-                expr = f"(NOT {build(node.not_)})"
-            else:
-                leaf_cols.append(f"{c.condition(rule, node)} AS {q(name[nid])}")  # noqa: B023
-                leaf_nodes.append(nid)  # noqa: B023
-                return q(name[nid])  # noqa: B023
-            node_cols.append(f"{expr} AS {q(name[nid])}")  # noqa: B023
-            return expr  # inlined: a column cannot be read in the stage that defines it
-
-        build(rule.criteria)
-        root = q(name[0])
-
-        def eff(nid: int) -> str:
-            return f"(NOT {q(name[nid])})" if node_negated[nid] else q(name[nid])  # noqa: B023
-
-        met, unmet, labels = [], [], []
-        missing_by_field: dict[str, list[str]] = {}
-        for nid, leaf in zip(leaf_nodes, leaves, strict=True):
-            labels.append(safe_text(condition_text(leaf.condition, lang)))
-            met.append(eff(nid))
-            unmet.append(_all([f"(NOT {eff(a)})" for a in (nid, *leaf.ancestors)]))
-            undecided = _all([f"({q(name[a])} IS NULL)" for a in (nid, *leaf.ancestors)])
-            field = decisive_field(eval_column(leaf.condition.field))
-            missing_by_field.setdefault(field, []).append(undecided)
-        fixed = static_status(rule, as_of)
-        if fixed is None and in_force_open(rule, as_of):
-            missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
-            root = f"({root} AND {NULL_BOOL})"
-        missing_flags = [_any(flags) for flags in missing_by_field.values()]
-        missing_labels = [
-            in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
-            for f in missing_by_field
-        ]
-        status_col = q(f"__s{index}")
-        if fixed is not None:
-            status = text(fixed.value)
-        else:
-            status = (
-                f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
-                f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
-                f"ELSE '{Status.UNKNOWN.value}' END)"
-            )
-        rule_cols += [
-            f"{status} AS {status_col}",
-            f"{_joined(c, met, labels)} AS {q(f'__met{index}')}",
-            f"{_joined(c, unmet, labels)} AS {q(f'__unmet{index}')}",
-            f"{_joined(c, missing_flags, missing_labels)} AS {q(f'__miss{index}')}",
-            f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
-            f" AS {q(f'__nmiss{index}')}",
-        ]
-        outs.append(
-            _RuleColumns(
-                status_col,
-                q(f"__a{index}"),
-                q(f"__met{index}"),
-                q(f"__unmet{index}"),
-                q(f"__miss{index}"),
-                q(f"__nmiss{index}"),
-            )
-        )
+        outs.append(_rule_columns(c, index, rule, leaf_cols, node_cols, rule_cols))
     amount_cols = [
         f"{c.amount(rule, out.status)} AS {out.amount}"
         for rule, out in zip(c.rules, outs, strict=True)
@@ -525,10 +532,12 @@ def compile_sql(
         for option in comp.options:
             members = [m for m in comp.members if m in option]
             worths.append(
-                reduce(lambda acc, m: f"({acc} + {worth[m]})", members, "CAST(0.0 AS DOUBLE)")  # noqa: B023
+                reduce(lambda acc, m: f"({acc} + {worth[m]})", members, "CAST(0.0 AS DOUBLE)")
             )
             counts.append(
-                "(" + " + ".join(f"(CASE WHEN {eligible[m]} THEN 1 ELSE 0 END)" for m in members) + ")"
+                "("
+                + " + ".join(f"(CASE WHEN {eligible[m]} THEN 1 ELSE 0 END)" for m in members)
+                + ")"
             )
         wcols = [q(f"__x{k}_w{i}") for i in range(len(worths))]
         worth_cols += [f"{w} AS {col}" for w, col in zip(worths, wcols, strict=True)]
@@ -551,11 +560,13 @@ def compile_sql(
                 if m in option:
                     continue
                 rivals = [r for r in comp.members if r in option and comp.conflicts(m, r)]
-                rival = _coalesce(
-                    [f"(CASE WHEN {eligible[r]} THEN {text(r)} END)" for r in rivals]
-                )
+                rival = _coalesce([f"(CASE WHEN {eligible[r]} THEN {text(r)} END)" for r in rivals])
                 branches.append(f"WHEN {best_col} = {i} THEN {rival}")
-            expr = f"(CASE {' '.join(branches)} ELSE CAST(NULL AS STRING) END)" if branches else "CAST(NULL AS STRING)"
+            expr = (
+                f"(CASE {' '.join(branches)} ELSE CAST(NULL AS STRING) END)"
+                if branches
+                else "CAST(NULL AS STRING)"
+            )
             rival_cols_k[m] = f"(CASE WHEN {eligible[m]} THEN {expr} ELSE CAST(NULL AS STRING) END)"
         best_cols.append(f"{best} AS {best_col}")
         for m, expr in rival_cols_k.items():
@@ -622,12 +633,18 @@ def compile_sql(
     header = (
         f"-- policy-match: {len(c.rules)} rules as of {as_of.isoformat()}, dialect {dialect}.\n"
         f"-- Input: {table}, normalised profiles (columns as Intake.chunk produces them)"
-        + (f"; rules using in_catalogue read its verdict from {CATALOGUE}" if _uses_catalogue(c.rules) else "")
+        + (
+            f"; rules using in_catalogue read its verdict from {CATALOGUE}"
+            if _uses_catalogue(c.rules)
+            else ""
+        )
         + ".\n"
     )
     select = ", ".join(
         [q(ROW), q("enterprise_id"), q("enterprise_name")]
-        + [f"CAST(ROW_NUMBER() OVER (PARTITION BY {q(ROW)} ORDER BY {order}) AS INT) AS {q('rank')}"]
+        + [
+            f"CAST(ROW_NUMBER() OVER (PARTITION BY {q(ROW)} ORDER BY {order}) AS INT) AS {q('rank')}"
+        ]
         + [q(x) for x in OUTPUT_COLUMNS[4:]]
     )
     return (
@@ -655,7 +672,9 @@ def _joined(c: _Compiler, flags: Sequence[str], labels: Sequence[str]) -> str:
     """vector._joined: the labels whose flag is TRUE, joined by SEP (concat_ws skips NULL)."""
     if not flags:
         return "''"
-    items = [f"(CASE WHEN {f} THEN {c.sql.text(x)} END)" for f, x in zip(flags, labels, strict=True)]
+    items = [
+        f"(CASE WHEN {f} THEN {c.sql.text(x)} END)" for f, x in zip(flags, labels, strict=True)
+    ]
     return f"concat_ws({c.sql.text(SEP)}, {', '.join(items)})"
 
 
