@@ -140,17 +140,22 @@ def _case_bool(*branches: tuple[str, str], otherwise: str) -> str:
 
 
 @cache
-def _fold_table() -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    """text.fold (NFKC, then lower case) character by character: the characters it maps
-    to one character (for translate) and those it maps to several (for replace)."""
+def _fold_table() -> tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """text.fold (NFKC, then lower case) as string functions: the characters it maps to
+    one character (for translate), those it maps to several (for replace), and the
+    decomposed sequences (e + U+0301) NFKC composes into one character (é)."""
     src: list[str] = []
     dst: list[str] = []
     multi: list[tuple[str, str]] = []
+    composed: list[tuple[str, str]] = []
     for cp in range(sys.maxunicode + 1):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         c = chr(cp)
         f = unicodedata.normalize("NFKC", c).lower()
+        decomposed = unicodedata.normalize("NFD", c)
+        if len(decomposed) > 1 and unicodedata.normalize("NFC", decomposed) == c:
+            composed.append((decomposed, f))
         if f == c:
             continue
         if len(f) == 1:
@@ -158,18 +163,23 @@ def _fold_table() -> tuple[str, str, tuple[tuple[str, str], ...]]:
             dst.append(f)
         else:
             multi.append((c, f))
-    return "".join(src), "".join(dst), tuple(multi)
+    composed.sort(key=lambda pair: -len(pair[0]))  # the longest sequences first
+    return "".join(src), "".join(dst), tuple(multi), tuple(composed)
 
 
 def _fold_expr(sql: _Sql, column: str, needles: set[str]) -> str:
     """The column folded as text.fold does, for finding ``needles`` (folded keywords).
 
-    A character folding to several characters matters only when one of them occurs in a
-    needle, so only those are replaced. Canonical composition of combining marks (the
-    NFC part of NFKC across characters) is not reproduced: see the module doc."""
-    src, dst, multi = _fold_table()
+    Only what can change whether a needle is found is rewritten: a character folding to
+    several, or a decomposed sequence composing to one, matters only when the result
+    shares a character with a needle. Rarer NFKC steps (reordering several combining
+    marks, Hangul jamo) are not reproduced."""
+    src, dst, multi, composed = _fold_table()
     chars = set("".join(needles))
     expr = column
+    for seq, f in composed:
+        if chars & (set(f) | set(seq[0].lower())):
+            expr = f"replace({expr}, {sql.text(seq)}, {sql.text(f)})"
     for c, f in multi:
         if chars & set(f):
             expr = f"replace({expr}, {sql.text(c)}, {sql.text(f)})"
