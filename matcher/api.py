@@ -401,7 +401,12 @@ def run_batch(
     # Rule texts stay categorical only on the way to a CSV file.
     categorical = out is not None and not keep_frames
     evaluator = Evaluator(
-        rules, as_of, lang, columns, texts="categorical" if categorical else "string"
+        rules,
+        as_of,
+        lang,
+        columns,
+        texts="categorical" if categorical else "string",
+        ask_first=True,
     )
     run = BatchRun()
     counts: list[pl.DataFrame] = []
@@ -517,9 +522,9 @@ def report_slices(
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
-        coded = evaluator.long(part, portfolio.passthrough, codes=True).collect()
+        coded = evaluator.long(part, portfolio.passthrough, codes=True, plans=plans).collect()
         result = coded
-        if "missing" in result.columns:  # issue 13: what to ask first
+        if "missing" in result.columns and evaluator.ask is None:  # issue 13: what to ask first
             result = with_ask_first(result, rules, lang, plans)
         if statuses:
             result = result.filter(pl.col("status").is_in(list(statuses)))
