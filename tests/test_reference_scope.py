@@ -90,6 +90,13 @@ def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
         scope._code("Z99", "object_rules 1")
 
 
+def test_a_negated_reading_is_refused() -> None:
+    """非医用口罩 is what 医用口罩 is not: the keyword the resolver found follows 非."""
+    assert scope.clean("非医用口罩生产") not in scope.scope_reader().exact
+    assert (read_phrase("医用口罩生产").code or "").startswith("C")
+    assert read_phrase("非医用口罩生产").code is None
+
+
 @pytest.mark.parametrize("phrase", ["阿巴阿巴", "详见章程", "123456", "其他"])
 def test_what_matches_nothing_stays_unknown(phrase: str) -> None:
     assert read_phrase(phrase).code is None

@@ -387,6 +387,8 @@ class ScopeReader:
         # catalogue a quarter of its readings were wrong, so only names and keywords count
         if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
             return None
+        if _negated(key, res.matched_text):
+            return None  # 非食用冰 is what 食用冰 is not
         allowed = self.sections.get(action or "")
         if action is not None and allowed is not None and res.code[0] not in allowed:
             return None  # e.g. a maker's code for a phrase that sells
@@ -410,6 +412,13 @@ def _by_rules(
             basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
             return PhraseReading(phrase, rule.code, "action", 100.0, basis, heading)
     return None
+
+
+def _negated(key: str, matched: str | None) -> bool:
+    """The words a reading rests on follow 非 (非食用冰, 非医用口罩): the phrase names
+    something else."""
+    at = key.find(clean(matched)) if matched else -1
+    return at > 0 and key[at - 1] == "非"
 
 
 @functools.cache
