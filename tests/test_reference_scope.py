@@ -68,6 +68,18 @@ def test_items_left_out_of_the_lookup_still_read_right(phrase: str) -> None:
     assert got.code is not None and got.code[:3] in {c[:3] for c in item.codes}, got.explain()
 
 
+def test_a_longer_shared_ending_overrules_the_resolver() -> None:
+    """The resolver reads 仪器仪表 (C40); the catalogue item sharing 监测及检测仪器仪表制造 says
+    C35, so a phrase the catalogue lacks is read with it; with no such item the resolver stands."""
+    items = scope.catalogue_items()
+    phrase = "大气污染监测及检测仪器仪表制造"
+    reader = ScopeReader([i for i in items if i.statement != phrase])
+    got = reader.read(phrase)
+    assert got.method == "neighbour" and got.code is not None and got.code[:3] == "C35"
+    alone = ScopeReader([i for i in items if "监测及检测仪器仪表" not in i.statement])
+    assert (alone.read(phrase).code or "")[:3] == "C40"
+
+
 @pytest.mark.parametrize(
     ("phrase", "division"),
     [

@@ -147,6 +147,10 @@ DOMINANT_MIN = 5  # … among at least this many items
 NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the same suffix
 WHOLE_CUTOFF = 88.0  # fuzz.ratio of whole phrases when no suffix is recognised
 REFINE_CUTOFF = 90.0  # partial_ratio of a phrase against official names under its code
+# Catalogue items sharing a longer ending with a phrase than the resolver's words are more
+# specific evidence (…监测及检测仪器仪表制造 vs 仪器仪表): they overrule it when they agree.
+SHARED_OVER_MATCH = 3  # characters the shared ending must exceed the resolver's words by
+SHARED_PAST_SUFFIX = 4  # … and the phrase's suffix by, so it names an object, not a verb
 
 # Written for both Python's re and polars' (Rust) regex: the frame path finds each scope's
 # main piece with the same patterns (main_piece_expr), so both widths of punctuation are listed.
@@ -295,6 +299,11 @@ class ScopeReader:
             action, obj = split_action(key)
             by_action[action].append((obj, item))
         self.by_action = dict(by_action)
+        # every ending of every item, to find the items sharing the longest ending with a phrase
+        self.by_ending: dict[str, list[CatalogueItem]] = defaultdict(list)
+        for key, item in self.exact.items():
+            for k in range(len(key)):
+                self.by_ending[key[k:]].append(item)
         self.dominant: dict[str, str] = {}
         self.sections: dict[str, frozenset[str]] = {}
         for action, pairs in by_action.items():
@@ -396,7 +405,28 @@ class ScopeReader:
             return None
         if action in TRADE_OF_GOODS and res.code[0] in "ABC":
             return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
+        matched = clean(res.matched_text or key)
+        ending, items = self._shared_ending(key)
+        if len(ending) >= max(
+            len(matched) + SHARED_OVER_MATCH, len(action or "") + SHARED_PAST_SUFFIX
+        ):
+            divisions = [{_division(c) for c in i.codes} for i in items]
+            if _division(res.code) not in set.union(*divisions):
+                agreed = sorted(set.intersection(*divisions))
+                if not agreed:
+                    return None  # the items disagree with the resolver and among themselves
+                code = next(c for c in items[0].codes if c.startswith(agreed[0]))
+                score = 100.0 * len(ending) / len(key)
+                return PhraseReading(phrase, code, "neighbour", score, items[0].statement, heading)
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
+
+    def _shared_ending(self, key: str) -> tuple[str, list[CatalogueItem]]:
+        """The longest ending ``key`` shares with catalogue items, and those items."""
+        for k in range(len(key)):
+            items = self.by_ending.get(key[k:])
+            if items:
+                return key[k:], items
+        return "", []
 
 
 def _by_rules(
