@@ -346,6 +346,8 @@ class ScopeReader:
 
     def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
         """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
+        if split_action(obj)[0] is not None:
+            return None  # …资源的开发经营 runs an activity, it trades no good
         res = resolve_industries([obj])[obj]
         if res.code is not None and res.method != "model" and res.code[0] in "ABC":
             basis = f"{obj}（{res.code}）…经营"  # a good traded
