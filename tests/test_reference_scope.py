@@ -68,6 +68,16 @@ def test_items_left_out_of_the_lookup_still_read_right(phrase: str) -> None:
     assert got.code is not None and got.code[:3] in {c[:3] for c in item.codes}, got.explain()
 
 
+def test_a_nearest_item_must_name_the_same_noun() -> None:
+    """云计算设备 is near 计算器设备 by characters (and shares the head 设备), but the noun
+    the head is of starts elsewhere: the calculator item does not read it."""
+    items = scope.catalogue_items()
+    reader = ScopeReader([i for i in items if i.statement != "云计算设备制造"])
+    assert reader.read("计算器设备制造").code == "C3475"
+    got = reader.read("云计算设备制造")
+    assert got.basis != "计算器设备制造" and got.code != "C3475", got.explain()
+
+
 def test_a_longer_shared_ending_overrules_the_resolver() -> None:
     """The resolver reads 仪器仪表 (C40); the catalogue item sharing 监测及检测仪器仪表制造 says
     C35, so a phrase the catalogue lacks is read with it; with no such item the resolver stands."""

@@ -360,8 +360,9 @@ class ScopeReader:
             return None
         cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
         hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
-        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物
-        if hit is None or hit[0][-2:] != obj[-2:]:
+        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物; and its
+        # first character starts the noun the head is of: 云计算设备 is not 计算器设备
+        if hit is None or hit[0][-2:] != obj[-2:] or hit[0][0] != obj[0]:
             return None
         return pairs[hit[2]][1], hit[1]
 
