@@ -357,7 +357,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.84 and w / len(rows) <= 0.05
+    assert r / len(rows) >= 0.87 and w / len(rows) <= 0.032
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
