@@ -8,7 +8,8 @@ phrase is read by, in order:
    回收, 租赁, 进出口…) decides the 大类 when the catalogue's items with that suffix nearly all
    share one (销售 → F51 批发业, 研发 → M75), else the object decides, read from the nearest
    catalogue item with the same suffix, or by the industry resolver when its reading lies in a
-   门类 the suffix allows (制造 → C);
+   门类 the suffix allows (制造 → C) and no catalogue items sharing a longer ending with the
+   phrase than the resolver's words say otherwise;
 3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
 
 A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
