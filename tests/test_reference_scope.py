@@ -68,6 +68,28 @@ def test_items_left_out_of_the_lookup_still_read_right(phrase: str) -> None:
     assert got.code is not None and got.code[:3] in {c[:3] for c in item.codes}, got.explain()
 
 
+def test_a_nearest_item_must_name_the_same_noun() -> None:
+    """云计算设备 is near 计算器设备 by characters (and shares the head 设备), but the noun
+    the head is of starts elsewhere: the calculator item does not read it."""
+    items = scope.catalogue_items()
+    reader = ScopeReader([i for i in items if i.statement != "云计算设备制造"])
+    assert reader.read("计算器设备制造").code == "C3475"
+    got = reader.read("云计算设备制造")
+    assert got.basis != "计算器设备制造" and got.code != "C3475", got.explain()
+
+
+def test_a_longer_shared_ending_overrules_the_resolver() -> None:
+    """The resolver reads 仪器仪表 (C40); the catalogue item sharing 监测及检测仪器仪表制造 says
+    C35, so a phrase the catalogue lacks is read with it; with no such item the resolver stands."""
+    items = scope.catalogue_items()
+    phrase = "大气污染监测及检测仪器仪表制造"
+    reader = ScopeReader([i for i in items if i.statement != phrase])
+    got = reader.read(phrase)
+    assert got.method == "neighbour" and got.code is not None and got.code[:3] == "C35"
+    alone = ScopeReader([i for i in items if "监测及检测仪器仪表" not in i.statement])
+    assert (alone.read(phrase).code or "")[:3] == "C40"
+
+
 @pytest.mark.parametrize(
     ("phrase", "division"),
     [
@@ -335,7 +357,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.84 and w / len(rows) <= 0.05
+    assert r / len(rows) >= 0.87 and w / len(rows) <= 0.032
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:

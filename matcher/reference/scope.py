@@ -8,7 +8,8 @@ phrase is read by, in order:
    回收, 租赁, 进出口…) decides the 大类 when the catalogue's items with that suffix nearly all
    share one (销售 → F51 批发业, 研发 → M75), else the object decides, read from the nearest
    catalogue item with the same suffix, or by the industry resolver when its reading lies in a
-   门类 the suffix allows (制造 → C);
+   门类 the suffix allows (制造 → C) and no catalogue items sharing a longer ending with the
+   phrase than the resolver's words say otherwise;
 3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
 
 A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
@@ -66,6 +67,7 @@ ACTIONS: tuple[str, ...] = tuple(
             "技术转让", "技术推广", "服务", "管理服务", "经营", "运营", "管理", "业务", "活动", "回收",
             "维修", "修理", "租赁", "出租", "代理", "种植", "养殖", "饲养", "开发", "咨询",
             "设计", "施工", "购销", "安装", "运输", "培训", "检测", "收购", "采集", "供应",
+            "维护",
         ),
         key=len,
         reverse=True,
@@ -147,6 +149,10 @@ DOMINANT_MIN = 5  # … among at least this many items
 NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the same suffix
 WHOLE_CUTOFF = 88.0  # fuzz.ratio of whole phrases when no suffix is recognised
 REFINE_CUTOFF = 90.0  # partial_ratio of a phrase against official names under its code
+# Catalogue items sharing a longer ending with a phrase than the resolver's words are more
+# specific evidence (…监测及检测仪器仪表制造 vs 仪器仪表): they overrule it when they agree.
+SHARED_OVER_MATCH = 3  # characters the shared ending must exceed the resolver's words by
+SHARED_PAST_SUFFIX = 4  # … and the phrase's suffix by, so it names an object, not a verb
 
 # Written for both Python's re and polars' (Rust) regex: the frame path finds each scope's
 # main piece with the same patterns (main_piece_expr), so both widths of punctuation are listed.
@@ -295,6 +301,11 @@ class ScopeReader:
             action, obj = split_action(key)
             by_action[action].append((obj, item))
         self.by_action = dict(by_action)
+        # every ending of every item, to find the items sharing the longest ending with a phrase
+        self.by_ending: dict[str, list[CatalogueItem]] = defaultdict(list)
+        for key, item in self.exact.items():
+            for k in range(len(key)):
+                self.by_ending[key[k:]].append(item)
         self.dominant: dict[str, str] = {}
         self.sections: dict[str, frozenset[str]] = {}
         for action, pairs in by_action.items():
@@ -337,6 +348,8 @@ class ScopeReader:
 
     def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
         """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
+        if split_action(obj)[0] is not None:
+            return None  # …资源的开发经营 runs an activity, it trades no good
         res = resolve_industries([obj])[obj]
         if res.code is not None and res.method != "model" and res.code[0] in "ABC":
             basis = f"{obj}（{res.code}）…经营"  # a good traded
@@ -349,8 +362,9 @@ class ScopeReader:
             return None
         cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
         hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
-        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物
-        if hit is None or hit[0][-2:] != obj[-2:]:
+        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物; and its
+        # first character starts the noun the head is of: 云计算设备 is not 计算器设备
+        if hit is None or hit[0][-2:] != obj[-2:] or hit[0][0] != obj[0]:
             return None
         return pairs[hit[2]][1], hit[1]
 
@@ -396,7 +410,28 @@ class ScopeReader:
             return None
         if action in TRADE_OF_GOODS and res.code[0] in "ABC":
             return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
+        matched = clean(res.matched_text or key)
+        ending, items = self._shared_ending(key)
+        if len(ending) >= max(
+            len(matched) + SHARED_OVER_MATCH, len(action or "") + SHARED_PAST_SUFFIX
+        ):
+            divisions = [{_division(c) for c in i.codes} for i in items]
+            if _division(res.code) not in set.union(*divisions):
+                agreed = sorted(set.intersection(*divisions))
+                if not agreed:
+                    return None  # the items disagree with the resolver and among themselves
+                code = next(c for c in items[0].codes if c.startswith(agreed[0]))
+                score = 100.0 * len(ending) / len(key)
+                return PhraseReading(phrase, code, "neighbour", score, items[0].statement, heading)
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
+
+    def _shared_ending(self, key: str) -> tuple[str, list[CatalogueItem]]:
+        """The longest ending ``key`` shares with catalogue items, and those items."""
+        for k in range(len(key)):
+            items = self.by_ending.get(key[k:])
+            if items:
+                return key[k:], items
+        return "", []
 
 
 def _by_rules(
