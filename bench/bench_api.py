@@ -331,7 +331,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--as-of", default="2022-07-01")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--profiles", type=int, default=2_000, help="distinct profiles posted")
+    parser.add_argument(
+        "--profiles", type=int, default=20_000, help="distinct profiles posted, in turn"
+    )
     parser.add_argument("--python-client", action="store_true", help="httpx even if wrk exists")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)

@@ -187,8 +187,10 @@ def test_request_body_size_is_bounded(client: TestClient) -> None:
 
 
 def test_a_request_over_the_time_limit_is_a_503() -> None:
-    slow = TestClient(create_app(Settings(as_of=AS_OF, timeout_seconds=0.001)))
-    r = slow.post("/api/match", json={"profile": BEIJING})
+    # A batch waits on worker threads, where the limit can stop it; one profile (/api/match)
+    # is a few milliseconds of CPU in the event loop and is always answered.
+    slow = TestClient(create_app(Settings(as_of=AS_OF, timeout_seconds=0.001, token=TOKEN)))
+    r = slow.post("/api/batch", json={"profiles": [BEIJING] * 50}, headers=bearer())
     assert r.status_code == 503 and "已停止等待" in r.json()["detail"]
 
 
