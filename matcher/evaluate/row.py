@@ -74,6 +74,8 @@ class Outcome:
     def missing_fields(self) -> list[str]:
         """Each undecided input field once, in the order fields first appear in the rule
         (a fixed order, which the vectorised path can reproduce); IN_FORCE last."""
+        if not self.missing:
+            return [IN_FORCE] if self.in_force_open else []
         missing = {decisive_field(eval_column(c.field)) for c in self.missing}
         fields = [f for f in _field_order(self.rule) if f in missing]
         return [*fields, IN_FORCE] if self.in_force_open else fields
