@@ -383,3 +383,12 @@ def test_serve_is_a_command() -> None:
 
     res = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0 and "--data-dir" in res.stdout and "127.0.0.1" in res.stdout
+
+
+def test_worker_settings_round_trip(tmp_path: Path) -> None:
+    """serve --workers N hands each worker the same settings, cookie secret included."""
+    from matcher.web.settings import Settings as S
+
+    s = S(as_of=AS_OF, token=TOKEN, data_dir=tmp_path, rules=(tmp_path / "r",), max_rows=7)
+    assert S.from_json(s.to_json()) == s
+    assert S.from_json(S().to_json()).secret != S().secret  # each server its own secret
