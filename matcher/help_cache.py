@@ -109,6 +109,7 @@ class _Tee:
     def __init__(self, inner: TextIO):
         self._inner = inner
         self.kept: list[str] = []
+        self.bypassed = False  # something asked for the bytes underneath: text not all seen
 
     def write(self, text: str) -> int:
         written = self._inner.write(text)  # bytes (click's probe for a binary stream) fail here
@@ -116,6 +117,8 @@ class _Tee:
         return written
 
     def __getattr__(self, name: str) -> Any:
+        if name == "buffer":  # click rewraps a misconfigured stream's bytes: not kept
+            self.bypassed = True
         return getattr(self._inner, name)
 
 
@@ -136,7 +139,7 @@ def recording(argv: list[str]) -> Any:
         yield statuses.append
     finally:
         sys.stdout, sys.stderr = real_out, real_err
-    if k is None or statuses != [0] or err.kept or not tee.kept:
+    if k is None or statuses != [0] or err.kept or not tee.kept or tee.bypassed:
         return
     import tempfile
 

@@ -75,3 +75,25 @@ def test_only_top_level_help_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert not help_cache.wanted(["rules", "--help"]) and not help_cache.wanted(["-h"])
     assert not help_cache.serve(["--help"])  # nothing kept yet
+
+
+def test_text_written_around_the_stream_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from matcher import help_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BytesIO(), encoding="utf-8"))
+    with help_cache.recording(["--help"]) as finished:
+        import sys as s
+
+        s.stdout.write("Usage: policy-match\n")
+        s.stdout.buffer.write(b"more, not seen by the recorder\n")
+        finished(0)
+    assert not list(tmp_path.rglob("help-*.txt"))
+    with help_cache.recording(["--help"]) as finished:
+        s.stdout.write("Usage: policy-match\n")
+        finished(0)
+    assert len(list(tmp_path.rglob("help-*.txt"))) == 1
