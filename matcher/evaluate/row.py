@@ -375,7 +375,7 @@ class Remembered:
     again and again. For a process whose rules and catalogue do not change while it runs.
     Each call returns its own Outcome (ranking and exclusive rules change outcomes)."""
 
-    def __init__(self, max_entries: int = 200_000):
+    def __init__(self, max_entries: int = 50_000):  # about 1 KB each
         self.max_entries = max_entries
         self._memo: dict[tuple[Any, ...], Outcome] = {}
         self.hits = 0
