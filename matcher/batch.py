@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -579,11 +579,17 @@ def rank_key(outcome: Outcome) -> tuple[Any, ...]:
     )
 
 
-def match_row(row: Mapping[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
-    """The row path for one enterprise, ranked exactly as rank() does."""
+def match_row(
+    row: Mapping[str, Any],
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    evaluate_rule: Callable[[Rule, Mapping[str, Any], dt.date], Outcome] = evaluate,
+) -> list[Outcome]:
+    """The row path for one enterprise, ranked exactly as rank() does; ``evaluate_rule``
+    may be a :class:`matcher.evaluate.row.Remembered`'s."""
     from matcher.evaluate import exclusive
 
-    outcomes = [evaluate(r, row, as_of) for r in rules]
+    outcomes = [evaluate_rule(r, row, as_of) for r in rules]
     exclusive.apply(outcomes)
     return sorted(outcomes, key=rank_key)
 

@@ -12,6 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from matcher import help_cache
+
+# `policy-match --help`, asked of the program itself, from the text typer printed last time
+# in the same setting (matcher/help_cache.py): typer and rich are then never imported.
+if Path(sys.argv[0]).name in ("policy-match", "policy-match.exe", "__main__.py") and (
+    help_cache.serve(sys.argv[1:])
+):
+    sys.exit(0)
+
 import typer
 
 from matcher.authoring.catalogue_cmd import catalogue_app
@@ -1367,7 +1376,9 @@ def last_resort(exc: BaseException) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        status = run(args)
+        with help_cache.recording(args) as finished:
+            status = run(args)
+            finished(status)
     except BrokenPipeError:  # stderr closed while reporting: nothing more can be said
         _silence_stdout()
         status = 1

@@ -153,3 +153,20 @@ def test_main_piece_as_the_expression(texts: list[str]) -> None:
 
     got = pl.DataFrame({"s": texts}).select(main_piece_expr(pl.col("s"))).to_series().to_list()
     assert [main_piece(t) for t in texts] == got
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=tables(), report=st.booleans())
+def test_options_normalise_alike(raw: pl.DataFrame, report: bool) -> None:
+    """--map overrides, the reader's problems (rows it dropped, header notes) and
+    report_headers=False take the same course on both paths."""
+    from matcher.intake.readers import RawProblem
+
+    problems = [
+        RawProblem(None, "duplicate_header", "企业名称"),
+        RawProblem(99, "ragged_row", "第 99 行"),
+    ]
+    overrides = {h: "" for h in raw.columns[1:2]}  # leave the first column unmapped
+    small, large = both(raw, problems=problems, report_headers=report, overrides=overrides)
+    assert_same(small, large)
+    assert small.read == raw.height + 1  # the dropped row is counted as read

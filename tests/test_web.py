@@ -202,8 +202,10 @@ def test_request_body_size_is_bounded(client: TestClient) -> None:
 
 
 def test_a_request_over_the_time_limit_is_a_503() -> None:
-    slow = TestClient(create_app(Settings(as_of=AS_OF, timeout_seconds=0.001)))
-    r = slow.post("/api/match", json={"profile": BEIJING})
+    # A batch waits on worker threads, where the limit can stop it; one profile (/api/match)
+    # is a few milliseconds of CPU in the event loop and is always answered.
+    slow = TestClient(create_app(Settings(as_of=AS_OF, timeout_seconds=0.001, token=TOKEN)))
+    r = slow.post("/api/batch", json={"profiles": [BEIJING] * 50}, headers=bearer())
     assert r.status_code == 503 and "已停止等待" in r.json()["detail"]
 
 
@@ -396,3 +398,12 @@ def test_serve_is_a_command() -> None:
 
     res = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0 and "--data-dir" in res.stdout and "127.0.0.1" in res.stdout
+
+
+def test_worker_settings_round_trip(tmp_path: Path) -> None:
+    """serve --workers N hands each worker the same settings, cookie secret included."""
+    from matcher.web.settings import Settings as S
+
+    s = S(as_of=AS_OF, token=TOKEN, data_dir=tmp_path, rules=(tmp_path / "r",), max_rows=7)
+    assert S.from_json(s.to_json()) == s
+    assert S.from_json(S().to_json()).secret != S().secret  # each server its own secret

@@ -75,6 +75,8 @@ class Outcome:
     def missing_fields(self) -> list[str]:
         """Each undecided input field once, in the order fields first appear in the rule
         (a fixed order, which the vectorised path can reproduce); IN_FORCE last."""
+        if not self.missing:
+            return [IN_FORCE] if self.in_force_open else []
         missing = {decisive_field(eval_column(c.field)) for c in self.missing}
         fields = [f for f in _field_order(self.rule) if f in missing]
         return [*fields, IN_FORCE] if self.in_force_open else fields
@@ -351,3 +353,60 @@ def formula_amount(f: Formula, row: Mapping[str, Any]) -> float | None:
     if f.max_yuan is not None:
         total = min(total, f.max_yuan)
     return float(total)
+
+
+@per_rule
+def read_columns(rule: Rule) -> tuple[str, ...]:
+    """Every row column :func:`evaluate` can read for ``rule`` (a superset: the field as
+    written and as evaluated, with its date span's upper end)."""
+    conditions = [*rule.leaves(), *rule.benefit.tier_conditions()]
+    columns: set[str] = set()
+    for name in [c.field for c in conditions] + rule.benefit.amount_fields():
+        for column in (name, eval_column(name)):
+            columns |= {column, column + DATE_HI_SUFFIX}
+    if any(c.op is Op.IN_CATALOGUE for c in conditions):
+        columns.add("region_code")
+    return tuple(sorted(columns))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class Remembered:
+    """:func:`evaluate` remembered per rule, evaluation date and the values the rule reads
+    (not per profile): the web service sees the same regions, sizes and yes/no answers
+    again and again. For a process whose rules and catalogue do not change while it runs.
+    Each call returns its own Outcome (ranking and exclusive rules change outcomes)."""
+
+    def __init__(self, max_entries: int = 50_000):  # about 1 KB each
+        self.max_entries = max_entries
+        self._memo: dict[tuple[Any, ...], Outcome] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def evaluate(self, rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
+        key = (id(rule), as_of, *(_hashable(row.get(c)) for c in read_columns(rule)))
+        try:
+            hit = self._memo.get(key)
+        except TypeError:  # an unhashable value: evaluated afresh
+            return evaluate(rule, row, as_of)
+        if hit is None or hit.rule is not rule:
+            self.misses += 1
+            hit = evaluate(rule, row, as_of)
+            if len(self._memo) >= self.max_entries:
+                self._memo.clear()
+            self._memo[key] = hit
+        else:
+            self.hits += 1
+        out = Outcome(
+            hit.rule,
+            hit.status,
+            hit.amount_yuan,
+            list(hit.met),
+            list(hit.unmet),
+            list(hit.missing),
+            list(hit.trace),
+        )
+        out.in_force_open = hit.in_force_open
+        return out

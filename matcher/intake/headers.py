@@ -55,6 +55,7 @@ field, is flagged. :func:`render_account` gives the zh/en lines, ``to_dict`` the
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -572,7 +573,13 @@ def _blocked(header: str, t: _Target, q: _Qualifier | None = None) -> HeaderMatc
     return HeaderMatch(header, None, 100.0, "none", note=note, blocked=True, resembles=resembles)
 
 
+@functools.lru_cache(maxsize=4096)
 def _match_one(header: str) -> HeaderMatch:
+    """One header read (the same few headers come again and again: a form, a web request)."""
+    return _read_header(header)
+
+
+def _read_header(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")

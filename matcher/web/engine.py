@@ -13,7 +13,7 @@ from typing import Any
 
 from matcher import api
 from matcher.batch import match_row
-from matcher.evaluate.row import Outcome
+from matcher.evaluate.row import Outcome, Remembered
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
 from matcher.normalize_rows import cells_of, normalise_rows, render_message
 from matcher.report.html import report_context
@@ -72,6 +72,8 @@ class Engine:
         ruleset = api.load_ruleset(list(settings.rules), replace=settings.only_rules)
         self.rules: list[Rule] = ruleset.rules
         self.identity: RuleSetIdentity = ruleset_identity(self.rules)
+        # Rules and catalogue are fixed for the process: outcomes per the values read.
+        self.remembered = Remembered()
         # Load the region, industry and size tables now, not on the first request.
         self.parse_many(
             [
@@ -123,7 +125,7 @@ class Engine:
         return self.parse(profile)
 
     def match(self, row: dict[str, Any], as_of: dt.date) -> list[Outcome]:
-        return match_row(row, self.rules, as_of)
+        return match_row(row, self.rules, as_of, self.remembered.evaluate)
 
     def context(self, row: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
         return report_context(
