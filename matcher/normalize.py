@@ -225,6 +225,8 @@ def _normalise_small(raw: pl.DataFrame, **options: Any) -> Portfolio:
             schema[c] = DTYPES[specs[c].type]
         elif c.endswith(DATE_HI_SUFFIX) and c[: -len(DATE_HI_SUFFIX)] in specs:
             schema[c] = pl.Date
+        elif c == "scope_industries":
+            schema[c] = pl.List(pl.String)
         else:
             schema[c] = pl.String
     frame = pl.DataFrame(res.rows, schema=schema, orient="row") if res.rows else None

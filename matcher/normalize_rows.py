@@ -154,6 +154,9 @@ def normalise_rows(
     )
     industries = _resolve_industries(out_rows)
     _industry_from_scope(out_rows, industries)
+    with_phrases = fields is None or "scope_industries" in fields
+    if with_phrases:
+        _scope_industries(out_rows)
     for r in out_rows:
         r.v["region_code"] = None if r.v["region"] is None else regions[r.v["region"]].code
 
@@ -287,6 +290,7 @@ def normalise_rows(
             columns.append(spec.name + DATE_HI_SUFFIX)
         columns.append(spec.name)
     columns += [*passthrough, "region_code", "industry_code", SCOPE_PHRASE]
+    columns += ["scope_industries"] if with_phrases else []
     columns += ["size_derived", "size_effective"]
     kept = [{c: r.v[c] for c in columns} for r in out_rows if r.v[ROW] not in rejected_rows]
     return RowsResult(
@@ -467,6 +471,18 @@ def _industry_from_scope(rows: list[_Row], industries: dict[str, Resolution]) ->
             v["industry_code"] = scope_code
             v[SCOPE_PHRASE] = reading.phrase
         r.scope_conflict = bool(is_coarse and inside is False and scope_code != code)
+
+
+def _scope_industries(rows: list[_Row]) -> None:
+    """normalize._scope_industries, row by row: each phrase's code, None where not read."""
+    from matcher.reference.scope import read_scopes
+
+    scopes = list(dict.fromkeys(r.v["business_scope"] for r in rows))
+    readings = read_scopes([s for s in scopes if s is not None])
+    for r in rows:
+        scope = r.v["business_scope"]
+        reading = readings.get(scope) if scope is not None else None
+        r.v["scope_industries"] = (reading and [p.code for p in reading.phrases]) or None
 
 
 def _null_failed(row: _Row, by_field: dict[str, str]) -> None:
