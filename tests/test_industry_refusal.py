@@ -114,6 +114,7 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
         ("世纪公园", "「世纪公园」是地名，不是行业描述"),
         ("例：软件", "「例：软件」是占位内容，不是行业描述"),
         ("B-", "「B-」不是行业代码，也不是已知的行业英文名称或缩写"),
+        ("20.1", "「20.1」不是行业代码，也不像行业描述"),
     ],
 )
 def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:

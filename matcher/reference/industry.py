@@ -92,6 +92,8 @@ _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
 # not 大类 56, and "B-" a grade, not 门类 B
 _DIGITS = r"\d{2}(?:[\s.\-_]*\d{1,2})?"
 _SEPARATED_RE = re.compile(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.IGNORECASE)
+# one digit after a decimal point is a number (20.1, 13.5), not a 中类: codes are 30.11
+_DECIMAL_RE = re.compile(r"^\d{2}\.\d$")
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def normalize_industry_code(raw: str) -> str | None:
         return None
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     # a separator may follow the 大类 digits only (30.11, C 30-11): 1.5 is a number, not 15
-    if not _SEPARATED_RE.match(text):
+    if not _SEPARATED_RE.match(text) or _DECIMAL_RE.match(text):
         return None
     text = re.sub(r"[\s.\-_]", "", text)
     m = _CODE_RE.match(text)
