@@ -136,14 +136,20 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
 
 @functools.cache
 def _departments() -> frozenset[str]:
-    """财务部, 人事处…: every listed function before every listed suffix, normalised."""
+    """财务部, 人事处, 税务局…: every listed function before every listed suffix, normalised."""
     spec = _yaml("industry_refusals.yaml")
-    return frozenset(
+    departments = {
         normalize_text(f"{f}{n}{s}")
         for f in spec["department_functions"]
         for n in ("", "一", "二", "三")  # 销售一部
         for s in spec["department_suffixes"]
-    )
+    }
+    bodies = {  # 税务局, 发改委: a government department
+        normalize_text(f"{f}{s}")
+        for f in spec["government_functions"]
+        for s in spec["government_suffixes"]
+    }
+    return frozenset(departments | bodies)
 
 
 @functools.cache
