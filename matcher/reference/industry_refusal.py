@@ -168,6 +168,10 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _LATIN_RUN = re.compile(r"[a-z]+")
+# "take it from X" (以系统为准, 按执照填写, 同营业执照一致): defers to another record
+_DEFER = re.compile(
+    r"^(?:以|按|按照|依|依据|根据|参照|参考|同|与)\w{1,10}(?:为准|执行|填写|所示|所载|一致|相同|确定)$"
+)
 #: a place suffix is read as such only in a short cell (a long one describes something)
 _PLACE_SUFFIX_MAX = 16
 
@@ -296,7 +300,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
     if not _CJK.search(norm):
         phrases = split_phrases(text)
         return None if phrases and all(known(p) for p in phrases) else "latin"
-    if len(norm) <= _REFERENCE_MAX and norm.startswith(_references()):
+    if len(norm) <= _REFERENCE_MAX and (norm.startswith(_references()) or _DEFER.match(norm)):
         return "placeholder"
     if person_titled(norm):
         return "person"  # 周律师, 赵工程师: asked before the keywords read 律师 as a trade
