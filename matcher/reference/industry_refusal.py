@@ -325,7 +325,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
 
 @functools.cache
 def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    """(single-character surnames, two-character surnames, forms of address, titles)."""
+    """(single-character surnames, two-character surnames, forms of address, professions)."""
     spec = _yaml("industry_refusals.yaml")
     return (
         frozenset(str(spec["surnames"])),
