@@ -136,14 +136,20 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
 
 @functools.cache
 def _departments() -> frozenset[str]:
-    """财务部, 人事处…: every listed function before every listed suffix, normalised."""
+    """财务部, 人事处, 税务局…: every listed function before every listed suffix, normalised."""
     spec = _yaml("industry_refusals.yaml")
-    return frozenset(
+    departments = {
         normalize_text(f"{f}{n}{s}")
         for f in spec["department_functions"]
         for n in ("", "一", "二", "三")  # 销售一部
         for s in spec["department_suffixes"]
-    )
+    }
+    bodies = {  # 税务局, 发改委: a government department
+        normalize_text(f"{f}{s}")
+        for f in spec["government_functions"]
+        for s in spec["government_suffixes"]
+    }
+    return frozenset(departments | bodies)
 
 
 @functools.cache
@@ -162,6 +168,10 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _LATIN_RUN = re.compile(r"[a-z]+")
+# "take it from X" (以系统为准, 按执照填写, 同营业执照一致): defers to another record
+_DEFER = re.compile(
+    r"^(?:以|按|按照|依|依据|根据|参照|参考|同|与)\w{1,10}(?:为准|执行|填写|所示|所载|一致|相同|确定)$"
+)
 #: a place suffix is read as such only in a short cell (a long one describes something)
 _PLACE_SUFFIX_MAX = 16
 
@@ -290,7 +300,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
     if not _CJK.search(norm):
         phrases = split_phrases(text)
         return None if phrases and all(known(p) for p in phrases) else "latin"
-    if len(norm) <= _REFERENCE_MAX and norm.startswith(_references()):
+    if len(norm) <= _REFERENCE_MAX and (norm.startswith(_references()) or _DEFER.match(norm)):
         return "placeholder"
     if person_titled(norm):
         return "person"  # 周律师, 赵工程师: asked before the keywords read 律师 as a trade
@@ -315,7 +325,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
 
 @functools.cache
 def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    """(single-character surnames, two-character surnames, forms of address, titles)."""
+    """(single-character surnames, two-character surnames, forms of address, professions)."""
     spec = _yaml("industry_refusals.yaml")
     return (
         frozenset(str(spec["surnames"])),
