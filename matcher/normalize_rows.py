@@ -385,13 +385,12 @@ def _parse_row(
 
 def _canonical_certs(items: list[str] | None) -> list[str] | None:
     """normalize._canonical_certs for one list: each name read, the readings joined
-    (a reading of nothing, 否, leaves an empty name, as the frame path's split does)."""
+    (a reading of nothing, 否, adds nothing: 否 alone is [] like 无)."""
     if items is None:
         return None
     out: list[str] = []
     for item in items:
-        read = read_certification(item).items
-        out += read if read else [""]
+        out += read_certification(item).items
     return list(dict.fromkeys(out))
 
 
