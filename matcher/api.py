@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matcher.batch import (
     BRIEF_COLUMNS,
@@ -51,6 +52,9 @@ from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
 from matcher.reference.data import data_dir
 from matcher.report.files import drop_from_cache
 from matcher.rule import Rule
+
+if TYPE_CHECKING:
+    from matcher.reference.resolution import Resolution
 
 SINGLE_SUFFIXES = {".yaml", ".yml", ".json"}
 NEWSLETTER_DATE = dt.date(2022, 7, 1)
@@ -108,6 +112,9 @@ class Intake:
     lang: str = "zh"
     fields: Collection[str] | None = None
     seen: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    # rows per province and the open region names, over every chunk so far (issue 12)
+    provinces: Counter[str] = field(default_factory=Counter)
+    unresolved: dict[str, Resolution] = field(default_factory=dict)
 
     @property
     def needed(self) -> frozenset[str] | None:
@@ -139,9 +146,24 @@ class Intake:
         portfolio.skipped = skipped
         portfolio.account = account
         portfolio.frame, portfolio.duplicates = drop_duplicates(portfolio.frame, self.seen)
-        if first and self.region_context is None:
-            portfolio.region_hint = _region_hint(portfolio)
+        if self.region_context is None:
+            portfolio.region_hint = self._region_hint(portfolio)
         return portfolio
+
+    def _region_hint(self, portfolio: Portfolio) -> Any:
+        """Most resolved rows so far in one province while some names stay open: say so.
+        Counted per province as chunks go, so a streamed run weighs all its rows."""
+        from matcher.reference.regions import province_counts, suggest_region_context
+
+        if "region_code" not in portfolio.frame.columns:
+            return None
+        self.provinces.update(province_counts(portfolio.frame.get_column("region_code")))
+        for text, r in portfolio.regions.items():
+            if r.code is None:
+                self.unresolved.setdefault(text, r)
+        if not self.unresolved:
+            return None
+        return suggest_region_context(self.provinces, self.unresolved.values())
 
     def account(self, raw: pl.DataFrame) -> ColumnAccount:
         """Every column: used, ambiguous, unused…; strict mode refuses any guess."""
@@ -175,19 +197,6 @@ def minor_problem(needed: Collection[str]) -> pl.Expr:
         & ~pl.col("field").is_in(list(needed))
         & ~pl.col("rejected").fill_null(False)
     )
-
-
-def _region_hint(portfolio: Portfolio) -> Any:
-    """Most resolved rows in one province while some names stay open: say so."""
-    from matcher.reference.regions import suggest_region_context
-
-    if "region_code" not in portfolio.frame.columns:
-        return None
-    unresolved = [r for r in portfolio.regions.values() if r.code is None]
-    if not unresolved:
-        return None
-    codes = portfolio.frame.get_column("region_code").to_list()
-    return suggest_region_context(codes, unresolved)
 
 
 def _single_profiles(path: Path, limits: Limits) -> pl.DataFrame:
@@ -317,8 +326,8 @@ class BatchRun:
         self.rejected += portfolio.rejected
         if portfolio.account is not None:
             self.account = portfolio.account
-        if portfolio.region_hint is not None:
-            self.region_hint = portfolio.region_hint
+        # each chunk's hint weighs every chunk read so far: the last one is the run's
+        self.region_hint = portfolio.region_hint
         self.skipped = self.skipped.merged(portfolio.skipped)
         self.duplicates.extend(portfolio.duplicates)
 
@@ -392,7 +401,12 @@ def run_batch(
     # Rule texts stay categorical only on the way to a CSV file.
     categorical = out is not None and not keep_frames
     evaluator = Evaluator(
-        rules, as_of, lang, columns, texts="categorical" if categorical else "string"
+        rules,
+        as_of,
+        lang,
+        columns,
+        texts="categorical" if categorical else "string",
+        ask_first=True,
     )
     run = BatchRun()
     counts: list[pl.DataFrame] = []
@@ -508,9 +522,9 @@ def report_slices(
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
-        coded = evaluator.long(part, portfolio.passthrough, codes=True).collect()
+        coded = evaluator.long(part, portfolio.passthrough, codes=True, plans=plans).collect()
         result = coded
-        if "missing" in result.columns:  # issue 13: what to ask first
+        if "missing" in result.columns and evaluator.ask is None:  # issue 13: what to ask first
             result = with_ask_first(result, rules, lang, plans)
         if statuses:
             result = result.filter(pl.col("status").is_in(list(statuses)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -223,9 +223,12 @@ class Evaluator:
         columns: Sequence[str] = RESULT_COLUMNS,
         *,
         texts: Literal["string", "categorical"] = "string",
+        ask_first: bool = False,
     ) -> None:
         """``texts="categorical"`` gives rule texts as pl.Enum columns: written to CSV
-        the same, and 4× cheaper to build than strings (for run_batch's report)."""
+        the same, and 4× cheaper to build than strings (for run_batch's report).
+        ``ask_first`` adds with_ask_first's columns and order to :meth:`long`, computed
+        on codes (see :attr:`ask`; None when the codes are too many for a table)."""
         self.as_of, self.lang, self.columns = as_of, lang, list(columns)
         self.texts = texts
         self.ordered = static_order(rules)
@@ -276,6 +279,12 @@ class Evaluator:
                     code = (code + offsets[name][index]).cast(pl.UInt32)
                 fields.append(code.alias(f"__{name}"))
             self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
+        self.ask: Any = None  # questions_frame.CodedAskFirst
+        if ask_first and "missing" in self.luts:
+            from matcher.evaluate.questions_frame import CodedAskFirst
+
+            missing_texts = self.luts["missing"].cast(pl.String).to_list()
+            self.ask = CodedAskFirst(self.ordered, missing_texts, lang)
         table = rule_table(self.ordered, lang)
         self.constant_luts = {
             name: _categorical(table.get_column(name).to_list())
@@ -307,11 +316,19 @@ class Evaluator:
         )
 
     def long(
-        self, wide: pl.DataFrame, passthrough: Sequence[str] = (), *, codes: bool = False
+        self,
+        wide: pl.DataFrame,
+        passthrough: Sequence[str] = (),
+        *,
+        codes: bool = False,
+        plans: list[pl.DataFrame] | None = None,
     ) -> pl.LazyFrame:
         """One row per enterprise × rule, ranked within each enterprise, with texts.
 
-        ``codes`` keeps ``__rule`` and ``__status`` (integers) for :meth:`counts`.
+        ``codes`` keeps ``__rule`` and ``__status`` (integers) for :meth:`counts`. With
+        :attr:`ask`, the undecided rows are ordered and the ``ask_first`` and
+        ``rank_note`` columns added as with_ask_first does, and the slice's collection
+        plan appended to ``plans``.
         """
         if not self.ordered:
             empty = {ROW: pl.Int64, **dict.fromkeys(self.columns, pl.String)}
@@ -331,7 +348,13 @@ class Evaluator:
             .collect()
             .rechunk()  # gathers from one contiguous chunk are an order of magnitude faster
         )
+        unknown = STATUS_ORDER["unknown"]
+        if self.ask is not None:
+            long = self.ask.keys(long, unknown)
         ranked = rank(long, n)
+        asked = []
+        if self.ask is not None:
+            asked = self.ask.columns(ranked, POS, wide.height, unknown, plans)
         blocks = pl.Series(np.repeat(np.arange(wide.height, dtype=np.uint32), n))
         inputs = wide.select(
             col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]
@@ -350,6 +373,7 @@ class Evaluator:
             ranked.lazy()
             .with_columns(
                 *texts,
+                *asked,
                 *[self._decoded(ranked, n) for n in self.coded if n not in self.luts],
                 pl.col("__status")
                 .replace_strict(status_names, return_dtype=pl.String)
@@ -362,6 +386,7 @@ class Evaluator:
                     *self.columns,
                     *passthrough,
                     *(["__rule", "__status"] if codes else []),
+                    *(["ask_first", "rank_note"] if asked else []),
                 ]
             )
         )
@@ -478,15 +503,27 @@ def rank(long: pl.DataFrame, n_rules: int) -> pl.DataFrame:
 
 
 def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
-    """The row order as one arg-sort: the four keys packed into a single UInt64 when
-    they fit (about 2.5× faster than sorting on four columns), else a multi-key sort."""
+    """The row order as one arg-sort: the keys packed into a single UInt64 when they
+    fit (about 2.5× faster than sorting on several columns), else a multi-key sort.
+
+    With ``__money`` and ``__n`` (set on undecided rows only, see
+    questions_frame.CodedAskFirst.keys), undecided rows are ordered by money at stake,
+    then fewer open items, before their usual order, as with_ask_first re-orders them."""
     # Distinct amounts are few (per-head sums, fixed sums): a hash lookup into them
     # sorted is twice as fast as a dense rank over every row.
     distinct = long.get_column("amount_yuan").drop_nulls().unique().sort(descending=True)
     rule_bits = max(1, (n_rules - 1).bit_length())
     amount_bits = (distinct.len() + 1).bit_length()
     row_max = max(long.height // max(n_rules, 1) - 1, 0)  # positions 0 … m-1
-    if row_max.bit_length() + 3 + amount_bits + rule_bits <= 63:
+    asked = "__money" in long.columns
+    money = pl.Series(dtype=pl.Float64)
+    money_bits = n_bits = 0
+    if asked:
+        money = long.get_column("__money").drop_nulls().unique().sort(descending=True)
+        money_bits = money.len().bit_length()
+        n_bits = int(long.get_column("__n").max() or 0).bit_length()  # type: ignore[arg-type]
+    low_bits = money_bits + n_bits + amount_bits + rule_bits
+    if row_max.bit_length() + 3 + low_bits <= 63:
         order = pl.Series(np.arange(distinct.len(), dtype=np.uint64))
         amount_key = (
             pl.col("amount_yuan")
@@ -495,16 +532,34 @@ def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
         )
         # Disjoint bit fields, so the sum orders like the tuple of keys.
         key = (
-            pl.col(POS).cast(pl.UInt64) * (1 << (3 + amount_bits + rule_bits))
-            + pl.col("__status").cast(pl.UInt64) * (1 << (amount_bits + rule_bits))
+            pl.col(POS).cast(pl.UInt64) * (1 << (3 + low_bits))
+            + pl.col("__status").cast(pl.UInt64) * (1 << low_bits)
             + amount_key * (1 << rule_bits)
             + pl.col("__rule").cast(pl.UInt64)
         )
+        if asked:  # null (decided rows): one constant, below the status bits
+            money_key = (
+                pl.col("__money")
+                .replace_strict(
+                    money,
+                    np.arange(money.len(), dtype=np.uint64),
+                    default=0,
+                    return_dtype=pl.UInt64,
+                )
+                .fill_null(0)
+            )
+            n_key = pl.col("__n").cast(pl.UInt64).fill_null(0)
+            key = (
+                key
+                + money_key * (1 << (n_bits + amount_bits + rule_bits))
+                + n_key * (1 << (amount_bits + rule_bits))
+            )
         return long.select(key.arg_sort()).to_series()
+    by = [POS, "__status", "__money", "__n"] if asked else [POS, "__status"]
     return long.select(
         pl.arg_sort_by(
-            [POS, "__status", "amount_yuan", "__rule"],
-            descending=[False, False, True, False],
+            [*by, "amount_yuan", "__rule"],
+            descending=[False, False, *([True, False] if asked else []), True, False],
             nulls_last=True,
         )
     ).to_series()
@@ -524,11 +579,17 @@ def rank_key(outcome: Outcome) -> tuple[Any, ...]:
     )
 
 
-def match_row(row: Mapping[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
-    """The row path for one enterprise, ranked exactly as rank() does."""
+def match_row(
+    row: Mapping[str, Any],
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    evaluate_rule: Callable[[Rule, Mapping[str, Any], dt.date], Outcome] = evaluate,
+) -> list[Outcome]:
+    """The row path for one enterprise, ranked exactly as rank() does; ``evaluate_rule``
+    may be a :class:`matcher.evaluate.row.Remembered`'s."""
     from matcher.evaluate import exclusive
 
-    outcomes = [evaluate(r, row, as_of) for r in rules]
+    outcomes = [evaluate_rule(r, row, as_of) for r in rules]
     exclusive.apply(outcomes)
     return sorted(outcomes, key=rank_key)
 

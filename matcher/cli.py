@@ -12,6 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+from matcher import help_cache
+
+# `policy-match --help`, asked of the program itself, from the text typer printed last time
+# in the same setting (matcher/help_cache.py): typer and rich are then never imported.
+if Path(sys.argv[0]).name in ("policy-match", "policy-match.exe", "__main__.py") and (
+    help_cache.serve(sys.argv[1:])
+):
+    sys.exit(0)
+
 import typer
 
 from matcher.authoring.catalogue_cmd import catalogue_app
@@ -90,6 +99,16 @@ EXIT_REJECTED = 3  # completed, but some input rows were rejected
 class Lang(StrEnum):
     zh = "zh"
     en = "en"
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+class Dialect(StrEnum):
+    spark = "spark"
+    duckdb = "duckdb"
 
 
 class Format(StrEnum):
@@ -501,12 +520,20 @@ class BatchFormat(StrEnum):
 @app.command()
 @friendly
 def batch(
-    portfolio_path: Annotated[
-        Path,
-        typer.Argument(metavar="PORTFOLIO", help="企业名单：CSV / Excel / Parquet / JSON Lines"),
+    portfolio: Annotated[
+        str,
+        typer.Argument(
+            metavar="PORTFOLIO",
+            help="企业名单：CSV / Excel / Parquet / JSON Lines（--engine spark 时可为 hdfs://、s3a:// 等 Spark 能读的路径）",
+        ),
     ],
-    out_path: Annotated[
-        Path | None, typer.Option("--out", help="结果文件（.csv / .json / .xlsx）")
+    out_text: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="结果文件（.csv / .json / .xlsx）；--engine spark 时为输出文件夹（.csv 结尾写 CSV，否则 Parquet）",
+        ),
     ] = None,
     only: Annotated[
         str | None,
@@ -556,11 +583,49 @@ def batch(
     ] = False,
     strict_headers: StrictOpt = False,
     region_context: RegionContextOpt = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local（默认：本机 polars 分块处理）或 spark（同样的分块步骤在 Spark 上分布式运行，见 README）",
+        ),
+    ] = Engine.local,
+    master: Annotated[
+        str,
+        typer.Option("--master", help="--engine spark 的 Spark master，默认 local[*]；集群如 yarn"),
+    ] = "local[*]",
 ) -> None:
     """名单 × 全部政策，每家企业每项政策一行，写入结果文件。
 
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
+    if engine is Engine.spark:
+        refused = {
+            "--errors": errors_path,
+            "--summary": summary or None,
+            "--summary-out": summary_path,
+            "--html": html_dir,
+            "--compare": compare_path,
+            "--compare-out": compare_out,
+            "--sheet": sheet,
+        }
+        _spark_batch(
+            portfolio,
+            out_text,
+            [name for name, v in refused.items() if v is not None],
+            statuses=_parse_only(only),
+            as_of=parse_as_of(as_of),
+            lang=lang.value,
+            rules=_rules(rules, only_rules, drafts),
+            overrides=parse_map(mapping, lang.value),
+            brief=brief,
+            region_context=region_context,
+            strict_headers=strict_headers,
+            master=master,
+        )
+        return
+    portfolio_path = Path(portfolio)
+    out_path = Path(out_text) if out_text is not None else None
     from matcher.report.columns import localise
     from matcher.report.files import check_outputs, csv_text, write_csv
     from matcher.report.headers import SUMMARY_HEADERS_ZH
@@ -660,6 +725,93 @@ def batch(
     _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _spark_batch(
+    portfolio: str,
+    out_text: str | None,
+    refused: list[str],
+    *,
+    lang: str,
+    **kwargs: Any,
+) -> None:
+    """batch --engine spark: checks the options, runs matcher.pipeline.spark, says where."""
+    zh = lang == "zh"
+    if refused:
+        names = "、".join(refused) if zh else ", ".join(refused)
+        raise PolicyMatchError(
+            f"--engine spark 不支持 {names}：Spark 引擎只写结果报告"
+            if zh
+            else f"--engine spark does not support {names}: the Spark engine writes the report only",
+            "去掉这些选项，或用本机引擎（--engine local）"
+            if zh
+            else "drop them, or use --engine local",
+        )
+    if out_text is None:
+        raise PolicyMatchError(
+            "--engine spark 需要 --out 输出文件夹" if zh else "--engine spark needs --out FOLDER",
+            "如 --out 结果/（Parquet）或 --out 结果.csv（CSV 文件夹）"
+            if zh
+            else "e.g. --out report/ (Parquet) or --out report.csv (a folder of CSV parts)",
+        )
+    if out_text.rstrip("/").lower().endswith((".xlsx", ".json")):
+        raise PolicyMatchError(
+            "--engine spark 只写 Parquet 或 CSV"
+            if zh
+            else "--engine spark writes Parquet or CSV only",
+            "--out 以 .csv 结尾写 CSV，其他写 Parquet" if zh else "end --out with .csv for CSV",
+        )
+    from matcher.pipeline.spark import run_spark_batch
+
+    out_format = "csv" if out_text.rstrip("/").lower().endswith(".csv") else "parquet"
+    run = run_spark_batch(portfolio, out_text, lang=lang, out_format=out_format, **kwargs)
+    err.print(
+        f"已写入 {out_text}（{run.written} 行，{run.read} 家企业，{run.partitions} 个分区）"
+        if zh
+        else f"wrote {out_text} ({run.written} rows, {run.read} enterprises, {run.partitions} partitions)",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command()
+@friendly
+def sql(
+    as_of: AsOf = None,
+    lang: LangOpt = Lang.zh,
+    rules: RulesOpt = None,
+    only_rules: OnlyRules = False,
+    dialect: Annotated[
+        Dialect,
+        typer.Option("--dialect", help="SQL 方言：spark（默认，Spark SQL / Hive）或 duckdb"),
+    ] = Dialect.spark,
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            help="规范化画像表的表名：列为规范字段（profile check 所示），如 region_code、founded、founded_hi",
+        ),
+    ] = "profiles",
+    drafts: Annotated[
+        bool, typer.Option("--include-drafts", help="也编译草稿规则（status: draft）")
+    ] = False,
+) -> None:
+    """把每条规则的条件树编译成一条 SQL 查询，打印出来：在数据仓库里完成匹配。
+
+    结果每家企业每项政策一行：状态、金额、满足/不满足/待补充的条件、名次，与 batch 相同。
+    无法准确编译的条件会报错并指出规则与运算，不会静默出错。
+    Example: policy-match sql --dialect spark --table dw.sme_profiles --as-of 2022-07-01
+    """
+    from matcher.evaluate.sql import compile_sql
+
+    text = compile_sql(
+        _rules(rules, only_rules, drafts),
+        parse_as_of(as_of),
+        dialect=dialect.value,
+        table=table,
+        lang=lang.value,
+    )
+    write_stdout(text)
 
 
 @contextlib.contextmanager
@@ -1224,7 +1376,9 @@ def last_resort(exc: BaseException) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
-        status = run(args)
+        with help_cache.recording(args) as finished:
+            status = run(args)
+            finished(status)
     except BrokenPipeError:  # stderr closed while reporting: nothing more can be said
         _silence_stdout()
         status = 1

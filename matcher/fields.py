@@ -27,6 +27,8 @@ class FieldType(StrEnum):
     SIZE = "size"  # large/medium/small/micro
     REGION = "region"  # free text or adcode, resolved to region_code
     INDUSTRY = "industry"  # GB/T 4754 code or name, resolved to industry_code
+    # one GB/T 4754 code per business-scope phrase, null where a phrase is unread (derived)
+    INDUSTRY_LIST = "industry_list"
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,10 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
     "industry_code": ("行业代码（解析）", "GB/T 4754 code resolved from industry, e.g. C3011"),
     "size_derived": ("推算规模", "size derived from the SME size standard"),
     "size_effective": ("采用规模", "given size, else the derived one"),
+    "scope_industries": (
+        "经营范围各项行业（解析）",
+        "GB/T 4754 code of each business-scope phrase, null where a phrase is not read",
+    ),
 }
 
 RULE_FIELDS: frozenset[str] = frozenset(
@@ -314,6 +320,7 @@ def _dtypes() -> dict[FieldType, pl.DataType]:
         FieldType.BOOL: pl.Boolean(),
         FieldType.DATE: pl.Date(),
         FieldType.LIST: pl.List(pl.String),
+        FieldType.INDUSTRY_LIST: pl.List(pl.String),
     }
 
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from matcher.fields import (
-    DERIVED_FIELDS,
     DTYPES,
-    FIELDS_BY_NAME,
     PROFILE_FIELDS,
     ROW,
     SIZE_ZH,
@@ -26,11 +23,10 @@ from matcher.fields import (
 from matcher.frame import pl
 from matcher.intake.certifications import canonical_certs, cert_problem_expr, merge_flag_columns
 from matcher.intake.credit_code import credit_code_errors
-from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
-from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
+from matcher.intake.readers import RENAMED_PREFIX, RawProblem
 from matcher.intake.values import (
     APPROX_PATTERN,
     DATE_HI_SUFFIX,
@@ -38,90 +34,28 @@ from matcher.intake.values import (
     date_hi_expr,
     parse_expr,
 )
+from matcher.normalize_shared import ERROR_COLUMNS as ERROR_COLUMNS
+from matcher.normalize_shared import EXCLUDED_ROW_CODES as EXCLUDED_ROW_CODES
+from matcher.normalize_shared import MESSAGES as MESSAGES
+from matcher.normalize_shared import NOTE_CODES as NOTE_CODES
+from matcher.normalize_shared import REJECTING_CODES as REJECTING_CODES
+from matcher.normalize_shared import SCOPE_PHRASE as SCOPE_PHRASE
+from matcher.normalize_shared import TOTAL_ROW_NAMES as TOTAL_ROW_NAMES
+from matcher.normalize_shared import _cell, all_messages, clean_header_names, passthrough_names
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
 from matcher.reference.size import size_expr, size_group_expr
 from matcher.rule import Op, Rule
 
-# Checks made after parsing, in the same (zh, en) template form as intake's.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "missing_name": ("缺少企业名称，该行未处理", "no enterprise name; row rejected"),
-    "total_row": (
-        "「{value}」是合计行，不是企业，该行未处理",
-        "'{value}' is a totals row, not an enterprise; row rejected",
-    ),
-    "local_exceeds_total": (
-        "本地高校毕业生人数「{value}」超过招用高校毕业生总数，两项均按未知处理",
-        "local graduate hires '{value}' exceed total graduate hires; both treated as unknown",
-    ),
-    "founded_in_future": (
-        "成立日期「{value}」晚于今天，按未知处理",
-        "founding date '{value}' is in the future; treated as unknown",
-    ),
-    "unknown_region": (
-        "无法识别地区「{value}」，按未知处理",
-        "region '{value}' not recognised; treated as unknown",
-    ),
-    "ambiguous_region": (
-        "地区有歧义（{value}），按未知处理；请写完整名称（含省市），或用 --region-context 指定所在省市",
-        "ambiguous region ({value}); treated as unknown; write the full name with its province "
-        "or city, or give --region-context",
-    ),
-    "uncertain_certification": (
-        "资质「{value}」中有无法确定的认定名称，涉及的认定条件按未知处理；请写规范名称，如 专精特新中小企业",
-        "certifications '{value}' include a name that cannot be settled; conditions on the "
-        "certifications it could be are unknown; write the standard name, e.g. 专精特新中小企业",
-    ),
-    "unknown_certification": (
-        "资质「{value}」中有不在认定名称表中的名称，按原文保留",
-        "certifications '{value}' include a name not in the certification table; kept as written",
-    ),
-    "bad_certification_flag": (
-        "是/否资质列「{value}」无法识别，该认定按未知处理；请写 是、否 或 市级、省级、国家级",
-        "yes/no certification column '{value}' not understood; that certification is unknown; "
-        "write 是, 否 or a level (市级, 省级, 国家级)",
-    ),
-    "unknown_industry": (
-        "无法识别行业「{value}」，按未知处理",
-        "industry '{value}' not recognised; treated as unknown",
-    ),
-    "not_an_industry": (
-        "「{value}」不是行业代码，也不像行业描述，按未知处理；请填写行业代码（如 I65）或主营业务（如 软件开发）",
-        "'{value}' is neither an industry code nor an industry description; treated as unknown:"
-        " give a code (e.g. I65) or the main business",
-    ),
-    "cell_too_long": (
-        "单元格过长：{value}；按未知处理。如确需更长，可设置环境变量 POLICY_MATCH_MAX_CELL_CHARS 提高上限",
-        "cell too long: {value}; treated as unknown. To raise the limit, set the environment "
-        "variable POLICY_MATCH_MAX_CELL_CHARS",
-    ),
-    "industry_from_scope": (
-        "行业未填写，由经营范围推断：{value}；如不准确请填写行业",
-        "industry not given; derived from the business scope: {value}; give the industry if wrong",
-    ),
-    "industry_refined_by_scope": (
-        "行业按经营范围细化：{value}",
-        "industry refined by the business scope: {value}",
-    ),
-    "industry_scope_conflict": (
-        "所属行业与经营范围不一致：{value}；按填写的行业匹配",
-        "industry disagrees with the business scope: {value}; the given industry is used",
-    ),
-    "size_mismatch": (
-        "企业规模填写与按划型标准推算不一致：{value}；按填写值匹配",
-        "given size disagrees with the size standard: {value}; the given size is used",
-    ),
-}
-
-
-def all_messages() -> dict[str, tuple[str, str]]:
-    return {**ERROR_MESSAGES, **MESSAGES}
-
-
-# Columns with few distinct spellings are parsed once per spelling, not per row.
+# Columns with few distinct spellings are parsed once per spelling, not per row; so are
+# free text columns, whose Unicode normalisation costs more per row than the join back
+# (regions and industries repeat; names and ids pay about as much either way).
 PARSE_PER_DISTINCT = frozenset(
     {
+        FieldType.TEXT,
+        FieldType.REGION,
+        FieldType.INDUSTRY,
         FieldType.INT,
         FieldType.AMOUNT,
         FieldType.BOOL,
@@ -131,17 +65,10 @@ PARSE_PER_DISTINCT = frozenset(
     }
 )
 
-# Checks that reject the whole row (the row reached the frame but is not an enterprise).
-REJECTING_CODES = ("missing_name", "total_row")
-# Problems reported with the value kept: it was read, only as written (issue 12).
-NOTE_CODES = ("approximate_number", "hmt_as_foreign")
-# What a totals row writes where the name goes (spaces and colons removed, lower case).
-TOTAL_ROW_NAMES = ["合计", "总计", "小计", "总合计", "共计", "汇总", "total", "sum", "subtotal"]
-
-# Reader problems that mean the row never reached the frame.
-EXCLUDED_ROW_CODES = ("ragged_row", "bad_json_line", "json_not_object", "json_too_deep")
-
-ERROR_COLUMNS = ["row", "id", "column", "field", "value", "code", "rejected"]
+# Frames this small (a web request's profile, the server's coalesced batch, a one-firm
+# report) are normalised row by row in Python (matcher/normalize_rows.py): planning the
+# polars queries costs more than parsing a few rows. Proved equal in test_normalize_rows.
+SMALL_MAX_ROWS = 64
 
 
 @dataclass
@@ -185,6 +112,8 @@ _DERIVED_FROM: dict[str, tuple[str, ...]] = {
         "total_assets",
     ),
     "size": ("size", "industry", "business_scope", "employees", "revenue", "total_assets"),
+    # read only when a rule tests it: every phrase of every distinct scope is read
+    "scope_industries": ("business_scope", "scope_industries"),
     # The check that local hires do not exceed total hires makes both unknown.
     "grad_hires": ("grad_hires", "grad_hires_local"),
     "grad_hires_local": ("grad_hires", "grad_hires_local"),
@@ -223,6 +152,19 @@ def normalise(
     ``region_context`` (e.g. 北京市) settles ambiguous region names inside it.
     """
     today = today or dt.date.today()
+    if raw.height <= SMALL_MAX_ROWS and all(
+        t in (pl.String, pl.Null) for c, t in raw.schema.items() if c != ROW
+    ):
+        return _normalise_small(
+            raw,
+            overrides=overrides,
+            today=today,
+            problems=problems,
+            fields=fields,
+            limits=limits,
+            report_headers=report_headers,
+            region_context=region_context,
+        )
     lim = resolve_limits(limits)
     raw, header_problems = _clean_headers(raw)
     # Raw cells are text; a column with no value at all arrives typed Null.
@@ -238,6 +180,8 @@ def normalise(
     frame = _parse_fields(raw, by_field, mapping, passthrough, checks)
     frame, flag_errors = _merge_flags(frame, mapping, by_field, fields)
     frame, regions, industries = _resolve(frame, region_context)
+    if fields is None or "scope_industries" in fields:
+        frame = _scope_industries(frame)
     specs = _error_specs(by_field, checks)
     specs += _resolution_specs(regions, industries, flag_errors)
     frame = _derive_size(_null_failed(frame, checks, by_field))
@@ -266,6 +210,46 @@ def normalise(
     )
 
 
+def _normalise_small(raw: pl.DataFrame, **options: Any) -> Portfolio:
+    """:func:`normalise` by :func:`matcher.normalize_rows.normalise_rows`, as frames."""
+    from matcher.normalize_rows import normalise_rows
+
+    headers = [c for c in raw.columns if c != ROW]
+    res = normalise_rows(raw.to_dicts(), headers, **options)
+    specs = {s.name: s for s in PROFILE_FIELDS}
+    schema: dict[str, Any] = {}
+    for c in res.columns:
+        if c == ROW:
+            schema[c] = raw.schema[ROW]
+        elif c in specs:
+            schema[c] = DTYPES[specs[c].type]
+        elif c.endswith(DATE_HI_SUFFIX) and c[: -len(DATE_HI_SUFFIX)] in specs:
+            schema[c] = pl.Date
+        elif c == "scope_industries":
+            schema[c] = pl.List(pl.String)
+        else:
+            schema[c] = pl.String
+    frame = pl.DataFrame(res.rows, schema=schema, orient="row") if res.rows else None
+    if frame is None:
+        frame = pl.DataFrame(schema=schema)
+    errors = pl.DataFrame(
+        res.errors,
+        schema={"row": pl.Int64, **{c: pl.String for c in ERROR_COLUMNS[1:-1]}}
+        | {"rejected": pl.Boolean},
+        orient="row",
+    )
+    return Portfolio(
+        frame=frame,
+        errors=errors,
+        mapping=res.mapping,
+        read=res.read,
+        rejected=res.rejected,
+        passthrough=res.passthrough,
+        regions=res.regions,
+        industries=res.industries,
+    )
+
+
 # (code, condition, fields made unknown): checks across fields, made after parsing.
 Check = tuple[str, pl.Expr, list[str]]
 # (mask, field, value, code): each becomes error rows in one unpivot at the end.
@@ -276,21 +260,10 @@ def _clean_headers(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[RawProblem]]:
     """Headers without a BOM or stray spaces, which must not hide a column; two that
     become equal (「x」 and 「x 」 in a Parquet file) are told apart as the readers do."""
     names = [c for c in raw.columns if c != ROW]
-    if all(c == c.strip().replace("\ufeff", "") and c.strip() for c in names):
+    cleaned, problems = clean_header_names(names)
+    if not problems and cleaned == names:
         return raw, []
-    cleaned, problems = make_headers(names, [str(j + 1) for j in range(len(names))], None)
     return raw.rename(dict(zip(names, cleaned, strict=True))), problems
-
-
-@cache
-def _reserved_names() -> frozenset[str]:
-    """Names a pass-through column may not keep: report columns (both languages),
-    profile and derived fields. Internal columns all start with ``__``."""
-    from matcher.report.headers import RESULT_HEADERS_ZH
-
-    return frozenset(
-        {*RESULT_HEADERS_ZH, *RESULT_HEADERS_ZH.values(), *FIELDS_BY_NAME, *DERIVED_FIELDS}
-    )
 
 
 def _protect_passthrough(
@@ -298,23 +271,7 @@ def _protect_passthrough(
 ) -> tuple[pl.DataFrame, list[str], list[RawProblem]]:
     """Pass-through columns named like a report or internal column (a previous report
     fed back in) are renamed 原表·<name>, and the renaming reported."""
-    reserved = _reserved_names()
-    taken = set(raw.columns)
-    renames: dict[str, str] = {}
-    problems: list[RawProblem] = []
-    for h in headers:
-        if h in mapping.columns:
-            continue
-        if h == RENAMED_PREFIX + ROW:  # renamed by the reader
-            problems.append(RawProblem(None, "renamed_column", f"{ROW} → {h}"))
-        elif h.startswith("__") or h in reserved:
-            new, k = RENAMED_PREFIX + h, 2
-            while new in taken:
-                new, k = f"{RENAMED_PREFIX}{h}.{k}", k + 1
-            taken.add(new)
-            renames[h] = new
-            problems.append(RawProblem(None, "renamed_column", f"{h} → {new}"))
-    passthrough = [renames.get(h, h) for h in headers if h not in mapping.columns]
+    renames, passthrough, problems = passthrough_names(headers, mapping, set(raw.columns))
     return raw.rename(renames), passthrough, problems
 
 
@@ -467,8 +424,6 @@ def _resolve(
     return _industry_from_scope(frame), regions, industries
 
 
-# What the scope did to the industry: a derived or refined code names the phrase it rests on.
-SCOPE_PHRASE = "industry_scope_phrase"
 _SCOPE_NOTE = "__raw_scope_note"  # "phrase → code name" for the problem list
 _COARSE = pl.col("industry_code").str.len_chars() <= 3  # a 门类 (C) or a 大类 (C30)
 
@@ -522,6 +477,32 @@ def _industry_from_scope(frame: pl.DataFrame) -> pl.DataFrame:
         .fill_null(False)
         .alias("__chk_scope_conflict"),
     ).drop("__scope_code", "__scope_note", "__scope_phrase")
+
+
+def _scope_industries(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each business-scope phrase's industry code, in order, None where a phrase is not read
+    (rules test "any phrase in 制造业", tree.any_phrase_in); each distinct scope read once.
+    A scope with no phrase (only boilerplate) gives null: it names no activity."""
+    from matcher.reference.scope import read_scopes
+
+    scopes = (
+        frame.get_column("business_scope").drop_nulls().unique().to_list()
+        if "business_scope" in frame.columns
+        else []
+    )
+    readings = read_scopes(scopes)
+    table = pl.DataFrame(
+        {
+            "__scope_key": list(readings),
+            "scope_industries": [[p.code for p in r.phrases] or None for r in readings.values()],
+        },
+        schema={"__scope_key": pl.String, "scope_industries": pl.List(pl.String)},
+    )
+    if "business_scope" not in frame.columns:
+        return frame.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("scope_industries"))
+    return frame.join(
+        table, left_on="business_scope", right_on="__scope_key", how="left", maintain_order="left"
+    )
 
 
 def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:
@@ -676,6 +657,7 @@ def _error_frame(
     frames = [_error_rows(frame, specs, by_field)] if specs else []
     if long_cells is not None:
         frames.append(long_cells)
+    header_field = {h: f for f, h in by_field.items()}
     if problems:
         # Rows the reader could not split into cells never reach the frame: they are
         # rejected here so that read = matched + rejected still holds.
@@ -684,8 +666,8 @@ def _error_frame(
                 {
                     "row": [p.row for p in problems],
                     "id": [None] * len(problems),
-                    "column": [""] * len(problems),
-                    "field": [""] * len(problems),
+                    "column": [p.column for p in problems],
+                    "field": [header_field.get(p.column, "") for p in problems],
                     "value": [p.detail for p in problems],
                     "code": [p.message_code for p in problems],
                 },
@@ -708,29 +690,22 @@ def _error_rows(
     specs: list[tuple[pl.Expr, str, pl.Expr, pl.Expr]],
     by_field: dict[str, str],
 ) -> pl.DataFrame:
-    """All error rows in one pass: a struct per check, unpivoted, nulls dropped."""
-    columns = [
-        pl.when(mask)
-        .then(
-            pl.struct(
-                pl.col(ROW).alias("row"),
-                pl.col("id"),
-                pl.lit(by_field.get(field_name, field_name)).alias("column"),
-                pl.lit(field_name).alias("field"),
-                value.cast(pl.String).alias("value"),
-                code.cast(pl.String).alias("code"),
-            )
+    """All error rows, check by check: each check reads only the rows it flags (few),
+    where a struct per check over every row cost more than the parsing itself."""
+    base = frame.lazy()
+    parts = [
+        base.filter(mask).select(
+            pl.col(ROW).alias("row"),
+            pl.col("id"),
+            pl.lit(by_field.get(field_name, field_name), dtype=pl.String).alias("column"),
+            pl.lit(field_name, dtype=pl.String).alias("field"),
+            value.cast(pl.String).alias("value"),
+            code.cast(pl.String).alias("code"),
         )
-        .alias(f"__e{i}")
-        for i, (mask, field_name, value, code) in enumerate(specs)
+        for mask, field_name, value, code in specs
     ]
-    return (
-        frame.select(columns)
-        .unpivot(variable_name="__k", value_name="__v")
-        .drop("__k")
-        .drop_nulls("__v")
-        .unnest("__v")
-    )
+    # concat keeps the checks' order, as the sort by row after it relies on.
+    return pl.concat(parts).collect()
 
 
 def _distinct(frame: pl.DataFrame, column: str) -> list[str]:
@@ -766,15 +741,3 @@ def profile_to_raw(data: dict[str, Any], row: int = 1) -> pl.DataFrame:
         {ROW: [row], **{k: [v] for k, v in cells.items()}},
         schema={ROW: pl.Int64, **{k: pl.String for k in cells}},
     )
-
-
-def _cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list | tuple):
-        return "；".join(str(v) for v in value) if value else "无"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)

@@ -72,6 +72,9 @@ class Op(StrEnum):
     NOT_IN = "not_in"
     IN_REGION = "in_region"
     IN_INDUSTRY = "in_industry"
+    # any phrase of the business scope in the industries (scope_industries; see
+    # evaluate/tree.any_phrase_in for its three-valued semantics)
+    ANY_IN_INDUSTRY = "any_in_industry"
     CONTAINS_ANY = "contains_any"
     CONTAINS_ALL = "contains_all"
     MATCHES = "matches"
@@ -98,6 +101,7 @@ OP_ZH: dict[str, str] = {
     "not_in": "不属于",
     "in_region": "位于",
     "in_industry": "行业属于",
+    "any_in_industry": "任一项行业属于",
     "contains_any": "包含其一",
     "contains_all": "全部包含",
     "matches": "符合式样",
@@ -141,6 +145,7 @@ _OPS_FOR_TYPE: dict[FieldType, set[Op]] = {
     },
     FieldType.REGION: {Op.IN_REGION, *_PRESENCE},
     FieldType.INDUSTRY: {Op.IN_INDUSTRY, *_PRESENCE},
+    FieldType.INDUSTRY_LIST: {Op.ANY_IN_INDUSTRY, *_PRESENCE},
 }
 
 
@@ -152,6 +157,7 @@ def field_type(name: str) -> FieldType:
         "industry_code": FieldType.INDUSTRY,
         "size_derived": FieldType.SIZE,
         "size_effective": FieldType.SIZE,
+        "scope_industries": FieldType.INDUSTRY_LIST,
     }[name]
 
 
@@ -270,7 +276,7 @@ def value_problem(name: str, ftype: FieldType, op: Op, v: Any) -> str | None:
     if op is Op.IN_REGION:
         items = v if isinstance(v, list) else [v]
         check = _region_problem
-    elif op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY):
+    elif op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY, Op.ANY_IN_INDUSTRY):
         if not isinstance(v, list) or not v:
             return f"运算「{op.value}」的 value 应为非空列表，实际为「{_shown(v)}」"
         items = v
@@ -302,7 +308,7 @@ def _item_problem(name: str, ftype: FieldType, op: Op, v: Any) -> str | None:
         if name != "business_scope" or v != "in_force":
             return "in_catalogue 只用于 business_scope，value 为 in_force（按判定日期取当时有效的目录版本）"
         return None
-    if op is Op.IN_INDUSTRY:
+    if op in (Op.IN_INDUSTRY, Op.ANY_IN_INDUSTRY):
         from matcher.reference.industry import normalize_industry_code
 
         problem = _text_problem(v, "行业代码")

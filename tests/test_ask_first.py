@@ -127,3 +127,59 @@ def test_report_next_steps_golden() -> None:
     assert text == golden.read_text(encoding="utf-8")
     first = text.splitlines()[1]
     assert first.startswith("  1. 请填写「其中本地高校毕业生人数」")
+
+
+def _generated(rows: int, seed: int) -> pl.DataFrame:
+    """A raw portfolio from bench/generate.py (skip when the checkout has no bench/)."""
+    import importlib.util
+    import sys
+
+    import pytest
+
+    path = REPO / "bench" / "generate.py"
+    if not path.exists():
+        pytest.skip("bench/generate.py is not in this checkout")
+    spec = importlib.util.spec_from_file_location("bench_generate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return (
+        module.generate(rows, seed=seed)
+        .with_row_index(ROW, offset=2)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+
+
+def test_batch_ask_first_on_codes_equals_with_ask_first() -> None:
+    """The batch folds the re-ordering of undecided results into its rank sort and reads
+    the open items from codes (Evaluator(ask_first=True)); it must give exactly what
+    with_ask_first gives on the plain result: rows, order, columns and collection plan."""
+    from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, Evaluator
+    from matcher.evaluate.questions_frame import merge_plans
+    from matcher.normalize import normalise
+
+    raw = _generated(3_000, seed=11)
+    portfolio = normalise(raw, today=DAY)
+    for columns, lang in ((RESULT_COLUMNS, "zh"), (BRIEF_COLUMNS, "en")):
+        plain = Evaluator(RULES, DAY, lang, columns)
+        folded = Evaluator(RULES, DAY, lang, columns, ask_first=True)
+        assert folded.ask is not None
+        wide = plain.wide(plain.prepare(portfolio.frame), portfolio.passthrough)
+        expected_plans: list[pl.DataFrame] = []
+        got_plans: list[pl.DataFrame] = []
+        for start in (0, 1_000, 2_000):  # slices, as the batch makes them
+            part = wide.slice(start, 1_000)
+            base = plain.long(part, portfolio.passthrough, codes=True).collect()
+            expected = with_ask_first(base, RULES, lang, expected_plans)
+            got = folded.long(part, portfolio.passthrough, codes=True, plans=got_plans)
+            assert_frame_equal(got.collect(), expected)
+        assert merge_plans(got_plans, lang).equals(merge_plans(expected_plans, lang))
+        assert expected.get_column("ask_first").str.len_chars().sum() > 0
+
+
+def assert_frame_equal(got: pl.DataFrame, expected: pl.DataFrame) -> None:
+    from polars.testing import assert_frame_equal as same
+
+    assert got.columns == expected.columns
+    same(got, expected, check_dtypes=True)

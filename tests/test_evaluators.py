@@ -50,6 +50,7 @@ SCHEMA: dict[str, pl.DataType] = {s.name: DTYPES[s.type] for s in PROFILE_FIELDS
     "industry_code": pl.String(),
     "size_derived": pl.String(),
     "size_effective": pl.String(),
+    "scope_industries": pl.List(pl.String),
 }
 
 
@@ -130,6 +131,43 @@ def test_industry_prefixes() -> None:
     assert [v["status"] for v in vec] == expected
 
 
+@pytest.mark.parametrize(
+    ("codes", "status"),
+    [
+        (["I6511", "C3411"], "eligible"),  # a later phrase in C is enough
+        (["C30", None], "eligible"),  # one true settles it, whatever the unread phrase
+        (["I6511", "F5179"], "ineligible"),  # every phrase read, none in C
+        (["I6511", None], "unknown"),  # the unread phrase might be in C
+        (["C"], "eligible"),
+        ([], "unknown"),  # no phrase: the scope names no activity
+        (None, "unknown"),
+    ],
+)
+def test_any_phrase_in_industry_is_a_kleene_or(codes: list[str | None] | None, status: str) -> None:
+    rule = make_rule(cond("scope_industries", "any_in_industry", ["C"]))
+    row_out, vec = both(rule, [{"scope_industries": codes}])
+    assert row_out[0].status.value == status == vec[0]["status"]
+    if status == "unknown":
+        assert row_out[0].missing_fields == ["business_scope"]
+
+
+def test_any_phrase_coarser_than_the_target_is_unknown() -> None:
+    rule = make_rule(cond("scope_industries", "any_in_industry", ["C3011"]))
+    rows = [{"scope_industries": ["C30"]}, {"scope_industries": ["C31", "C3011"]}]
+    row_out, vec = both(rule, rows)
+    assert [o.status.value for o in row_out] == ["unknown", "eligible"]
+    assert [v["status"] for v in vec] == ["unknown", "eligible"]
+
+
+def test_industry_operators_are_refused_on_the_wrong_kind_of_field() -> None:
+    with pytest.raises(ValidationError, match="any_in_industry"):
+        make_rule(cond("scope_industries", "in_industry", ["C"]))
+    with pytest.raises(ValidationError, match="in_industry"):
+        make_rule(cond("industry", "any_in_industry", ["C"]))
+    with pytest.raises(ValidationError, match="GB/T 4754"):
+        make_rule(cond("scope_industries", "any_in_industry", ["Z99"]))
+
+
 def test_not_and_unmet_listing() -> None:
     rule = make_rule(
         {
@@ -179,6 +217,11 @@ certs = st.one_of(
     ),
 )
 
+# one code per business-scope phrase, None where a phrase is unread
+scope_codes = st.one_of(
+    st.none(), st.lists(st.one_of(st.none(), st.sampled_from(INDUSTRIES)), max_size=4)
+)
+
 
 @st.composite
 def rows(draw: Any) -> dict[str, Any]:
@@ -192,6 +235,7 @@ def rows(draw: Any) -> dict[str, Any]:
         "founded": draw(dates),
         "certifications": draw(certs),
         "size_effective": draw(st.one_of(st.none(), st.sampled_from(["large", "small", "micro"]))),
+        "scope_industries": draw(scope_codes),
     }
 
 
@@ -201,6 +245,10 @@ leaf = st.one_of(
     ),
     st.builds(
         lambda v: cond("industry", "in_industry", v),
+        st.lists(st.sampled_from(INDUSTRIES), min_size=1, max_size=3),
+    ),
+    st.builds(
+        lambda v: cond("scope_industries", "any_in_industry", v),
         st.lists(st.sampled_from(INDUSTRIES), min_size=1, max_size=3),
     ),
     st.builds(
@@ -424,10 +472,11 @@ def plausible(ftype: FieldType, op: Op) -> st.SearchStrategy[Any]:
         FieldType.TEXT: st.sampled_from(["x", "集成电路设计", "123", "in_force"]),
         FieldType.REGION: st.sampled_from([*REGIONS, "中西部", "东北", "999999"]),
         FieldType.INDUSTRY: st.sampled_from([*INDUSTRIES, "Z99"]),
+        FieldType.INDUSTRY_LIST: st.sampled_from([*INDUSTRIES, "Z99"]),
     }[ftype]
     if op is Op.WITHIN_YEARS:
         one = st.integers(-1, 120)
-    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY, Op.IN_REGION):
+    if op in (Op.IN, Op.NOT_IN, Op.CONTAINS_ANY, Op.IN_INDUSTRY, Op.ANY_IN_INDUSTRY, Op.IN_REGION):
         return st.lists(one, min_size=1, max_size=3)
     return one
 

@@ -28,8 +28,14 @@ DATA = Path(__file__).resolve().parent / "data"
 CATEGORIES = {"number", "latin", "placeholder", "place", "person", "punctuation", "date", "amount"}
 
 
-#: garbage the final refusal resolves, found by the one blind measurement of that set
-KNOWN_MISSES = {"garbage_industry_fresh3.csv": {"客服电话"}}
+#: the sets written blind with their own categories (fresh4; dev2 has the seven of the
+#: issue 11 follow-up: number, gibberish, placeholder, place, person, record, other)
+OWN_CATEGORIES = {
+    "garbage_industry_fresh4.csv": {"number", "place"},
+    "garbage_industry_dev2.csv": {
+        "number", "gibberish", "placeholder", "place", "person", "record", "other"
+    },
+}  # fmt: skip
 
 
 def _garbage(name: str) -> list[tuple[str, str]]:
@@ -41,6 +47,7 @@ def _garbage(name: str) -> list[tuple[str, str]]:
     ("name", "reasons"),
     [
         ("garbage_industry_dev.csv", 0.97),
+        ("garbage_industry_dev2.csv", 0.9),
         ("garbage_industry_fresh.csv", 0.7),
         ("garbage_industry_fresh2.csv", 0.65),
         ("garbage_industry_fresh3.csv", 0.65),
@@ -53,17 +60,18 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     The dev set is what the refusal was tuned on. Each fresh set was written after the
     refusal of its day, measured once (fresh 3 of 412 resolved, fresh2 2 of 313, fresh3 1 of
     244; see bench/RESULTS.md). The misses of fresh and fresh2 were then fixed, so those guard
-    against regressions only; fresh3 measures the final refusal and keeps its one miss
-    (客服电话, read as a call centre), so that it stays a measurement. fresh4 was written by a
-    session that never saw the resolver and measured once: 3 of 320 (-56, 有限合伙, 微信号：…);
-    a leading sign, legal forms and labelled record fields were then refused in general."""
+    against regressions only. fresh4 was written by a session that never saw the resolver and
+    measured once: 3 of 320 (-56, 有限合伙, 微信号：…); a leading sign, legal forms and labelled
+    record fields were then refused in general. dev2 (912 cells in seven categories) drove the
+    refusal of other facts about a firm (size, status, certifications, departments, generic
+    words), of labelled and contact cells, streets and buildings, titled persons; fresh3's
+    miss (客服电话) went with it, so all sets now guard against regressions."""
     rows = _garbage(name)
     assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
-    # fresh4 was written blind with its own (coarser) categories
-    assert {c for _, c in rows} >= (CATEGORIES if "fresh4" not in name else {"number", "place"})
+    assert {c for _, c in rows} >= OWN_CATEGORIES.get(name, CATEGORIES)
     out = industry.resolve_held_out([t for t, _ in rows], None)
     resolved = {t for t, _ in rows if out[t].code is not None}
-    assert resolved == KNOWN_MISSES.get(name, set())
+    assert resolved == set()
     without_reason = [t for t, _ in rows if out[t].refusal is None]
     assert len(without_reason) <= (1.0 - reasons) * len(rows), without_reason
 
@@ -86,6 +94,29 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
         ("注册资本100万元", "「注册资本100万元」是日期、金额或联系方式等登记信息，不是行业描述"),
         ("张伟", "「张伟」像是人名或称呼，不是行业描述"),
         ("---", "「---」只有标点符号，不是行业描述"),
+        ("小微企业", "「小微企业」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("专精特新", "「专精特新」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("存续", "「存续」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("财务部", "「财务部」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("销售一部", "「销售一部」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("税务局", "「税务局」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        ("服务", "「服务」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述"),
+        (
+            "科技有限公司",
+            "「科技有限公司」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述",
+        ),
+        ("法人：王五", "「法人：王五」像是人名或称呼，不是行业描述"),
+        ("周律师", "「周律师」像是人名或称呼，不是行业描述"),
+        ("财务：王会计", "「财务：王会计」像是人名或称呼，不是行业描述"),
+        ("邮箱 a@b.cn", "「邮箱 a@b.cn」是日期、金额或联系方式等登记信息，不是行业描述"),
+        ("www.abc.com.cn", "「www.abc.com.cn」是日期、金额或联系方式等登记信息，不是行业描述"),
+        ("专利10项", "「专利10项」是日期、金额或联系方式等登记信息，不是行业描述"),
+        ("软件园二期", "「软件园二期」是地名，不是行业描述"),
+        ("世纪公园", "「世纪公园」是地名，不是行业描述"),
+        ("例：软件", "「例：软件」是占位内容，不是行业描述"),
+        ("以系统为准", "「以系统为准」是占位内容，不是行业描述"),
+        ("B-", "「B-」不是行业代码，也不是已知的行业英文名称或缩写"),
+        ("20.1", "「20.1」不是行业代码，也不像行业描述"),
     ],
 )
 def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:
@@ -103,6 +134,14 @@ def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:
         ("软件和信息技术服务业", "I65"), ("KTV", "R90"), ("CRM SaaS", "I65"), ("saas", "I65"),
         ("海淀区餐馆", "H62"), ("张记面馆", "H62"), ("王记烧烤", "H62"), ("美国进口红酒批发", "F51"),
         ("长三角物流运输", "G54"), ("上海软件开发", "I65"), ("中国石油天然气开采", "B07"),
+        # real trades that contain words refused alone (服务, 技术, 批发, 科技, 路, 社区…)
+        ("餐饮服务", "H62"), ("批发业", "F51"), ("科技推广和应用服务业", "M75"),
+        ("房地产中介", "K70"), ("汽车维修", "O81"), ("企业邮箱服务", "I64"), ("港口经营", "G55"),
+        ("铁路货物运输", "G53"), ("集成电路设计", "I65"), ("主题公园", "R90"), ("互联网问答社区", "I64"),
+        ("街道办事处", "S92"), ("B", "B"), ("C3011", "C3011"), ("邮政局", "G60"), ("税务代理", "L72"),
+        # a cell labelled as the industry is read without its label
+        ("行业：餐饮", "H62"), ("所属行业:软件开发", "I65"), ("行业: 批发业", "F51"),
+        ("主营：汽车维修", "O81"), ("其他：软件开发", "I65"), ("行业类别：房地产中介", "K70"),
     ],
 )  # fmt: skip
 def test_codes_names_and_aliases_still_resolve(text: str, code: str) -> None:
@@ -154,14 +193,53 @@ def test_random_non_industry_strings_stay_unknown(text: str) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     number=st.integers(0, 10**12),
-    unit=st.sampled_from(["", "元", "万元", "年", "号", "%", "人"]),
-    place=st.sampled_from(["", "北京市", "海淀区", "美国", "长三角"]),
+    unit=st.sampled_from(["", "元", "万元", "年", "号", "%", "人", "项", "个", "㎡", "kg"]),
+    place=st.sampled_from(["", "北京市", "海淀区", "美国", "长三角", "一线城市", "专利", "员工"]),
 )
 def test_places_numbers_and_amounts_stay_unknown(number: int, unit: str, place: str) -> None:
     text = f"{place}{number}{unit}"
     if normalize_industry_code(text) is not None:
         return
     assert resolve_industries([text])[text].code is None
+
+
+# The classes of the issue 11 follow-up, built from parts: other facts about a firm, fields
+# pasted in with their label, titled persons, streets and buildings. (科技 is left out of
+# _OTHER: 科技服务 is a trade.)
+# fmt: off
+_OTHER = ["小微企业", "有限合伙", "国有企业", "专精特新", "高新技术企业", "存续", "吊销", "已注销",
+          "是", "否", "企业", "公司", "服务", "一般纳税人", "规上企业", "中外合资", "上市公司", "集团"]
+_DEPARTMENT = ["财务", "人事", "销售", "研发", "采购", "行政", "客服", "法务", "IT", "生产"]
+_FIELD_LABEL = ["电话", "手机", "邮箱", "法人", "联系人", "注册资本", "地址", "微信", "QQ", "网址",
+                "负责人", "开户行", "税号", "统一社会信用代码", "成立日期", "经办人"]
+_VALUE = ["王五", "13800138000", "a@b.cn", "100万元", "2020-01-01", "wx_abc123", "北京市海淀区",
+          "91110108MA01ABCD2X", "www.abc.cn", "工商银行", "张经理", "12345678"]
+_TITLE = ["经理", "总", "工", "工程师", "律师", "会计", "老师", "先生", "女士", "总监", "主任", "某"]
+_STREET = ["中山", "人民", "解放", "建设", "科技园", "南京东", "长安", "幸福", "阳光", "世纪"]
+_SUFFIX = ["路", "大街", "大道", "广场", "大厦", "公园", "小区", "花园", "二期", "产业园"]
+# fmt: on
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(
+        st.lists(st.sampled_from(_OTHER), min_size=1, max_size=3).map("".join),
+        st.builds(lambda f, n, s: f"{f}{n}{s}", st.sampled_from(_DEPARTMENT),
+                  st.sampled_from(["", "一"]), st.sampled_from(["部", "部门", "科", "处", "室"])),
+        st.builds(lambda lab, sep, v: f"{lab}{sep}{v}", st.sampled_from(_FIELD_LABEL),
+                  st.sampled_from(["：", ":", " ", "： "]), st.sampled_from(_VALUE)),
+        st.builds(lambda s, t: s + t, st.sampled_from("王李张刘陈杨黄赵周吴"), st.sampled_from(_TITLE)),
+        st.builds(lambda a, b, n: f"{a}{b}{n}", st.sampled_from(_STREET), st.sampled_from(_SUFFIX),
+                  st.sampled_from(["", "1号", "88号"])),
+        st.builds(lambda u, d: f"{u}@{d}", st.from_regex(r"[a-z][a-z0-9._]{1,8}", fullmatch=True),
+                  st.sampled_from(["qq.com", "163.com", "abc.cn", "company.com.cn"])),
+    )
+)  # fmt: skip
+@example("行业：")
+@example("其他：无")
+def test_other_facts_fields_persons_and_streets_stay_unknown(text: str) -> None:
+    r = resolve_industries([text])[text]
+    assert r.code is None, r.explain()
 
 
 def test_an_overlong_cell_is_read_on_its_head_and_says_so() -> None:

@@ -203,3 +203,18 @@ def test_unknown_reason() -> None:
     assert unknown_reason(None, [SRDI]) == ""
     assert "可能是 专精特新中小企业" in unknown_reason(["x", MAYBE + SRDI], [SRDI, GIANT])
     assert "yes/no" in unknown_reason([HNTE, OTHERS_UNKNOWN], [SRDI], "en")
+
+
+@pytest.mark.parametrize("rows", [1, 70])  # the row-by-row and the frame normaliser
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("否", []), ("无", []), (f"{HNTE}、否", [HNTE]), (f"否；{SRDI}", [SRDI])]
+)
+def test_a_no_in_a_list_column_is_no_certification(
+    rows: int, cell: str, expected: list[str]
+) -> None:
+    """否 in a certification list says the firm holds none: an empty list, no problem,
+    never an empty name reported as an unknown certification."""
+    raw = pl.DataFrame({"__row": list(range(2, rows + 2)), "企业名称": ["甲"] * rows})
+    p = normalise(raw.with_columns(pl.lit(cell).alias("资质认定")))
+    assert p.frame.get_column("certifications").to_list() == [expected] * rows
+    assert p.errors.filter(pl.col("field") == "certifications").height == 0

@@ -351,7 +351,9 @@ def test_non_utf8_parquet_cell_is_reported_not_the_file(tmp_path: Path) -> None:
 
 def test_a_previous_report_fed_back_in_is_renamed_not_a_crash(tmp_path: Path) -> None:
     reserved = [*RESULT_HEADERS_ZH, *RESULT_HEADERS_ZH.values(), "__row", "__rule", "region_code"]
-    reserved = [h for h in dict.fromkeys(reserved) if h not in ("企业名称", "企业编号")]
+    # enterprise_id is the English header of the id field, so it is read as the firm's id.
+    ids = ("企业名称", "企业编号", "enterprise_id")
+    reserved = [h for h in dict.fromkeys(reserved) if h not in ids]
     src = write_csv(tmp_path / "r.csv", ["企业名称", *reserved], [["甲", *["1"] * len(reserved)]])
     p = load_portfolio(src)
     assert p.matched == 1
@@ -364,7 +366,7 @@ def test_a_previous_report_fed_back_in_is_renamed_not_a_crash(tmp_path: Path) ->
             app, ["batch", str(src), "--out", str(out), "--as-of", "2022-07-01", "--lang", lang]
         )
         assert result.exit_code == 0, result.output
-        assert "已改名：enterprise_id → 原表·enterprise_id" in result.output or lang == "en"
+        assert "已改名：status → 原表·status" in result.output or lang == "en"
         header = out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
         assert "原表·匹配结果" in header and "原表·status" in header
         assert len(header) == len(set(header))
@@ -479,23 +481,100 @@ def test_every_row_is_accounted_for_under_hostile_cells(
     assert (run.read, run.matched, run.rejected) == (p.read, p.matched, p.rejected)
 
 
-def test_non_utf8_parquet_text_column_is_unknown_not_the_file(tmp_path: Path) -> None:
-    """polars refuses a whole String column with one non-UTF-8 value (it cannot read
-    that value alone): the column is unknown and reported, the rest read."""
-    src = tmp_path / "s.parquet"
-    frame = {"企业名称": ["甲", "乙"], "从业人员": ["3", "4"], "备注": ["QQZZ", "ok"]}
-    pl.DataFrame(frame).write_parquet(src, compression="uncompressed", statistics=False)
-    data = src.read_bytes()
-    assert data.count(b"QQZZ") == 1
-    src.write_bytes(data.replace(b"QQZZ", b"\xff\xfeQZ"))
+def _non_utf8_parquet(path: Path, frame: dict[str, list[str]], marks: list[bytes]) -> Path:
+    """A Parquet file whose values ``marks`` (each written once) are made invalid UTF-8."""
+    pl.DataFrame(frame).write_parquet(path, compression="uncompressed", statistics=False)
+    data = path.read_bytes()
+    for mark in marks:
+        assert data.count(mark) == 1
+        data = data.replace(mark, b"\xff\xfe" + mark[2:])
+    path.write_bytes(data)
     with pytest.raises(pl.exceptions.ComputeError):
-        pl.read_parquet(src)
+        pl.read_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 100_000])
+def test_non_utf8_parquet_cell_is_unknown_not_its_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    """polars refuses a whole String column with one non-UTF-8 value; pyarrow hands over
+    the bytes: the bad cells alone are unknown and reported, by row and column, escaped."""
+    pytest.importorskip("pyarrow")
+    from matcher import api
+
+    monkeypatch.setattr(api, "READ_CHUNK_ROWS", chunk_rows)  # the streamed reader too
+    frame = {
+        "企业名称": ["甲", "乙", "丙", "丁", "戊"],
+        "从业人员": ["3", "4", "5", "6", "7"],
+        "所在地区": ["北京市海淀区", "QQZZ北京", "北京市东城区", "北京市西城区", "RRWW北京"],
+        "备注": ["a", "b", "SSTT", "d", "e"],
+    }
+    src = _non_utf8_parquet(tmp_path / "s.parquet", frame, [b"QQZZ", b"RRWW", b"SSTT"])
+    p = load_portfolio(src)
+    assert p.frame.select("name", "employees", "region_code", "备注").rows() == [
+        ("甲", 3, "110108", "a"),
+        ("乙", 4, None, "b"),
+        ("丙", 5, "110101", None),
+        ("丁", 6, "110102", "d"),
+        ("戊", 7, None, "e"),
+    ]
+    cells = p.errors.filter(pl.col("code") == "undecodable_cell")
+    assert cells.select("row", "column", "field", "value").rows() == [
+        (3, "所在地区", "region", "\\xff\\xfeZZ北京"),
+        (4, "备注", "", "\\xff\\xfeTT"),
+        (6, "所在地区", "region", "\\xff\\xfeWW北京"),
+    ]
+    assert error_messages(cells)[1] == (
+        "这一格的文字不是 UTF-8 编码（\\xff\\xfeTT），无法读取，按未知处理；请用 UTF-8 重新导出"
+    )
+    run = run_batch(src, rules(), AS_OF, keep_frames=True)
+    assert (run.read, run.matched, run.rejected) == (5, 5, 0)
+    shown = pl.concat(run.frames).select("企业名称", "备注").unique()
+    assert dict(shown.iter_rows()) == {"甲": "a", "乙": "b", "丙": None, "丁": "d", "戊": "e"}
+    result = CliRunner().invoke(app, ["profile", "check", str(src)])
+    assert "不是 UTF-8" in result.output and "\\xff\\xfeTT" in result.output, result.output
+    assert "Traceback" not in result.output and "\ufffd" not in result.output
+
+
+def test_non_utf8_parquet_column_is_unknown_without_pyarrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pyarrow (the optional extra) the cells cannot be told apart: the column is
+    unknown and reported, the rest read, and the message says how to read cell by cell."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    frame = {"企业名称": ["甲", "乙"], "从业人员": ["3", "4"], "备注": ["QQZZ", "ok"]}
+    src = _non_utf8_parquet(tmp_path / "s.parquet", frame, [b"QQZZ"])
     p = load_portfolio(src)
     assert p.frame.select("name", "employees", "备注").rows() == [("甲", 3, None), ("乙", 4, None)]
     assert problems(p) == [(None, "", "undecodable_column")]
-    assert "列「备注」中有不是 UTF-8 编码的文字" in error_messages(p.errors)[0]
+    message = error_messages(p.errors)[0]
+    assert "列「备注」中有不是 UTF-8 编码的文字" in message and "policy-match[parquet]" in message
     run = run_batch(src, rules(), AS_OF, keep_frames=True)
     assert (run.read, run.matched, run.errors) == (2, 2, 1)
+
+
+def test_a_column_mostly_not_utf8_is_unknown_as_a_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_UNDECODABLE_CELLS bad values the column is an encoding, not a stray cell."""
+    pytest.importorskip("pyarrow")
+    from matcher.intake import readers
+
+    monkeypatch.setattr(readers, "MAX_UNDECODABLE_CELLS", 1)
+    frame = {
+        "企业名称": ["甲", "乙", "丙"],
+        "从业人员": ["3", "4", "5"],
+        "备注": ["QQZZ", "ok", "RRWW"],
+    }
+    src = _non_utf8_parquet(tmp_path / "s.parquet", frame, [b"QQZZ", b"RRWW"])
+    p = load_portfolio(src)
+    assert p.frame.get_column("备注").to_list() == [None, None, None]
+    assert problems(p) == [(None, "", "undecodable_column_many")]
+    assert error_messages(p.errors)[0].startswith("列「备注」中不是 UTF-8 编码的文字太多")
 
 
 def test_every_limit_has_a_documented_variable(monkeypatch: pytest.MonkeyPatch) -> None:

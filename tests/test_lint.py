@@ -303,3 +303,21 @@ def test_rules_lint_command_reports_every_refusal_and_fails(tmp_path: Path) -> N
     ]:
         assert f"{tmp_path / name}.yaml:" in result.output
     assert "within_years 的 value 应为 1 到 100 之间的整数年数" in result.output
+
+
+def test_scope_industries_is_type_checked_with_its_location(tmp_path: Path) -> None:
+    pattern = Path(__file__).parent / "data" / "patterns" / "pat-scope-manufacturing.yaml"
+    text = pattern.read_text(encoding="utf-8")
+    (tmp_path / "pat-scope-manufacturing.yaml").write_text(
+        text.replace("op: any_in_industry", "op: in_industry"), encoding="utf-8"
+    )
+    issues, count = lint_paths([tmp_path], None)
+    assert count == 0
+    (issue,) = issues
+    assert issue.code == "R011" and issue.line == 21
+    assert "不支持运算「in_industry」" in issue.message and "any_in_industry" in issue.message
+    (tmp_path / "pat-scope-manufacturing.yaml").write_text(
+        text.replace("  - C\n", "  - C99\n"), encoding="utf-8"
+    )
+    (issue,) = lint_paths([tmp_path], None)[0]
+    assert "GB/T 4754" in issue.message and "C99" in issue.message

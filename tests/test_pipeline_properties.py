@@ -234,3 +234,27 @@ def test_progress_counts_every_row_read(tmp_path: Any, monkeypatch: Any) -> None
     run = api.run_batch(src, RULES, AS_OF, out=tmp_path / "r.csv", progress=ticks.append)
     assert run.read == 2_500 and run.rejected == len([n for n in names if not n])
     assert sum(ticks) == run.read and len(ticks) > 3
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raws=st.lists(portfolios(), min_size=1, max_size=3))
+def test_remembered_outcomes_equal_fresh_ones(raws: list[pl.DataFrame]) -> None:
+    """The web engine's memo (per rule and the values it reads) gives what evaluate gives,
+    over profiles sharing some values and not others; changing an answer changes nothing
+    remembered."""
+    from matcher.evaluate.row import Remembered
+
+    memo = Remembered()
+    seen = 0
+    for raw in raws:
+        for row in normalise(raw, today=AS_OF).frame.iter_rows(named=True):
+            for as_of in (AS_OF, dt.date(2030, 1, 1)):
+                seen += 1
+                fresh = match_row(row, RULES, as_of)
+                again = match_row(row, RULES, as_of, memo.evaluate)
+                assert again == fresh
+                for o in again:  # what ranking and exclusive rules do to an outcome
+                    o.amount_yuan, o.excluded_by = -1.0, "x"
+                    o.met.clear()
+                assert match_row(row, RULES, as_of, memo.evaluate) == fresh
+    assert memo.hits >= seen * len(RULES)  # the third call of each is remembered

@@ -68,6 +68,57 @@ def test_items_left_out_of_the_lookup_still_read_right(phrase: str) -> None:
     assert got.code is not None and got.code[:3] in {c[:3] for c in item.codes}, got.explain()
 
 
+def test_a_nearest_item_must_name_the_same_noun() -> None:
+    """云计算设备 is near 计算器设备 by characters (and shares the head 设备), but the noun
+    the head is of starts elsewhere: the calculator item does not read it."""
+    items = scope.catalogue_items()
+    reader = ScopeReader([i for i in items if i.statement != "云计算设备制造"])
+    assert reader.read("计算器设备制造").code == "C3475"
+    got = reader.read("云计算设备制造")
+    assert got.basis != "计算器设备制造" and got.code != "C3475", got.explain()
+
+
+def test_a_longer_shared_ending_overrules_the_resolver() -> None:
+    """The resolver reads 仪器仪表 (C40); the catalogue item sharing 监测及检测仪器仪表制造 says
+    C35, so a phrase the catalogue lacks is read with it; with no such item the resolver stands."""
+    items = scope.catalogue_items()
+    phrase = "大气污染监测及检测仪器仪表制造"
+    reader = ScopeReader([i for i in items if i.statement != phrase])
+    got = reader.read(phrase)
+    assert got.method == "neighbour" and got.code is not None and got.code[:3] == "C35"
+    alone = ScopeReader([i for i in items if "监测及检测仪器仪表" not in i.statement])
+    assert (alone.read(phrase).code or "")[:3] == "C40"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [
+        ("水稻种子生产", "A05"), ("信鸽饲养", "A03"), ("第二类增值电信业务", "I63"),
+        ("技术咨询", "M75"), ("港口理货服务", "G55"), ("动物诊疗服务", "M74"),
+        ("环保设备制造", "C35"),
+    ],
+)  # fmt: skip
+def test_meaning_table_reads_what_the_catalogue_lacks(phrase: str, division: str) -> None:
+    """Phrases in none of the catalogue's items, read by rules/reference/scope_meaning.yaml."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert reading.method == "action" and reading.code is not None, reading.explain()
+    assert reading.code.startswith(division), reading.explain()
+
+
+def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
+    assert scope._code("C3591", "x") == "C3591"
+    with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):
+        scope._code("Z99", "object_rules 1")
+
+
+def test_a_negated_reading_is_refused() -> None:
+    """非医用口罩 is what 医用口罩 is not: the keyword the resolver found follows 非."""
+    assert scope.clean("非医用口罩生产") not in scope.scope_reader().exact
+    assert (read_phrase("医用口罩生产").code or "").startswith("C")
+    assert read_phrase("非医用口罩生产").code is None
+
+
 @pytest.mark.parametrize("phrase", ["阿巴阿巴", "详见章程", "123456", "其他"])
 def test_what_matches_nothing_stays_unknown(phrase: str) -> None:
     assert read_phrase(phrase).code is None
@@ -217,6 +268,49 @@ def test_software_firm_with_blank_industry_explained() -> None:
     assert "    derived from the business scope: 软件开发 → I6511 基础软件开发" in en
 
 
+def test_every_phrase_keeps_its_reading_for_rules() -> None:
+    """scope_industries: each phrase's code in order, None where unread, null without a
+    scope; computed only when a rule reads it (input_fields)."""
+    p = normalise(
+        _portfolio(
+            [
+                {"name": "甲", "business_scope": SOFTWARE},
+                {"name": "乙", "business_scope": "仪器仪表销售；仪器仪表制造；阿巴阿巴"},
+                {"name": "丙"},
+            ]
+        )
+    )
+    got = p.frame.get_column("scope_industries").to_list()
+    assert got[0] == ["I6511", "I6531", "M751", "I631"]
+    assert got[1] == ["F5179", "C401", None]
+    assert got[2] is None
+    lean = normalise(_portfolio([{"name": "甲", "business_scope": SOFTWARE}]), fields={"name"})
+    assert "scope_industries" not in lean.frame.columns
+
+
+def test_any_phrase_explained_in_both_languages() -> None:
+    rules = api.load_ruleset([ROOT / "tests" / "data" / "patterns"])
+    rule = rules.by_id("pat-scope-manufacturing")
+    assert rule is not None
+    portfolio = normalise(
+        profile_to_raw({"name": "甲", "business_scope": "软件开发；仪器仪表制造；阿巴阿巴"})
+    )
+    row = portfolio.frame.row(0, named=True)
+    as_of = dt.date(2022, 7, 1)
+    zh = explain_lines(evaluate(rule, row, as_of), row, as_of, "zh")
+    assert (
+        "    取值：I6511、C401、未识别；检验：scope_industries 任一项行业属于 C；结果：满足" in zh
+    )
+    assert "      「仪器仪表制造」→ C401 通用仪器仪表制造（经营范围规范表述目录）" in zh
+    assert "      「阿巴阿巴」未能识别" in zh
+    en = explain_lines(evaluate(rule, row, as_of), row, as_of, "en")
+    assert (
+        "    value: I6511、C401、not read; test: scope_industries any_in_industry C; result: met"
+        in en
+    )
+    assert "      '阿巴阿巴' not resolved" in en
+
+
 def _bench() -> object:
     import sys
 
@@ -244,7 +338,7 @@ def test_fresh_sets_are_well_formed() -> None:
 
 # Regression guards just below the measured values (bench/RESULTS.md): not estimates.
 @pytest.mark.parametrize(
-    ("name", "right", "wrong"), [("scope_fresh.csv", 0.90, 0.025), ("scope_fresh2.csv", 0.88, 0.02)]
+    ("name", "right", "wrong"), [("scope_fresh.csv", 0.93, 0.02), ("scope_fresh2.csv", 0.90, 0.02)]
 )
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
     rows = _fresh(name)
@@ -263,7 +357,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.75 and w / len(rows) <= 0.05
+    assert r / len(rows) >= 0.87 and w / len(rows) <= 0.032
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:

@@ -286,7 +286,7 @@ class _Linter:
                             rule.id,
                             problem,
                         )
-            if cond.op is Op.IN_INDUSTRY:
+            if cond.op in (Op.IN_INDUSTRY, Op.ANY_IN_INDUSTRY):
                 for value in _as_list(cond.value):
                     problem = _industry_problem(str(value))
                     if problem:

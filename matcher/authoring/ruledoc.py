@@ -166,7 +166,7 @@ def _one_value(cond: Condition, value: Any, lang: str) -> str:
             if name and lang == "zh"
             else (f"{value} ({name})" if name else str(value))
         )
-    if cond.op is Op.IN_INDUSTRY:
+    if cond.op in (Op.IN_INDUSTRY, Op.ANY_IN_INDUSTRY):
         return _industry_label(str(value))
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")

@@ -81,33 +81,43 @@ def _items(undecided: pl.DataFrame, lang: str) -> pl.LazyFrame:
 
 def ask_first_frame(undecided: pl.DataFrame, lang: str = "zh", top: int = 3) -> pl.DataFrame:
     """Per enterprise (ROW), the first `top` open fields, ordered as questions.ask_first."""
-    return (
-        _items(undecided, lang)
-        .group_by(ROW, "field")
+    return ask_first_frame_items(_items(undecided, lang), top)
+
+
+def ask_first_frame_items(items: pl.LazyFrame, top: int = 3) -> pl.DataFrame:
+    """ask_first_frame from the open items (ROW, __n, __money, field as an Enum)."""
+    # One sort of every (enterprise, field) pair, then the first `top` of each enterprise:
+    # cheaper than a sort within each of thousands of groups.
+    fields = (
+        items.group_by(ROW, "field")
         .agg(
             pl.col("__money").sum().alias("money"),
             (pl.col("__n") == 1).sum().alias("settles"),
             pl.len().alias("rules"),
         )
-        .group_by(ROW)
-        .agg(
-            pl.col("field")
-            .sort_by(["money", "settles", "rules", "field"], descending=[True, True, True, False])
-            .head(top)
-            .cast(pl.String)
-            .str.join(SEP)
-            .alias("ask_first")
+        .sort(
+            [ROW, "money", "settles", "rules", "field"], descending=[False, True, True, True, False]
         )
         .collect()
+    )
+    return (
+        fields.group_by(ROW, maintain_order=True)
+        .head(top)
+        .group_by(ROW, maintain_order=True)
+        .agg(pl.col("field").cast(pl.String).str.join(SEP).alias("ask_first"))
     )
 
 
 def collection_plan(undecided: pl.DataFrame, lang: str = "zh") -> pl.DataFrame:
     """Across a portfolio: each field or question, the enterprises waiting on it, the
     results it alone settles and the money at stake — the centre's data-collection plan."""
+    return collection_plan_items(_items(undecided, lang))
+
+
+def collection_plan_items(items: pl.LazyFrame) -> pl.DataFrame:
+    """collection_plan from the open items (ROW, __n, __money, field as an Enum)."""
     return (
-        _items(undecided, lang)
-        .group_by("field")
+        items.group_by("field")
         .agg(
             pl.col(ROW).n_unique().alias("enterprises"),
             pl.len().alias("results"),
@@ -173,3 +183,98 @@ def with_ask_first(
     order = np.arange(long.height, dtype=np.int64)
     order[positions.to_numpy()] = moved.get_column("__i").to_numpy()
     return out[pl.Series(order)].with_columns(long.get_column("rank"))
+
+
+class CodedAskFirst:
+    """with_ask_first for the batch, on the rule-and-code integers of Evaluator.long.
+
+    Each (rule, missing-fields code) pair's open items are split once, here, instead of
+    splitting the text of every undecided row; the re-ordering of the undecided rows is
+    folded into the rank sort (see :meth:`keys`), so the result is gathered once; and
+    the per-enterprise column is gathered by position, not joined. The output equals
+    with_ask_first's (tests/test_ask_first.py checks it)."""
+
+    def __init__(self, rules: Sequence[Rule], missing_texts: Sequence[str], lang: str) -> None:
+        """``rules`` in the evaluator's order; ``missing_texts`` its missing-code table."""
+        self.rules, self.lang = list(rules), lang
+        validity = field_label(IN_FORCE, lang)
+        items = [
+            [f for f in text.split(SEP) if f != validity and not f.startswith(IN_FORCE_PREFIX)]
+            for text in missing_texts
+        ]
+        self.items = pl.Series("field", items, dtype=pl.List(pl.String))
+        self.counts = pl.Series([text.count(SEP) + 1 for text in missing_texts], dtype=pl.UInt32)
+        least = [potential_amount(r, None) for r in self.rules]
+        self.least = pl.Series(least, dtype=pl.Float64)
+        self._notes: dict[tuple[int, int, float | None], str] = {}
+
+    def keys(self, long: pl.DataFrame, unknown: int) -> pl.DataFrame:
+        """``__n`` (open items) and ``__money`` (amount, else the least a rule may bring) on
+        the undecided rows, null elsewhere: the keys that order them (see batch._rank_order)."""
+        undecided = pl.col("__status") == unknown
+        n = pl.Series(self.counts.gather(long.get_column("__missing")))
+        least = pl.Series(self.least.gather(long.get_column("__rule")))
+        return long.with_columns(
+            pl.when(undecided).then(n).alias("__n"),
+            pl.when(undecided).then(pl.coalesce("amount_yuan", least)).alias("__money"),
+        )
+
+    def columns(
+        self,
+        ranked: pl.DataFrame,
+        pos: str,
+        enterprises: int,
+        unknown: int,
+        plans: list[pl.DataFrame] | None,
+    ) -> list[pl.Series]:
+        """``ask_first`` and ``rank_note`` for ``ranked`` (keys() applied, then ranked);
+        with ``plans``, this slice's collection plan is appended to it."""
+        undecided = (
+            ranked.lazy()
+            .with_row_index("__i")
+            .filter(pl.col("__status") == unknown)
+            .select("__i", pos, "__rule", "amount_yuan", "__missing", "__n", "__money")
+            .collect()
+        )
+        items = (
+            undecided.lazy()
+            .select(
+                pl.col(pos).alias(ROW),
+                "__n",
+                "__money",
+                pl.lit(self.items).gather(pl.col("__missing")).alias("field"),
+            )
+            .explode("field")
+            .drop_nulls("field")  # a code whose items were all the validity check
+            .with_columns(pl.col("field").cast(_labels(self.lang)))
+            .collect()
+        )
+        if plans is not None:
+            plans.append(collection_plan_items(items.lazy()))
+        first = ask_first_frame_items(items.lazy())
+        per_enterprise = (
+            pl.DataFrame({ROW: np.arange(enterprises, dtype=np.uint32)})
+            .join(first.with_columns(pl.col(ROW).cast(pl.UInt32)), on=ROW, how="left")
+            .get_column("ask_first")
+            .fill_null("")
+        )
+        ask = per_enterprise.gather(ranked.get_column(pos)).alias("ask_first")
+        notes = pl.repeat("", ranked.height, dtype=pl.String, eager=True).alias("rank_note")
+        if undecided.height:
+            notes = notes.scatter(undecided.get_column("__i"), self._rank_notes(undecided))
+        return [ask, notes]
+
+    def _rank_notes(self, undecided: pl.DataFrame) -> pl.Series:
+        keys = ["__rule", "__n", "amount_yuan"]
+        combos = undecided.select(keys).unique()
+        words = []
+        for rule_index, n, amount in combos.iter_rows():
+            key = (rule_index, n, amount)
+            if key not in self._notes:
+                least = self.least[rule_index]
+                self._notes[key] = rank_words(n, amount, least, self.lang)
+            words.append(self._notes[key])
+        table = combos.with_columns(pl.Series("rank_note", words, dtype=pl.String))
+        return undecided.select(keys).join(
+            table, on=keys, how="left", nulls_equal=True, maintain_order="left"
+        )["rank_note"]

@@ -20,11 +20,13 @@ from matcher.evaluate.tree import (
     PrefixTarget,
     Status,
     annotate,
+    any_phrase_in,
     code_prefix,
     decisive_field,
     eval_column,
     in_force_open,
     industry_target,
+    per_rule,
     region_target,
     static_status,
 )
@@ -73,12 +75,20 @@ class Outcome:
     def missing_fields(self) -> list[str]:
         """Each undecided input field once, in the order fields first appear in the rule
         (a fixed order, which the vectorised path can reproduce); IN_FORCE last."""
+        if not self.missing:
+            return [IN_FORCE] if self.in_force_open else []
         missing = {decisive_field(eval_column(c.field)) for c in self.missing}
-        order: dict[str, None] = {}
-        for c in self.rule.leaves():
-            order.setdefault(decisive_field(eval_column(c.field)), None)
-        fields = [f for f in order if f in missing]
+        fields = [f for f in _field_order(self.rule) if f in missing]
         return [*fields, IN_FORCE] if self.in_force_open else fields
+
+
+@per_rule
+def _field_order(rule: Rule) -> tuple[str, ...]:
+    """The rule's decisive input fields, in the order they first appear."""
+    order: dict[str, None] = {}
+    for c in rule.leaves():
+        order.setdefault(decisive_field(eval_column(c.field)), None)
+    return tuple(order)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -153,6 +163,9 @@ def eval_condition(cond: Condition, row: Mapping[str, Any], as_of: dt.date) -> b
         return _region(_freeze(value)).contains(code_prefix(str(actual)))
     if op is Op.IN_INDUSTRY:
         return _industry(_freeze(value)).contains(str(actual))
+    if op is Op.ANY_IN_INDUSTRY:
+        codes = [None if c is None else str(c) for c in actual]
+        return any_phrase_in(_industry(_freeze(value)), codes)
     if op is Op.IN_CATALOGUE:
         return catalogue_verdict(str(actual), row.get("region_code"), as_of)
     if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and field_type(column) is FieldType.TEXT:
@@ -195,12 +208,12 @@ def catalogue_matches(scope: str, region_code: str | None, as_of: dt.date) -> li
 def catalogue_verdict(scope: str, region_code: str | None, as_of: dt.date) -> bool | None:
     """A match is True; no match is False only against a complete edition — the bundled
     editions hold part of the official list, so there no match means unknown."""
-    from matcher.reference.catalogue import catalogue_dirs, edition_in_force
+    from matcher.reference.catalogue import catalogue_dirs, edition_in_force, match_scope
 
     edition = edition_in_force(as_of, catalogue_dirs())
     if edition is None:
         return None
-    if catalogue_matches(scope, region_code, as_of):
+    if match_scope(scope, region_code, edition):
         return True
     return None if edition.partial else False
 
@@ -340,3 +353,60 @@ def formula_amount(f: Formula, row: Mapping[str, Any]) -> float | None:
     if f.max_yuan is not None:
         total = min(total, f.max_yuan)
     return float(total)
+
+
+@per_rule
+def read_columns(rule: Rule) -> tuple[str, ...]:
+    """Every row column :func:`evaluate` can read for ``rule`` (a superset: the field as
+    written and as evaluated, with its date span's upper end)."""
+    conditions = [*rule.leaves(), *rule.benefit.tier_conditions()]
+    columns: set[str] = set()
+    for name in [c.field for c in conditions] + rule.benefit.amount_fields():
+        for column in (name, eval_column(name)):
+            columns |= {column, column + DATE_HI_SUFFIX}
+    if any(c.op is Op.IN_CATALOGUE for c in conditions):
+        columns.add("region_code")
+    return tuple(sorted(columns))
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class Remembered:
+    """:func:`evaluate` remembered per rule, evaluation date and the values the rule reads
+    (not per profile): the web service sees the same regions, sizes and yes/no answers
+    again and again. For a process whose rules and catalogue do not change while it runs.
+    Each call returns its own Outcome (ranking and exclusive rules change outcomes)."""
+
+    def __init__(self, max_entries: int = 50_000):  # about 1 KB each
+        self.max_entries = max_entries
+        self._memo: dict[tuple[Any, ...], Outcome] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def evaluate(self, rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
+        key = (id(rule), as_of, *(_hashable(row.get(c)) for c in read_columns(rule)))
+        try:
+            hit = self._memo.get(key)
+        except TypeError:  # an unhashable value: evaluated afresh
+            return evaluate(rule, row, as_of)
+        if hit is None or hit.rule is not rule:
+            self.misses += 1
+            hit = evaluate(rule, row, as_of)
+            if len(self._memo) >= self.max_entries:
+                self._memo.clear()
+            self._memo[key] = hit
+        else:
+            self.hits += 1
+        out = Outcome(
+            hit.rule,
+            hit.status,
+            hit.amount_yuan,
+            list(hit.met),
+            list(hit.unmet),
+            list(hit.missing),
+            list(hit.trace),
+        )
+        out.in_force_open = hit.in_force_open
+        return out

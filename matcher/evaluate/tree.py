@@ -6,12 +6,16 @@ Semantics are defined once here; row.py and vector.py only translate them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from matcher.fields import FIELDS_BY_NAME
 from matcher.rule import AllNode, AnyNode, Condition, NotNode, Op, Rule
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -58,6 +62,7 @@ def decisive_field(field: str) -> str:
         "industry_code": "industry",
         "size_effective": "size",
         "size_derived": "size",
+        "scope_industries": "business_scope",
     }.get(field, field)
 
 
@@ -171,6 +176,30 @@ def industry_target(values: list[Any]) -> PrefixTarget:
     return _target(prefixes, (1, 3, 4))
 
 
+def any_phrase_in(target: PrefixTarget, codes: Sequence[str | None] | None) -> bool | None:
+    """Operator ``any_in_industry`` on ``scope_industries`` (one code per business-scope
+    phrase, None where a phrase was not read): is any phrase in the target industries?
+
+    Kleene OR over the phrases, each phrase judged like ``in_industry`` on one code
+    (:meth:`PrefixTarget.contains`: inside → true; disjoint → false; coarser than a target
+    code, or not read → unknown):
+
+    - true when at least one phrase is true;
+    - false when the list is non-empty and every phrase is false (every phrase read, none
+      inside);
+    - unknown otherwise: no scope (null), an empty list, or no phrase true and at least one
+      unknown.
+    """
+    if not codes:
+        return None
+    verdicts = [None if c is None else target.contains(c) for c in codes]
+    if any(v is True for v in verdicts):
+        return True
+    if all(v is False for v in verdicts):
+        return False
+    return None
+
+
 def _target(prefixes: set[str], cuts: tuple[int, ...]) -> PrefixTarget:
     # Drop prefixes already covered by a shorter one, so `contains` stays exact.
     kept = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
@@ -179,6 +208,27 @@ def _target(prefixes: set[str], cuts: tuple[int, ...]) -> PrefixTarget:
     return PrefixTarget(frozenset(kept), frozenset(ancestors))
 
 
+def per_rule(fn: Callable[[Rule], T]) -> Callable[[Rule], T]:
+    """Memoise what depends on a loaded rule alone (rules do not change once loaded): the
+    web service evaluates the same 49 rules for every request. Keyed by identity; the rule
+    is held, so its id cannot be reused while remembered."""
+    memo: dict[int, tuple[Rule, T]] = {}
+
+    @functools.wraps(fn)
+    def wrapper(rule: Rule) -> T:
+        hit = memo.get(id(rule))
+        if hit is not None and hit[0] is rule:
+            return hit[1]
+        value = fn(rule)
+        if len(memo) >= 4096:
+            memo.clear()
+        memo[id(rule)] = (rule, value)
+        return value
+
+    return wrapper
+
+
+@per_rule
 def annotate(rule: Rule) -> tuple[list[Leaf], dict[int, Any], dict[int, bool]]:
     """Number every node; list leaves with their ancestors and negation parity."""
     nodes: dict[int, Any] = {}

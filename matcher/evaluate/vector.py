@@ -111,6 +111,25 @@ def _prefix_expr(target: PrefixTarget, column: pl.Expr) -> pl.Expr:
     )
 
 
+def _any_phrase_expr(target: PrefixTarget, codes: pl.Expr) -> pl.Expr:
+    """tree.any_phrase_in over a List[String] column: each phrase judged like in_industry,
+    then a Kleene OR over the phrases (true if any is true, false if the list is non-empty
+    and all are false, else unknown)."""
+    each = codes.list.eval(_prefix_expr(target, pl.element()))
+    some_true = each.list.eval(pl.element().fill_null(False)).list.any()
+    all_false = each.list.eval((~pl.element()).fill_null(False)).list.all()
+    unknown = pl.lit(None, dtype=pl.Boolean)
+    return (
+        pl.when(codes.is_null() | (codes.list.len() == 0))
+        .then(unknown)
+        .when(some_true)
+        .then(pl.lit(True))
+        .when(all_false)
+        .then(pl.lit(False))
+        .otherwise(unknown)
+    )
+
+
 def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     col = pl.col(eval_column(cond.field))
     spec = FIELDS_BY_NAME.get(cond.field)
@@ -173,6 +192,8 @@ def _value_expr(cond: Condition, col: pl.Expr, as_of: dt.date) -> pl.Expr:
         return _prefix_expr(region_target(value), pl.col(REGION_PREFIX))
     if op is Op.IN_INDUSTRY:
         return _prefix_expr(industry_target(value), col)
+    if op is Op.ANY_IN_INDUSTRY:
+        return _any_phrase_expr(industry_target(value), col)
     if op is Op.IN_CATALOGUE:
         return pl.col(CATALOGUE)
     if op in (Op.CONTAINS_ANY, Op.CONTAINS_ALL) and field_type(cond.field) is FieldType.TEXT:

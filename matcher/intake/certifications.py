@@ -187,9 +187,9 @@ def _canonical_series(s: pl.Series) -> pl.Series:
     if not items:
         return s
     table = {i: _SEP.join(read_certification(i).items) for i in items}
-    return s.list.eval(
-        pl.element().replace_strict(table, return_dtype=pl.String).str.split(_SEP).explode()
-    ).list.unique(maintain_order=True)
+    # A reading of nothing (否 in a list) joins to "": dropped, so 否 alone is [] like 无.
+    names = pl.element().replace_strict(table, return_dtype=pl.String).str.split(_SEP).explode()
+    return s.list.eval(names.filter(names != "")).list.unique(maintain_order=True)
 
 
 def canonical_certs(col: pl.Expr) -> pl.Expr:

@@ -156,9 +156,21 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "this row has bytes that could not be decoded; they were replaced by � ({value})",
     ),
     "undecodable_column": (
-        "列「{value}」中有不是 UTF-8 编码的文字，无法逐格读取，整列按未知处理；请用 UTF-8 重新导出",
+        "列「{value}」中有不是 UTF-8 编码的文字，无法逐格读取，整列按未知处理；请用 UTF-8 重新导出，"
+        "或安装 pyarrow（pip install 'policy-match[parquet]'）以便逐格读取",
         "column '{value}' holds text that is not UTF-8 and cannot be read cell by cell; "
-        "the whole column is treated as unknown — export it again as UTF-8",
+        "the whole column is treated as unknown — export it again as UTF-8, or install "
+        "pyarrow (pip install 'policy-match[parquet]') to read it cell by cell",
+    ),
+    "undecodable_column_many": (
+        "列「{value}」中不是 UTF-8 编码的文字太多，整列按未知处理；请用 UTF-8 重新导出",
+        "column '{value}' holds too much text that is not UTF-8; the whole column is "
+        "treated as unknown — export it again as UTF-8",
+    ),
+    "undecodable_cell": (
+        "这一格的文字不是 UTF-8 编码（{value}），无法读取，按未知处理；请用 UTF-8 重新导出",
+        "this cell's text is not UTF-8 ({value}) and cannot be read; it is treated as "
+        "unknown — export the file again as UTF-8",
     ),
     "bad_json_line": (
         "本行不是有效的 JSON（{value}），整行未读入",

@@ -510,9 +510,7 @@ def _translate(key: str) -> str:
 
 
 def _clean(header: str) -> _Clean:
-    # snake_case is a program's column (enterprise_id of an earlier report), not English
-    # typed by an advisor; the canonical names were matched before cleaning.
-    key = header_key(header) if "_" in header else _translate(header_key(header))
+    key = _translate(header_key(header))
     key = _NUMBERING_RE.sub("", key)
     inner: list[str] = []
     while (m := _BRACKET_RE.search(key)) is not None:
@@ -637,7 +635,13 @@ def _own_target(c: _Clean) -> _Target | None:
     return hit if hit is not None and hit.field is not None else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _match_one(header: str) -> HeaderMatch:
+    """One header read (the same few headers come again and again: a form, a web request)."""
+    return _read_header(header)
+
+
+def _read_header(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")

@@ -63,7 +63,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -118,6 +118,7 @@ class RawProblem:
     row: int | None
     message_code: str
     detail: str
+    column: str = ""  # the header, when the problem is one cell's
 
     def message(self, lang: str = "zh") -> str:
         return message(self.message_code, self.detail, lang)
@@ -206,36 +207,54 @@ def _parquet_rows(
     limits: Limits,
     start: int = 0,
     length: int | None = None,
-    unreadable: Collection[str] = (),
+    unreadable: Mapping[str, pl.Series | None] | None = None,
 ) -> pl.LazyFrame:
     """Rows ``start``… of a Parquet file as raw text, numbered as in a sheet (row 1 is
     the header). The reader numbers rows as it reads them and reads only the row groups
-    the slice needs; int_range over pl.len() would need the whole file first."""
+    the slice needs; int_range over pl.len() would need the whole file first.
+
+    ``unreadable`` maps the text columns polars cannot read (a value is not UTF-8) to
+    the whole column decoded cell by cell (:func:`_undecodable`), or to None: unknown."""
     schema = pl.scan_parquet(path).collect_schema()
     _check_width(path, len(schema), limits)
     index = _fresh_name("__index", schema)
     lf = pl.scan_parquet(path, row_index_name=index, row_index_offset=2)
     if start or length is not None:
         lf = lf.slice(start, length)
+    cells = unreadable or {}
     # a column named like the row number is kept under another name (see normalise)
     names = [f"{RENAMED_PREFIX}{ROW}" if n == ROW else n for n in schema]
-    return _lazy_finish(
-        lf.select(
-            pl.col(index).cast(pl.Int64).alias(ROW),
-            *(
-                (pl.lit(None, pl.String) if n in unreadable else _render(col(n), schema[n])).alias(
-                    m
-                )
-                for n, m in zip(schema, names, strict=True)
-            ),
+    lf = lf.select(
+        pl.col(index).cast(pl.Int64).alias(ROW),
+        *(
+            (pl.lit(None, pl.String) if n in cells else _render(col(n), schema[n])).alias(m)
+            for n, m in zip(schema, names, strict=True)
         ),
-        names,
     )
+    decoded = [
+        values.slice(start, length).alias(m).to_frame().lazy()
+        for n, m in zip(schema, names, strict=True)
+        if (values := cells.get(n)) is not None
+    ]
+    if decoded:  # the same rows as the slice above: put side by side
+        taken = [c for d in decoded for c in d.collect_schema()]
+        lf = pl.concat([lf.drop(taken), *decoded], how="horizontal").select(ROW, *names)
+    return _lazy_finish(lf, names)
 
 
-def _undecodable_columns(path: Path) -> list[str]:
+#: More values that are not UTF-8 than this in one column is an encoding of the whole
+#: column, not a stray cell: the column is unknown rather than reported cell by cell.
+MAX_UNDECODABLE_CELLS = 1_000
+
+
+def _undecodable(path: Path) -> tuple[dict[str, pl.Series | None], list[RawProblem]]:
     """The text columns polars cannot read because a value in them is not UTF-8 (it
-    refuses the column, not the value): probed one by one, only after a read failed."""
+    refuses the column, not the value), probed one by one after a read failed; each
+    with the column decoded cell by cell, or None (unknown as a whole), and the problems.
+
+    Reading cell by cell needs pyarrow (``policy-match[parquet]``), which hands over the
+    bytes as they are; without it the whole column is unknown, as it is past
+    :data:`MAX_UNDECODABLE_CELLS` bad values."""
     bad = []
     for name, dtype in pl.scan_parquet(path).collect_schema().items():
         if dtype == pl.String:
@@ -243,7 +262,43 @@ def _undecodable_columns(path: Path) -> list[str]:
                 pl.scan_parquet(path).select(col(name)).collect()
             except pl.exceptions.ComputeError:
                 bad.append(name)
-    return bad
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return dict.fromkeys(bad), [RawProblem(None, "undecodable_column", n) for n in bad]
+    table = pq.read_table(path, columns=bad) if bad else None
+    out: dict[str, pl.Series | None] = {}
+    problems: list[RawProblem] = []
+    for name in bad:
+        assert table is not None
+        raw = table.column(name).cast(pa.large_binary()).to_pylist()
+        values, cells = _decode_cells(raw)
+        if len(cells) > MAX_UNDECODABLE_CELLS:
+            out[name] = None
+            problems.append(RawProblem(None, "undecodable_column_many", name))
+            continue
+        out[name] = pl.Series(name, values, dtype=pl.String)
+        problems.extend(RawProblem(i + 2, "undecodable_cell", shown, name) for i, shown in cells)
+    return out, problems
+
+
+def _decode_cells(raw: Sequence[bytes | None]) -> tuple[list[str | None], list[tuple[int, str]]]:
+    """Values decoded as UTF-8 (None where they are not), and the bad ones by index,
+    escaped (``\\xff``) and shortened so that they can be shown anywhere."""
+    values: list[str | None] = []
+    cells: list[tuple[int, str]] = []
+    for i, b in enumerate(raw):
+        if b is None:
+            values.append(None)
+            continue
+        try:
+            values.append(b.decode("utf-8"))
+        except UnicodeDecodeError:
+            values.append(None)
+            shown = b[:64].decode("utf-8", "backslashreplace")
+            cells.append((i, shown + ("…" if len(b) > 64 else "")))
+    return values, cells
 
 
 def _fresh_name(base: str, taken: Any) -> str:
@@ -264,22 +319,22 @@ def iter_parquet_chunks(
 
     The streaming engine reads ahead without bound when its consumer is slower than
     the disk (1.4 GB buffered for a 5M-row file); slices keep memory to one chunk.
-    A text column with a value that is not UTF-8 is read as unknown and reported
+    A text value that is not UTF-8 is read as unknown and reported, cell by cell
     (appended to ``problems`` before the chunk is yielded).
     """
     lim = resolve(limits)
-    bad: list[str] | None = None
+    bad: dict[str, pl.Series | None] | None = None
     try:
         total = pl.scan_parquet(path).select(pl.len()).collect().item()
         for start in range(0, max(total, 1), chunk_rows):
             try:
-                chunk = _parquet_rows(path, lim, start, chunk_rows, bad or ()).collect()
+                chunk = _parquet_rows(path, lim, start, chunk_rows, bad).collect()
             except pl.exceptions.ComputeError:
                 if bad is not None:
                     raise
-                bad = _undecodable_columns(path)
+                bad, found = _undecodable(path)
                 if problems is not None:
-                    problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+                    problems.extend(found)
                 chunk = _parquet_rows(path, lim, start, chunk_rows, bad).collect()
             yield chunk
     except IntakeError:
@@ -1146,15 +1201,16 @@ def _read_parquet(path: Path, limits: Limits) -> RawTable:
         try:
             df = pl.read_parquet(path)
         except pl.exceptions.ComputeError:
-            bad = _undecodable_columns(path)
+            bad, found = _undecodable(path)
             if not bad:
                 raise
-            problems.extend(RawProblem(None, "undecodable_column", n) for n in bad)
+            problems.extend(found)
             df = (
                 pl.scan_parquet(path)
                 .select(pl.lit(None, pl.String).alias(n) if n in bad else col(n) for n in schema)
                 .collect()
             )
+            df = df.with_columns(v for v in bad.values() if v is not None)
     except IntakeError:
         raise
     except Exception as exc:

@@ -397,7 +397,8 @@ def _load_cached(path: Path, mtime_ns: int) -> Edition:
 
 
 def _load(path: Path) -> Edition:
-    return _load_cached(path.resolve(), path.stat().st_mtime_ns)
+    # absolute, not resolve(): following links costs a stat per path component, per call
+    return _load_cached(path.absolute(), path.stat().st_mtime_ns)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -699,8 +700,10 @@ def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple
         for start in range(0, len(pending), _CHUNK):
             chunk = pending[start : start + _CHUNK]
             objs = [_object(c) for c in chunk]
-            lcs_obj = process.cdist(objs, idx.phrases, scorer=LCSseq.similarity, workers=-1)
-            lcs_cl = process.cdist(chunk, idx.phrases, scorer=LCSseq.similarity, workers=-1)
+            # threads pay off for many clauses; one web request's few cost 4x more with them
+            workers = -1 if len(chunk) >= 64 else 1
+            lcs_obj = process.cdist(objs, idx.phrases, scorer=LCSseq.similarity, workers=workers)
+            lcs_cl = process.cdist(chunk, idx.phrases, scorer=LCSseq.similarity, workers=workers)
             olen = np.asarray([len(o) for o in objs])[:, None]
             clen = np.asarray([len(c) for c in chunk])[:, None]
             plen = idx.lengths[None, :]

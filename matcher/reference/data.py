@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 
+@functools.cache
 def data_dir() -> Path:
     """Folder that holds ``rules/`` (the installed package data, else the repository root)."""
     package = Path(matcher.__file__).resolve().parent

@@ -10,7 +10,15 @@ its form says it is not a trade (:func:`refusal`):
   (详见营业执照, 中华人民共和国, 注册资本100万, 不方便透露): words and function characters listed
   in ``industry_refusals.yaml`` and the division names of the region table, which must cover
   the whole cell;
-- a person's name or form of address (:func:`person_like`), once no industry keyword was found.
+- other facts about the enterprise: its legal form, size, status, certifications, a yes/no,
+  a department, or a generic word alone (有限合伙, 小微企业, 存续, 专精特新, 财务部, 服务);
+- a cell labelled as another field (电话：…, 法人：王五, 邮箱 a@b.cn) or as an example (例：软件),
+  a cell that is only e-mail addresses, web addresses and such words, and a street, building,
+  park or zone (中山路, 软件园二期, 世纪公园: ``place_suffixes``);
+- a person's name or form of address (:func:`person_like`, :func:`person_titled`).
+
+A cell labelled as the industry itself (行业：餐饮) is read without its label
+(:func:`strip_label`).
 
 What is refused carries its kind; :data:`REASONS` words it for the problem list.
 """
@@ -28,7 +36,7 @@ from matcher.reference import regions
 from matcher.reference.data import adcode_rows, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
-__all__ = ["REASONS", "person_like", "reason", "refusal"]
+__all__ = ["REASONS", "person_like", "person_titled", "reason", "refusal", "strip_label"]
 
 #: kind → (zh, en) wording; {text} is the cell as written.
 REASONS: dict[str, tuple[str, str]] = {
@@ -58,6 +66,11 @@ REASONS: dict[str, tuple[str, str]] = {
         "「{text}」像是人名或称呼，不是行业描述",
         "'{text}' looks like a person, not an industry",
     ),
+    "other": (
+        "「{text}」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述",
+        "'{text}' is another fact about the enterprise (legal form, size, certification, "
+        "status, department…), not an industry",
+    ),
     "no_evidence": (
         "「{text}」不像行业描述：没有可作为行业依据的词语",
         "'{text}' does not read as an industry: no word in it points to one",
@@ -69,7 +82,15 @@ _REMEDY = (
 )
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LISTS = ("placeholders", "places", "record_words", "people")
+_LISTS = (
+    "placeholders",
+    "places",
+    "record_words",
+    "people",
+    "other_words",
+    "generic_words",
+    "vague_words",
+)
 _NUMERALS = "0123456789零〇一二三四五六七八九十两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
 _NUMBER = re.compile(
     r"[0-9]+|[零〇一二三四五六七八九十两百千万亿]+|[零壹贰叁肆伍陆柒捌玖拾佰仟萬億]+"
@@ -92,14 +113,18 @@ def reason(kind: str, text: str, lang: str = "zh") -> str:
 
 @functools.cache
 def _words() -> tuple[dict[str, str], tuple[int, ...]]:
-    """Normalised word → kind (placeholder, place, record), and the word lengths, longest first."""
+    """Normalised word → kind (placeholder, place, record, person, other), and the word
+    lengths, longest first."""
     spec = _yaml("industry_refusals.yaml")
     words: dict[str, str] = {}
     for key in regions.division_names():
         words[key] = "place"
-    for kind, field in zip(("place", "record", "person"), _LISTS[1:], strict=True):
+    kinds = ("place", "record", "person", "other", "generic", "vague")
+    for kind, field in zip(kinds, _LISTS[1:], strict=True):
         for w in spec[field]:
             words[normalize_text(str(w))] = kind
+    for w in _departments():
+        words.setdefault(w, "other")
     for ch in str(spec["function_chars"]):
         words.setdefault(ch, "placeholder")
     for w in spec["placeholders"]:  # a placeholder wins over a same-spelled word
@@ -109,8 +134,76 @@ def _words() -> tuple[dict[str, str], tuple[int, ...]]:
     return words, tuple(sorted({len(k) for k in words}, reverse=True))
 
 
-# "label: value", the label a record or person word (微信号：…, 联系人：…)
-_LABELLED = re.compile(r"^\s*([^:：]{1,8}?)\s*[:：]")
+@functools.cache
+def _departments() -> frozenset[str]:
+    """财务部, 人事处, 税务局…: every listed function before every listed suffix, normalised."""
+    spec = _yaml("industry_refusals.yaml")
+    departments = {
+        normalize_text(f"{f}{n}{s}")
+        for f in spec["department_functions"]
+        for n in ("", "一", "二", "三")  # 销售一部
+        for s in spec["department_suffixes"]
+    }
+    bodies = {  # 税务局, 发改委: a government department
+        normalize_text(f"{f}{s}")
+        for f in spec["government_functions"]
+        for s in spec["government_suffixes"]
+    }
+    return frozenset(departments | bodies)
+
+
+@functools.cache
+def _labels(field: str) -> frozenset[str]:
+    return frozenset(normalize_text(str(w)) for w in _yaml("industry_refusals.yaml")[field])
+
+
+# "label: value" (微信号：…, 联系人：李女士, 行业：餐饮)
+_LABELLED = re.compile(r"^\s*([^:：]{1,12}?)\s*[:：]\s*")
+# "label value" with a space only (邮箱 a@b.cn, 电话 010-1234): the label must be a field word
+_SPACED = re.compile(r"^\s*(\S{1,8}?)\s+(?=\S)")
+# e-mail and web addresses, anywhere in a cell
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu|io|cc|top|xyz|info|biz)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_LATIN_RUN = re.compile(r"[a-z]+")
+# "take it from X" (以系统为准, 按执照填写, 同营业执照一致): defers to another record
+_DEFER = re.compile(
+    r"^(?:以|按|按照|依|依据|根据|参照|参考|同|与)\w{1,10}(?:为准|执行|填写|所示|所载|一致|相同|确定)$"
+)
+#: a place suffix is read as such only in a short cell (a long one describes something)
+_PLACE_SUFFIX_MAX = 16
+
+
+def strip_label(text: str) -> str:
+    """``行业：餐饮`` → ``餐饮``: a cell labelled as the industry itself is read without the
+    label (the label alone, ``行业：``, is left as it is)."""
+    m = _LABELLED.match(text)
+    if m and normalize_text(m.group(1)) in _labels("industry_labels"):
+        rest = text[m.end() :].strip()
+        if normalize_text(rest):
+            return rest
+    return text
+
+
+def _label_kind(text: str) -> str | None:
+    """The kind of a cell labelled as another field (电话：…, 法人：王五, 邮箱 a@b.cn) or
+    as an example (例：软件); None if there is no such label."""
+    for pattern in (_LABELLED, _SPACED):
+        m = pattern.match(text)
+        if not m:
+            continue
+        label = normalize_text(m.group(1))
+        if pattern is _LABELLED and label in _labels("example_labels"):
+            return "placeholder"
+        kind = _words()[0].get(label)
+        if kind in ("record", "person", "other"):
+            return kind
+        if pattern is _LABELLED and person_titled(normalize_text(text[m.end() :])):
+            return "person"  # 财务：王会计
+    return None
+
 
 _REFERENCE_MAX = 12  # 见说明书 refers elsewhere; a long text opening with 见 may still name a trade
 
@@ -142,16 +235,17 @@ def _letters() -> frozenset[str]:
     spec = _yaml("industry_refusals.yaml")
     regional = _yaml("region_aliases.yaml")
     words = [str(w) for field in _LISTS for w in spec[field]]
-    words += [str(spec["function_chars"]), str(spec["surnames"])]
+    words += [str(spec["function_chars"]), str(spec["surnames"]), *_departments()]
     words += [r["name"] for r in adcode_rows()]
     words += [str(name) for kind in ("former", "zones") for name in regional[kind]]
     return frozenset(normalize_text("".join(words)) + _NUMERALS)
 
 
-def _cover(norm: str) -> set[str] | None:
+def _cover(norm: str, known: Callable[[str], bool] = lambda _: False) -> set[str] | None:
     """The kinds of the words that together spell ``norm`` exactly (numbers count as
-    records), or None if no such reading exists. Dynamic programming over positions."""
-    if not set(norm) <= _letters():
+    records, a run of Latin letters that ``known`` does not know as "latin"), or None if no
+    such reading exists. Dynamic programming over positions."""
+    if not set(_LATIN_RUN.sub("", norm)) <= _letters():
         return None  # a character no listed word has: quick answer for most descriptions
     words, lengths = _words()
     n = len(norm)
@@ -164,6 +258,8 @@ def _cover(norm: str) -> set[str] | None:
         steps: list[tuple[int, str]] = []
         if m := _NUMBER.match(norm, i):
             steps.append((m.end(), "record"))
+        if (m := _LATIN_RUN.match(norm, i)) and not known(m.group()):
+            steps.append((m.end(), "latin"))
         for length in lengths:
             if i + length <= n and (kind := words.get(norm[i : i + length])) is not None:
                 steps.append((i + length, kind))
@@ -171,6 +267,17 @@ def _cover(norm: str) -> set[str] | None:
             if kinds[end] is None:
                 kinds[end] = have | {kind}
     return kinds[n]
+
+
+def _place_suffixed(norm: str) -> bool:
+    """A street, building, park or zone by its last word (中山路, 软件园二期, 世纪公园)."""
+    if len(norm) > _PLACE_SUFFIX_MAX or norm.endswith(tuple(_labels("place_suffix_exceptions"))):
+        return False
+    return any(norm.endswith(s) and len(norm) >= len(s) + 2 for s in _labels("place_suffixes"))
+
+
+#: which kind names a cell made of words of several kinds
+_PRIORITY = ("record", "other", "person", "place", "placeholder", "latin")
 
 
 def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
@@ -183,43 +290,97 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return "placeholder"
     if _DIGITS_AND_MARKS.fullmatch(norm) or _DIGITS_AND_MARKS.fullmatch(text.strip()):
         return "number"
-    label = _LABELLED.match(text)
-    if label and (kind := _words()[0].get(normalize_text(label.group(1)))) in ("record", "person"):
-        return kind  # 微信号：wxid_…, 联系人：李女士, 注册资本：100万 — a field of the record, labelled
+    if (kind := _label_kind(text)) is not None:
+        return kind  # 微信号：wxid_…, 联系人：李女士, 注册资本：100万, 例：软件 — another field
+    contactless = _CONTACT.sub(" ", text)
+    if contactless != text:  # e-mail or web addresses, with nothing but field words around
+        rest = normalize_text(contactless)
+        if not rest or _cover(rest, known) is not None:
+            return "record"
     if not _CJK.search(norm):
         phrases = split_phrases(text)
         return None if phrases and all(known(p) for p in phrases) else "latin"
-    if len(norm) <= _REFERENCE_MAX and norm.startswith(_references()):
+    if len(norm) <= _REFERENCE_MAX and (norm.startswith(_references()) or _DEFER.match(norm)):
         return "placeholder"
-    kinds = _cover(norm)
+    if person_titled(norm):
+        return "person"  # 周律师, 赵工程师: asked before the keywords read 律师 as a trade
+    kinds = _cover(norm, known)
     if kinds is None:
-        return "place" if _ADDRESS.fullmatch(norm) else None
-    for kind in ("placeholder", "place", "person"):
+        if _ADDRESS.fullmatch(norm) or (len(split_phrases(text)) == 1 and _place_suffixed(norm)):
+            return "place"
+        return None
+    if "generic" in kinds:
+        if kinds & {"record", "place", "person", "latin", "vague"}:
+            return None  # 邮箱服务, 港口经营, 技术服务: a service about the thing named
+        kinds = (kinds - {"generic"}) | {"other"}
+    if "vague" in kinds:
+        kinds = (kinds - {"vague"}) | {"other"}  # 科技, 科技有限公司
+    for kind in ("placeholder", "place", "person", "other"):
         if kinds == {kind}:
             return kind
     if "place" in kinds and kinds <= {"place", "placeholder"}:
         return "place"
-    return "record" if "record" in kinds else next(iter(sorted(kinds)), "placeholder")
+    return next((k for k in _PRIORITY if k in kinds), "placeholder")
 
 
 @functools.cache
-def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(single-character surnames, two-character surnames, forms of address)."""
+def _people() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(single-character surnames, two-character surnames, forms of address, professions)."""
     spec = _yaml("industry_refusals.yaml")
     return (
         frozenset(str(spec["surnames"])),
         frozenset(map(str, spec["compound_surnames"])),
         frozenset(normalize_text(str(t)) for t in spec["titles"]),
+        frozenset(normalize_text(str(t)) for t in spec["profession_titles"]),
     )
+
+
+@functools.cache
+def _roles() -> tuple[tuple[str, ...], frozenset[str]]:
+    """(person words that may stand around a name, longest first: 法人, 股东, 负责人…;
+    titles that may follow a full name)."""
+    spec = _yaml("industry_refusals.yaml")
+    name_titles = frozenset(normalize_text(str(t)) for t in spec["name_titles"])
+    roles = {normalize_text(str(w)) for w in spec["people"]} | {"已离职", "离职", "本人"}
+    roles = {r for r in roles if len(r) >= 2 and _CJK.match(r)} - name_titles
+    return tuple(sorted(roles, key=len, reverse=True)), name_titles
 
 
 def person_like(norm: str) -> bool:
     """A surname with one or two more characters (张伟, 欧阳娜娜), or with a form of address
     (王先生, 张总). Only asked once no industry keyword was found in the text."""
-    single, double, titles = _people()
+    single, double, titles, _ = _people()
     for size, surnames in ((2, double), (1, single)):
         if norm[:size] in surnames:
             rest = norm[size:]
             if rest in titles or (1 <= len(rest) <= 2 and all(_CJK.fullmatch(c) for c in rest)):
                 return True
+    return False
+
+
+def person_titled(norm: str) -> bool:
+    """A surname and a title or profession, nothing else (王工程师, 周律师, 李总监, 张某), or
+    a full name and a title (李晨律师, 钱晨秀女士), with a role before or after it (法人武律师,
+    汤会计（股东）): the whole cell, so 律师事务所 and 王记面馆 are untouched."""
+    roles, name_titles = _roles()
+    for role in roles:  # 法人…, …股东 (the brackets are gone in the normalised text)
+        if norm.startswith(role) and len(norm) > len(role):
+            norm = norm[len(role) :]
+            break
+    for role in roles:
+        if norm.endswith(role) and len(norm) > len(role):
+            norm = norm[: -len(role)]
+            break
+    single, double, titles, professions = _people()
+    if len(norm) == 2 and norm[0] in "小老阿" and norm[1] in single:
+        return True  # 小程, 老王
+    for size, surnames in ((2, double), (1, single)):
+        if norm[:size] in surnames:
+            rest = norm[size:]
+            if rest in titles or rest in professions or rest in ("某", "某某"):
+                return True
+            for given in (1, 2):  # a given name of one or two characters, then a title
+                tail = rest[given:]
+                if tail in name_titles and all(_CJK.fullmatch(c) for c in rest[:given]):
+                    return True
     return False

@@ -668,23 +668,31 @@ class RegionContextHint:
         return text + "；未加该选项时不会自动采用"
 
 
+def province_counts(codes: Iterable[str | None]) -> Counter[str]:
+    """Rows per province of the resolved ``codes``: what a streamed run adds up chunk by chunk."""
+    table = _table()
+    return Counter(table[c].province_code for c in codes if c is not None and c in table)
+
+
 def suggest_region_context(
-    codes: Iterable[str | None],
+    codes: Iterable[str | None] | Counter[str],
     unresolved: Iterable[Resolution] = (),
     *,
     share: float = 0.8,
     minimum: int = 3,
 ) -> RegionContextHint | None:
-    """The province holding at least ``share`` of the resolved ``codes`` (one per row; at
-    least ``minimum`` rows), with the ``unresolved`` texts that province would settle."""
+    """The province holding at least ``share`` of the resolved ``codes`` (one per row, or
+    rows per province from :func:`province_counts`; at least ``minimum`` rows), with the
+    ``unresolved`` texts that province would settle."""
     table = _table()
-    provinces = [table[c].province_code for c in codes if c is not None and c in table]
-    if len(provinces) < minimum:
+    counts = codes if isinstance(codes, Counter) else province_counts(codes)
+    total = sum(counts.values())
+    if total < minimum:
         return None
-    top, count = Counter(provinces).most_common(1)[0]
-    if count / len(provinces) < share:
+    top, count = counts.most_common(1)[0]
+    if count / total < share:
         return None
     settles = tuple(
         r.input for r in unresolved if r.code is None and _settle(r, top).code is not None
     )
-    return RegionContextHint(top, table[top].name, count / len(provinces), len(provinces), settles)
+    return RegionContextHint(top, table[top].name, count / total, total, settles)

@@ -8,7 +8,8 @@ phrase is read by, in order:
    回收, 租赁, 进出口…) decides the 大类 when the catalogue's items with that suffix nearly all
    share one (销售 → F51 批发业, 研发 → M75), else the object decides, read from the nearest
    catalogue item with the same suffix, or by the industry resolver when its reading lies in a
-   门类 the suffix allows (制造 → C);
+   门类 the suffix allows (制造 → C) and no catalogue items sharing a longer ending with the
+   phrase than the resolver's words say otherwise;
 3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
 
 A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+import yaml
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import reference_path
@@ -65,41 +67,75 @@ ACTIONS: tuple[str, ...] = tuple(
             "技术转让", "技术推广", "服务", "管理服务", "经营", "运营", "管理", "业务", "活动", "回收",
             "维修", "修理", "租赁", "出租", "代理", "种植", "养殖", "饲养", "开发", "咨询",
             "设计", "施工", "购销", "安装", "运输", "培训", "检测", "收购", "采集", "供应",
+            "维护",
         ),
         key=len,
         reverse=True,
     )
 )  # fmt: skip
 
-# General rules for when the catalogue given to the reader has too few items with a suffix
-# to learn from (the leave-out folds): what the suffix alone says.
-DEFAULT_DIVISION: dict[str, str] = {
-    "销售": "F51", "批发": "F51", "经销": "F51", "零售": "F52", "进出口": "F51", "进口": "F51",
-    "出口": "F51", "回收": "F5191", "研发": "M75", "技术研发": "M75", "出租": "L71",
-    "租赁": "L71", "种植": "A01",
-}  # fmt: skip
-# Objects that decide the reading whatever the suffix: operating a market is 市场管理.
-OBJECT_RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
-    (re.compile(r"市场$"), ("经营", "管理", "管理服务", "服务"), "L7223"),
-    # used goods and sales over the internet are retail (5295 旧货零售, 5262, 5292)
-    (re.compile(r"二手|旧"), ("销售", "经销", "经营"), "F52"),
-    (re.compile(r"互联网"), ("销售",), "F5292"),
-    # vehicles are sold at retail (5261 汽车新车零售, 5264); repairs of what households use
-    # are 居民服务 (811–819), of what industry uses 43
-    (re.compile(r"(新车|电动自行车|船舶)$"), ("销售", "经销"), "F52"),
-    (
-        re.compile(
-            r"家用|日用|电器|自行车|汽车|摩托车|机动车|计算机|办公设备|通讯设备|手机|钟表|乐器|家具"
-        ),
-        ("修理", "维修"),
-        "O81",
-    ),
-    # running a venue is the venue's own trade
-    (re.compile(r"(文化|艺术|演艺)场馆$"), ("管理服务", "管理", "运营", "服务"), "R88"),
-    (re.compile(r"体育场馆$"), ("管理服务", "管理", "运营", "服务"), "R892"),
-    # letting premises is 房地产租赁经营, not 租赁业
-    (re.compile(r"(住房|房屋|房地产|柜台|摊位|场地|写字楼|厂房|仓库)$"), ("租赁", "出租"), "K7040"),
-)
+MEANING = "scope_meaning.yaml"  # what official wording means, as general rules (data)
+
+
+@dataclass(frozen=True)
+class MeaningRule:
+    """An object pattern that, with one of the suffixes, gives a reading (scope_meaning.yaml)."""
+
+    object: re.Pattern[str]
+    suffixes: frozenset[str | None]  # None: a phrase with no known suffix; "*": any
+    code: str
+    why: str
+
+    def fits(self, action: str | None, obj: str) -> re.Match[str] | None:
+        if action in self.suffixes or "*" in self.suffixes:
+            return self.object.search(obj)
+        return None
+
+
+@dataclass(frozen=True)
+class Meaning:
+    suffix_default: dict[str, str]  # what a suffix alone says, when too few items teach it
+    whole_phrase: dict[str, str]  # a phrase that is only an action (技术咨询)
+    object_rules: tuple[MeaningRule, ...]  # the object decides, checked first
+    fallback_rules: tuple[MeaningRule, ...]  # read only when nothing else reads the phrase
+
+
+def _code(raw: object, where: str) -> str:
+    code = normalize_industry_code(str(raw))
+    if code is None:
+        raise ValueError(f"{MEANING}: {where}: 「{raw}」不是 GB/T 4754-2017 行业代码")
+    return code
+
+
+def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
+    out = []
+    for k, r in enumerate(spec, 1):
+        suffixes = r["suffixes"]
+        assert isinstance(suffixes, list), f"{MEANING}: {key} {k}: suffixes is a list"
+        out.append(
+            MeaningRule(
+                re.compile(str(r["object"])),
+                frozenset(None if a is None else str(a) for a in suffixes),
+                _code(r["code"], f"{key} {k}"),
+                str(r.get("why", "")),
+            )
+        )
+    return tuple(out)
+
+
+@functools.cache
+def meaning() -> Meaning:
+    """rules/reference/scope_meaning.yaml, checked: every code must exist."""
+    with reference_path(MEANING).open(encoding="utf-8") as f:
+        spec = yaml.safe_load(f)
+    return Meaning(
+        {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
+        {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},
+        _rules(spec["object_rules"], "object_rules"),
+        _rules(spec["fallback_rules"], "fallback_rules"),
+    )
+
+
 # A service on a good is not making it: 中药饮片代煎服务 is no pharmaceutical maker.
 SERVICES = frozenset({"服务", "技术服务", "管理服务", "活动"})
 # Suffixes that trade what they name when it is a good: 兽药经营 is 批发, not 兽药制造.
@@ -113,6 +149,10 @@ DOMINANT_MIN = 5  # … among at least this many items
 NEIGHBOUR_CUTOFF = 80.0  # fuzz.ratio of objects for the nearest item with the same suffix
 WHOLE_CUTOFF = 88.0  # fuzz.ratio of whole phrases when no suffix is recognised
 REFINE_CUTOFF = 90.0  # partial_ratio of a phrase against official names under its code
+# Catalogue items sharing a longer ending with a phrase than the resolver's words are more
+# specific evidence (…监测及检测仪器仪表制造 vs 仪器仪表): they overrule it when they agree.
+SHARED_OVER_MATCH = 3  # characters the shared ending must exceed the resolver's words by
+SHARED_PAST_SUFFIX = 4  # … and the phrase's suffix by, so it names an object, not a verb
 
 # Written for both Python's re and polars' (Rust) regex: the frame path finds each scope's
 # main piece with the same patterns (main_piece_expr), so both widths of punctuation are listed.
@@ -261,6 +301,11 @@ class ScopeReader:
             action, obj = split_action(key)
             by_action[action].append((obj, item))
         self.by_action = dict(by_action)
+        # every ending of every item, to find the items sharing the longest ending with a phrase
+        self.by_ending: dict[str, list[CatalogueItem]] = defaultdict(list)
+        for key, item in self.exact.items():
+            for k in range(len(key)):
+                self.by_ending[key[k:]].append(item)
         self.dominant: dict[str, str] = {}
         self.sections: dict[str, frozenset[str]] = {}
         for action, pairs in by_action.items():
@@ -278,6 +323,9 @@ class ScopeReader:
         if item is not None:
             return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
         action, obj = split_action(key)
+        whole = meaning().whole_phrase.get(key)
+        if whole is not None:
+            return PhraseReading(phrase, whole, "action", 100.0, key, heading)
         reading = self._by_object_rule(phrase, action, obj, heading)
         reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
         if action in TRADE_OF_GOODS and obj:
@@ -288,6 +336,7 @@ class ScopeReader:
         # the wrong items (电机 ~ 电视机)
         reading = reading or self._by_resolver(phrase, key, action, heading)
         reading = reading or self._by_action(phrase, action, obj, heading)
+        reading = reading or _by_rules(meaning().fallback_rules, phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
         return _refined(reading, obj if action else key)
@@ -295,15 +344,12 @@ class ScopeReader:
     def _by_object_rule(
         self, phrase: str, action: str | None, obj: str, heading: str | None
     ) -> PhraseReading | None:
-        for pattern, actions, code in OBJECT_RULES:
-            found = pattern.search(obj) if action in actions else None
-            if found:
-                basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
-                return PhraseReading(phrase, code, "action", 100.0, basis, heading)
-        return None
+        return _by_rules(meaning().object_rules, phrase, action, obj, heading)
 
     def _traded(self, phrase: str, obj: str, heading: str | None) -> PhraseReading | None:
         """Trade in a good (兽药经营): wholesale, when the object alone reads as a good."""
+        if split_action(obj)[0] is not None:
+            return None  # …资源的开发经营 runs an activity, it trades no good
         res = resolve_industries([obj])[obj]
         if res.code is not None and res.method != "model" and res.code[0] in "ABC":
             basis = f"{obj}（{res.code}）…经营"  # a good traded
@@ -316,7 +362,11 @@ class ScopeReader:
             return None
         cutoff = NEIGHBOUR_CUTOFF if action else WHOLE_CUTOFF
         hit = process.extractOne(obj, [o for o, _ in pairs], scorer=fuzz.ratio, score_cutoff=cutoff)
-        return None if hit is None else (pairs[hit[2]][1], hit[1])
+        # a Chinese compound's head is its end: 实验动物垫料 is bedding, not 实验动物; and its
+        # first character starts the noun the head is of: 云计算设备 is not 计算器设备
+        if hit is None or hit[0][-2:] != obj[-2:] or hit[0][0] != obj[0]:
+            return None
+        return pairs[hit[2]][1], hit[1]
 
     def _by_action(
         self,
@@ -326,7 +376,7 @@ class ScopeReader:
         heading: str | None,
         fixed_only: bool = False,
     ) -> PhraseReading | None:
-        fixed = self.dominant.get(action or "") or DEFAULT_DIVISION.get(action or "")
+        fixed = self.dominant.get(action or "") or meaning().suffix_default.get(action or "")
         if fixed_only and fixed is None:
             return None
         near = self._nearest(action, obj)
@@ -351,6 +401,8 @@ class ScopeReader:
         # catalogue a quarter of its readings were wrong, so only names and keywords count
         if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
             return None
+        if _negated(key, res.matched_text):
+            return None  # 非食用冰 is what 食用冰 is not
         allowed = self.sections.get(action or "")
         if action is not None and allowed is not None and res.code[0] not in allowed:
             return None  # e.g. a maker's code for a phrase that sells
@@ -358,7 +410,50 @@ class ScopeReader:
             return None
         if action in TRADE_OF_GOODS and res.code[0] in "ABC":
             return PhraseReading(phrase, "F51", "action", 100.0, action, heading)
+        matched = clean(res.matched_text or key)
+        ending, items = self._shared_ending(key)
+        if len(ending) >= max(
+            len(matched) + SHARED_OVER_MATCH, len(action or "") + SHARED_PAST_SUFFIX
+        ):
+            divisions = [{_division(c) for c in i.codes} for i in items]
+            if _division(res.code) not in set.union(*divisions):
+                agreed = sorted(set.intersection(*divisions))
+                if not agreed:
+                    return None  # the items disagree with the resolver and among themselves
+                code = next(c for c in items[0].codes if c.startswith(agreed[0]))
+                score = 100.0 * len(ending) / len(key)
+                return PhraseReading(phrase, code, "neighbour", score, items[0].statement, heading)
         return PhraseReading(phrase, res.code, "resolver", res.score, res.matched_text, heading)
+
+    def _shared_ending(self, key: str) -> tuple[str, list[CatalogueItem]]:
+        """The longest ending ``key`` shares with catalogue items, and those items."""
+        for k in range(len(key)):
+            items = self.by_ending.get(key[k:])
+            if items:
+                return key[k:], items
+        return "", []
+
+
+def _by_rules(
+    rules: Sequence[MeaningRule],
+    phrase: str,
+    action: str | None,
+    obj: str,
+    heading: str | None,
+) -> PhraseReading | None:
+    for rule in rules:
+        found = rule.fits(action, obj)
+        if found:
+            basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
+            return PhraseReading(phrase, rule.code, "action", 100.0, basis, heading)
+    return None
+
+
+def _negated(key: str, matched: str | None) -> bool:
+    """The words a reading rests on follow 非 (非食用冰, 非医用口罩): the phrase names
+    something else."""
+    at = key.find(clean(matched)) if matched else -1
+    return at > 0 and key[at - 1] == "非"
 
 
 @functools.cache
@@ -483,6 +578,33 @@ def main_piece_expr(scope: pl.Expr) -> pl.Expr:
     piece = r"([^；;。\n\r]*[\p{L}\p{N}][^；;。\n\r]*)"
     unmarked = body.str.replace_all(_MAIN_RE, "；")  # a bare 主营 separates, as in split_scope
     return pl.coalesce(body.str.extract(_MAIN_RE + piece, 1), unmarked.str.extract(piece, 1))
+
+
+# main_piece_expr's patterns for Python's re: Rust's `\\s` (no \\x1c-\\x1f) spelled out, and
+# [^\\W_] (letters and digits) for \\p{L}\\p{N}; tests/test_normalize_rows.py checks them equal.
+_RUST_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _py(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern.replace(r"\s", f"[{_RUST_SPACE}]"))
+
+
+_PIECE = r"([^；;。\n\r]*[^\W_][^；;。\n\r]*)"
+_BOILERPLATE_PY = _py(_BOILERPLATE_RE)
+_HEADING_PY = _py(_HEADING_RE)
+_MAIN_PY = _py(_MAIN_RE)
+_MARKED_PIECE_PY = _py(_MAIN_RE + _PIECE)
+_PIECE_PY = _py(_PIECE)
+
+
+def main_piece(scope: str) -> str | None:
+    """:func:`main_piece_expr` for one scope (one web profile needs no polars query)."""
+    body = _HEADING_PY.sub("；", _BOILERPLATE_PY.sub("；", scope))
+    marked = _MARKED_PIECE_PY.search(body)
+    if marked is not None:
+        return marked.group(1)
+    first = _PIECE_PY.search(_MAIN_PY.sub("；", body))
+    return None if first is None else first.group(1)
 
 
 def read_main_pieces(pieces: Iterable[str]) -> dict[str, PhraseReading]:

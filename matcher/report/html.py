@@ -25,7 +25,7 @@ from matcher.batch import (
     valid_until_text,
 )
 from matcher.evaluate.row import Outcome
-from matcher.evaluate.tree import condition_text, field_label
+from matcher.evaluate.tree import condition_text, field_label, per_rule
 from matcher.fields import FIELDS_BY_NAME, SIZE_ZH
 from matcher.report.meta import RuleSetIdentity
 from matcher.report.meta import identify as ruleset_identity
@@ -51,6 +51,7 @@ def _heads(outcome: Outcome) -> Any:
 def _policy(rank: int, o: Outcome) -> dict[str, Any]:
     r = o.rule
     status = o.status.value
+    fixed = _rule_texts(r)
     return {
         "rank": rank,
         "id": r.id,
@@ -60,13 +61,28 @@ def _policy(rank: int, o: Outcome) -> dict[str, Any]:
         "amount": None if o.amount_yuan is None else int(o.amount_yuan + 0.5),
         "amount_text": yuan_text(o.amount_yuan),
         "amount_note": amount_note(r, _heads(o), "zh"),
+        "valid_until": fixed["valid_until"],
+        "validity_note": fixed["validity_note"],
+        "kind": fixed["kind"],
+        "audience": fixed["audience"],
+        "met": [condition_text(c) for c in o.met],
+        "unmet": [condition_text(c) for c in o.unmet],
+        "missing": [field_label(f) for f in o.missing_fields],
+        "assumptions": fixed["assumptions"],
+        "source": fixed["source"],
+        "quote": fixed["quote"],
+        "how_to_apply": fixed["how_to_apply"],
+    }
+
+
+@per_rule
+def _rule_texts(r: Rule) -> dict[str, str]:
+    """What a policy's entry says whatever the enterprise: once per loaded rule."""
+    return {
         "valid_until": valid_until_text(r),
         "validity_note": r.validity.note or "",
         "kind": KIND_ZH[r.kind.value],
         "audience": audience_text(r),
-        "met": [condition_text(c) for c in o.met],
-        "unmet": [condition_text(c) for c in o.unmet],
-        "missing": [field_label(f) for f in o.missing_fields],
         "assumptions": assumptions_text(r),
         "source": source_text(r),
         "quote": r.source.quotes[0],

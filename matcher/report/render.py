@@ -90,6 +90,14 @@ def scope_basis(row: dict[str, Any], lang: str) -> str:
     return f"{how} the business scope: {phrase} → {code} {name}"
 
 
+def scope_phrase_lines(scope: str, lang: str) -> list[str]:
+    """How each phrase of a business scope was read (for any_in_industry), one per line."""
+    from matcher.reference.scope import read_scope
+
+    head = "经营范围各项：" if lang == "zh" else "business scope phrases:"
+    return [head, *("  " + p.explain(lang) for p in read_scope(scope).phrases)]
+
+
 def profile_heading(row: dict[str, Any], lang: str) -> str:
     parts = [str(row.get("name"))]
     if row.get("region_code"):
@@ -268,6 +276,8 @@ def _step_lines(
         out.append(("    识别：" if zh else "    resolved: ") + resolution.explain(lang))
     if c.field == "industry" and row.get("industry_scope_phrase"):
         out.append("    " + scope_basis(row, lang))
+    if c.field == "scope_industries" and row.get("business_scope"):
+        out.extend("    " + line for line in scope_phrase_lines(row["business_scope"], lang))
     if step.column == "size_effective" and step.actual is None:
         out.append(
             "    企业规模未填写，从业人员、营业收入、资产总额与行业也不足以按划型标准推算"
@@ -299,8 +309,11 @@ def _show(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else str(value).lower()
     if isinstance(value, list):
+        unread = "未识别" if lang == "zh" else "not read"  # a scope phrase nothing read
         return (
-            "、".join(str(v) for v in value) if value else ("（无）" if lang == "zh" else "(none)")
+            "、".join(unread if v is None else str(v) for v in value)
+            if value
+            else ("（无）" if lang == "zh" else "(none)")
         )
     if isinstance(value, str) and value in SIZE_ZH and lang == "zh":
         return SIZE_ZH[value]

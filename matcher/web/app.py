@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="企业画像与政策规则比对：符合 / 不符合 / 待补充信息，原因、金额、有效期和政策原文。",
         version="0.1.0",
         redoc_url=None,
+        docs_url=None,
     )
     app.state.web = Web(settings)
     # Uploaded files stay in memory up to the upload limit instead of spilling to a temp file.
@@ -33,8 +34,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advisor.router)
     app.include_router(api_routes.router)
     _error_handlers(app)
+    _offline_docs(app)
     app.add_middleware(Guard, max_body=settings.max_upload_bytes, timeout=settings.timeout_seconds)
     return app
+
+
+DOCS_STATIC = "/docs/static"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's files from the swagger-ui-bundle package, not from a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from starlette.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — 接口说明",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon-32x32.png",
+        )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `serve --workers N` (uvicorn's factory), with the settings
+    the parent process put in the environment."""
+    import os
+
+    from matcher.web.settings import WORKER_ENV
+
+    return create_app(Settings.from_json(os.environ[WORKER_ENV]))
 
 
 VALIDATION_ZH = {

@@ -36,6 +36,14 @@ def serve(
         int, typer.Option("--max-batch", help="POST /api/batch 一次的企业数上限")
     ] = 200,
     timeout: Annotated[float, typer.Option("--timeout", help="单个请求的处理时限（秒）")] = 60.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="工作进程数，默认 1；多核机器上可设为核数以提高吞吐（每个进程各自加载规则）",
+        ),
+    ] = 1,
 ) -> None:
     """启动网页服务：企业填报页、顾问页面（上传名单、下载报告、查看企业提交）和 JSON 接口。
 
@@ -73,6 +81,24 @@ def serve(
         import tempfile
 
         tempfile.tempdir = "/dev/shm"
-    app = create_app(settings)
     typer.echo(f"policy-match 服务：http://{host}:{port}/ （接口说明 /docs）", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5)
+    if workers > 1:
+        # Each worker builds its own app from the same settings (and cookie secret).
+        import os
+
+        from matcher.web.settings import WORKER_ENV
+
+        os.environ[WORKER_ENV] = settings.to_json()
+        uvicorn.run(
+            "matcher.web.app:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=5,
+        )
+        return
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=5
+    )

@@ -1,27 +1,21 @@
 """The matching engine of one server process: rules and reference models loaded once,
-profiles parsed by the same normaliser as file intake.
-
-Normalising costs mostly per call (tens of polars queries), hardly per row, so
-single profiles from concurrent requests are queued to one thread that normalises
-whatever has arrived together in one frame.
+profiles parsed by the row-wise twin of intake's normaliser (matcher/normalize_rows.py,
+proved equal to it in tests/test_normalize_rows.py): no polars query per request, so a
+profile costs about a millisecond and is parsed inline, without a hand-off to a thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from matcher import api
 from matcher.batch import match_row
-from matcher.evaluate.row import Outcome
+from matcher.evaluate.row import Outcome, Remembered
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
-from matcher.frame import pl
-from matcher.normalize import error_messages, normalise, profile_to_raw
+from matcher.normalize_rows import cells_of, normalise_rows, render_message
 from matcher.report.html import report_context
 from matcher.report.meta import RuleSetIdentity
 from matcher.report.meta import identify as ruleset_identity
@@ -78,9 +72,8 @@ class Engine:
         ruleset = api.load_ruleset(list(settings.rules), replace=settings.only_rules)
         self.rules: list[Rule] = ruleset.rules
         self.identity: RuleSetIdentity = ruleset_identity(self.rules)
-        self._queue: queue.Queue[tuple[dict[str, Any], Future[Parsed]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._serve, name="normalise", daemon=True)
-        self._thread.start()
+        # Rules and catalogue are fixed for the process: outcomes per the values read.
+        self.remembered = Remembered()
         # Load the region, industry and size tables now, not on the first request.
         self.parse_many(
             [
@@ -100,64 +93,39 @@ class Engine:
         """Profiles (keys already canonical) normalised together, in order."""
         if not profiles:
             return []
-        raw = pl.concat(
-            [profile_to_raw(dict(p), row=i) for i, p in enumerate(profiles, 1)],
-            how="diagonal_relaxed",
-        )
-        portfolio = normalise(raw)
-        rows = {r[ROW]: r for r in portfolio.frame.to_dicts()}
+        cells = [cells_of(p, i) for i, p in enumerate(profiles, 1)]
+        headers = list(dict.fromkeys(h for c in cells for h in c if h != ROW))
+        result = normalise_rows(cells, headers, today=dt.date.today())
+        rows = {r[ROW]: r for r in result.rows}
         for number, row in rows.items():
             if not profiles[number - 1].get("企业编号"):
                 row["id"] = None  # intake numbers rows; a lone profile has no number of its own
         errors: dict[int, list[FieldError]] = {}
-        if portfolio.errors.height:
-            shown = portfolio.errors.with_columns(error_messages(portfolio.errors).alias("message"))
-            for e in shown.to_dicts():
-                name = e["field"] or "name"
-                spec = FIELDS_BY_NAME.get(name)
-                errors.setdefault(e["row"], []).append(
-                    FieldError(
-                        name,
-                        spec.zh if spec else str(e["column"] or name),
-                        e["value"] or "",
-                        e["message"],
-                        bool(e["rejected"]),
-                    )
+        for e in result.errors:
+            name = e["field"] or "name"
+            spec = FIELDS_BY_NAME.get(name)
+            errors.setdefault(e["row"], []).append(
+                FieldError(
+                    name,
+                    spec.zh if spec else str(e["column"] or name),
+                    e["value"] or "",
+                    render_message(e["code"], e["value"]),
+                    bool(e["rejected"]),
                 )
+            )
         return [Parsed(rows.get(i), errors.get(i, [])) for i in range(1, len(profiles) + 1)]
 
     def parse(self, profile: Mapping[str, Any], timeout: float | None = None) -> Parsed:
-        """One profile, normalised together with whatever else is queued."""
-        future: Future[Parsed] = Future()
-        self._queue.put((dict(profile), future))
-        return future.result(timeout or self.settings.timeout_seconds)
+        """One profile normalised (``timeout`` is kept for callers; parsing is inline)."""
+        return self.parse_many([profile])[0]
 
     async def parse_async(self, profile: Mapping[str, Any]) -> Parsed:
-        import asyncio
-
-        future: Future[Parsed] = Future()
-        self._queue.put((dict(profile), future))
-        return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout_seconds)
-
-    def _serve(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.settings.coalesce:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                parsed = self.parse_many([p for p, _ in batch])
-            except Exception as exc:  # a defect: every waiting request hears of it
-                for _, fut in batch:
-                    fut.set_exception(exc)
-                continue
-            for (_, fut), result in zip(batch, parsed, strict=True):
-                fut.set_result(result)
+        """:meth:`parse` for a request handler: about a millisecond of CPU, so run in the
+        event loop rather than handed to a thread."""
+        return self.parse(profile)
 
     def match(self, row: dict[str, Any], as_of: dt.date) -> list[Outcome]:
-        return match_row(row, self.rules, as_of)
+        return match_row(row, self.rules, as_of, self.remembered.evaluate)
 
     def context(self, row: dict[str, Any], as_of: dt.date) -> dict[str, Any]:
         return report_context(

@@ -14,11 +14,11 @@ CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-# The OpenAPI page is FastAPI's Swagger UI, which loads its script from a CDN.
+# The OpenAPI page is Swagger UI served from the package (a 政务 intranet reaches no CDN):
+# its page starts the bundle with an inline script.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-    "connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
 CSRF_COOKIE = "pm_csrf"
 ADVISOR_COOKIE = "pm_advisor"

@@ -74,5 +74,6 @@ class Web:
         return response
 
 
-def web(request: Request) -> Web:
+async def web(request: Request) -> Web:
+    """async: FastAPI runs a plain function dependency in a worker thread, per request."""
     return request.app.state.web

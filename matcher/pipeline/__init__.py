@@ -1,0 +1,1 @@
+"""The chunked batch on other engines (Spark)."""

@@ -1,0 +1,290 @@
+"""`batch --engine spark`: the local batch's chunk step run inside Spark tasks.
+
+Spark reads the portfolio (Parquet, or CSV with one record per line) from any path it can
+read, hands each partition to Python as Arrow record batches (``mapInArrow``), and each
+task runs what the local batch runs on a chunk: ``Intake.chunk`` (normalise, resolve,
+drop repeated firms) then ``api.report_slices`` (evaluate, rank, ask-first, --only,
+localise). The report goes back to Spark as Arrow and is written as a folder of part
+files (Parquet or CSV), one or more per input partition.
+
+What differs from the local batch, by construction:
+
+* a firm entered twice is recognised within one task (input partition) only, and the
+  region-context hint is per task and not printed;
+* row numbers (the id of a firm without one) are file rows, as locally, only for a single
+  input file: for a folder they follow Spark's order of the parts;
+* CSV is read by Spark (UTF-8, comma, a header row, one record per line): no title rows,
+  two-row headers, encodings or separators are guessed, as the local reader does;
+* no --errors file, summary or collection plan: the report only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from matcher.errors import PolicyMatchError
+from matcher.rule import Rule
+
+# Raw rows normalised at a time inside a task (as api.READ_CHUNK_ROWS for the local batch).
+TASK_CHUNK_ROWS = 100_000
+_PID, _MID = "__spark_pid", "__spark_mid"
+
+
+@dataclass(frozen=True)
+class SparkJob:
+    """Everything a task needs; pickled once and shipped to the executors."""
+
+    rules: tuple[Rule, ...]
+    as_of: dt.date
+    lang: str = "zh"
+    statuses: tuple[str, ...] = ()
+    brief: bool = False
+    overrides: dict[str, str] | None = None
+    region_context: str | None = None
+    strict_headers: bool = False
+    # Partition → the file row number of its first row (rows are numbered from 2, as locally).
+    offsets: dict[int, int] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class SparkRun:
+    read: int = 0
+    written: int = 0
+    partitions: int = 0
+    out: str = ""
+
+
+_EVALUATORS: dict[str, Any] = {}  # per Python worker: compiled once per job
+
+
+def _evaluator(job: SparkJob) -> Any:
+    from matcher.api import BRIEF_COLUMNS, RESULT_COLUMNS, Evaluator
+
+    ev = _EVALUATORS.get(job.token)
+    if ev is None:
+        columns = BRIEF_COLUMNS if job.brief else RESULT_COLUMNS
+        ev = Evaluator(job.rules, job.as_of, job.lang, columns)
+        _EVALUATORS.clear()
+        _EVALUATORS[job.token] = ev
+    return ev
+
+
+def raw_frame(table: Any, job: SparkJob) -> Any:
+    """An Arrow table from Spark as the local reader's raw chunk: the file row number,
+    then every column as text (typed Parquet columns rendered as the reader renders
+    them), "" as null, blank rows dropped."""
+    from matcher.fields import ROW
+    from matcher.frame import pl
+    from matcher.intake.readers import _lazy_finish, _render
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    pid, mid = pl.col(_PID), pl.col(_MID)
+    offsets = pl.DataFrame(
+        {_PID: list(job.offsets), "__offset": list(job.offsets.values())},
+        schema={_PID: frame.schema[_PID], "__offset": pl.Int64},
+    )
+    # monotonically_increasing_id: the partition in the upper 31 bits, the row below.
+    local = (mid - pid.cast(pl.Int64) * (1 << 33)).cast(pl.Int64)
+    frame = frame.join(offsets, on=_PID, how="left", maintain_order="left").with_columns(
+        (pl.col("__offset") + local).alias(ROW)
+    )
+    names = [c for c in table.column_names if c not in (_PID, _MID)]
+    lf = frame.lazy().select(
+        pl.col(ROW), *(_render(pl.col(n), frame.schema[n]).alias(n) for n in names)
+    )
+    return _lazy_finish(lf, names).collect()
+
+
+def run_task(
+    batches: Iterator[Any], job: SparkJob, out_schema: Any, counter: Any = None
+) -> Iterator[Any]:
+    """One Spark task: normalise and match its rows in chunks, yield the report."""
+    import pyarrow as pa
+
+    state = _TaskState(job)
+    pending: list[Any] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= TASK_CHUNK_ROWS:
+            yield from _conform(state.report(pa.Table.from_batches(pending)), out_schema, counter)
+            pending, rows = [], 0
+    if pending:
+        yield from _conform(state.report(pa.Table.from_batches(pending)), out_schema, counter)
+
+
+def _conform(tables: Iterator[Any], schema: Any, counter: Any) -> Iterator[Any]:
+    for table in tables:
+        if counter is not None:
+            counter.add(table.num_rows)
+        yield from table.select(schema.names).cast(schema).to_batches()
+
+
+class _TaskState:
+    """What spans the chunks of one task: the compiled rules and the firms already seen."""
+
+    def __init__(self, job: SparkJob) -> None:
+        from matcher.api import Intake
+        from matcher.normalize import input_fields
+
+        self.job = job
+        self.evaluator = _evaluator(job)
+        needed = input_fields(job.rules) | {"credit_code"}
+        self.intake = Intake(
+            job.overrides,
+            job.rules,
+            job.strict_headers,
+            job.region_context,
+            job.lang,
+            fields=needed,
+        )
+        self.first = True
+
+    def report(self, table: Any) -> Iterator[Any]:
+        """The report of one chunk of raw rows, as Arrow tables (one per slice)."""
+        from matcher.api import report_slices
+
+        portfolio = self.intake.chunk(raw_frame(table, self.job), [], first=self.first)
+        self.first = False
+        for piece in report_slices(
+            self.evaluator,
+            portfolio,
+            rules=self.job.rules,
+            lang=self.job.lang,
+            statuses=self.job.statuses,
+            brief=self.job.brief,
+        ):
+            yield piece.shown.collect().to_arrow()
+
+
+def _report_schema(sample: Any, job: SparkJob) -> Any:
+    """The Arrow schema of the report, from running the chunk step on a few rows."""
+    import pyarrow as pa
+
+    schema = next(_TaskState(job).report(sample)).schema
+    # Spark's Arrow reader wants plain strings: Enum and large strings become utf8.
+    plain = (pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
+    return pa.schema(
+        pa.field(f.name, pa.string()) if any(t(f.type) for t in plain) else f for f in schema
+    )
+
+
+def spark_session(master: str, app: str = "policy-match") -> Any:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise PolicyMatchError(
+            "未安装 pyspark，无法使用 --engine spark",
+            "pip install 'policy-match[spark]'（还需要 Java 17 运行环境）",
+        ) from None
+    # Workers must run this interpreter: it has polars, pyarrow and matcher.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(master)
+        .appName(app)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+
+
+def read_input(spark: Any, path: str) -> Any:
+    """The portfolio as Spark rows: Parquet as typed, CSV as text."""
+    lower = path.lower().rstrip("/")
+    if lower.endswith(".csv") or lower.endswith(".txt") or lower.endswith(".tsv"):
+        df = (
+            spark.read.option("header", True)
+            .option("inferSchema", False)
+            .option("encoding", "UTF-8")
+            .option("multiLine", False)
+            .csv(path)
+        )
+        # A UTF-8 byte-order mark sticks to the first header.
+        first = df.columns[0] if df.columns else ""
+        if first.startswith("\ufeff"):
+            df = df.withColumnRenamed(first, first.lstrip("\ufeff"))
+        return df
+    return spark.read.parquet(path)
+
+
+def run_spark_batch(
+    path: str,
+    out: str,
+    rules: Sequence[Rule],
+    as_of: dt.date,
+    *,
+    lang: str = "zh",
+    statuses: Sequence[str] = (),
+    brief: bool = False,
+    overrides: dict[str, str] | None = None,
+    region_context: str | None = None,
+    strict_headers: bool = False,
+    master: str = "local[*]",
+    out_format: str = "parquet",
+    spark: Any = None,
+) -> SparkRun:
+    """The portfolio at ``path`` (any Spark-readable path) matched on Spark; the report is
+    written to the folder ``out`` as Parquet or CSV part files."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if out_format not in ("parquet", "csv"):
+        raise PolicyMatchError(f"不支持的输出格式「{out_format}」", "可用：parquet、csv")
+    session = spark or spark_session(master)
+    df = read_input(session, path)
+    df = df.select(
+        "*", F.spark_partition_id().alias(_PID), F.monotonically_increasing_id().alias(_MID)
+    )
+    counts = {row[0]: row[1] for row in df.groupBy(_PID).count().collect()}
+    offsets, start = {}, 2  # row 1 is the header
+    for pid in sorted(counts):
+        offsets[int(pid)], start = start, start + int(counts[pid])
+    job = SparkJob(
+        tuple(rules),
+        as_of,
+        lang,
+        tuple(statuses),
+        brief,
+        overrides,
+        region_context,
+        strict_headers,
+        offsets,
+    )
+    sample = df.limit(20).toArrow()
+    if sample.num_rows:  # a sample from one partition: number its rows from 2
+        import pyarrow as pa
+
+        sample = sample.set_column(
+            sample.column_names.index(_PID), _PID, pa.array([0] * sample.num_rows, pa.int32())
+        ).set_column(
+            sample.column_names.index(_MID), _MID, pa.array(range(sample.num_rows), pa.int64())
+        )
+    schema_job = SparkJob(
+        job.rules, as_of, lang, (), brief, overrides, region_context, strict_headers, {0: 2}
+    )
+    out_schema = _report_schema(sample, schema_job)
+    spark_schema = from_arrow_schema(out_schema)
+
+    counter = session.sparkContext.accumulator(0)
+
+    def task(batches: Iterator[Any]) -> Iterator[Any]:
+        return run_task(batches, job, out_schema, counter)
+
+    report = df.mapInArrow(task, spark_schema)
+    writer = report.write.mode("errorifexists")
+    if out_format == "csv":
+        writer = writer.option("header", True).option("escape", '"').option("emptyValue", "")
+        writer.csv(out)
+    else:
+        writer.parquet(out)
+    return SparkRun(sum(counts.values()), counter.value, len(counts), out)
