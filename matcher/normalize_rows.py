@@ -268,7 +268,8 @@ def normalise_rows(
     reported = [*problems, *header_problems, *renamed] if report_headers else list(problems)
     for p in reported:
         errors.append(
-            {"row": p.row, "id": None, "column": "", "field": "", "value": p.detail}
+            {"row": p.row, "id": None, "column": p.column, "field": field_of.get(p.column, "")}
+            | {"value": p.detail}
             | {"code": p.message_code}
         )
     for e in errors:

@@ -165,6 +165,8 @@ def test_options_normalise_alike(raw: pl.DataFrame, report: bool) -> None:
     problems = [
         RawProblem(None, "duplicate_header", "企业名称"),
         RawProblem(99, "ragged_row", "第 99 行"),
+        # one cell's problem names its column, and the field the column maps to
+        *(RawProblem(2, "undecodable_cell", "\\xff", column=h) for h in raw.columns[1:]),
     ]
     overrides = {h: "" for h in raw.columns[1:2]}  # leave the first column unmapped
     small, large = both(raw, problems=problems, report_headers=report, overrides=overrides)
