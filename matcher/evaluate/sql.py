@@ -279,6 +279,23 @@ class _Compiler:
             otherwise="FALSE",
         )
 
+    def any_phrase(self, target: PrefixTarget, column: str) -> str:
+        """tree.any_phrase_in: a Kleene OR of each phrase's prefix test; no list, or an
+        empty one, is unknown."""
+        each = self.prefix(target, "__p")
+        if self.sql.dialect == "spark":
+            size, keep = "size", "filter({}, __p -> {})"
+        else:
+            size, keep = "len", "list_filter({}, lambda __p: {})"
+        true = f"{size}({keep.format(column, each)}) > 0"
+        open_ = f"{size}({keep.format(column, f'({each}) IS NOT FALSE')}) > 0"
+        return _case_bool(
+            (f"({column} IS NULL OR {size}({column}) = 0)", NULL_BOOL),
+            (true, "TRUE"),
+            (open_, NULL_BOOL),
+            otherwise="FALSE",
+        )
+
     def folded(self, field: str, needles: Sequence[str]) -> str:
         self.needles.setdefault(field, set()).update(needles)
         return self.q(f"__fold_{field}")
@@ -296,6 +313,8 @@ class _Compiler:
             return self.prefix(region_target(value), self.q(REGION_PREFIX))
         if op is Op.IN_INDUSTRY:
             return self.prefix(industry_target(value), col)
+        if op is Op.ANY_IN_INDUSTRY:
+            return self.any_phrase(industry_target(value), col)
         if op is Op.IN_CATALOGUE:
             return self.q(CATALOGUE)
         is_text = field_type(cond.field) is FieldType.TEXT
