@@ -59,6 +59,7 @@ class SparkRun:
     written: int = 0
     partitions: int = 0
     out: str = ""
+    rejected: int = 0  # input rows refused (listed by profile check or the local batch)
 
 
 _EVALUATORS: dict[str, Any] = {}  # per Python worker: compiled once per job
@@ -104,12 +105,16 @@ def raw_frame(table: Any, job: SparkJob) -> Any:
 
 
 def run_task(
-    batches: Iterator[Any], job: SparkJob, out_schema: Any, counter: Any = None
+    batches: Iterator[Any],
+    job: SparkJob,
+    out_schema: Any,
+    counter: Any = None,
+    rejected: Any = None,
 ) -> Iterator[Any]:
     """One Spark task: normalise and match its rows in chunks, yield the report."""
     import pyarrow as pa
 
-    state = _TaskState(job)
+    state = _TaskState(job, rejected)
     pending: list[Any] = []
     rows = 0
     for batch in batches:
@@ -132,7 +137,7 @@ def _conform(tables: Iterator[Any], schema: Any, counter: Any) -> Iterator[Any]:
 class _TaskState:
     """What spans the chunks of one task: the compiled rules and the firms already seen."""
 
-    def __init__(self, job: SparkJob) -> None:
+    def __init__(self, job: SparkJob, rejected: Any = None) -> None:
         from matcher.api import Intake
         from matcher.normalize import input_fields
 
@@ -148,6 +153,7 @@ class _TaskState:
             fields=needed,
         )
         self.first = True
+        self.rejected = rejected  # a Spark accumulator: rows refused by normalising
 
     def report(self, table: Any) -> Iterator[Any]:
         """The report of one chunk of raw rows, as Arrow tables (one per slice)."""
@@ -155,6 +161,8 @@ class _TaskState:
 
         portfolio = self.intake.chunk(raw_frame(table, self.job), [], first=self.first)
         self.first = False
+        if self.rejected is not None:
+            self.rejected.add(portfolio.rejected)
         for piece in report_slices(
             self.evaluator,
             portfolio,
@@ -276,9 +284,10 @@ def run_spark_batch(
     spark_schema = from_arrow_schema(out_schema)
 
     counter = session.sparkContext.accumulator(0)
+    rejected = session.sparkContext.accumulator(0)
 
     def task(batches: Iterator[Any]) -> Iterator[Any]:
-        return run_task(batches, job, out_schema, counter)
+        return run_task(batches, job, out_schema, counter, rejected)
 
     report = df.mapInArrow(task, spark_schema)
     writer = report.write.mode("errorifexists")
@@ -287,4 +296,4 @@ def run_spark_batch(
         writer.csv(out)
     else:
         writer.parquet(out)
-    return SparkRun(sum(counts.values()), counter.value, len(counts), out)
+    return SparkRun(sum(counts.values()), counter.value, len(counts), out, rejected.value)
