@@ -34,6 +34,7 @@ from matcher.rule import Rule
 # Raw rows normalised at a time inside a task (as api.READ_CHUNK_ROWS for the local batch).
 TASK_CHUNK_ROWS = 100_000
 _PID, _MID = "__spark_pid", "__spark_mid"
+OUT_BATCH_ROWS = 65_536  # report rows per Arrow batch handed back to Spark
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def _conform(tables: Iterator[Any], schema: Any, counter: Any) -> Iterator[Any]:
     for table in tables:
         if counter is not None:
             counter.add(table.num_rows)
-        yield from table.select(schema.names).cast(schema).to_batches()
+        # Small batches: the JVM allocates one buffer per batch, within its direct memory.
+        yield from table.select(schema.names).cast(schema).to_batches(OUT_BATCH_ROWS)
 
 
 class _TaskState:
@@ -157,8 +159,11 @@ class _TaskState:
 
     def report(self, table: Any) -> Iterator[Any]:
         """The report of one chunk of raw rows, as Arrow tables (one per slice)."""
-        from matcher.api import report_slices
+        from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, report_slices
 
+        # As run_batch: slices of enterprises that bound the enterprise × rule rows.
+        n_rules = max(1, len(self.job.rules))
+        eval_rows = min(READ_CHUNK_ROWS, max(1_000, CHUNK_RESULT_ROWS // n_rules))
         portfolio = self.intake.chunk(raw_frame(table, self.job), [], first=self.first)
         self.first = False
         if self.rejected is not None:
@@ -170,6 +175,7 @@ class _TaskState:
             lang=self.job.lang,
             statuses=self.job.statuses,
             brief=self.job.brief,
+            eval_rows=eval_rows,
         ):
             yield piece.shown.collect().to_arrow()
 
@@ -291,9 +297,16 @@ def run_spark_batch(
 
     report = df.mapInArrow(task, spark_schema)
     writer = report.write.mode("errorifexists")
-    if out_format == "csv":
-        writer = writer.option("header", True).option("escape", '"').option("emptyValue", "")
-        writer.csv(out)
-    else:
-        writer.parquet(out)
+    try:
+        if out_format == "csv":
+            writer = writer.option("header", True).option("escape", '"').option("emptyValue", "")
+            writer.csv(out)
+        else:
+            writer.parquet(out)
+    except Exception as exc:  # the job failed on the cluster: say so in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PolicyMatchError(
+            f"Spark 作业失败：{first[:300]}",
+            "查看 Spark 日志（执行器的错误在其中）；输出文件夹已存在时请换一个",
+        ) from exc
     return SparkRun(sum(counts.values()), counter.value, len(counts), out, rejected.value)
