@@ -53,11 +53,14 @@ def rules():
 
 @pytest.fixture(scope="module")
 def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generated rows and the hostile ones as Parquet (text cells with line breaks too)."""
+    """Generated rows and the hostile ones as Parquet (text cells with line breaks too),
+    and the first firms entered again at the end, in another partition."""
     frame = load_generator().generate(1500, seed=5)
     hostile = pl.DataFrame(HOSTILE).cast(pl.String)
+    again = frame.head(5)
     path = tmp_path_factory.mktemp("spark") / "portfolio.parquet"
-    pl.concat([frame, hostile], how="diagonal_relaxed").write_parquet(path, row_group_size=400)
+    whole = pl.concat([frame, hostile, again], how="diagonal_relaxed")
+    whole.write_parquet(path, row_group_size=400)
     return path
 
 
@@ -68,7 +71,8 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
 
 def test_spark_report_equals_the_local_batch(spark, rules, portfolio, tmp_path) -> None:
     local = tmp_path / "local.csv"
-    api.run_batch(portfolio, rules, AS_OF, out=local)
+    local_run = api.run_batch(portfolio, rules, AS_OF, out=local)
+    assert len(local_run.duplicates) >= 5  # the firms entered again, dropped locally
     out = tmp_path / "spark.csv"
     result = run_spark_batch(str(portfolio), str(out), rules, AS_OF, out_format="csv", spark=spark)
     assert result.partitions >= 2
