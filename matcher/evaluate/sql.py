@@ -79,8 +79,34 @@ OUTPUT_COLUMNS = (
     "missing",
     "excluded_by",
 )
-# Operators the compiler knows; anything else is refused by name (never silently wrong).
-COMPILED_OPS = frozenset(Op)
+# Operators the compiler translates, listed by hand: an operator added to the rule model
+# later is refused by name until it is translated here (never compiled wrong).
+COMPILED_OPS = frozenset(
+    {
+        Op.EQ,
+        Op.NE,
+        Op.LT,
+        Op.LE,
+        Op.GT,
+        Op.GE,
+        Op.IN,
+        Op.NOT_IN,
+        Op.IN_REGION,
+        Op.IN_INDUSTRY,
+        Op.CONTAINS_ANY,
+        Op.CONTAINS_ALL,
+        Op.MATCHES,
+        Op.PRESENT,
+        Op.KNOWN,
+        Op.MISSING,
+        Op.WITHIN_YEARS,
+        Op.IN_CATALOGUE,
+        Op.AFTER,
+        Op.ON_OR_AFTER,
+        Op.BEFORE,
+        Op.ON_OR_BEFORE,
+    }
+)
 
 
 class SqlCompileError(PolicyMatchError):
