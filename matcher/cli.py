@@ -772,6 +772,15 @@ def _spark_batch(
         highlight=False,
         markup=False,
     )
+    if run.rejected:
+        err.print(
+            f"{run.rejected} 行输入被拒绝，未匹配；用 policy-match profile check 查看原因"
+            if zh
+            else f"{run.rejected} input rows were rejected; see policy-match profile check",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @app.command()

@@ -179,6 +179,8 @@ _ALPHABET = string.digits + string.ascii_letters + _MARKS + " \t"
 @example("asdf")
 @example("1.5")
 @example("shanghai")  # 'ai' is an alias inside it
+@example("A:I")  # letters kept apart are not joined into an abbreviation
+@example("A.I.")
 def test_random_non_industry_strings_stay_unknown(text: str) -> None:
     if normalize_industry_code(text) is not None:
         return  # a real code (C, 30, c30.11) is not garbage

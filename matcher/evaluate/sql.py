@@ -79,8 +79,35 @@ OUTPUT_COLUMNS = (
     "missing",
     "excluded_by",
 )
-# Operators the compiler knows; anything else is refused by name (never silently wrong).
-COMPILED_OPS = frozenset(Op)
+# Operators the compiler translates, listed by hand: an operator added to the rule model
+# later is refused by name until it is translated here (never compiled wrong).
+COMPILED_OPS = frozenset(
+    {
+        Op.EQ,
+        Op.NE,
+        Op.LT,
+        Op.LE,
+        Op.GT,
+        Op.GE,
+        Op.IN,
+        Op.NOT_IN,
+        Op.IN_REGION,
+        Op.IN_INDUSTRY,
+        Op.ANY_IN_INDUSTRY,
+        Op.CONTAINS_ANY,
+        Op.CONTAINS_ALL,
+        Op.MATCHES,
+        Op.PRESENT,
+        Op.KNOWN,
+        Op.MISSING,
+        Op.WITHIN_YEARS,
+        Op.IN_CATALOGUE,
+        Op.AFTER,
+        Op.ON_OR_AFTER,
+        Op.BEFORE,
+        Op.ON_OR_BEFORE,
+    }
+)
 
 
 class SqlCompileError(PolicyMatchError):
@@ -167,23 +194,48 @@ def _fold_table() -> tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[st
     return "".join(src), "".join(dst), tuple(multi), tuple(composed)
 
 
-def _fold_expr(sql: _Sql, column: str, needles: set[str]) -> str:
-    """The column folded as text.fold does, for finding ``needles`` (folded keywords).
-
-    Only what can change whether a needle is found is rewritten: a character folding to
-    several, or a decomposed sequence composing to one, matters only when the result
-    shares a character with a needle. Rarer NFKC steps (reordering several combining
-    marks, Hangul jamo) are not reproduced."""
-    src, dst, multi, composed = _fold_table()
+def _fold_replacements(needles: set[str]) -> list[tuple[str, str]]:
+    """What text.fold does beyond one character for one (translate), restricted to what
+    can change whether a needle is found: a character folding to several, or a
+    decomposed sequence composing to one, matters only when the result shares a
+    character with a needle. Rarer NFKC steps (reordering several combining marks,
+    Hangul jamo) are not reproduced."""
+    _, _, multi, composed = _fold_table()
     chars = set("".join(needles))
-    expr = column
-    for seq, f in composed:
-        if chars & (set(f) | set(seq[0].lower())):
-            expr = f"replace({expr}, {sql.text(seq)}, {sql.text(f)})"
-    for c, f in multi:
-        if chars & set(f):
-            expr = f"replace({expr}, {sql.text(c)}, {sql.text(f)})"
-    return f"translate({expr}, {sql.text(src)}, {sql.text(dst)})"
+    pairs = [(seq, f) for seq, f in composed if chars & (set(f) | set(seq[0].lower()))]
+    return pairs + [(c, f) for c, f in multi if chars & set(f)]
+
+
+# Nested replace() calls per query stage: Spark's parser refuses deeper nesting.
+REPLACES_PER_STAGE = 40
+
+
+def _fold_stages(c: _Compiler) -> list[tuple[str, list[str]]]:
+    """Stages (name, columns) computing ``__fold_<field>`` for each searched text field."""
+    current = {field: c.q(field) for field in c.needles}
+    pending = {field: _fold_replacements(needles) for field, needles in c.needles.items()}
+    stages: list[tuple[str, list[str]]] = []
+    step = 0
+    while any(pending.values()):
+        cols = []
+        for field, pairs in pending.items():
+            if not pairs:
+                continue
+            expr = current[field]
+            for seq, f in pairs[:REPLACES_PER_STAGE]:
+                expr = f"replace({expr}, {c.sql.text(seq)}, {c.sql.text(f)})"
+            pending[field] = pairs[REPLACES_PER_STAGE:]
+            current[field] = c.q(f"__fold{step}_{field}")
+            cols.append(f"{expr} AS {current[field]}")
+        stages.append((f"__fold{step}", cols))
+        step += 1
+    src, dst, _, _ = _fold_table()
+    last = [
+        f"translate({current[field]}, {c.sql.text(src)}, {c.sql.text(dst)}) AS "
+        f"{c.q('__fold_' + field)}"
+        for field in c.needles
+    ]
+    return [*stages, ("__folded", last)]
 
 
 # -------------------------------------------------------------------------- conditions
@@ -506,6 +558,9 @@ def _rule_columns(
         f"{_joined(c, missing_flags, missing_labels)} AS {q(f'__miss{index}')}",
         f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
         f" AS {q(f'__nmiss{index}')}",
+        # The status expression again rather than its column: this stage keeps only its
+        # own columns, which keeps every later stage narrow (Spark analyses faster).
+        f"{c.amount(rule, status)} AS {q(f'__a{index}')}",
     ]
     return _RuleColumns(
         status_col,
@@ -538,10 +593,6 @@ def compile_sql(
     outs: list[_RuleColumns] = []
     for index, rule in enumerate(c.rules):
         outs.append(_rule_columns(c, index, rule, leaf_cols, node_cols, rule_cols))
-    amount_cols = [
-        f"{c.amount(rule, out.status)} AS {out.amount}"
-        for rule, out in zip(c.rules, outs, strict=True)
-    ]
 
     # Exclusivity (evaluate/exclusive.py): the first option worth most, then with most
     # eligible members; every option of each component is listed, as the polars path does.
@@ -623,10 +674,6 @@ def compile_sql(
             "excluded_by": rival,
         }
         structs.append(_struct(c.sql, fields))
-    fold_cols = [
-        f"{_fold_expr(c.sql, q(field), needles)} AS {q('__fold_' + field)}"
-        for field, needles in c.needles.items()
-    ]
     region = q("region_code")
     prefix = (
         f"(CASE WHEN right({region}, 4) = '0000' THEN substr({region}, 1, 2) "
@@ -643,17 +690,22 @@ def compile_sql(
         f"{q('amount_yuan')} DESC NULLS LAST, {q('__rule')}"
     )
 
-    def stage(name: str, cols: Sequence[str], source: str) -> str:
-        body = ",\n    ".join(["*", *cols])
+    def stage(name: str, cols: Sequence[str], source: str, keep: Sequence[str] = ("*",)) -> str:
+        body = ",\n    ".join([*keep, *cols])
         return f"{q(name)} AS (\n  SELECT\n    {body}\n  FROM {source}\n)"
 
     stages = [
-        stage("__base", [f"{prefix} AS {q(REGION_PREFIX)}", *fold_cols], table),
-        stage("__leaves", leaf_cols, q("__base")),
+        stage("__base", [f"{prefix} AS {q(REGION_PREFIX)}"], table),
+    ]
+    source = q("__base")
+    for name, cols in _fold_stages(c) if c.needles else []:
+        stages.append(stage(name, cols, source))
+        source = q(name)
+    stages += [
+        stage("__leaves", leaf_cols, source),
         stage("__nodes", node_cols, q("__leaves")),
-        stage("__rules", rule_cols, q("__nodes")),
-        stage("__amounts", amount_cols, q("__rules")),
-        stage("__worths", worth_cols, q("__amounts")),
+        stage("__rules", rule_cols, q("__nodes"), [q(ROW), q("id"), q("name")]),
+        stage("__worths", worth_cols, q("__rules")),
         stage("__best", best_cols, q("__worths")),
         stage("__exclusive", excl_cols, q("__best")),
         f"{q('__long')} AS (\n  SELECT {q(ROW)}, {q('id')} AS {q('enterprise_id')}, "

@@ -9,8 +9,9 @@ files (Parquet or CSV), one or more per input partition.
 
 What differs from the local batch, by construction:
 
-* a firm entered twice is recognised within one task (input partition) only, and the
-  region-context hint is per task and not printed;
+* a firm entered twice is found by a first, light pass (only id, name and credit code are
+  parsed) and dropped where the local batch drops it, but not reported; the region-context
+  hint is per task and not printed;
 * row numbers (the id of a firm without one) are file rows, as locally, only for a single
   input file: for a folder they follow Spark's order of the parts;
 * CSV is read by Spark (UTF-8, comma, a header row, one record per line): no title rows,
@@ -25,7 +26,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from matcher.errors import PolicyMatchError
@@ -34,6 +35,15 @@ from matcher.rule import Rule
 # Raw rows normalised at a time inside a task (as api.READ_CHUNK_ROWS for the local batch).
 TASK_CHUNK_ROWS = 100_000
 _PID, _MID = "__spark_pid", "__spark_mid"
+OUT_BATCH_ROWS = 65_536  # report rows per Arrow batch handed back to Spark
+
+
+def _keys_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [("key", pa.string()), ("row", pa.int64()), ("id", pa.string()), ("pid", pa.int32())]
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,10 @@ class SparkJob:
     strict_headers: bool = False
     # Partition → the file row number of its first row (rows are numbered from 2, as locally).
     offsets: dict[int, int] = field(default_factory=dict)
+    # Partition → firms whose first row lies in another partition (key → first row, id):
+    # seeded into the task's Intake so a firm repeated across partitions is dropped as
+    # the local batch drops it.
+    seen_elsewhere: dict[int, dict[str, tuple[int, str | None]]] = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -59,6 +73,7 @@ class SparkRun:
     written: int = 0
     partitions: int = 0
     out: str = ""
+    rejected: int = 0  # input rows refused (listed by profile check or the local batch)
 
 
 _EVALUATORS: dict[str, Any] = {}  # per Python worker: compiled once per job
@@ -104,12 +119,16 @@ def raw_frame(table: Any, job: SparkJob) -> Any:
 
 
 def run_task(
-    batches: Iterator[Any], job: SparkJob, out_schema: Any, counter: Any = None
+    batches: Iterator[Any],
+    job: SparkJob,
+    out_schema: Any,
+    counter: Any = None,
+    rejected: Any = None,
 ) -> Iterator[Any]:
     """One Spark task: normalise and match its rows in chunks, yield the report."""
     import pyarrow as pa
 
-    state = _TaskState(job)
+    state = _TaskState(job, rejected)
     pending: list[Any] = []
     rows = 0
     for batch in batches:
@@ -126,13 +145,14 @@ def _conform(tables: Iterator[Any], schema: Any, counter: Any) -> Iterator[Any]:
     for table in tables:
         if counter is not None:
             counter.add(table.num_rows)
-        yield from table.select(schema.names).cast(schema).to_batches()
+        # Small batches: the JVM allocates one buffer per batch, within its direct memory.
+        yield from table.select(schema.names).cast(schema).to_batches(OUT_BATCH_ROWS)
 
 
 class _TaskState:
     """What spans the chunks of one task: the compiled rules and the firms already seen."""
 
-    def __init__(self, job: SparkJob) -> None:
+    def __init__(self, job: SparkJob, rejected: Any = None) -> None:
         from matcher.api import Intake
         from matcher.normalize import input_fields
 
@@ -148,13 +168,22 @@ class _TaskState:
             fields=needed,
         )
         self.first = True
+        self.rejected = rejected  # a Spark accumulator: rows refused by normalising
 
     def report(self, table: Any) -> Iterator[Any]:
         """The report of one chunk of raw rows, as Arrow tables (one per slice)."""
-        from matcher.api import report_slices
+        from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, report_slices
 
+        # As run_batch: slices of enterprises that bound the enterprise × rule rows.
+        n_rules = max(1, len(self.job.rules))
+        eval_rows = min(READ_CHUNK_ROWS, max(1_000, CHUNK_RESULT_ROWS // n_rules))
+        if self.first and table.num_rows:
+            pid = int(table.column(_PID)[0].as_py())
+            self.intake.seen.update(self.job.seen_elsewhere.get(pid, {}))
         portfolio = self.intake.chunk(raw_frame(table, self.job), [], first=self.first)
         self.first = False
+        if self.rejected is not None:
+            self.rejected.add(portfolio.rejected)
         for piece in report_slices(
             self.evaluator,
             portfolio,
@@ -162,8 +191,65 @@ class _TaskState:
             lang=self.job.lang,
             statuses=self.job.statuses,
             brief=self.job.brief,
+            eval_rows=eval_rows,
         ):
             yield piece.shown.collect().to_arrow()
+
+
+def _firm_keys(batches: Iterator[Any], job: SparkJob) -> Iterator[Any]:
+    """Pass 1: each firm's duplicate key, first row and id in this partition (only the
+    fields the key reads are parsed)."""
+    import pyarrow as pa
+
+    from matcher.api import Intake
+    from matcher.frame import pl
+    from matcher.intake.duplicates import _key_expr
+
+    intake = Intake(job.overrides, (), False, job.region_context, job.lang)
+    intake.fields = {"id", "name", "credit_code"}
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        if not table.num_rows:
+            continue
+        pid = int(table.column(_PID)[0].as_py())
+        frame = intake.chunk(raw_frame(table, job), [], first=False).frame
+        if frame.is_empty():
+            continue
+        keys = frame.select(
+            _key_expr(frame).alias("key"),
+            pl.col("__row").alias("row"),
+            pl.col("id").cast(pl.String).alias("id"),
+            pl.lit(pid, dtype=pl.Int32).alias("pid"),
+        ).drop_nulls("key")
+        yield from keys.to_arrow().cast(_keys_schema()).to_batches()
+
+
+def _seen_elsewhere(df: Any, job: SparkJob) -> dict[int, dict[str, tuple[int, str | None]]]:
+    """Firms found in several partitions: for each partition that holds a later row of
+    one, the key with the first row and id (collected to the driver: they are few)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    def task(batches: Iterator[Any]) -> Iterator[Any]:
+        return _firm_keys(batches, job)
+
+    keys = df.mapInArrow(task, from_arrow_schema(_keys_schema()))
+    first = Window.partitionBy("key").orderBy("row")
+    spread = (
+        keys.withColumn("n_pid", F.size(F.collect_set("pid").over(Window.partitionBy("key"))))
+        .filter(F.col("n_pid") > 1)
+        .withColumn("first_row", F.first("row").over(first))
+        .withColumn("first_id", F.first("id").over(first))
+        .withColumn("first_pid", F.first("pid").over(first))
+        .filter(F.col("pid") != F.col("first_pid"))
+        .select("pid", "key", "first_row", "first_id")
+        .distinct()
+    )
+    out: dict[int, dict[str, tuple[int, str | None]]] = {}
+    for row in spread.collect():
+        out.setdefault(int(row["pid"]), {})[row["key"]] = (int(row["first_row"]), row["first_id"])
+    return out
 
 
 def _report_schema(sample: Any, job: SparkJob) -> Any:
@@ -260,6 +346,8 @@ def run_spark_batch(
         strict_headers,
         offsets,
     )
+    if len(counts) > 1:
+        job = replace(job, seen_elsewhere=_seen_elsewhere(df, job))
     sample = df.limit(20).toArrow()
     if sample.num_rows:  # a sample from one partition: number its rows from 2
         import pyarrow as pa
@@ -276,15 +364,23 @@ def run_spark_batch(
     spark_schema = from_arrow_schema(out_schema)
 
     counter = session.sparkContext.accumulator(0)
+    rejected = session.sparkContext.accumulator(0)
 
     def task(batches: Iterator[Any]) -> Iterator[Any]:
-        return run_task(batches, job, out_schema, counter)
+        return run_task(batches, job, out_schema, counter, rejected)
 
     report = df.mapInArrow(task, spark_schema)
     writer = report.write.mode("errorifexists")
-    if out_format == "csv":
-        writer = writer.option("header", True).option("escape", '"').option("emptyValue", "")
-        writer.csv(out)
-    else:
-        writer.parquet(out)
-    return SparkRun(sum(counts.values()), counter.value, len(counts), out)
+    try:
+        if out_format == "csv":
+            writer = writer.option("header", True).option("escape", '"').option("emptyValue", "")
+            writer.csv(out)
+        else:
+            writer.parquet(out)
+    except Exception as exc:  # the job failed on the cluster: say so in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PolicyMatchError(
+            f"Spark 作业失败：{first[:300]}",
+            "查看 Spark 日志（执行器的错误在其中）；输出文件夹已存在时请换一个",
+        ) from exc
+    return SparkRun(sum(counts.values()), counter.value, len(counts), out, rejected.value)

@@ -32,7 +32,13 @@ from rapidfuzz import fuzz, process
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
-from matcher.reference.industry_refusal import person_like, reason, refusal, strip_label
+from matcher.reference.industry_refusal import (
+    letters_apart,
+    person_like,
+    reason,
+    refusal,
+    strip_label,
+)
 from matcher.reference.resolution import (
     Resolution,
     ResolutionCache,
@@ -689,6 +695,9 @@ def _resolve_fast(text: str) -> Resolution | None:
     norm = normalize_text(text)
     if not norm:
         return _refused(text, "marks") if text.strip() else _refused(text, "empty")
+    if letters_apart(text):  # N/A stays a placeholder
+        known = lambda p: p in idx.aliases or p in idx.names  # noqa: E731
+        return _refused(text, refusal(text, norm, known) or "latin")
     if norm in idx.names:
         return _resolution(text, idx.names[norm], 100.0, "exact", _name(idx.names[norm]))
     if norm in idx.aliases:

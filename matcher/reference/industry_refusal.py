@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -278,6 +279,15 @@ def _place_suffixed(norm: str) -> bool:
 
 #: which kind names a cell made of words of several kinds
 _PRIORITY = ("record", "other", "person", "place", "placeholder", "latin")
+
+
+# Single letters kept apart (A:I, A I, a/i, A.I): not to be joined into a known
+# abbreviation (ai); a wrong code is worse than none, so A.I. goes too.
+_LETTERS_APART = re.compile(r"[\W_]*[A-Za-z](?:[\W_]+[A-Za-z])+[\W_]*")
+
+
+def letters_apart(text: str) -> bool:
+    return _LETTERS_APART.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None
 
 
 def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
