@@ -38,10 +38,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rapidfuzz import fuzz, process
@@ -50,6 +48,17 @@ from rapidfuzz.distance import LCSseq
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.reference.data import adcode_rows, reference_path, safe_load
 from matcher.reference.resolution import normalize_text, split_phrases
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "MATCH_CUTOFF",

@@ -24,9 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference import classifier, model_cache, resolution
@@ -40,6 +39,17 @@ from matcher.reference.resolution import (
     resolve_many,
     split_phrases,
 )
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -235,7 +245,7 @@ class _Index:
     desc_lengths: tuple[int, ...]
     choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
     choice_codes: tuple[str, ...]
-    choice_section: np.ndarray  # section index (0–19) of each choice
+    choice_section: tuple[int, ...]  # section index (0–19) of each choice
 
 
 _SECTIONS = "ABCDEFGHIJKLMNOPQRST"
@@ -322,7 +332,8 @@ def _index() -> _Index:
         desc_lengths=tuple(sorted({len(k) for k in desc}, reverse=True)),
         choices=choices,
         choice_codes=choice_codes,
-        choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
+        # a tuple: building the index must not import numpy (a one-profile report)
+        choice_section=tuple(_SECTIONS.index(c[0]) for c in choice_codes),
     )
 
 
@@ -810,6 +821,7 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
             owner.append(i)
     best: list[list[tuple[float, int, str]]] = [[] for _ in texts]
     masks = [_section_mask(t, idx) for t in texts]
+    sections = np.asarray(idx.choice_section, dtype=np.intp)
     for start in range(0, len(queries), _CHUNK):
         chunk = queries[start : start + _CHUNK]
         scores = process.cdist(chunk, idx.choices, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
@@ -818,7 +830,7 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
             mask = masks[i]
             s = scores[row]
             if mask is not None:
-                s = np.where(mask[idx.choice_section], s, 0.0)
+                s = np.where(mask[sections], s, 0.0)
             top = np.argpartition(-s, min(_MAX_CANDIDATES, len(s) - 1))[:_MAX_CANDIDATES]
             best[i].extend((float(s[j]), int(j), q) for j in top)
     out: dict[str, Resolution] = {}

@@ -25,8 +25,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
 import yaml
 from rapidfuzz import fuzz, process
 
@@ -39,6 +39,13 @@ from matcher.reference.industry import (
     refused,
     resolve_industries,
 )
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 __all__ = [
     "CatalogueItem",
