@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("polars", "numpy", "pydantic", "rapidfuzz")
 
@@ -49,3 +50,30 @@ def test_usage_error_imports_no_polars_or_numpy() -> None:
 def test_probe_sees_a_real_import() -> None:
     # The probe must be able to fail: a command that matches does load polars.
     assert "polars" in loaded_after(["rules", "list"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "profiles" / "examples"
+
+
+def test_one_profile_report_imports_no_polars_or_numpy() -> None:
+    # Issue 16: a YAML/JSON profile is read and normalised row by row (matcher/single.py).
+    for name in ("incomplete.yaml", "large_state_owned.json"):
+        path = str(EXAMPLES / name)
+        for argv in (
+            ["report", path, "--as-of", "2022-07-01"],
+            ["report", path, "--as-of", "2022-07-01", "--format", "md"],
+            ["explain", path, "bj-grad-expansion-subsidy", "--as-of", "2022-07-01"],
+        ):
+            assert not loaded_after(argv) & {"polars", "numpy"}, argv
+
+
+def test_one_profile_report_needing_the_industry_model_imports_no_polars() -> None:
+    # Its scope's phrases are weighed by the industry text model, which is numpy.
+    argv = ["report", str(EXAMPLES / "beijing_software.yaml"), "--as-of", "2022-07-01"]
+    assert "polars" not in loaded_after(argv)
+
+
+def test_report_of_a_list_still_takes_the_frame_path() -> None:
+    # The other side of the split: a CSV portfolio is read with polars.
+    demo = EXAMPLES.parent / "demo.csv"
+    assert "polars" in loaded_after(["report", str(demo), "--id", "BJ001", "--as-of", "2022-07-01"])
