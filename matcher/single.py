@@ -70,10 +70,13 @@ def read_one(
     if _maybe_not_data(cells.values()):
         return None
     from matcher.normalize_rows import normalise_rows
+    from matcher.reference import industry
 
+    industry.load_memo()  # texts seen by earlier runs need neither numpy nor the model
     res = normalise_rows(
         [{ROW: 1, **cells}], list(cells), today=today, limits=lim, region_context=region_context
     )
+    industry.save_memo()
     row = _typed(res.rows[0], res.columns) if res.rows else None
     return OneProfile(row, res.errors, res.regions, res.industries)
 
