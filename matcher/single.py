@@ -70,8 +70,9 @@ def read_one(
     if _maybe_not_data(cells.values()):
         return None
     from matcher.normalize_rows import normalise_rows
-    from matcher.reference import industry
+    from matcher.reference import catalogue, industry
 
+    catalogue.use_disk_memo()  # the same for scopes scored against the 鼓励外商投资产业目录
     industry.load_memo()  # texts seen by earlier runs need neither numpy nor the model
     res = normalise_rows(
         [{ROW: 1, **cells}], list(cells), today=today, limits=lim, region_context=region_context
