@@ -776,8 +776,8 @@ def _load_memo(edition: Edition) -> None:
         data = json.loads(_memo_path(edition).read_text(encoding="utf-8"))
         for clause, pairs in data.items():
             known[clause] = tuple((int(e), float(s)) for e, s in pairs)
-    except (OSError, ValueError, TypeError, AttributeError):
-        return
+    except (OSError, RuntimeError, ValueError, TypeError, AttributeError):
+        return  # RuntimeError: no home folder to find the cache in
     for clause, res in known.items():
         _CLAUSE_CACHE.setdefault((id(edition), clause), res)
 
@@ -791,8 +791,8 @@ def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) 
     known = _memo.setdefault(id(edition), {})
     known.update(new)
     kept = dict(list(known.items())[-_MEMO_KEEP:])
-    target = _memo_path(edition)
     try:
+        target = _memo_path(edition)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".catalogue-clauses-", suffix=".json", dir=target.parent)
         try:
@@ -802,7 +802,7 @@ def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) 
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-    except OSError:
+    except (OSError, RuntimeError):
         return
 
 

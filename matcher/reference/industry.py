@@ -1158,8 +1158,8 @@ def load_memo() -> None:
             )
             _cache.setdefault(res.input, res)
             _memo_loaded.add(res.input)
-    except (OSError, ValueError, KeyError, TypeError):
-        return
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError):
+        return  # RuntimeError: no home folder to find the cache in
 
 
 def save_memo() -> None:
@@ -1168,8 +1168,8 @@ def save_memo() -> None:
     if all(t in _memo_loaded for t in _cache):
         return
     entries = [dataclasses.asdict(r) for r in list(_cache.values())[-_MEMO_KEEP:]]
-    target = _memo_path()
     try:
+        target = _memo_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{_MEMO}-", suffix=".json", dir=target.parent)
         try:
@@ -1179,7 +1179,7 @@ def save_memo() -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-    except OSError:
+    except (OSError, RuntimeError):
         return
     _memo_loaded.update(_cache)
 
