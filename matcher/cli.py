@@ -381,8 +381,9 @@ def report(
     date = parse_as_of(as_of)
     rule_list = _rules(rules, only_rules)
     plain = fmt in (ReportFormat.table, ReportFormat.html, ReportFormat.md)
-    one = _read_one(profile, lang.value, rule_list, region_context) if plain else None
-    if one is not None and not (enterprise_id or mapping or sheet or strict_headers):
+    simple = plain and not (enterprise_id or mapping or sheet or strict_headers)
+    one = _read_one(profile, lang.value, rule_list, region_context) if simple else None
+    if one is not None:
         row = _the_row(one)
     else:
         portfolio = _load_one(
@@ -497,8 +498,9 @@ def explain(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
             "用 policy-match rules list 查看所有编号",
         )
-    one = _read_one(profile, lang.value, [rule], region_context)
-    if one is not None and not (enterprise_id or mapping or sheet or strict_headers):
+    simple = not (enterprise_id or mapping or sheet or strict_headers)
+    one = _read_one(profile, lang.value, [rule], region_context) if simple else None
+    if one is not None:
         row = _the_row(one)
         resolutions = {"region": one.regions, "industry": one.industries}
     else:
