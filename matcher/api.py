@@ -19,7 +19,6 @@ from matcher.batch import (
     Evaluator,
     amount_note_expr,
     evaluate_frame,
-    match_row,
     rule_table,
 )
 from matcher.errors import PolicyMatchError
@@ -47,7 +46,7 @@ from matcher.intake.readers import (
     scan_table,
     split_non_data,
 )
-from matcher.loader import RuleSet, load_rules
+from matcher.loader import load_ruleset as load_ruleset
 from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
 from matcher.reference.data import data_dir
 from matcher.report.files import drop_from_cache
@@ -211,20 +210,6 @@ def _single_profiles(path: Path, limits: Limits) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed")
 
 
-def load_ruleset(
-    extra: Sequence[Path] = (), *, replace: bool = False, include_drafts: bool = False
-) -> RuleSet:
-    ruleset = load_rules(list(extra) or None, replace=replace, include_drafts=include_drafts)
-    if ruleset.errors:
-        lines = "\n".join(str(e) for e in ruleset.errors)
-        raise PolicyMatchError(f"规则文件有错误，未进行匹配：\n{lines}", "修正上述规则文件后重试")
-    if not ruleset.rules:
-        raise PolicyMatchError(
-            "没有可用的规则", "用 --rules 指定规则目录；草稿（status: draft）需加 --include-drafts"
-        )
-    return ruleset
-
-
 def results(
     portfolio: Portfolio,
     rules: Sequence[Rule],
@@ -275,9 +260,9 @@ def _refuse_duplicated_id(portfolio: Portfolio, enterprise_id: str) -> None:
 
 
 def match_one(row: dict[str, Any], rules: Sequence[Rule], as_of: dt.date) -> list[Outcome]:
-    from matcher.evaluate.questions import rerank  # issue 13: undecided by money, then questions
+    from matcher.single import match_one as ranked
 
-    return rerank(match_row(row, rules, as_of))
+    return ranked(row, rules, as_of)
 
 
 def summary(result: pl.DataFrame) -> pl.DataFrame:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
 from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW, col
-from matcher.frame import pl
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 # Internal (English) result columns, in report order.
 RESULT_COLUMNS = [

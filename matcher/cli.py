@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from matcher.report import meta
 else:
     # Imported on first use: --help and usage errors need neither (matcher/lazy.py).
+    from matcher.frame import pl
     from matcher.lazy import lazy_module
 
-    pl = lazy_module("polars")
     api = lazy_module("matcher.api")
     meta = lazy_module("matcher.report.meta")
 
@@ -208,7 +208,9 @@ def _inputs(
 
 
 def _rules(extra: list[Path] | None, only: bool = False, drafts: bool = False) -> list[Any]:
-    return api.load_ruleset(extra or [], replace=only, include_drafts=drafts).rules
+    from matcher.loader import load_ruleset
+
+    return load_ruleset(extra or [], replace=only, include_drafts=drafts).rules
 
 
 def _report_problems(
@@ -378,10 +380,16 @@ def report(
     """
     date = parse_as_of(as_of)
     rule_list = _rules(rules, only_rules)
-    portfolio = _load_one(
-        profile, lang.value, rule_list, mapping, sheet, region_context, strict_headers
-    )
-    row = api.select_row(portfolio, enterprise_id)
+    plain = fmt in (ReportFormat.table, ReportFormat.html, ReportFormat.md)
+    simple = plain and not (enterprise_id or mapping or sheet or strict_headers)
+    one = _read_one(profile, lang.value, rule_list, region_context) if simple else None
+    if one is not None:
+        row = _the_row(one)
+    else:
+        portfolio = _load_one(
+            profile, lang.value, rule_list, mapping, sheet, region_context, strict_headers
+        )
+        row = api.select_row(portfolio, enterprise_id)
     if fmt in (ReportFormat.html, ReportFormat.md):
         from matcher.report.html import emit_report
 
@@ -392,8 +400,9 @@ def report(
         _emit_frame(result, Format(fmt.value), lang.value, rule_list, date)
         return
     from matcher.report.render import print_enterprise, print_reasons
+    from matcher.single import match_one
 
-    outcomes = api.match_one(row, rule_list, date)
+    outcomes = match_one(row, rule_list, date)
     out.print(f"判定日期 {date.isoformat()}" if lang is Lang.zh else f"as of {date.isoformat()}")
     err.print(meta.stamp(rule_list, lang.value), highlight=False, markup=False)
     print_enterprise(out, row, outcomes, lang.value, show_all)
@@ -404,9 +413,31 @@ def report(
 
 
 def input_fields(rules: Sequence[Any]) -> frozenset[str]:
-    from matcher.normalize import input_fields as fields_of
+    from matcher.normalize_shared import input_fields as fields_of
 
     return fields_of(rules)
+
+
+def _read_one(path: Path, lang: str, rules: Sequence[Any], region_context: str | None) -> Any:
+    """A YAML/JSON file of one profile, read without polars (matcher/single.py), its
+    problems listed as :func:`_load_one` lists them; None: read it with _load_one."""
+    from matcher.single import problem_lines, read_one
+
+    one = read_one(path, region_context=region_context)
+    if one is not None and one.errors:
+        rows = problem_lines(one.errors, input_fields(rules), lang)
+        _problems_head(len(rows), sum(r["minor"] for r in rows), lang)
+        _print_error_rows(rows[:20], lang)
+        if len(rows) > 20:
+            err.print(f"  …另有 {len(rows) - 20} 处，用 --errors 文件查看全部")
+    return one
+
+
+def _the_row(one: Any) -> dict[str, Any]:
+    """:func:`api.select_row` of a file of one profile."""
+    if one.row is None:
+        raise PolicyMatchError("文件中没有可用的企业画像", "查看上面列出的问题")
+    return dict(one.row)
 
 
 def _load_one(
@@ -454,11 +485,12 @@ def explain(
     Example: policy-match explain profiles/examples/beijing_software.yaml bj-grad-expansion-subsidy
     """
     from matcher.evaluate.row import evaluate
+    from matcher.loader import load_ruleset
     from matcher.report.render import explain_lines
     from matcher.suggest import did_you_mean
 
     date = parse_as_of(as_of)
-    ruleset = api.load_ruleset(rules or [], replace=only_rules)
+    ruleset = load_ruleset(rules or [], replace=only_rules)
     rule = ruleset.by_id(rule_id)
     if rule is None:
         ids = [r.id for r in ruleset.rules]
@@ -466,11 +498,17 @@ def explain(
             f"没有编号为「{rule_id}」的政策{did_you_mean(rule_id, ids)}",
             "用 policy-match rules list 查看所有编号",
         )
-    portfolio = _load_one(
-        profile, lang.value, [rule], mapping, sheet, region_context, strict_headers
-    )
-    row = api.select_row(portfolio, enterprise_id)
-    resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
+    simple = not (enterprise_id or mapping or sheet or strict_headers)
+    one = _read_one(profile, lang.value, [rule], region_context) if simple else None
+    if one is not None:
+        row = _the_row(one)
+        resolutions = {"region": one.regions, "industry": one.industries}
+    else:
+        portfolio = _load_one(
+            profile, lang.value, [rule], mapping, sheet, region_context, strict_headers
+        )
+        row = api.select_row(portfolio, enterprise_id)
+        resolutions = {"region": portfolio.regions, "industry": portfolio.industries}
     outcome = evaluate(rule, row, date)
     for line in explain_lines(outcome, row, date, lang.value, resolutions):
         out.print(line, highlight=False)
@@ -881,8 +919,8 @@ def _print_sample(run: Any, lang: str, limit: int = 20) -> None:
         )
 
 
-def _print_error_rows(rows: pl.DataFrame, lang: str) -> None:
-    for row in rows.to_dicts():
+def _print_error_rows(rows: pl.DataFrame | list[dict[str, Any]], lang: str) -> None:
+    for row in rows if isinstance(rows, list) else rows.to_dicts():
         where = (
             (f"第{row['row']}行" if row["row"] is not None else "文件")
             if lang == "zh"

@@ -1,25 +1,56 @@
-"""Modules imported on first use, so that ``--help`` and usage errors start fast.
+"""Modules imported on first use, so that ``--help``, usage errors and a one-profile
+report start fast.
 
 polars, pydantic, numpy and rapidfuzz cost about half a second to import; the CLI
-needs them only once a command runs. ``importlib.util.LazyLoader`` (standard
-library) defers executing a module until one of its attributes is read.
+needs them only once a command runs, and a one-profile report never needs polars or
+numpy. ``importlib.util.LazyLoader`` (standard library) defers executing a module
+until one of its attributes is read.
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """The module ``name``, executed on first attribute access (at once if already loaded)."""
+class _ThenHook(importlib.abc.Loader):
+    """A loader that runs ``hook`` on the module once the real loader has executed it."""
+
+    def __init__(self, loader: Any, hook: Callable[[ModuleType], None]) -> None:
+        self.loader, self.hook = loader, hook
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        # the module's own loader again, for whatever reads __spec__.loader later
+        module.__spec__.loader = self.loader  # type: ignore[union-attr]
+        self.loader.exec_module(module)
+        self.hook(module)
+
+
+def lazy_module(name: str, on_load: Callable[[ModuleType], None] | None = None) -> ModuleType:
+    """The module ``name``, executed on first attribute access (at once if already loaded);
+    ``on_load`` runs once it is executed (at once if it already was)."""
     if name in sys.modules:
-        return sys.modules[name]
+        module = sys.modules[name]
+        if on_load is None:
+            return module
+        if type(module).__name__ == "_LazyModule":  # not executed yet
+            spec = module.__spec__
+            spec.loader = _ThenHook(spec.loader, on_load)  # type: ignore[union-attr]
+        else:
+            on_load(module)
+        return module
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
+    inner = spec.loader if on_load is None else _ThenHook(spec.loader, on_load)
+    loader = importlib.util.LazyLoader(inner)
     spec.loader = loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from matcher.errors import Location, pydantic_message
+from matcher.errors import Location, PolicyMatchError, pydantic_message
 from matcher.reference.data import data_dir
 from matcher.rule import Rule
 
@@ -369,3 +370,17 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
     if current is None:
         return None, None
     return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+def load_ruleset(
+    extra: Sequence[Path] = (), *, replace: bool = False, include_drafts: bool = False
+) -> RuleSet:
+    ruleset = load_rules(list(extra) or None, replace=replace, include_drafts=include_drafts)
+    if ruleset.errors:
+        lines = "\n".join(str(e) for e in ruleset.errors)
+        raise PolicyMatchError(f"规则文件有错误，未进行匹配：\n{lines}", "修正上述规则文件后重试")
+    if not ruleset.rules:
+        raise PolicyMatchError(
+            "没有可用的规则", "用 --rules 指定规则目录；草稿（status: draft）需加 --include-drafts"
+        )
+    return ruleset

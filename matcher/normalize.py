@@ -42,11 +42,11 @@ from matcher.normalize_shared import REJECTING_CODES as REJECTING_CODES
 from matcher.normalize_shared import SCOPE_PHRASE as SCOPE_PHRASE
 from matcher.normalize_shared import TOTAL_ROW_NAMES as TOTAL_ROW_NAMES
 from matcher.normalize_shared import _cell, all_messages, clean_header_names, passthrough_names
+from matcher.normalize_shared import input_fields as input_fields
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
 from matcher.reference.size import size_expr, size_group_expr
-from matcher.rule import Op, Rule
 
 # Columns with few distinct spellings are parsed once per spelling, not per row; so are
 # free text columns, whose Unicode normalisation costs more per row than the join back
@@ -95,41 +95,6 @@ class Portfolio:
 def _canonical_certs(col: pl.Expr) -> pl.Expr:
     """Certification names read as advisors write them (matcher/intake/certifications.py)."""
     return canonical_certs(col)
-
-
-# What each rule-visible column is computed from.
-_DERIVED_FROM: dict[str, tuple[str, ...]] = {
-    "region_code": ("region",),
-    # a blank or coarse industry is read from the scope (matcher/reference/scope.py)
-    "industry_code": ("industry", "business_scope"),
-    "size_derived": ("industry", "business_scope", "employees", "revenue", "total_assets"),
-    "size_effective": (
-        "size",
-        "industry",
-        "business_scope",
-        "employees",
-        "revenue",
-        "total_assets",
-    ),
-    "size": ("size", "industry", "business_scope", "employees", "revenue", "total_assets"),
-    # read only when a rule tests it: every phrase of every distinct scope is read
-    "scope_industries": ("business_scope", "scope_industries"),
-    # The check that local hires do not exceed total hires makes both unknown.
-    "grad_hires": ("grad_hires", "grad_hires_local"),
-    "grad_hires_local": ("grad_hires", "grad_hires_local"),
-}
-
-
-def input_fields(rules: Sequence[Rule]) -> frozenset[str]:
-    """The profile fields that can change these rules' results (and id, name)."""
-    needed = {"id", "name"}
-    for rule in rules:
-        used = [c.field for c in rule.leaves()] + rule.benefit.amount_fields()
-        if any(c.op is Op.IN_CATALOGUE for c in rule.leaves()):
-            used += ["business_scope", "region"]  # regional entries count in their province
-        for name in used:
-            needed.update(_DERIVED_FROM.get(name, (name,)))
-    return frozenset(needed)
 
 
 def normalise(

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matcher.fields import DERIVED_FIELDS, FIELDS_BY_NAME, ROW
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping
 from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from matcher.rule import Rule
 
 # Checks made after parsing, in the same (zh, en) template form as intake's.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -156,3 +161,40 @@ def _cell(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+# What each rule-visible column is computed from.
+_DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "region_code": ("region",),
+    # a blank or coarse industry is read from the scope (matcher/reference/scope.py)
+    "industry_code": ("industry", "business_scope"),
+    "size_derived": ("industry", "business_scope", "employees", "revenue", "total_assets"),
+    "size_effective": (
+        "size",
+        "industry",
+        "business_scope",
+        "employees",
+        "revenue",
+        "total_assets",
+    ),
+    "size": ("size", "industry", "business_scope", "employees", "revenue", "total_assets"),
+    # read only when a rule tests it: every phrase of every distinct scope is read
+    "scope_industries": ("business_scope", "scope_industries"),
+    # The check that local hires do not exceed total hires makes both unknown.
+    "grad_hires": ("grad_hires", "grad_hires_local"),
+    "grad_hires_local": ("grad_hires", "grad_hires_local"),
+}
+
+
+def input_fields(rules: Sequence[Rule]) -> frozenset[str]:
+    """The profile fields that can change these rules' results (and id, name)."""
+    from matcher.rule import Op
+
+    needed = {"id", "name"}
+    for rule in rules:
+        used = [c.field for c in rule.leaves()] + rule.benefit.amount_fields()
+        if any(c.op is Op.IN_CATALOGUE for c in rule.leaves()):
+            used += ["business_scope", "region"]  # regional entries count in their province
+        for name in used:
+            needed.update(_DERIVED_FROM.get(name, (name,)))
+    return frozenset(needed)

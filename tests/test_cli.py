@@ -308,3 +308,15 @@ def test_report_to_a_pipe_keeps_the_pipe(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert received and received[0].decode("utf-8-sig").startswith("企业编号,")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pipe"]  # no temp file left
+
+
+def test_one_profile_lists_its_problems_once_on_either_path(tmp_path: Path) -> None:
+    # Without --id the file is read row by row (matcher/single.py), with it as a portfolio.
+    path = tmp_path / "p.yaml"
+    path.write_text("id: A1\nname: 甲公司\nemployees: 很多\n", encoding="utf-8")
+    outputs = []
+    for extra in ([], ["--id", "A1"]):
+        code, out, err = run("report", str(path), "--as-of", "2022-07-01", *extra)
+        assert code == 0 and err.count("「很多」不是整数") == 1, err
+        outputs.append((out, err))
+    assert outputs[0] == outputs[1]

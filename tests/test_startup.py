@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("polars", "numpy", "pydantic", "rapidfuzz")
 
@@ -26,11 +28,18 @@ print("LOADED", " ".join(loaded), file=sys.stderr)
 """
 
 
-def loaded_after(argv: list[str]) -> set[str]:
+def probe(argv: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The heavy libraries loaded by running ``argv``, and what it printed."""
     code = PROBE.format(argv=argv, heavy=HEAVY)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
     line = next(x for x in proc.stderr.splitlines() if x.startswith("LOADED"))
-    return set(line.split()[1:])
+    return set(line.split()[1:]), proc.stdout
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    return probe(argv)[0]
 
 
 def test_help_imports_no_heavy_library() -> None:
@@ -47,5 +56,45 @@ def test_usage_error_imports_no_polars_or_numpy() -> None:
 
 
 def test_probe_sees_a_real_import() -> None:
-    # The probe must be able to fail: a command that matches does load polars.
-    assert "polars" in loaded_after(["rules", "list"])
+    # The probe must be able to fail: a command that matches a portfolio does load polars
+    # (`rules list` no longer does: rules load without it).
+    demo = Path(__file__).resolve().parents[1] / "profiles" / "demo.csv"
+    assert "polars" in loaded_after(["report", str(demo), "--id", "BJ001", "--as-of", "2022-07-01"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "profiles" / "examples"
+
+
+def test_one_profile_report_imports_no_polars_or_numpy() -> None:
+    # Issue 16: a YAML/JSON profile is read and normalised row by row (matcher/single.py).
+    for name in ("incomplete.yaml", "large_state_owned.json"):
+        path = str(EXAMPLES / name)
+        for argv in (
+            ["report", path, "--as-of", "2022-07-01"],
+            ["report", path, "--as-of", "2022-07-01", "--format", "md"],
+            ["explain", path, "bj-grad-expansion-subsidy", "--as-of", "2022-07-01"],
+        ):
+            assert not loaded_after(argv) & {"polars", "numpy"}, argv
+
+
+def test_one_profile_report_needing_the_industry_model_imports_no_polars() -> None:
+    # Its scope's phrases are weighed by the industry text model, which is numpy.
+    argv = ["report", str(EXAMPLES / "beijing_software.yaml"), "--as-of", "2022-07-01"]
+    assert "polars" not in loaded_after(argv)
+
+
+def test_second_report_of_a_profile_reads_its_resolutions_back(tmp_path: Path) -> None:
+    # The first run needs numpy (industry text model, catalogue cdist) and keeps what it
+    # resolved in the cache folder; the second reads it back, imports neither, prints the same.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    argv = ["report", str(EXAMPLES / "beijing_software.yaml"), "--as-of", "2022-07-01"]
+    first, printed = probe(argv, env)
+    assert "numpy" in first and "polars" not in first
+    second, again = probe(argv, env)
+    assert not second & {"polars", "numpy"}
+    assert again == printed and "bj-grad-expansion-subsidy" in printed
+    # A damaged file is ignored: resolved afresh, the same report.
+    for kept in (tmp_path / "policy-match").glob("*-*.json"):
+        kept.write_text("[{", encoding="utf-8")
+    third, damaged = probe(argv, env)
+    assert "numpy" in third and damaged == printed

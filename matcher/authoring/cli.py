@@ -13,7 +13,7 @@ import typer
 from matcher.lazy import lazy_module
 from matcher.report.terminal import SafeConsole
 
-pl = lazy_module("polars")  # --help needs no polars
+pl = lazy_module("matcher.frame").pl  # --help needs no polars (the module is lazy itself)
 
 out = SafeConsole(soft_wrap=True)  # markup off: rule titles and ids are user text
 

@@ -14,12 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import combinations
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from matcher.evaluate.row import Outcome
 from matcher.evaluate.tree import Status
 from matcher.rule import Rule
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 # Larger components would make the options explode; lint and loading refuse them.
 MAX_COMPONENT = 12

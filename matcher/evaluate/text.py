@@ -16,9 +16,14 @@ from __future__ import annotations
 import string
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 MAX_KEYWORDS = 200
 MAX_KEYWORD_CHARS = 100

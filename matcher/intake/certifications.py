@@ -21,12 +21,18 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import load_yaml
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 __all__ = [
     "ABSENT",

@@ -16,13 +16,23 @@ series) give the same answer for every input; tests check it under Hypothesis.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-
-import numpy as np
-import polars as pl
+from typing import TYPE_CHECKING
 
 from matcher.intake.values import UNKNOWN_MARKERS, WS_CHARS, normalize_expr, normalize_text
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -106,7 +116,7 @@ def credit_code_errors(cells: pl.Series) -> pl.Series:
     if candidates.len():
         joined = frame.get_column("code").gather(candidates).str.join("").item()
         chars = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, LENGTH)
-        values = _VALUE_OF_BYTE[chars]
+        values = _value_of_byte()[chars]
         total = values[:, : LENGTH - 1] @ np.asarray(WEIGHTS, dtype=np.int64)
         wrong[candidates.to_numpy()] = (31 - total % 31) % 31 != values[:, LENGTH - 1]
     return frame.select(
@@ -124,7 +134,11 @@ def credit_code_errors(cells: pl.Series) -> pl.Series:
     ).to_series()
 
 
-# Each alphabet character's value, indexed by its ASCII byte (others never reach it).
-_VALUE_OF_BYTE = np.zeros(256, dtype=np.int64)
-for _c, _v in CHAR_VALUES.items():
-    _VALUE_OF_BYTE[ord(_c)] = _v
+@functools.cache
+def _value_of_byte() -> np.ndarray:
+    """Each alphabet character's value, indexed by its ASCII byte (others never reach it);
+    built on first use, as numpy is imported then."""
+    table = np.zeros(256, dtype=np.int64)
+    for c, v in CHAR_VALUES.items():
+        table[ord(c)] = v
+    return table

@@ -10,10 +10,16 @@ firm repeated across chunks is caught too (only its first row number is kept).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 _KEY = "__dup_key"
 

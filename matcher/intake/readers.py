@@ -67,16 +67,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from matcher.fields import col
-from matcher.frame import pl
 from matcher.intake import workbook
 from matcher.intake.errors import IntakeError, message
 from matcher.intake.limits import Limits, exceeded, resolve
 from matcher.intake.values import cell_to_str
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "IntakeError",

@@ -31,13 +31,18 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from matcher.fields import FieldType
 from matcher.fields import col as by_name
 from matcher.intake.errors import message
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 __all__ = [
     "AMOUNT_MAX_WAN",
@@ -578,11 +583,14 @@ def parse_value(
 # when/then on 200k rows, even with polars' common-subexpression elimination).
 # ---------------------------------------------------------------------------------
 
-_ERR = pl.String
 # What surrounds a name or scope that is not part of it.
 EDGE_SPACE = " \t\r\n\u3000\xa0"
 _NONE_IS_A_VALUE = frozenset({FieldType.INT, FieldType.BOOL, FieldType.LIST})
-F = pl.field
+
+
+def F(name: str) -> pl.Expr:
+    """A struct field (pl.field), looked up when called: polars is imported on first use."""
+    return pl.field(name)
 
 
 def _lookup(expr: pl.Expr, mapping: Mapping[str, Any], dtype: pl.DataType) -> pl.Expr:
@@ -626,7 +634,7 @@ def _int_stages(st: pl.Expr) -> pl.Expr:
         .when(F("too_long") | (F("ivalue") > COUNT_MAX))
         .then(pl.lit("too_large"))
         .otherwise(None)
-        .cast(_ERR),
+        .cast(pl.String),
         value=pl.when(F("none_word")).then(pl.lit(0, pl.Int64)).otherwise(F("ivalue")),
     )
 
@@ -657,7 +665,7 @@ def _amount_stages(st: pl.Expr, unit: str | None) -> pl.Expr:
         .when(~(F("value") <= AMOUNT_MAX_WAN))
         .then(pl.lit("too_large"))
         .otherwise(None)
-        .cast(_ERR)
+        .cast(pl.String)
     )
 
 
@@ -715,7 +723,10 @@ def _date_stages(st: pl.Expr) -> pl.Expr:
         .otherwise(F("value")),
     )
     return st.struct.with_fields(
-        err=pl.when(F("value").is_not_null()).then(None).otherwise(pl.lit("not_date")).cast(_ERR)
+        err=pl.when(F("value").is_not_null())
+        .then(None)
+        .otherwise(pl.lit("not_date"))
+        .cast(pl.String)
     )
 
 
@@ -725,7 +736,7 @@ def _list_stages(st: pl.Expr) -> pl.Expr:
     value = items.list.eval(
         pl.element().str.replace_all(_WS_RUN, " ").str.strip_chars(" ")
     ).list.eval(pl.element().filter(pl.element() != ""))
-    return st.struct.with_fields(value=value, err=pl.lit(None, _ERR))
+    return st.struct.with_fields(value=value, err=pl.lit(None, pl.String))
 
 
 def parse_expr(
@@ -785,10 +796,10 @@ def _parsed(ftype: FieldType, col: str, unit: str | None, field: str | None) -> 
         # are part of the name); only surrounding white space goes.
         kept = F("raw").str.strip_chars(EDGE_SPACE)
         st = st.struct.with_fields(
-            value=pl.when(kept == "").then(None).otherwise(kept), err=pl.lit(None, _ERR)
+            value=pl.when(kept == "").then(None).otherwise(kept), err=pl.lit(None, pl.String)
         )
     else:
-        st = st.struct.with_fields(value=F("t"), err=pl.lit(None, _ERR))
+        st = st.struct.with_fields(value=F("t"), err=pl.lit(None, pl.String))
 
     # A failed formula or calculation is a bad cell whatever the field type.
     st = st.struct.with_fields(
@@ -796,10 +807,10 @@ def _parsed(ftype: FieldType, col: str, unit: str | None, field: str | None) -> 
         .then(pl.lit("excel_error"))
         .when(F("low").is_in(list(NON_FINITE)))
         .then(pl.lit("not_finite"))
-        .otherwise(F("err").cast(_ERR))
+        .otherwise(F("err").cast(pl.String))
     )
     st = st.struct.with_fields(
-        err=pl.when(F("unknown")).then(pl.lit(None, _ERR)).otherwise(F("err").cast(_ERR))
+        err=pl.when(F("unknown")).then(pl.lit(None, pl.String)).otherwise(F("err").cast(pl.String))
     )
     return st.struct.with_fields(
         value=pl.when(F("unknown") | F("err").is_not_null()).then(None).otherwise(F("value"))

@@ -38,10 +38,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rapidfuzz import fuzz, process
@@ -50,6 +48,17 @@ from rapidfuzz.distance import LCSseq
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.reference.data import adcode_rows, reference_path, safe_load
 from matcher.reference.resolution import normalize_text, split_phrases
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "MATCH_CUTOFF",
@@ -643,8 +652,9 @@ def _pair_score(clause: str, obj: str, pobj: str) -> float:
 class _Index:
     edition: Edition
     phrases: tuple[str, ...]  # phrase objects, deduplicated per entry
-    owner: np.ndarray  # entry index of each phrase
-    lengths: np.ndarray  # len of each phrase object
+    # tuples: building the index must not import numpy (a one-profile report)
+    owner: tuple[int, ...]  # entry index of each phrase
+    lengths: tuple[int, ...]  # len of each phrase object
 
 
 def _build_index(edition: Edition) -> _Index:
@@ -662,8 +672,8 @@ def _build_index(edition: Edition) -> _Index:
     return _Index(
         edition,
         tuple(phrases),
-        np.asarray(owner, dtype=np.int64),
-        np.asarray([len(p) for p in phrases], dtype=np.int64),
+        tuple(owner),
+        tuple(len(p) for p in phrases),
     )
 
 
@@ -686,6 +696,8 @@ def _index(edition: Edition) -> _Index:
 def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple[int, float], ...]]:
     """Entry scores (entry index, score ≥ cutoff) of each clause; cached per clause."""
     key = id(idx.edition)
+    if _MEMO_ON and key not in _memo:
+        _load_memo(idx.edition)
     out: dict[str, tuple[tuple[int, float], ...]] = {}
     pending = []
     for c in dict.fromkeys(clauses):
@@ -706,7 +718,7 @@ def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple
             lcs_cl = process.cdist(chunk, idx.phrases, scorer=LCSseq.similarity, workers=workers)
             olen = np.asarray([len(o) for o in objs])[:, None]
             clen = np.asarray([len(c) for c in chunk])[:, None]
-            plen = idx.lengths[None, :]
+            plen = np.asarray(idx.lengths, dtype=np.int64)[None, :]
             maybe = (olen >= _MIN_OBJECT) & (lcs_obj >= loose * np.minimum(olen, plen))
             maybe |= (plen >= _MIN_PHRASE_IN_CLAUSE) & (plen <= clen) & (lcs_cl >= cut * plen)
             rows, cols = np.nonzero(maybe)
@@ -725,7 +737,73 @@ def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple
                 out[c] = res
     for c in pending:
         out.setdefault(c, ())
+    if _MEMO_ON and pending:
+        _save_memo(idx.edition, {c: out[c] for c in pending})
     return out
+
+
+# A one-profile report (matcher/single.py) keeps the clause scores in a JSON file per
+# edition, so that a scope seen before needs neither numpy nor cdist. Keyed by the
+# edition's entries, the code that scores them and rapidfuzz's version.
+_MEMO_ON = False
+_MEMO_KEEP = 20_000  # clauses kept per edition, newest last
+_memo: dict[int, dict[str, tuple[tuple[int, float], ...]]] = {}
+
+
+def use_disk_memo() -> None:
+    """Read and write clause scores on disk from now on (one-profile runs only)."""
+    global _MEMO_ON
+    _MEMO_ON = True
+
+
+def _memo_path(edition: Edition) -> Path:
+    from importlib.metadata import version
+
+    from matcher.reference import model_cache, resolution
+
+    texts = "\n".join(f"{e.number}\t{e.province}\t{e.text}" for e in edition.entries)
+    key = model_cache.input_key(
+        [Path(__file__), Path(resolution.__file__)], edition.key, texts, version("rapidfuzz")
+    )
+    return model_cache.cache_dir() / f"catalogue-clauses-{key[:20]}.json"
+
+
+def _load_memo(edition: Edition) -> None:
+    import json
+
+    known = _memo.setdefault(id(edition), {})
+    try:
+        data = json.loads(_memo_path(edition).read_text(encoding="utf-8"))
+        for clause, pairs in data.items():
+            known[clause] = tuple((int(e), float(s)) for e, s in pairs)
+    except (OSError, RuntimeError, ValueError, TypeError, AttributeError):
+        return  # RuntimeError: no home folder to find the cache in
+    for clause, res in known.items():
+        _CLAUSE_CACHE.setdefault((id(edition), clause), res)
+
+
+def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) -> None:
+    import contextlib
+    import json
+    import os
+    import tempfile
+
+    known = _memo.setdefault(id(edition), {})
+    known.update(new)
+    kept = dict(list(known.items())[-_MEMO_KEEP:])
+    try:
+        target = _memo_path(edition)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".catalogue-clauses-", suffix=".json", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(kept, f, ensure_ascii=False)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except (OSError, RuntimeError):
+        return
 
 
 def _rank(

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from matcher.reference.resolution import normalize_text
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+
 
 __all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 

@@ -16,17 +16,21 @@ Otherwise the text is unknown and the candidates (or the contradicting example) 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import functools
+import json
 import math
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference import classifier, model_cache, resolution
@@ -46,6 +50,17 @@ from matcher.reference.resolution import (
     resolve_many,
     split_phrases,
 )
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -241,7 +256,7 @@ class _Index:
     desc_lengths: tuple[int, ...]
     choices: tuple[str, ...]  # fuzzy choices (normalised names and aliases)
     choice_codes: tuple[str, ...]
-    choice_section: np.ndarray  # section index (0–19) of each choice
+    choice_section: tuple[int, ...]  # section index (0–19) of each choice
 
 
 _SECTIONS = "ABCDEFGHIJKLMNOPQRST"
@@ -328,7 +343,8 @@ def _index() -> _Index:
         desc_lengths=tuple(sorted({len(k) for k in desc}, reverse=True)),
         choices=choices,
         choice_codes=choice_codes,
-        choice_section=np.array([_SECTIONS.index(c[0]) for c in choice_codes], dtype=np.intp),
+        # a tuple: building the index must not import numpy (a one-profile report)
+        choice_section=tuple(_SECTIONS.index(c[0]) for c in choice_codes),
     )
 
 
@@ -819,6 +835,7 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
             owner.append(i)
     best: list[list[tuple[float, int, str]]] = [[] for _ in texts]
     masks = [_section_mask(t, idx) for t in texts]
+    sections = np.asarray(idx.choice_section, dtype=np.intp)
     for start in range(0, len(queries), _CHUNK):
         chunk = queries[start : start + _CHUNK]
         scores = process.cdist(chunk, idx.choices, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
@@ -827,7 +844,7 @@ def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
             mask = masks[i]
             s = scores[row]
             if mask is not None:
-                s = np.where(mask[idx.choice_section], s, 0.0)
+                s = np.where(mask[sections], s, 0.0)
             top = np.argpartition(-s, min(_MAX_CANDIDATES, len(s) - 1))[:_MAX_CANDIDATES]
             best[i].extend((float(s[j]), int(j), q) for j in top)
     out: dict[str, Resolution] = {}
@@ -1105,6 +1122,82 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
 
 _cache = ResolutionCache()
 _remember = _cache.remember
+
+# --------------------------------------------------------------------------- resolutions kept on disk
+
+# A one-profile report (matcher/single.py) reads the resolutions earlier runs made from a
+# JSON file, so that texts seen before (a firm reported again, common scope phrases) need
+# neither numpy nor the text model. Keyed by every file resolution reads (the reference
+# tables and this package's code) and the numeric libraries' versions, like the model.
+_MEMO = "industry-resolutions"
+_MEMO_KEEP = 20_000  # texts kept, newest last
+_memo_loaded: set[str] = set()
+
+
+@functools.cache
+def _memo_path() -> Path:
+    from importlib.metadata import version
+
+    here = Path(__file__).parent
+    tables = sorted(p for p in reference_path("gbt4754_2017.csv").parent.iterdir() if p.is_file())
+    code = sorted(here.glob("*.py"))
+    key = model_cache.input_key(
+        [*tables, *code], _MODEL_FORMAT, version("numpy"), version("rapidfuzz")
+    )
+    return model_cache.cache_dir() / f"{_MEMO}-{key[:20]}.json"
+
+
+def load_memo() -> None:
+    """Fill the resolution cache from the disk file (nothing if it is missing or unreadable)."""
+    try:
+        entries = json.loads(_memo_path().read_text(encoding="utf-8"))
+        for e in entries:
+            res = Resolution(
+                e["input"],
+                e["code"],
+                e["name"],
+                e["score"],
+                e["method"],
+                e["matched_text"],
+                tuple((c, n, s) for c, n, s in e["candidates"]),
+                tuple(e["tried"]),
+                None if e["conflict"] is None else tuple(e["conflict"]),
+                None if e["refusal"] is None else tuple(e["refusal"]),
+                e["head"],
+            )
+            _cache.setdefault(res.input, res)
+            _memo_loaded.add(res.input)
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError):
+        return  # RuntimeError: no home folder to find the cache in
+
+
+def save_memo() -> None:
+    """Write the cache to the disk file when it holds texts the file does not (atomically;
+    silently not where the folder cannot be written)."""
+    if all(t in _memo_loaded for t in _cache):
+        return
+    entries = [dataclasses.asdict(r) for r in list(_cache.values())[-_MEMO_KEEP:]]
+    try:
+        target = _memo_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{_MEMO}-", suffix=".json", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(entries, f, ensure_ascii=False, default=_plain)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except (OSError, RuntimeError):
+        return
+    _memo_loaded.update(_cache)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (a model's score) as the Python numbers they hold."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(type(value).__name__)
 
 
 def resolve_industry(text: str) -> Resolution:

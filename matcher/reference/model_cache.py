@@ -16,15 +16,21 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+
 
 __all__ = ["cache_dir", "input_key", "load", "save"]
 
 _KEY = "__key__"
 KEEP = 3  # files kept per name, newest first
-_savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
 
 
 def cache_dir() -> Path:
@@ -77,7 +83,8 @@ def save(name: str, key: str, **arrays: np.ndarray) -> bool:
         fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                _savez(f, **{_KEY: np.array(key)}, **arrays)
+                savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
+                savez(f, **{_KEY: np.array(key)}, **arrays)
             os.replace(tmp, target)
         finally:
             with contextlib.suppress(FileNotFoundError):

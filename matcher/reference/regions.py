@@ -14,13 +14,23 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import polars as pl
 from rapidfuzz import fuzz, process
 
 from matcher.reference.data import adcode_rows, load_yaml
 from matcher.reference.resolution import Resolution, ResolutionCache, normalize_text, resolve_many
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    from matcher.lazy import lazy_module
+
+    np = lazy_module("numpy")
+    from matcher.frame import pl
+
 
 __all__ = [
     "FUZZY_CUTOFF",

@@ -25,12 +25,11 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
-import yaml
 from rapidfuzz import fuzz, process
 
-from matcher.reference.data import reference_path
+from matcher.reference.data import reference_path, safe_load
 from matcher.reference.industry import (
     IndustryCode,
     industry_codes,
@@ -39,6 +38,13 @@ from matcher.reference.industry import (
     refused,
     resolve_industries,
 )
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 __all__ = [
     "CatalogueItem",
@@ -127,7 +133,7 @@ def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
 def meaning() -> Meaning:
     """rules/reference/scope_meaning.yaml, checked: every code must exist."""
     with reference_path(MEANING).open(encoding="utf-8") as f:
-        spec = yaml.safe_load(f)
+        spec = safe_load(f)  # libyaml: the pure-Python reader cost ~45 ms of a one-firm report
     return Meaning(
         {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
         {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},

@@ -12,13 +12,19 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from matcher.reference.data import load_yaml
 from matcher.reference.industry import industry_codes, normalize_industry_code
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 __all__ = [
     "INDICATORS",

@@ -8,11 +8,16 @@ not state is empty, never 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from matcher.rule import Audience, Rule
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 AMOUNT_COLUMNS = ("amount_yuan", "total_amount_yuan")
 

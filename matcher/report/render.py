@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +23,13 @@ from matcher.evaluate.tree import STATUS_ZH, condition_text, field_label
 from matcher.fields import SIZE_ZH
 from matcher.report.terminal import styled
 from matcher.rule import KIND_ZH, OP_ZH, Rule
+
+# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    from matcher.frame import pl
+
 
 # Consoles here show strings literally (report.terminal.SafeConsole): styling is
 # done with styled() spans, never with markup around user or rule text.
