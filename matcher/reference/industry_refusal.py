@@ -101,6 +101,8 @@ _ADDRESS = re.compile(
     r".{0,24}?\d+(?:号楼|号院|号|栋|幢|座|单元|室|层|楼)(?:\d+(?:号楼|号|栋|幢|座|单元|室|层|楼)?)*"
 )
 _DIGITS_AND_MARKS = re.compile(r"[\d\W_]*\d[\d\W_]*")
+# A street and its number anywhere in a cell (体育西路103号维多利广场B座): an address.
+_STREET_NUMBER = re.compile(r"(?:路|街|道|巷|弄|胡同|里)\d+(?:-\d+)?号")
 
 
 def reason(kind: str, text: str, lang: str = "zh") -> str:
@@ -312,6 +314,8 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return None if phrases and all(known(p) for p in phrases) else "latin"
     if len(norm) <= _REFERENCE_MAX and (norm.startswith(_references()) or _DEFER.match(norm)):
         return "placeholder"
+    if _STREET_NUMBER.search(norm):
+        return "place"
     if person_titled(norm):
         return "person"  # 周律师, 赵工程师: asked before the keywords read 律师 as a trade
     kinds = _cover(norm, known)
