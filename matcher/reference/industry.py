@@ -113,8 +113,9 @@ _CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
 # not 大类 56, and "B-" a grade, not 门类 B
 _DIGITS = r"\d{2}(?:[\s.\-_]*\d{1,2})?"
 _SEPARATED_RE = re.compile(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.IGNORECASE)
-# one digit after a decimal point is a number (20.1, 13.5), not a 中类: codes are 30.11
-_DECIMAL_RE = re.compile(r"^\d{2}\.\d$")
+# one digit after a decimal point is a number (20.1, 13.5), not a 中类: codes are 30.11;
+# two numbers joined by a dash with no section letter are a range (10-20), not 30-11
+_DECIMAL_RE = re.compile(r"^\d{2}\.\d$|^\d{2}\s*-\s*\d{1,2}$")
 
 
 @dataclass(frozen=True)
