@@ -316,7 +316,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return "placeholder"
     if _STREET_NUMBER.search(norm):
         return "place"
-    if person_titled(norm):
+    if person_titled(norm) or _all_titled(text):
         return "person"  # 周律师, 赵工程师: asked before the keywords read 律师 as a trade
     kinds = _cover(norm, known)
     if kinds is None:
@@ -370,6 +370,12 @@ def person_like(norm: str) -> bool:
             if rest in titles or (1 <= len(rest) <= 2 and all(_CJK.fullmatch(c) for c in rest)):
                 return True
     return False
+
+
+def _all_titled(text: str) -> bool:
+    """Several people in one cell (段经理 王秘书), each a surname and a title."""
+    phrases = split_phrases(text)
+    return len(phrases) > 1 and all(person_titled(p) for p in phrases)
 
 
 def person_titled(norm: str) -> bool:
