@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -424,9 +425,8 @@ def run_batch(
         needed = input_fields(rules) | {"credit_code"}
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
-        for i, (raw, problems) in enumerate(chunks):
-            portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
-            del raw
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        for portfolio in _read_ahead(chunks, intake, reader, limits):
             run.note(portfolio)
             slices = report_slices(
                 evaluator,
@@ -474,6 +474,34 @@ def run_batch(
     if samples:
         run.error_sample = pl.concat(samples, how="vertical_relaxed")
     return run
+
+
+def _read_ahead(
+    chunks: Iterator[tuple[pl.DataFrame, list[RawProblem]]],
+    intake: Intake,
+    reader: ThreadPoolExecutor,
+    limits: Limits | None,
+) -> Iterator[Portfolio]:
+    """The chunks normalised in order, chunk k+1 in ``reader`` while the caller evaluates
+    chunk k (polars releases the GIL, so both cores work). One worker keeps the intake's
+    state (firms already seen) in input order; its errors reach the caller in order."""
+    pending: Future[Portfolio] | None = None
+    for i in itertools.count():
+        try:
+            raw, problems = next(chunks)
+        except StopIteration:
+            break
+        except BaseException:
+            if pending is not None:  # a problem of the chunk before is reported first
+                pending.result()
+            raise
+        step = reader.submit(intake.chunk, raw, problems, first=i == 0, limits=limits)
+        del raw
+        if pending is not None:
+            yield pending.result()
+        pending = step
+    if pending is not None:
+        yield pending.result()
 
 
 @dataclass
