@@ -440,7 +440,7 @@ def run_batch(
                 eval_rows=eval_rows,
             )
             for piece in slices:
-                counts.append(evaluator.counts(piece.coded))
+                counts.append(piece.counts)
                 if out_file is not None:
                     chunk = piece.shown.collect()
                     if pending is not None:
@@ -507,9 +507,10 @@ def _read_ahead(
 @dataclass
 class ReportSlice:
     enterprises: int  # enterprises evaluated in this slice
-    coded: pl.DataFrame  # every enterprise × rule, English statuses (for counts)
+    coded: pl.DataFrame  # the results, English statuses (only those kept, with ask-first on codes)
     written: int  # report rows kept (after --only)
     shown: pl.LazyFrame  # the report rows, localised
+    counts: pl.DataFrame  # Evaluator.counts of every enterprise × rule
 
 
 def report_slices(
@@ -541,11 +542,21 @@ def report_slices(
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
-        coded = evaluator.long(part, portfolio.passthrough, codes=True, plans=plans).collect()
+        # With ask-first on codes, --only is applied before the report's texts are built.
+        folded = evaluator.ask is not None
+        tallies: list[pl.DataFrame] = []
+        coded = evaluator.long(
+            part,
+            portfolio.passthrough,
+            codes=True,
+            plans=plans,
+            statuses=statuses if folded else (),
+            tallies=tallies,
+        ).collect()
         result = coded
-        if "missing" in result.columns and evaluator.ask is None:  # issue 13: what to ask first
+        if "missing" in result.columns and not folded:  # issue 13: what to ask first
             result = with_ask_first(result, rules, lang, plans)
-        if statuses:
+        if statuses and not folded:
             result = result.filter(pl.col("status").is_in(list(statuses)))
         brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
         shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
@@ -554,7 +565,9 @@ def report_slices(
             if shown_cols is None
             else result.lazy().select(col(c) for c in shown_cols)
         )
-        yield ReportSlice(part.height, coded, result.height, localise_results(body, lang))
+        shown = localise_results(body, lang)
+        counts = tallies[0] if tallies else evaluator.counts(coded)  # no rules: no tally
+        yield ReportSlice(part.height, coded, result.height, shown, counts)
 
 
 def _note_errors(
