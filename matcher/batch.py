@@ -370,7 +370,6 @@ class Evaluator:
             col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]
         )[ranked.get_column(POS)]
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
-        status_names = {v: k for k, v in STATUS_ORDER.items()}
         rule_index = ranked.get_column("__rule")
         texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
         for name in self.coded:
@@ -385,9 +384,7 @@ class Evaluator:
                 *texts,
                 *asked,
                 *[self._decoded(ranked, n) for n in self.coded if n not in self.luts],
-                pl.col("__status")
-                .replace_strict(status_names, return_dtype=pl.String)
-                .alias("status"),
+                self._status(ranked.get_column("__status")).alias("status"),
             )
             .select(
                 col(c)
@@ -400,6 +397,13 @@ class Evaluator:
                 ]
             )
         )
+
+    def _status(self, codes: pl.Series) -> pl.Series:
+        """Status names from their codes: an Enum gather for a categorical report."""
+        names = {v: k for k, v in STATUS_ORDER.items()}
+        if self.texts == "categorical":
+            return _categorical([names[i] for i in range(len(names))]).gather(codes)
+        return codes.replace_strict(names, return_dtype=pl.String)
 
     @staticmethod
     def counts(long: pl.DataFrame) -> pl.DataFrame:
