@@ -498,6 +498,28 @@ class BatchFormat(StrEnum):
     xlsx = "xlsx"
 
 
+# jemalloc's settings (polars allocates through it): freed pages are kept, not purged.
+BATCH_ALLOCATOR = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
+def _keep_freed_pages() -> None:
+    """A batch works chunk after chunk of about the same size, so polars' allocator keeps
+    the pages it frees for the next chunk instead of returning them to the system and
+    faulting them in again: 4× fewer page faults and a sixth less CPU at 250k rows, for
+    about 250 MB more resident memory (bench/RESULTS.md). The setting is read once,
+    when polars first allocates, and is removed again so that no child process inherits
+    it; an explicit _RJEM_MALLOC_CONF is left alone."""
+    if "_RJEM_MALLOC_CONF" in os.environ:
+        return
+    os.environ["_RJEM_MALLOC_CONF"] = BATCH_ALLOCATOR
+    try:
+        from matcher.frame import pl
+
+        pl.Series([0])  # polars (and its allocator) start here, if not already started
+    finally:
+        del os.environ["_RJEM_MALLOC_CONF"]
+
+
 @app.command()
 @friendly
 def batch(
@@ -561,6 +583,7 @@ def batch(
 
     有被拒绝的行时退出码为 3。Example: policy-match batch clients.csv --out report.csv --only 符合,待补充信息
     """
+    _keep_freed_pages()
     from matcher.report.columns import localise
     from matcher.report.files import check_outputs, csv_text, write_csv
     from matcher.report.headers import SUMMARY_HEADERS_ZH
