@@ -2,10 +2,13 @@
 
     python bench/stages.py bench/data/profiles_1000000_s42.csv [--full] [--as-of 2022-07-01]
 
-The steps are those of matcher.api.run_batch (read, normalise, prepare, the wide
-pass, the long step per slice, the summary counts, localisation, writing), run in
-sequence in this process instead of writing in a background thread, so their sum
-is more than the batch's wall time; the shares are what to optimise next.
+The steps are those of matcher.api.run_batch (read, intake — the lean normalise of
+the fields the rules read —, prepare, the wide pass, the long step per slice with
+ask-first on codes and --only, localisation, writing), run in sequence in this process
+instead of normalising and writing in background threads, so their sum is more than
+the batch's wall time; the shares are what to optimise next.
+
+    python bench/stages.py FILE [--full] [--only 符合,待补充信息]
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, iter_raw_chunks
+from matcher.api import CHUNK_RESULT_ROWS, READ_CHUNK_ROWS, Intake, iter_raw_chunks
 from matcher.batch import BRIEF_COLUMNS, RESULT_COLUMNS, ROW, Evaluator
+from matcher.evaluate.tree import STATUS_FROM_ZH
 from matcher.fields import col
 from matcher.loader import load_rules
-from matcher.normalize import normalise
+from matcher.normalize import input_fields
 from matcher.report.columns import localise_results
 from matcher.report.files import drop_from_cache, neutralise
 
@@ -31,14 +35,17 @@ def main() -> None:
     parser.add_argument("portfolio", type=Path)
     parser.add_argument("--full", action="store_true", help="the full report, not --brief")
     parser.add_argument("--as-of", default="2022-07-01")
+    parser.add_argument("--only", default="", help="statuses to keep, as batch --only")
     args = parser.parse_args()
+    only = [STATUS_FROM_ZH.get(s, s) for s in args.only.split(",") if s]
 
     rules = load_rules().rules
     as_of = dt.date.fromisoformat(args.as_of)
     columns = RESULT_COLUMNS if args.full else BRIEF_COLUMNS
     times: dict[str, float] = defaultdict(float)
     start = time.perf_counter()
-    evaluator = Evaluator(rules, as_of, "zh", columns, texts="categorical")
+    evaluator = Evaluator(rules, as_of, "zh", columns, texts="categorical", ask_first=True)
+    intake = Intake(rules=rules, fields=input_fields(rules) | {"credit_code"})
     eval_rows = min(READ_CHUNK_ROWS, max(1_000, CHUNK_RESULT_ROWS // max(1, len(rules))))
     times["compile rules"] = time.perf_counter() - start
     rows = 0
@@ -53,10 +60,11 @@ def main() -> None:
                 times[step] += now - mark
                 mark = now
 
-            for raw, problems in iter_raw_chunks(args.portfolio, chunk_rows=READ_CHUNK_ROWS):
+            chunks = iter_raw_chunks(args.portfolio, chunk_rows=READ_CHUNK_ROWS)
+            for i, (raw, problems) in enumerate(chunks):
                 tick("read (incl. the CSV check)")
-                portfolio = normalise(raw, problems=problems)
-                tick("normalise")
+                portfolio = intake.chunk(raw, problems, first=i == 0)
+                tick("intake (lean normalise, totals rows, repeated firms)")
                 prepared = evaluator.prepare(portfolio.frame)
                 tick("prepare (region prefix, catalogue)")
                 wide = evaluator.wide(prepared, portfolio.passthrough)
@@ -65,11 +73,17 @@ def main() -> None:
                 tick("wide pass (every rule)")
                 for offset in range(0, wide.height or 1, eval_rows):
                     part = wide.slice(offset, eval_rows)
-                    result = evaluator.long(part, portfolio.passthrough, codes=True).collect()
-                    tick("long (unpivot, rank, texts)")
-                    evaluator.counts(result)
-                    tick("summary counts")
-                    shown_cols = [*BRIEF_COLUMNS, *portfolio.passthrough]
+                    tallies: list = []
+                    result = evaluator.long(
+                        part,
+                        portfolio.passthrough,
+                        codes=True,
+                        plans=[],
+                        statuses=only,
+                        tallies=tallies,
+                    ).collect()
+                    tick("long (unpivot, rank, ask-first, --only, texts, counts)")
+                    shown_cols = [*BRIEF_COLUMNS, "ask_first", *portfolio.passthrough]
                     body = (
                         result.lazy().drop(ROW, "__rule", "__status")
                         if args.full

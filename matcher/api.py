@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -418,9 +419,8 @@ def run_batch(
         needed = input_fields(rules) | {"credit_code"}
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
-        for i, (raw, problems) in enumerate(chunks):
-            portfolio = intake.chunk(raw, problems, first=i == 0, limits=limits)
-            del raw
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        for portfolio in _read_ahead(chunks, intake, reader, limits):
             run.note(portfolio)
             slices = report_slices(
                 evaluator,
@@ -434,7 +434,7 @@ def run_batch(
                 eval_rows=eval_rows,
             )
             for piece in slices:
-                counts.append(evaluator.counts(piece.coded))
+                counts.append(piece.counts)
                 if out_file is not None:
                     chunk = piece.shown.collect()
                     if pending is not None:
@@ -470,12 +470,41 @@ def run_batch(
     return run
 
 
+def _read_ahead(
+    chunks: Iterator[tuple[pl.DataFrame, list[RawProblem]]],
+    intake: Intake,
+    reader: ThreadPoolExecutor,
+    limits: Limits | None,
+) -> Iterator[Portfolio]:
+    """The chunks normalised in order, chunk k+1 in ``reader`` while the caller evaluates
+    chunk k (polars releases the GIL, so both cores work). One worker keeps the intake's
+    state (firms already seen) in input order; its errors reach the caller in order."""
+    pending: Future[Portfolio] | None = None
+    for i in itertools.count():
+        try:
+            raw, problems = next(chunks)
+        except StopIteration:
+            break
+        except BaseException:
+            if pending is not None:  # a problem of the chunk before is reported first
+                pending.result()
+            raise
+        step = reader.submit(intake.chunk, raw, problems, first=i == 0, limits=limits)
+        del raw
+        if pending is not None:
+            yield pending.result()
+        pending = step
+    if pending is not None:
+        yield pending.result()
+
+
 @dataclass
 class ReportSlice:
     enterprises: int  # enterprises evaluated in this slice
-    coded: pl.DataFrame  # every enterprise × rule, English statuses (for counts)
+    coded: pl.DataFrame  # the results, English statuses (only those kept, with ask-first on codes)
     written: int  # report rows kept (after --only)
     shown: pl.LazyFrame  # the report rows, localised
+    counts: pl.DataFrame  # Evaluator.counts of every enterprise × rule
 
 
 def report_slices(
@@ -507,11 +536,21 @@ def report_slices(
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
-        coded = evaluator.long(part, portfolio.passthrough, codes=True, plans=plans).collect()
+        # With ask-first on codes, --only is applied before the report's texts are built.
+        folded = evaluator.ask is not None
+        tallies: list[pl.DataFrame] = []
+        coded = evaluator.long(
+            part,
+            portfolio.passthrough,
+            codes=True,
+            plans=plans,
+            statuses=statuses if folded else (),
+            tallies=tallies,
+        ).collect()
         result = coded
-        if "missing" in result.columns and evaluator.ask is None:  # issue 13: what to ask first
+        if "missing" in result.columns and not folded:  # issue 13: what to ask first
             result = with_ask_first(result, rules, lang, plans)
-        if statuses:
+        if statuses and not folded:
             result = result.filter(pl.col("status").is_in(list(statuses)))
         brief_cols = [*BRIEF_COLUMNS, "ask_first"]  # issue 13: what to ask first
         shown_cols = [*brief_cols, *portfolio.passthrough] if brief else None
@@ -520,7 +559,9 @@ def report_slices(
             if shown_cols is None
             else result.lazy().select(col(c) for c in shown_cols)
         )
-        yield ReportSlice(part.height, coded, result.height, localise_results(body, lang))
+        shown = localise_results(body, lang)
+        counts = tallies[0] if tallies else evaluator.counts(coded)  # no rules: no tally
+        yield ReportSlice(part.height, coded, result.height, shown, counts)
 
 
 def _note_errors(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from matcher.evaluate.row import Outcome, evaluate
@@ -330,13 +330,17 @@ class Evaluator:
         *,
         codes: bool = False,
         plans: list[pl.DataFrame] | None = None,
+        statuses: Collection[str] = (),
+        tallies: list[pl.DataFrame] | None = None,
     ) -> pl.LazyFrame:
         """One row per enterprise × rule, ranked within each enterprise, with texts.
 
         ``codes`` keeps ``__rule`` and ``__status`` (integers) for :meth:`counts`. With
         :attr:`ask`, the undecided rows are ordered and the ``ask_first`` and
         ``rank_note`` columns added as with_ask_first does, and the slice's collection
-        plan appended to ``plans``.
+        plan appended to ``plans``. ``statuses`` keeps only the results in those
+        (English) statuses, before any text is built for them (rank, ask-first and
+        ``tallies`` still count every result); ``tallies`` gets :meth:`counts` of all.
         """
         if not self.ordered:
             empty = {ROW: pl.Int64, **dict.fromkeys(self.columns, pl.String)}
@@ -363,12 +367,17 @@ class Evaluator:
         asked = []
         if self.ask is not None:
             asked = self.ask.columns(ranked, POS, wide.height, unknown, plans)
-        blocks = pl.Series(np.repeat(np.arange(wide.height, dtype=np.uint32), n))
+        if tallies is not None:
+            tallies.append(self.counts(ranked))
+        if statuses:
+            keep = ranked.get_column("__status").is_in([STATUS_ORDER[s] for s in statuses])
+            ranked = ranked.filter(keep)
+            asked = [a.filter(keep) for a in asked]
+        # Each row's enterprise: ranked is sorted by position, so these are blocks.
         inputs = wide.select(
             col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]
-        )[blocks]
+        )[ranked.get_column(POS)]
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
-        status_names = {v: k for k, v in STATUS_ORDER.items()}
         rule_index = ranked.get_column("__rule")
         texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
         for name in self.coded:
@@ -383,9 +392,7 @@ class Evaluator:
                 *texts,
                 *asked,
                 *[self._decoded(ranked, n) for n in self.coded if n not in self.luts],
-                pl.col("__status")
-                .replace_strict(status_names, return_dtype=pl.String)
-                .alias("status"),
+                self._status(ranked.get_column("__status")).alias("status"),
             )
             .select(
                 col(c)
@@ -398,6 +405,13 @@ class Evaluator:
                 ]
             )
         )
+
+    def _status(self, codes: pl.Series) -> pl.Series:
+        """Status names from their codes: an Enum gather for a categorical report."""
+        names = {v: k for k, v in STATUS_ORDER.items()}
+        if self.texts == "categorical":
+            return _categorical([names[i] for i in range(len(names))]).gather(codes)
+        return codes.replace_strict(names, return_dtype=pl.String)
 
     @staticmethod
     def counts(long: pl.DataFrame) -> pl.DataFrame:

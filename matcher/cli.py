@@ -555,6 +555,30 @@ class BatchFormat(StrEnum):
     xlsx = "xlsx"
 
 
+# jemalloc's settings (polars allocates through it): freed pages are kept for 5 s before
+# they go back to the system. Never purging (-1) saved a little more CPU but took a 1M
+# batch to 2.06 GB resident, over the 2 GB target; 5 s kept it at 1.6 GB.
+BATCH_ALLOCATOR = "dirty_decay_ms:5000,muzzy_decay_ms:5000"
+
+
+def _keep_freed_pages() -> None:
+    """A batch works chunk after chunk of about the same size, so polars' allocator keeps
+    the pages it frees for the next chunk instead of returning them to the system and
+    faulting them in again (half the page faults at 250k rows; bench/RESULTS.md,
+    2026-12-07 14:00). The setting is read once,
+    when polars first allocates, and is removed again so that no child process inherits
+    it; an explicit _RJEM_MALLOC_CONF is left alone."""
+    if "_RJEM_MALLOC_CONF" in os.environ:
+        return
+    os.environ["_RJEM_MALLOC_CONF"] = BATCH_ALLOCATOR
+    try:
+        from matcher.frame import pl
+
+        pl.Series([0])  # polars (and its allocator) start here, if not already started
+    finally:
+        del os.environ["_RJEM_MALLOC_CONF"]
+
+
 @app.command()
 @friendly
 def batch(
@@ -664,6 +688,7 @@ def batch(
         return
     portfolio_path = Path(portfolio)
     out_path = Path(out_text) if out_text is not None else None
+    _keep_freed_pages()
     from matcher.report.columns import localise
     from matcher.report.files import check_outputs, csv_text, write_csv
     from matcher.report.headers import SUMMARY_HEADERS_ZH

@@ -302,17 +302,18 @@ def _parse_fields(
     base = raw.lazy()
     for spec in PROFILE_FIELDS:
         header = by_field.get(spec.name)
+        extra: dict[str, pl.Expr] = {}
         if spec.type is FieldType.DATE:  # the last day 2019年3月 or 2019 can mean (issue 12)
             hi = spec.name + DATE_HI_SUFFIX
-            values.append(
-                pl.lit(None, dtype=pl.Date).alias(hi)
-                if header is None
-                else date_hi_expr(header).alias(hi)
-            )
+            if header is None:
+                values.append(pl.lit(None, dtype=pl.Date).alias(hi))
+            else:
+                extra[hi] = date_hi_expr(header)
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
-        base, value, error = _parse_field(base, raw, spec, header, mapping)
+        base, value, error, extras = _parse_field(base, raw, spec, header, mapping, extra)
+        values.extend(e.alias(name) for name, e in extras.items())
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
         errors.append(col(header).alias(f"__raw_{spec.name}"))
@@ -330,17 +331,23 @@ def _parse_fields(
 
 
 def _parse_field(
-    base: pl.LazyFrame, raw: pl.DataFrame, spec: Any, header: str, mapping: HeaderMapping
-) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr]:
-    """(frame, value, error) for one field; columns with few distinct spellings
-    (12, 是, 2015-03-12…) are parsed once per spelling and joined back."""
+    base: pl.LazyFrame,
+    raw: pl.DataFrame,
+    spec: Any,
+    header: str,
+    mapping: HeaderMapping,
+    extra: dict[str, pl.Expr],
+) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr, dict[str, pl.Expr]]:
+    """(frame, value, error, extra) for one field; columns with few distinct spellings
+    (12, 是, 2015-03-12…) are parsed once per spelling and joined back, and so are
+    the ``extra`` expressions of the same cell (a date's last day)."""
     # A unit in the header (营业收入(元)) applies to the bare numbers below it.
     value, error = parse_expr(spec.type, header, unit=mapping.units.get(spec.name), field=spec.name)
     if spec.name == "certifications":
         value = _canonical_certs(value)  # per distinct spelling, below
         error = pl.coalesce(error, cert_problem_expr(value))
     if spec.type not in PARSE_PER_DISTINCT:
-        return base, value, error
+        return base, value, error, extra
     table = (
         raw.lazy()
         .select(col(header).unique())
@@ -348,6 +355,7 @@ def _parse_field(
             col(header).alias(f"__key_{spec.name}"),
             value.alias(f"__val_{spec.name}"),
             error.alias(f"__err_{spec.name}"),
+            *[e.alias(f"__x_{name}") for name, e in extra.items()],
         )
     )
     base = base.join(
@@ -358,7 +366,8 @@ def _parse_field(
         nulls_equal=True,
         maintain_order="left",
     )
-    return base, pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
+    extras = {name: pl.col(f"__x_{name}") for name in extra}
+    return base, pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}"), extras
 
 
 def _merge_flags(

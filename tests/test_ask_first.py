@@ -183,3 +183,25 @@ def assert_frame_equal(got: pl.DataFrame, expected: pl.DataFrame) -> None:
 
     assert got.columns == expected.columns
     same(got, expected, check_dtypes=True)
+
+
+def test_only_statuses_before_texts_gives_the_same_report_and_counts() -> None:
+    """With ask-first on codes, --only drops results before their texts are built; the
+    report slices and the per-rule counts must be those of the plain path."""
+    from matcher.batch import RESULT_COLUMNS, Evaluator
+    from matcher.normalize import normalise
+
+    portfolio = normalise(_generated(2_000, seed=5), today=DAY)
+    only = ("eligible", "unknown")
+    pieces = {}
+    for folded in (False, True):
+        ev = Evaluator(RULES, DAY, "zh", RESULT_COLUMNS, ask_first=folded)
+        pieces[folded] = list(
+            api.report_slices(ev, portfolio, rules=RULES, statuses=only, eval_rows=700)
+        )
+    assert len(pieces[True]) == len(pieces[False]) == 3
+    for plain, fast in zip(pieces[False], pieces[True], strict=True):
+        assert fast.written == plain.written < plain.enterprises * len(RULES)
+        assert_frame_equal(fast.shown.collect(), plain.shown.collect())
+        key = ["__rule", "__status"]
+        assert fast.counts.sort(key).equals(plain.counts.sort(key))

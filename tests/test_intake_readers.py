@@ -933,3 +933,19 @@ def test_ods_from_libreoffice_or_wps_is_read(tmp_path: Path) -> None:
     table = read_table(path)
     assert_all_string(table.frame)
     assert rows(table) == [(2, "甲公司", "北京市海淀区", "12"), (3, "乙公司", "成都", "3")]
+
+
+def test_totals_and_footnotes_found_whichever_cell_comes_first() -> None:
+    """A totals or footnote row is found by its first filled cell, also when the first
+    column is blank (序号 left empty); rows come back in reading order."""
+    cells = {
+        "序号": ["1", None, "合计", " ", "填表人：张三", "2", None],
+        "企业名称": ["甲公司", "合 计：", None, "注：以上数据为估算", None, "乙公司", "丙公司"],
+        "职工人数": ["10", "30", "30", None, None, "20", "填表人"],
+    }
+    frame = pl.DataFrame(cells).with_row_index(readers.ROW, offset=2)
+    frame = frame.with_columns(pl.col(readers.ROW).cast(pl.Int64))
+    kept, skipped = readers.split_non_data(frame)
+    assert skipped.totals == [3, 4]
+    assert skipped.notes == [5, 6]
+    assert kept.get_column("企业名称").to_list() == ["甲公司", "乙公司", "丙公司"]

@@ -1363,6 +1363,26 @@ class SkippedRows:
         return f"跳过 {len(self)} 行非企业数据：" + "；".join(parts)
 
 
+def _marked(frame: pl.DataFrame, text: list[pl.Expr]) -> pl.DataFrame:
+    """ROW, t (a totals row), n (a footnote row) for the rows whose first filled cell is
+    among ``text`` (every cell when a row's first cell can be blank)."""
+    first = (
+        pl.coalesce(pl.when(t.str.strip_chars() != "").then(t) for t in text)
+        .str.replace_all(r"\s+", "")
+        .str.to_lowercase()
+    )
+    total = first.str.contains(_TOTAL_RE).fill_null(False)
+    starts_note = first.str.contains(_NOTE_RE).fill_null(False)
+    flags = frame.select(total.alias("t"), starts_note.alias("sn"))
+    # The filled cells are counted only on the few rows that start like a footnote.
+    cells = [col(c).cast(pl.String) for c in frame.columns if c != ROW]
+    filled = pl.sum_horizontal(t.is_not_null() & (t.str.strip_chars() != "") for t in cells)
+    candidates = frame.filter(flags.get_column("t") | flags.get_column("sn"))
+    return candidates.select(
+        pl.col(ROW), total.alias("t"), (starts_note & (filled <= 2) & ~total).alias("n")
+    )
+
+
 def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
     """``frame`` without its totals and footnote rows, and which rows they were.
 
@@ -1373,15 +1393,16 @@ def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
     if not cells or frame.is_empty():
         return frame, SkippedRows()
     text = [col(c).cast(pl.String) for c in cells]
-    first = (
-        pl.coalesce(pl.when(t.str.strip_chars() != "").then(t) for t in text)
-        .str.replace_all(r"\s+", "")
-        .str.to_lowercase()
-    )
-    filled = pl.sum_horizontal(t.is_not_null() & (t.str.strip_chars() != "") for t in text)
-    total = first.str.contains(_TOTAL_RE).fill_null(False)
-    note = (first.str.contains(_NOTE_RE) & (filled <= 2)).fill_null(False)
-    marked = frame.select(pl.col(ROW), total.alias("t"), (note & ~total).alias("n"))
+    # Nearly every row has its first cell filled, and then that cell is the first filled
+    # one: the other cells are looked at only on the rows where it is blank.
+    head = (text[0].str.strip_chars() != "").fill_null(False)
+    has_head = frame.select(head).to_series()
+    marked = pl.concat(
+        [
+            _marked(frame.filter(has_head), text[:1]),
+            _marked(frame.filter(~has_head), text),
+        ]
+    ).sort(ROW, maintain_order=True)  # rows are numbered in reading order
     totals = marked.filter(pl.col("t")).get_column(ROW).to_list()
     notes = marked.filter(pl.col("n")).get_column(ROW).to_list()
     if not totals and not notes:

@@ -15,7 +15,13 @@ def localise_results(frame: pl.LazyFrame, lang: str) -> pl.LazyFrame:
 
     frame = whole_yuan_columns(frame)
     if lang == "zh":
-        frame = frame.with_columns(pl.col("status").replace_strict(STATUS_ZH))
+        dtype = frame.collect_schema().get("status")
+        if isinstance(dtype, pl.Enum):  # categorical report texts: a gather, no new strings
+            zh = [STATUS_ZH[c] for c in dtype.categories]
+            status = pl.lit(pl.Series(zh, dtype=pl.Enum(zh))).gather(pl.col("status").to_physical())
+        else:
+            status = pl.col("status").replace_strict(STATUS_ZH)
+        frame = frame.with_columns(status.alias("status"))
         return frame.rename(RESULT_HEADERS_ZH, strict=False)
     return frame
 
