@@ -85,7 +85,8 @@ def _evaluator(job: SparkJob) -> Any:
     ev = _EVALUATORS.get(job.token)
     if ev is None:
         columns = BRIEF_COLUMNS if job.brief else RESULT_COLUMNS
-        ev = Evaluator(job.rules, job.as_of, job.lang, columns)
+        # ask-first on the integer codes, as run_batch does (same report, less CPU)
+        ev = Evaluator(job.rules, job.as_of, job.lang, columns, ask_first=True)
         _EVALUATORS.clear()
         _EVALUATORS[job.token] = ev
     return ev
