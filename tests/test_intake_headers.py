@@ -278,6 +278,7 @@ def _got(header: str) -> str:
         "headers_fresh5.csv",
         "headers_dev4.csv",
         "headers_fresh6.csv",
+        "headers_blind7.csv",  # written blind, scored once: 95.0 % right, 0 wrong
     ],
 )
 def test_labelled_sets_never_map_to_a_wrong_field(name: str) -> None:
