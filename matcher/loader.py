@@ -408,6 +408,9 @@ def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) ->
     tables = sorted(
         p for p in reference_path("certifications.yaml").parent.iterdir() if p.is_file()
     )
+    # the field definitions rules are checked against
+    questions = bundled_rules_dir() / "questions.yaml"
+    tables += [questions] if questions.is_file() else []
     # as given and as resolved: the file map read back must be the one this load would make
     names = json.dumps([(str(p), str(p.resolve())) for p in files], ensure_ascii=False)
     key = model_cache.input_key(
