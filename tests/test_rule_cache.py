@@ -148,3 +148,49 @@ def test_lint_reads_the_files_not_the_cache(
     (folder / f"{RULE}.yaml").write_text("id: [\n", encoding="utf-8")
     ruleset = loader.load_rules([folder], replace=True)
     assert ruleset.errors and ruleset.errors[0].location.line == 2  # where the list ends
+
+
+# --------------------------------------------------------------------------- the region index
+
+
+def test_region_index_read_back_equals_the_built_one(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.reference import regions
+
+    monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
+    built = regions._build_index()
+    regions._write_index(built)
+    (path,) = cache_home.glob("region-index-*.json")
+    read = regions._read_index()
+    assert read == built
+    assert list(read.names) == list(built.names)  # the same order, for the same first hit
+    path.write_bytes(b'{"names": {"x": [[1]]}')  # damaged: not believed
+    assert regions._read_index() is None
+    monkeypatch.setattr(regions, "_build_index", lambda: built)
+    regions._index.cache_clear()
+    try:
+        assert regions._index() == built  # rebuilt and rewritten
+        assert regions._read_index() == built
+    finally:
+        regions._index.cache_clear()
+
+
+def test_region_index_key_follows_the_alias_table(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.reference import data, regions
+
+    monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
+    before = regions._index_path()
+    aliases = tmp_path / "region_aliases.yaml"
+    aliases.write_text(
+        data.reference_path("region_aliases.yaml").read_text(encoding="utf-8") + "\n"
+    )
+    real = data.reference_path
+    monkeypatch.setattr(
+        data, "reference_path", lambda name: aliases if name == aliases.name else real(name)
+    )
+    assert regions._index_path() != before
+    monkeypatch.setenv(regions.INDEX_CACHE_OFF_ENV, "1")
+    assert regions._index_path() is None
