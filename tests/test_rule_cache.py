@@ -161,7 +161,7 @@ def test_region_index_read_back_equals_the_built_one(
     monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
     built = regions._build_index()
     regions._write_index(built)
-    (path,) = cache_home.glob("region-index-*.json")
+    (path,) = cache_home.glob("region-name-index-*.json")
     read = regions._read_index()
     assert read == built
     assert list(read.names) == list(built.names)  # the same order, for the same first hit

@@ -323,7 +323,7 @@ def _index_path() -> Path | None:
         data.reference_path("region_aliases.yaml"),
     ]
     key = model_cache.input_key(files, _INDEX_FORMAT, unicodedata.unidata_version)
-    return model_cache.cache_dir() / f"region-index-{key[:32]}.json"
+    return model_cache.cache_dir() / f"region-name-index-{key[:32]}.json"
 
 
 def _read_index() -> _Index | None:
@@ -365,7 +365,7 @@ def _write_index(idx: _Index) -> None:
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".region-index-", suffix=".json", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".region-name-index-", suffix=".json", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(raw, f, ensure_ascii=False)
@@ -373,7 +373,7 @@ def _write_index(idx: _Index) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        kept = sorted(path.parent.glob("region-index-*.json"), key=_mtime, reverse=True)
+        kept = sorted(path.parent.glob("region-name-index-*.json"), key=_mtime, reverse=True)
         for old in kept[3:]:
             with contextlib.suppress(OSError):
                 old.unlink()
