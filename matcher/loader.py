@@ -372,10 +372,145 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
     return current.start_mark.line + 1, current.start_mark.column + 1
 
 
+# --------------------------------------------------------------------------- the rule cache
+
+# Matching (load_ruleset) keeps the validated rule set in a JSON file, so that a one-profile
+# report neither parses the YAML nor reads the reference tables the value checks need.
+# Keyed by the bytes of every rule file, of the reference tables and of the code that
+# validates, so a file there is only ever read back by the code that wrote it; lint and
+# `rules list` use load_rules, never the cache, and so see the real files.
+NO_CACHE_ENV = "POLICY_MATCH_NO_RULE_CACHE"
+_RULE_CACHE = "ruleset"
+_RULE_CACHE_FORMAT = "1"
+
+
+def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) -> Path | None:
+    """The cache file for this load, or None where a folder is missing or empty (the
+    uncached load reports that)."""
+    import json
+
+    import pydantic
+
+    import matcher
+    from matcher.reference import model_cache
+    from matcher.reference.data import reference_path
+
+    folders = ([] if replace and dirs else [bundled_rules_dir()]) + list(dirs or [])
+    files: list[Path] = []
+    for folder in folders:
+        found = [folder] if folder.is_file() else _rule_files(folder) if folder.is_dir() else []
+        if not found:
+            return None
+        files.extend(found)
+    package = Path(matcher.__file__).parent
+    code = sorted([*package.glob("*.py"), *package.glob("reference/*.py")])
+    code += sorted(package.glob("evaluate/*.py"))
+    tables = sorted(
+        p for p in reference_path("certifications.yaml").parent.iterdir() if p.is_file()
+    )
+    # the field definitions rules are checked against
+    questions = bundled_rules_dir() / "questions.yaml"
+    tables += [questions] if questions.is_file() else []
+    # as given and as resolved: the file map read back must be the one this load would make
+    names = json.dumps([(str(p), str(p.resolve())) for p in files], ensure_ascii=False)
+    key = model_cache.input_key(
+        [*files, *tables, *code],
+        _RULE_CACHE_FORMAT,
+        names,
+        str(replace),
+        str(include_drafts),
+        pydantic.VERSION,  # importlib.metadata would cost 10 ms
+        yaml.__version__,
+    )
+    return model_cache.cache_dir() / f"{_RULE_CACHE}-{key[:32]}.json"
+
+
+def _read_cached(path: Path) -> RuleSet | None:
+    import json
+
+    from matcher.rule import TRUSTED
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rules = [Rule.model_validate(r, context={TRUSTED: True}) for r in data["rules"]]
+        files = {str(k): Path(v) for k, v in data["files"].items()}
+    except Exception:  # missing, damaged or foreign: load the files instead
+        return None
+    if not rules or any(r.id not in files for r in rules):
+        return None
+    return RuleSet(rules=rules, files=files)
+
+
+def _write_cached(path: Path, ruleset: RuleSet) -> None:
+    """Atomically; nothing where the folder cannot be written, or where the rules would not
+    read back as they are (a value JSON cannot carry)."""
+    import contextlib
+    import json
+    import os
+    import tempfile
+
+    from matcher.rule import TRUSTED
+
+    rules = [r.model_dump(mode="json", by_alias=True, exclude_unset=True) for r in ruleset.rules]
+    try:
+        back = [Rule.model_validate(r, context={TRUSTED: True}) for r in rules]
+    except ValidationError:
+        return
+    if back != ruleset.rules or any(
+        b.model_fields_set != r.model_fields_set for b, r in zip(back, ruleset.rules, strict=True)
+    ):
+        return
+    files = {k: str(v) for k, v in ruleset.files.items()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{_RULE_CACHE}-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"rules": rules, "files": files}, f, ensure_ascii=False)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        kept = sorted(path.parent.glob(f"{_RULE_CACHE}-*.json"), key=_mtime, reverse=True)
+        for old in kept[_RULE_CACHE_KEEP:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    except (OSError, RuntimeError):
+        return
+
+
+_RULE_CACHE_KEEP = 8  # rule sets kept (bundled, with --rules folders, several checkouts)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load_for_matching(dirs: list[Path] | None, replace: bool, include_drafts: bool) -> RuleSet:
+    import os
+
+    if os.environ.get(NO_CACHE_ENV):
+        return load_rules(dirs, replace=replace, include_drafts=include_drafts)
+    try:
+        path = _cache_path(dirs, replace, include_drafts)
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+        path = None
+    cached = _read_cached(path) if path is not None else None
+    if cached is not None:
+        return cached
+    ruleset = load_rules(dirs, replace=replace, include_drafts=include_drafts)
+    if path is not None and not ruleset.errors and ruleset.rules:
+        _write_cached(path, ruleset)
+    return ruleset
+
+
 def load_ruleset(
     extra: Sequence[Path] = (), *, replace: bool = False, include_drafts: bool = False
 ) -> RuleSet:
-    ruleset = load_rules(list(extra) or None, replace=replace, include_drafts=include_drafts)
+    ruleset = _load_for_matching(list(extra) or None, replace, include_drafts)
     if ruleset.errors:
         lines = "\n".join(str(e) for e in ruleset.errors)
         raise PolicyMatchError(f"规则文件有错误，未进行匹配：\n{lines}", "修正上述规则文件后重试")

@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -293,6 +294,101 @@ class _Index:
 
 @functools.cache
 def _index() -> _Index:
+    cached = _read_index()
+    if cached is not None:
+        return cached
+    idx = _build_index()
+    _write_index(idx)
+    return idx
+
+
+# The index takes ~50 ms to build (6,000 names normalised) and a one-profile report needs
+# it, so it is kept in a JSON file keyed by the tables and the code that build it.
+INDEX_CACHE_OFF_ENV = "POLICY_MATCH_NO_REGION_CACHE"
+_INDEX_FORMAT = "1"
+
+
+def _index_path() -> Path | None:
+    import os
+
+    from matcher.reference import data, model_cache, resolution
+
+    if os.environ.get(INDEX_CACHE_OFF_ENV):
+        return None
+    files = [
+        Path(__file__),
+        Path(resolution.__file__),
+        Path(data.__file__),
+        data.reference_path("adcodes_2024.csv"),
+        data.reference_path("region_aliases.yaml"),
+    ]
+    key = model_cache.input_key(files, _INDEX_FORMAT, unicodedata.unidata_version)
+    return model_cache.cache_dir() / f"region-name-index-{key[:32]}.json"
+
+
+def _read_index() -> _Index | None:
+    import json
+
+    try:
+        path = _index_path()
+        if path is None:
+            return None
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return _Index(
+            names={
+                str(k): tuple(_Entry(str(c), str(kind)) for c, kind in v)
+                for k, v in raw["names"].items()
+            },
+            lengths=tuple(int(n) for n in raw["lengths"]),
+            choices=tuple(str(c) for c in raw["choices"]),
+            choice_codes=tuple(str(c) for c in raw["choice_codes"]),
+        )
+    except Exception:  # missing, damaged or foreign (or no home folder): build instead
+        return None
+
+
+def _write_index(idx: _Index) -> None:
+    """Atomically, keeping the newest few; nothing where the folder cannot be written."""
+    import contextlib
+    import json
+    import os
+    import tempfile
+
+    raw = {
+        "names": {k: [[e.code, e.kind] for e in v] for k, v in idx.names.items()},
+        "lengths": list(idx.lengths),
+        "choices": list(idx.choices),
+        "choice_codes": list(idx.choice_codes),
+    }
+    try:
+        path = _index_path()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".region-name-index-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(raw, f, ensure_ascii=False)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        kept = sorted(path.parent.glob("region-name-index-*.json"), key=_mtime, reverse=True)
+        for old in kept[3:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    except (OSError, RuntimeError):
+        return
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _build_index() -> _Index:
     table = _table()
     names: dict[str, list[_Entry]] = {}
 

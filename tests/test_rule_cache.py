@@ -1,0 +1,196 @@
+"""The rule cache (issue 16): a warm load reads the validated rules back from JSON, the same
+rules and the same reports; a changed file or a damaged cache is never believed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from matcher import loader
+from matcher.cli import app
+from matcher.errors import PolicyMatchError
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILE = ROOT / "profiles" / "examples" / "beijing_software.yaml"
+RULE = "bj-grad-job-search-subsidy"
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv(loader.NO_CACHE_ENV, raising=False)
+    return home / "policy-match"
+
+
+def cache_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("ruleset-*.json"))
+
+
+def no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any read of the rule files fail: the load must come from the cache."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rule files read although the cache was warm")
+
+    monkeypatch.setattr(loader, "load_rules", refuse)
+
+
+def test_warm_load_gives_the_same_rules(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = loader.load_ruleset()
+    assert len(cache_files(cache_home)) == 1
+    with monkeypatch.context() as m:
+        no_yaml(m)
+        warm = loader.load_ruleset()
+    assert warm.rules == cold.rules
+    assert [r.model_fields_set for r in warm.rules] == [r.model_fields_set for r in cold.rules]
+    assert [r.model_dump_json() for r in warm.rules] == [r.model_dump_json() for r in cold.rules]
+    assert warm.files == cold.files
+    assert warm.errors == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--lang", "en"],
+        ["--format", "json"],
+        ["--format", "md"],
+        ["--format", "html"],
+        ["--format", "json", "--lang", "en"],
+        ["--format", "csv", "--all"],
+    ],
+)
+def test_warm_report_equals_cold(
+    args: list[str], cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    argv = ["report", str(PROFILE), "--as-of", "2022-07-01", *args]
+    env = {"COLUMNS": "200", "NO_COLOR": "1"}
+    cold = runner.invoke(app, argv, env={**env, loader.NO_CACHE_ENV: "1"})
+    assert cold.exit_code == 0, cold.output
+    assert cache_files(cache_home) == []  # the opt-out neither reads nor writes
+    first = runner.invoke(app, argv, env=env)  # writes the cache
+    assert cache_files(cache_home)
+    no_yaml(monkeypatch)
+    warm = runner.invoke(app, argv, env=env)
+    assert warm.exit_code == 0, warm.output
+    assert first.stdout == cold.stdout
+    assert warm.stdout == cold.stdout
+    assert warm.stderr == cold.stderr
+
+
+def copy_rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shutil.copy(loader.bundled_rules_dir() / f"{RULE}.yaml", folder)
+    return folder
+
+
+def test_changed_rule_file_invalidates_the_cache(tmp_path: Path, cache_home: Path) -> None:
+    folder = copy_rules(tmp_path)
+    path = folder / f"{RULE}.yaml"
+    before = loader.load_ruleset([folder], replace=True)
+    assert loader.load_ruleset([folder], replace=True).rules == before.rules  # warm
+    text = path.read_text(encoding="utf-8")
+    old_name = before.rules[0].title
+    path.write_text(text.replace(old_name, old_name + "（改）", 1), encoding="utf-8")
+    after = loader.load_ruleset([folder], replace=True)
+    assert after.rules[0].title == old_name + "（改）"
+    # a file made invalid is reported, never answered from the cache of the valid one
+    path.write_text(text.replace("\nid:", "\nid_typo:", 1), encoding="utf-8")
+    with pytest.raises(PolicyMatchError):
+        loader.load_ruleset([folder], replace=True)
+
+
+def test_added_rule_file_invalidates_the_cache(tmp_path: Path, cache_home: Path) -> None:
+    folder = copy_rules(tmp_path)
+    assert len(loader.load_ruleset([folder], replace=True).rules) == 1
+    other = "bj-grad-rental-housing"
+    shutil.copy(loader.bundled_rules_dir() / f"{other}.yaml", folder)
+    assert [r.id for r in loader.load_ruleset([folder], replace=True).rules] == [RULE, other]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"{not json", b'{"rules": [{"id": 1}], "files": {}}', b'{"rules": [], "files": {}}'],
+)
+def test_damaged_cache_file_is_ignored_and_rebuilt(
+    damage: bytes, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = loader.load_ruleset()
+    (path,) = cache_files(cache_home)
+    path.write_bytes(damage)
+    assert loader.load_ruleset().rules == cold.rules
+    assert path.read_bytes() != damage  # rebuilt
+    no_yaml(monkeypatch)
+    assert loader.load_ruleset().rules == cold.rules
+
+
+def test_unwritable_cache_folder_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.delenv(loader.NO_CACHE_ENV, raising=False)
+    assert len(loader.load_ruleset().rules) == len(loader.load_rules().rules)
+
+
+def test_lint_reads_the_files_not_the_cache(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_rules(tmp_path)
+    loader.load_ruleset([folder], replace=True)  # a warm cache for this folder
+    (folder / f"{RULE}.yaml").write_text("id: [\n", encoding="utf-8")
+    ruleset = loader.load_rules([folder], replace=True)
+    assert ruleset.errors and ruleset.errors[0].location.line == 2  # where the list ends
+
+
+# --------------------------------------------------------------------------- the region index
+
+
+def test_region_index_read_back_equals_the_built_one(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.reference import regions
+
+    monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
+    built = regions._build_index()
+    regions._write_index(built)
+    (path,) = cache_home.glob("region-name-index-*.json")
+    read = regions._read_index()
+    assert read == built
+    assert list(read.names) == list(built.names)  # the same order, for the same first hit
+    path.write_bytes(b'{"names": {"x": [[1]]}')  # damaged: not believed
+    assert regions._read_index() is None
+    monkeypatch.setattr(regions, "_build_index", lambda: built)
+    regions._index.cache_clear()
+    try:
+        assert regions._index() == built  # rebuilt and rewritten
+        assert regions._read_index() == built
+    finally:
+        regions._index.cache_clear()
+
+
+def test_region_index_key_follows_the_alias_table(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.reference import data, regions
+
+    monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
+    before = regions._index_path()
+    aliases = tmp_path / "region_aliases.yaml"
+    aliases.write_text(
+        data.reference_path("region_aliases.yaml").read_text(encoding="utf-8") + "\n"
+    )
+    real = data.reference_path
+    monkeypatch.setattr(
+        data, "reference_path", lambda name: aliases if name == aliases.name else real(name)
+    )
+    assert regions._index_path() != before
+    monkeypatch.setenv(regions.INDEX_CACHE_OFF_ENV, "1")
+    assert regions._index_path() is None
