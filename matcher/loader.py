@@ -444,11 +444,9 @@ def _read_cached(path: Path) -> RuleSet | None:
 def _write_cached(path: Path, ruleset: RuleSet) -> None:
     """Atomically; nothing where the folder cannot be written, or where the rules would not
     read back as they are (a value JSON cannot carry)."""
-    import contextlib
     import json
-    import os
-    import tempfile
 
+    from matcher.reference.model_cache import write_atomic
     from matcher.rule import TRUSTED
 
     rules = [r.model_dump(mode="json", by_alias=True, exclude_unset=True) for r in ruleset.rules]
@@ -461,32 +459,11 @@ def _write_cached(path: Path, ruleset: RuleSet) -> None:
     ):
         return
     files = {k: str(v) for k, v in ruleset.files.items()}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{_RULE_CACHE}-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"rules": rules, "files": files}, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        kept = sorted(path.parent.glob(f"{_RULE_CACHE}-*.json"), key=_mtime, reverse=True)
-        for old in kept[_RULE_CACHE_KEEP:]:
-            with contextlib.suppress(OSError):
-                old.unlink()
-    except (OSError, RuntimeError):
-        return
+    body = {"rules": rules, "files": files}
+    write_atomic(path, lambda f: json.dump(body, f, ensure_ascii=False), keep=_RULE_CACHE_KEEP)
 
 
 _RULE_CACHE_KEEP = 8  # rule sets kept (bundled, with --rules folders, several checkouts)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def _load_for_matching(dirs: list[Path] | None, replace: bool, include_drafts: bool) -> RuleSet:

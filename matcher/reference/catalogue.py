@@ -783,27 +783,18 @@ def _load_memo(edition: Edition) -> None:
 
 
 def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) -> None:
-    import contextlib
     import json
-    import os
-    import tempfile
+
+    from matcher.reference.model_cache import write_atomic
 
     known = _memo.setdefault(id(edition), {})
     known.update(new)
     kept = dict(list(known.items())[-_MEMO_KEEP:])
     try:
         target = _memo_path(edition)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".catalogue-clauses-", suffix=".json", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(kept, f, ensure_ascii=False)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
         return
+    write_atomic(target, lambda f: json.dump(kept, f, ensure_ascii=False))
 
 
 def _rank(

@@ -16,15 +16,12 @@ Otherwise the text is unknown and the candidates (or the contradicting example) 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import functools
 import json
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -1180,18 +1177,12 @@ def save_memo() -> None:
     entries = [dataclasses.asdict(r) for r in list(_cache.values())[-_MEMO_KEEP:]]
     try:
         target = _memo_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{_MEMO}-", suffix=".json", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(entries, f, ensure_ascii=False, default=_plain)
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
         return
-    _memo_loaded.update(_cache)
+    if model_cache.write_atomic(
+        target, lambda f: json.dump(entries, f, ensure_ascii=False, default=_plain)
+    ):
+        _memo_loaded.update(_cache)
 
 
 def _plain(value: Any) -> Any:

@@ -14,9 +14,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ else:
     np = lazy_module("numpy")
 
 
-__all__ = ["cache_dir", "input_key", "load", "save"]
+__all__ = ["cache_dir", "input_key", "load", "save", "write_atomic"]
 
 _KEY = "__key__"
 KEEP = 3  # files kept per name, newest first
@@ -78,23 +78,45 @@ def save(name: str, key: str, **arrays: np.ndarray) -> bool:
     """Write the arrays atomically (a reader never sees half a file), keeping the KEEP newest
     files of ``name``. False, silently, where the folder cannot be written."""
     target = _path(name, key)
+
+    def write(f: IO[Any]) -> None:
+        savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
+        savez(f, **{_KEY: np.array(key)}, **arrays)
+
+    # two installs (or checkouts) of different versions may share the folder: keep the
+    # newest few files rather than only this key's, so that they do not evict each other
+    return write_atomic(target, write, binary=True, keep=KEEP)
+
+
+def write_atomic(
+    target: Path, write: Callable[[IO[Any]], None], *, binary: bool = False, keep: int | None = None
+) -> bool:
+    """Write ``target`` through a temporary file beside it, renamed into place (a reader never
+    sees half a file); then, with ``keep``, remove all but the newest ``keep`` files of its
+    family (its name up to the last ``-``). False, silently, where the folder cannot be
+    written: every cache here is an optimisation."""
+    family = target.name.rsplit("-", 1)[0]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{family}-", suffix=target.suffix, dir=target.parent)
         try:
-            with os.fdopen(fd, "wb") as f:
-                savez: Any = np.savez  # its stub reads **arrays as its allow_pickle flag
-                savez(f, **{_KEY: np.array(key)}, **arrays)
+            if binary:
+                with os.fdopen(fd, "wb") as f:
+                    write(f)
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    write(f)
             os.replace(tmp, target)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        # two installs (or checkouts) of different versions may share the folder: keep the
-        # newest few files rather than only this key's, so that they do not evict each other
-        kept = sorted(target.parent.glob(f"{name}-*.npz"), key=_mtime, reverse=True)
-        for old in kept[KEEP:]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+        if keep is not None:
+            kept = sorted(
+                target.parent.glob(f"{family}-*{target.suffix}"), key=_mtime, reverse=True
+            )
+            for old in kept[keep:]:
+                with contextlib.suppress(OSError):
+                    old.unlink()
     except OSError:
         return False
     return True

@@ -349,10 +349,9 @@ def _read_index() -> _Index | None:
 
 def _write_index(idx: _Index) -> None:
     """Atomically, keeping the newest few; nothing where the folder cannot be written."""
-    import contextlib
     import json
-    import os
-    import tempfile
+
+    from matcher.reference.model_cache import write_atomic
 
     raw = {
         "names": {k: [[e.code, e.kind] for e in v] for k, v in idx.names.items()},
@@ -362,30 +361,10 @@ def _write_index(idx: _Index) -> None:
     }
     try:
         path = _index_path()
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".region-name-index-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(raw, f, ensure_ascii=False)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        kept = sorted(path.parent.glob("region-name-index-*.json"), key=_mtime, reverse=True)
-        for old in kept[3:]:
-            with contextlib.suppress(OSError):
-                old.unlink()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
         return
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
+    if path is not None:
+        write_atomic(path, lambda f: json.dump(raw, f, ensure_ascii=False), keep=3)
 
 
 def _build_index() -> _Index:
