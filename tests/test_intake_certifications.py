@@ -74,6 +74,10 @@ def test_unknown_name_is_kept_and_a_yes_is_no_name() -> None:
     # A 是 in a list column says yes to some certification: every one is unknown.
     assert read_certification("是").maybe == canonical_names()
     assert read_certification("否").items == []  # 否 in a list column: none
+    assert read_certification("目前没有").items == []  # "none as of now" is a no too
+    # … but a cell that does not say the firm holds none stays unknown (暂无 = 暂无数据 too).
+    for cell in ("暂无", "不详", "未知", "N/A", "—", "/"):
+        assert read_certification(cell).method == "unknown"
 
 
 @pytest.mark.parametrize(
@@ -207,10 +211,14 @@ def test_unknown_reason() -> None:
 
 @pytest.mark.parametrize("rows", [1, 70])  # the row-by-row and the frame normaliser
 @pytest.mark.parametrize(
-    ("cell", "expected"), [("否", []), ("无", []), (f"{HNTE}、否", [HNTE]), (f"否；{SRDI}", [SRDI])]
-)
+    ("cell", "expected"),
+    [
+        ("否", []), ("无", []), ("尚无", []), ("尚未认定", []), ("目前没有", []), ("暂无", None),
+        (f"{HNTE}、否", [HNTE]), (f"否；{SRDI}", [SRDI]),
+    ],
+)  # fmt: skip
 def test_a_no_in_a_list_column_is_no_certification(
-    rows: int, cell: str, expected: list[str]
+    rows: int, cell: str, expected: list[str] | None
 ) -> None:
     """否 in a certification list says the firm holds none: an empty list, no problem,
     never an empty name reported as an unknown certification."""
