@@ -12,14 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from matcher import help_cache
+from matcher import help_cache, startup
 
 # `policy-match --help`, asked of the program itself, from the text typer printed last time
 # in the same setting (matcher/help_cache.py): typer and rich are then never imported.
-if Path(sys.argv[0]).name in ("policy-match", "policy-match.exe", "__main__.py") and (
-    help_cache.serve(sys.argv[1:])
-):
+if startup.is_program() and help_cache.serve(sys.argv[1:]):
     sys.exit(0)
+# `report` and `explain` of one enterprise: no garbage collection (matcher/startup.py).
+if startup.is_program():
+    startup.pause_gc(sys.argv[1:])
 
 import typer
 
@@ -450,6 +451,7 @@ def _load_one(
     strict_headers: bool,
 ) -> Any:
     """The portfolio report/explain read from; for a list, its column report first."""
+    startup.resume_gc()  # a list of enterprises may be any length
     portfolio = api.load_portfolio(
         path,
         sheet=sheet,
