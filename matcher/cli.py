@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import json
 import os
@@ -1379,6 +1380,26 @@ _serve_command()
 EXIT_DEFECT = 70
 
 
+def _app_for(argv: Sequence[str]) -> typer.Typer:
+    """The app with only the top-level command ``argv`` runs, when it names one (issue 16):
+    typer turns every command's signature into click parameters before parsing (~20 ms
+    for all of them), and a run needs its own. Anything else (a group, a typo, no command)
+    gets the whole app, so its help and its did-you-mean list every command."""
+    name = startup.command(argv)
+    infos = [
+        info
+        for info in app.registered_commands
+        if info.callback is not None
+        and (info.name or typer.main.get_command_name(info.callback.__name__)) == name
+    ]
+    if len(infos) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = infos
+    one.registered_groups = []
+    return one
+
+
 def run(argv: Sequence[str]) -> int:
     """Run the command line and return its exit status; usage errors are user errors (1)."""
     from typer._click import exceptions as click_exc
@@ -1387,7 +1408,7 @@ def run(argv: Sequence[str]) -> int:
     from matcher.usage import argv_lang, usage_error
 
     lang = argv_lang(argv)
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(_app_for(argv))
     try:
         status = command.main(args=list(argv), prog_name="policy-match", standalone_mode=False)
         return status if isinstance(status, int) else 0
