@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import json
 import os
@@ -12,14 +13,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from matcher import help_cache
+from matcher import help_cache, startup
 
 # `policy-match --help`, asked of the program itself, from the text typer printed last time
 # in the same setting (matcher/help_cache.py): typer and rich are then never imported.
-if Path(sys.argv[0]).name in ("policy-match", "policy-match.exe", "__main__.py") and (
-    help_cache.serve(sys.argv[1:])
-):
+if startup.is_program() and help_cache.serve(sys.argv[1:]):
     sys.exit(0)
+# `report` and `explain` of one enterprise: no garbage collection (matcher/startup.py).
+if startup.is_program():
+    startup.pause_gc(sys.argv[1:])
 
 import typer
 
@@ -450,6 +452,7 @@ def _load_one(
     strict_headers: bool,
 ) -> Any:
     """The portfolio report/explain read from; for a list, its column report first."""
+    startup.resume_gc()  # a list of enterprises may be any length
     portfolio = api.load_portfolio(
         path,
         sheet=sheet,
@@ -1377,6 +1380,26 @@ _serve_command()
 EXIT_DEFECT = 70
 
 
+def _app_for(argv: Sequence[str]) -> typer.Typer:
+    """The app with only the top-level command ``argv`` runs, when it names one (issue 16):
+    typer turns every command's signature into click parameters before parsing (~20 ms
+    for all of them), and a run needs its own. Anything else (a group, a typo, no command)
+    gets the whole app, so its help and its did-you-mean list every command."""
+    name = startup.command(argv)
+    infos = [
+        info
+        for info in app.registered_commands
+        if info.callback is not None
+        and (info.name or typer.main.get_command_name(info.callback.__name__)) == name
+    ]
+    if len(infos) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = infos
+    one.registered_groups = []
+    return one
+
+
 def run(argv: Sequence[str]) -> int:
     """Run the command line and return its exit status; usage errors are user errors (1)."""
     from typer._click import exceptions as click_exc
@@ -1385,7 +1408,7 @@ def run(argv: Sequence[str]) -> int:
     from matcher.usage import argv_lang, usage_error
 
     lang = argv_lang(argv)
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(_app_for(argv))
     try:
         status = command.main(args=list(argv), prog_name="policy-match", standalone_mode=False)
         return status if isinstance(status, int) else 0

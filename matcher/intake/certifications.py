@@ -23,8 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, process
-
 from matcher.reference.data import load_yaml
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -174,6 +172,8 @@ def read_certification(text: str) -> CertReading:
         return CertReading(text, (), (), "other")
     if rest in t.aliases:
         return _with_level(text, t.aliases[rest], level, "level")
+    from rapidfuzz import fuzz, process  # on first use: most names are read exactly (issue 16)
+
     keys = list(t.aliases)
     hit = process.extractOne(rest, keys, scorer=fuzz.ratio, score_cutoff=MAYBE_CUTOFF)
     if hit is not None and hit[1] >= SURE_CUTOFF:

@@ -68,8 +68,6 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Literal
 
-from rapidfuzz import fuzz, process
-
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
@@ -360,6 +358,8 @@ def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, flo
     """Best fuzzy score per (field, flag), highest first. ``same_length``: only aliases as
     long as ``key`` (a typo replaces a character; an added one changes the meaning:
     营业外收入 is not 营业收入)."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
     choices = [c for c, _ in pool]
@@ -377,6 +377,8 @@ def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, flo
 def suggest(word: str, choices: Iterable[str], cutoff: float = 60.0) -> str | None:
     """The closest of ``choices`` to ``word`` (normalised keys, rapidfuzz ``ratio``),
     or None when nothing reaches ``cutoff``."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     options = list(choices)
     if not options:
         return None

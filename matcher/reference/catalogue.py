@@ -42,8 +42,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import LCSseq
 
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.reference.data import adcode_rows, reference_path, safe_load
@@ -607,6 +605,8 @@ def _entry_phrases(text: str) -> list[str]:
 
 def _compact_containment(needle: str, hay: str) -> float:
     """How fully ``needle`` appears in ``hay`` in order, gaps in ``hay`` allowed (0–100)."""
+    from rapidfuzz.distance import LCSseq  # on first use (issue 16)
+
     blocks = [op for op in LCSseq.opcodes(needle, hay) if op.tag == "equal"]
     if not blocks:
         return 0.0
@@ -617,6 +617,8 @@ def _compact_containment(needle: str, hay: str) -> float:
 
 def _inside_entry(obj: str, pobj: str) -> float:
     """The clause's object inside an entry phrase, counting any modifier around it there."""
+    from rapidfuzz import fuzz  # on first use (issue 16)
+
     al = fuzz.partial_ratio_alignment(obj, pobj)
     if al is None or al.score == 0:
         return 0.0
@@ -635,6 +637,8 @@ def _inside_entry(obj: str, pobj: str) -> float:
 
 
 def _pair_score(clause: str, obj: str, pobj: str) -> float:
+    from rapidfuzz import fuzz  # on first use (issue 16)
+
     best = 0.0
     if len(obj) >= _MIN_OBJECT:
         if obj == pobj:
@@ -707,6 +711,9 @@ def _score_clauses(idx: _Index, clauses: Sequence[str]) -> dict[str, tuple[tuple
         else:
             out[c] = hit
     if pending and idx.phrases:
+        from rapidfuzz import process  # on first use: clauses seen before need none (issue 16)
+        from rapidfuzz.distance import LCSseq
+
         cut = MATCH_CUTOFF / 100.0
         loose = cut / (2.0 - cut)  # partial_ratio may align a shorter window at the ends
         for start in range(0, len(pending), _CHUNK):

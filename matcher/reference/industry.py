@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rapidfuzz import fuzz, process
-
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
@@ -824,6 +822,8 @@ def _section_mask(text: str, idx: _Index) -> np.ndarray | None:
 
 def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
     """Fuzzy stage for many texts at once: one ``cdist`` over all their phrases."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     idx = _index()
     queries: list[str] = []
     owner: list[int] = []
@@ -995,6 +995,8 @@ def _neighbour_votes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each text, the class its nearest labelled examples vote for (-1: none similar)
     and the index of the closest example of that class: one ``cdist`` per chunk of texts."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     _, examples, labels = _examples(without)
     fillers = _index().fillers
     queries = [stripped(t, fillers) for t in texts]

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, process
-
 from matcher.reference.data import adcode_rows, load_yaml
 from matcher.reference.resolution import Resolution, ResolutionCache, normalize_text, resolve_many
 
@@ -223,6 +221,8 @@ def region_groups() -> dict[str, frozenset[str]]:
 
 def region_group(name: str) -> frozenset[str]:
     """Members of a named group; KeyError naming the nearest group when unknown."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     groups = _groups()
     if name in groups:
         return groups[name]
@@ -580,6 +580,8 @@ def _resolve_parse(text: str) -> Resolution | None:
 
 def _resolve_fuzzy(texts: Sequence[str]) -> dict[str, Resolution]:
     """Fuzzy stage for short texts: rapidfuzz ``ratio`` against every full name, one cdist."""
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     idx = _index()
     table = _table()
     out: dict[str, Resolution] = {}

@@ -27,8 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, process
-
 from matcher.reference.data import reference_path, safe_load
 from matcher.reference.industry import (
     IndustryCode,
@@ -363,6 +361,8 @@ class ScopeReader:
         return None
 
     def _nearest(self, action: str | None, obj: str) -> tuple[CatalogueItem, float] | None:
+        from rapidfuzz import fuzz, process  # on first use (issue 16)
+
         pairs = self.by_action.get(action, [])
         if not pairs or not obj:
             return None
@@ -475,6 +475,8 @@ def _refined(reading: PhraseReading, text: str) -> PhraseReading:
     below = _below(code)
     if not below:
         return reading
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     hits = process.extract(
         text,
         [c.name for c in below],
