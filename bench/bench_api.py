@@ -78,8 +78,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(port: int, as_of: str, workers: int) -> subprocess.Popen[bytes]:
+def start(port: int, as_of: str, workers: int, stub: str | None = None) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "matcher", "serve", "--port", str(port), "--as-of", as_of]
+    if stub:  # bench/api_stub.py under uvicorn with serve's settings
+        app = {"asgi": ["api_stub:asgi"], "fastapi": ["api_stub:fastapi_app", "--factory"]}[stub]
+        command = [
+            *(sys.executable, "-m", "uvicorn", *app, "--app-dir", str(HERE)),
+            *("--port", str(port), "--log-level", "warning", "--timeout-keep-alive", "5"),
+        ]
     proc = subprocess.Popen(
         [*command, "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
@@ -294,8 +300,13 @@ def render(args: argparse.Namespace, r: dict[str, Any], load: str, now: dt.datet
             f"Machine: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
             f"commit {commit}; load average at start {load} (the machine is shared with other "
             "sessions' work, and the load generator runs on the same two cores as the server).",
-            f"`policy-match serve --workers {args.workers}` (uvicorn), as of {args.as_of}; "
-            f"{args.clients} concurrent keep-alive clients ({r['client']}) posting "
+            (
+                f"`policy-match serve --workers {args.workers}` (uvicorn), as of {args.as_of}; "
+                if not args.stub
+                else f"STUB `bench/api_stub.py` ({args.stub}: a fixed answer of a real one's "
+                f"size, no matching) under uvicorn, --workers {args.workers}; "
+            )
+            + f"{args.clients} concurrent keep-alive clients ({r['client']}) posting "
             f"{args.profiles:,} distinct generated profiles (bench/generate.py) in turn to "
             f"`POST /api/match`; {args.warmup:.0f} s warm-up, then {args.seconds:.0f} s "
             f"measured; load average at the end {r['load_end']}.",
@@ -335,6 +346,11 @@ def main(argv: list[str] | None = None) -> None:
         "--profiles", type=int, default=20_000, help="distinct profiles posted, in turn"
     )
     parser.add_argument("--python-client", action="store_true", help="httpx even if wrk exists")
+    parser.add_argument(
+        "--stub",
+        choices=["asgi", "fastapi"],
+        help="serve bench/api_stub.py instead (a fixed answer): the server's own cost",
+    )
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
@@ -344,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     use_wrk = shutil.which("wrk") is not None and not args.python_client
     print(f"load generator: {'wrk' if use_wrk else 'httpx (Python)'}", file=sys.stderr)
     port = free_port()
-    proc = start(port, args.as_of, args.workers)
+    proc = start(port, args.as_of, args.workers, args.stub)
     try:
         if use_wrk:
             result = drive_wrk(port, args.clients, args.warmup, args.seconds, bodies, proc.pid)

@@ -258,3 +258,24 @@ def test_remembered_outcomes_equal_fresh_ones(raws: list[pl.DataFrame]) -> None:
                     o.met.clear()
                 assert match_row(row, RULES, as_of, memo.evaluate) == fresh
     assert memo.hits >= seen * len(RULES)  # the third call of each is remembered
+
+
+def test_spellings_of_one_region_share_remembered_outcomes() -> None:
+    """Conditions read the resolved code, so the memo is keyed by it, not by the region as
+    written: 海淀区, 北京市海淀区 and 110108 are one entry per rule."""
+    from matcher.evaluate.row import Remembered
+
+    raw = pl.DataFrame(
+        {
+            ROW: [2, 3, 4],
+            "企业名称": ["甲", "乙", "丙"],
+            "所在地区": ["北京市海淀区", "海淀区", "110108"],
+            "所属行业": ["软件开发"] * 3,
+        }
+    )
+    rows = list(normalise(raw, today=AS_OF).frame.iter_rows(named=True))
+    assert len({r["region"] for r in rows}) == 3 and len({r["region_code"] for r in rows}) == 1
+    memo = Remembered()
+    for row in rows:
+        assert match_row(row, RULES, AS_OF, memo.evaluate) == match_row(row, RULES, AS_OF)
+    assert memo.misses == len(RULES) and memo.hits == 2 * len(RULES)

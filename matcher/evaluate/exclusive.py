@@ -98,10 +98,15 @@ def choose(component: Component, eligible_amounts: dict[str, float]) -> frozense
     return best
 
 
-def excluded_by(rules: Sequence[Rule], eligible_amounts: dict[str, float]) -> dict[str, str]:
-    """Rule id → id of the rule it yields to, for each eligible rule left out."""
+def excluded_by(
+    rules: Sequence[Rule],
+    eligible_amounts: dict[str, float],
+    comps: Sequence[Component] | None = None,
+) -> dict[str, str]:
+    """Rule id → id of the rule it yields to, for each eligible rule left out; ``comps``
+    is ``components(rules)`` when the caller keeps it."""
     out: dict[str, str] = {}
-    for comp in components(rules):
+    for comp in components(rules) if comps is None else comps:
         best = choose(comp, eligible_amounts)
         for m in comp.members:
             if m in eligible_amounts and m not in best:

@@ -357,13 +357,17 @@ def formula_amount(f: Formula, row: Mapping[str, Any]) -> float | None:
 
 @per_rule
 def read_columns(rule: Rule) -> tuple[str, ...]:
-    """Every row column :func:`evaluate` can read for ``rule`` (a superset: the field as
-    written and as evaluated, with its date span's upper end)."""
+    """Every row column :func:`evaluate` can read for ``rule``, each with its date span's
+    upper end: a condition reads its field's evaluated column (``region_code``, not the
+    ``region`` as written, which has many spellings of one code); an amount reads its
+    fields as written (and, to be safe, as evaluated)."""
     conditions = [*rule.leaves(), *rule.benefit.tier_conditions()]
     columns: set[str] = set()
-    for name in [c.field for c in conditions] + rule.benefit.amount_fields():
-        for column in (name, eval_column(name)):
-            columns |= {column, column + DATE_HI_SUFFIX}
+    names = [eval_column(c.field) for c in conditions]
+    for name in rule.benefit.amount_fields():
+        names += [name, eval_column(name)]
+    for column in names:
+        columns |= {column, column + DATE_HI_SUFFIX}
     if any(c.op is Op.IN_CATALOGUE for c in conditions):
         columns.add("region_code")
     return tuple(sorted(columns))

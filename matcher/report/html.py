@@ -48,7 +48,7 @@ def _heads(outcome: Outcome) -> Any:
     return next((s.actual for s in outcome.trace if s.column == field), None)
 
 
-def _policy(rank: int, o: Outcome) -> dict[str, Any]:
+def policy_entry(rank: int, o: Outcome) -> dict[str, Any]:
     r = o.rule
     status = o.status.value
     fixed = _rule_texts(r)
@@ -107,7 +107,7 @@ def _open_questions(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     ]
 
 
-def _enterprise(row: dict[str, Any]) -> dict[str, Any]:
+def enterprise_entry(row: dict[str, Any]) -> dict[str, Any]:
     from matcher.reference.industry import industry_name
     from matcher.reference.regions import region_name
     from matcher.report.render import scope_basis
@@ -141,7 +141,7 @@ def report_context(
     identity: RuleSetIdentity | None = None,
 ) -> dict[str, Any]:
     """Everything one report shows, as plain values (the templates only lay it out)."""
-    policies = [_policy(i, o) for i, o in enumerate(outcomes, 1)]
+    policies = [policy_entry(i, o) for i, o in enumerate(outcomes, 1)]
     certain = sum(p["amount"] or 0 for p in policies if p["status"] == "eligible")
     possible = sum(p["amount"] or 0 for p in policies if p["status"] == "unknown")
     counts: dict[str, int] = {}
@@ -149,7 +149,7 @@ def report_context(
         counts[p["status_label"]] = counts.get(p["status_label"], 0) + 1
     documents = sorted({o.rule.source.document for o in outcomes})
     return {
-        "enterprise": _enterprise(row),
+        "enterprise": enterprise_entry(row),
         "as_of": as_of.isoformat(),
         "rules": (identity or ruleset_identity(rules)).text(),
         "money_certain": certain,

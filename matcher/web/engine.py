@@ -20,6 +20,7 @@ from matcher.report.html import report_context
 from matcher.report.meta import RuleSetIdentity
 from matcher.report.meta import identify as ruleset_identity
 from matcher.rule import Rule
+from matcher.web.answer import Answers
 from matcher.web.settings import Settings
 
 # Form field name or Chinese header -> the Chinese header intake recognises exactly.
@@ -74,6 +75,7 @@ class Engine:
         self.identity: RuleSetIdentity = ruleset_identity(self.rules)
         # Rules and catalogue are fixed for the process: outcomes per the values read.
         self.remembered = Remembered()
+        self.answers = Answers(self.rules, self.identity.text())
         # Load the region, industry and size tables now, not on the first request.
         self.parse_many(
             [
@@ -132,6 +134,11 @@ class Engine:
             row, self.match(row, as_of), as_of, self.rules, identity=self.identity
         )
 
+    def answer(self, row: dict[str, Any], as_of: dt.date, errors: Sequence[FieldError]) -> bytes:
+        """``json.dumps(result_json(self.context(row, as_of), errors))`` encoded, from
+        remembered pieces (matcher/web/answer.py)."""
+        return self.answers.answer(row, as_of, [e.as_dict() for e in errors])
+
 
 def result_json(context: dict[str, Any], errors: Sequence[FieldError]) -> dict[str, Any]:
     """The JSON shape of one matched profile (the report's context without layout)."""
@@ -142,23 +149,25 @@ def result_json(context: dict[str, Any], errors: Sequence[FieldError]) -> dict[s
         "money_certain_yuan": context["money_certain"],
         "money_possible_yuan": context["money_possible"],
         "counts": context["counts"],
-        "results": [
-            {
-                "rank": p["rank"],
-                "rule_id": p["id"],
-                "rule_title": p["title"],
-                "status": p["status"],
-                "status_zh": p["status_label"],
-                "amount_yuan": p["amount"],
-                "amount_note": p["amount_note"],
-                "met": p["met"],
-                "unmet": p["unmet"],
-                "missing": p["missing"],
-                "valid_until": p["valid_until"],
-                "source": p["source"],
-                "quote": p["quote"],
-            }
-            for p in context["policies"]
-        ],
+        "results": [result_item(p) for p in context["policies"]],
         "problems": [e.as_dict() for e in errors],
+    }
+
+
+def result_item(p: dict[str, Any]) -> dict[str, Any]:
+    """One policy of :func:`result_json` from its entry in the report's context."""
+    return {
+        "rank": p["rank"],
+        "rule_id": p["id"],
+        "rule_title": p["title"],
+        "status": p["status"],
+        "status_zh": p["status_label"],
+        "amount_yuan": p["amount"],
+        "amount_note": p["amount_note"],
+        "met": p["met"],
+        "unmet": p["unmet"],
+        "missing": p["missing"],
+        "valid_until": p["valid_until"],
+        "source": p["source"],
+        "quote": p["quote"],
     }

@@ -1,0 +1,173 @@
+"""The JSON answer of ``POST /api/match``, assembled from remembered pieces.
+
+The plain way — ``json.dumps(result_json(report_context(...)))`` — builds the report's
+whole context (texts the JSON leaves out, open questions, documents) and encodes about
+42 KB per request. Here each rule's entry in ``results``, all but its rank, is kept as
+JSON text together with its status, amount and ranking key, remembered per rule, as-of
+date and the values the rule reads (the key of :class:`matcher.evaluate.row.Remembered`:
+the entry is a function of the outcome, the outcome a function of those values). A
+request looks its 49 entries up, settles the exclusive groups, sorts and joins the
+texts. ``tests/test_web_answer.py`` proves the bytes equal the plain way's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
+
+from matcher.batch import rank_key
+from matcher.evaluate import exclusive
+from matcher.evaluate.row import Outcome, _hashable, evaluate, read_columns
+from matcher.evaluate.tree import Status
+from matcher.report.html import enterprise_entry, policy_entry
+from matcher.rule import Rule
+
+# json.dumps(..., ensure_ascii=False, separators=(",", ":")), as FastJSON renders.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# A piece is a plain tuple (the garbage collector stops tracking tuples of plain values;
+# a memo of class instances would be walked by every full collection):
+STATUS, LABEL, AMOUNT, AMOUNT_YUAN, RANK, TEXT, EXCLUDED_RANK, EXCLUDED_TEXT = range(8)
+
+
+class Answers:
+    """``/api/match`` answers for one process's rules (fixed while it runs, as are the
+    catalogue editions): at most ``max_entries`` remembered pieces, forgotten together
+    when full."""
+
+    def __init__(self, rules: Sequence[Rule], rules_text: str, max_entries: int = 100_000):
+        self.rules = list(rules)
+        self.rules_text = rules_text
+        self.max_entries = max_entries
+        self.ids = [r.id for r in self.rules]
+        self.components = exclusive.components(self.rules)
+        grouped = {m for c in self.components for m in c.members}
+        self.grouped = [i for i, r in enumerate(self.rules) if r.id in grouped]
+        per_rule = [read_columns(r) for r in self.rules]
+        self.columns = tuple(dict.fromkeys(c for cols in per_rule for c in cols))
+        self.getters: list[Callable[[Mapping[str, Any]], Any]] = [
+            itemgetter(*cols) if cols else _nothing for cols in per_rule
+        ]
+        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # equal pieces stored once
+        self.hits = 0
+        self.misses = 0
+
+    def answer(self, row: dict[str, Any], as_of: dt.date, problems: list[Any]) -> bytes:
+        """``json.dumps(result_json(...))`` of ``row``, encoded (``problems`` as dicts)."""
+        values = {c: _hashable(row.get(c)) for c in self.columns}
+        memo = self._memo
+        pieces = []
+        for i, get in enumerate(self.getters):
+            key = (i, as_of, get(values))
+            try:
+                piece = memo.get(key)
+            except TypeError:  # an unhashable value: worked out afresh
+                piece = self._piece(i, row, as_of)
+            else:
+                if piece is None:
+                    self.misses += 1
+                    piece = self._piece(i, row, as_of)
+                    if len(memo) >= self.max_entries:
+                        memo.clear()
+                        self._shared.clear()
+                    piece = self._shared.setdefault(piece, piece)
+                    memo[key] = piece
+                else:
+                    self.hits += 1
+            pieces.append(piece)
+        left_out: Any = ()
+        if self.grouped:
+            amounts = {
+                self.ids[i]: pieces[i][AMOUNT_YUAN] or 0.0
+                for i in self.grouped
+                if pieces[i][STATUS] == "eligible"
+            }
+            if amounts:
+                left_out = exclusive.excluded_by(self.rules, amounts, self.components)
+        ranked = []
+        for i, p in enumerate(pieces):
+            if left_out and self.ids[i] in left_out:
+                ranked.append((p[EXCLUDED_RANK], p[EXCLUDED_TEXT], p[STATUS], None, p[LABEL]))
+            else:
+                ranked.append((p[RANK], p[TEXT], p[STATUS], p[AMOUNT], p[LABEL]))
+        ranked.sort(key=_first)
+        certain = possible = 0
+        counts: dict[str, int] = {}
+        items = []
+        for n, (_, text, status, amount, label) in enumerate(ranked, 1):
+            items.append(b'{"rank":%d,%s' % (n, text))
+            if status == "eligible":
+                certain += amount or 0
+            elif status == "unknown":
+                possible += amount or 0
+            counts[label] = counts.get(label, 0) + 1
+        head = _dumps(
+            {
+                "enterprise": enterprise_entry(row),
+                "as_of": as_of.isoformat(),
+                "rules": self.rules_text,
+                "money_certain_yuan": certain,
+                "money_possible_yuan": possible,
+                "counts": counts,
+            }
+        )
+        return b"".join(
+            (
+                head[:-1].encode(),
+                b',"results":[',
+                b",".join(items),
+                b'],"problems":',
+                _dumps(problems).encode(),
+                b"}",
+            )
+        )
+
+    def _piece(self, i: int, row: Mapping[str, Any], as_of: dt.date) -> tuple[Any, ...]:
+        outcome = evaluate(self.rules[i], row, as_of)
+        text, label, amount = _entry(outcome)
+        excluded_rank = excluded_text = None
+        if outcome.status is Status.ELIGIBLE and i in self.grouped:
+            # What exclusive.apply makes of it when a better combination leaves it out.
+            left = _copy(outcome)
+            left.amount_yuan = None
+            excluded_text = _entry(left)[0]
+            excluded_rank = rank_key(left)
+        return (
+            outcome.status.value,
+            label,
+            amount,
+            outcome.amount_yuan,
+            rank_key(outcome),
+            text,
+            excluded_rank,
+            excluded_text,
+        )
+
+
+def _entry(outcome: Outcome) -> tuple[bytes, str, int | None]:
+    """The JSON text of a result without its rank (``"rule_id":…}``), its status label
+    and its amount as the report's context rounds it."""
+    from matcher.web.engine import result_item
+
+    policy = policy_entry(0, outcome)
+    item = result_item(policy)
+    del item["rank"]
+    return _dumps(item)[1:].encode(), policy["status_label"], policy["amount"]
+
+
+def _copy(o: Outcome) -> Outcome:
+    out = Outcome(o.rule, o.status, o.amount_yuan, o.met, o.unmet, o.missing, o.trace)
+    out.in_force_open = o.in_force_open
+    return out
+
+
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
+def _nothing(_: Mapping[str, Any]) -> tuple[()]:
+    return ()

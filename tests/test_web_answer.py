@@ -1,0 +1,107 @@
+"""POST /api/match's answer from remembered pieces (matcher/web/answer.py) is, byte for
+byte, json.dumps of result_json over the report context of freshly evaluated outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+
+from matcher.batch import match_row
+from matcher.report.html import report_context
+from matcher.web.engine import Engine, canonical, result_json
+from matcher.web.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PATTERNS = Path(__file__).parent / "data" / "patterns"
+AS_OF = dt.date(2022, 7, 1)
+LATER = dt.date(2030, 1, 1)  # past every stated end and assumed period
+
+
+def _generated(n: int) -> list[dict[str, Any]]:
+    path = ROOT / "bench" / "generate.py"
+    if not path.exists():
+        pytest.skip("bench/generate.py is not in this checkout")
+    spec = importlib.util.spec_from_file_location("bench_generate", path)
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = gen
+    spec.loader.exec_module(gen)
+    rows = gen.generate(n, seed=11).iter_rows(named=True)
+    return [{k: v for k, v in r.items() if v and k != "联系人"} for r in rows]
+
+
+def plain(engine: Engine, profile: dict[str, Any], as_of: dt.date) -> bytes | None:
+    """The answer the plain way: fresh outcomes, the whole context, json.dumps."""
+    parsed = engine.parse(canonical(profile))
+    if parsed.row is None:
+        return None
+    outcomes = match_row(parsed.row, engine.rules, as_of)
+    context = report_context(parsed.row, outcomes, as_of, engine.rules, identity=engine.identity)
+    content = result_json(context, parsed.errors)
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def remembered(engine: Engine, profile: dict[str, Any], as_of: dt.date) -> bytes | None:
+    parsed = engine.parse(canonical(profile))
+    if parsed.row is None:
+        return None
+    return engine.answer(parsed.row, as_of, parsed.errors)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(Settings(as_of=AS_OF))
+
+
+def test_generated_profiles_get_the_plain_answer(engine: Engine) -> None:
+    profiles = _generated(300)
+    answered = 0
+    for as_of in (AS_OF, LATER):
+        for profile in profiles + profiles[:40]:  # the second time from the memo alone
+            expected = plain(engine, profile, as_of)
+            assert remembered(engine, profile, as_of) == expected
+            answered += expected is not None
+    assert answered > 500
+    assert engine.answers.hits >= 2 * 40 * len(engine.rules) and engine.answers.misses > 0
+
+
+def test_forgetting_everything_when_full_changes_no_answer() -> None:
+    small = Engine(Settings(as_of=AS_OF))
+    small.answers.max_entries = 60  # about one profile's worth: forgotten again and again
+    for profile in _generated(40):
+        assert remembered(small, profile, AS_OF) == plain(small, profile, AS_OF)
+    assert len(small.answers._memo) <= 60
+
+
+def test_exclusive_groups_leave_out_the_same_rule() -> None:
+    """Two rules that cannot be stacked: the answer ranks and totals the one left out
+    (eligible, amount null) exactly as exclusive.apply does, whichever wins."""
+    engine = Engine(Settings(as_of=AS_OF, rules=(PATTERNS,), only_rules=True))
+    assert engine.answers.components
+    left_out = 0
+    # pat-must-know pays 500 per employee: with 2 its 1,000 lies between the two rivals'.
+    grid = [(e, y, g) for e in ("2", "30") for y in ("", "0", "1", "2", "3", "5") for g in "0124"]
+    for employees, youth, local in grid:
+        profile: dict[str, Any] = {
+            "企业名称": "甲",
+            "所在地区": "北京市海淀区",
+            "从业人员": employees,
+        }
+        profile |= {"招用35岁以下失业青年人数": youth, "其中本地高校毕业生人数": local}
+        profile = {k: v for k, v in profile.items() if v}
+        for _ in range(2):
+            expected = plain(engine, profile, AS_OF)
+            assert expected is not None
+            assert remembered(engine, profile, AS_OF) == expected
+        results = json.loads(expected)["results"]
+        # Eligible per head with the heads known: no amount only when left out.
+        left_out += any(r["status"] == "eligible" and r["amount_yuan"] is None for r in results)
+    assert left_out >= 4
