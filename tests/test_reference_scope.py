@@ -106,6 +106,19 @@ def test_meaning_table_reads_what_the_catalogue_lacks(phrase: str, division: str
     assert reading.code.startswith(division), reading.explain()
 
 
+@pytest.mark.parametrize(
+    ("phrase", "code"),
+    [("鞋和皮革修理", "O8192"), ("土地调查评估服务", "N7920"), ("基金会服务", "S9530")],
+)
+def test_an_official_class_name_is_read_before_the_suffix(phrase: str, code: str) -> None:
+    """The standard's own name wins over what the suffix or a rule says (修理 alone is the
+    maker's repair, C43; 评估 is L724; 服务 after a name is that class)."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert (reading.method, reading.code) == ("official", code), reading.explain()
+    assert "行业名称" in reading.explain()
+
+
 def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
     assert scope._code("C3591", "x") == "C3591"
     with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):

@@ -38,6 +38,7 @@ from matcher.reference.industry import (
     refused,
     resolve_industries,
 )
+from matcher.reference.resolution import normalize_text
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
 # Suffixes that name a service run on the object: the object says which (文化场馆管理服务).
 SERVICE_OF_OBJECT = frozenset({"管理服务", "运营"})
 
+# A phrase that is an official class name followed by 服务 names that class (基金会服务).
+OFFICIAL_TAIL = "服务"
 RESOLVER_FIRST = False
 DOMINANT_SHARE = 0.8  # a suffix decides the 大类 when this share of its items agree
 DOMINANT_MIN = 5  # … among at least this many items
@@ -188,9 +191,9 @@ class CatalogueItem:
 
 @dataclass(frozen=True)
 class PhraseReading:
-    """How one scope phrase was read: ``method`` is catalogue (exact item), neighbour (nearest
-    item with the same suffix), action (the suffix decides), resolver (industry resolver,
-    checked against the suffix) or none."""
+    """How one scope phrase was read: ``method`` is catalogue (exact item), official (a GB/T
+    4754 class name), neighbour (nearest item with the same suffix), action (the suffix
+    decides), resolver (industry resolver, checked against the suffix) or none."""
 
     phrase: str
     code: str | None
@@ -332,6 +335,9 @@ class ScopeReader:
         whole = meaning().whole_phrase.get(key)
         if whole is not None:
             return PhraseReading(phrase, whole, "action", 100.0, key, heading)
+        named = _official_name(key)
+        if named is not None:
+            return PhraseReading(phrase, named[0], "official", 100.0, named[1], heading)
         reading = self._by_object_rule(phrase, action, obj, heading)
         reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
         if action in TRADE_OF_GOODS and obj:
@@ -452,6 +458,32 @@ def _by_rules(
         if found:
             basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
             return PhraseReading(phrase, rule.code, "action", 100.0, basis, heading)
+    return None
+
+
+@functools.cache
+def _official_names() -> dict[str, tuple[str, str]]:
+    """Normalised GB/T 4754 names (大类 and finer) → (the finest code so named, the name)."""
+    names: dict[str, tuple[str, str]] = {}
+    for c in industry_codes().values():
+        if len(c.code) < 3:
+            continue  # a 门类 name (批发和零售业) names no activity precisely enough
+        key = normalize_text(c.name)
+        prev = names.get(key)
+        if prev is None or len(c.code) > len(prev[0]):
+            names[key] = (c.code, c.name)
+    return names
+
+
+def _official_name(key: str) -> tuple[str, str] | None:
+    """The class a phrase names with the standard's own words (鞋和皮革修理 is 8192, not the
+    maker's repair the 修理 suffix says; 基金会服务 is 9530 基金会), before any rule: the
+    standard's names are what the suffixes and rules approximate."""
+    names = _official_names()
+    for text in (key, key[: -len(OFFICIAL_TAIL)] if key.endswith(OFFICIAL_TAIL) else ""):
+        found = names.get(normalize_text(text)) if text else None
+        if found is not None:
+            return found
     return None
 
 
