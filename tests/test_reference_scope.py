@@ -119,6 +119,25 @@ def test_an_official_class_name_is_read_before_the_suffix(phrase: str, code: str
     assert "行业名称" in reading.explain()
 
 
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [("薪柴销售", "F52"), ("眼镜零配件销售", "F52"), ("化肥销售", "F51"), ("工业盐销售", "F51")],
+)
+def test_goods_the_standard_sells_at_retail_read_as_retail(phrase: str, division: str) -> None:
+    """销售 is 批发 by default, 零售 for goods the standard and the catalogue list under 零售."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert (reading.code or "").startswith(division), reading.explain()
+    assert ("零售类商品" in (reading.basis or "")) == (division == "F52")
+
+
+def test_a_catalogue_item_listing_both_keeps_its_first_code_unless_retail() -> None:
+    reader = scope.ScopeReader(scope.catalogue_items(), retail_evidence=float("inf"))
+    assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5139"
+    reader.retail_evidence = 0.0
+    assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5236"
+
+
 def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
     assert scope._code("C3591", "x") == "C3591"
     with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):
