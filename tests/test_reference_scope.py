@@ -138,6 +138,13 @@ def test_a_catalogue_item_listing_both_keeps_its_first_code_unless_retail() -> N
     assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5236"
 
 
+def test_a_fuzzy_match_at_the_resolvers_cutoff_reads_nothing() -> None:
+    """渔具 is one character from 玩具 (ratio 75): a different good of the same shape."""
+    reader = ScopeReader([i for i in scope.catalogue_items() if i.statement != "渔具制造"])
+    assert reader.read("渔具制造").code is None
+    assert (reader.read("淡水养殖").code or "").startswith("A04")  # not 海水养殖 by fuzzy
+
+
 def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
     assert scope._code("C3591", "x") == "C3591"
     with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):

@@ -160,6 +160,10 @@ SERVICE_OF_OBJECT = frozenset({"管理服务", "运营"})
 RETAIL_SUFFIXES = frozenset({"销售", "经营", "经销", "购销"})
 RETAIL_EVIDENCE = 4.0
 RETAIL_ALPHA = 0.5  # additive smoothing of the n-gram counts
+# A fuzzy match of the resolver's names needs this rapidfuzz ratio to read a phrase: at the
+# resolver's own cutoff (75 for one character in four differing) official wording is often a
+# different good of the same shape (渔具/玩具). Measured: bench/eval_industry.py --official-only.
+FUZZY_MIN = 76.0
 # A phrase that is an official class name followed by 服务 names that class (基金会服务).
 OFFICIAL_TAIL = "服务"
 RESOLVER_FIRST = False
@@ -477,6 +481,8 @@ class ScopeReader:
         # catalogue a quarter of its readings were wrong, so only names and keywords count
         if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
             return None
+        if res.method == "fuzzy" and res.score < FUZZY_MIN:
+            return None  # 渔具制造 is not 玩具制造, 计算器 not 计算机外围设备
         if _negated(key, res.matched_text):
             return None  # 非食用冰 is what 食用冰 is not
         allowed = self.sections.get(action or "")
