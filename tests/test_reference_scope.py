@@ -379,9 +379,9 @@ def test_fresh_sets_are_well_formed() -> None:
 @pytest.mark.parametrize(
     ("name", "right", "wrong"),
     [
-        ("scope_fresh.csv", 0.93, 0.02),
-        ("scope_fresh2.csv", 0.90, 0.02),
-        ("scope_blind3.csv", 0.89, 0.022),
+        ("scope_fresh.csv", 0.95, 0.015),
+        ("scope_fresh2.csv", 0.91, 0.012),
+        ("scope_blind3.csv", 0.92, 0.013),
     ],
 )
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
@@ -401,7 +401,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.87 and w / len(rows) <= 0.032
+    assert r / len(rows) >= 0.875 and w / len(rows) <= 0.027  # 876 and 26 of 998
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
