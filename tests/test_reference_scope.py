@@ -131,6 +131,12 @@ def test_goods_the_standard_sells_at_retail_read_as_retail(phrase: str, division
     assert ("零售类商品" in (reading.basis or "")) == (division == "F52")
 
 
+def test_a_catalogue_item_listing_several_codes_reads_as_the_one_it_names() -> None:
+    """文具制造 lists 2312 本册印制 first; the standard's 2411 is 文具制造 itself."""
+    assert scope.scope_reader().exact["文具制造"].codes[0] == "C2312"
+    assert read_phrase("文具制造").code == "C2411"
+
+
 def test_a_catalogue_item_listing_both_keeps_its_first_code_unless_retail() -> None:
     reader = scope.ScopeReader(scope.catalogue_items(), retail_evidence=float("inf"))
     assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5139"

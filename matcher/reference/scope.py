@@ -382,9 +382,14 @@ class ScopeReader:
         return _refined(reading, obj if action else key)
 
     def _item_code(self, item: CatalogueItem, action: str | None, obj: str) -> str:
-        """An item's first code, or its 零售 code when it lists both (眼镜销售: 5139 and 5236)
-        and the goods are sold at retail."""
+        """An item's first code; or, of the codes it lists, the class the standard names with
+        the phrase itself (文具制造: 2312 and 2411 文具制造), or its 零售 code when it lists both
+        批发 and 零售 (眼镜销售: 5139 and 5236) and the goods are sold at retail."""
         first = item.codes[0]
+        if len(item.codes) > 1 and (named := _official_name(clean(item.statement))):
+            listed = [c for c in item.codes if c.startswith(named[0]) or named[0].startswith(c)]
+            if listed:
+                return listed[0]
         retail = [c for c in item.codes if c.startswith("F52")]
         sold = first.startswith("F51") and retail and action in RETAIL_SUFFIXES
         return retail[0] if sold and self.retail_odds(obj) > self.retail_evidence else first
