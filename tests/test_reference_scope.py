@@ -106,6 +106,51 @@ def test_meaning_table_reads_what_the_catalogue_lacks(phrase: str, division: str
     assert reading.code.startswith(division), reading.explain()
 
 
+@pytest.mark.parametrize(
+    ("phrase", "code"),
+    [("鞋和皮革修理", "O8192"), ("土地调查评估服务", "N7920"), ("基金会服务", "S9530")],
+)
+def test_an_official_class_name_is_read_before_the_suffix(phrase: str, code: str) -> None:
+    """The standard's own name wins over what the suffix or a rule says (修理 alone is the
+    maker's repair, C43; 评估 is L724; 服务 after a name is that class)."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert (reading.method, reading.code) == ("official", code), reading.explain()
+    assert "行业名称" in reading.explain()
+
+
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [("薪柴销售", "F52"), ("眼镜零配件销售", "F52"), ("化肥销售", "F51"), ("工业盐销售", "F51")],
+)
+def test_goods_the_standard_sells_at_retail_read_as_retail(phrase: str, division: str) -> None:
+    """销售 is 批发 by default, 零售 for goods the standard and the catalogue list under 零售."""
+    assert scope.clean(phrase) not in scope.scope_reader().exact
+    reading = read_phrase(phrase)
+    assert (reading.code or "").startswith(division), reading.explain()
+    assert ("零售类商品" in (reading.basis or "")) == (division == "F52")
+
+
+def test_a_catalogue_item_listing_several_codes_reads_as_the_one_it_names() -> None:
+    """文具制造 lists 2312 本册印制 first; the standard's 2411 is 文具制造 itself."""
+    assert scope.scope_reader().exact["文具制造"].codes[0] == "C2312"
+    assert read_phrase("文具制造").code == "C2411"
+
+
+def test_a_catalogue_item_listing_both_keeps_its_first_code_unless_retail() -> None:
+    reader = scope.ScopeReader(scope.catalogue_items(), retail_evidence=float("inf"))
+    assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5139"
+    reader.retail_evidence = 0.0
+    assert reader.read("眼镜销售（不含隐形眼镜）").code == "F5236"
+
+
+def test_a_fuzzy_match_at_the_resolvers_cutoff_reads_nothing() -> None:
+    """渔具 is one character from 玩具 (ratio 75): a different good of the same shape."""
+    reader = ScopeReader([i for i in scope.catalogue_items() if i.statement != "渔具制造"])
+    assert reader.read("渔具制造").code is None
+    assert (reader.read("淡水养殖").code or "").startswith("A04")  # not 海水养殖 by fuzzy
+
+
 def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
     assert scope._code("C3591", "x") == "C3591"
     with pytest.raises(ValueError, match="「Z99」不是 GB/T 4754-2017 行业代码"):
@@ -340,9 +385,9 @@ def test_fresh_sets_are_well_formed() -> None:
 @pytest.mark.parametrize(
     ("name", "right", "wrong"),
     [
-        ("scope_fresh.csv", 0.93, 0.02),
-        ("scope_fresh2.csv", 0.90, 0.02),
-        ("scope_blind3.csv", 0.89, 0.022),
+        ("scope_fresh.csv", 0.95, 0.015),
+        ("scope_fresh2.csv", 0.91, 0.012),
+        ("scope_blind3.csv", 0.92, 0.013),
     ],
 )
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
@@ -362,7 +407,7 @@ def test_catalogue_left_out_accuracy() -> None:
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.87 and w / len(rows) <= 0.032
+    assert r / len(rows) >= 0.875 and w / len(rows) <= 0.027  # 876 and 26 of 998
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from matcher.reference.classifier import char_ngrams
 from matcher.reference.data import reference_path, safe_load
 from matcher.reference.industry import (
     IndustryCode,
@@ -36,6 +38,7 @@ from matcher.reference.industry import (
     refused,
     resolve_industries,
 )
+from matcher.reference.resolution import normalize_text
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -147,6 +150,20 @@ TRADE_OF_GOODS = frozenset({"经营", "购销", "经销"})
 # Suffixes that name a service run on the object: the object says which (文化场馆管理服务).
 SERVICE_OF_OBJECT = frozenset({"管理服务", "运营"})
 
+# Selling (销售) is 批发 by default, as most of the catalogue's items say; but goods the
+# standard lists under 零售 rather than 批发 (润滑油, 木炭、薪柴, 眼镜) are sold at retail. The
+# log-odds of 零售 over 批发 an object needs, summed over its characters and pairs under a
+# naive Bayes of the standard's 51/52 names and 说明 and the catalogue's items coded 批发 only
+# or 零售 only. Chosen by nested cross-validation on the catalogue (bench/scope_retail.py).
+RETAIL_SUFFIXES = frozenset({"销售", "经营", "经销", "购销"})
+RETAIL_EVIDENCE = 4.0
+RETAIL_ALPHA = 0.5  # additive smoothing of the n-gram counts
+# A fuzzy match of the resolver's names needs this rapidfuzz ratio to read a phrase: at the
+# resolver's own cutoff (75 for one character in four differing) official wording is often a
+# different good of the same shape (渔具/玩具). Measured: bench/eval_industry.py --official-only.
+FUZZY_MIN = 76.0
+# A phrase that is an official class name followed by 服务 names that class (基金会服务).
+OFFICIAL_TAIL = "服务"
 RESOLVER_FIRST = False
 DOMINANT_SHARE = 0.8  # a suffix decides the 大类 when this share of its items agree
 DOMINANT_MIN = 5  # … among at least this many items
@@ -186,9 +203,9 @@ class CatalogueItem:
 
 @dataclass(frozen=True)
 class PhraseReading:
-    """How one scope phrase was read: ``method`` is catalogue (exact item), neighbour (nearest
-    item with the same suffix), action (the suffix decides), resolver (industry resolver,
-    checked against the suffix) or none."""
+    """How one scope phrase was read: ``method`` is catalogue (exact item), official (a GB/T
+    4754 class name), neighbour (nearest item with the same suffix), action (the suffix
+    decides), resolver (industry resolver, checked against the suffix) or none."""
 
     phrase: str
     code: str | None
@@ -296,7 +313,11 @@ def split_action(phrase: str) -> tuple[str | None, str]:
 class ScopeReader:
     """Reads phrases with what it learns from ``items`` (the catalogue, or a fold of it)."""
 
-    def __init__(self, items: Sequence[CatalogueItem]) -> None:
+    def __init__(
+        self, items: Sequence[CatalogueItem], retail_evidence: float = RETAIL_EVIDENCE
+    ) -> None:
+        self.items = tuple(items)
+        self.retail_evidence = retail_evidence
         self.exact: dict[str, CatalogueItem] = {}
         by_action: dict[str | None, list[tuple[str, CatalogueItem]]] = defaultdict(list)
         for item in items:
@@ -323,13 +344,23 @@ class ScopeReader:
 
     def read(self, phrase: str, heading: str | None = None) -> PhraseReading:
         key = clean(phrase)
+        action, obj = split_action(key)
         item = self.exact.get(key)
         if item is not None:
-            return PhraseReading(phrase, item.codes[0], "catalogue", 100.0, item.statement, heading)
-        action, obj = split_action(key)
+            return PhraseReading(
+                phrase,
+                self._item_code(item, action, obj),
+                "catalogue",
+                100.0,
+                item.statement,
+                heading,
+            )
         whole = meaning().whole_phrase.get(key)
         if whole is not None:
             return PhraseReading(phrase, whole, "action", 100.0, key, heading)
+        named = _official_name(key)
+        if named is not None:
+            return PhraseReading(phrase, named[0], "official", 100.0, named[1], heading)
         reading = self._by_object_rule(phrase, action, obj, heading)
         reading = reading or self._by_action(phrase, action, obj, heading, fixed_only=True)
         if action in TRADE_OF_GOODS and obj:
@@ -343,7 +374,55 @@ class ScopeReader:
         reading = reading or _by_rules(meaning().fallback_rules, phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        if self._sold_at_retail(reading, action, obj):
+            basis = f"{action}：{obj}（零售类商品）"
+            reading = PhraseReading(phrase, "F52", "action", reading.score, basis, heading)
         return _refined(reading, obj if action else key)
+
+    def _item_code(self, item: CatalogueItem, action: str | None, obj: str) -> str:
+        """An item's first code; or, of the codes it lists, the class the standard names with
+        the phrase itself (文具制造: 2312 and 2411 文具制造), or its 零售 code when it lists both
+        批发 and 零售 (眼镜销售: 5139 and 5236) and the goods are sold at retail."""
+        first = item.codes[0]
+        if len(item.codes) > 1 and (named := _official_name(clean(item.statement))):
+            listed = [c for c in item.codes if c.startswith(named[0]) or named[0].startswith(c)]
+            if listed:
+                return listed[0]
+        retail = [c for c in item.codes if c.startswith("F52")]
+        sold = first.startswith("F51") and retail and action in RETAIL_SUFFIXES
+        return retail[0] if sold and self.retail_odds(obj) > self.retail_evidence else first
+
+    def _sold_at_retail(self, reading: PhraseReading, action: str | None, obj: str) -> bool:
+        """A 批发 reading of selling a good the standard names under 零售 (润滑油销售)."""
+        if action not in RETAIL_SUFFIXES or not (reading.code or "").startswith("F51"):
+            return False
+        return self.retail_odds(obj) > self.retail_evidence
+
+    def retail_odds(self, obj: str) -> float:
+        """Log-odds that ``obj`` is sold at retail (52) rather than wholesale (51)."""
+        odds = self._retail_model
+        return sum(odds.get(g, 0.0) for g in char_ngrams(obj))
+
+    @functools.cached_property
+    def _retail_model(self) -> dict[str, float]:
+        """Per n-gram log P(·|零售) − log P(·|批发), learnt from the standard's 51/52 classes and
+        this reader's items coded one of them only; built on first use (a few ms)."""
+        counts: dict[str, Counter[str]] = {"F51": Counter(), "F52": Counter()}
+        for c in industry_codes().values():
+            if c.level >= 3 and c.code[:3] in counts:
+                counts[c.code[:3]].update(char_ngrams(re.sub("(批发|零售)$", "", c.name)))
+                counts[c.code[:3]].update(char_ngrams(c.description))
+        for item in self.items:
+            divisions = {_division(c) for c in item.codes}
+            if len(divisions) == 1 and (only := divisions.pop()) in counts:
+                counts[only].update(char_ngrams(split_action(clean(item.statement))[1]))
+        grams = counts["F51"].keys() | counts["F52"].keys()
+        total = {k: sum(v.values()) + RETAIL_ALPHA * len(grams) for k, v in counts.items()}
+        return {
+            g: math.log((counts["F52"][g] + RETAIL_ALPHA) / total["F52"])
+            - math.log((counts["F51"][g] + RETAIL_ALPHA) / total["F51"])
+            for g in grams
+        }
 
     def _by_object_rule(
         self, phrase: str, action: str | None, obj: str, heading: str | None
@@ -407,6 +486,8 @@ class ScopeReader:
         # catalogue a quarter of its readings were wrong, so only names and keywords count
         if res.code is None or refused(res) or len(res.code) < 3 or res.method == "model":
             return None
+        if res.method == "fuzzy" and res.score < FUZZY_MIN:
+            return None  # 渔具制造 is not 玩具制造, 计算器 not 计算机外围设备
         if _negated(key, res.matched_text):
             return None  # 非食用冰 is what 食用冰 is not
         allowed = self.sections.get(action or "")
@@ -452,6 +533,32 @@ def _by_rules(
         if found:
             basis = f"…{found.group(0)}…{action}"  # e.g. …市场…经营
             return PhraseReading(phrase, rule.code, "action", 100.0, basis, heading)
+    return None
+
+
+@functools.cache
+def _official_names() -> dict[str, tuple[str, str]]:
+    """Normalised GB/T 4754 names (大类 and finer) → (the finest code so named, the name)."""
+    names: dict[str, tuple[str, str]] = {}
+    for c in industry_codes().values():
+        if len(c.code) < 3:
+            continue  # a 门类 name (批发和零售业) names no activity precisely enough
+        key = normalize_text(c.name)
+        prev = names.get(key)
+        if prev is None or len(c.code) > len(prev[0]):
+            names[key] = (c.code, c.name)
+    return names
+
+
+def _official_name(key: str) -> tuple[str, str] | None:
+    """The class a phrase names with the standard's own words (鞋和皮革修理 is 8192, not the
+    maker's repair the 修理 suffix says; 基金会服务 is 9530 基金会), before any rule: the
+    standard's names are what the suffixes and rules approximate."""
+    names = _official_names()
+    for text in (key, key[: -len(OFFICIAL_TAIL)] if key.endswith(OFFICIAL_TAIL) else ""):
+        found = names.get(normalize_text(text)) if text else None
+        if found is not None:
+            return found
     return None
 
 
