@@ -15,7 +15,10 @@ its form says it is not a trade (:func:`refusal`):
 - a cell labelled as another field (电话：…, 法人：王五, 邮箱 a@b.cn) or as an example (例：软件),
   a cell that is only e-mail addresses, web addresses and such words, and a street, building,
   park or zone (中山路, 软件园二期, 世纪公园: ``place_suffixes``);
-- a person's name or form of address (:func:`person_like`, :func:`person_titled`).
+- a person's name or form of address (:func:`person_like`, :func:`person_titled`);
+- a note to a colleague rather than an answer: speech and hearsay, promises to answer later,
+  questions, statuses and remark labels (客户说回头告诉我, 2023年度已报税, 备注：客户不愿透露,
+  工商注册地址变更中), unless a phrase without such a marker names a trade (:func:`note`).
 
 A cell labelled as the industry itself (行业：餐饮) is read without its label
 (:func:`strip_label`).
@@ -37,7 +40,18 @@ from matcher.reference import regions
 from matcher.reference.data import adcode_rows, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
-__all__ = ["REASONS", "person_like", "person_titled", "reason", "refusal", "strip_label"]
+__all__ = [
+    "REASONS",
+    "department_functions",
+    "note",
+    "person_like",
+    "person_titled",
+    "reason",
+    "refusal",
+    "refusal_words",
+    "service_about",
+    "strip_label",
+]
 
 #: kind → (zh, en) wording; {text} is the cell as written.
 REASONS: dict[str, tuple[str, str]] = {
@@ -71,6 +85,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "「{text}」是企业类型、规模、资质、状态或部门等其他信息，不是行业描述",
         "'{text}' is another fact about the enterprise (legal form, size, certification, "
         "status, department…), not an industry",
+    ),
+    "note": (
+        "「{text}」像是备注、状态或问话，不是行业描述",
+        "'{text}' reads as a note, a status or a question, not an industry",
     ),
     "no_evidence": (
         "「{text}」不像行业描述：没有可作为行业依据的词语",
@@ -292,11 +310,17 @@ def letters_apart(text: str) -> bool:
     return _LETTERS_APART.fullmatch(unicodedata.normalize("NFKC", text).strip()) is not None
 
 
-def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
+def refusal(
+    text: str,
+    norm: str,
+    known: Callable[[str], bool],
+    trade: Callable[[str], bool] = lambda _: False,
+) -> str | None:
     """The kind of non-industry text ``text`` is (``norm`` is its normalised form), or None.
 
     ``known`` says whether a normalised phrase is an official name or alias: Latin text is
-    read only when every phrase of it is one.
+    read only when every phrase of it is one. ``trade`` says whether a normalised phrase holds
+    a word that names a trade (a note beside such a phrase is an aside, not the whole cell).
     """
     if norm in _placeholders():  # N/A, none, 详见营业执照
         return "placeholder"
@@ -314,6 +338,8 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
         return None if phrases and all(known(p) for p in phrases) else "latin"
     if len(norm) <= _REFERENCE_MAX and (norm.startswith(_references()) or _DEFER.match(norm)):
         return "placeholder"
+    if note(text, trade):
+        return "note"
     if _STREET_NUMBER.search(norm):
         return "place"
     if person_titled(norm) or _all_titled(text):
@@ -324,7 +350,7 @@ def refusal(text: str, norm: str, known: Callable[[str], bool]) -> str | None:
             return "place"
         return None
     if "generic" in kinds:
-        if kinds & {"record", "place", "person", "latin", "vague"}:
+        if _service_about(kinds):
             return None  # 邮箱服务, 港口经营, 技术服务: a service about the thing named
         kinds = (kinds - {"generic"}) | {"other"}
     if "vague" in kinds:
@@ -404,3 +430,81 @@ def person_titled(norm: str) -> bool:
                 if tail in name_titles and all(_CJK.fullmatch(c) for c in rest[:given]):
                     return True
     return False
+
+
+@functools.cache
+def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.Pattern[str]]:
+    """(note words, speech characters, words those characters do not speak in, remark labels,
+    status pattern: 待<verb> opening or <verb>中 ending a phrase)."""
+    spec = _yaml("industry_refusals.yaml")
+    verbs = "|".join(re.escape(normalize_text(str(v))) for v in spec["status_verbs"])
+    return (
+        tuple(normalize_text(str(w)) for w in spec["note_words"]),
+        str(spec["note_speech"]),
+        tuple(normalize_text(str(w)) for w in spec["note_speech_words"]),
+        frozenset(normalize_text(str(w)) for w in spec["note_labels"]),
+        re.compile(rf"^待(?:{verbs})|(?:{verbs})中$"),
+    )
+
+
+def _note_phrase(phrase: str) -> bool:
+    """Does this normalised phrase carry a note marker (a word of speech, hearsay, deferral,
+    question or status)?"""
+    words, speech, speech_words, _, status = _notes()
+    if any(w in phrase for w in words) or status.search(phrase):
+        return True
+    if any(ch in phrase for ch in speech):
+        bare = phrase
+        for w in speech_words:
+            bare = bare.replace(w, "")
+        return any(ch in bare for ch in speech)
+    return False
+
+
+def note(text: str, trade: Callable[[str], bool] = lambda _: False) -> bool:
+    """Does the cell read as a note to a colleague rather than an answer?
+
+    It does when a phrase carries a note marker (:func:`_note_phrase`), the cell opens with a
+    remark label (备注：…, 说明：…) or asks a question (？), and no phrase without a marker
+    names a trade (``trade``): 私募基金管理（已在中基协登记备案） keeps its trade, the aside is
+    only an aside. A note that names a trade inside the marked phrase (客户说是做餐饮的) is
+    refused too: hearsay is not an answer, and a wrong code is worse than none.
+    """
+    phrases = split_phrases(text)
+    if not phrases:
+        return False
+    labels = _notes()[3]
+    asked = "?" in unicodedata.normalize("NFKC", text)
+    marked = [asked or _note_phrase(p) for p in phrases]
+    if phrases[0] in labels and len(phrases) > 1:
+        marked[0] = True  # the label itself; what follows is the remark
+        if not any(marked[1:]) and not any(trade(p) for p in phrases[1:]):
+            return True  # 说明：见附件 (a remark with nothing of a trade in it)
+    if not any(marked):
+        return False
+    return not any(trade(p) for p, m in zip(phrases, marked, strict=True) if not m)
+
+
+def refusal_words() -> frozenset[str]:
+    """Every listed word (placeholders, places, records, people, other facts, generic and vague
+    words, departments, division names): none of them names a trade on its own."""
+    return frozenset(_words()[0])
+
+
+@functools.cache
+def department_functions() -> frozenset[str]:
+    """The functions of a department (财务, 人事, 信息…), normalised."""
+    return _labels("department_functions")
+
+
+def _service_about(kinds: set[str]) -> bool:
+    """Listed words of these kinds together: a generic word (服务, 经营) beside a record,
+    place, person, Latin or vague word is a service about the thing named (邮箱服务)."""
+    return "generic" in kinds and bool(kinds & {"record", "place", "person", "latin", "vague"})
+
+
+def service_about(text: str, known: Callable[[str], bool]) -> bool:
+    """Is ``text`` made of listed words only, and read as a service about the thing they
+    name (企业邮箱服务, 港口经营, 科技服务)? Such a cell names a trade though no word of it does."""
+    kinds = _cover(normalize_text(text), known)
+    return kinds is not None and _service_about(kinds)
