@@ -1139,6 +1139,8 @@ def _evidenced(text: str, division: str, without: str | None) -> bool:
     query = stripped(rest, _index().fillers) if rest else ""
     if len(query) < 2 or not len(mine):
         return False
+    from rapidfuzz import fuzz, process  # on first use (issue 16)
+
     best = process.extractOne(
         query, [examples[i] for i in mine], scorer=fuzz.ratio, score_cutoff=EVIDENCE_NEIGHBOUR
     )
