@@ -170,6 +170,7 @@ def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:
         # a close labelled description (清吧), single activity cues (吉他厂) on the cue
         ("私募股权投资基金管理（已在中基协登记备案）", "J67"), ("吉他厂", "C24"), ("清吧", "H62"),
         ("产品说明书印刷", "C23"), ("法律顾问", "L72"), ("市场调研和问卷调查公司", "L72"),
+        ("未封口玻璃外壳及其他玻璃制品制造", "C30"), ("竹林培育", "A02"), ("企业邮箱服务", "I64"),
         # a cell labelled as the industry is read without its label
         ("行业：餐饮", "H62"), ("所属行业:软件开发", "I65"), ("行业: 批发业", "F51"),
         ("主营：汽车维修", "O81"), ("其他：软件开发", "I65"), ("行业类别：房地产中介", "K70"),

@@ -397,6 +397,11 @@ def _trade_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(pairs), single
 
 
+_NOT_TRADE_KINDS: frozenset[str] | None = frozenset(
+    {"place", "record", "person", "placeholder", "generic"}
+)
+
+
 @functools.cache
 def _not_trade() -> frozenset[str]:
     """Words the refusal lists read as something other than a trade (placeholders, places,
@@ -408,7 +413,8 @@ def _not_trade() -> frozenset[str]:
     spec = load_yaml("industry_aliases.yaml")
     cues = {normalize_text(str(w)) for kind in _CUE_KINDS for w in spec["cues"][kind]}
     trade_keys = set(idx.aliases) | set(idx.heads) | cues
-    return refusal_words() | (department_functions() - trade_keys)
+    listed = refusal_words(_NOT_TRADE_KINDS)
+    return listed | (department_functions() - trade_keys)
 
 
 @functools.cache

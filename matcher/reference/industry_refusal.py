@@ -435,7 +435,7 @@ def person_titled(norm: str) -> bool:
 @functools.cache
 def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.Pattern[str]]:
     """(note words, speech characters, words those characters do not speak in, remark labels,
-    status pattern: 待<verb> opening or <verb>中 ending a phrase)."""
+    status pattern: 待<verb> opening a phrase, 已<verb> or 未<verb> in it, <verb>中 ending it)."""
     spec = _yaml("industry_refusals.yaml")
     verbs = "|".join(re.escape(normalize_text(str(v))) for v in spec["status_verbs"])
     return (
@@ -443,7 +443,7 @@ def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.
         str(spec["note_speech"]),
         tuple(normalize_text(str(w)) for w in spec["note_speech_words"]),
         frozenset(normalize_text(str(w)) for w in spec["note_labels"]),
-        re.compile(rf"^待(?:{verbs})|(?:{verbs})中$"),
+        re.compile(rf"^待(?:{verbs})|[已未](?:{verbs})|(?:{verbs})中$"),
     )
 
 
@@ -485,10 +485,11 @@ def note(text: str, trade: Callable[[str], bool] = lambda _: False) -> bool:
     return not any(trade(p) for p, m in zip(phrases, marked, strict=True) if not m)
 
 
-def refusal_words() -> frozenset[str]:
-    """Every listed word (placeholders, places, records, people, other facts, generic and vague
-    words, departments, division names): none of them names a trade on its own."""
-    return frozenset(_words()[0])
+def refusal_words(kinds: frozenset[str] | None = None) -> frozenset[str]:
+    """The listed words (placeholders, places, records, people, other facts, generic and vague
+    words, departments, division names), or those of the given kinds."""
+    words = _words()[0]
+    return frozenset(w for w, k in words.items() if kinds is None or k in kinds)
 
 
 @functools.cache
