@@ -12,6 +12,12 @@ a vote of the most similar labelled descriptions (rapidfuzz ``cdist``). The rule
 the vote are added to the model's log-odds; a 大类 is given only when all together reach
 :data:`CONFIDENCE`, and the model overrules the rules only where the vote agrees with it.
 Otherwise the text is unknown and the candidates (or the contradicting example) say why.
+
+The weak readings (the text model's own answer, a fuzzy match) stand only on positive evidence
+that the cell names a trade (:func:`_evidenced`): a character pair of a trade word of the
+reference tables (:func:`trade_share`), a one-character activity cue, or a close labelled
+description of the same 大类. Text that names no trade is refused before any stage reads it
+(:mod:`matcher.reference.industry_refusal`), notes to a colleague included.
 """
 
 from __future__ import annotations
