@@ -67,7 +67,7 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_blind6.csv", 0.85),
         ("garbage_industry_blind7.csv", 0.85),
         ("garbage_industry_blind8.csv", 0.85),
-        ("garbage_industry_dev3.csv", 0.8),
+        ("garbage_industry_dev3.csv", 0.75),
     ],
 )
 def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
@@ -145,6 +145,9 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
         ("哪个行业？", "「哪个行业？」像是备注、状态或问话，不是行业描述"),
         ("说明：客户未告知", "「说明：客户未告知」像是备注、状态或问话，不是行业描述"),
         ("会计讲过会尽快确认", "「会计讲过会尽快确认」像是备注、状态或问话，不是行业描述"),
+        ("有贷款需求", "「有贷款需求」像是备注、状态或问话，不是行业描述"),
+        ("咨询过高企认定", "「咨询过高企认定」像是备注、状态或问话，不是行业描述"),
+        ("装修暂停营业", "「装修暂停营业」像是备注、状态或问话，不是行业描述"),
         (
             "跟进记录：会计反馈没时间",
             "「跟进记录：会计反馈没时间」像是备注、状态或问话，不是行业描述",
@@ -179,7 +182,7 @@ def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:
         ("产品说明书印刷", "C23"), ("法律顾问", "L72"), ("市场调研和问卷调查公司", "L72"),
         ("未封口玻璃外壳及其他玻璃制品制造", "C30"), ("竹林培育", "A02"), ("企业邮箱服务", "I64"),
         ("创业指导，给大学生讲创业课、做创业辅导", "L72"), ("楼宇对讲布线", "E49"),
-        ("行车记录仪销售", "F52"),
+        ("行车记录仪销售", "F52"), ("计划生育服务", "Q84"), ("二手房买卖双方签合同办过户", "K70"),
         # a cell labelled as the industry is read without its label
         ("行业：餐饮", "H62"), ("所属行业:软件开发", "I65"), ("行业: 批发业", "F51"),
         ("主营：汽车维修", "O81"), ("其他：软件开发", "I65"), ("行业类别：房地产中介", "K70"),

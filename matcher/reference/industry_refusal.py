@@ -442,7 +442,7 @@ def _alternatives(words: Any) -> str:
 def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.Pattern[str]]:
     """(note words, speech characters, words those characters do not speak in, remark labels,
     pattern of a status: 待<verb> opening a phrase, 已<verb> or 未<verb> in it, <verb>中 ending
-    it; or of a listed person and a verb of speech)."""
+    it; of a listed person and a verb of speech; of a plan or a need: 准备…, 有…需求)."""
     spec = _yaml("industry_refusals.yaml")
     verbs = _alternatives(spec["status_verbs"])
     people = [*spec["people"], *spec["titles"], *spec["profession_titles"], *spec["name_titles"]]
@@ -454,7 +454,10 @@ def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.
         str(spec["note_speech"]),
         tuple(normalize_text(str(w)) for w in spec["note_speech_words"]),
         frozenset(normalize_text(str(w)) for w in spec["note_labels"]),
-        re.compile(rf"^待(?:{verbs})|[已未](?:{verbs})|(?:{verbs})中$|{speaker}"),
+        re.compile(
+            rf"^待(?:{verbs})|[已未](?:{verbs})|(?:{verbs})中$|{speaker}"
+            rf"|^(?:{_alternatives(spec['note_openers'])})|^有\w{{1,8}}需求$"
+        ),
     )
 
 
