@@ -448,7 +448,9 @@ def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.
     people = [*spec["people"], *spec["titles"], *spec["profession_titles"], *spec["name_titles"]]
     # one character speaks only as a pronoun (他说), not as a title (总称 is a word)
     people = [p for p in map(str, people) if len(p) > 1 or p in "我你他她您"]
-    speaker = rf"(?:{_alternatives(people)})(?:{_alternatives(spec['note_speech_verbs'])})"
+    # a teacher who 讲课 teaches (书法老师讲课): not speech
+    verbs_of_speech = _alternatives(spec["note_speech_verbs"])
+    speaker = rf"(?:{_alternatives(people)})(?:{verbs_of_speech})(?!课|座|解|授|堂|学)"
     return (
         tuple(normalize_text(str(w)) for w in spec["note_words"]),
         str(spec["note_speech"]),
