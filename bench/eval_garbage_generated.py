@@ -8,8 +8,10 @@ chose: numbers in many formats (valid GB/T 4754 codes left out), dates, phone nu
 e-mail and web addresses, credit codes and amounts, with and without a field label; people
 (surname, a given name, a title, a role); every division of the region table with street,
 park and zone suffixes; foreign cities; other facts about a firm (legal form, size, status,
-certification, department) in combinations; and strings of 2–8 random common hanzi, which
-can contain real words by chance. Prints resolved / total per class, and examples.
+certification, department) in combinations; strings of 2–8 random common hanzi, which
+can contain real words by chance; and notes to a colleague (who said what, dated statuses,
+pending steps, remarks under a label, questions), added last so that the other classes keep
+their cells. Prints resolved / total per class, and examples.
 """
 
 from __future__ import annotations
@@ -114,7 +116,41 @@ def generate(seed: int) -> dict[str, str]:
         add("other", words + pick(OTHER_TAILS))
     for _ in range(1000):
         add("random_hanzi", "".join(pick(HANZI) for _ in range(rng.randint(2, 8))))
+    # after every other class, so that adding it changed none of their cells
+    for _ in range(400):
+        add("note", _note(rng))
     return out
+
+
+NOTE_SUBJECTS = ["客户", "老板", "对方", "财务", "他", "她", "老板娘", "张总", "联系人", "法人", "会计",
+                 "前台", "业务员", "我"]  # fmt: skip
+NOTE_SPEECH = ["说", "讲", "表示", "回复", "答应", "反馈", "提到", "说过", "讲过", "回话说", "在电话里说",
+               "微信上说"]  # fmt: skip
+NOTE_CONTENT = ["下周给资料", "还在考虑", "不方便透露", "回头发过来", "等年后再说", "要问问股东",
+                "资料在路上", "月底前补齐", "暂时不需要", "会尽快确认", "没时间", "以后再联系",
+                "让我们等通知", "不清楚具体做什么", "晚点发营业执照", "还没决定"]  # fmt: skip
+NOTE_WHEN = ["去年", "上个月", "昨天", "今年", "上周", "{y}年{m}月", "{y}年度", "{m}月{d}日"]
+NOTE_STATE = ["已", "未", "还没", "尚未", ""]
+NOTE_ACTS = ["报税", "年检", "提交年报", "变更地址", "注销", "续费", "签约", "回款", "开票", "盖章",
+             "审核通过", "完成备案", "迁到新址", "更换法人"]  # fmt: skip
+NOTE_PENDING = ["资料审核", "名称变更", "地址迁移", "股权变更", "年报填报", "合同审批", "账户开立",
+                "税务登记", "许可证办理", "注销清算"]  # fmt: skip
+NOTE_LABELS = ["备注", "说明", "注", "附注", "批注", "跟进记录", "沟通记录", "拜访记录"]
+NOTE_QUESTIONS = ["这个要填吗？", "{s}做什么的？", "属于哪一类？", "行业怎么选", "要不要写全称",
+                  "是填主营还是范围？", "能空着吗", "{c}？"]  # fmt: skip
+
+
+def _note(rng: random.Random) -> str:
+    """A note to a colleague: who said what, a dated status, a pending step, a remark under a
+    label, or a question (parts chosen to be broader than the refusal's own word lists)."""
+    pick = rng.choice
+    y, m, d = rng.randint(2018, 2026), rng.randint(1, 12), rng.randint(1, 28)
+    said = f"{pick(NOTE_SUBJECTS)}{pick(NOTE_SPEECH)}{pick(NOTE_CONTENT)}"
+    dated = f"{pick(NOTE_WHEN).format(y=y, m=m, d=d)}{pick(NOTE_STATE)}{pick(NOTE_ACTS)}"
+    pending = f"{pick(NOTE_PENDING)}{pick(['中', '进行中', '处理中', '待完成', '未完成'])}"
+    labelled = f"{pick(NOTE_LABELS)}：{pick([said, dated, pick(NOTE_CONTENT)])}"
+    question = pick(NOTE_QUESTIONS).format(s=pick(NOTE_SUBJECTS), c=pick(NOTE_CONTENT))
+    return pick([said, dated, pending, labelled, question])
 
 
 def main() -> None:

@@ -67,7 +67,7 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_blind6.csv", 0.85),
         ("garbage_industry_blind7.csv", 0.85),
         ("garbage_industry_blind8.csv", 0.85),
-        ("garbage_industry_dev3.csv", 0.8),
+        ("garbage_industry_dev3.csv", 0.75),
     ],
 )
 def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
@@ -82,7 +82,9 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     refusal of other facts about a firm (size, status, certifications, departments, generic
     words), of labelled and contact cells, streets and buildings, titled persons; fresh3's
     miss (客服电话) went with it. blind5–8 were written blind and scored once each (3, 5, 5
-    and 4 of 350 resolved); each round's misses but blind8's were then refused by class."""
+    and 4 of 350 resolved); each round's misses but blind8's were then refused by class.
+    blind8's notes went with a general guard (the weak readings need evidence of a trade,
+    notes are refused) tuned on dev3 (415 cells, 10 resolved before it)."""
     rows = _garbage(name)
     assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
     assert {c for _, c in rows} >= OWN_CATEGORIES.get(name, CATEGORIES)
@@ -142,6 +144,14 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
         ("待审核", "「待审核」像是备注、状态或问话，不是行业描述"),
         ("哪个行业？", "「哪个行业？」像是备注、状态或问话，不是行业描述"),
         ("说明：客户未告知", "「说明：客户未告知」像是备注、状态或问话，不是行业描述"),
+        ("会计讲过会尽快确认", "「会计讲过会尽快确认」像是备注、状态或问话，不是行业描述"),
+        ("有贷款需求", "「有贷款需求」像是备注、状态或问话，不是行业描述"),
+        ("咨询过高企认定", "「咨询过高企认定」像是备注、状态或问话，不是行业描述"),
+        ("装修暂停营业", "「装修暂停营业」像是备注、状态或问话，不是行业描述"),
+        (
+            "跟进记录：会计反馈没时间",
+            "「跟进记录：会计反馈没时间」像是备注、状态或问话，不是行业描述",
+        ),
         # sure by the text model alone, with no trade word of the tables and no close example
         ("满意度高", "「满意度高」不像行业描述：没有可作为行业依据的词语"),
     ],
@@ -170,6 +180,10 @@ def test_garbage_is_refused_with_a_reason(text: str, explanation: str) -> None:
         # a close labelled description (清吧), single activity cues (吉他厂) on the cue
         ("私募股权投资基金管理（已在中基协登记备案）", "J67"), ("吉他厂", "C24"), ("清吧", "H62"),
         ("产品说明书印刷", "C23"), ("法律顾问", "L72"), ("市场调研和问卷调查公司", "L72"),
+        ("未封口玻璃外壳及其他玻璃制品制造", "C30"), ("竹林培育", "A02"), ("企业邮箱服务", "I64"),
+        ("创业指导，给大学生讲创业课、做创业辅导", "L72"), ("楼宇对讲布线", "E49"),
+        ("行车记录仪销售", "F52"), ("计划生育服务", "Q84"), ("二手房买卖双方签合同办过户", "K70"),
+        ("书法老师讲课，少儿书法培训", "P83"), ("想象力美术培训", "P83"),
         # a cell labelled as the industry is read without its label
         ("行业：餐饮", "H62"), ("所属行业:软件开发", "I65"), ("行业: 批发业", "F51"),
         ("主营：汽车维修", "O81"), ("其他：软件开发", "I65"), ("行业类别：房地产中介", "K70"),

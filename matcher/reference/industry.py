@@ -12,6 +12,12 @@ a vote of the most similar labelled descriptions (rapidfuzz ``cdist``). The rule
 the vote are added to the model's log-odds; a 大类 is given only when all together reach
 :data:`CONFIDENCE`, and the model overrules the rules only where the vote agrees with it.
 Otherwise the text is unknown and the candidates (or the contradicting example) say why.
+
+The weak readings (the text model's own answer, a fuzzy match) stand only on positive evidence
+that the cell names a trade (:func:`_evidenced`): a character pair of a trade word of the
+reference tables (:func:`trade_share`), a one-character activity cue, or a close labelled
+description of the same 大类. Text that names no trade is refused before any stage reads it
+(:mod:`matcher.reference.industry_refusal`), notes to a colleague included.
 """
 
 from __future__ import annotations
@@ -395,6 +401,11 @@ def _trade_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(pairs), single
 
 
+_NOT_TRADE_KINDS: frozenset[str] | None = frozenset(
+    {"place", "record", "person", "placeholder", "generic"}
+)
+
+
 @functools.cache
 def _not_trade() -> frozenset[str]:
     """Words the refusal lists read as something other than a trade (placeholders, places,
@@ -406,7 +417,8 @@ def _not_trade() -> frozenset[str]:
     spec = load_yaml("industry_aliases.yaml")
     cues = {normalize_text(str(w)) for kind in _CUE_KINDS for w in spec["cues"][kind]}
     trade_keys = set(idx.aliases) | set(idx.heads) | cues
-    return refusal_words() | (department_functions() - trade_keys)
+    listed = refusal_words(_NOT_TRADE_KINDS)
+    return listed | (department_functions() - trade_keys)
 
 
 @functools.cache

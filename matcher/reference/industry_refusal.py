@@ -432,18 +432,34 @@ def person_titled(norm: str) -> bool:
     return False
 
 
+def _alternatives(words: Any) -> str:
+    """A regex alternation of normalised words, longest first."""
+    keys = sorted({normalize_text(str(w)) for w in words} - {""}, key=len, reverse=True)
+    return "|".join(map(re.escape, keys))
+
+
 @functools.cache
 def _notes() -> tuple[tuple[str, ...], str, tuple[str, ...], frozenset[str], re.Pattern[str]]:
     """(note words, speech characters, words those characters do not speak in, remark labels,
-    status pattern: 待<verb> opening or <verb>中 ending a phrase)."""
+    pattern of a status: 待<verb> opening a phrase, 已<verb> or 未<verb> in it, <verb>中 ending
+    it; of a listed person and a verb of speech; of a plan or a need: 准备…, 有…需求)."""
     spec = _yaml("industry_refusals.yaml")
-    verbs = "|".join(re.escape(normalize_text(str(v))) for v in spec["status_verbs"])
+    verbs = _alternatives(spec["status_verbs"])
+    people = [*spec["people"], *spec["titles"], *spec["profession_titles"], *spec["name_titles"]]
+    # one character speaks only as a pronoun (他说), not as a title (总称 is a word)
+    people = [p for p in map(str, people) if len(p) > 1 or p in "我你他她您"]
+    # a teacher who 讲课 teaches (书法老师讲课): not speech
+    verbs_of_speech = _alternatives(spec["note_speech_verbs"])
+    speaker = rf"(?:{_alternatives(people)})(?:{verbs_of_speech})(?!课|座|解|授|堂|学)"
     return (
         tuple(normalize_text(str(w)) for w in spec["note_words"]),
         str(spec["note_speech"]),
         tuple(normalize_text(str(w)) for w in spec["note_speech_words"]),
         frozenset(normalize_text(str(w)) for w in spec["note_labels"]),
-        re.compile(rf"^待(?:{verbs})|(?:{verbs})中$"),
+        re.compile(
+            rf"^待(?:{verbs})|[已未](?:{verbs})|(?:{verbs})中$|{speaker}"
+            rf"|^(?:{_alternatives(spec['note_openers'])})|^有\w{{1,8}}需求$"
+        ),
     )
 
 
@@ -476,7 +492,7 @@ def note(text: str, trade: Callable[[str], bool] = lambda _: False) -> bool:
     labels = _notes()[3]
     asked = "?" in unicodedata.normalize("NFKC", text)
     marked = [asked or _note_phrase(p) for p in phrases]
-    if phrases[0] in labels and len(phrases) > 1:
+    if (phrases[0] in labels or phrases[0].endswith("记录")) and len(phrases) > 1:
         marked[0] = True  # the label itself; what follows is the remark
         if not any(marked[1:]) and not any(trade(p) for p in phrases[1:]):
             return True  # 说明：见附件 (a remark with nothing of a trade in it)
@@ -485,10 +501,11 @@ def note(text: str, trade: Callable[[str], bool] = lambda _: False) -> bool:
     return not any(trade(p) for p, m in zip(phrases, marked, strict=True) if not m)
 
 
-def refusal_words() -> frozenset[str]:
-    """Every listed word (placeholders, places, records, people, other facts, generic and vague
-    words, departments, division names): none of them names a trade on its own."""
-    return frozenset(_words()[0])
+def refusal_words(kinds: frozenset[str] | None = None) -> frozenset[str]:
+    """The listed words (placeholders, places, records, people, other facts, generic and vague
+    words, departments, division names), or those of the given kinds."""
+    words = _words()[0]
+    return frozenset(w for w, k in words.items() if kinds is None or k in kinds)
 
 
 @functools.cache
