@@ -37,12 +37,12 @@ OWN_CATEGORIES = {
     },
 }  # fmt: skip
 SEVEN = {"number", "gibberish", "placeholder", "place", "person", "record", "other"}
-OWN_CATEGORIES |= {f"garbage_industry_blind{k}.csv": SEVEN for k in (5, 6, 7, 8)}
+OWN_CATEGORIES |= {f"garbage_industry_blind{k}.csv": SEVEN for k in (5, 6, 7, 8, 9)}
 OWN_CATEGORIES["garbage_industry_dev3.csv"] = SEVEN
 #: cells of the blind sets still resolved, each on purpose or documented in bench/RESULTS.md
 #: (2026-12-07 14:00): two disputed labels (a 街道办事处 is a 国家机构; the cell does say 设计).
 #: blind8's four notes to a colleague resolve no more since the evidence guard and the note
-#: refusal (bench/RESULTS.md, 2026-12-07 16:xx).
+#: refusal (bench/RESULTS.md, 2026-12-07 15:06); blind9, written after that guard, resolved 0.
 KNOWN_RESOLVED = {
     "garbage_industry_blind6.csv": {"朝阳门街道办事处"},
     "garbage_industry_blind7.csv": {"梁工 / 设计"},
@@ -67,6 +67,7 @@ def _garbage(name: str) -> list[tuple[str, str]]:
         ("garbage_industry_blind6.csv", 0.85),
         ("garbage_industry_blind7.csv", 0.85),
         ("garbage_industry_blind8.csv", 0.85),
+        ("garbage_industry_blind9.csv", 0.9),
         ("garbage_industry_dev3.csv", 0.75),
     ],
 )
@@ -84,7 +85,8 @@ def test_garbage_sets_are_never_resolved(name: str, reasons: float) -> None:
     miss (客服电话) went with it. blind5–8 were written blind and scored once each (3, 5, 5
     and 4 of 350 resolved); each round's misses but blind8's were then refused by class.
     blind8's notes went with a general guard (the weak readings need evidence of a trade,
-    notes are refused) tuned on dev3 (415 cells, 10 resolved before it)."""
+    notes are refused) tuned on dev3 (415 cells, 10 resolved before it); blind9, written
+    blind after the guard and scored once, resolved 0 of 350."""
     rows = _garbage(name)
     assert len(rows) >= 240 and len({t for t, _ in rows}) == len(rows)
     assert {c for _, c in rows} >= OWN_CATEGORIES.get(name, CATEGORIES)
