@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,76 @@ def test_all_provinces_and_prefectures_present() -> None:
     assert region_level("110000") == "province"
     assert region_level("130100") == "prefecture"
     assert region_level("110108") == "county"
+
+
+# --- the JSON copies of the tables (issue 16) -------------------------------------------
+
+
+def _csv_reader(path: Path, calls: list[int]) -> Callable[[], tuple[dict[str, str], ...]]:
+    def parse() -> tuple[dict[str, str], ...]:
+        calls.append(1)
+        return tuple(dict(r) for r in _rows(path))
+
+    return parse
+
+
+def test_table_copy_is_read_back_and_follows_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(data.TABLE_CACHE_OFF_ENV, raising=False)
+    src = tmp_path / "codes.csv"
+    src.write_text("code,name\n01,农业\n110105,朝阳区\n", encoding="utf-8")
+    calls: list[int] = []
+    first = data._kept(src, _csv_reader(src, calls), data._rows_json)
+    assert first == ({"code": "01", "name": "农业"}, {"code": "110105", "name": "朝阳区"})
+    again = data._kept(src, _csv_reader(src, calls), data._rows_json)
+    assert again == first and len(calls) == 1  # read back, not parsed
+    assert [list(r) for r in again] == [["code", "name"]] * 2  # column order kept
+    # a changed source is parsed again, never answered from the old copy
+    src.write_text("code,name\n01,农、林、牧、渔业\n", encoding="utf-8")
+    changed = data._kept(src, _csv_reader(src, calls), data._rows_json)
+    assert changed == ({"code": "01", "name": "农、林、牧、渔业"},) and len(calls) == 2
+    # a damaged copy is ignored: parsed afresh
+    for kept in (tmp_path / "cache" / "policy-match").glob("table-codes-*.json"):
+        kept.write_text("{", encoding="utf-8")
+    assert data._kept(src, _csv_reader(src, calls), data._rows_json) == changed
+    assert len(calls) == 3
+    # switched off: parsed every time
+    monkeypatch.setenv(data.TABLE_CACHE_OFF_ENV, "1")
+    data._kept(src, _csv_reader(src, calls), data._rows_json)
+    assert len(calls) == 4
+
+
+def test_yaml_that_json_cannot_hold_is_never_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(data.TABLE_CACHE_OFF_ENV, raising=False)
+    src = tmp_path / "t.yaml"
+    src.write_text("1: a\nsince: 2022-07-01\n", encoding="utf-8")
+
+    def parse() -> object:
+        with src.open(encoding="utf-8") as f:
+            return data.safe_load(f)
+
+    def wrap(value: object) -> dict[str, object]:
+        return {"kind": "value", "value": value}
+
+    for _ in range(2):  # an int key would come back a string, a date not at all
+        assert data._kept(src, parse, wrap) == {1: "a", "since": dt.date(2022, 7, 1)}
+    assert not list((tmp_path / "cache" / "policy-match").glob("table-t-*.json"))
+
+
+def test_bundled_tables_read_back_equal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for name in ("adcodes_2024.csv", "gbt4754_2017.csv", "header_aliases.csv"):
+        monkeypatch.setenv(data.TABLE_CACHE_OFF_ENV, "1")
+        parsed = data._read_csv(name)
+        monkeypatch.delenv(data.TABLE_CACHE_OFF_ENV)
+        assert data._read_csv(name) == parsed  # parsed and kept
+        assert list((tmp_path / "cache" / "policy-match").glob(f"table-{Path(name).stem}-*"))
+        kept = data._read_csv(name)  # read back
+        assert kept == parsed and [list(r) for r in kept] == [list(r) for r in parsed]

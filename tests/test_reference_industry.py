@@ -413,3 +413,20 @@ def test_probabilities_near_certainty_keep_their_decimals() -> None:
     assert r.explain().endswith("最接近的是 F51 批发业（置信度 99.85），未达阈值")
     sure = Resolution("x", "F51", "批发业", 100.0, "model", None, cands[:1], ("model",))
     assert sure.explain().endswith("（文本分类，置信度 100）")
+
+
+def test_bare_digit_codes_read_as_by_the_general_steps() -> None:
+    # normalize_industry_code answers 2–4 ASCII digits at once (issue 16: the catalogue's
+    # 1,936 codes at every start); written with a trailing space or in full-width digits the
+    # same code goes through every step, and must give the same answer.
+    import itertools
+
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    for n in (2, 3, 4):
+        for digits in itertools.product("0123456789", repeat=n):
+            code = "".join(digits)
+            expected = normalize_industry_code(code + " ")
+            assert normalize_industry_code(code) == expected, code
+            assert normalize_industry_code(code.translate(wide)) == expected, code
+    assert normalize_industry_code("6513") == "I6513"
+    assert normalize_industry_code("99") is None

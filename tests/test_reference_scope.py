@@ -157,6 +157,15 @@ def test_meaning_table_refuses_a_code_not_in_the_standard() -> None:
         scope._code("Z99", "object_rules 1")
 
 
+def test_every_meaning_pattern_compiles() -> None:
+    # The patterns compile when a phrase first needs them (issue 16); each must compile.
+    m = scope.meaning()
+    rules = [*m.object_rules, *m.fallback_rules]
+    assert len(rules) > 50
+    for rule in rules:
+        assert rule.object.pattern == rule.pattern
+
+
 def test_a_negated_reading_is_refused() -> None:
     """非医用口罩 is what 医用口罩 is not: the keyword the resolver found follows 非."""
     assert scope.clean("非医用口罩生产") not in scope.scope_reader().exact

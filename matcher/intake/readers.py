@@ -70,19 +70,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcher.fields import col
-from matcher.intake import workbook
 from matcher.intake.errors import IntakeError, message
 from matcher.intake.limits import Limits, exceeded, resolve
 from matcher.intake.values import cell_to_str
 
-# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+# polars, numpy and the Excel reader (zipfile, ElementTree) on first use: a one-profile
+# report needs none of them (matcher/lazy.py).
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
+
+    from matcher.intake import workbook
 else:
     from matcher.lazy import lazy_module
 
     np = lazy_module("numpy")
+    workbook = lazy_module("matcher.intake.workbook")
     from matcher.frame import pl
 
 

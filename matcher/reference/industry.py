@@ -168,6 +168,9 @@ def normalize_industry_code(raw: str) -> str | None:
     """
     if raw is None:
         return None
+    if type(raw) is str and 2 <= len(raw) <= 4 and raw.isascii() and raw.isdigit():
+        # a bare 大类/中类/小类 code (the catalogue's 1,936): what the steps below give it
+        return _by_digits().get(raw)
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     # a separator may follow the 大类 digits only (30.11, C 30-11): 1.5 is a number, not 15
     if not _SEPARATED_RE.match(text) or _DECIMAL_RE.match(text):

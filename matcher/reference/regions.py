@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -284,9 +284,33 @@ class _Entry:
     kind: str  # full / short / former / zone
 
 
+class _Names(Mapping[str, tuple[_Entry, ...]]):
+    """Normalised name → divisions, as read back from the cache file: each name's entries
+    are made when it is looked up (a one-profile report looks up a few of 6,000 names)."""
+
+    def __init__(self, raw: dict[str, list[list[str]]]) -> None:
+        self._raw = raw
+        self._made: dict[str, tuple[_Entry, ...]] = {}
+
+    def __getitem__(self, name: str) -> tuple[_Entry, ...]:
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = tuple(_Entry(str(c), str(k)) for c, k in self._raw[name])
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 @dataclass(frozen=True)
 class _Index:
-    names: dict[str, tuple[_Entry, ...]]  # normalised name → divisions
+    names: Mapping[str, tuple[_Entry, ...]]  # normalised name → divisions
     lengths: tuple[int, ...]  # distinct name lengths, longest first
     choices: tuple[str, ...]  # fuzzy choices (full names and names)
     choice_codes: tuple[str, ...]
@@ -334,11 +358,11 @@ def _read_index() -> _Index | None:
         if path is None:
             return None
         raw = json.loads(path.read_text(encoding="utf-8"))
+        names = raw["names"]
+        if not (isinstance(names, dict) and all(isinstance(v, list) for v in names.values())):
+            return None
         return _Index(
-            names={
-                str(k): tuple(_Entry(str(c), str(kind)) for c, kind in v)
-                for k, v in raw["names"].items()
-            },
+            names=_Names(names),
             lengths=tuple(int(n) for n in raw["lengths"]),
             choices=tuple(str(c) for c in raw["choices"]),
             choice_codes=tuple(str(c) for c in raw["choice_codes"]),

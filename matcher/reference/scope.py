@@ -88,10 +88,16 @@ MEANING = "scope_meaning.yaml"  # what official wording means, as general rules 
 class MeaningRule:
     """An object pattern that, with one of the suffixes, gives a reading (scope_meaning.yaml)."""
 
-    object: re.Pattern[str]
+    pattern: str
     suffixes: frozenset[str | None]  # None: a phrase with no known suffix; "*": any
     code: str
     why: str
+
+    @functools.cached_property
+    def object(self) -> re.Pattern[str]:
+        """The pattern compiled when a phrase with one of the suffixes first asks (a profile
+        asks a few of the 80 rules: issue 16); tests/test_reference_scope.py compiles all."""
+        return re.compile(self.pattern)
 
     def fits(self, action: str | None, obj: str) -> re.Match[str] | None:
         if action in self.suffixes or "*" in self.suffixes:
@@ -121,7 +127,7 @@ def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
         assert isinstance(suffixes, list), f"{MEANING}: {key} {k}: suffixes is a list"
         out.append(
             MeaningRule(
-                re.compile(str(r["object"])),
+                str(r["object"]),
                 frozenset(None if a is None else str(a) for a in suffixes),
                 _code(r["code"], f"{key} {k}"),
                 str(r.get("why", "")),
@@ -705,20 +711,28 @@ def _py(pattern: str) -> re.Pattern[str]:
 
 
 _PIECE = r"([^；;。\n\r]*[^\W_][^；;。\n\r]*)"
-_BOILERPLATE_PY = _py(_BOILERPLATE_RE)
-_HEADING_PY = _py(_HEADING_RE)
-_MAIN_PY = _py(_MAIN_RE)
-_MARKED_PIECE_PY = _py(_MAIN_RE + _PIECE)
-_PIECE_PY = _py(_PIECE)
+
+
+@functools.cache
+def _main_patterns() -> tuple[re.Pattern[str], ...]:
+    """Compiled when a scope first needs them (3 ms; a one-profile report may not)."""
+    return (
+        _py(_BOILERPLATE_RE),
+        _py(_HEADING_RE),
+        _py(_MAIN_RE),
+        _py(_MAIN_RE + _PIECE),
+        _py(_PIECE),
+    )
 
 
 def main_piece(scope: str) -> str | None:
     """:func:`main_piece_expr` for one scope (one web profile needs no polars query)."""
-    body = _HEADING_PY.sub("；", _BOILERPLATE_PY.sub("；", scope))
-    marked = _MARKED_PIECE_PY.search(body)
+    boilerplate, heading, main, marked_piece, piece = _main_patterns()
+    body = heading.sub("；", boilerplate.sub("；", scope))
+    marked = marked_piece.search(body)
     if marked is not None:
         return marked.group(1)
-    first = _PIECE_PY.search(_MAIN_PY.sub("；", body))
+    first = piece.search(main.sub("；", body))
     return None if first is None else first.group(1)
 
 
