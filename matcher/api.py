@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import itertools
@@ -130,6 +131,19 @@ class Intake:
         today: dt.date | None = None,
         limits: Limits | None = None,
     ) -> Portfolio:
+        return self.follow(self.read(raw, problems, first=first, today=today, limits=limits))
+
+    def read(
+        self,
+        raw: pl.DataFrame,
+        problems: Sequence[RawProblem],
+        *,
+        first: bool,
+        today: dt.date | None = None,
+        limits: Limits | None = None,
+    ) -> Portfolio:
+        """The part of :meth:`chunk` that needs no other chunk: chunks may be read in any
+        order, at the same time; :meth:`follow` must then take them in input order."""
         raw, skipped = split_non_data(raw)
         account = self.account(raw) if first else None
         portfolio = normalise(
@@ -145,6 +159,11 @@ class Intake:
         portfolio.read += len(skipped)
         portfolio.skipped = skipped
         portfolio.account = account
+        return portfolio
+
+    def follow(self, portfolio: Portfolio) -> Portfolio:
+        """The part of :meth:`chunk` that spans chunks (firms already seen, rows per
+        province), for chunks from :meth:`read` taken in input order."""
         portfolio.frame, portfolio.duplicates = drop_duplicates(portfolio.frame, self.seen)
         if self.region_context is None:
             portfolio.region_hint = self._region_hint(portfolio)
@@ -286,6 +305,9 @@ def summary(result: pl.DataFrame) -> pl.DataFrame:
 CHUNK_RESULT_ROWS = 1_000_000
 # Rows read and normalised at a time (normalising costs per call as well as per row).
 READ_CHUNK_ROWS = 100_000
+# Chunks normalised ahead of the one being evaluated, each in its own reader thread:
+# normalising holds the GIL part of the time, so one thread alone left a core idle.
+READ_AHEAD = 2
 
 
 @dataclass
@@ -419,7 +441,7 @@ def run_batch(
         needed = input_fields(rules) | {"credit_code"}
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
-        reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=READ_AHEAD))
         for portfolio in _read_ahead(chunks, intake, reader, limits):
             run.note(portfolio)
             slices = report_slices(
@@ -475,27 +497,32 @@ def _read_ahead(
     intake: Intake,
     reader: ThreadPoolExecutor,
     limits: Limits | None,
+    depth: int = READ_AHEAD,
 ) -> Iterator[Portfolio]:
-    """The chunks normalised in order, chunk k+1 in ``reader`` while the caller evaluates
-    chunk k (polars releases the GIL, so both cores work). One worker keeps the intake's
-    state (firms already seen) in input order; its errors reach the caller in order."""
-    pending: Future[Portfolio] | None = None
-    for i in itertools.count():
-        try:
-            raw, problems = next(chunks)
-        except StopIteration:
-            break
-        except BaseException:
-            if pending is not None:  # a problem of the chunk before is reported first
-                pending.result()
-            raise
-        step = reader.submit(intake.chunk, raw, problems, first=i == 0, limits=limits)
-        del raw
-        if pending is not None:
-            yield pending.result()
-        pending = step
-    if pending is not None:
-        yield pending.result()
+    """The chunks normalised in order, up to ``depth`` chunks ahead in ``reader``'s
+    threads while the caller evaluates the current one (polars releases the GIL, so
+    both cores work). Each chunk is read on its own (Intake.read); what spans chunks
+    (firms already seen) follows in input order, and so do errors."""
+    pending: collections.deque[Future[Portfolio]] = collections.deque()
+    try:
+        for i in itertools.count():
+            try:
+                raw, problems = next(chunks)
+            except StopIteration:
+                break
+            except BaseException:
+                while pending:  # a problem of a chunk before is reported first
+                    pending.popleft().result()
+                raise
+            pending.append(reader.submit(intake.read, raw, problems, first=i == 0, limits=limits))
+            del raw
+            if len(pending) > depth:
+                yield intake.follow(pending.popleft().result())
+        while pending:
+            yield intake.follow(pending.popleft().result())
+    finally:
+        for step in pending:  # stopped early (an error, a closed generator): read no further
+            step.cancel()
 
 
 @dataclass

@@ -279,3 +279,50 @@ def test_spellings_of_one_region_share_remembered_outcomes() -> None:
     for row in rows:
         assert match_row(row, RULES, AS_OF, memo.evaluate) == match_row(row, RULES, AS_OF)
     assert memo.misses == len(RULES) and memo.hits == 2 * len(RULES)
+
+
+def test_read_ahead_follows_in_input_order_and_reports_the_first_error() -> None:
+    """Chunks read at the same time in several threads still reach the cross-chunk step
+    (repeated firms) and the caller in input order, and a problem in an earlier chunk
+    is reported before one in a later chunk that failed sooner."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from matcher.api import _read_ahead
+    from matcher.errors import PolicyMatchError
+
+    class Slow:
+        """Chunk i takes longer the earlier it is; chunks 'bad' raise."""
+
+        def __init__(self, bad: set[int]) -> None:
+            self.bad = bad
+            self.followed: list[int] = []
+
+        def read(self, raw: pl.DataFrame, problems: Any, *, first: bool, limits: Any) -> Any:
+            i = raw.item()
+            time.sleep(0.05 * (4 - i))
+            if i in self.bad:
+                raise PolicyMatchError(f"chunk {i}")
+            return i
+
+        def follow(self, portfolio: Any) -> Any:
+            self.followed.append(portfolio)
+            return portfolio
+
+    def chunks(n: int) -> Any:
+        return iter([(pl.DataFrame({"i": [i]}), []) for i in range(n)])
+
+    intake = Slow(set())
+    with ThreadPoolExecutor(max_workers=2) as reader:
+        got = list(_read_ahead(chunks(5), intake, reader, None, depth=2))  # type: ignore[arg-type]
+    assert got == intake.followed == [0, 1, 2, 3, 4]
+
+    intake = Slow({1, 3})  # chunk 3 fails first in time, chunk 1 first in the file
+    with ThreadPoolExecutor(max_workers=2) as reader:
+        seen: list[Any] = []
+        with pytest.raises(PolicyMatchError, match="chunk 1"):
+            for p in _read_ahead(chunks(5), intake, reader, None, depth=2):  # type: ignore[arg-type]
+                seen.append(p)
+    assert seen == intake.followed == [0]
