@@ -160,6 +160,8 @@ _CHECK_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass
 class _Row:
+    """One row being normalised: its values, its cells as written, and what went wrong."""
+
     v: dict[str, Any]  # the frame's columns
     raw: dict[str, Any]  # field -> cell as written (fields read only)
     err: dict[str, str | None]  # field -> parse error code
@@ -227,6 +229,7 @@ def _parse_row(
     flags: dict[str, str],
     today: dt.date,
 ) -> _Row:
+    """One row's fields parsed, its cross-field checks made, its yes/no flags merged."""
     v: dict[str, Any] = {ROW: raw[ROW]}
     cells: dict[str, Any] = {}
     errs: dict[str, str | None] = {}
@@ -282,6 +285,7 @@ def _canonical_certs(items: list[str] | None) -> list[str] | None:
 
 
 def _cert_problem(canonical: list[str] | None) -> str | None:
+    """intake.certifications.cert_problem_expr for one list: uncertain, unknown or None."""
     if canonical is None:
         return None
     if any(x.startswith(MAYBE) for x in canonical):
@@ -296,6 +300,7 @@ def _cert_problem(canonical: list[str] | None) -> str | None:
 
 
 def _merge_flags(row: _Row, flags: dict[str, str], *, listed: bool) -> None:
+    """Yes/no certification columns complete the row's list (normalize._merge_flags)."""
     said: list[list[str] | None] = []
     for header, canonical in flags.items():
         reading = read_flag(row.v[header], canonical)
@@ -326,6 +331,7 @@ def _resolve(
 
 
 def _resolve_industries(rows: list[_Row]) -> dict[str, Resolution]:
+    """Each distinct industry text resolved once, its code set on every row."""
     from matcher.reference.industry import resolve_industries
 
     industries = resolve_industries(
@@ -387,6 +393,7 @@ def _scope_industries(rows: list[_Row]) -> None:
 
 
 def _null_failed(row: _Row, by_field: dict[str, str]) -> None:
+    """Values that failed a check become unknown."""
     for code, fields_ in _CHECK_FIELDS:
         if row.chk[code]:
             for f in fields_:
