@@ -107,193 +107,30 @@ def normalise_rows(
     today = today or dt.date.today()
     lim = resolve_limits(limits)
     names, header_problems = clean_header_names(list(headers))
-    renamed_header = dict(zip(headers, names, strict=True))
     mapping = map_headers(names, overrides) if overrides else _mapping(tuple(names))
     by_field = {f: h for h, f in mapping.columns.items() if fields is None or f in fields}
     renames, passthrough, renamed = passthrough_names(names, mapping, {ROW, *names})
-    field_of = {h: f for f, h in by_field.items()}
-
-    # The raw table: headers cleaned and protected, over-long cells made unknown.
-    table: list[dict[str, Any]] = []
-    long_cells: dict[str, list[dict[str, Any]]] = {}
-    id_header = by_field.get("id")
-    for source in cells:
-        raw = {ROW: source[ROW]}
-        for h in headers:
-            name = renames.get(renamed_header[h], renamed_header[h])
-            raw[name] = source.get(h)
-        table.append(raw)
+    table = _raw_table(cells, headers, names, renames)
     final_names = [renames.get(n, n) for n in names]
-    for name in final_names:
-        for raw in table:
-            text = raw[name]
-            if text is not None and len(text) > lim.max_cell_chars:
-                rid = raw[id_header] if id_header is not None else None
-                long_cells.setdefault(name, []).append(
-                    {
-                        "row": raw[ROW],
-                        "id": rid if rid is not None else str(raw[ROW]),
-                        "column": name,
-                        "field": field_of.get(name, ""),
-                        "value": f"「{text[:20]}…」共 {len(text)} 字符，上限 {lim.max_cell_chars}",
-                        "code": "cell_too_long",
-                    }
-                )
-    for cut in long_cells.values():
-        for e in cut:
-            next(r for r in table if r[ROW] == e["row"])[e["column"]] = None
-
+    long_cells = _cut_long_cells(table, final_names, by_field, lim.max_cell_chars)
     flags = mapping.flags if fields is None or "certifications" in fields else {}
-    out_rows: list[_Row] = []
-    for raw in table:
-        out_rows.append(_parse_row(raw, by_field, mapping, passthrough, flags, today))
-
-    regions = resolve_regions(
-        list(dict.fromkeys(r.v["region"] for r in out_rows if r.v["region"] is not None)),
-        context=region_context,
-    )
-    industries = _resolve_industries(out_rows)
-    _industry_from_scope(out_rows, industries)
+    rows = [_parse_row(raw, by_field, mapping, passthrough, flags, today) for raw in table]
+    regions, industries = _resolve(rows, region_context)
     with_phrases = fields is None or "scope_industries" in fields
     if with_phrases:
-        _scope_industries(out_rows)
-    for r in out_rows:
-        r.v["region_code"] = None if r.v["region"] is None else regions[r.v["region"]].code
-
-    ambiguous = {
-        t: f"{t}：{' / '.join(n)}" for t, res in regions.items() if (n := ambiguous_names(res))
-    }
-    refused = {t for t, res in industries.items() if res.refusal is not None}
-    for r in out_rows:
+        _scope_industries(rows)
+    for r in rows:
         _null_failed(r, by_field)
-        v = r.v
-        v["size_derived"] = derive_size(
-            v["industry_code"], v["employees"], v["revenue"], v["total_assets"]
-        )
-        v["size_effective"] = v["size"] if v["size"] is not None else v["size_derived"]
-
-    # Problems in the frame path's order: check by check (each over all rows), then the
-    # over-long cells and the reader's; sorted by row and field, stably.
-    errors: list[dict[str, Any]] = []
-
-    def add(r: _Row, field_name: str, value: Any, code: str) -> None:
-        errors.append(
-            {
-                "row": r.v[ROW],
-                "id": r.v["id"],
-                "column": by_field.get(field_name, field_name),
-                "field": field_name,
-                "value": value,
-                "code": code,
-            }
-        )
-
-    for spec in PROFILE_FIELDS:
-        if spec.name in by_field:
-            for r in out_rows:
-                if (code := r.err[spec.name]) is not None:
-                    add(r, spec.name, r.raw[spec.name], code)
-        if spec.name in by_field and spec.type in (FieldType.INT, FieldType.AMOUNT):
-            for r in out_rows:
-                text = r.raw[spec.name]
-                if (
-                    r.v[spec.name] is not None
-                    and text is not None
-                    and _APPROX_RE.search(unicodedata.normalize("NFKC", text))
-                ):
-                    add(r, spec.name, text, "approximate_number")
-    if "foreign_invested" in by_field:
-        for r in out_rows:
-            text = r.raw["foreign_invested"]
-            if text is not None and text.strip(_RUST_WS_CHARS).lower() in HMT_WORDS:
-                add(r, "foreign_invested", text, "hmt_as_foreign")
-    if "credit_code" in by_field:
-        for r in out_rows:
-            if r.cc is not None:
-                add(r, "credit_code", r.raw["credit_code"], r.cc)
-    for code, fields_ in _CHECK_FIELDS:
-        for r in out_rows:
-            if r.chk[code]:
-                written = r.raw[fields_[0]] if fields_[0] in by_field else None
-                add(r, fields_[0], written, code)
-    for r in out_rows:
-        if r.v["name"] is None:
-            add(r, "name", "", "missing_name")
-    if "name" in by_field:
-        for r in out_rows:
-            name = r.v["name"]
-            if name is not None and _NAME_SQUEEZE_RE.sub("", name).lower() in TOTAL_ROW_NAMES:
-                add(r, "name", name, "total_row")
-    # the resolution's problems (see normalize._resolution_specs)
-    for r in out_rows:
-        region = r.v["region"]
-        if region is not None and r.v["region_code"] is None and region not in ambiguous:
-            add(r, "region", region, "unknown_region")
-    for r in out_rows:
-        region = r.v["region"]
-        if region is not None and r.v["region_code"] is None and region in ambiguous:
-            add(r, "region", ambiguous[region], "ambiguous_region")
-    for r in out_rows:
-        industry = r.v["industry"]
-        if industry is not None and r.v["industry_code"] is None:
-            code = "not_an_industry" if industry in refused else "unknown_industry"
-            add(r, "industry", industry, code)
-    for r in out_rows:
-        if r.v[SCOPE_PHRASE] is not None and r.v["industry"] is None:
-            add(r, "industry", r.scope_note, "industry_from_scope")
-    for r in out_rows:
-        if r.v[SCOPE_PHRASE] is not None and r.v["industry"] is not None:
-            note = None if r.scope_note is None else f"「{r.v['industry']}」；{r.scope_note}"
-            add(r, "industry", note, "industry_refined_by_scope")
-    for r in out_rows:
-        if r.scope_conflict:
-            v = r.v
-            note = (
-                None
-                if r.scope_note is None
-                else f"{v['industry']}（{v['industry_code']}） / {r.scope_note}"
-            )
-            add(r, "industry", note, "industry_scope_conflict")
-    for header in flags:
-        for r in out_rows:
-            if header in r.bad_flags:
-                add(r, "certifications", f"{header}：{r.v[header]}", "bad_certification_flag")
-    for r in out_rows:
-        size, derived = r.v["size"], r.v["size_derived"]
-        if size is not None and derived is not None and size != derived:
-            text = f"填写{SIZE_ZH.get(size, size)}，推算{SIZE_ZH.get(derived, derived)}"
-            add(r, "size", text, "size_mismatch")
-    for name in final_names:
-        errors += long_cells.get(name, [])
+        _derive_size(r)
+    errors = _field_errors(rows, by_field)
+    errors += _resolution_errors(rows, by_field, regions, industries, flags)
+    errors += _size_mismatch(rows, by_field)
     reported = [*problems, *header_problems, *renamed] if report_headers else list(problems)
-    for p in reported:
-        errors.append(
-            {"row": p.row, "id": None, "column": p.column, "field": field_of.get(p.column, "")}
-            | {"value": p.detail}
-            | {"code": p.message_code}
-        )
-    for e in errors:
-        e["rejected"] = e["code"] in (*REJECTING_CODES, *EXCLUDED_ROW_CODES)
-    errors.sort(
-        key=lambda e: (
-            e["row"] is not None,
-            e["row"] or 0,
-            e["field"] is not None,
-            e["field"] or "",
-        )
-    )
-
+    errors = _error_list(errors, by_field, reported, long_cells, final_names)
     dropped = [p for p in problems if p.message_code in EXCLUDED_ROW_CODES]
     rejected_rows = {e["row"] for e in errors if e["rejected"] and e["code"] in REJECTING_CODES}
-    columns = [ROW]
-    for spec in PROFILE_FIELDS:
-        if spec.type is FieldType.DATE:
-            columns.append(spec.name + DATE_HI_SUFFIX)
-        columns.append(spec.name)
-    columns += [*passthrough, "region_code", "industry_code", SCOPE_PHRASE]
-    columns += ["scope_industries"] if with_phrases else []
-    columns += ["size_derived", "size_effective"]
-    kept = [{c: r.v[c] for c in columns} for r in out_rows if r.v[ROW] not in rejected_rows]
+    columns = _columns(passthrough, with_phrases=with_phrases)
+    kept = [{c: r.v[c] for c in columns} for r in rows if r.v[ROW] not in rejected_rows]
     return RowsResult(
         columns=columns,
         rows=kept,
@@ -323,6 +160,8 @@ _CHECK_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass
 class _Row:
+    """One row being normalised: its values, its cells as written, and what went wrong."""
+
     v: dict[str, Any]  # the frame's columns
     raw: dict[str, Any]  # field -> cell as written (fields read only)
     err: dict[str, str | None]  # field -> parse error code
@@ -333,6 +172,55 @@ class _Row:
     scope_conflict: bool = False
 
 
+def _raw_table(
+    cells: Sequence[Mapping[str, Any]],
+    headers: Sequence[str],
+    names: list[str],
+    renames: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Each row's cells keyed by its cleaned header, pass-through columns renamed."""
+    renamed_header = dict(zip(headers, names, strict=True))
+    table: list[dict[str, Any]] = []
+    for source in cells:
+        raw = {ROW: source[ROW]}
+        for h in headers:
+            name = renames.get(renamed_header[h], renamed_header[h])
+            raw[name] = source.get(h)
+        table.append(raw)
+    return table
+
+
+def _cut_long_cells(
+    table: list[dict[str, Any]],
+    final_names: list[str],
+    by_field: dict[str, str],
+    max_chars: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Cells longer than ``max_chars`` made unknown in ``table``; their problems by column."""
+    field_of = {h: f for f, h in by_field.items()}
+    id_header = by_field.get("id")
+    long_cells: dict[str, list[dict[str, Any]]] = {}
+    for name in final_names:
+        for raw in table:
+            text = raw[name]
+            if text is not None and len(text) > max_chars:
+                rid = raw[id_header] if id_header is not None else None
+                long_cells.setdefault(name, []).append(
+                    {
+                        "row": raw[ROW],
+                        "id": rid if rid is not None else str(raw[ROW]),
+                        "column": name,
+                        "field": field_of.get(name, ""),
+                        "value": f"「{text[:20]}…」共 {len(text)} 字符，上限 {max_chars}",
+                        "code": "cell_too_long",
+                    }
+                )
+    for cut in long_cells.values():
+        for e in cut:
+            next(r for r in table if r[ROW] == e["row"])[e["column"]] = None
+    return long_cells
+
+
 def _parse_row(
     raw: dict[str, Any],
     by_field: dict[str, str],
@@ -341,6 +229,7 @@ def _parse_row(
     flags: dict[str, str],
     today: dt.date,
 ) -> _Row:
+    """One row's fields parsed, its cross-field checks made, its yes/no flags merged."""
     v: dict[str, Any] = {ROW: raw[ROW]}
     cells: dict[str, Any] = {}
     errs: dict[str, str | None] = {}
@@ -396,6 +285,7 @@ def _canonical_certs(items: list[str] | None) -> list[str] | None:
 
 
 def _cert_problem(canonical: list[str] | None) -> str | None:
+    """intake.certifications.cert_problem_expr for one list: uncertain, unknown or None."""
     if canonical is None:
         return None
     if any(x.startswith(MAYBE) for x in canonical):
@@ -410,6 +300,7 @@ def _cert_problem(canonical: list[str] | None) -> str | None:
 
 
 def _merge_flags(row: _Row, flags: dict[str, str], *, listed: bool) -> None:
+    """Yes/no certification columns complete the row's list (normalize._merge_flags)."""
     said: list[list[str] | None] = []
     for header, canonical in flags.items():
         reading = read_flag(row.v[header], canonical)
@@ -424,7 +315,23 @@ def _merge_flags(row: _Row, flags: dict[str, str], *, listed: bool) -> None:
     row.v["certifications"] = merge_lists(base, said)
 
 
+def _resolve(
+    rows: list[_Row], region_context: str | None
+) -> tuple[dict[str, Resolution], dict[str, Resolution]]:
+    """Regions and industries resolved once per distinct text, the scope's industry applied."""
+    regions = resolve_regions(
+        list(dict.fromkeys(r.v["region"] for r in rows if r.v["region"] is not None)),
+        context=region_context,
+    )
+    industries = _resolve_industries(rows)
+    _industry_from_scope(rows, industries)
+    for r in rows:
+        r.v["region_code"] = None if r.v["region"] is None else regions[r.v["region"]].code
+    return regions, industries
+
+
 def _resolve_industries(rows: list[_Row]) -> dict[str, Resolution]:
+    """Each distinct industry text resolved once, its code set on every row."""
     from matcher.reference.industry import resolve_industries
 
     industries = resolve_industries(
@@ -486,12 +393,190 @@ def _scope_industries(rows: list[_Row]) -> None:
 
 
 def _null_failed(row: _Row, by_field: dict[str, str]) -> None:
+    """Values that failed a check become unknown."""
     for code, fields_ in _CHECK_FIELDS:
         if row.chk[code]:
             for f in fields_:
                 row.v[f] = None
     if "credit_code" in by_field and row.cc is not None:
         row.v["credit_code"] = None
+
+
+def _derive_size(row: _Row) -> None:
+    """The size by the standard, and the size matched: the given one, else that."""
+    v = row.v
+    v["size_derived"] = derive_size(
+        v["industry_code"], v["employees"], v["revenue"], v["total_assets"]
+    )
+    v["size_effective"] = v["size"] if v["size"] is not None else v["size_derived"]
+
+
+def _problem(
+    row: _Row, by_field: dict[str, str], field_name: str, value: Any, code: str
+) -> dict[str, Any]:
+    """One problem of one row, keyed as ``ERROR_COLUMNS`` but for ``rejected``."""
+    return {
+        "row": row.v[ROW],
+        "id": row.v["id"],
+        "column": by_field.get(field_name, field_name),
+        "field": field_name,
+        "value": value,
+        "code": code,
+    }
+
+
+def _field_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, Any]]:
+    """Every per-cell and per-row problem, check by check (normalize._error_specs)."""
+    out: list[dict[str, Any]] = []
+    for spec in PROFILE_FIELDS:
+        if spec.name not in by_field:
+            continue
+        for r in rows:
+            if (code := r.err[spec.name]) is not None:
+                out.append(_problem(r, by_field, spec.name, r.raw[spec.name], code))
+        if spec.type in (FieldType.INT, FieldType.AMOUNT):
+            for r in rows:
+                text = r.raw[spec.name]
+                if (
+                    r.v[spec.name] is not None
+                    and text is not None
+                    and _APPROX_RE.search(unicodedata.normalize("NFKC", text))
+                ):
+                    out.append(_problem(r, by_field, spec.name, text, "approximate_number"))
+    if "foreign_invested" in by_field:
+        for r in rows:
+            text = r.raw["foreign_invested"]
+            if text is not None and text.strip(_RUST_WS_CHARS).lower() in HMT_WORDS:
+                out.append(_problem(r, by_field, "foreign_invested", text, "hmt_as_foreign"))
+    if "credit_code" in by_field:
+        for r in rows:
+            if r.cc is not None:
+                out.append(_problem(r, by_field, "credit_code", r.raw["credit_code"], r.cc))
+    for code, fields_ in _CHECK_FIELDS:
+        for r in rows:
+            if r.chk[code]:
+                written = r.raw[fields_[0]] if fields_[0] in by_field else None
+                out.append(_problem(r, by_field, fields_[0], written, code))
+    for r in rows:
+        if r.v["name"] is None:
+            out.append(_problem(r, by_field, "name", "", "missing_name"))
+    if "name" in by_field:
+        for r in rows:
+            name = r.v["name"]
+            if name is not None and _NAME_SQUEEZE_RE.sub("", name).lower() in TOTAL_ROW_NAMES:
+                out.append(_problem(r, by_field, "name", name, "total_row"))
+    return out
+
+
+def _resolution_errors(
+    rows: list[_Row],
+    by_field: dict[str, str],
+    regions: dict[str, Resolution],
+    industries: dict[str, Resolution],
+    flags: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Free text resolved to nothing, told apart by why (normalize._resolution_specs)."""
+    ambiguous = {
+        t: f"{t}：{' / '.join(n)}" for t, res in regions.items() if (n := ambiguous_names(res))
+    }
+    refused = {t for t, res in industries.items() if res.refusal is not None}
+    out: list[dict[str, Any]] = []
+    unresolved = [r for r in rows if r.v["region"] is not None and r.v["region_code"] is None]
+    for r in unresolved:
+        if r.v["region"] not in ambiguous:
+            out.append(_problem(r, by_field, "region", r.v["region"], "unknown_region"))
+    for r in unresolved:
+        if r.v["region"] in ambiguous:
+            text = ambiguous[r.v["region"]]
+            out.append(_problem(r, by_field, "region", text, "ambiguous_region"))
+    for r in rows:
+        industry = r.v["industry"]
+        if industry is not None and r.v["industry_code"] is None:
+            code = "not_an_industry" if industry in refused else "unknown_industry"
+            out.append(_problem(r, by_field, "industry", industry, code))
+    out += _scope_errors(rows, by_field)
+    for header in flags:
+        for r in rows:
+            if header in r.bad_flags:
+                text = f"{header}：{r.v[header]}"
+                out.append(_problem(r, by_field, "certifications", text, "bad_certification_flag"))
+    return out
+
+
+def _scope_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, Any]]:
+    """The industries the business scope gave, refined or contradicted, each noted."""
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        if r.v[SCOPE_PHRASE] is not None and r.v["industry"] is None:
+            out.append(_problem(r, by_field, "industry", r.scope_note, "industry_from_scope"))
+    for r in rows:
+        if r.v[SCOPE_PHRASE] is not None and r.v["industry"] is not None:
+            note = None if r.scope_note is None else f"「{r.v['industry']}」；{r.scope_note}"
+            out.append(_problem(r, by_field, "industry", note, "industry_refined_by_scope"))
+    for r in rows:
+        if r.scope_conflict:
+            v = r.v
+            note = (
+                None
+                if r.scope_note is None
+                else f"{v['industry']}（{v['industry_code']}） / {r.scope_note}"
+            )
+            out.append(_problem(r, by_field, "industry", note, "industry_scope_conflict"))
+    return out
+
+
+def _size_mismatch(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, Any]]:
+    """A size given that is not the size the standard derives."""
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        size, derived = r.v["size"], r.v["size_derived"]
+        if size is not None and derived is not None and size != derived:
+            text = f"填写{SIZE_ZH.get(size, size)}，推算{SIZE_ZH.get(derived, derived)}"
+            out.append(_problem(r, by_field, "size", text, "size_mismatch"))
+    return out
+
+
+def _error_list(
+    errors: list[dict[str, Any]],
+    by_field: dict[str, str],
+    reported: Sequence[RawProblem],
+    long_cells: dict[str, list[dict[str, Any]]],
+    final_names: list[str],
+) -> list[dict[str, Any]]:
+    """All problems sorted by row, stably: the checks', the over-long cells', the reader's."""
+    field_of = {h: f for f, h in by_field.items()}
+    for name in final_names:
+        errors += long_cells.get(name, [])
+    for p in reported:
+        errors.append(
+            {"row": p.row, "id": None, "column": p.column, "field": field_of.get(p.column, "")}
+            | {"value": p.detail}
+            | {"code": p.message_code}
+        )
+    for e in errors:
+        e["rejected"] = e["code"] in (*REJECTING_CODES, *EXCLUDED_ROW_CODES)
+    errors.sort(
+        key=lambda e: (
+            e["row"] is not None,
+            e["row"] or 0,
+            e["field"] is not None,
+            e["field"] or "",
+        )
+    )
+    return errors
+
+
+def _columns(passthrough: list[str], *, with_phrases: bool) -> list[str]:
+    """The result frame's columns, in the frame path's order."""
+    columns = [ROW]
+    for spec in PROFILE_FIELDS:
+        if spec.type is FieldType.DATE:
+            columns.append(spec.name + DATE_HI_SUFFIX)
+        columns.append(spec.name)
+    columns += [*passthrough, "region_code", "industry_code", SCOPE_PHRASE]
+    columns += ["scope_industries"] if with_phrases else []
+    columns += ["size_derived", "size_effective"]
+    return columns
 
 
 def render_message(code: str, value: str | None, lang: str = "zh") -> str:
