@@ -197,6 +197,12 @@ def test_region_index_file_keeps_the_division_table(
     }
     assert "110108" in lazy and lazy["110108"] == from_csv["110108"]
     assert list(lazy) == list(from_csv) and dict(lazy.items()) == from_csv
+    provinces = {c: d.name for c, d in from_csv.items() if d.level == "province"}
+    real = regions._table
+    for table in (lazy, from_csv):  # the catalogue's province names, from either table
+        monkeypatch.setattr(regions, "_table", lambda table=table: table)
+        assert regions.province_names() == provinces and len(provinces) == 34
+    monkeypatch.setattr(regions, "_table", real)
     (path,) = cache_home.glob("region-name-index-*.json")
     raw = json.loads(path.read_text(encoding="utf-8"))
     raw["divisions"]["110108"] = ["海淀区"]  # damaged: not believed

@@ -44,7 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
-from matcher.reference.data import adcode_rows, reference_path, safe_load
+from matcher.reference.data import reference_path, safe_load
 from matcher.reference.resolution import normalize_text, split_phrases
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -182,7 +182,9 @@ def _shorten(text: str, limit: int = 60) -> str:
 @functools.cache
 def _provinces() -> dict[str, str]:
     """Province adcode → official name (34 rows of the 2024 table)."""
-    return {r["adcode"]: r["name"] for r in adcode_rows() if r["level"] == "province"}
+    from matcher.reference.regions import province_names  # its table, read once (issue 16)
+
+    return province_names()
 
 
 _PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")

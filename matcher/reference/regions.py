@@ -141,6 +141,14 @@ def divisions() -> Mapping[str, Division]:
     return _table()
 
 
+def province_names() -> dict[str, str]:
+    """Province adcode → official name (the 34 province rows), without making every division."""
+    table = _table()
+    if isinstance(table, _Divisions):
+        return {code: row[0] for code, row in table._rows.items() if row[1] == "province"}
+    return {d.code: d.name for d in table.values() if d.level == "province"}
+
+
 def _clean(code: object) -> str:
     return unicodedata.normalize("NFKC", str(code)).strip()
 
