@@ -44,7 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
-from matcher.reference.data import reference_path, safe_load
+from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -374,8 +374,7 @@ def _edition(
 
 def _load_file(path: Path) -> Edition:
     try:
-        with path.open(encoding="utf-8") as f:
-            raw = safe_load(f)
+        raw = read_yaml(path)  # a JSON copy once read (issue 16)
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(
             f"{path}：无法读取（{exc}）", "请确认文件存在且为 UTF-8 编码"
