@@ -149,3 +149,40 @@ def test_an_unwritable_cache_falls_back_to_memory(
         assert not model_cache.save("x", "0" * 64, a=np.zeros(1))
     finally:
         industry._model.cache_clear()
+
+
+def test_memo_entries_are_made_when_looked_up_and_all_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 16: the memo file keeps up to 20,000 texts; a report makes the few it asks for,
+    # and writing the file back keeps every text it read, in order, then the new ones.
+    import dataclasses
+    import json
+
+    from matcher.reference.resolution import Resolution
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(industry, "_cache", industry.ResolutionCache())
+    monkeypatch.setattr(industry, "_remember", industry._cache.remember)
+    monkeypatch.setattr(industry, "_memo_raw", {})
+    monkeypatch.setattr(industry, "_memo_loaded", set())
+    texts = ["软件开发", "钢材批发", "奶茶店"]
+    made = industry.resolve_industries(texts)
+    old = [dataclasses.asdict(made[t]) for t in texts]
+    old[1]["code"] = "F5165"  # a stored answer the model would not give: proves it is read
+    old = json.loads(json.dumps(old, ensure_ascii=False))  # as the file holds it
+    industry._memo_path().parent.mkdir(parents=True, exist_ok=True)
+    industry._memo_path().write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(industry, "_cache", industry.ResolutionCache())
+    monkeypatch.setattr(industry, "_remember", industry._cache.remember)
+    industry.load_memo()
+    assert len(industry._cache) == 0 and set(industry._memo_raw) == set(texts)
+    got = industry.resolve_industries(["钢材批发"])["钢材批发"]
+    assert isinstance(got, Resolution) and got.code == "F5165"
+    assert list(industry._cache) == ["钢材批发"]  # only the one asked for was made
+    industry.save_memo()  # nothing new: the file is not rewritten
+    assert json.loads(industry._memo_path().read_text(encoding="utf-8")) == old
+    industry.resolve_industries(["做软件的"])
+    industry.save_memo()
+    kept = json.loads(industry._memo_path().read_text(encoding="utf-8"))
+    assert [e["input"] for e in kept] == [*texts, "做软件的"] and kept[:3] == old

@@ -144,7 +144,7 @@ def test_table_copy_is_read_back_and_follows_its_source(
     assert len(calls) == 4
 
 
-def test_yaml_that_json_cannot_hold_is_never_kept(
+def test_yaml_dates_and_odd_keys_are_kept_exactly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import datetime as dt
@@ -152,18 +152,37 @@ def test_yaml_that_json_cannot_hold_is_never_kept(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(data.TABLE_CACHE_OFF_ENV, raising=False)
     src = tmp_path / "t.yaml"
-    src.write_text("1: a\nsince: 2022-07-01\n", encoding="utf-8")
+    src.write_text(
+        "1: a\nsince: 2022-07-01\nat: 2022-07-01 08:30:00\n"
+        "nested: {$date: x, 2: [2021-01-01, 'b']}\nflag: true\nn: 1.0\n",
+        encoding="utf-8",
+    )
+    expected = {
+        1: "a",
+        "since": dt.date(2022, 7, 1),
+        "at": dt.datetime(2022, 7, 1, 8, 30),
+        "nested": {"$date": "x", 2: [dt.date(2021, 1, 1), "b"]},
+        "flag": True,
+        "n": 1.0,
+    }
+    first = data.read_yaml(src)
+    assert first == expected
+    assert list((tmp_path / "cache" / "policy-match").glob("table-t-*.json"))
+    again = data.read_yaml(src)  # from the JSON copy: the same types, not strings
+    assert again == expected and type(again["at"]) is dt.datetime and type(again["n"]) is float
+    assert type(again["nested"]["$date"]) is str and type(again["flag"]) is bool
 
-    def parse() -> object:
-        with src.open(encoding="utf-8") as f:
-            return data.safe_load(f)
 
-    def wrap(value: object) -> dict[str, object]:
-        return {"kind": "value", "value": value}
-
-    for _ in range(2):  # an int key would come back a string, a date not at all
-        assert data._kept(src, parse, wrap) == {1: "a", "since": dt.date(2022, 7, 1)}
-    assert not list((tmp_path / "cache" / "policy-match").glob("table-t-*.json"))
+def test_yaml_that_json_cannot_hold_is_never_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(data.TABLE_CACHE_OFF_ENV, raising=False)
+    src = tmp_path / "s.yaml"
+    src.write_text("codes: !!set {a, b}\nblob: !!binary aGk=\n", encoding="utf-8")
+    for _ in range(2):
+        assert data.read_yaml(src) == {"codes": {"a", "b"}, "blob": b"hi"}
+    assert not list((tmp_path / "cache" / "policy-match").glob("table-s-*.json"))
 
 
 def test_bundled_tables_read_back_equal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@ rules and the same reports; a changed file or a damaged cache is never believed.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -174,6 +175,39 @@ def test_region_index_read_back_equals_the_built_one(
         assert regions._read_index() == built
     finally:
         regions._index.cache_clear()
+
+
+def test_region_index_file_keeps_the_division_table(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 16: a report read back from the file needs no adcode table; the divisions it
+    # makes on demand are those the table gives, in the same order.
+    from matcher.reference import data, regions
+
+    monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
+    regions._write_index(regions._build_index())
+    kept = regions._read_index_file()
+    assert kept is not None
+    lazy = regions._Divisions(kept[1])
+    from_csv = {
+        r["adcode"]: regions.Division(
+            r["adcode"], r["name"], r["level"], r["province_code"], r["city_code"], r["full_name"]
+        )
+        for r in data.adcode_rows()
+    }
+    assert "110108" in lazy and lazy["110108"] == from_csv["110108"]
+    assert list(lazy) == list(from_csv) and dict(lazy.items()) == from_csv
+    provinces = {c: d.name for c, d in from_csv.items() if d.level == "province"}
+    real = regions._table
+    for table in (lazy, from_csv):  # the catalogue's province names, from either table
+        monkeypatch.setattr(regions, "_table", lambda table=table: table)
+        assert regions.province_names() == provinces and len(provinces) == 34
+    monkeypatch.setattr(regions, "_table", real)
+    (path,) = cache_home.glob("region-name-index-*.json")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["divisions"]["110108"] = ["海淀区"]  # damaged: not believed
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    assert regions._read_index_file() is None
 
 
 def test_region_index_key_follows_the_alias_table(

@@ -44,7 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
-from matcher.reference.data import adcode_rows, reference_path, safe_load
+from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -182,7 +182,9 @@ def _shorten(text: str, limit: int = 60) -> str:
 @functools.cache
 def _provinces() -> dict[str, str]:
     """Province adcode → official name (34 rows of the 2024 table)."""
-    return {r["adcode"]: r["name"] for r in adcode_rows() if r["level"] == "province"}
+    from matcher.reference.regions import province_names  # its table, read once (issue 16)
+
+    return province_names()
 
 
 _PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
@@ -372,8 +374,7 @@ def _edition(
 
 def _load_file(path: Path) -> Edition:
     try:
-        with path.open(encoding="utf-8") as f:
-            raw = safe_load(f)
+        raw = read_yaml(path)  # a JSON copy once read (issue 16)
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(
             f"{path}：无法读取（{exc}）", "请确认文件存在且为 UTF-8 编码"

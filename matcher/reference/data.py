@@ -9,6 +9,7 @@ and by ``rules/reference/build_reference_tables.py``.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "header_qualifier_rows",
     "industry_rows",
     "load_yaml",
+    "read_yaml",
     "reference_path",
 ]
 
@@ -49,11 +51,11 @@ def reference_path(name: str) -> Path:
 # A one-enterprise report reads a dozen reference tables, and csv and PyYAML rebuild them at
 # every start (~20 ms of it, issue 16); json reads the same values back in a third of the
 # time. So each table read here is also kept as JSON in the cache folder, keyed by the
-# file's bytes and this module's code, and written only when it reads back equal (a YAML
-# file with dates or non-string keys is never kept). Where the folder cannot be written
-# the file is simply parsed each time.
+# file's bytes and this module's code, and written only when it reads back equal (YAML's
+# dates and non-string keys are written tagged, see _tagged; a value json cannot hold
+# exactly is never kept). Where the folder cannot be written the file is parsed each time.
 TABLE_CACHE_OFF_ENV = "POLICY_MATCH_NO_TABLE_CACHE"
-_TABLE_FORMAT = "1"
+_TABLE_FORMAT = "2"
 
 
 def _kept(path: Path, parse: Callable[[], Any], encode: Callable[[Any], Any]) -> Any:
@@ -75,14 +77,14 @@ def _kept(path: Path, parse: Callable[[], Any], encode: Callable[[Any], Any]) ->
     except RuntimeError:  # no home folder to find the cache in
         return parse()
     try:
-        return _decode(json.loads(target.read_text(encoding="utf-8")))
+        return _decode(json.loads(target.read_text(encoding="utf-8"), object_hook=_untagged))
     except Exception:  # missing, damaged or foreign: parse instead
         pass
     value = parse()
     try:
         text = json.dumps(encode(value), ensure_ascii=False)
-        same = _decode(json.loads(text)) == value
-    except (TypeError, ValueError):  # dates, sets, non-string keys…: not kept
+        same = _decode(json.loads(text, object_hook=_untagged)) == value
+    except (TypeError, ValueError):  # sets, binary…: not kept
         same = False
     if same:
 
@@ -98,6 +100,41 @@ def _decode(raw: Any) -> Any:
         columns = raw["columns"]
         return tuple(dict(zip(columns, row, strict=True)) for row in raw["rows"])
     return raw["value"]
+
+
+def _tagged(value: Any) -> Any:
+    """A YAML value as JSON can hold it: a date as {"$date": …}, a mapping with a key that
+    is not a string (or starts with $) as {"$items": [[key, value], …]}."""
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: _tagged(v) for k, v in value.items()}
+        return {"$items": [[_tagged(k), _tagged(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_tagged(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def _untagged(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$date" in obj:
+            return dt.date.fromisoformat(obj["$date"])
+        if "$datetime" in obj:
+            return dt.datetime.fromisoformat(obj["$datetime"])
+        if "$items" in obj:
+            return {_hashable(k): v for k, v in obj["$items"]}
+    return obj
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+def _yaml_json(value: Any) -> dict[str, Any]:
+    return {"kind": "value", "value": _tagged(value)}
 
 
 def _rows_json(rows: tuple[dict[str, str], ...]) -> dict[str, Any]:
@@ -163,12 +200,18 @@ def load_yaml(name: str) -> Any:
     path = reference_path(name)
     if not path.is_file():
         raise FileNotFoundError(f"reference file {name!r} not found at {path}")
+    return read_yaml(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """:func:`safe_load` of a YAML file, or the same value read back from its JSON copy in
+    the cache folder (errors reading or parsing the file are raised as safe_load raises them)."""
 
     def parse() -> Any:
         with path.open(encoding="utf-8") as f:
             return safe_load(f)
 
-    return _kept(path, parse, lambda value: {"kind": "value", "value": value})
+    return _kept(path, parse, _yaml_json)
 
 
 def safe_load(stream: Any) -> Any:

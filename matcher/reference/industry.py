@@ -1289,28 +1289,52 @@ def _memo_path() -> Path:
     return model_cache.cache_dir() / f"{_MEMO}-{key[:20]}.json"
 
 
+# The file's entries by text, each made a Resolution when a text is looked up: the file
+# keeps up to 20,000 texts and a one-profile report asks for a few (issue 16).
+_memo_raw: dict[str, dict[str, Any]] = {}
+
+
 def load_memo() -> None:
     """Fill the resolution cache from the disk file (nothing if it is missing or unreadable)."""
     try:
         entries = json.loads(_memo_path().read_text(encoding="utf-8"))
         for e in entries:
-            res = Resolution(
-                e["input"],
-                e["code"],
-                e["name"],
-                e["score"],
-                e["method"],
-                e["matched_text"],
-                tuple((c, n, s) for c, n, s in e["candidates"]),
-                tuple(e["tried"]),
-                None if e["conflict"] is None else tuple(e["conflict"]),
-                None if e["refusal"] is None else tuple(e["refusal"]),
-                e["head"],
-            )
-            _cache.setdefault(res.input, res)
-            _memo_loaded.add(res.input)
+            text = e["input"]
+            if not isinstance(text, str):
+                raise TypeError(type(text).__name__)
+            if text not in _cache:
+                _memo_raw.setdefault(text, e)
+            _memo_loaded.add(text)
     except (OSError, RuntimeError, ValueError, KeyError, TypeError):
         return  # RuntimeError: no home folder to find the cache in
+
+
+def _from_memo(e: dict[str, Any]) -> Resolution:
+    return Resolution(
+        e["input"],
+        e["code"],
+        e["name"],
+        e["score"],
+        e["method"],
+        e["matched_text"],
+        tuple((c, n, s) for c, n, s in e["candidates"]),
+        tuple(e["tried"]),
+        None if e["conflict"] is None else tuple(e["conflict"]),
+        None if e["refusal"] is None else tuple(e["refusal"]),
+        e["head"],
+    )
+
+
+def _cached(text: str) -> Resolution | None:
+    """The resolution made before, in this process or (:func:`load_memo`) an earlier run."""
+    hit = _cache.get(text)
+    if hit is None and text in _memo_raw:
+        try:
+            hit = _from_memo(_memo_raw[text])
+        except (KeyError, TypeError, ValueError):  # a damaged entry: resolved afresh
+            return None
+        _cache.setdefault(text, hit)
+    return hit
 
 
 def save_memo() -> None:
@@ -1318,7 +1342,10 @@ def save_memo() -> None:
     silently not where the folder cannot be written)."""
     if all(t in _memo_loaded for t in _cache):
         return
-    entries = [dataclasses.asdict(r) for r in list(_cache.values())[-_MEMO_KEEP:]]
+    # the file's texts first, in its order, then this run's: newest last
+    kept = list(_memo_raw.values())
+    kept += [dataclasses.asdict(r) for t, r in list(_cache.items()) if t not in _memo_raw]
+    entries = kept[-_MEMO_KEEP:]
     try:
         target = _memo_path()
     except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
@@ -1401,7 +1428,7 @@ def resolve_industries(texts: Iterable[str | None]) -> dict[str, Resolution]:
         texts,
         lambda heads: resolve_many(
             heads,
-            cached=_cache.get,
+            cached=_cached,
             direct=_resolve_fast,
             fuzzy=_resolve_fuzzy,
             remember=_remember,

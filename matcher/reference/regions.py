@@ -95,8 +95,39 @@ class Division:
     full_name: str
 
 
+class _Divisions(Mapping[str, Division]):
+    """All divisions by adcode as the region index file keeps them, each made when it is
+    looked up (a one-profile report looks up a few of 3,200: issue 16)."""
+
+    def __init__(self, rows: dict[str, list[str]]) -> None:
+        self._rows = rows  # adcode → [name, level, province_code, city_code, full_name]
+        self._made: dict[str, Division] = {}
+
+    def __getitem__(self, code: str) -> Division:
+        made = self._made.get(code)
+        if made is None:
+            name, level, province, city, full = self._rows[code]
+            made = self._made[code] = Division(code, name, level, province, city, full)
+        return made
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+# The division table as the region index file holds it, once _index() has read that file.
+_kept_divisions: dict[str, list[str]] | None = None
+
+
 @functools.cache
-def _table() -> dict[str, Division]:
+def _table() -> Mapping[str, Division]:
+    if _kept_divisions is not None:
+        return _Divisions(_kept_divisions)
     return {
         r["adcode"]: Division(
             r["adcode"], r["name"], r["level"], r["province_code"], r["city_code"], r["full_name"]
@@ -105,9 +136,17 @@ def _table() -> dict[str, Division]:
     }
 
 
-def divisions() -> dict[str, Division]:
+def divisions() -> Mapping[str, Division]:
     """All divisions keyed by adcode (read-only)."""
     return _table()
+
+
+def province_names() -> dict[str, str]:
+    """Province adcode → official name (the 34 province rows), without making every division."""
+    table = _table()
+    if isinstance(table, _Divisions):
+        return {code: row[0] for code, row in table._rows.items() if row[1] == "province"}
+    return {d.code: d.name for d in table.values() if d.level == "province"}
 
 
 def _clean(code: object) -> str:
@@ -318,8 +357,10 @@ class _Index:
 
 @functools.cache
 def _index() -> _Index:
-    cached = _read_index()
-    if cached is not None:
+    global _kept_divisions
+    kept = _read_index_file()
+    if kept is not None:
+        cached, _kept_divisions = kept
         return cached
     idx = _build_index()
     _write_index(idx)
@@ -329,7 +370,7 @@ def _index() -> _Index:
 # The index takes ~50 ms to build (6,000 names normalised) and a one-profile report needs
 # it, so it is kept in a JSON file keyed by the tables and the code that build it.
 INDEX_CACHE_OFF_ENV = "POLICY_MATCH_NO_REGION_CACHE"
-_INDEX_FORMAT = "1"
+_INDEX_FORMAT = "2"  # 2: with the division table
 
 
 def _index_path() -> Path | None:
@@ -351,6 +392,12 @@ def _index_path() -> Path | None:
 
 
 def _read_index() -> _Index | None:
+    kept = _read_index_file()
+    return None if kept is None else kept[0]
+
+
+def _read_index_file() -> tuple[_Index, dict[str, list[str]]] | None:
+    """The index and the division table (adcode → the other fields) the file keeps."""
     import json
 
     try:
@@ -358,15 +405,21 @@ def _read_index() -> _Index | None:
         if path is None:
             return None
         raw = json.loads(path.read_text(encoding="utf-8"))
-        names = raw["names"]
+        names, table = raw["names"], raw["divisions"]
         if not (isinstance(names, dict) and all(isinstance(v, list) for v in names.values())):
             return None
-        return _Index(
+        if not (
+            isinstance(table, dict)
+            and all(isinstance(v, list) and len(v) == 5 for v in table.values())
+        ):
+            return None
+        index = _Index(
             names=_Names(names),
             lengths=tuple(int(n) for n in raw["lengths"]),
             choices=tuple(str(c) for c in raw["choices"]),
             choice_codes=tuple(str(c) for c in raw["choice_codes"]),
         )
+        return index, table
     except Exception:  # missing, damaged or foreign (or no home folder): build instead
         return None
 
@@ -382,6 +435,10 @@ def _write_index(idx: _Index) -> None:
         "lengths": list(idx.lengths),
         "choices": list(idx.choices),
         "choice_codes": list(idx.choice_codes),
+        "divisions": {
+            d.code: [d.name, d.level, d.province_code, d.city_code, d.full_name]
+            for d in _table().values()
+        },
     }
     try:
         path = _index_path()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.reference.classifier import char_ngrams
-from matcher.reference.data import reference_path, safe_load
+from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.industry import (
     IndustryCode,
     industry_codes,
@@ -139,8 +139,7 @@ def _rules(spec: list[dict[str, object]], key: str) -> tuple[MeaningRule, ...]:
 @functools.cache
 def meaning() -> Meaning:
     """rules/reference/scope_meaning.yaml, checked: every code must exist."""
-    with reference_path(MEANING).open(encoding="utf-8") as f:
-        spec = safe_load(f)  # libyaml: the pure-Python reader cost ~45 ms of a one-firm report
+    spec = read_yaml(reference_path(MEANING))  # libyaml, then a JSON copy (issue 16)
     return Meaning(
         {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
         {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},
