@@ -364,15 +364,16 @@ class Evaluator:
         if self.ask is not None:
             long = self.ask.keys(long, unknown)
         ranked = rank(long, n)
-        asked = []
-        if self.ask is not None:
-            asked = self.ask.columns(ranked, POS, wide.height, unknown, plans)
-        if tallies is not None:
-            tallies.append(self.counts(ranked))
+        keep = None
         if statuses:
             keep = ranked.get_column("__status").is_in([STATUS_ORDER[s] for s in statuses])
+        asked = []
+        if self.ask is not None:  # only for the rows kept
+            asked = self.ask.columns(ranked, POS, wide.height, unknown, plans, keep)
+        if tallies is not None:
+            tallies.append(self.counts(ranked))
+        if keep is not None:
             ranked = ranked.filter(keep)
-            asked = [a.filter(keep) for a in asked]
         # Each row's enterprise: ranked is sorted by position, so these are blocks.
         inputs = wide.select(
             col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]

@@ -33,6 +33,7 @@ from matcher.intake.values import (
     HMT_WORDS,
     date_hi_expr,
     parse_expr,
+    plain_text_expr,
 )
 from matcher.normalize_shared import ERROR_COLUMNS as ERROR_COLUMNS
 from matcher.normalize_shared import EXCLUDED_ROW_CODES as EXCLUDED_ROW_CODES
@@ -348,15 +349,19 @@ def _parse_field(
         error = pl.coalesce(error, cert_problem_expr(value))
     if spec.type not in PARSE_PER_DISTINCT:
         return base, value, error, extra
-    table = (
-        raw.lazy()
-        .select(col(header).unique())
-        .select(
-            col(header).alias(f"__key_{spec.name}"),
-            value.alias(f"__val_{spec.name}"),
-            error.alias(f"__err_{spec.name}"),
-            *[e.alias(f"__x_{name}") for name, e in extra.items()],
-        )
+    cells = raw.lazy()
+    plain = None
+    if spec.type is FieldType.TEXT and not extra:
+        # Names, ids and codes are nearly all distinct: a cell that parses as itself is
+        # found without normalising it, and only the others are parsed (once each).
+        plain = f"__plain_{spec.name}"
+        base = base.with_columns(plain_text_expr(header).alias(plain))
+        cells = cells.filter(~plain_text_expr(header))
+    table = cells.select(col(header).unique()).select(
+        col(header).alias(f"__key_{spec.name}"),
+        value.alias(f"__val_{spec.name}"),
+        error.alias(f"__err_{spec.name}"),
+        *[e.alias(f"__x_{name}") for name, e in extra.items()],
     )
     base = base.join(
         table,
@@ -367,7 +372,11 @@ def _parse_field(
         maintain_order="left",
     )
     extras = {name: pl.col(f"__x_{name}") for name in extra}
-    return base, pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}"), extras
+    value, error = pl.col(f"__val_{spec.name}"), pl.col(f"__err_{spec.name}")
+    if plain is not None:
+        value = pl.when(plain).then(col(header)).otherwise(value)
+        error = pl.when(plain).then(pl.lit(None, pl.String)).otherwise(error)
+    return base, value, error, extras
 
 
 def _merge_flags(

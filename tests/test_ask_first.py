@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from matcher import api
 from matcher.evaluate.questions import (
@@ -185,14 +186,19 @@ def assert_frame_equal(got: pl.DataFrame, expected: pl.DataFrame) -> None:
     same(got, expected, check_dtypes=True)
 
 
-def test_only_statuses_before_texts_gives_the_same_report_and_counts() -> None:
-    """With ask-first on codes, --only drops results before their texts are built; the
-    report slices and the per-rule counts must be those of the plain path."""
+@pytest.mark.parametrize(
+    "only", [("eligible", "unknown"), ("unknown",), ("ineligible",), ("unknown", "ineligible")]
+)
+def test_only_statuses_before_texts_gives_the_same_report_and_counts(
+    only: tuple[str, ...],
+) -> None:
+    """With ask-first on codes, --only drops results before their texts are built (and
+    before ask-first and rank notes are gathered); the report slices and the per-rule
+    counts must be those of the plain path, whether the undecided rows are kept or not."""
     from matcher.batch import RESULT_COLUMNS, Evaluator
     from matcher.normalize import normalise
 
     portfolio = normalise(_generated(2_000, seed=5), today=DAY)
-    only = ("eligible", "unknown")
     pieces = {}
     for folded in (False, True):
         ev = Evaluator(RULES, DAY, "zh", RESULT_COLUMNS, ask_first=folded)

@@ -526,3 +526,53 @@ def test_scalar_and_vector_agree(ftype: FieldType, batch: list[str | None]) -> N
         assert scalar(ftype, cell) == vec, f"{ftype.value}: {cell!r}"
         value, code = vec
         assert value is None or code is None
+
+
+def test_plain_characters_normalise_one_to_one() -> None:
+    """What plain_text_expr relies on: every plain character becomes one non-space
+    character under NFKC and lower case, and none can join a neighbour (no canonical
+    composition has one as its second character)."""
+    import sys
+
+    from matcher.intake.values import plain_chars
+
+    seconds = set()
+    for code in range(sys.maxunicode + 1):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    chars = plain_chars()
+    assert len(chars) > 20_000
+    for ch in chars:
+        folded = unicodedata.normalize("NFKC", ch)
+        assert len(folded) == 1 and len(folded.lower()) == 1 and not folded.isspace(), ch
+        assert unicodedata.combining(folded) == 0 and folded not in seconds, ch
+        assert ch not in seconds, ch
+
+
+PLAIN_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("甲乙公司有限未知不详无没有暂空待补充数据")
+        + list("abcNAnulLnoe0123#!/?-—_\\（）()，,；;ＡＮａ１ \u3000\t\u0301")
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cells=st.lists(PLAIN_TEXT | st.sampled_from(sorted(UNKNOWN_MARKERS)) | st.none(), max_size=30)
+)
+def test_a_plain_text_cell_parses_as_itself(cells: list[str | None]) -> None:
+    """Where plain_text_expr says so, the TEXT parser keeps the cell as written, with no
+    error; it says so of no unknown marker."""
+    from matcher.intake.values import plain_text_expr
+
+    frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    value, error = parse_expr(FieldType.TEXT, "c")
+    got = frame.select(plain_text_expr("c").alias("plain"), value.alias("v"), error.alias("e"))
+    for cell, plain, v, e in zip(cells, *got.get_columns(), strict=True):
+        if plain:
+            assert (v, e) == (cell, None), cell
+        if cell is None or normalize_text(cell).lower() in UNKNOWN_MARKERS:
+            assert not plain, cell

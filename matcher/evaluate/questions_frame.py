@@ -226,9 +226,11 @@ class CodedAskFirst:
         enterprises: int,
         unknown: int,
         plans: list[pl.DataFrame] | None,
+        keep: pl.Series | None = None,
     ) -> list[pl.Series]:
-        """``ask_first`` and ``rank_note`` for ``ranked`` (keys() applied, then ranked);
-        with ``plans``, this slice's collection plan is appended to it."""
+        """``ask_first`` and ``rank_note`` for ``ranked`` (keys() applied, then ranked),
+        or only for its rows in ``keep`` (a mask: the plan and ask-first still weigh
+        every row); with ``plans``, this slice's collection plan is appended to it."""
         undecided = (
             ranked.lazy()
             .with_row_index("__i")
@@ -258,10 +260,17 @@ class CodedAskFirst:
             .get_column("ask_first")
             .fill_null("")
         )
-        ask = per_enterprise.gather(ranked.get_column(pos)).alias("ask_first")
-        notes = pl.repeat("", ranked.height, dtype=pl.String, eager=True).alias("rank_note")
+        positions = ranked.get_column(pos)
+        at = undecided.get_column("__i")
+        if keep is not None:  # gathered and built only for the rows kept
+            positions = positions.filter(keep)
+            kept = keep.gather(at)
+            undecided = undecided.filter(kept)
+            at = (keep.cast(pl.UInt32).cum_sum() - 1).gather(at).filter(kept)
+        ask = per_enterprise.gather(positions).alias("ask_first")
+        notes = pl.repeat("", positions.len(), dtype=pl.String, eager=True).alias("rank_note")
         if undecided.height:
-            notes = notes.scatter(undecided.get_column("__i"), self._rank_notes(undecided))
+            notes = notes.scatter(at, self._rank_notes(undecided))
         return [ask, notes]
 
     def _rank_notes(self, undecided: pl.DataFrame) -> pl.Series:

@@ -27,6 +27,7 @@ revenue or date column means "no figure given".
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -752,6 +753,48 @@ def parse_expr(
     """
     st = _parsed(ftype, col, unit, field)
     return st.struct.field("value").alias(col), st.struct.field("err").alias(col)
+
+
+# Characters that NFKC maps one to one onto a single non-space character which composes
+# with none of them: printable ASCII but the space, CJK ideographs (with extension A),
+# full-width forms (ＡＢ１，→ AB1,) and CJK punctuation without a decomposition.
+PLAIN_CHARS = "!-~\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff5e\u3001\u3002\u300c-\u300f\u3010\u3011"
+
+
+@functools.cache
+def _plain_patterns() -> tuple[str, str, int]:
+    """(all plain, a plain character no marker has, longest marker) for plain_text_expr."""
+    words = UNKNOWN_MARKERS | NONE_WORDS | EXCEL_ERRORS | NON_FINITE
+    used = {ch for w in words for ch in w}
+    marker_chars = [
+        re.escape(ch) for ch in plain_chars() if unicodedata.normalize("NFKC", ch).lower() in used
+    ]
+    return (
+        f"^[{PLAIN_CHARS}]+$",
+        f"[[{PLAIN_CHARS}]--[{''.join(marker_chars)}]]",
+        max(map(len, words)),
+    )
+
+
+def plain_chars() -> list[str]:
+    """Every character of PLAIN_CHARS, its ranges spelled out."""
+    return [
+        chr(code)
+        for lo, hi in re.findall(r"(.)(?:-(.))?", PLAIN_CHARS)
+        for code in range(ord(lo), ord(hi or lo) + 1)
+    ]
+
+
+def plain_text_expr(col: str) -> pl.Expr:
+    """True where a TEXT cell parses as itself, found without normalising it: its
+    characters are all PLAIN_CHARS, so NFKC, white space and lower case change none of
+    its length, and it is longer than any unknown, none or error word or holds a
+    character none of them has — so it is not one of them (the rest: False)."""
+    whole, foreign, longest = _plain_patterns()
+    cell = by_name(col)
+    return (
+        cell.str.contains(whole) & ((cell.str.len_chars() > longest) | cell.str.contains(foreign))
+    ).fill_null(False)
 
 
 def date_hi_expr(col: str) -> pl.Expr:
