@@ -69,7 +69,19 @@ def worker_app() -> FastAPI:
 
     from matcher.web.settings import WORKER_ENV
 
-    return create_app(Settings.from_json(os.environ[WORKER_ENV]))
+    return settled(create_app(Settings.from_json(os.environ[WORKER_ENV])))
+
+
+def settled(app: FastAPI) -> FastAPI:
+    """For a server process, once its app is built: what it loaded (rules, reference
+    tables, about 100,000 objects) lives as long as the process, so the garbage
+    collector's full collections need not walk it again and again (gc.freeze); they
+    took up to 0.14 s each, in the middle of a request."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 VALIDATION_ZH = {
