@@ -76,9 +76,13 @@ def settled(app: FastAPI) -> FastAPI:
     """For a server process, once its app is built: what it loaded (rules, reference
     tables, about 100,000 objects) lives as long as the process, so the garbage
     collector's full collections need not walk it again and again (gc.freeze); they
-    took up to 0.14 s each, in the middle of a request."""
+    took up to 0.14 s each, in the middle of a request. The catalogue editions are
+    fixed for the process too, as the engine's remembered outcomes assume."""
     import gc
 
+    from matcher.reference.catalogue import pin_editions
+
+    pin_editions()
     gc.collect()
     gc.freeze()
     return app
