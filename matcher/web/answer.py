@@ -23,7 +23,7 @@ from typing import Any
 
 from matcher.batch import rank_key
 from matcher.evaluate import exclusive
-from matcher.evaluate.row import Outcome, _hashable, eval_condition, evaluate, read_columns
+from matcher.evaluate.row import Outcome, eval_condition, evaluate, read_columns
 from matcher.evaluate.tree import Status, eval_column
 from matcher.report.html import enterprise_entry, policy_entry
 from matcher.rule import Condition, Op, Rule
@@ -61,7 +61,16 @@ class Answers:
         self.getters: list[Callable[[Mapping[str, Any]], Any]] = [
             itemgetter(*cols) if cols else _nothing for cols in per_rule
         ]
-        self._verdicts: dict[tuple[int, str, Any], tuple[bool | None, ...]] = {}
+        # Rules testing a column the same way share its verdicts: one number per way.
+        ways: dict[tuple[Any, ...], int] = {}
+        self.ways = [
+            tuple(
+                (column, ways.setdefault((column, *map(_way, tests)), len(ways)))
+                for column, tests in tested.items()
+            )
+            for tested in self.tested
+        ]
+        self._verdicts: dict[tuple[int, Any], tuple[bool | None, ...]] = {}
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # equal pieces stored once
         self.hits = 0
@@ -69,13 +78,25 @@ class Answers:
 
     def answer(self, row: dict[str, Any], as_of: dt.date, problems: list[Any]) -> bytes:
         """``json.dumps(result_json(...))`` of ``row``, encoded (``problems`` as dicts)."""
-        values = {c: _hashable(row.get(c)) for c in self.columns}
+        values = {
+            c: tuple(v) if v.__class__ is list else v
+            for c, v in zip(self.columns, map(row.get, self.columns), strict=True)
+        }
         memo = self._memo
+        verdicts = self._verdicts
         pieces = []
         for i, get in enumerate(self.getters):
             key: tuple[Any, ...] = (i, as_of, get(values))
-            if self.tested[i]:
-                key += tuple(self._verdict(i, c, values[c], row, as_of) for c in self.tested[i])
+            for column, way in self.ways[i]:
+                value = values[column]
+                try:
+                    seen = verdicts.get((way, value))
+                except TypeError:  # unhashable: the value itself is the key (and fails below)
+                    seen = value
+                if seen is None:
+                    seen = tuple(eval_condition(c, row, as_of) for c in self.tested[i][column])
+                    verdicts[way, value] = seen
+                key += (seen,)
             try:
                 piece = memo.get(key)
             except TypeError:  # an unhashable value: worked out afresh
@@ -140,23 +161,6 @@ class Answers:
             )
         )
 
-    def _verdict(
-        self, i: int, column: str, value: Any, row: Mapping[str, Any], as_of: dt.date
-    ) -> Any:
-        """The verdicts of rule ``i``'s prefix tests of ``column`` on ``value``: all its
-        outcome depends on that column for (a region code's or industry code's many
-        values come to a few verdicts per rule)."""
-        key = (i, column, value)
-        try:
-            hit = self._verdicts.get(key)
-        except TypeError:
-            return value
-        if hit is None:
-            conditions = self.tested[i][column]
-            hit = tuple(eval_condition(c, row, as_of) for c in conditions)
-            self._verdicts[key] = hit
-        return hit
-
     def _piece(self, i: int, row: Mapping[str, Any], as_of: dt.date) -> tuple[Any, ...]:
         outcome = evaluate(self.rules[i], row, as_of)
         text, label, amount = _entry(outcome)
@@ -180,6 +184,12 @@ class Answers:
 
 
 PREFIX_TESTS = (Op.IN_REGION, Op.IN_INDUSTRY)
+
+
+def _way(test: Condition) -> tuple[Any, ...]:
+    """What a prefix test's verdict depends on besides the value tested."""
+    value = test.value
+    return (test.op, tuple(value) if isinstance(value, list) else value)
 
 
 def _prefix_tested(rule: Rule) -> dict[str, list[Condition]]:
