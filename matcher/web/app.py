@@ -30,9 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
     from matcher.web import advisor, api_routes, pages
 
+    # The API first: routes are tried in order, and /api/match is the busiest (no path
+    # is shared between the routers; only the API's are in the OpenAPI document).
+    app.include_router(api_routes.router)
     app.include_router(pages.router)
     app.include_router(advisor.router)
-    app.include_router(api_routes.router)
     _error_handlers(app)
     _offline_docs(app)
     app.add_middleware(Guard, max_body=settings.max_upload_bytes, timeout=settings.timeout_seconds)
