@@ -25,7 +25,7 @@ from matcher.batch import rank_key
 from matcher.evaluate import exclusive
 from matcher.evaluate.row import Outcome, eval_condition, evaluate, read_columns
 from matcher.evaluate.tree import Status, eval_column
-from matcher.report.html import enterprise_entry, policy_entry
+from matcher.report.html import enterprise_entry, heads_of, policy_entry
 from matcher.rule import Condition, Op, Rule
 
 # json.dumps(..., ensure_ascii=False, separators=(",", ":")), as FastJSON renders.
@@ -72,7 +72,7 @@ class Answers:
         ]
         self._verdicts: dict[tuple[int, Any], tuple[bool | None, ...]] = {}
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # equal pieces stored once
+        self._made: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # outcome → its piece
         self.hits = 0
         self.misses = 0
 
@@ -107,9 +107,8 @@ class Answers:
                     piece = self._piece(i, row, as_of)
                     if len(memo) >= self.max_entries:
                         memo.clear()
-                        self._shared.clear()
+                        self._made.clear()
                         self._verdicts.clear()
-                    piece = self._shared.setdefault(piece, piece)
                     memo[key] = piece
                 else:
                     self.hits += 1
@@ -163,6 +162,27 @@ class Answers:
 
     def _piece(self, i: int, row: Mapping[str, Any], as_of: dt.date) -> tuple[Any, ...]:
         outcome = evaluate(self.rules[i], row, as_of)
+        # What the piece is made of (policy_entry and rank_key read no more; conditions
+        # by identity, the rules being held): few distinct ones, so each is made once.
+        heads = heads_of(outcome)
+        made_of = (
+            i,
+            outcome.status,
+            outcome.amount_yuan,
+            heads.__class__,  # 3 and 3.0 are equal, but not written alike
+            heads,
+            outcome.in_force_open,
+            *(tuple(map(id, x)) for x in (outcome.met, outcome.unmet, outcome.missing)),
+        )
+        try:
+            piece = self._made.get(made_of)
+        except TypeError:  # unhashable heads
+            return self._make(i, outcome)
+        if piece is None:
+            piece = self._made[made_of] = self._make(i, outcome)
+        return piece
+
+    def _make(self, i: int, outcome: Outcome) -> tuple[Any, ...]:
         text, label, amount = _entry(outcome)
         excluded_rank = excluded_text = None
         if outcome.status is Status.ELIGIBLE and i in self.grouped:
