@@ -36,7 +36,12 @@ def make_app(token: str | None = "bench-token-0123456789") -> Any:
     from matcher.web.app import create_app
     from matcher.web.settings import Settings
 
-    return create_app(Settings(as_of=AS_OF, token=token, max_batch=5))
+    app = create_app(Settings(as_of=AS_OF, token=token, max_batch=5))
+    try:  # as `serve` does; older commits (measured for comparison) had no such step
+        from matcher.web.app import settled
+    except ImportError:
+        return app
+    return settled(app)
 
 
 async def call(

@@ -489,3 +489,25 @@ def test_bundled_editions_round_trip_through_write_edition(key: str, tmp_path: P
     write_edition(ed, tmp_path / f"fdi_encouraged_{key}.yaml")
     again = {e.key: e for e in editions([tmp_path])}[key]
     assert replace(again, path=None) == replace(ed, path=None)
+
+
+def test_pinned_editions_are_looked_up_once_per_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` pins the editions: the same edition as reading the folders, which are then
+    not read again for that date."""
+    import matcher.reference.catalogue as catalogue
+
+    day = dt.date(2022, 7, 1)
+    expected = catalogue.edition_in_force(day)
+    assert expected is not None
+    monkeypatch.setattr(catalogue, "_pinned", None)
+    reads: list[int] = []
+    real = catalogue.editions
+    monkeypatch.setattr(catalogue, "editions", lambda dirs=(): reads.append(1) or real(dirs))
+    catalogue.edition_in_force(day)
+    catalogue.edition_in_force(day)
+    assert len(reads) == 2  # not pinned: the folders are read every time
+    catalogue.pin_editions()
+    assert [catalogue.edition_in_force(day) for _ in range(3)] == [expected] * 3
+    assert catalogue.edition_in_force(dt.date(1990, 1, 1)) is None
+    assert catalogue.edition_in_force(dt.date(1990, 1, 1)) is None
+    assert len(reads) == 4  # one read for each date

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -230,6 +230,38 @@ def _or(values: list[bool | None]) -> bool | None:
     return None if any(v is None for v in values) else False
 
 
+def _walk(
+    node: Any,
+    row: Mapping[str, Any],
+    as_of: dt.date,
+    leaves: list[Leaf],
+    counter: Iterator[int],
+    node_values: dict[int, bool | None],
+    leaf_nodes: list[int],
+    trace: list[TraceStep],
+) -> bool | None:
+    """:func:`evaluate`'s pre-order walk (node ids match tree.annotate's numbering); a
+    module function, as a recursive closure would leave a reference cycle per call."""
+    nid = next(counter)
+    result: bool | None
+    state = (row, as_of, leaves, counter, node_values, leaf_nodes, trace)
+    if isinstance(node, AllNode):
+        result = _and([_walk(c, *state) for c in node.all])
+    elif isinstance(node, AnyNode):
+        result = _or([_walk(c, *state) for c in node.any])
+    elif isinstance(node, NotNode):
+        inner = _walk(node.not_, *state)
+        result = None if inner is None else not inner
+    else:
+        result = eval_condition(node, row, as_of)
+        leaf = leaves[len(leaf_nodes)]
+        leaf_nodes.append(nid)
+        column = eval_column(node.field)
+        trace.append(TraceStep(leaf, column, row.get(column), result))
+    node_values[nid] = result
+    return result
+
+
 def evaluate(rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
     leaves, _, node_negated = annotate(rule)
     node_values: dict[int, bool | None] = {}
@@ -237,27 +269,7 @@ def evaluate(rule: Rule, row: Mapping[str, Any], as_of: dt.date) -> Outcome:
     trace: list[TraceStep] = []
     counter = iter(range(len(node_negated)))
 
-    # Pre-order walk: node ids match tree.annotate's numbering.
-    def value_of(node: Any) -> bool | None:
-        nid = next(counter)
-        result: bool | None
-        if isinstance(node, AllNode):
-            result = _and([value_of(c) for c in node.all])
-        elif isinstance(node, AnyNode):
-            result = _or([value_of(c) for c in node.any])
-        elif isinstance(node, NotNode):
-            inner = value_of(node.not_)
-            result = None if inner is None else not inner
-        else:
-            result = eval_condition(node, row, as_of)
-            leaf = leaves[len(leaf_nodes)]
-            leaf_nodes.append(nid)
-            column = eval_column(node.field)
-            trace.append(TraceStep(leaf, column, row.get(column), result))
-        node_values[nid] = result
-        return result
-
-    root = value_of(rule.criteria)
+    root = _walk(rule.criteria, row, as_of, leaves, counter, node_values, leaf_nodes, trace)
     leaf_by_node = dict(zip(leaf_nodes, leaves, strict=True))
 
     def effective(nid: int) -> bool | None:

@@ -448,10 +448,31 @@ def catalogue_dirs() -> tuple[Path, ...]:
     return tuple(Path(p) for p in value.split(os.pathsep) if p)
 
 
+# (date, folders) → edition in force, once pin_editions() is called; None: files read each time.
+_pinned: dict[tuple[dt.date, tuple[Path, ...]], Edition | None] | None = None
+
+
+def pin_editions() -> None:
+    """For a process whose catalogue files do not change while it runs (the web service,
+    which also remembers outcomes): each date's edition is looked up once, instead of the
+    folders being listed and each file's time checked for every scope evaluated."""
+    global _pinned
+    if _pinned is None:
+        _pinned = {}
+
+
 def edition_in_force(as_of: dt.date, extra_dirs: Sequence[Path] = ()) -> Edition | None:
     """The edition in force on ``as_of`` (the latest to start, if dates overlap), else None."""
+    key = (as_of, tuple(extra_dirs))
+    if _pinned is not None and key in _pinned:
+        return _pinned[key]
     current = [e for e in editions(extra_dirs) if e.in_force(as_of)]
-    return max(current, key=lambda e: e.valid_from) if current else None
+    found = max(current, key=lambda e: e.valid_from) if current else None
+    if _pinned is not None:
+        if len(_pinned) >= 4096:  # dates come from requests
+            _pinned.clear()
+        _pinned[key] = found
+    return found
 
 
 # --------------------------------------------------------------------------- text handling

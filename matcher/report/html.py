@@ -41,7 +41,8 @@ DISCLAIMER = (
 )
 
 
-def _heads(outcome: Outcome) -> Any:
+def heads_of(outcome: Outcome) -> Any:
+    """The head count a per-head amount multiplies (as the trace read it), else None."""
     field = outcome.rule.benefit.per_field
     if not field:
         return None
@@ -60,7 +61,7 @@ def policy_entry(rank: int, o: Outcome) -> dict[str, Any]:
         "status_label": status_label(status),
         "amount": None if o.amount_yuan is None else int(o.amount_yuan + 0.5),
         "amount_text": yuan_text(o.amount_yuan),
-        "amount_note": amount_note(r, _heads(o), "zh"),
+        "amount_note": amount_note(r, heads_of(o), "zh"),
         "valid_until": fixed["valid_until"],
         "validity_note": fixed["validity_note"],
         "kind": fixed["kind"],

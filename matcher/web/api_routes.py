@@ -75,7 +75,10 @@ def _rejected(errors: list[Any], where: str = "") -> HTTPException:
 
 
 @router.post("/match", summary="一家企业 → 排好序的政策匹配结果", response_class=FastJSON)
-async def match(body: MatchRequest, w: Web = Depends(web)) -> FastJSON:
+async def match(body: MatchRequest, request: Request) -> FastJSON:
+    # The Web from the app directly: a dependency costs a second round of FastAPI's
+    # dependency solving (query parameters parsed included) on the busiest route.
+    w: Web = request.app.state.web
     profile = _canonical_or_422(body.profile)
     parsed = await w.engine.parse_async(profile)
     if parsed.row is None:

@@ -52,7 +52,7 @@ def serve(
     try:
         import uvicorn
 
-        from matcher.web.app import create_app
+        from matcher.web.app import create_app, settled
     except ImportError as exc:
         raise PolicyMatchError(
             f"网页服务所需的组件没有安装（{exc.name}）", "pip install 'policy-match[web]'"
@@ -96,9 +96,15 @@ def serve(
             host=host,
             port=port,
             log_level="warning",
+            access_log=False,  # not logged at "warning" anyway: not even formed
             timeout_keep_alive=5,
         )
         return
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=5
+        settled(create_app(settings)),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=5,
     )

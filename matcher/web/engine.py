@@ -15,6 +15,7 @@ from matcher import api
 from matcher.batch import match_row
 from matcher.evaluate.row import Outcome, Remembered
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
+from matcher.intake.limits import Limits
 from matcher.normalize_rows import cells_of, normalise_rows, render_message
 from matcher.report.html import report_context
 from matcher.report.meta import RuleSetIdentity
@@ -76,6 +77,8 @@ class Engine:
         # Rules and catalogue are fixed for the process: outcomes per the values read.
         self.remembered = Remembered()
         self.answers = Answers(self.rules, self.identity.text())
+        # Cell limits from the environment, read once rather than per profile.
+        self.limits = Limits.from_env()
         # Load the region, industry and size tables now, not on the first request.
         self.parse_many(
             [
@@ -97,7 +100,7 @@ class Engine:
             return []
         cells = [cells_of(p, i) for i, p in enumerate(profiles, 1)]
         headers = list(dict.fromkeys(h for c in cells for h in c if h != ROW))
-        result = normalise_rows(cells, headers, today=dt.date.today())
+        result = normalise_rows(cells, headers, today=dt.date.today(), limits=self.limits)
         rows = {r[ROW]: r for r in result.rows}
         for number, row in rows.items():
             if not profiles[number - 1].get("企业编号"):
