@@ -146,6 +146,20 @@ scope_text = st.lists(
 ).map("".join)
 
 
+def test_python_letters_are_polars_letters_on_every_code_point() -> None:
+    """main_piece's letter class is \\p{L}\\p{N} of polars' regex on all of Unicode, also for
+    letters newer than Python's own database (a scope of one Ext-H ideograph differed)."""
+    import re
+
+    from matcher.reference.scope import _NEWER_LETTERS
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    rust = pl.Series(chars).str.contains(r"^[\p{L}\p{N}]$").to_list()
+    py = re.compile(rf"(?:[^\W_]|[{_NEWER_LETTERS}])")
+    differ = [hex(ord(c)) for c, r in zip(chars, rust, strict=True) if r != bool(py.match(c))]
+    assert differ == []
+
+
 @settings(max_examples=300, deadline=None)
 @given(texts=st.lists(scope_text, min_size=1, max_size=20))
 def test_main_piece_as_the_expression(texts: list[str]) -> None:
