@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -162,6 +163,10 @@ def test_memo_entries_are_made_when_looked_up_and_all_kept(
     from matcher.reference.resolution import Resolution
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    # the memo's path is kept per process: a fresh one here, so the stored answer below goes
+    # to tmp_path, never to the real cache that later tests and runs read
+    monkeypatch.setattr(industry, "_memo_path", functools.cache(industry._memo_path.__wrapped__))
+    assert industry._memo_path().is_relative_to(tmp_path)
     monkeypatch.setattr(industry, "_cache", industry.ResolutionCache())
     monkeypatch.setattr(industry, "_remember", industry._cache.remember)
     monkeypatch.setattr(industry, "_memo_raw", {})
