@@ -105,3 +105,53 @@ def test_exclusive_groups_leave_out_the_same_rule() -> None:
         # Eligible per head with the heads known: no amount only when left out.
         left_out += any(r["status"] == "eligible" and r["amount_yuan"] is None for r in results)
     assert left_out >= 4
+
+
+DIRECT_CASES: list[tuple[bytes, dict[str, str]]] = [
+    (b'{"profile": ', {}),
+    (b"", {}),
+    (b"[]", {}),
+    ('{"profile": {"所在地区": "北京市"}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "注册资本": "100"}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}, "as_of": "2022-13-01"}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}, "as_of": "2030-01-01"}'.encode(), {}),
+    ('{"profile": {"企业名称": "合计"}}'.encode(), {}),
+    ('{"profile": {"企业名称": {"a": 1}}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "从业人员": NaN}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "资质认定": ["高企"]}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}}'.encode(), {"content-type": "text/plain"}),
+    (
+        '{"profile": {"企业名称": "甲"}}'.encode(),
+        {"content-type": "application/json; charset=utf-8"},
+    ),
+    ('{"profile": {"企业名称": "甲"}}'.encode("utf-16"), {}),
+    (b"[" * 5000 + b"]" * 5000, {}),
+]
+
+
+def test_direct_answers_are_fastapis_byte_for_byte() -> None:
+    """matcher/web/direct.py answers well-formed requests before FastAPI: the same status,
+    headers and body as the route for generated profiles and for every kind of error."""
+    from fastapi.testclient import TestClient
+
+    from matcher.web.app import create_app
+
+    settings = Settings(as_of=AS_OF, max_upload_bytes=64 * 1024)
+    direct = TestClient(create_app(settings))
+    routed = TestClient(create_app(settings, direct_match=False))
+    bodies = [
+        (json.dumps({"profile": p}, ensure_ascii=False).encode(), {}) for p in _generated(150)
+    ]
+    big = json.dumps({"profile": {"企业名称": "甲" * 40_000}}, ensure_ascii=False).encode()
+    answered = set()
+    for body, headers in [*bodies, *DIRECT_CASES, (big, {})]:
+        headers = {"content-type": "application/json"} | headers
+        a = direct.post("/api/match", content=body, headers=headers)
+        b = routed.post("/api/match", content=body, headers=headers)
+        assert (a.status_code, a.headers.items(), a.content) == (
+            b.status_code,
+            b.headers.items(),
+            b.content,
+        )
+        answered.add(a.status_code)
+    assert answered == {200, 400, 413, 415, 422}
