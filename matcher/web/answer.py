@@ -236,12 +236,30 @@ def _prefix_tested(rule: Rule) -> dict[str, list[Condition]]:
 def _entry(outcome: Outcome) -> tuple[bytes, str, int | None]:
     """The JSON text of a result without its rank (``"rule_id":…}``), its status label
     and its amount as the report's context rounds it."""
-    from matcher.web.engine import result_item
-
     policy = policy_entry(0, outcome)
     item = result_item(policy)
     del item["rank"]
     return _dumps(item)[1:].encode(), policy["status_label"], policy["amount"]
+
+
+def result_item(p: dict[str, Any]) -> dict[str, Any]:
+    """One result of ``result_json`` (matcher/web/engine.py) from its policy's entry in
+    the report's context."""
+    return {
+        "rank": p["rank"],
+        "rule_id": p["id"],
+        "rule_title": p["title"],
+        "status": p["status"],
+        "status_zh": p["status_label"],
+        "amount_yuan": p["amount"],
+        "amount_note": p["amount_note"],
+        "met": p["met"],
+        "unmet": p["unmet"],
+        "missing": p["missing"],
+        "valid_until": p["valid_until"],
+        "source": p["source"],
+        "quote": p["quote"],
+    }
 
 
 def _copy(o: Outcome) -> Outcome:
