@@ -143,6 +143,33 @@ ERROR_CASES: list[tuple[str, str, bytes, list[tuple[bytes, bytes]] | None]] = [
         [(b"content-type", b"text/plain")],
     ),
     ("POST", "/api/match", '{"profile": {"企业名称": "甲"}}'.encode(), []),
+    *(
+        ("POST", "/api/match", '{"profile": {"企业名称": "甲"}}'.encode(), [(b"content-type", t)])
+        for t in (
+            b"application/json; charset=utf-8",
+            b"Application/JSON",
+            b"application/problem+json",
+            b"application/x-www-form-urlencoded",
+        )
+    ),
+    (
+        "POST",
+        "/api/match",
+        '{"profile": {"企业名称": "甲"}}'.encode(),
+        [(b"content-type", b"application/json"), (b"content-type", b"application/json")],
+    ),
+    ("POST", "/api/match", '{"profile": {"企业名称": "甲"}, "as_of": "2030-01-01"}'.encode(), None),
+    ("POST", "/api/match", '{"profile": {"企业名称": "甲"}, "as_of": null}'.encode(), None),
+    ("POST", "/api/match", b'{"profile": {}}', None),
+    (
+        "POST",
+        "/api/match",
+        '{"profile": {"企业名称": "甲", "资质认定": ["高企", "小巨人"]}}'.encode(),
+        None,
+    ),
+    ("POST", "/api/match", '{"profile": {"企业名称": "甲", "从业人员": 12.5}}'.encode(), None),
+    ("POST", "/api/match", b"[" * 5000 + b"]" * 5000, None),
+    ("POST", "/api/match", '{"profile": {"企业名称": "甲"}}'.encode("utf-16"), None),
     ("POST", "/api/match", b'{"profile": {"name": "' + b"x" * 300_000 + b'"}}', None),
     ("GET", "/api/match", b"", None),
     ("GET", "/api/nope", b"", None),

@@ -90,6 +90,7 @@ def start(port: int, as_of: str, workers: int, stub: str | None = None) -> subpr
         [*command, "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stop() ends the workers too
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -98,8 +99,19 @@ def start(port: int, as_of: str, workers: int, stub: str | None = None) -> subpr
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
-    proc.kill()
+    stop(proc)
     raise SystemExit("the server did not start within 60 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """The server and its worker processes: killing uvicorn's parent alone left the
+    workers running, each holding a loaded engine and some CPU, into later runs."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
 
 
 async def client(
@@ -370,8 +382,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         result["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     finally:
-        proc.kill()
-        proc.wait(10)
+        stop(proc)
     text = render(args, result, load, now)
     print(text)
     if args.write_results:

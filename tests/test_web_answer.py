@@ -105,3 +105,116 @@ def test_exclusive_groups_leave_out_the_same_rule() -> None:
         # Eligible per head with the heads known: no amount only when left out.
         left_out += any(r["status"] == "eligible" and r["amount_yuan"] is None for r in results)
     assert left_out >= 4
+
+
+DIRECT_CASES: list[tuple[bytes, dict[str, str]]] = [
+    (b'{"profile": ', {}),
+    (b"", {}),
+    (b"[]", {}),
+    ('{"profile": {"所在地区": "北京市"}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "注册资本": "100"}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}, "as_of": "2022-13-01"}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}, "as_of": "2030-01-01"}'.encode(), {}),
+    ('{"profile": {"企业名称": "合计"}}'.encode(), {}),
+    ('{"profile": {"企业名称": {"a": 1}}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "从业人员": NaN}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲", "资质认定": ["高企"]}}'.encode(), {}),
+    ('{"profile": {"企业名称": "甲"}}'.encode(), {"content-type": "text/plain"}),
+    (
+        '{"profile": {"企业名称": "甲"}}'.encode(),
+        {"content-type": "application/json; charset=utf-8"},
+    ),
+    ('{"profile": {"企业名称": "甲"}}'.encode("utf-16"), {}),
+    (b"[" * 5000 + b"]" * 5000, {}),
+]
+
+
+def test_direct_answers_are_fastapis_byte_for_byte() -> None:
+    """matcher/web/direct.py answers well-formed requests before FastAPI: the same status,
+    headers and body as the route for generated profiles and for every kind of error."""
+    from fastapi.testclient import TestClient
+
+    from matcher.web.app import create_app
+
+    settings = Settings(as_of=AS_OF, max_upload_bytes=64 * 1024)
+    direct = TestClient(create_app(settings))
+    routed = TestClient(create_app(settings, direct_match=False))
+    bodies = [
+        (json.dumps({"profile": p}, ensure_ascii=False).encode(), {}) for p in _generated(150)
+    ]
+    big = json.dumps({"profile": {"企业名称": "甲" * 40_000}}, ensure_ascii=False).encode()
+    answered = set()
+    for body, headers in [*bodies, *DIRECT_CASES, (big, {})]:
+        headers = {"content-type": "application/json"} | headers
+        a = direct.post("/api/match", content=body, headers=headers)
+        b = routed.post("/api/match", content=body, headers=headers)
+        assert (a.status_code, a.headers.items(), a.content) == (
+            b.status_code,
+            b.headers.items(),
+            b.content,
+        )
+        answered.add(a.status_code)
+    assert answered == {200, 400, 413, 415, 422}
+
+
+def _asgi_post(app: Any, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) -> Any:
+    """POST /api/match through the ASGI app with the body in ``chunks`` (no length given)."""
+    import asyncio
+
+    async def run() -> tuple[int, list[Any], bytes]:
+        pending = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if pending:
+                return pending.pop(0)
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/match",
+            "raw_path": b"/api/match",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"t"), *headers],
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+        await app(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return start["status"], start["headers"], body
+
+    return asyncio.run(run())
+
+
+def test_streamed_bodies_get_fastapis_answer_too() -> None:
+    """A body in several pieces without a declared length: read whole, answered directly
+    when well formed; over the size limit, FastAPI's answer as before (a 400: FastAPI
+    turns the limit's exception, raised while it reads the body, into "error parsing")."""
+    from matcher.web.app import create_app
+
+    settings = Settings(as_of=AS_OF, max_upload_bytes=4 * 1024)
+    direct, routed = create_app(settings), create_app(settings, direct_match=False)
+    json_type = [(b"content-type", b"application/json")]
+    small = json.dumps({"profile": {"企业名称": "甲", "所在地区": "海淀区"}}, ensure_ascii=False)
+    big = json.dumps({"profile": {"企业名称": "甲" * 3000}}, ensure_ascii=False)
+    statuses = []
+    for text in (small, big):
+        body = text.encode()
+        chunks = [body[i : i + 700] for i in range(0, len(body), 700)]
+        answer = _asgi_post(direct, chunks, json_type)
+        assert answer == _asgi_post(routed, chunks, json_type)
+        statuses.append(answer[0])
+    assert statuses == [200, 400]

@@ -14,7 +14,9 @@ from matcher.web.settings import Settings
 from matcher.web.state import Web
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, direct_match: bool = True) -> FastAPI:
+    """The service; ``direct_match=False`` sends every ``POST /api/match`` through FastAPI
+    (matcher/web/direct.py answers the well-formed ones before it, with the same bytes)."""
     settings = settings or Settings()
     app = FastAPI(
         title="policy-match 政策找人",
@@ -37,6 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advisor.router)
     _error_handlers(app)
     _offline_docs(app)
+    if direct_match:  # inside Guard: its headers, size limit and time limit apply
+        from matcher.web.direct import DirectMatch
+
+        app.add_middleware(DirectMatch, engine=app.state.web.engine)
     app.add_middleware(Guard, max_body=settings.max_upload_bytes, timeout=settings.timeout_seconds)
     return app
 

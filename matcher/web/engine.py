@@ -21,7 +21,7 @@ from matcher.report.html import report_context
 from matcher.report.meta import RuleSetIdentity
 from matcher.report.meta import identify as ruleset_identity
 from matcher.rule import Rule
-from matcher.web.answer import Answers
+from matcher.web.answer import Answers, result_item
 from matcher.web.settings import Settings
 
 # Form field name or Chinese header -> the Chinese header intake recognises exactly.
@@ -154,23 +154,4 @@ def result_json(context: dict[str, Any], errors: Sequence[FieldError]) -> dict[s
         "counts": context["counts"],
         "results": [result_item(p) for p in context["policies"]],
         "problems": [e.as_dict() for e in errors],
-    }
-
-
-def result_item(p: dict[str, Any]) -> dict[str, Any]:
-    """One policy of :func:`result_json` from its entry in the report's context."""
-    return {
-        "rank": p["rank"],
-        "rule_id": p["id"],
-        "rule_title": p["title"],
-        "status": p["status"],
-        "status_zh": p["status_label"],
-        "amount_yuan": p["amount"],
-        "amount_note": p["amount_note"],
-        "met": p["met"],
-        "unmet": p["unmet"],
-        "missing": p["missing"],
-        "valid_until": p["valid_until"],
-        "source": p["source"],
-        "quote": p["quote"],
     }
