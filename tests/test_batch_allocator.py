@@ -1,4 +1,4 @@
-"""`batch` starts polars with its allocator setting (cli._keep_freed_pages)."""
+"""`batch` starts polars with its allocator setting (matcher/commands/match.py: _keep_freed_pages)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 PROBE = """
 import os
-import matcher.cli as cli
+import matcher.commands.match as cli
 cli.BATCH_ALLOCATOR = "dirty_decay_ms:5000,probe_option:1"  # jemalloc names what it reads
 cli._keep_freed_pages()
 print("AFTER", os.environ.get("_RJEM_MALLOC_CONF"))
