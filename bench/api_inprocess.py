@@ -2,7 +2,7 @@
 
     python bench/api_inprocess.py record OUT.jsonl [--profiles 300]   # answers, byte for byte
     python bench/api_inprocess.py compare A.jsonl B.jsonl             # same answers?
-    python bench/api_inprocess.py time [--profiles 2000] [--repeat 3]  # CPU ms per request
+    python bench/api_inprocess.py time [--profiles 2000] [--repeat 3]  # CPU ms per request, GC
     python bench/api_inprocess.py profile [--profiles 2000]            # cProfile, top functions
 
 What the web server's process does per request apart from HTTP parsing and the socket:
@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import cProfile
 import datetime as dt
+import gc
 import json
 import pstats
 import sys
@@ -248,13 +249,31 @@ def timed(n: int, repeat: int, profile: bool) -> None:
     warm = bodies(200, skip=n * repeat + 100)
     runs = [bodies(n, skip=i * n) for i in range(repeat)]
 
+    latencies: list[float] = []
+
     async def post_all(items: list[bytes]) -> None:
         for body in items:
+            t = time.perf_counter()
             status, _, _ = await call(app, "POST", "/api/match", body)
+            latencies.append(time.perf_counter() - t)
             assert status == 200, status
 
+    # The garbage collector's collections per generation: how many, how long.
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def collecting(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - started[0])
+
     asyncio.run(post_all(warm))
+    gc.callbacks.append(collecting)
     for items in runs:
+        latencies.clear()
+        for kept in pauses.values():
+            kept.clear()
         profiler = cProfile.Profile() if profile else None
         t0, c0 = time.perf_counter(), time.process_time()
         if profiler:
@@ -265,6 +284,15 @@ def timed(n: int, repeat: int, profile: bool) -> None:
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(
             f"{len(items)} new profiles: CPU {cpu * 1000 / len(items):.3f} ms/request, wall {wall * 1000 / len(items):.3f} ms"
+        )
+        ms = sorted(x * 1000 for x in latencies)
+        print(
+            f"  per request (wall) p50 {ms[len(ms) // 2]:.2f} ms, p99 {ms[int(len(ms) * 0.99)]:.2f} ms, "
+            f"max {ms[-1]:.1f} ms; garbage collections: "
+            + ", ".join(
+                f"generation {g} × {len(p)} (total {sum(p) * 1000:.0f} ms, longest {max(p, default=0) * 1000:.1f} ms)"
+                for g, p in pauses.items()
+            )
         )
         if profiler:
             stats = pstats.Stats(profiler)
