@@ -12,14 +12,10 @@ from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW, col
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
-# polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
+# polars on first use: a one-profile report needs none (matcher/lazy.py).
 if TYPE_CHECKING:
-    import numpy as np
     import polars as pl
 else:
-    from matcher.lazy import lazy_module
-
-    np = lazy_module("numpy")
     from matcher.frame import pl
 
 
@@ -532,9 +528,7 @@ def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
     With ``__money`` and ``__n`` (set on undecided rows only, see
     questions_frame.CodedAskFirst.keys), undecided rows are ordered by money at stake,
     then fewer open items, before their usual order, as with_ask_first re-orders them."""
-    # Distinct amounts are few (per-head sums, fixed sums): a hash lookup into them
-    # sorted is twice as fast as a dense rank over every row.
-    distinct = long.get_column("amount_yuan").drop_nulls().unique().sort(descending=True)
+    distinct = long.get_column("amount_yuan").drop_nulls().unique()
     rule_bits = max(1, (n_rules - 1).bit_length())
     amount_bits = (distinct.len() + 1).bit_length()
     row_max = max(long.height // max(n_rules, 1) - 1, 0)  # positions 0 … m-1
@@ -542,15 +536,16 @@ def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
     money = pl.Series(dtype=pl.Float64)
     money_bits = n_bits = 0
     if asked:
-        money = long.get_column("__money").drop_nulls().unique().sort(descending=True)
-        money_bits = money.len().bit_length()
+        money = long.get_column("__money").drop_nulls().unique()
+        money_bits = money.len().bit_length()  # ranks 1 … len; 0 for the decided rows
         n_bits = int(long.get_column("__n").max() or 0).bit_length()  # type: ignore[arg-type]
     low_bits = money_bits + n_bits + amount_bits + rule_bits
     if row_max.bit_length() + 3 + low_bits <= 63:
-        order = pl.Series(np.arange(distinct.len(), dtype=np.uint64))
+        # Each amount's place among the distinct ones, most first (1 …): a dense rank.
         amount_key = (
             pl.col("amount_yuan")
-            .replace_strict(distinct, order, default=None, return_dtype=pl.UInt64)
+            .rank("dense", descending=True)
+            .cast(pl.UInt64)
             .fill_null(pl.lit((1 << amount_bits) - 1, dtype=pl.UInt64))
         )
         # Disjoint bit fields, so the sum orders like the tuple of keys.
@@ -562,14 +557,7 @@ def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
         )
         if asked:  # null (decided rows): one constant, below the status bits
             money_key = (
-                pl.col("__money")
-                .replace_strict(
-                    money,
-                    np.arange(money.len(), dtype=np.uint64),
-                    default=0,
-                    return_dtype=pl.UInt64,
-                )
-                .fill_null(0)
+                pl.col("__money").rank("dense", descending=True).cast(pl.UInt64).fill_null(0)
             )
             n_key = pl.col("__n").cast(pl.UInt64).fill_null(0)
             key = (

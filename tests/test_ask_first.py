@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher import api
 from matcher.evaluate.questions import (
@@ -211,3 +213,52 @@ def test_only_statuses_before_texts_gives_the_same_report_and_counts(
         assert_frame_equal(fast.shown.collect(), plain.shown.collect())
         key = ["__rule", "__status"]
         assert fast.counts.sort(key).equals(plain.counts.sort(key))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 6),  # enterprise
+            st.integers(0, 5),  # field
+            st.integers(1, 3),  # open items of the result
+            st.sampled_from([0.0, 0.5, 1500.0, 3000.0, 1e9]),  # money at stake
+        ),
+        max_size=60,
+    )
+)
+def test_first_three_fields_by_packed_sort_equal_a_sort_on_the_columns(
+    rows: list[tuple[int, int, int, float]],
+) -> None:
+    """ask_first_frame_items orders each enterprise's fields by one packed arg-sort and
+    joins its first three by shifting: the same text as a sort on the columns and a
+    group-by, ties (same money, same counts) included."""
+    from matcher.evaluate.questions_frame import SEP, ask_first_frame_items
+
+    labels = pl.Enum(["乙", "丙", "甲", "丁", "戊", "己"])
+    items = pl.DataFrame(
+        {
+            ROW: [r[0] for r in rows],
+            "field": [labels.categories[r[1]] for r in rows],
+            "__n": [r[2] for r in rows],
+            "__money": [r[3] for r in rows],
+        },
+        schema={ROW: pl.UInt32, "field": labels, "__n": pl.UInt32, "__money": pl.Float64},
+    )
+    expected = (
+        items.group_by(ROW, "field")
+        .agg(
+            pl.col("__money").sum().alias("money"),
+            (pl.col("__n") == 1).sum().alias("settles"),
+            pl.len().alias("rules"),
+        )
+        .sort(
+            [ROW, "money", "settles", "rules", "field"], descending=[False, True, True, True, False]
+        )
+        .group_by(ROW, maintain_order=True)
+        .head(3)
+        .group_by(ROW, maintain_order=True)
+        .agg(pl.col("field").cast(pl.String).str.join(SEP).alias("ask_first"))
+    )
+    got = ask_first_frame_items(items.lazy())
+    assert got.rows() == expected.rows()
