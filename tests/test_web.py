@@ -126,6 +126,33 @@ def test_malformed_json_is_refused_in_chinese(client: TestClient) -> None:
     assert "请求格式不对" in r.json()["detail"]
 
 
+def test_a_lone_surrogate_is_refused_naming_the_field(client: TestClient) -> None:
+    """JSON can escape half a UTF-16 pair ("\\ud800"); no text holds it, so the request is
+    refused with the field and the value shown escaped, not answered with a 500."""
+    cases = [
+        (b'{"profile": {"name": "\\ud800x"}}', "企业名称：取值「\\ud800x」含单独的 UTF-16 代理项"),
+        (b'{"profile": {"name": "A", "certifications": ["\\udc00"]}}', "资质认定：取值「\\udc00」"),
+        (b'{"profile": {"\\udfff": "1"}}', "未知字段 「\\udfff」"),
+    ]
+    for body, expected in cases:
+        r = client.post("/api/match", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and expected in r.json()["detail"], r.text
+    batch = b'{"profiles": [{"name": "A"}, {"name": "\\ud800"}]}'
+    r = client.post(
+        "/api/batch", content=batch, headers={"content-type": "application/json"} | bearer()
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("第 2 家企业：企业名称：")
+
+
+def test_a_body_that_is_not_utf8_is_refused_in_chinese(client: TestClient) -> None:
+    r = client.post(
+        "/api/match",
+        content='{"profile": {"企业名称": "甲"}}'.encode("gbk"),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400 and r.json()["detail"] == "请求体无法解析：应为 UTF-8 编码的 JSON"
+
+
 def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
     r = client.post(
         "/api/match",

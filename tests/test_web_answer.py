@@ -126,6 +126,12 @@ DIRECT_CASES: list[tuple[bytes, dict[str, str]]] = [
     ),
     ('{"profile": {"企业名称": "甲"}}'.encode("utf-16"), {}),
     (b"[" * 5000 + b"]" * 5000, {}),
+    # lone surrogates (JSON escapes no UTF-8 text can hold), in a value, a list and a key
+    (b'{"profile": {"\xe4\xbc\x81\xe4\xb8\x9a\xe5\x90\x8d\xe7\xa7\xb0": "\\ud800x"}}', {}),
+    ('{"profile": {"企业名称": "甲", "资质认定": ["高企", "\\udfff"]}}'.encode(), {}),
+    (b'{"profile": {"\\ud800": 1}}', {}),
+    (b'{"profile": {"name": "\\ud83d\\ude00"}}', {}),  # a pair is an emoji, and fine
+    (b'{"profile": {"name": "\xff\xfe"}}', {}),  # not UTF-8
 ]
 
 
@@ -201,8 +207,9 @@ def _asgi_post(app: Any, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
 
 def test_streamed_bodies_get_fastapis_answer_too() -> None:
     """A body in several pieces without a declared length: read whole, answered directly
-    when well formed; over the size limit, FastAPI's answer as before (a 400: FastAPI
-    turns the limit's exception, raised while it reads the body, into "error parsing")."""
+    when well formed; over the size limit, the same 413 as a declared length gets (FastAPI
+    turns the limit's exception, raised while it reads the body, into its own 400, which
+    the app's handler answers as the 413 it is)."""
     from matcher.web.app import create_app
 
     settings = Settings(as_of=AS_OF, max_upload_bytes=4 * 1024)
@@ -217,4 +224,5 @@ def test_streamed_bodies_get_fastapis_answer_too() -> None:
         answer = _asgi_post(direct, chunks, json_type)
         assert answer == _asgi_post(routed, chunks, json_type)
         statuses.append(answer[0])
-    assert statuses == [200, 400]
+    assert statuses == [200, 413]
+    assert "请求内容超过上限" in json.loads(answer[2])["detail"]

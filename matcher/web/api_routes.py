@@ -14,7 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from matcher.batch import audience_text, source_text, valid_until_text
 from matcher.rule import KIND_ZH
 from matcher.suggest import did_you_mean
-from matcher.web.engine import HEADER_OF, UnknownFields, canonical, result_json
+from matcher.web.engine import (
+    HEADER_OF,
+    Unencodable,
+    UnknownFields,
+    canonical,
+    result_json,
+    shown,
+)
 from matcher.web.state import Web, web
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -62,10 +69,16 @@ def _canonical_or_422(profile: dict[str, Any], where: str = "") -> dict[str, Any
     try:
         return canonical(profile)
     except UnknownFields as exc:
-        names = "、".join(f"「{n}」{did_you_mean(n, list(HEADER_OF))}" for n in exc.names)
+        names = "、".join(f"「{shown(n)}」{did_you_mean(n, list(HEADER_OF))}" for n in exc.names)
         raise HTTPException(
             422,
             f"{where}未知字段 {names}；可用字段见 GET /api/fields 或 policy-match profile schema",
+        ) from None
+    except Unencodable as exc:
+        raise HTTPException(
+            422,
+            f"{where}{exc.name}：取值「{exc.value}」含单独的 UTF-16 代理项（\\ud800–\\udfff），"
+            "不是可读的文字；请检查来源数据的编码后重新提交",
         ) from None
 
 

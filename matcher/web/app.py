@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from matcher.web.security import BodyTooLarge, Guard, too_large_message
+from matcher.web.security import TOO_LARGE, BodyTooLarge, Guard, too_large_message
 from matcher.web.settings import Settings
 from matcher.web.state import Web
 
@@ -109,6 +109,10 @@ VALIDATION_ZH = {
 }
 
 
+# FastAPI's wording when reading or decoding a body failed (fastapi/routing.py).
+BODY_UNREADABLE = "There was an error parsing the body"
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -140,8 +144,13 @@ def _error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": too_large_message(exc.limit)}, status_code=413)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail
+        if exc.status_code == 400 and detail == BODY_UNREADABLE:
+            limit = request.scope.get(TOO_LARGE)
+            if limit is not None:  # a streamed body over the limit, cut off while read
+                return JSONResponse({"detail": too_large_message(limit)}, status_code=413)
+            detail = "请求体无法解析：应为 UTF-8 编码的 JSON"
         if exc.status_code == 404 and detail == "Not Found":
             detail = "没有这个页面或接口"
         elif exc.status_code == 405:

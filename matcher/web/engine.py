@@ -60,11 +60,44 @@ class UnknownFields(ValueError):
         super().__init__(names)
 
 
+class Unencodable(ValueError):
+    """A value holding a lone UTF-16 surrogate (JSON's "\\ud800"): no UTF-8 text can carry it."""
+
+    def __init__(self, name: str, value: str):
+        self.name = name
+        self.value = value
+        super().__init__(name, value)
+
+
+def shown(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX``, so it can be shown and encoded."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unencodable(value: Any) -> str | None:
+    """The first text in ``value`` (a value or a list of them) that UTF-8 cannot hold."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value
+        return None
+    if isinstance(value, list):
+        return next((bad for v in value if (bad := _unencodable(v)) is not None), None)
+    return None
+
+
 def canonical(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys as intake's exact headers; an unknown key is refused (never passed through)."""
+    """Keys as intake's exact headers; an unknown key is refused (never passed through),
+    and so is a value no UTF-8 text can hold."""
     unknown = [k for k in values if k not in HEADER_OF]
     if unknown:
         raise UnknownFields(unknown)
+    for k, v in values.items():
+        if (bad := _unencodable(v)) is not None:
+            raise Unencodable(HEADER_OF[k], shown(bad))
     return {HEADER_OF[k]: v for k, v in values.items() if v not in (None, "")}
 
 

@@ -24,6 +24,10 @@ CSRF_COOKIE = "pm_csrf"
 ADVISOR_COOKIE = "pm_advisor"
 
 
+# Set in the request scope when a streamed body passed the limit.
+TOO_LARGE = "policy_match.body_too_large"
+
+
 class BodyTooLarge(Exception):
     def __init__(self, limit: int):
         self.limit = limit
@@ -74,6 +78,9 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # FastAPI turns an error while reading a body into its own 400; the
+                    # flag lets the app's handler answer 413 instead
+                    scope[TOO_LARGE] = limit
                     raise BodyTooLarge(limit)
             return message
 
