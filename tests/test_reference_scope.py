@@ -403,7 +403,9 @@ def test_fresh_sets_are_well_formed() -> None:
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
     rows = _fresh(name)
     codes = [read_phrase(t).code for t, _ in rows]
-    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    # a reading of the wrong 门类 counts as wrong here, though it claims no 大类
+    r, w = got.right, got.wrong + got.section_wrong
     assert r / len(rows) >= right and w / len(rows) <= wrong
 
 
@@ -416,7 +418,8 @@ def test_catalogue_left_out_accuracy() -> None:
         for j in range(k, len(items), 10):
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
-    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    r, w = got.right, got.wrong + got.section_wrong
     assert r / len(rows) >= 0.875 and w / len(rows) <= 0.027  # 876 and 26 of 998
 
 
