@@ -173,6 +173,23 @@ def test_a_negated_reading_is_refused() -> None:
     assert read_phrase("非医用口罩生产").code is None
 
 
+def test_a_phrase_cut_inside_its_verb_is_read_only_where_the_verb_agrees() -> None:
+    """电子元器件与机电组件设备销 (cut in the PDF): read without its verb it is the maker (C39),
+    with 销售 it is trade: they disagree, so it stays unknown. Cut where the readings agree,
+    it keeps the reading; a word ending in such a character (代销, 工作服, 磨制) is no cut."""
+    items = scope.catalogue_items()
+    cut = "电子元器件与机电组件设备销"
+    reader = ScopeReader([i for i in items if i.statement != cut])
+    assert reader._cut_verb(cut) == ("售",)
+    assert reader.read(cut).code is None
+    assert reader.read("电子元器件与机电组件设备销售").code in {"F51", "F517", "F5179"}
+    assert (reader.read("设备维").code or "").startswith("C43")
+    for word in ("彩票代销", "谷物磨制", "工作服"):
+        assert reader._cut_verb(word) == () or reader.read(word).code is not None, word
+    assert reader._cut_verb("彩票代销") == () and reader._cut_verb("谷物磨制") == ()
+    assert read_phrase("彩票代销").code == "R90"
+
+
 @pytest.mark.parametrize("phrase", ["阿巴阿巴", "详见章程", "123456", "其他"])
 def test_what_matches_nothing_stays_unknown(phrase: str) -> None:
     assert read_phrase(phrase).code is None

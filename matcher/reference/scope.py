@@ -360,6 +360,51 @@ class ScopeReader:
                 item.statement,
                 heading,
             )
+        reading = self._read(phrase, key, action, obj, heading)
+        completions = self._cut_verb(key) if action is None else ()
+        if not completions:
+            return reading
+        # a phrase cut inside its verb (…设备销): read with each verb it can be the start of;
+        # used only when every reading agrees on the 大类, the cut text's own included
+        completed = [self.read(key + rest, heading) for rest in completions]
+        found = [r for r in (*completed, reading) if r.code is not None]
+        if len({r.code[:3] for r in found if r.code}) > 1:
+            return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        best = next((r for r in found), reading)
+        return PhraseReading(phrase, best.code, best.method, best.score, best.basis, heading)
+
+    def _cut_verb(self, key: str) -> tuple[str, ...]:
+        """The rests of the action suffixes a phrase is cut inside (…设备销: 售): its last
+        character starts one, and the pair it ends with is seen in well-formed text (the
+        standard's names and 说明, the inside of the catalogue's items) followed only by such
+        rests (备销 only by 售; 磨制, 复制, 西服 are followed by other characters, and a pair
+        never seen, 代销, is taken for a word)."""
+        if len(key) < 3:
+            return ()
+        rests = _VERB_RESTS.get(key[-1], ())
+        after = self._followers.get(key[-2:])
+        if not rests or not after or not after <= {r[0] for r in rests}:
+            return ()
+        return tuple(r for r in rests if r[0] in after)
+
+    @functools.cached_property
+    def _followers(self) -> dict[str, frozenset[str | None]]:
+        """Character pairs of well-formed text → what follows them (see _standard_followers),
+        with this reader's items (their ends left out: some were cut in the PDF)."""
+        out = dict(_standard_followers())
+        extra: dict[str, set[str | None]] = defaultdict(set)
+        for item in self.items:
+            text = clean(item.statement)
+            for i in range(len(text) - 2):
+                if text[i + 1] in _VERB_RESTS:
+                    extra[text[i : i + 2]].add(text[i + 2])
+        for pair, nexts in extra.items():
+            out[pair] = out.get(pair, frozenset()) | nexts
+        return out
+
+    def _read(
+        self, phrase: str, key: str, action: str | None, obj: str, heading: str | None
+    ) -> PhraseReading:
         whole = meaning().whole_phrase.get(key)
         if whole is not None:
             return PhraseReading(phrase, whole, "action", 100.0, key, heading)
@@ -524,6 +569,28 @@ class ScopeReader:
             if items:
                 return key[k:], items
         return "", []
+
+
+# The rest of each action suffix by its first character (销 → 售; 制 → 造, 作).
+_VERB_RESTS: dict[str, tuple[str, ...]] = {}
+for _action in ACTIONS:
+    if len(_action) > 1:
+        _VERB_RESTS.setdefault(_action[0], ())
+        _VERB_RESTS[_action[0]] += (_action[1:],)
+
+
+@functools.cache
+def _standard_followers() -> dict[str, frozenset[str | None]]:
+    """Each character pair of the GB/T 4754 names and 说明 that ends in the first character of
+    an action suffix → the characters that follow it (None: the text ends there)."""
+    out: dict[str, set[str | None]] = defaultdict(set)
+    for c in industry_codes().values():
+        for raw in (c.name, c.description):
+            text = clean(raw) if raw else ""
+            for i in range(len(text) - 1):
+                if text[i + 1] in _VERB_RESTS:
+                    out[text[i : i + 2]].add(text[i + 2] if i + 2 < len(text) else None)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _by_rules(
