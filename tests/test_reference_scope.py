@@ -173,6 +173,25 @@ def test_a_negated_reading_is_refused() -> None:
     assert read_phrase("非医用口罩生产").code is None
 
 
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [("不动产登记代理服务", "N79"), ("人工智能双创服务平台", "I64"),
+     ("人工智能公共服务平台技术咨询服务", "I65")],
+)  # fmt: skip
+def test_a_head_named_by_class_names_of_one_division_is_read_as_it(
+    phrase: str, division: str
+) -> None:
+    """Left out of the lookup, these end like GB/T class names of one 大类 (土地登记代理服务,
+    互联网公共服务平台, 信息技术咨询服务): that head overrules a suffix rule (代理…服务 → L72,
+    咨询服务 → L724) and the resolver's modifier (人工智能 → I65)."""
+    items = scope.catalogue_items()
+    reader = ScopeReader([i for i in items if i.statement != phrase])
+    got = reader.read(phrase)
+    assert got.method == "official" and (got.code or "").startswith(division), got.explain()
+    # wider than a class name (电力电子元器件制造), the phrase is not read as that class
+    assert not (read_phrase("电子元器件制造").code or "").startswith("C38")
+
+
 def test_a_phrase_cut_inside_its_verb_is_read_only_where_the_verb_agrees() -> None:
     """电子元器件与机电组件设备销 (cut in the PDF): read without its verb it is the maker (C39),
     with 销售 it is trade: they disagree, so it stays unknown. Cut where the readings agree,

@@ -424,6 +424,7 @@ class ScopeReader:
         reading = reading or _by_rules(meaning().fallback_rules, phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        reading = _named_head(reading, key, action) or reading
         if self._sold_at_retail(reading, action, obj):
             basis = f"{action}：{obj}（零售类商品）"
             reading = PhraseReading(phrase, "F52", "action", reading.score, basis, heading)
@@ -632,6 +633,49 @@ def _official_name(key: str) -> tuple[str, str] | None:
         if found is not None:
             return found
     return None
+
+
+@functools.cache
+def _official_endings() -> dict[str, tuple[str, ...]]:
+    """Every ending of every GB/T 4754 name (大类 and finer) → the codes so named."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for c in industry_codes().values():
+        if len(c.code) >= 3:
+            key = clean(c.name)
+            for k in range(len(key)):
+                out[key[k:]].append(c.code)
+    return {e: tuple(codes) for e, codes in out.items()}
+
+
+def _named_head(reading: PhraseReading, key: str, action: str | None) -> PhraseReading | None:
+    """The standard's class names are its own words for an activity: a phrase that ends like
+    class names of one 大类 only — the head of the compound and more than its verb
+    (不动产|登记代理服务 as 土地登记代理服务, 人工智能双创|服务平台 as 互联网公共服务平台) —
+    names that 大类, over a reading that rests on a rule of what a suffix or a kind of
+    object means, or on words of the resolver that are a modifier before the head (人工智能)
+    or shorter than the ending. The phrase must have words of its own before the ending:
+    电子元器件制造 is wider than 电力电子元器件制造."""
+    if reading.method not in ("action", "resolver") or reading.code is None:
+        return None
+    endings = _official_endings()
+    ending = next((key[k:] for k in range(1, len(key)) if key[k:] in endings), "")
+    if not ending or key in endings:
+        return None
+    if len(ending) < len(action or "") + SHARED_PAST_SUFFIX:
+        return None
+    words = clean(reading.basis or "") if reading.method == "resolver" else ""
+    if words and key.endswith(words) and len(words) >= len(ending):
+        return None  # the resolver read the head itself, with as many words
+    codes = endings[ending]
+    common = codes[0]
+    for other in codes[1:]:
+        while not other.startswith(common):
+            common = common[:-1]
+    if len(common) < 3 or common[:3] == reading.code[:3]:
+        return None
+    code = normalize_industry_code(common) or common[:3]
+    name = industry_name(codes[0]) or ending
+    return PhraseReading(reading.phrase, code, "official", 100.0, name, reading.heading)
 
 
 def _negated(key: str, matched: str | None) -> bool:
