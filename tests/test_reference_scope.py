@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -312,6 +313,69 @@ def test_coarse_industry_refined_or_contradicted() -> None:
         2: "所属行业与经营范围不一致：I（I） / 光伏设备及元器件制造 → C3825 光伏设备及元器件制造；"
         "按填写的行业匹配",
     }
+
+
+@pytest.fixture
+def research_section_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The reader with 研发 and 技术研发 read to their 门类 only (scope_meaning.yaml's
+    suffix_section, empty as shipped): the caches that hold readings cleared around it."""
+    said = scope.meaning()
+    patched = scope.Meaning(
+        said.suffix_default,
+        {"研发": "M", "技术研发": "M"},
+        said.whole_phrase,
+        said.object_rules,
+        said.fallback_rules,
+    )
+    caches = (scope.read_phrase, scope.read_scope, scope.scope_reader)
+    for cached in caches:
+        cached.cache_clear()
+    monkeypatch.setattr(scope, "meaning", lambda: patched)
+    yield
+    monkeypatch.undo()
+    for cached in caches:
+        cached.cache_clear()
+
+
+@pytest.mark.usefixtures("research_section_only")
+def test_a_scope_read_to_its_section_only_is_derived_and_agrees_with_finer_codes() -> None:
+    """新型储能装备研发 (not a catalogue item) read as M only. A blank industry becomes M,
+    shown as derived; a given M73 or M is kept without a contradiction; a given C35
+    contradicts it. Row and frame paths agree (both run here)."""
+    import tests.test_normalize_rows as rows_vs_frames
+
+    assert read_phrase("新型储能装备研发").code == "M"
+    raw = _portfolio(
+        [
+            {"name": "甲", "business_scope": "新型储能装备研发"},
+            {"name": "乙", "industry": "M73", "business_scope": "新型储能装备研发"},
+            {"name": "丙", "industry": "M", "business_scope": "新型储能装备研发"},
+            {"name": "丁", "industry": "C35", "business_scope": "新型储能装备研发"},
+        ]
+    )
+    small, large = rows_vs_frames.both(raw)
+    rows_vs_frames.assert_same(small, large)
+    assert small.frame.get_column("industry_code").to_list() == ["M", "M73", "M", "C35"]
+    by_row = dict(
+        zip(small.errors["row"].to_list(), error_messages(small.errors).to_list(), strict=True)
+    )
+    assert by_row[1].startswith(
+        "行业未填写，由经营范围推断：新型储能装备研发 → M 科学研究和技术服务业"
+    )
+    assert 2 not in by_row and 3 not in by_row
+    assert by_row[4].startswith("所属行业与经营范围不一致")
+    # rules keyed on the 门类 decide; those keyed on a 大类 of it ask
+    from matcher.evaluate.tree import any_phrase_in, industry_target
+
+    assert any_phrase_in(industry_target(["M"]), ["M"]) is True
+    assert any_phrase_in(industry_target(["M75"]), ["M"]) is None
+    assert any_phrase_in(industry_target(["C"]), ["M"]) is False
+
+
+def test_meaning_table_section_suffixes_are_sections() -> None:
+    assert all(len(c) == 1 for c in scope.meaning().suffix_section.values())
+    with pytest.raises(ValueError, match="不是门类"):
+        scope._section("M75", "suffix_section 研发")
 
 
 def test_scope_resolved_per_distinct_value() -> None:

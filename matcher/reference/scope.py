@@ -108,6 +108,7 @@ class MeaningRule:
 @dataclass(frozen=True)
 class Meaning:
     suffix_default: dict[str, str]  # what a suffix alone says, when too few items teach it
+    suffix_section: dict[str, str]  # suffixes whose 大类 is open: the 门类 they say
     whole_phrase: dict[str, str]  # a phrase that is only an action (技术咨询)
     object_rules: tuple[MeaningRule, ...]  # the object decides, checked first
     fallback_rules: tuple[MeaningRule, ...]  # read only when nothing else reads the phrase
@@ -117,6 +118,13 @@ def _code(raw: object, where: str) -> str:
     code = normalize_industry_code(str(raw))
     if code is None:
         raise ValueError(f"{MEANING}: {where}: 「{raw}」不是 GB/T 4754-2017 行业代码")
+    return code
+
+
+def _section(raw: object, where: str) -> str:
+    code = _code(raw, where)
+    if len(code) != 1:
+        raise ValueError(f"{MEANING}: {where}: 「{raw}」不是门类（一个字母）")
     return code
 
 
@@ -142,6 +150,7 @@ def meaning() -> Meaning:
     spec = read_yaml(reference_path(MEANING))  # libyaml, then a JSON copy (issue 16)
     return Meaning(
         {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
+        {str(a): _section(c, f"suffix_section {a}") for a, c in spec["suffix_section"].items()},
         {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},
         _rules(spec["object_rules"], "object_rules"),
         _rules(spec["fallback_rules"], "fallback_rules"),
@@ -512,7 +521,12 @@ class ScopeReader:
         heading: str | None,
         fixed_only: bool = False,
     ) -> PhraseReading | None:
-        fixed = self.dominant.get(action or "") or meaning().suffix_default.get(action or "")
+        said = meaning()
+        fixed = (
+            said.suffix_section.get(action or "")
+            or self.dominant.get(action or "")
+            or said.suffix_default.get(action or "")
+        )
         if fixed_only and fixed is None:
             return None
         near = self._nearest(action, obj)
@@ -693,8 +707,8 @@ def _below(code: str) -> tuple[IndustryCode, ...]:
 def _refined(reading: PhraseReading, text: str) -> PhraseReading:
     """A code refined by the official names under it that the text names (小学教育 → P832)."""
     code = reading.code
-    if code is None or len(code) >= 5 or len(text) < 3:
-        return reading
+    if code is None or len(code) >= 5 or len(code) < 3 or len(text) < 3:
+        return reading  # a 门类 only says the reader is unsure of the 大类: not refined
     below = _below(code)
     if not below:
         return reading
