@@ -200,7 +200,26 @@ def main() -> None:
     )
     parser.add_argument("--official-only", action="store_true", help="only the official wording")
     parser.add_argument("--show", type=int, default=0, help="print this many wrong readings")
+    parser.add_argument(
+        "--section",
+        action="append",
+        default=[],
+        metavar="SUFFIX=门类",
+        help="read this suffix to its 门类 only, as scope_meaning.yaml's suffix_section would "
+        "(e.g. --section 研发=M --section 技术研发=M: the candidate of RESULTS-scope17.md)",
+    )
     args = parser.parse_args()
+    if args.section:
+        said = scope.meaning()
+        extra = dict(s.split("=", 1) for s in args.section)
+        patched = said.__class__(
+            said.suffix_default,
+            {**said.suffix_section, **extra},
+            said.whole_phrase,
+            said.object_rules,
+            said.fallback_rules,
+        )
+        scope.meaning = lambda: patched  # type: ignore[assignment]
     if args.official_only:
         official(args.show)
         return

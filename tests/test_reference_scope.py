@@ -520,7 +520,7 @@ def test_catalogue_left_out_accuracy() -> None:
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
     r, w = got.right, got.wrong + got.section_wrong
-    assert r / len(rows) >= 0.875 and w / len(rows) <= 0.027  # 876 and 26 of 998
+    assert r / len(rows) >= 0.88 and w / len(rows) <= 0.023  # 879 and 22 of 998
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
