@@ -186,7 +186,11 @@ def _divisions(expected: str) -> set[str]:
 
 
 def _misses(rows: list[tuple[str, set[str]]], codes: list[str | None], show: int) -> None:
-    wrong = [(t, c, w) for (t, w), c in zip(rows, codes, strict=True) if c and c[:3] not in w]
+    wrong = [
+        (t, c, w)
+        for (t, w), c in zip(rows, codes, strict=True)
+        if c and (c[0] not in {x[0] for x in w} if len(c) < 3 else c[:3] not in w)
+    ]
     for t, c, w in wrong[:show]:
         kind = "wrong 门类" if len(c) < 3 else "wrong"
         print(f"    {kind}: {t} → {c} (catalogue {'/'.join(sorted(w))})")
