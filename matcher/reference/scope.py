@@ -12,6 +12,10 @@ phrase is read by, in order:
    phrase than the resolver's words say otherwise;
 3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
 
+A phrase ending like class names of one 大类 (登记代理服务 as 土地登记代理服务) is read as that 大类
+over a suffix rule or the resolver's modifier; a phrase cut inside its verb (…设备销) is read only
+where the readings with each verb it can start agree; a suffix scope_meaning.yaml lists under
+suffix_section says only its 门类 (the reader sure of the 门类, not of the 大类).
 A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
 unless the text names it (主营：…).
 """
