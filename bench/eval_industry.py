@@ -13,6 +13,12 @@ same for the keyword rules alone, which shows what the model changes.
 The garbage sets (tests/data/garbage_industry_*.csv: numbers, gibberish, placeholders, places,
 names…, each row with its category) are scored with the shipped resolver: resolved / total,
 which should be 0, and how many of them were refused with a reason for the problem list.
+
+Official scope wording (issue 17) is scored by 大类: right when the reading's 大类 is among the
+expected ones, confidently wrong when outside them, unknown when there is no reading. A reading of
+a 门类 only (the reader sure of the 门类 but not of the 大类) is neither right nor wrong as a 大类:
+it is counted apart, split by whether its 门类 is the expected one (a wrong 门类 is still wrong at
+the level it claims, and tests/test_reference_scope.py counts it as wrong).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import csv
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,18 +84,46 @@ FOLDS = 10
 FRESH_SCOPE = ("scope_fresh.csv", "scope_fresh2.csv", "scope_blind3.csv", "scope_blind4.csv")
 
 
-def score_official(
-    rows: list[tuple[str, set[str]]], codes: list[str | None]
-) -> tuple[int, int, int]:
-    """(right, confidently wrong, unknown): right when the code's 大类 is among the catalogue's."""
-    right = sum(c is not None and c[:3] in want for (_, want), c in zip(rows, codes, strict=True))
-    unknown = sum(c is None for c in codes)
-    return right, len(rows) - right - unknown, unknown
+class Score(NamedTuple):
+    """Readings of official wording counted against the catalogue's (or a set's) 大类."""
+
+    right: int  # a 大类 (or finer) among the expected ones
+    wrong: int  # a 大类 (or finer) outside them: confidently wrong
+    section_right: int  # only a 门类 (the reader unsure of the 大类), the expected 门类
+    section_wrong: int  # only a 门类, another 门类: wrong at the level it claims
+    unknown: int
 
 
-def _line(name: str, n: int, counts: tuple[int, int, int], note: str) -> str:
-    r, w, u = counts
-    return f"{name:32} {n:>4}  {r / n:6.1%} {w / n:6.1%} {u / n:6.1%}   {note}"
+def score_official(rows: list[tuple[str, set[str]]], codes: list[str | None]) -> Score:
+    """A 大类 reading is right when among the expected 大类, else confidently wrong; a reading
+    of a 门类 only (the reader sure of the 门类, not of the 大类) is neither, counted apart by
+    whether its 门类 is expected; no reading is unknown."""
+    right = wrong = section_right = section_wrong = unknown = 0
+    for (_, want), c in zip(rows, codes, strict=True):
+        if c is None:
+            unknown += 1
+        elif len(c) < 3:
+            if c[0] in {w[0] for w in want}:
+                section_right += 1
+            else:
+                section_wrong += 1
+        elif c[:3] in want:
+            right += 1
+        else:
+            wrong += 1
+    return Score(right, wrong, section_right, section_wrong, unknown)
+
+
+def _line(name: str, n: int, s: Score, note: str) -> str:
+    sections = (
+        f" 门类 only {s.section_right}+{s.section_wrong}"
+        if s.section_right or s.section_wrong
+        else ""
+    )
+    return (
+        f"{name:32} {n:>4}  {s.right / n:6.1%} {s.wrong / n:6.1%} {s.unknown / n:6.1%}"
+        f"   ({s.right}/{s.wrong}/{s.unknown}){sections}   {note}"
+    )
 
 
 def official(show: int) -> None:
@@ -97,6 +132,10 @@ def official(show: int) -> None:
     items = scope.catalogue_items()
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     print("\nofficial wording (经营范围规范表述目录): 大类 among the catalogue's codes")
+    print(
+        f"{'':32} {'n':>4}  {'right':>6} {'wrong':>6} {'unkn.':>6}   (counts)"
+        " 门类 only: right 门类 + wrong 门类 (neither right nor wrong as a 大类)"
+    )
     codes: list[str | None] = [None] * len(items)
     for k in range(FOLDS):
         reader = scope.ScopeReader([i for j, i in enumerate(items) if j % FOLDS != k])
@@ -147,9 +186,14 @@ def _divisions(expected: str) -> set[str]:
 
 
 def _misses(rows: list[tuple[str, set[str]]], codes: list[str | None], show: int) -> None:
-    wrong = [(t, c, w) for (t, w), c in zip(rows, codes, strict=True) if c and c[:3] not in w]
+    wrong = [
+        (t, c, w)
+        for (t, w), c in zip(rows, codes, strict=True)
+        if c and (c[0] not in {x[0] for x in w} if len(c) < 3 else c[:3] not in w)
+    ]
     for t, c, w in wrong[:show]:
-        print(f"    wrong: {t} → {c} (catalogue {'/'.join(sorted(w))})")
+        kind = "wrong 门类" if len(c) < 3 else "wrong"
+        print(f"    {kind}: {t} → {c} (catalogue {'/'.join(sorted(w))})")
 
 
 def main() -> None:
@@ -160,7 +204,26 @@ def main() -> None:
     )
     parser.add_argument("--official-only", action="store_true", help="only the official wording")
     parser.add_argument("--show", type=int, default=0, help="print this many wrong readings")
+    parser.add_argument(
+        "--section",
+        action="append",
+        default=[],
+        metavar="SUFFIX=门类",
+        help="read this suffix to its 门类 only, as scope_meaning.yaml's suffix_section would "
+        "(e.g. --section 研发=M --section 技术研发=M: the candidate of RESULTS-scope17.md)",
+    )
     args = parser.parse_args()
+    if args.section:
+        said = scope.meaning()
+        extra = dict(s.split("=", 1) for s in args.section)
+        patched = said.__class__(
+            said.suffix_default,
+            {**said.suffix_section, **extra},
+            said.whole_phrase,
+            said.object_rules,
+            said.fallback_rules,
+        )
+        scope.meaning = lambda: patched  # type: ignore[assignment]
     if args.official_only:
         official(args.show)
         return

@@ -456,7 +456,9 @@ def _industry_from_scope(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(use).then(scope).otherwise(pl.col("industry_code")).alias("industry_code"),
         pl.when(use).then(pl.col("__scope_phrase")).otherwise(None).alias(SCOPE_PHRASE),
         pl.col("__scope_note").alias(_SCOPE_NOTE),
-        (_COARSE & ~inside & (scope != pl.col("industry_code")))
+        # a contradiction: neither code within the other (a scope read only to its 门类, M,
+        # agrees with a given M73)
+        (_COARSE & ~inside & ~pl.col("industry_code").str.starts_with(scope))
         .fill_null(False)
         .alias("__chk_scope_conflict"),
     ).drop("__scope_code", "__scope_note", "__scope_phrase")

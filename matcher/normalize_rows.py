@@ -377,7 +377,10 @@ def _industry_from_scope(rows: list[_Row], industries: dict[str, Resolution]) ->
         if blank or (is_coarse is True and inside is True):
             v["industry_code"] = scope_code
             v[SCOPE_PHRASE] = reading.phrase
-        r.scope_conflict = bool(is_coarse and inside is False and scope_code != code)
+        # neither code within the other (a scope read only to its 门类 agrees with M73)
+        r.scope_conflict = bool(
+            is_coarse and inside is False and code is not None and not code.startswith(scope_code)
+        )
 
 
 def _scope_industries(rows: list[_Row]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -173,6 +174,42 @@ def test_a_negated_reading_is_refused() -> None:
     assert read_phrase("非医用口罩生产").code is None
 
 
+@pytest.mark.parametrize(
+    ("phrase", "division"),
+    [("不动产登记代理服务", "N79"), ("人工智能双创服务平台", "I64"),
+     ("人工智能公共服务平台技术咨询服务", "I65")],
+)  # fmt: skip
+def test_a_head_named_by_class_names_of_one_division_is_read_as_it(
+    phrase: str, division: str
+) -> None:
+    """Left out of the lookup, these end like GB/T class names of one 大类 (土地登记代理服务,
+    互联网公共服务平台, 信息技术咨询服务): that head overrules a suffix rule (代理…服务 → L72,
+    咨询服务 → L724) and the resolver's modifier (人工智能 → I65)."""
+    items = scope.catalogue_items()
+    reader = ScopeReader([i for i in items if i.statement != phrase])
+    got = reader.read(phrase)
+    assert got.method == "official" and (got.code or "").startswith(division), got.explain()
+    # wider than a class name (电力电子元器件制造), the phrase is not read as that class
+    assert not (read_phrase("电子元器件制造").code or "").startswith("C38")
+
+
+def test_a_phrase_cut_inside_its_verb_is_read_only_where_the_verb_agrees() -> None:
+    """电子元器件与机电组件设备销 (cut in the PDF): read without its verb it is the maker (C39),
+    with 销售 it is trade: they disagree, so it stays unknown. Cut where the readings agree,
+    it keeps the reading; a word ending in such a character (代销, 工作服, 磨制) is no cut."""
+    items = scope.catalogue_items()
+    cut = "电子元器件与机电组件设备销"
+    reader = ScopeReader([i for i in items if i.statement != cut])
+    assert reader._cut_verb(cut) == ("售",)
+    assert reader.read(cut).code is None
+    assert reader.read("电子元器件与机电组件设备销售").code in {"F51", "F517", "F5179"}
+    assert (reader.read("设备维").code or "").startswith("C43")
+    for word in ("彩票代销", "谷物磨制", "工作服"):
+        assert reader._cut_verb(word) == () or reader.read(word).code is not None, word
+    assert reader._cut_verb("彩票代销") == () and reader._cut_verb("谷物磨制") == ()
+    assert read_phrase("彩票代销").code == "R90"
+
+
 @pytest.mark.parametrize("phrase", ["阿巴阿巴", "详见章程", "123456", "其他"])
 def test_what_matches_nothing_stays_unknown(phrase: str) -> None:
     assert read_phrase(phrase).code is None
@@ -276,6 +313,69 @@ def test_coarse_industry_refined_or_contradicted() -> None:
         2: "所属行业与经营范围不一致：I（I） / 光伏设备及元器件制造 → C3825 光伏设备及元器件制造；"
         "按填写的行业匹配",
     }
+
+
+@pytest.fixture
+def research_section_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The reader with 研发 and 技术研发 read to their 门类 only (scope_meaning.yaml's
+    suffix_section, empty as shipped): the caches that hold readings cleared around it."""
+    said = scope.meaning()
+    patched = scope.Meaning(
+        said.suffix_default,
+        {"研发": "M", "技术研发": "M"},
+        said.whole_phrase,
+        said.object_rules,
+        said.fallback_rules,
+    )
+    caches = (scope.read_phrase, scope.read_scope, scope.scope_reader)
+    for cached in caches:
+        cached.cache_clear()
+    monkeypatch.setattr(scope, "meaning", lambda: patched)
+    yield
+    monkeypatch.undo()
+    for cached in caches:
+        cached.cache_clear()
+
+
+@pytest.mark.usefixtures("research_section_only")
+def test_a_scope_read_to_its_section_only_is_derived_and_agrees_with_finer_codes() -> None:
+    """新型储能装备研发 (not a catalogue item) read as M only. A blank industry becomes M,
+    shown as derived; a given M73 or M is kept without a contradiction; a given C35
+    contradicts it. Row and frame paths agree (both run here)."""
+    import tests.test_normalize_rows as rows_vs_frames
+
+    assert read_phrase("新型储能装备研发").code == "M"
+    raw = _portfolio(
+        [
+            {"name": "甲", "business_scope": "新型储能装备研发"},
+            {"name": "乙", "industry": "M73", "business_scope": "新型储能装备研发"},
+            {"name": "丙", "industry": "M", "business_scope": "新型储能装备研发"},
+            {"name": "丁", "industry": "C35", "business_scope": "新型储能装备研发"},
+        ]
+    )
+    small, large = rows_vs_frames.both(raw)
+    rows_vs_frames.assert_same(small, large)
+    assert small.frame.get_column("industry_code").to_list() == ["M", "M73", "M", "C35"]
+    by_row = dict(
+        zip(small.errors["row"].to_list(), error_messages(small.errors).to_list(), strict=True)
+    )
+    assert by_row[1].startswith(
+        "行业未填写，由经营范围推断：新型储能装备研发 → M 科学研究和技术服务业"
+    )
+    assert 2 not in by_row and 3 not in by_row
+    assert by_row[4].startswith("所属行业与经营范围不一致")
+    # rules keyed on the 门类 decide; those keyed on a 大类 of it ask
+    from matcher.evaluate.tree import any_phrase_in, industry_target
+
+    assert any_phrase_in(industry_target(["M"]), ["M"]) is True
+    assert any_phrase_in(industry_target(["M75"]), ["M"]) is None
+    assert any_phrase_in(industry_target(["C"]), ["M"]) is False
+
+
+def test_meaning_table_section_suffixes_are_sections() -> None:
+    assert all(len(c) == 1 for c in scope.meaning().suffix_section.values())
+    with pytest.raises(ValueError, match="不是门类"):
+        scope._section("M75", "suffix_section 研发")
 
 
 def test_scope_resolved_per_distinct_value() -> None:
@@ -403,7 +503,9 @@ def test_fresh_sets_are_well_formed() -> None:
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:
     rows = _fresh(name)
     codes = [read_phrase(t).code for t, _ in rows]
-    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    # a reading of the wrong 门类 counts as wrong here, though it claims no 大类
+    r, w = got.right, got.wrong + got.section_wrong
     assert r / len(rows) >= right and w / len(rows) <= wrong
 
 
@@ -416,8 +518,9 @@ def test_catalogue_left_out_accuracy() -> None:
         for j in range(k, len(items), 10):
             codes[j] = reader.read(items[j].statement).code
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
-    r, w, _ = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
-    assert r / len(rows) >= 0.875 and w / len(rows) <= 0.027  # 876 and 26 of 998
+    got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
+    r, w = got.right, got.wrong + got.section_wrong
+    assert r / len(rows) >= 0.88 and w / len(rows) <= 0.023  # 879 and 22 of 998
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:

@@ -12,6 +12,10 @@ phrase is read by, in order:
    phrase than the resolver's words say otherwise;
 3. the official GB/T 4754 names under the code found, to refine it (小学教育 → P832).
 
+A phrase ending like class names of one 大类 (登记代理服务 as 土地登记代理服务) is read as that 大类
+over a suffix rule or the resolver's modifier; a phrase cut inside its verb (…设备销) is read only
+where the readings with each verb it can start agree; a suffix scope_meaning.yaml lists under
+suffix_section says only its 门类 (the reader sure of the 门类, not of the 大类).
 A phrase nothing reads with confidence stays unknown. The main activity is the first phrase,
 unless the text names it (主营：…).
 """
@@ -108,6 +112,7 @@ class MeaningRule:
 @dataclass(frozen=True)
 class Meaning:
     suffix_default: dict[str, str]  # what a suffix alone says, when too few items teach it
+    suffix_section: dict[str, str]  # suffixes whose 大类 is open: the 门类 they say
     whole_phrase: dict[str, str]  # a phrase that is only an action (技术咨询)
     object_rules: tuple[MeaningRule, ...]  # the object decides, checked first
     fallback_rules: tuple[MeaningRule, ...]  # read only when nothing else reads the phrase
@@ -117,6 +122,13 @@ def _code(raw: object, where: str) -> str:
     code = normalize_industry_code(str(raw))
     if code is None:
         raise ValueError(f"{MEANING}: {where}: 「{raw}」不是 GB/T 4754-2017 行业代码")
+    return code
+
+
+def _section(raw: object, where: str) -> str:
+    code = _code(raw, where)
+    if len(code) != 1:
+        raise ValueError(f"{MEANING}: {where}: 「{raw}」不是门类（一个字母）")
     return code
 
 
@@ -142,6 +154,7 @@ def meaning() -> Meaning:
     spec = read_yaml(reference_path(MEANING))  # libyaml, then a JSON copy (issue 16)
     return Meaning(
         {str(a): _code(c, f"suffix_default {a}") for a, c in spec["suffix_default"].items()},
+        {str(a): _section(c, f"suffix_section {a}") for a, c in spec["suffix_section"].items()},
         {str(p): _code(c, f"whole_phrase {p}") for p, c in spec["whole_phrase"].items()},
         _rules(spec["object_rules"], "object_rules"),
         _rules(spec["fallback_rules"], "fallback_rules"),
@@ -360,6 +373,51 @@ class ScopeReader:
                 item.statement,
                 heading,
             )
+        reading = self._read(phrase, key, action, obj, heading)
+        completions = self._cut_verb(key) if action is None else ()
+        if not completions:
+            return reading
+        # a phrase cut inside its verb (…设备销): read with each verb it can be the start of;
+        # used only when every reading agrees on the 大类, the cut text's own included
+        completed = [self.read(key + rest, heading) for rest in completions]
+        found = [r for r in (*completed, reading) if r.code is not None]
+        if len({r.code[:3] for r in found if r.code}) > 1:
+            return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        best = next((r for r in found), reading)
+        return PhraseReading(phrase, best.code, best.method, best.score, best.basis, heading)
+
+    def _cut_verb(self, key: str) -> tuple[str, ...]:
+        """The rests of the action suffixes a phrase is cut inside (…设备销: 售): its last
+        character starts one, and the pair it ends with is seen in well-formed text (the
+        standard's names and 说明, the inside of the catalogue's items) followed only by such
+        rests (备销 only by 售; 磨制, 复制, 西服 are followed by other characters, and a pair
+        never seen, 代销, is taken for a word)."""
+        if len(key) < 3:
+            return ()
+        rests = _VERB_RESTS.get(key[-1], ())
+        after = self._followers.get(key[-2:])
+        if not rests or not after or not after <= {r[0] for r in rests}:
+            return ()
+        return tuple(r for r in rests if r[0] in after)
+
+    @functools.cached_property
+    def _followers(self) -> dict[str, frozenset[str | None]]:
+        """Character pairs of well-formed text → what follows them (see _standard_followers),
+        with this reader's items (their ends left out: some were cut in the PDF)."""
+        out = dict(_standard_followers())
+        extra: dict[str, set[str | None]] = defaultdict(set)
+        for item in self.items:
+            text = clean(item.statement)
+            for i in range(len(text) - 2):
+                if text[i + 1] in _VERB_RESTS:
+                    extra[text[i : i + 2]].add(text[i + 2])
+        for pair, nexts in extra.items():
+            out[pair] = out.get(pair, frozenset()) | nexts
+        return out
+
+    def _read(
+        self, phrase: str, key: str, action: str | None, obj: str, heading: str | None
+    ) -> PhraseReading:
         whole = meaning().whole_phrase.get(key)
         if whole is not None:
             return PhraseReading(phrase, whole, "action", 100.0, key, heading)
@@ -379,6 +437,7 @@ class ScopeReader:
         reading = reading or _by_rules(meaning().fallback_rules, phrase, action, obj, heading)
         if reading is None:
             return PhraseReading(phrase, None, "none", 0.0, None, heading)
+        reading = _named_head(reading, key, action) or reading
         if self._sold_at_retail(reading, action, obj):
             basis = f"{action}：{obj}（零售类商品）"
             reading = PhraseReading(phrase, "F52", "action", reading.score, basis, heading)
@@ -466,7 +525,12 @@ class ScopeReader:
         heading: str | None,
         fixed_only: bool = False,
     ) -> PhraseReading | None:
-        fixed = self.dominant.get(action or "") or meaning().suffix_default.get(action or "")
+        said = meaning()
+        fixed = (
+            said.suffix_section.get(action or "")
+            or self.dominant.get(action or "")
+            or said.suffix_default.get(action or "")
+        )
         if fixed_only and fixed is None:
             return None
         near = self._nearest(action, obj)
@@ -526,6 +590,28 @@ class ScopeReader:
         return "", []
 
 
+# The rest of each action suffix by its first character (销 → 售; 制 → 造, 作).
+_VERB_RESTS: dict[str, tuple[str, ...]] = {}
+for _action in ACTIONS:
+    if len(_action) > 1:
+        _VERB_RESTS.setdefault(_action[0], ())
+        _VERB_RESTS[_action[0]] += (_action[1:],)
+
+
+@functools.cache
+def _standard_followers() -> dict[str, frozenset[str | None]]:
+    """Each character pair of the GB/T 4754 names and 说明 that ends in the first character of
+    an action suffix → the characters that follow it (None: the text ends there)."""
+    out: dict[str, set[str | None]] = defaultdict(set)
+    for c in industry_codes().values():
+        for raw in (c.name, c.description):
+            text = clean(raw) if raw else ""
+            for i in range(len(text) - 1):
+                if text[i + 1] in _VERB_RESTS:
+                    out[text[i : i + 2]].add(text[i + 2] if i + 2 < len(text) else None)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _by_rules(
     rules: Sequence[MeaningRule],
     phrase: str,
@@ -567,6 +653,49 @@ def _official_name(key: str) -> tuple[str, str] | None:
     return None
 
 
+@functools.cache
+def _official_endings() -> dict[str, tuple[str, ...]]:
+    """Every ending of every GB/T 4754 name (大类 and finer) → the codes so named."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for c in industry_codes().values():
+        if len(c.code) >= 3:
+            key = clean(c.name)
+            for k in range(len(key)):
+                out[key[k:]].append(c.code)
+    return {e: tuple(codes) for e, codes in out.items()}
+
+
+def _named_head(reading: PhraseReading, key: str, action: str | None) -> PhraseReading | None:
+    """The standard's class names are its own words for an activity: a phrase that ends like
+    class names of one 大类 only — the head of the compound and more than its verb
+    (不动产|登记代理服务 as 土地登记代理服务, 人工智能双创|服务平台 as 互联网公共服务平台) —
+    names that 大类, over a reading that rests on a rule of what a suffix or a kind of
+    object means, or on words of the resolver that are a modifier before the head (人工智能)
+    or shorter than the ending. The phrase must have words of its own before the ending:
+    电子元器件制造 is wider than 电力电子元器件制造."""
+    if reading.method not in ("action", "resolver") or reading.code is None:
+        return None
+    endings = _official_endings()
+    ending = next((key[k:] for k in range(1, len(key)) if key[k:] in endings), "")
+    if not ending or key in endings:
+        return None
+    if len(ending) < len(action or "") + SHARED_PAST_SUFFIX:
+        return None
+    words = clean(reading.basis or "") if reading.method == "resolver" else ""
+    if words and key.endswith(words) and len(words) >= len(ending):
+        return None  # the resolver read the head itself, with as many words
+    codes = endings[ending]
+    common = codes[0]
+    for other in codes[1:]:
+        while not other.startswith(common):
+            common = common[:-1]
+    if len(common) < 3 or common[:3] == reading.code[:3]:
+        return None
+    code = normalize_industry_code(common) or common[:3]
+    name = industry_name(codes[0]) or ending
+    return PhraseReading(reading.phrase, code, "official", 100.0, name, reading.heading)
+
+
 def _negated(key: str, matched: str | None) -> bool:
     """The words a reading rests on follow 非 (非食用冰, 非医用口罩): the phrase names
     something else."""
@@ -582,8 +711,8 @@ def _below(code: str) -> tuple[IndustryCode, ...]:
 def _refined(reading: PhraseReading, text: str) -> PhraseReading:
     """A code refined by the official names under it that the text names (小学教育 → P832)."""
     code = reading.code
-    if code is None or len(code) >= 5 or len(text) < 3:
-        return reading
+    if code is None or len(code) >= 5 or len(code) < 3 or len(text) < 3:
+        return reading  # a 门类 only says the reader is unsure of the 大类: not refined
     below = _below(code)
     if not below:
         return reading
