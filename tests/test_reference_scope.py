@@ -43,12 +43,12 @@ def test_shipped_catalogue_is_the_shared_parse() -> None:
 @pytest.mark.parametrize(
     ("phrase", "division"),
     [
-        # the examples: sales are trade, not the maker
+        # the examples: sales are trade, not the maker; 研发 settles only the 门类 M
         ("仪器仪表销售", "F51"), ("光伏设备及元器件销售", "F51"), ("集成电路芯片及产品销售", "F51"),
         ("皮革制品销售", "F51"), ("人造板销售", "F51"), ("报废机动车回收", "F51"),
         ("二手车交易市场经营", "L72"), ("文化场馆管理服务", "R88"),
         ("光伏设备及元器件制造", "C38"), ("软件开发", "I65"), ("信息系统集成服务", "I65"),
-        ("复合微生物肥料研发", "M75"), ("小学教育", "P83"), ("二手日用百货销售", "F52"),
+        ("复合微生物肥料研发", "M"), ("小学教育", "P83"), ("二手日用百货销售", "F52"),
     ],
 )  # fmt: skip
 def test_official_wording_read(phrase: str, division: str) -> None:
@@ -494,9 +494,9 @@ def test_fresh_sets_are_well_formed() -> None:
 @pytest.mark.parametrize(
     ("name", "right", "wrong"),
     [
-        ("scope_fresh.csv", 0.95, 0.015),
+        ("scope_fresh.csv", 0.945, 0.015),
         ("scope_fresh2.csv", 0.91, 0.012),
-        ("scope_blind3.csv", 0.92, 0.013),
+        ("scope_blind3.csv", 0.914, 0.013),
         ("scope_blind4.csv", 0.89, 0.013),
     ],
 )
@@ -520,7 +520,8 @@ def test_catalogue_left_out_accuracy() -> None:
     rows = [(i.statement, {c[:3] for c in i.codes}) for i in items]
     got = _bench().score_official(rows, codes)  # type: ignore[attr-defined]
     r, w = got.right, got.wrong + got.section_wrong
-    assert r / len(rows) >= 0.88 and w / len(rows) <= 0.023  # 879 and 22 of 998
+    # 856 right, 17 wrong and 2 of the wrong 门类 of 998 (研发 read to its 门类 M)
+    assert r / len(rows) >= 0.855 and w / len(rows) <= 0.02
 
 
 def test_cli_shows_where_the_industry_came_from(tmp_path: Path) -> None:
