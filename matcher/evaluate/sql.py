@@ -32,6 +32,7 @@ from matcher.evaluate.text import keyword_groups, pattern_pieces
 from matcher.evaluate.tree import (
     IN_FORCE,
     STATUS_ORDER,
+    Leaf,
     PrefixTarget,
     Status,
     annotate,
@@ -497,15 +498,56 @@ def _rule_columns(
     rule_cols: list[str],
 ) -> _RuleColumns:
     """One rule's leaves, inner nodes, status and reasons, appended to the stages' columns."""
-    from matcher.report.files import safe_text
-
-    q, text, as_of, lang = c.q, c.sql.text, c.as_of, c.lang
+    q, lang = c.q, c.lang
     leaves, _, node_negated = annotate(rule)
-    name = {nid: f"__r{index}_n{nid}" for nid in node_negated}
-    counter = iter(range(len(node_negated)))
+    leaf_nodes = _tree_columns(c, index, rule, len(node_negated), leaf_cols, node_cols)
+    met, unmet, labels, missing_by_field = _reasons(c, index, leaves, leaf_nodes, node_negated)
+    root = q(_node_name(index, 0))
+    fixed = static_status(rule, c.as_of)
+    if fixed is None and in_force_open(rule, c.as_of):
+        missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
+        root = f"({root} AND {NULL_BOOL})"
+    missing_flags = [_any(flags) for flags in missing_by_field.values()]
+    missing_labels = [
+        in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
+        for f in missing_by_field
+    ]
+    status = c.sql.text(fixed.value) if fixed is not None else _status_case(root)
+    out = _RuleColumns(*(q(f"__{k}{index}") for k in ("s", "a", "met", "unmet", "miss", "nmiss")))
+    rule_cols += [
+        f"{status} AS {out.status}",
+        f"{_joined(c, met, labels)} AS {out.met}",
+        f"{_joined(c, unmet, labels)} AS {out.unmet}",
+        f"{_joined(c, missing_flags, missing_labels)} AS {out.missing}",
+        f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
+        f" AS {out.n_missing}",
+        # The status expression again rather than its column: this stage keeps only its
+        # own columns, which keeps every later stage narrow (Spark analyses faster).
+        f"{c.amount(rule, status)} AS {out.amount}",
+    ]
+    return out
+
+
+def _node_name(index: int, nid: int) -> str:
+    """The column of node ``nid`` (numbered as tree.annotate does) of rule ``index``."""
+    return f"__r{index}_n{nid}"
+
+
+def _tree_columns(
+    c: _Compiler,
+    index: int,
+    rule: Rule,
+    n_nodes: int,
+    leaf_cols: list[str],
+    node_cols: list[str],
+) -> list[int]:
+    """The rule's criteria tree as columns: each leaf a column of the leaves stage, each
+    inner node a column of the nodes stage written over the leaf columns. Returns the
+    node numbers of the leaves, in order."""
+    q = c.q
+    counter = iter(range(n_nodes))
     leaf_nodes: list[int] = []
 
-    # Leaves become columns; inner nodes are expressions of leaf columns.
     def build(node: Any) -> str:
         nid = next(counter)
         if isinstance(node, AllNode):
@@ -515,63 +557,52 @@ def _rule_columns(
         elif isinstance(node, NotNode):
             expr = f"(NOT {build(node.not_)})"
         else:
-            leaf_cols.append(f"{c.condition(rule, node)} AS {q(name[nid])}")
+            leaf_cols.append(f"{c.condition(rule, node)} AS {q(_node_name(index, nid))}")
             leaf_nodes.append(nid)
-            return q(name[nid])
-        node_cols.append(f"{expr} AS {q(name[nid])}")
+            return q(_node_name(index, nid))
+        node_cols.append(f"{expr} AS {q(_node_name(index, nid))}")
         return expr  # inlined: a column cannot be read in the stage that defines it
 
     build(rule.criteria)
-    root = q(name[0])
+    return leaf_nodes
+
+
+def _reasons(
+    c: _Compiler,
+    index: int,
+    leaves: Sequence[Leaf],
+    leaf_nodes: Sequence[int],
+    node_negated: dict[int, bool],
+) -> tuple[list[str], list[str], list[str], dict[str, list[str]]]:
+    """Per leaf, the flag that lists it as met (its value, negated under a NOT), as unmet
+    (it and every ancestor false), its label; and per decisive field the flags that say
+    the leaf reading it is undecided (it and every ancestor unknown)."""
+    from matcher.report.files import safe_text
+
+    q = c.q
 
     def eff(nid: int) -> str:
-        return f"(NOT {q(name[nid])})" if node_negated[nid] else q(name[nid])
+        name = q(_node_name(index, nid))
+        return f"(NOT {name})" if node_negated[nid] else name
 
     met, unmet, labels = [], [], []
     missing_by_field: dict[str, list[str]] = {}
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
-        labels.append(safe_text(condition_text(leaf.condition, lang)))
+        labels.append(safe_text(condition_text(leaf.condition, c.lang)))
         met.append(eff(nid))
         unmet.append(_all([f"(NOT {eff(a)})" for a in (nid, *leaf.ancestors)]))
-        undecided = _all([f"({q(name[a])} IS NULL)" for a in (nid, *leaf.ancestors)])
+        undecided = _all([f"({q(_node_name(index, a))} IS NULL)" for a in (nid, *leaf.ancestors)])
         field = decisive_field(eval_column(leaf.condition.field))
         missing_by_field.setdefault(field, []).append(undecided)
-    fixed = static_status(rule, as_of)
-    if fixed is None and in_force_open(rule, as_of):
-        missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
-        root = f"({root} AND {NULL_BOOL})"
-    missing_flags = [_any(flags) for flags in missing_by_field.values()]
-    missing_labels = [
-        in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
-        for f in missing_by_field
-    ]
-    status_col = q(f"__s{index}")
-    if fixed is not None:
-        status = text(fixed.value)
-    else:
-        status = (
-            f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
-            f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
-            f"ELSE '{Status.UNKNOWN.value}' END)"
-        )
-    rule_cols += [
-        f"{status} AS {status_col}",
-        f"{_joined(c, met, labels)} AS {q(f'__met{index}')}",
-        f"{_joined(c, unmet, labels)} AS {q(f'__unmet{index}')}",
-        f"{_joined(c, missing_flags, missing_labels)} AS {q(f'__miss{index}')}",
-        f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
-        f" AS {q(f'__nmiss{index}')}",
-        # The status expression again rather than its column: this stage keeps only its
-        # own columns, which keeps every later stage narrow (Spark analyses faster).
-        f"{c.amount(rule, status)} AS {q(f'__a{index}')}",
-    ]
-    return _RuleColumns(
-        status_col,
-        q(f"__a{index}"),
-        q(f"__met{index}"),
-        q(f"__unmet{index}"),
-        q(f"__miss{index}"),
-        q(f"__nmiss{index}"),
+    return met, unmet, labels, missing_by_field
+
+
+def _status_case(root: str) -> str:
+    """The status from the root's three values: TRUE eligible, FALSE ineligible, NULL unknown."""
+    return (
+        f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
+        f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
+        f"ELSE '{Status.UNKNOWN.value}' END)"
     )
 
 
