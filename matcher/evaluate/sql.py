@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, reduce
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import add_years
@@ -32,6 +32,7 @@ from matcher.evaluate.text import keyword_groups, pattern_pieces
 from matcher.evaluate.tree import (
     IN_FORCE,
     STATUS_ORDER,
+    Leaf,
     PrefixTarget,
     Status,
     annotate,
@@ -60,6 +61,9 @@ from matcher.rule import (
     Rule,
     field_type,
 )
+
+if TYPE_CHECKING:
+    from matcher.evaluate.exclusive import Component
 
 Dialect = Literal["spark", "duckdb"]
 DIALECTS: tuple[str, ...] = ("spark", "duckdb")
@@ -494,15 +498,56 @@ def _rule_columns(
     rule_cols: list[str],
 ) -> _RuleColumns:
     """One rule's leaves, inner nodes, status and reasons, appended to the stages' columns."""
-    from matcher.report.files import safe_text
-
-    q, text, as_of, lang = c.q, c.sql.text, c.as_of, c.lang
+    q, lang = c.q, c.lang
     leaves, _, node_negated = annotate(rule)
-    name = {nid: f"__r{index}_n{nid}" for nid in node_negated}
-    counter = iter(range(len(node_negated)))
+    leaf_nodes = _tree_columns(c, index, rule, len(node_negated), leaf_cols, node_cols)
+    met, unmet, labels, missing_by_field = _reasons(c, index, leaves, leaf_nodes, node_negated)
+    root = q(_node_name(index, 0))
+    fixed = static_status(rule, c.as_of)
+    if fixed is None and in_force_open(rule, c.as_of):
+        missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
+        root = f"({root} AND {NULL_BOOL})"
+    missing_flags = [_any(flags) for flags in missing_by_field.values()]
+    missing_labels = [
+        in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
+        for f in missing_by_field
+    ]
+    status = c.sql.text(fixed.value) if fixed is not None else _status_case(root)
+    out = _RuleColumns(*(q(f"__{k}{index}") for k in ("s", "a", "met", "unmet", "miss", "nmiss")))
+    rule_cols += [
+        f"{status} AS {out.status}",
+        f"{_joined(c, met, labels)} AS {out.met}",
+        f"{_joined(c, unmet, labels)} AS {out.unmet}",
+        f"{_joined(c, missing_flags, missing_labels)} AS {out.missing}",
+        f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
+        f" AS {out.n_missing}",
+        # The status expression again rather than its column: this stage keeps only its
+        # own columns, which keeps every later stage narrow (Spark analyses faster).
+        f"{c.amount(rule, status)} AS {out.amount}",
+    ]
+    return out
+
+
+def _node_name(index: int, nid: int) -> str:
+    """The column of node ``nid`` (numbered as tree.annotate does) of rule ``index``."""
+    return f"__r{index}_n{nid}"
+
+
+def _tree_columns(
+    c: _Compiler,
+    index: int,
+    rule: Rule,
+    n_nodes: int,
+    leaf_cols: list[str],
+    node_cols: list[str],
+) -> list[int]:
+    """The rule's criteria tree as columns: each leaf a column of the leaves stage, each
+    inner node a column of the nodes stage written over the leaf columns. Returns the
+    node numbers of the leaves, in order."""
+    q = c.q
+    counter = iter(range(n_nodes))
     leaf_nodes: list[int] = []
 
-    # Leaves become columns; inner nodes are expressions of leaf columns.
     def build(node: Any) -> str:
         nid = next(counter)
         if isinstance(node, AllNode):
@@ -512,63 +557,52 @@ def _rule_columns(
         elif isinstance(node, NotNode):
             expr = f"(NOT {build(node.not_)})"
         else:
-            leaf_cols.append(f"{c.condition(rule, node)} AS {q(name[nid])}")
+            leaf_cols.append(f"{c.condition(rule, node)} AS {q(_node_name(index, nid))}")
             leaf_nodes.append(nid)
-            return q(name[nid])
-        node_cols.append(f"{expr} AS {q(name[nid])}")
+            return q(_node_name(index, nid))
+        node_cols.append(f"{expr} AS {q(_node_name(index, nid))}")
         return expr  # inlined: a column cannot be read in the stage that defines it
 
     build(rule.criteria)
-    root = q(name[0])
+    return leaf_nodes
+
+
+def _reasons(
+    c: _Compiler,
+    index: int,
+    leaves: Sequence[Leaf],
+    leaf_nodes: Sequence[int],
+    node_negated: dict[int, bool],
+) -> tuple[list[str], list[str], list[str], dict[str, list[str]]]:
+    """Per leaf, the flag that lists it as met (its value, negated under a NOT), as unmet
+    (it and every ancestor false), its label; and per decisive field the flags that say
+    the leaf reading it is undecided (it and every ancestor unknown)."""
+    from matcher.report.files import safe_text
+
+    q = c.q
 
     def eff(nid: int) -> str:
-        return f"(NOT {q(name[nid])})" if node_negated[nid] else q(name[nid])
+        name = q(_node_name(index, nid))
+        return f"(NOT {name})" if node_negated[nid] else name
 
     met, unmet, labels = [], [], []
     missing_by_field: dict[str, list[str]] = {}
     for nid, leaf in zip(leaf_nodes, leaves, strict=True):
-        labels.append(safe_text(condition_text(leaf.condition, lang)))
+        labels.append(safe_text(condition_text(leaf.condition, c.lang)))
         met.append(eff(nid))
         unmet.append(_all([f"(NOT {eff(a)})" for a in (nid, *leaf.ancestors)]))
-        undecided = _all([f"({q(name[a])} IS NULL)" for a in (nid, *leaf.ancestors)])
+        undecided = _all([f"({q(_node_name(index, a))} IS NULL)" for a in (nid, *leaf.ancestors)])
         field = decisive_field(eval_column(leaf.condition.field))
         missing_by_field.setdefault(field, []).append(undecided)
-    fixed = static_status(rule, as_of)
-    if fixed is None and in_force_open(rule, as_of):
-        missing_by_field[IN_FORCE] = [f"({root} IS NULL OR {root})"]
-        root = f"({root} AND {NULL_BOOL})"
-    missing_flags = [_any(flags) for flags in missing_by_field.values()]
-    missing_labels = [
-        in_force_note(rule) if f == IN_FORCE and lang == "zh" else field_label(f, lang)
-        for f in missing_by_field
-    ]
-    status_col = q(f"__s{index}")
-    if fixed is not None:
-        status = text(fixed.value)
-    else:
-        status = (
-            f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
-            f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
-            f"ELSE '{Status.UNKNOWN.value}' END)"
-        )
-    rule_cols += [
-        f"{status} AS {status_col}",
-        f"{_joined(c, met, labels)} AS {q(f'__met{index}')}",
-        f"{_joined(c, unmet, labels)} AS {q(f'__unmet{index}')}",
-        f"{_joined(c, missing_flags, missing_labels)} AS {q(f'__miss{index}')}",
-        f"({' + '.join(f'(CASE WHEN {f} THEN 1 ELSE 0 END)' for f in missing_flags) or '0'})"
-        f" AS {q(f'__nmiss{index}')}",
-        # The status expression again rather than its column: this stage keeps only its
-        # own columns, which keeps every later stage narrow (Spark analyses faster).
-        f"{c.amount(rule, status)} AS {q(f'__a{index}')}",
-    ]
-    return _RuleColumns(
-        status_col,
-        q(f"__a{index}"),
-        q(f"__met{index}"),
-        q(f"__unmet{index}"),
-        q(f"__miss{index}"),
-        q(f"__nmiss{index}"),
+    return met, unmet, labels, missing_by_field
+
+
+def _status_case(root: str) -> str:
+    """The status from the root's three values: TRUE eligible, FALSE ineligible, NULL unknown."""
+    return (
+        f"(CASE WHEN {root} THEN '{Status.ELIGIBLE.value}' "
+        f"WHEN NOT {root} THEN '{Status.INELIGIBLE.value}' "
+        f"ELSE '{Status.UNKNOWN.value}' END)"
     )
 
 
@@ -582,85 +616,141 @@ def compile_sql(
 ) -> str:
     """One query: every enterprise of ``table`` × every rule, ranked (see the module doc)."""
     from matcher.batch import static_order
-    from matcher.evaluate import exclusive
-    from matcher.evaluate.questions import potential_amount
 
     c = _Compiler(static_order(rules), as_of, dialect, lang)
-    q, text = c.q, c.sql.text
+    q = c.q
     leaf_cols: list[str] = []
     node_cols: list[str] = []
     rule_cols: list[str] = []
     outs: list[_RuleColumns] = []
     for index, rule in enumerate(c.rules):
         outs.append(_rule_columns(c, index, rule, leaf_cols, node_cols, rule_cols))
+    excl = _exclusive_columns(c, outs)
+    structs = _result_structs(c, outs, excl.rival_of)
 
-    # Exclusivity (evaluate/exclusive.py): the first option worth most, then with most
-    # eligible members; every option of each component is listed, as the polars path does.
+    stages = [_stage(c, "__base", [f"{_region_prefix(c)} AS {q(REGION_PREFIX)}"], table)]
+    source = q("__base")
+    for name, cols in _fold_stages(c) if c.needles else []:
+        stages.append(_stage(c, name, cols, source))
+        source = q(name)
+    stages += [
+        _stage(c, "__leaves", leaf_cols, source),
+        _stage(c, "__nodes", node_cols, q("__leaves")),
+        _stage(c, "__rules", rule_cols, q("__nodes"), [q(ROW), q("id"), q("name")]),
+        _stage(c, "__worths", excl.worths, q("__rules")),
+        _stage(c, "__best", excl.best, q("__worths")),
+        _stage(c, "__exclusive", excl.rivals, q("__best")),
+        _long_stage(c, structs),
+    ]
+    return (
+        _query_header(c, table)
+        + "WITH "
+        + ",\n".join(stages)
+        + f"\nSELECT {_ranked_select(c)}\nFROM {q('__long')}\nORDER BY {q(ROW)}, {q('rank')}\n"
+    )
+
+
+@dataclass
+class _Exclusive:
+    """The columns of the exclusivity stages, and the column naming each rule's rival."""
+
+    worths: list[str]  # __worths: each option's worth
+    best: list[str]  # __best: the option chosen
+    rivals: list[str]  # __exclusive: who excludes whom
+    rival_of: dict[int, str]  # rule index → its rival column
+
+
+def _exclusive_columns(c: _Compiler, outs: Sequence[_RuleColumns]) -> _Exclusive:
+    """Exclusivity (evaluate/exclusive.py): the first option worth most, then with most
+    eligible members; every option of each component is listed, as the polars path does."""
+    from matcher.evaluate import exclusive
+
+    q = c.q
     index_of = {r.id: i for i, r in enumerate(c.rules)}
-    rival_cols: dict[int, str] = {}
-    worth_cols: list[str] = []
-    best_cols: list[str] = []
-    excl_cols: list[str] = []
+    out = _Exclusive([], [], [], {})
     for k, comp in enumerate(exclusive.components(c.rules)):
         eligible = {m: f"({outs[index_of[m]].status} = 'eligible')" for m in comp.members}
-        worth = {
-            m: f"(CASE WHEN {eligible[m]} THEN COALESCE({outs[index_of[m]].amount}, "
-            f"CAST(0.0 AS DOUBLE)) ELSE CAST(0.0 AS DOUBLE) END)"
-            for m in comp.members
-        }
-        worths, counts = [], []
-        for option in comp.options:
-            members = [m for m in comp.members if m in option]
-            worths.append(
-                reduce(lambda acc, m: f"({acc} + {worth[m]})", members, "CAST(0.0 AS DOUBLE)")
-            )
-            counts.append(
-                "("
-                + " + ".join(f"(CASE WHEN {eligible[m]} THEN 1 ELSE 0 END)" for m in members)
-                + ")"
-            )
+        amounts = {m: outs[index_of[m]].amount for m in comp.members}
+        worths, counts = _option_worths(comp, eligible, amounts)
         wcols = [q(f"__x{k}_w{i}") for i in range(len(worths))]
-        worth_cols += [f"{w} AS {col}" for w, col in zip(worths, wcols, strict=True)]
-        most = _greatest(wcols)
-        keyed = [
-            f"(CASE WHEN {w} = {most} THEN {n} ELSE -1 END)"
-            for w, n in zip(wcols, counts, strict=True)
-        ]
-        top = _greatest(keyed)
-        best = (
-            "(CASE "
-            + " ".join(f"WHEN {kd} = {top} THEN {i}" for i, kd in enumerate(keyed))
-            + " END)"
-        )
+        out.worths += [f"{w} AS {col}" for w, col in zip(worths, wcols, strict=True)]
         best_col = q(f"__x{k}_best")
-        rival_cols_k: dict[str, str] = {}
+        out.best.append(f"{_best_option(wcols, counts)} AS {best_col}")
         for m in comp.members:
-            branches = []
-            for i, option in enumerate(comp.options):
-                if m in option:
-                    continue
-                rivals = [r for r in comp.members if r in option and comp.conflicts(m, r)]
-                rival = _coalesce([f"(CASE WHEN {eligible[r]} THEN {text(r)} END)" for r in rivals])
-                branches.append(f"WHEN {best_col} = {i} THEN {rival}")
-            expr = (
-                f"(CASE {' '.join(branches)} ELSE CAST(NULL AS STRING) END)"
-                if branches
-                else "CAST(NULL AS STRING)"
-            )
-            rival_cols_k[m] = f"(CASE WHEN {eligible[m]} THEN {expr} ELSE CAST(NULL AS STRING) END)"
-        best_cols.append(f"{best} AS {best_col}")
-        for m, expr in rival_cols_k.items():
-            rival_cols[index_of[m]] = q(f"__x_rival{index_of[m]}")
-            excl_cols.append(f"{expr} AS {rival_cols[index_of[m]]}")
+            out.rival_of[index_of[m]] = q(f"__x_rival{index_of[m]}")
+            rival = _rival(c, comp, m, eligible, best_col)
+            out.rivals.append(f"{rival} AS {out.rival_of[index_of[m]]}")
+    return out
+
+
+def _option_worths(
+    comp: Component, eligible: dict[str, str], amounts: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """Per option of ``comp``: the sum of its eligible members' amounts (a missing amount
+    counts 0) and the number of its eligible members."""
+    worth = {
+        m: f"(CASE WHEN {eligible[m]} THEN COALESCE({amounts[m]}, "
+        f"CAST(0.0 AS DOUBLE)) ELSE CAST(0.0 AS DOUBLE) END)"
+        for m in comp.members
+    }
+    worths, counts = [], []
+    for option in comp.options:
+        members = [m for m in comp.members if m in option]
+        worths.append(
+            reduce(lambda acc, m: f"({acc} + {worth[m]})", members, "CAST(0.0 AS DOUBLE)")
+        )
+        counts.append(
+            "(" + " + ".join(f"(CASE WHEN {eligible[m]} THEN 1 ELSE 0 END)" for m in members) + ")"
+        )
+    return worths, counts
+
+
+def _best_option(wcols: Sequence[str], counts: Sequence[str]) -> str:
+    """The index of the option chosen: the first among those worth most that has the
+    most eligible members."""
+    most = _greatest(wcols)
+    keyed = [
+        f"(CASE WHEN {w} = {most} THEN {n} ELSE -1 END)" for w, n in zip(wcols, counts, strict=True)
+    ]
+    top = _greatest(keyed)
+    return (
+        "(CASE " + " ".join(f"WHEN {kd} = {top} THEN {i}" for i, kd in enumerate(keyed)) + " END)"
+    )
+
+
+def _rival(c: _Compiler, comp: Component, m: str, eligible: dict[str, str], best_col: str) -> str:
+    """The rule that excludes ``m``: when ``m`` is eligible and outside the chosen option,
+    the first eligible member of that option in conflict with it; else NULL."""
+    branches = []
+    for i, option in enumerate(comp.options):
+        if m in option:
+            continue
+        rivals = [r for r in comp.members if r in option and comp.conflicts(m, r)]
+        rival = _coalesce([f"(CASE WHEN {eligible[r]} THEN {c.sql.text(r)} END)" for r in rivals])
+        branches.append(f"WHEN {best_col} = {i} THEN {rival}")
+    expr = (
+        f"(CASE {' '.join(branches)} ELSE CAST(NULL AS STRING) END)"
+        if branches
+        else "CAST(NULL AS STRING)"
+    )
+    return f"(CASE WHEN {eligible[m]} THEN {expr} ELSE CAST(NULL AS STRING) END)"
+
+
+def _result_structs(
+    c: _Compiler, outs: Sequence[_RuleColumns], rival_of: dict[int, str]
+) -> list[str]:
+    """Per rule, the struct of its result row: status and its order, the amount (none
+    when excluded), the money that ranks an open result, the reasons and the rival."""
+    from matcher.evaluate.questions import potential_amount
 
     least = [potential_amount(r, None) for r in c.rules]
     structs = []
     for i, (rule, out) in enumerate(zip(c.rules, outs, strict=True)):
-        rival = rival_cols.get(i, "CAST(NULL AS STRING)")
+        rival = rival_of.get(i, "CAST(NULL AS STRING)")
         amount = f"(CASE WHEN {rival} IS NULL THEN {out.amount} ELSE {NULL_DOUBLE} END)"
         fields = {
             "__rule": str(i),
-            "rule_id": text(rule.id),
+            "rule_id": c.sql.text(rule.id),
             "status": out.status,
             "__status": f"(CASE {out.status} "
             + " ".join(f"WHEN '{s}' THEN {o}" for s, o in STATUS_ORDER.items())
@@ -674,45 +764,45 @@ def compile_sql(
             "excluded_by": rival,
         }
         structs.append(_struct(c.sql, fields))
-    region = q("region_code")
-    prefix = (
+    return structs
+
+
+def _region_prefix(c: _Compiler) -> str:
+    """The region code without its trailing zeros (110000 → 11, 110100 → 1101), which
+    in_region compares prefixes of."""
+    region = c.q("region_code")
+    return (
         f"(CASE WHEN right({region}, 4) = '0000' THEN substr({region}, 1, 2) "
         f"WHEN right({region}, 2) = '00' THEN substr({region}, 1, 4) ELSE {region} END)"
     )
-    if dialect == "spark":
+
+
+def _stage(
+    c: _Compiler, name: str, cols: Sequence[str], source: str, keep: Sequence[str] = ("*",)
+) -> str:
+    """One common table expression: ``keep`` and ``cols`` selected from ``source``."""
+    body = ",\n    ".join([*keep, *cols])
+    return f"{c.q(name)} AS (\n  SELECT\n    {body}\n  FROM {source}\n)"
+
+
+def _long_stage(c: _Compiler, structs: Sequence[str]) -> str:
+    """The stage with one row per enterprise × rule: the structs exploded."""
+    q = c.q
+    if c.sql.dialect == "spark":
         explode = f"inline(array({', '.join(structs)}))"
     else:
         explode = f"unnest([{', '.join(structs)}], recursive := true)"
-    unknown = f"{q('status')} = '{Status.UNKNOWN.value}'"
-    order = (
-        f"{q('__status')}, (CASE WHEN {unknown} THEN -{q('__money')} ELSE 0 END), "
-        f"(CASE WHEN {unknown} THEN {q('__nmiss')} ELSE 0 END), "
-        f"{q('amount_yuan')} DESC NULLS LAST, {q('__rule')}"
+    return (
+        f"{q('__long')} AS (\n  SELECT {q(ROW)}, {q('id')} AS {q('enterprise_id')}, "
+        f"{q('name')} AS {q('enterprise_name')}, {explode}\n  FROM {q('__exclusive')}\n)"
     )
 
-    def stage(name: str, cols: Sequence[str], source: str, keep: Sequence[str] = ("*",)) -> str:
-        body = ",\n    ".join([*keep, *cols])
-        return f"{q(name)} AS (\n  SELECT\n    {body}\n  FROM {source}\n)"
 
-    stages = [
-        stage("__base", [f"{prefix} AS {q(REGION_PREFIX)}"], table),
-    ]
-    source = q("__base")
-    for name, cols in _fold_stages(c) if c.needles else []:
-        stages.append(stage(name, cols, source))
-        source = q(name)
-    stages += [
-        stage("__leaves", leaf_cols, source),
-        stage("__nodes", node_cols, q("__leaves")),
-        stage("__rules", rule_cols, q("__nodes"), [q(ROW), q("id"), q("name")]),
-        stage("__worths", worth_cols, q("__rules")),
-        stage("__best", best_cols, q("__worths")),
-        stage("__exclusive", excl_cols, q("__best")),
-        f"{q('__long')} AS (\n  SELECT {q(ROW)}, {q('id')} AS {q('enterprise_id')}, "
-        f"{q('name')} AS {q('enterprise_name')}, {explode}\n  FROM {q('__exclusive')}\n)",
-    ]
-    header = (
-        f"-- policy-match: {len(c.rules)} rules as of {as_of.isoformat()}, dialect {dialect}.\n"
+def _query_header(c: _Compiler, table: str) -> str:
+    """The comment lines that open the query: what it computes and what it reads."""
+    return (
+        f"-- policy-match: {len(c.rules)} rules as of {c.as_of.isoformat()}, "
+        f"dialect {c.sql.dialect}.\n"
         f"-- Input: {table}, normalised profiles (columns as Intake.chunk produces them)"
         + (
             f"; rules using in_catalogue read its verdict from {CATALOGUE}"
@@ -721,18 +811,24 @@ def compile_sql(
         )
         + ".\n"
     )
-    select = ", ".join(
+
+
+def _ranked_select(c: _Compiler) -> str:
+    """The output columns, the rank among them: by status, then within 待补充信息 most
+    money and fewest missing answers first, then amount, then the rules' order."""
+    q = c.q
+    unknown = f"{q('status')} = '{Status.UNKNOWN.value}'"
+    order = (
+        f"{q('__status')}, (CASE WHEN {unknown} THEN -{q('__money')} ELSE 0 END), "
+        f"(CASE WHEN {unknown} THEN {q('__nmiss')} ELSE 0 END), "
+        f"{q('amount_yuan')} DESC NULLS LAST, {q('__rule')}"
+    )
+    return ", ".join(
         [q(ROW), q("enterprise_id"), q("enterprise_name")]
         + [
             f"CAST(ROW_NUMBER() OVER (PARTITION BY {q(ROW)} ORDER BY {order}) AS INT) AS {q('rank')}"
         ]
         + [q(x) for x in OUTPUT_COLUMNS[4:]]
-    )
-    return (
-        header
-        + "WITH "
-        + ",\n".join(stages)
-        + f"\nSELECT {select}\nFROM {q('__long')}\nORDER BY {q(ROW)}, {q('rank')}\n"
     )
 
 

@@ -644,84 +644,134 @@ def _match_one(header: str) -> HeaderMatch:
 
 
 def _read_header(header: str) -> HeaderMatch:
+    """One header read: the first step that settles it decides (see the steps below)."""
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
     c = _clean(header)
-    score = 100.0
-    alternatives: list[tuple[str, float]] = []
     # 1. The header exactly as a known alias or false friend (科技型中小企业（入库编号）).
-    hit = _lookup(header, stripped=False)
+    read: HeaderMatch | _Target | None = _lookup(header, stripped=False)
     # 2. A false friend in a bracket vetoes: 资质（证书编号）, 营业收入（税后）.
-    if hit is None:
-        found = next((v for b in c.brackets if (v := _veto(b)) is not None), None)
-        if found is not None:
-            own = _own_target(c)
-            return _blocked(header, found[1]) if own is None else _unsure(header, own, found[0])
+    if read is None:
+        read = _bracket_veto(header, c)
     # 3. The header's own words exactly, then a false-friend word in them, then keywords.
-    if hit is None and c.core:
-        hit = _lookup(header) or _lookup(c.core)
-        if hit is not None and hit.field is not None:
-            q = _ruled_out(hit, c.brackets)
-            if q is not None:
-                return _unsure(header, hit, q.word)
-    if hit is None and c.core:
-        found = _veto(c.core)
-        if found is not None:
-            return _blocked(header, found[1])
-        # A Latin word left untranslated is a part of the header not understood (IP地址).
-        targets = [] if _LATIN_RUN_RE.search(c.core) else _keywords(c.core)
-        if not targets:  # joined from header rows: 招聘计划/应届生/其中北京高校
-            hit = _lookup(header, parts=True)
-            if hit is not None and hit.field is None:
-                return _blocked(header, hit)
-            targets = [] if hit is None else [hit]
-        if not targets:  # 企业类别（大中小微）: the options name the field
-            found_t = next(
-                (t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False))), None
-            )
-            targets = [] if found_t is None or found_t.field is None else [found_t]
-        if not targets:  # 代码（请填写统一社会信用代码）, 年收入（营业收入，万元）
-            for ask in (*c.instructions, *c.brackets):
-                if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
-                    break
-            else:
-                targets = []
-        if len(targets) == 1:  # 营业收入及资产: each joined part names its own field
-            targets = _joined(c.core, targets)
-        if len(targets) > 1:
-            alts = [(_target_key(t), 100.0) for t in targets]
-            return HeaderMatch(header, None, 100.0, "ambiguous", alts)
-        if targets:
-            hit = targets[0]
-            assert hit.field is not None
-            q = _ruled_out(hit, (c.core, *c.brackets))
-            if q is not None:
-                return (
-                    _blocked(header, hit, q) if q.word in c.core else _unsure(header, hit, q.word)
-                )
+    if read is None and c.core:
+        read = _own_words(header, c)
+    if read is None and c.core:
+        read = _by_keywords(header, c)
+    if isinstance(read, _Target) and read.field is None:
+        read = _false_friend(header, c, read)
+    if isinstance(read, HeaderMatch):
+        return read
+    if read is None:
+        return _fuzzy(header, p, c)
+    return _matched(header, p, read, 100.0, [])
+
+
+def _bracket_veto(header: str, c: _Clean) -> HeaderMatch | None:
+    """A false-friend word in a bracket: the column is blocked, or unsure when the header's
+    own words name a field (统一社会信用代码（税号）)."""
+    found = next((v for b in c.brackets if (v := _veto(b)) is not None), None)
+    if found is None:
+        return None
+    own = _own_target(c)
+    return _blocked(header, found[1]) if own is None else _unsure(header, own, found[0])
+
+
+def _own_words(header: str, c: _Clean) -> HeaderMatch | _Target | None:
+    """The header, or its own words, exactly as a known header; unsure when a bracket holds
+    a qualifier that rules that field out."""
+    hit = _lookup(header) or _lookup(c.core)
+    if hit is not None and hit.field is not None:
+        q = _ruled_out(hit, c.brackets)
+        if q is not None:
+            return _unsure(header, hit, q.word)
+    return hit
+
+
+def _by_keywords(header: str, c: _Clean) -> HeaderMatch | _Target | None:
+    """A false-friend word in the header's words blocks it; else the one field its keywords
+    name (two or more: ambiguous), unless a qualifier rules that field out — in the words
+    (blocked) or in a bracket (unsure). None when no keyword names a field."""
+    found = _veto(c.core)
+    if found is not None:
+        return _blocked(header, found[1])
+    targets = _keyword_targets(header, c)
+    if isinstance(targets, HeaderMatch):
+        return targets
+    if len(targets) == 1:  # 营业收入及资产: each joined part names its own field
+        targets = _joined(c.core, targets)
+    if len(targets) > 1:
+        alts = [(_target_key(t), 100.0) for t in targets]
+        return HeaderMatch(header, None, 100.0, "ambiguous", alts)
+    if not targets:
+        return None
+    hit = targets[0]
+    assert hit.field is not None
+    q = _ruled_out(hit, (c.core, *c.brackets))
+    if q is None:
+        return hit
+    return _blocked(header, hit, q) if q.word in c.core else _unsure(header, hit, q.word)
+
+
+def _keyword_targets(header: str, c: _Clean) -> HeaderMatch | list[_Target]:
+    """The fields named by the first of: the header's words, its trailing parts (a header
+    joined from several rows), the options in a bracket, an instruction or bracket that names
+    one field. A false friend among the trailing parts blocks the column."""
+    # A Latin word left untranslated is a part of the header not understood (IP地址).
+    targets = [] if _LATIN_RUN_RE.search(c.core) else _keywords(c.core)
+    if targets:
+        return targets
+    hit = _lookup(header, parts=True)  # joined from header rows: 招聘计划/应届生/其中北京高校
     if hit is not None and hit.field is None:
-        # 企业类型（大型/中型/小型/微型）: the options name the very field the words resemble.
-        opts = [t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False)) and t.field]
-        if not (opts and hit.resembles is not None and opts[0].field == hit.resembles):
-            return _blocked(header, hit)
-        hit = opts[0]
-    if hit is None:
-        key = c.core or p.stripped
-        alts = [(f, s) for f, s, _ in _field_scores(key)[:3]]  # for the column report
-        scores = _field_scores(key, same_length=True)
-        best = scores[0][1] if scores else 0.0
-        runner_up = scores[1][1] if len(scores) > 1 else 0.0
-        if best < FUZZY_CUTOFF or len(c.core) < FUZZY_MIN_LEN:
-            return HeaderMatch(header, None, alts[0][1] if alts else 0.0, "none", alts)
-        if best - runner_up < FUZZY_MARGIN:
-            return HeaderMatch(header, None, best, "ambiguous", alts)
-        hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
-        q = _ruled_out(hit, (c.core, *c.brackets))
-        if q is not None or _veto(c.core) is not None:
-            return HeaderMatch(header, None, best, "none", alts)
-        score = best
-        alternatives = [(f, s) for f, s, _ in scores[1:3]]
+        return _blocked(header, hit)
+    if hit is not None:
+        return [hit]
+    # 企业类别（大中小微）: the options name the field
+    found_t = next((t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False))), None)
+    if found_t is not None and found_t.field is not None:
+        return [found_t]
+    # 代码（请填写统一社会信用代码）, 年收入（营业收入，万元）: what the bracket asks for
+    for ask in (*c.instructions, *c.brackets):
+        if _veto(ask) is None and len(targets := _keywords(ask)) == 1:
+            return targets
+    return []
+
+
+def _false_friend(header: str, c: _Clean, hit: _Target) -> HeaderMatch | _Target:
+    """A false friend is blocked, unless a bracket of options names the very field its words
+    resemble (企业类型（大型/中型/小型/微型））: then that field."""
+    opts = [t for b in c.brackets if (t := _lookup(_option_key(b), stripped=False)) and t.field]
+    if not (opts and hit.resembles is not None and opts[0].field == hit.resembles):
+        return _blocked(header, hit)
+    return opts[0]
+
+
+def _fuzzy(header: str, p: _Parsed, c: _Clean) -> HeaderMatch:
+    """The last resort: the field whose alias of the same length is closest, when close
+    enough, long enough, clearly ahead of the next field and not ruled out; else unmapped
+    (or ambiguous) with the closest fields as alternatives for the column report."""
+    key = c.core or p.stripped
+    alts = [(f, s) for f, s, _ in _field_scores(key)[:3]]  # for the column report
+    scores = _field_scores(key, same_length=True)
+    best = scores[0][1] if scores else 0.0
+    runner_up = scores[1][1] if len(scores) > 1 else 0.0
+    if best < FUZZY_CUTOFF or len(c.core) < FUZZY_MIN_LEN:
+        return HeaderMatch(header, None, alts[0][1] if alts else 0.0, "none", alts)
+    if best - runner_up < FUZZY_MARGIN:
+        return HeaderMatch(header, None, best, "ambiguous", alts)
+    hit = _Target(scores[0][0], "fuzzy", scores[0][2].flag, scores[0][2].note)
+    q = _ruled_out(hit, (c.core, *c.brackets))
+    if q is not None or _veto(c.core) is not None:
+        return HeaderMatch(header, None, best, "none", alts)
+    return _matched(header, p, hit, best, [(f, s) for f, s, _ in scores[1:3]])
+
+
+def _matched(
+    header: str, p: _Parsed, hit: _Target, score: float, alternatives: list[tuple[str, float]]
+) -> HeaderMatch:
+    """The header mapped to ``hit``'s field, with the unit its bracket gives; unmapped when
+    the bracket names a money unit the reader cannot convert."""
     assert hit.field is not None
     name = hit.field
     unit, unknown_unit = _header_unit(name, p)

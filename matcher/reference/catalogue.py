@@ -1097,58 +1097,96 @@ def parse_official_text(
     """
     if valid_until is not None and valid_until < valid_from:
         raise CatalogueError(f"施行截止日 {valid_until} 早于起始日 {valid_from}")
-    part: str | None = None
-    regional_name = "中西部地区外商投资优势产业目录"
-    section = ""
-    subsection: str | None = None
-    province: str | None = None
-    last: dict[str | None, int] = {}
-    rows: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-
+    reading = _Reading()
     for raw in text.splitlines():
         line = raw.translate(_LIGHT).strip()
-        if not line or _is_junk(line):
+        if not line or _is_junk(line) or _read_heading(reading, line):
             continue
-        if _PART_NATIONAL.search(line) and len(line) <= 40:
-            part, province, current = "national", None, None
-            continue
-        if _PART_REGIONAL.search(line) and len(line) <= 40:
-            part, province, current = "regional", None, None
-            regional_name = re.sub(rf"^[{_CN_NUM}]+\s*[、.．]\s*", "", line)
-            continue
-        if part != "national" and (code := _province_heading(line)) is not None:
-            part, province, current = "regional", code, None
-            continue
-        if part != "regional" and (m := _SECTION.match(line)):
-            part, section, subsection, current = "national", m.group(1).strip(), None, None
-            continue
-        if part == "national" and (m := _SUBSECTION.match(line)):
-            subsection, current = m.group(1).strip(), None
-            continue
-        if _NOTE.match(line):
-            current = None
-            continue
-        m = _ENTRY.match(line)
-        scope_key = province if part == "regional" else None
-        if m and part is not None and (part == "national" or province is not None):
-            n = int(m.group(1))
-            prev = last.get(scope_key, 0)
-            if prev < n <= prev + 1 + _MAX_GAP:
-                last[scope_key] = n
-                current = {
-                    "n": n,
-                    "text": m.group(2).strip(),
-                    "scope": part,
-                    "province": province,
-                    "section": section if part == "national" else regional_name,
-                    "subsection": subsection if part == "national" else None,
-                }
-                rows.append(current)
-                continue
-        if current is not None:
-            current["text"] = _join(current["text"], line)
+        _read_entry(reading, line)
+    entries = _imported_entries(reading.rows, key)
+    if not entries:
+        raise CatalogueError(
+            "没有读到任何编号条目",
+            "请粘贴目录正文（含「一、农、林、牧、渔业」等标题和「1．…」编号条目）",
+        )
+    return _edition(
+        key=key,
+        title=title,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        official_national=None,
+        official_regional=None,
+        entries=tuple(entries),
+        regional_part=reading.regional_name if any(e.scope == "regional" for e in entries) else "",
+        source="从官方文本导入（policy-match catalogue import）",
+    )
 
+
+@dataclass
+class _Reading:
+    """Where :func:`parse_official_text` is in the text, and the entries read so far."""
+
+    part: str | None = None  # "national", "regional", or None before the first heading
+    regional_name: str = "中西部地区外商投资优势产业目录"
+    section: str = ""
+    subsection: str | None = None
+    province: str | None = None  # the adcode of the province heading in the regional part
+    last: dict[str | None, int] = field(default_factory=dict)  # province → last entry number
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    current: dict[str, Any] | None = None  # the entry a continuation line is added to
+
+
+def _read_heading(r: _Reading, line: str) -> bool:
+    """Whether ``line`` is a heading — a part, a province (outside the national part), a
+    门类 (outside the regional part), a sub-heading (in the national part) — or a note; if so,
+    ``r`` moves there and no entry is open any more."""
+    if _PART_NATIONAL.search(line) and len(line) <= 40:
+        r.part, r.province, r.current = "national", None, None
+    elif _PART_REGIONAL.search(line) and len(line) <= 40:
+        r.part, r.province, r.current = "regional", None, None
+        r.regional_name = re.sub(rf"^[{_CN_NUM}]+\s*[、.．]\s*", "", line)
+    elif r.part != "national" and (code := _province_heading(line)) is not None:
+        r.part, r.province, r.current = "regional", code, None
+    elif r.part != "regional" and (m := _SECTION.match(line)):
+        r.part, r.section, r.subsection, r.current = "national", m.group(1).strip(), None, None
+    elif r.part == "national" and (m := _SUBSECTION.match(line)):
+        r.subsection, r.current = m.group(1).strip(), None
+    elif _NOTE.match(line):
+        r.current = None
+    else:
+        return False
+    return True
+
+
+def _read_entry(r: _Reading, line: str) -> None:
+    """A numbered line starts a new entry when a part (and in the regional part a province)
+    is open and its number follows the last one, skipping at most :data:`_MAX_GAP`; any other
+    line continues the open entry, if there is one."""
+    m = _ENTRY.match(line)
+    scope_key = r.province if r.part == "regional" else None
+    if m and r.part is not None and (r.part == "national" or r.province is not None):
+        n = int(m.group(1))
+        prev = r.last.get(scope_key, 0)
+        if prev < n <= prev + 1 + _MAX_GAP:
+            r.last[scope_key] = n
+            national = r.part == "national"
+            r.current = {
+                "n": n,
+                "text": m.group(2).strip(),
+                "scope": r.part,
+                "province": r.province,
+                "section": r.section if national else r.regional_name,
+                "subsection": r.subsection if national else None,
+            }
+            r.rows.append(r.current)
+            return
+    if r.current is not None:
+        r.current["text"] = _join(r.current["text"], line)
+
+
+def _imported_entries(rows: Sequence[dict[str, Any]], key: str) -> list[CatalogueEntry]:
+    """The entries read, numbered as printed (a regional one after its province's name);
+    an entry left without text is dropped."""
     provinces = _provinces()
     entries = []
     for r in rows:
@@ -1168,22 +1206,7 @@ def parse_official_text(
                 subsection=r["subsection"],
             )
         )
-    if not entries:
-        raise CatalogueError(
-            "没有读到任何编号条目",
-            "请粘贴目录正文（含「一、农、林、牧、渔业」等标题和「1．…」编号条目）",
-        )
-    return _edition(
-        key=key,
-        title=title,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        official_national=None,
-        official_regional=None,
-        entries=tuple(entries),
-        regional_part=regional_name if any(e.scope == "regional" for e in entries) else "",
-        source="从官方文本导入（policy-match catalogue import）",
-    )
+    return entries
 
 
 def with_known_details(imported: Edition, known: Edition, source: str = "") -> Edition:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from matcher.errors import PolicyMatchError
+
+if TYPE_CHECKING:
+    from matcher.web.settings import Settings
 
 
 def serve(
@@ -49,14 +52,38 @@ def serve(
 
     Example: policy-match serve --as-of 2022-07-01 --token 口令 --data-dir ./submissions
     """
-    try:
-        import uvicorn
+    _require_web()
+    settings = _settings(as_of, token, data_dir, rules, max_upload_mb, max_rows, max_batch, timeout)
+    if data_dir is None:
+        _temporary_files_in_memory()
+    typer.echo(f"policy-match 服务：http://{host}:{port}/ （接口说明 /docs）", err=True)
+    _run(settings, host, port, workers)
 
-        from matcher.web.app import create_app, settled
+
+def _require_web() -> None:
+    """The web extra is installed, or the error says how to install it."""
+    try:
+        import uvicorn  # noqa: F401
+
+        from matcher.web.app import create_app, settled  # noqa: F401
     except ImportError as exc:
         raise PolicyMatchError(
             f"网页服务所需的组件没有安装（{exc.name}）", "pip install 'policy-match[web]'"
         ) from None
+
+
+def _settings(
+    as_of: str | None,
+    token: str | None,
+    data_dir: Path | None,
+    rules: list[Path] | None,
+    max_upload_mb: float,
+    max_rows: int,
+    max_batch: int,
+    timeout: float,
+) -> Settings:
+    """The server's settings from the options (the token also from the environment); an
+    --as-of that is not a date is refused."""
     from matcher.web.settings import Settings
 
     try:
@@ -65,7 +92,7 @@ def serve(
         raise PolicyMatchError(
             f"--as-of「{as_of}」不是日期", "请写成 YYYY-MM-DD，如 2022-07-01"
         ) from None
-    settings = Settings(
+    return Settings(
         as_of=date,
         token=Settings.token_from_env(token),
         data_dir=data_dir,
@@ -75,15 +102,25 @@ def serve(
         max_batch=max_batch,
         timeout_seconds=timeout,
     )
-    if data_dir is None and Path("/dev/shm").is_dir():
-        # Without --data-dir nothing goes to disk: intake's temporary copies (a GB18030
-        # CSV is transcoded first) go to memory too.
+
+
+def _temporary_files_in_memory() -> None:
+    """Without --data-dir nothing goes to disk: intake's temporary copies (a GB18030 CSV is
+    transcoded first) go to memory too, where there is a /dev/shm."""
+    if Path("/dev/shm").is_dir():
         import tempfile
 
         tempfile.tempdir = "/dev/shm"
-    typer.echo(f"policy-match 服务：http://{host}:{port}/ （接口说明 /docs）", err=True)
+
+
+def _run(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve in this process, or in ``workers`` processes that each build their own app
+    from the same settings (and cookie secret), handed over in an environment variable."""
+    import uvicorn
+
+    from matcher.web.app import create_app, settled
+
     if workers > 1:
-        # Each worker builds its own app from the same settings (and cookie secret).
         import os
 
         from matcher.web.settings import WORKER_ENV
