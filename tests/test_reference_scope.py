@@ -40,6 +40,15 @@ def test_shipped_catalogue_is_the_shared_parse() -> None:
     assert shipped == shared
 
 
+def test_the_last_conjunct_of_a_class_name_names_that_class() -> None:
+    """计算器及货币专用设备制造 (3475) names 货币专用设备制造 too, though 专用设备 reads as 35; a
+    conjunct too generic (零配件制造 of 非公路休闲车及零配件制造) names nothing."""
+    assert read_phrase("货币专用设备制造").code == "C3475"
+    assert read_phrase("胶印设备制造").code == "C3474"
+    assert read_phrase("零配件制造").method != "official"
+    assert read_phrase("配套设备制造").method != "official"  # ends names in 37, 38 and 39
+
+
 @pytest.mark.parametrize(
     ("phrase", "division"),
     [
@@ -498,6 +507,9 @@ def test_fresh_sets_are_well_formed() -> None:
         ("scope_fresh2.csv", 0.91, 0.012),
         ("scope_blind3.csv", 0.914, 0.013),
         ("scope_blind4.csv", 0.89, 0.013),
+        # 20 of its 25 wrong are items of the shipped catalogue read by lookup, so the
+        # catalogue's own code, where its writer labelled another class (bench/RESULTS.md)
+        ("scope_blind5.csv", 0.86, 0.067),
     ],
 )
 def test_fresh_set_accuracy(name: str, right: float, wrong: float) -> None:

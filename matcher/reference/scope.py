@@ -638,7 +638,33 @@ def _official_names() -> dict[str, tuple[str, str]]:
         prev = names.get(key)
         if prev is None or len(c.code) > len(prev[0]):
             names[key] = (c.code, c.name)
-    return names
+    return names | _last_conjuncts(names)
+
+
+# A conjunct that leans on its name for sense (其制品制造, 类似专用设备制造, 相关装置制造) or names a
+# trade as a whole (其他建筑业) is no activity of its own.
+_LEANING = re.compile(r"^(其|类似|相关|有关)|业$")
+
+
+def _last_conjuncts(names: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The last conjunct of a name joined by 及/和/、 is a whole activity in the standard's words
+    (计算器及货币专用设备制造 → 货币专用设备制造, 3475; 复印和胶印设备制造 → 胶印设备制造): kept when it
+    is no name already, has four characters or more before its two-character verb (零配件制造,
+    热处理加工 are too generic), and every name that ends with it is of one 大类 (配套设备制造 ends
+    names in 37, 38 and 39)."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for c in industry_codes().values():
+        if len(c.code) < 3:
+            continue
+        part = re.split("[及和、]", c.name)[-1]
+        if part != c.name and len(part) >= 6 and not _LEANING.search(part):
+            found[normalize_text(part)].append((c.code, c.name))
+    return {
+        key: max(hits, key=lambda h: len(h[0]))
+        for key, hits in found.items()
+        if key not in names
+        and len({_division(code) for code in _official_endings().get(clean(key), ())}) == 1
+    }
 
 
 def _official_name(key: str) -> tuple[str, str] | None:
