@@ -200,6 +200,7 @@ def _cut_long_cells(
     field_of = {h: f for f, h in by_field.items()}
     id_header = by_field.get("id")
     long_cells: dict[str, list[dict[str, Any]]] = {}
+    cut: list[tuple[dict[str, Any], str]] = []
     for name in final_names:
         for raw in table:
             text = raw[name]
@@ -215,9 +216,11 @@ def _cut_long_cells(
                         "code": "cell_too_long",
                     }
                 )
-    for cut in long_cells.values():
-        for e in cut:
-            next(r for r in table if r[ROW] == e["row"])[e["column"]] = None
+                cut.append((raw, name))
+    # after the scan, so a problem still names the id as written; and this row's cell, not
+    # the first with its number (callers may repeat numbers)
+    for raw, name in cut:
+        raw[name] = None
     return long_cells
 
 

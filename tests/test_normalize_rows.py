@@ -186,3 +186,25 @@ def test_options_normalise_alike(raw: pl.DataFrame, report: bool) -> None:
     small, large = both(raw, problems=problems, report_headers=report, overrides=overrides)
     assert_same(small, large)
     assert small.read == raw.height + 1  # the dropped row is counted as read
+
+
+def test_an_over_long_cell_is_cut_in_its_own_row_when_numbers_repeat() -> None:
+    """A caller may pass two rows with the same number: the over-long cell is blanked in the
+    row that holds it, not in the first row so numbered."""
+    import datetime as dt
+
+    from matcher.fields import ROW
+    from matcher.normalize_rows import normalise_rows
+
+    cells = [
+        {ROW: 1, "企业名称": "甲", "经营范围": "软件开发"},
+        {ROW: 1, "企业名称": "乙", "经营范围": "软件开发；" * 10},
+    ]
+    result = normalise_rows(
+        cells, ["企业名称", "经营范围"], today=dt.date(2022, 7, 1), limits=Limits(max_cell_chars=20)
+    )
+    by_name = {r["name"]: r for r in result.rows}
+    assert by_name["甲"]["business_scope"] == "软件开发"
+    assert by_name["乙"]["business_scope"] is None
+    cut = [e for e in result.errors if e["code"] == "cell_too_long"]
+    assert len(cut) == 1 and cut[0]["value"].startswith("「软件开发；")
