@@ -70,7 +70,10 @@ class Duplicate:
         }
 
 
-def _key_expr(frame: pl.DataFrame) -> pl.Expr:
+def duplicate_key(frame: pl.DataFrame) -> pl.Expr:
+    """Each row's duplicate key: ``credit_code:<code>`` (spaces removed, upper case), or
+    ``name:<name>`` (spaces removed) without a credit code; null with neither."""
+
     def clean(name: str) -> pl.Expr:
         if name not in frame.columns:
             return pl.lit(None, dtype=pl.String)
@@ -91,7 +94,7 @@ def drop_duplicates(
     """``frame`` with each firm once; ``seen`` (key → first row, id) is updated."""
     if frame.is_empty() or "name" not in frame.columns:
         return frame, []
-    keyed = frame.with_columns(_key_expr(frame).alias(_KEY))
+    keyed = frame.with_columns(duplicate_key(frame).alias(_KEY))
     fields = [s.name for s in PROFILE_FIELDS if s.name in frame.columns and s.name != "id"]
     keys = keyed.get_column(_KEY).to_list()
     rows = keyed.get_column(ROW).to_list()

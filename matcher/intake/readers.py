@@ -94,7 +94,9 @@ __all__ = [
     "RawProblem",
     "RawTable",
     "detect_encoding",
+    "finish_lazy",
     "read_table",
+    "render_text",
     "scan_table",
     "sniff_separator",
 ]
@@ -238,7 +240,7 @@ def _parquet_rows(
     lf = lf.select(
         pl.col(index).cast(pl.Int64).alias(ROW),
         *(
-            (pl.lit(None, pl.String) if n in cells else _render(col(n), schema[n])).alias(m)
+            (pl.lit(None, pl.String) if n in cells else render_text(col(n), schema[n])).alias(m)
             for n, m in zip(schema, names, strict=True)
         ),
     )
@@ -250,7 +252,7 @@ def _parquet_rows(
     if decoded:  # the same rows as the slice above: put side by side
         taken = [c for d in decoded for c in d.collect_schema()]
         lf = pl.concat([lf.drop(taken), *decoded], how="horizontal").select(ROW, *names)
-    return _lazy_finish(lf, names)
+    return finish_lazy(lf, names)
 
 
 #: More values that are not UTF-8 than this in one column is an encoding of the whole
@@ -802,7 +804,7 @@ def _scan_checked_csv(source: Path, sep: str, header: list[str]) -> pl.LazyFrame
         row_index_offset=2,
         new_columns=header,
     )
-    return _lazy_finish(lf, header)
+    return finish_lazy(lf, header)
 
 
 _BLOCK_BYTES = 1 << 20  # the regular check reads this much at a time, cut at a line end
@@ -976,7 +978,7 @@ def _regular_block(block: bytes, sep: str, width: int) -> bool:
     return True
 
 
-def _lazy_finish(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
+def finish_lazy(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     """Lazy counterpart of :func:`_finish` for regular files: "" → null, empty rows dropped."""
     blank = pl.all_horizontal(col(c).is_null() | (col(c).str.strip_chars() == "") for c in cols)
     # Filtering on a computed column, not on the expression: polars pushes a predicate
@@ -1144,7 +1146,7 @@ def _check_width(path: Path, width: int, limits: Limits) -> None:
 # ---------------------------------------------------------------------------------
 
 
-def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def render_text(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Render a typed expression as text the way the Excel reader does."""
     if dtype == pl.String:
         return c
@@ -1175,7 +1177,7 @@ def _render(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         if isinstance(inner, type):
             inner = inner()
         items = c.cast(pl.List(inner)) if isinstance(dtype, pl.Array) else c
-        joined = items.list.eval(_render(pl.element(), inner)).list.join(";")
+        joined = items.list.eval(render_text(pl.element(), inner)).list.join(";")
         return pl.when(items.list.len() == 0).then(pl.lit("无")).otherwise(joined)
     if isinstance(dtype, pl.Struct):
         return c.struct.json_encode()
@@ -1201,7 +1203,7 @@ def _decode_binary(values: pl.Series) -> pl.Series:
 
 
 def _as_string(name: str, dtype: pl.DataType) -> pl.Expr:
-    return _render(col(name), dtype).alias(name)
+    return render_text(col(name), dtype).alias(name)
 
 
 def _read_parquet(path: Path, limits: Limits) -> RawTable:

@@ -98,7 +98,7 @@ def raw_frame(table: Any, job: SparkJob) -> Any:
     them), "" as null, blank rows dropped."""
     from matcher.fields import ROW
     from matcher.frame import pl
-    from matcher.intake.readers import _lazy_finish, _render
+    from matcher.intake.readers import finish_lazy, render_text
 
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -114,9 +114,9 @@ def raw_frame(table: Any, job: SparkJob) -> Any:
     )
     names = [c for c in table.column_names if c not in (_PID, _MID)]
     lf = frame.lazy().select(
-        pl.col(ROW), *(_render(pl.col(n), frame.schema[n]).alias(n) for n in names)
+        pl.col(ROW), *(render_text(pl.col(n), frame.schema[n]).alias(n) for n in names)
     )
-    return _lazy_finish(lf, names).collect()
+    return finish_lazy(lf, names).collect()
 
 
 def run_task(
@@ -204,7 +204,7 @@ def _firm_keys(batches: Iterator[Any], job: SparkJob) -> Iterator[Any]:
 
     from matcher.api import Intake
     from matcher.frame import pl
-    from matcher.intake.duplicates import _key_expr
+    from matcher.intake.duplicates import duplicate_key
 
     intake = Intake(job.overrides, (), False, job.region_context, job.lang)
     intake.fields = {"id", "name", "credit_code"}
@@ -217,7 +217,7 @@ def _firm_keys(batches: Iterator[Any], job: SparkJob) -> Iterator[Any]:
         if frame.is_empty():
             continue
         keys = frame.select(
-            _key_expr(frame).alias("key"),
+            duplicate_key(frame).alias("key"),
             pl.col("__row").alias("row"),
             pl.col("id").cast(pl.String).alias("id"),
             pl.lit(pid, dtype=pl.Int32).alias("pid"),

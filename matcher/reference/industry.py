@@ -1170,18 +1170,20 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str, Resolution]:
-    """Combine each rule reading with the text model and the nearest labelled examples:
-    keep it, replace it or withdraw it."""
-    todo = [
+def _needs_opinion(first: dict[str, Resolution]) -> list[str]:
+    """The texts whose rule reading gets a second opinion: neither a code nor an official name
+    (:data:`_CERTAIN`), not a perfect match, not refused."""
+    return [
         t
         for t, r in first.items()
         if r.method not in _CERTAIN and r.score < 100.0 and r.refusal is None
     ]
-    if not todo:
-        return first
-    model = _model(without)
-    out = dict(first)
+
+
+def _gibberish(todo: Sequence[str], model: CharNaiveBayes) -> dict[str, Resolution]:
+    """Refusals of the texts that look like random characters to the text model: too few of a
+    long text's character pairs, or none of a short one's, were ever seen in a description."""
+    out: dict[str, Resolution] = {}
     for t in todo:
         known, pairs = model.known_bigrams(t)
         long_gibberish = pairs >= GIBBERISH_PAIRS and known < GIBBERISH_SHARE * pairs
@@ -1189,11 +1191,15 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
         short_gibberish = pairs >= GIBBERISH_MIN_PAIRS and known == 0
         if long_gibberish or short_gibberish:
             out[t] = _refused(t, "no_evidence", (*_TRIED, "model"))
-    todo = [t for t in todo if out[t].refusal is None]
-    if not todo:
-        return out
-    classes = model.classes
-    position = {c: i for i, c in enumerate(classes)}
+    return out
+
+
+def _rule_logits(
+    todo: Sequence[str], first: dict[str, Resolution], model: CharNaiveBayes
+) -> tuple[np.ndarray, np.ndarray]:
+    """The text model's log-likelihoods of each text, RULE_WEIGHT added to the 大类 the rules
+    read; and that 大类's class index per text (-1: the rules read no 大类)."""
+    position = {c: i for i, c in enumerate(model.classes)}
     logits = model.log_likelihoods(todo)
     rule = np.full(len(todo), -1, dtype=np.intp)
     for i, t in enumerate(todo):
@@ -1202,63 +1208,116 @@ def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str
             rule[i] = position[code[:3]]
     ruled = np.flatnonzero(rule >= 0)
     logits[ruled, rule[ruled]] += RULE_WEIGHT
-    prob = _softmax(logits)
-    # Ask the neighbours only where their vote can change the answer (a cdist over all
-    # examples is the dearest step): not where even their vote could not lift the best class
-    # to CONFIDENCE, nor where the rules' reading is so sure that a vote elsewhere could not
-    # pull it below.
+    return logits, rule
+
+
+def _worth_asking(prob: np.ndarray, rule: np.ndarray) -> np.ndarray:
+    """The rows where the neighbours' vote can change the answer (a cdist over all examples is
+    the dearest step): not where even their vote could not lift the best class to CONFIDENCE,
+    nor where the rules' reading is so sure that a vote elsewhere could not pull it below."""
     lift = np.exp(NEIGHBOUR_WEIGHT) - 1.0
     best = prob.max(axis=1)
     top = prob.argmax(axis=1)
     runner_up = np.partition(prob, -2, axis=1)[:, -2]  # 97 classes: there is always one
     hopeless = best * (lift + 1.0) / (1.0 + best * lift) < CONFIDENCE
     settled = (top == rule) & (best / (1.0 + runner_up * lift) >= CONFIDENCE)
-    ask = np.arange(len(todo)) if _ASK_ALL else np.flatnonzero(~hopeless & ~settled)
-    vote = np.full(len(todo), -1, dtype=np.intp)
-    nearest = np.full(len(todo), -1, dtype=np.intp)
+    return np.arange(len(prob)) if _ASK_ALL else np.flatnonzero(~hopeless & ~settled)
+
+
+def _add_votes(
+    texts: Sequence[str],
+    ask: np.ndarray,
+    logits: np.ndarray,
+    prob: np.ndarray,
+    without: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ask the nearest labelled examples about the rows ``ask``: NEIGHBOUR_WEIGHT is added to
+    the class they vote for, in ``logits`` and ``prob`` (updated in place). Returns each row's
+    voted class and its closest example (-1: not asked, or no example similar)."""
+    vote = np.full(len(texts), -1, dtype=np.intp)
+    nearest = np.full(len(texts), -1, dtype=np.intp)
     if len(ask):
-        vote[ask], nearest[ask] = _neighbour_votes([todo[i] for i in ask], without, len(classes))
+        asked = [texts[i] for i in ask]
+        vote[ask], nearest[ask] = _neighbour_votes(asked, without, prob.shape[1])
         voted = ask[vote[ask] >= 0]
         logits[voted, vote[voted]] += NEIGHBOUR_WEIGHT
         prob[voted] = _softmax(logits[voted])
-    k = min(_MAX_CANDIDATES, len(classes))
+    return vote, nearest
+
+
+def _ranked(prob: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
+    """Each row's _MAX_CANDIDATES most probable classes, best first, and their probabilities."""
+    k = min(_MAX_CANDIDATES, prob.shape[1])
     top = np.argpartition(-prob, k - 1, axis=1)[:, :k]
     order = np.take_along_axis(
         top, np.argsort(-np.take_along_axis(prob, top, axis=1), axis=1, kind="stable"), axis=1
     )
-    top_p = np.take_along_axis(prob, order, axis=1).tolist()
-    tried = (*_TRIED, "model")
-    for i, (t, ranked, p) in enumerate(zip(todo, order.tolist(), top_p, strict=True)):
-        r = first[t]
-        best = classes[ranked[0]]
-        confidence = p[0]
-        if confidence >= CONFIDENCE and r.code is not None and r.code[:3] == best:
-            if r.method == "fuzzy" and not _evidenced(t, best, without):
-                out[t] = _refused(t, "no_evidence", tried)  # a near spelling, nothing more
-            continue  # the rules' reading stands (with its finer code, if any)
-        cands = tuple(
-            (classes[j], _name(classes[j]), math.floor(q * 10_000.0) / 100.0)
-            for j, q in zip(ranked, p, strict=True)
-        )
-        if confidence >= CONFIDENCE and vote[i] >= 0 and vote[i] != ranked[0]:
-            # overruling (or filling in for) the rules needs the neighbours' agreement
-            if r.code is not None and len(r.code) == 1:
-                continue
-            near = classes[vote[i]]
-            conflict = (near, _name(near), _examples(without)[0][nearest[i]])
-            out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, tried, conflict)
-        elif confidence >= CONFIDENCE and model.evidence(t, ranked[0]) == 0:
-            # sure only by elimination: not one bigram of the text points to that 大类
-            out[t] = _refused(t, "no_evidence", tried)
-        elif confidence >= CONFIDENCE and not _evidenced(t, best, without):
-            # sure, but of characters only: no trade word of the tables, no close example
-            out[t] = _refused(t, "no_evidence", tried)
-        elif confidence >= CONFIDENCE:
-            out[t] = Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
-        elif r.code is not None and len(r.code) == 1:
-            continue  # only the 门类 was known: it still is
-        else:
-            out[t] = Resolution(t, None, None, cands[0][2], "none", None, cands, tried)
+    return order.tolist(), np.take_along_axis(prob, order, axis=1).tolist()
+
+
+def _verdict(
+    t: str,
+    r: Resolution,
+    ranked: list[int],
+    p: list[float],
+    vote: int,
+    nearest: int,
+    model: CharNaiveBayes,
+    without: str | None,
+) -> Resolution | None:
+    """What the weighed evidence makes of the rule reading ``r`` of ``t``: None keeps it, else
+    its replacement: the model's 大类, a refusal, or no code with the candidates (and the
+    neighbours' class when they contradict a sure model)."""
+    classes, tried = model.classes, (*_TRIED, "model")
+    best = classes[ranked[0]]
+    sure = p[0] >= CONFIDENCE
+    if sure and r.code is not None and r.code[:3] == best:
+        if r.method == "fuzzy" and not _evidenced(t, best, without):
+            return _refused(t, "no_evidence", tried)  # a near spelling, nothing more
+        return None  # the rules' reading stands (with its finer code, if any)
+    cands = tuple(
+        (classes[j], _name(classes[j]), math.floor(q * 10_000.0) / 100.0)
+        for j, q in zip(ranked, p, strict=True)
+    )
+    if sure and vote >= 0 and vote != ranked[0]:
+        # overruling (or filling in for) the rules needs the neighbours' agreement
+        if r.code is not None and len(r.code) == 1:
+            return None
+        near = classes[vote]
+        conflict = (near, _name(near), _examples(without)[0][nearest])
+        return Resolution(t, None, None, cands[0][2], "none", None, cands, tried, conflict)
+    # sure only by elimination (not one bigram of the text points to that 大类), or of
+    # characters only (no trade word of the tables, no close example): refused
+    if sure and (model.evidence(t, ranked[0]) == 0 or not _evidenced(t, best, without)):
+        return _refused(t, "no_evidence", tried)
+    if sure:
+        return Resolution(t, best, _name(best), cands[0][2], "model", None, cands, tried)
+    if r.code is not None and len(r.code) == 1:
+        return None  # only the 门类 was known: it still is
+    return Resolution(t, None, None, cands[0][2], "none", None, cands, tried)
+
+
+def _weigh(first: dict[str, Resolution], without: str | None = None) -> dict[str, Resolution]:
+    """Combine each rule reading with the text model and the nearest labelled examples:
+    keep it, replace it or withdraw it."""
+    todo = _needs_opinion(first)
+    if not todo:
+        return first
+    model = _model(without)
+    out = dict(first)
+    nonsense = _gibberish(todo, model)
+    out.update(nonsense)
+    todo = [t for t in todo if t not in nonsense]
+    if not todo:
+        return out
+    logits, rule = _rule_logits(todo, first, model)
+    prob = _softmax(logits)
+    vote, nearest = _add_votes(todo, _worth_asking(prob, rule), logits, prob, without)
+    order, top_p = _ranked(prob)
+    for i, (t, ranked, p) in enumerate(zip(todo, order, top_p, strict=True)):
+        verdict = _verdict(t, first[t], ranked, p, int(vote[i]), int(nearest[i]), model, without)
+        if verdict is not None:
+            out[t] = verdict
     return out
 
 
