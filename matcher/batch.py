@@ -169,6 +169,16 @@ def _yuan(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
+def _constant_note(rule: Rule, lang: str) -> str | None:
+    """The note of a rule that says the same for every enterprise (as amount_note_expr
+    gives it), else None."""
+    from matcher.report.files import safe_text
+
+    if rule.benefit.type != "per_head" or rule.audience is not Audience.ENTERPRISE:
+        return safe_text(amount_note(rule, None, lang))
+    return None
+
+
 def amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
     from matcher.report.files import safe_text
 
@@ -260,8 +270,15 @@ class Evaluator:
                 self.luts[name] = _categorical(texts_)
         self.structs: list[pl.Expr] = []
         left_out = _exclusions(self.ordered, compiled, lang)
+        # A rule whose note is one text for every enterprise leaves it null in the wide
+        # pass; long() fills it in from this table after ranking and --only.
+        notes: list[str] = []
         for index, (rule, c) in enumerate(zip(self.ordered, compiled, strict=True)):
             amount, note = c.amount, amount_note_expr(rule, lang)
+            constant = _constant_note(rule, lang) if rule.id not in left_out else None
+            notes.append(constant or "")
+            if constant is not None:
+                note = pl.lit(None, dtype=pl.String)
             if rule.id in left_out:  # not stackable: no amount, and the note says why
                 rival = left_out[rule.id]
                 amount = pl.when(rival.is_null()).then(amount)
@@ -283,6 +300,7 @@ class Evaluator:
                     code = (code + offsets[name][index]).cast(pl.UInt32)
                 fields.append(code.alias(f"__{name}"))
             self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
+        self.notes = pl.Series("amount_note", notes, dtype=pl.String)
         self.ask: Any = None  # questions_frame.CodedAskFirst
         if ask_first and "missing" in self.luts:
             from matcher.evaluate.questions_frame import CodedAskFirst
@@ -377,6 +395,9 @@ class Evaluator:
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
         rule_index = ranked.get_column("__rule")
         texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
+        if "amount_note" in ranked.columns:
+            note = ranked.get_column("amount_note")
+            texts.append(self.notes.gather(rule_index).zip_with(note.is_null(), note))
         for name in self.coded:
             lut = self.luts.get(name)
             if lut is not None:
