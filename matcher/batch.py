@@ -394,10 +394,14 @@ class Evaluator:
         )[ranked.get_column(POS)]
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
         rule_index = ranked.get_column("__rule")
-        texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
-        if "amount_note" in ranked.columns:
-            note = ranked.get_column("amount_note")
-            texts.append(self.notes.gather(rule_index).zip_with(note.is_null(), note))
+        texts: list[pl.Series | pl.Expr] = [
+            lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()
+        ]
+        if "amount_note" in ranked.columns:  # in the lazy query below, off the GIL
+            note, constant = pl.col("amount_note"), pl.lit(self.notes).gather(pl.col("__rule"))
+            texts.append(
+                pl.when(note.is_null()).then(constant).otherwise(note).alias("amount_note")
+            )
         for name in self.coded:
             lut = self.luts.get(name)
             if lut is not None:

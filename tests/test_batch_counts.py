@@ -60,3 +60,63 @@ def test_province_counts_of_a_series_equal_row_by_row() -> None:
     assert isinstance(got, Counter)
     assert got == expected
     assert list(got) == list(expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 9),  # enterprise
+            st.integers(0, 10_000),  # which missing-fields code (modulo the usable ones)
+            st.integers(1, 3),  # open items of the result
+            st.sampled_from([0.0, 1500.0, 3000.0, 1e9]),  # money at stake
+        ),
+        max_size=60,
+    )
+)
+def test_ask_first_by_bins_equals_the_group_by(rows: list[tuple[int, int, int, float]]) -> None:
+    """CodedAskFirst._counted (numpy bins, one packed sort) gives the ask-first texts and
+    collection plan of _grouped (explode, group-by), ties included."""
+    import datetime as dt
+
+    import numpy as np
+
+    from matcher.evaluate.questions_frame import merge_plans
+    from matcher.loader import load_rules
+
+    ask = _ask_first_evaluator(load_rules().rules, dt.date(2022, 7, 1)).ask
+    usable = np.flatnonzero(~ask.item_unknown & (ask.item_length > 0))
+    undecided = pl.DataFrame(
+        {
+            "__i": list(range(len(rows))),
+            "__pos": [r[0] for r in rows],
+            "__missing": [int(usable[r[1] % usable.size]) for r in rows],
+            "__n": [r[2] for r in rows],
+            "__money": [r[3] for r in rows],
+        },
+        schema={
+            "__i": pl.UInt32,
+            "__pos": pl.UInt32,
+            "__missing": pl.UInt32,
+            "__n": pl.UInt32,
+            "__money": pl.Float64,
+        },
+    )
+    got_plans: list[pl.DataFrame] = []
+    expected_plans: list[pl.DataFrame] = []
+    got = ask._counted(undecided, "__pos", 10, got_plans)
+    expected = ask._grouped(undecided, "__pos", 10, expected_plans)
+    assert got is not None
+    assert got.to_list() == expected.to_list()
+    assert merge_plans(got_plans).equals(merge_plans(expected_plans))
+
+
+_EVALUATORS: dict[object, Evaluator] = {}
+
+
+def _ask_first_evaluator(rules: object, day: object) -> Evaluator:
+    from matcher.batch import RESULT_COLUMNS
+
+    if "ev" not in _EVALUATORS:
+        _EVALUATORS["ev"] = Evaluator(rules, day, "zh", RESULT_COLUMNS, ask_first=True)  # type: ignore[arg-type]
+    return _EVALUATORS["ev"]
