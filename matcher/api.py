@@ -445,8 +445,7 @@ def run_batch(
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
         reader = stack.enter_context(ThreadPoolExecutor(max_workers=READ_AHEAD))
-        widened = _Widened(intake, evaluator, neutralise_inputs=out_file is not None)
-        for portfolio, wide in _read_ahead(chunks, widened, reader, limits):
+        for portfolio in _read_ahead(chunks, intake, reader, limits):
             run.note(portfolio)
             slices = report_slices(
                 evaluator,
@@ -458,9 +457,7 @@ def run_batch(
                 neutralise_inputs=out_file is not None,
                 plans=run.plans,
                 eval_rows=eval_rows,
-                wide=wide,
             )
-            del wide
             for piece in slices:
                 counts.append(piece.counts)
                 if out_file is not None:
@@ -501,16 +498,16 @@ def run_batch(
 
 def _read_ahead(
     chunks: Iterator[tuple[pl.DataFrame, list[RawProblem]]],
-    intake: Intake | _Widened,
+    intake: Intake,
     reader: ThreadPoolExecutor,
     limits: Limits | None,
     depth: int = READ_AHEAD,
-) -> Iterator[Any]:
+) -> Iterator[Portfolio]:
     """The chunks normalised in order, up to ``depth`` chunks ahead in ``reader``'s
     threads while the caller evaluates the current one (polars releases the GIL, so
     both cores work). Each chunk is read on its own (Intake.read); what spans chunks
     (firms already seen) follows in input order, and so do errors."""
-    pending: collections.deque[Future[Any]] = collections.deque()
+    pending: collections.deque[Future[Portfolio]] = collections.deque()
     try:
         for i in itertools.count():
             try:
@@ -552,18 +549,21 @@ def report_slices(
     neutralise_inputs: bool = True,
     plans: list[pl.DataFrame] | None = None,
     eval_rows: int = CHUNK_RESULT_ROWS,
-    wide: pl.DataFrame | None = None,
 ) -> Iterator[ReportSlice]:
     """The batch step for one normalised chunk: evaluate, rank, shape the report.
 
-    Yields one :class:`ReportSlice` per at most ``eval_rows`` enterprises; ``wide`` is
-    :func:`wide_pass` of the portfolio when already computed. The local batch and the
-    Spark engine both call this, so their reports cannot drift apart."""
+    Yields one :class:`ReportSlice` per at most ``eval_rows`` enterprises. The local
+    batch and the Spark engine both call this, so their reports cannot drift apart."""
     from matcher.evaluate.questions_frame import with_ask_first
     from matcher.report.columns import localise_results
+    from matcher.report.files import neutralise
 
-    if wide is None:
-        wide = wide_pass(evaluator, portfolio, neutralise_inputs)
+    wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
+    if neutralise_inputs:
+        # Only input text can start a formula (rule texts were made safe once);
+        # done per enterprise, before each value is repeated for every rule.
+        inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
+        wide = neutralise(wide, inputs).collect()
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
@@ -593,44 +593,6 @@ def report_slices(
         shown = localise_results(body, lang)
         counts = tallies[0] if tallies else evaluator.counts(coded)  # no rules: no tally
         yield ReportSlice(part.height, coded, result.height, shown, counts)
-
-
-def wide_pass(evaluator: Evaluator, portfolio: Portfolio, neutralise_inputs: bool) -> pl.DataFrame:
-    """One row per enterprise of ``portfolio``, every rule evaluated (Evaluator.wide)."""
-    from matcher.report.files import neutralise
-
-    wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
-    if neutralise_inputs:
-        # Only input text can start a formula (rule texts were made safe once);
-        # done per enterprise, before each value is repeated for every rule.
-        inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
-        wide = neutralise(wide, inputs).collect()
-    return wide
-
-
-@dataclass
-class _Widened:
-    """An Intake whose reading (in the reader threads) also does the wide pass, row by
-    row, so the thread that ranks and the writer do less; :meth:`follow` then drops
-    the wide rows of the firms already seen, as it drops their profiles."""
-
-    intake: Intake
-    evaluator: Evaluator
-    neutralise_inputs: bool
-
-    def read(
-        self, raw: pl.DataFrame, problems: Sequence[RawProblem], *, first: bool, limits: Any
-    ) -> tuple[Portfolio, pl.DataFrame]:
-        portfolio = self.intake.read(raw, problems, first=first, limits=limits)
-        return portfolio, wide_pass(self.evaluator, portfolio, self.neutralise_inputs)
-
-    def follow(self, item: tuple[Portfolio, pl.DataFrame]) -> tuple[Portfolio, pl.DataFrame]:
-        portfolio, wide = item
-        before = portfolio.frame.height
-        portfolio = self.intake.follow(portfolio)
-        if portfolio.frame.height != before:
-            wide = wide.filter(pl.col(ROW).is_in(portfolio.frame.get_column(ROW).implode()))
-        return portfolio, wide
 
 
 def _note_errors(
