@@ -308,9 +308,6 @@ READ_CHUNK_ROWS = 100_000
 # Chunks normalised ahead of the one being evaluated, each in its own reader thread:
 # normalising holds the GIL part of the time, so one thread alone left a core idle.
 READ_AHEAD = 2
-# Report slices evaluated and waiting for the writer thread (about 100 MB each for the
-# full report): one more than the slice being written smooths the uneven slices.
-WRITE_AHEAD = 2
 
 
 @dataclass
@@ -433,10 +430,10 @@ def run_batch(
             stack.callback(err_file.close)
         first_out = first_err = True
         # The report is written by one background thread (polars releases the GIL),
-        # so slices are written while the next ones are evaluated; one thread takes
-        # them in order, and at most WRITE_AHEAD wait, which bounds the memory.
+        # so slice n is written while slice n+1 is evaluated; order is kept by
+        # waiting for the previous write before queueing the next.
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        pending: collections.deque[Future[None]] = collections.deque()
+        pending: Future[None] | None = None
         # Lean batch: only the fields the rules read (and id, name) are parsed, checked
         # and resolved; the other columns are still mapped and accounted for, and their
         # problems are `profile check`'s to report (issue 16).
@@ -462,10 +459,9 @@ def run_batch(
                 counts.append(piece.counts)
                 if out_file is not None:
                     chunk = piece.shown.collect()
-                    pending.append(writer.submit(_write_chunk, chunk, out_file, first_out))
-                    del chunk
-                    while len(pending) > WRITE_AHEAD:
-                        pending.popleft().result()
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(_write_chunk, chunk, out_file, first_out)
                     first_out = False
                 elif keep_frames:
                     run.frames.append(piece.shown.collect())
@@ -480,8 +476,8 @@ def run_batch(
                     err_file, include_header=first_err, include_bom=first_err
                 )
                 first_err = False
-        while pending:
-            pending.popleft().result()
+        if pending is not None:
+            pending.result()
         extra = intake_rows(run.account, run.skipped, run.duplicates, lang)
         if err_file is not None and extra.height:
             neutralise(extra).collect().write_csv(
