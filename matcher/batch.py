@@ -169,6 +169,16 @@ def _yuan(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
+def _constant_note(rule: Rule, lang: str) -> str | None:
+    """The note of a rule that says the same for every enterprise (as amount_note_expr
+    gives it), else None."""
+    from matcher.report.files import safe_text
+
+    if rule.benefit.type != "per_head" or rule.audience is not Audience.ENTERPRISE:
+        return safe_text(amount_note(rule, None, lang))
+    return None
+
+
 def amount_note_expr(rule: Rule, lang: str) -> pl.Expr:
     from matcher.report.files import safe_text
 
@@ -260,8 +270,15 @@ class Evaluator:
                 self.luts[name] = _categorical(texts_)
         self.structs: list[pl.Expr] = []
         left_out = _exclusions(self.ordered, compiled, lang)
+        # A rule whose note is one text for every enterprise leaves it null in the wide
+        # pass; long() fills it in from this table after ranking and --only.
+        notes: list[str] = []
         for index, (rule, c) in enumerate(zip(self.ordered, compiled, strict=True)):
             amount, note = c.amount, amount_note_expr(rule, lang)
+            constant = _constant_note(rule, lang) if rule.id not in left_out else None
+            notes.append(constant or "")
+            if constant is not None:
+                note = pl.lit(None, dtype=pl.String)
             if rule.id in left_out:  # not stackable: no amount, and the note says why
                 rival = left_out[rule.id]
                 amount = pl.when(rival.is_null()).then(amount)
@@ -283,6 +300,7 @@ class Evaluator:
                     code = (code + offsets[name][index]).cast(pl.UInt32)
                 fields.append(code.alias(f"__{name}"))
             self.structs.append(pl.struct(*fields).alias(f"__r{index}"))
+        self.notes = pl.Series("amount_note", notes, dtype=pl.String)
         self.ask: Any = None  # questions_frame.CodedAskFirst
         if ask_first and "missing" in self.luts:
             from matcher.evaluate.questions_frame import CodedAskFirst
@@ -376,7 +394,14 @@ class Evaluator:
         )[ranked.get_column(POS)]
         ranked = pl.concat([ranked.drop(POS), inputs], how="horizontal")
         rule_index = ranked.get_column("__rule")
-        texts = [lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()]
+        texts: list[pl.Series | pl.Expr] = [
+            lut.gather(rule_index).alias(n) for n, lut in self.constant_luts.items()
+        ]
+        if "amount_note" in ranked.columns:  # in the lazy query below, off the GIL
+            note, constant = pl.col("amount_note"), pl.lit(self.notes).gather(pl.col("__rule"))
+            texts.append(
+                pl.when(note.is_null()).then(constant).otherwise(note).alias("amount_note")
+            )
         for name in self.coded:
             lut = self.luts.get(name)
             if lut is not None:
@@ -413,6 +438,9 @@ class Evaluator:
     @staticmethod
     def counts(long: pl.DataFrame) -> pl.DataFrame:
         """Results and amounts per (rule, status) code pair, from long(..., codes=True)."""
+        counted = _counted_pairs(long)
+        if counted is not None:
+            return counted
         return long.group_by("__rule", "__status").agg(
             pl.len().alias("n"), pl.col("amount_yuan").sum().alias("amount")
         )
@@ -468,6 +496,38 @@ class Evaluator:
             table.get_column(name),
             return_dtype=pl.String,
         ).alias(name)
+
+
+def _counted_pairs(long: pl.DataFrame) -> pl.DataFrame | None:
+    """Evaluator.counts by numpy bin counts, when every amount is whole yuan and the sums
+    stay below 2**53 (exact in any order, so equal to the group-by's); else None."""
+    import numpy as np
+
+    amount = long.get_column("amount_yuan")
+    if amount.dtype != pl.Float64 or long.get_column("__rule").null_count():
+        return None
+    if long.get_column("__status").null_count():
+        return None
+    values = amount.fill_null(0.0).to_numpy()
+    if not (np.isfinite(values).all() and (np.floor(values) == values).all()):
+        return None
+    if float(np.abs(values).sum()) >= 2.0**53:
+        return None
+    status_bins = 1 << 8  # __status is a UInt8
+    key = long.get_column("__rule").to_numpy().astype(np.int64) * status_bins
+    key += long.get_column("__status").to_numpy()
+    n = np.bincount(key)
+    sums = np.bincount(key, weights=values)
+    found = np.flatnonzero(n)
+    return pl.DataFrame(
+        {
+            "__rule": found // status_bins,
+            "__status": found % status_bins,
+            "n": n[found],
+            "amount": sums[found],
+        },
+        schema={"__rule": pl.UInt16, "__status": pl.UInt8, "n": pl.UInt32, "amount": pl.Float64},
+    )
 
 
 def _exclusions(rules: Sequence[Rule], compiled: Sequence[Any], lang: str) -> dict[str, pl.Expr]:

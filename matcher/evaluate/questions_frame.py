@@ -156,6 +156,30 @@ def _first_order(fields: pl.DataFrame) -> pl.Series:
     return fields.select(key.arg_sort()).to_series()
 
 
+def _label_order(
+    owner: np.ndarray, label: np.ndarray, rules: np.ndarray, settles: np.ndarray, money: np.ndarray
+) -> np.ndarray:
+    """The order of owner, then most money, most settled, most rules, then label: one
+    polars arg-sort of packed keys (off the GIL, unlike numpy's lexsort), as _first_order."""
+    frame = pl.DataFrame({"o": owner, "l": label, "r": rules, "s": settles, "m": money})
+    most = int(max(rules.max(), settles.max()))
+    count_bits, label_bits = most.bit_length(), int(label.max()).bit_length()
+    money_bits = frame.get_column("m").n_unique().bit_length()
+    low = label_bits + 2 * count_bits
+    if int(owner.max()).bit_length() + money_bits + low > 63:
+        by, descending = ["o", "m", "s", "r", "l"], [False, True, True, True, False]
+        return frame.select(pl.arg_sort_by(by, descending=descending)).to_series().to_numpy()
+    u64 = pl.UInt64
+    key = (
+        pl.col("o").cast(u64) * (1 << (money_bits + low))
+        + pl.col("m").rank("dense", descending=True).cast(u64) * (1 << low)
+        + (most - pl.col("s")).cast(u64) * (1 << (label_bits + count_bits))
+        + (most - pl.col("r")).cast(u64) * (1 << label_bits)
+        + pl.col("l").cast(u64)
+    )
+    return frame.select(key.arg_sort()).to_series().to_numpy()
+
+
 def collection_plan(undecided: pl.DataFrame, lang: str = "zh") -> pl.DataFrame:
     """Across a portfolio: each field or question, the enterprises waiting on it, the
     results it alone settles and the money at stake — the centre's data-collection plan."""
@@ -255,6 +279,18 @@ class CodedAskFirst:
         least = [potential_amount(r, None) for r in self.rules]
         self.least = pl.Series(least, dtype=pl.Float64)
         self._notes: dict[tuple[int, int, float | None], str] = {}
+        # The open items of each code as indices into the sorted labels, flattened: the
+        # items of code m are flat[offset[m] : offset[m] + length[m]].
+        self.labels = list(_labels(lang).categories)
+        where = {label: i for i, label in enumerate(self.labels)}
+        per_code = [[where.get(f, -1) for f in fields] for fields in items]
+        # a code with a label outside the table (the empty text of no open item) is
+        # left to the polars path, as it would fail there the same way
+        self.item_unknown = np.array([-1 in f for f in per_code], dtype=bool)
+        self.item_length = np.array([len(f) for f in per_code], dtype=np.int64)
+        self.item_offset = np.concatenate([[0], np.cumsum(self.item_length)[:-1]]).astype(np.int64)
+        self.item_flat = np.array([i for f in per_code for i in f], dtype=np.int64)
+        self._asks: dict[int, str] = {}  # packed first three label indices → ask_first text
 
     def keys(self, long: pl.DataFrame, unknown: int) -> pl.DataFrame:
         """``__n`` (open items) and ``__money`` (amount, else the least a rule may bring) on
@@ -286,6 +322,127 @@ class CodedAskFirst:
             .select("__i", pos, "__rule", "amount_yuan", "__missing", "__n", "__money")
             .collect()
         )
+        per_enterprise = self._counted(undecided, pos, enterprises, plans)
+        if per_enterprise is None:
+            per_enterprise = self._grouped(undecided, pos, enterprises, plans)
+        positions = ranked.get_column(pos)
+        at = undecided.get_column("__i")
+        if keep is not None:  # gathered and built only for the rows kept
+            positions = positions.filter(keep)
+            kept = keep.gather(at)
+            undecided = undecided.filter(kept)
+            at = (keep.cast(pl.UInt32).cum_sum() - 1).gather(at).filter(kept)
+        ask = per_enterprise.gather(positions).alias("ask_first")
+        notes = pl.repeat("", positions.len(), dtype=pl.String, eager=True).alias("rank_note")
+        if undecided.height:
+            notes = notes.scatter(at, self._rank_notes(undecided))
+        return [ask, notes]
+
+    def _counted(
+        self,
+        undecided: pl.DataFrame,
+        pos: str,
+        enterprises: int,
+        plans: list[pl.DataFrame] | None,
+    ) -> pl.Series | None:
+        """ask_first per enterprise (and the slice's plan) by counting into one bin per
+        (enterprise, label) with numpy instead of exploding and grouping in polars. Only
+        when every sum is exact in any order (whole yuan below 2**53), so the ties and the
+        order are those of :meth:`_grouped`; else None."""
+        if any(undecided.get_column(c).null_count() for c in ("__missing", "__money")):
+            return None
+        money = undecided.get_column("__money").to_numpy()
+        if money.size and not (
+            np.isfinite(money).all()
+            and (np.floor(money) == money).all()
+            and float(np.abs(money).sum()) < 2.0**53
+        ):
+            return None
+        codes = undecided.get_column("__missing").to_numpy().astype(np.int64)
+        if self.item_unknown[codes].any():
+            return None
+        length = self.item_length[codes]
+        total = int(length.sum())
+        firsts = np.cumsum(length) - length  # each row's first item in the exploded arrays
+        item = np.repeat(self.item_offset[codes] - firsts, length) + np.arange(total)
+        label = self.item_flat[item]
+        n_labels = len(self.labels)
+        enterprise = np.repeat(undecided.get_column(pos).to_numpy().astype(np.int64), length)
+        bin_ = enterprise * n_labels + label
+        size = enterprises * n_labels
+        rules = np.bincount(bin_, minlength=size)
+        one = undecided.get_column("__n").to_numpy() == 1
+        settles = np.bincount(bin_, weights=np.repeat(one, length), minlength=size)
+        at_stake = np.bincount(bin_, weights=np.repeat(money, length), minlength=size)
+        if plans is not None:
+            shape = (enterprises, n_labels)
+            per_label = rules.reshape(shape)
+            found = np.flatnonzero(per_label.sum(axis=0))
+            plans.append(
+                pl.DataFrame(
+                    {
+                        "field": [self.labels[i] for i in found],
+                        "enterprises": (per_label > 0).sum(axis=0)[found],
+                        "results": per_label.sum(axis=0)[found],
+                        "settles": settles.reshape(shape).sum(axis=0)[found],
+                        "money_yuan": at_stake.reshape(shape).sum(axis=0)[found],
+                    },
+                    schema={
+                        "field": pl.String,
+                        "enterprises": pl.UInt32,
+                        "results": pl.UInt32,
+                        "settles": pl.UInt32,
+                        "money_yuan": pl.Float64,
+                    },
+                )
+            )
+        # Each enterprise's labels: most money, most settled, most rules, then label order;
+        # its first three packed into one integer (n_labels: no label), -1 for none at all.
+        packed = np.full(enterprises, -1, dtype=np.int64)
+        filled = np.flatnonzero(rules)
+        if filled.size:
+            owner, which = filled // n_labels, filled % n_labels
+            order = _label_order(
+                owner, which, rules[filled], settles[filled].astype(np.int64), at_stake[filled]
+            )
+            owner, which = owner[order], which[order]
+            start = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            place = np.arange(owner.size) - np.repeat(start, np.diff(np.r_[start, owner.size]))
+            first3 = np.full((enterprises, 3), n_labels, dtype=np.int64)
+            top = place < 3
+            first3[owner[top], place[top]] = which[top]
+            base = n_labels + 1
+            packed[owner[start]] = ((first3[:, 0] * base + first3[:, 1]) * base + first3[:, 2])[
+                owner[start]
+            ]
+        distinct, index = np.unique(packed, return_inverse=True)
+        texts = [self._ask_text(int(p)) for p in distinct]
+        table = pl.Series("ask_first", texts, dtype=pl.String)
+        return table.gather(pl.Series(index.reshape(-1).astype(np.uint32)))
+
+    def _ask_text(self, packed: int) -> str:
+        """The ask_first text of a packed triple of label indices (see :meth:`_counted`)."""
+        text = self._asks.get(packed)
+        if text is None:
+            n_labels = len(self.labels)
+            labels: list[str] = []
+            rest = packed
+            for _ in range(3):
+                rest, i = divmod(rest, n_labels + 1)
+                if i < n_labels:
+                    labels.append(self.labels[i])
+            text = SEP.join(reversed(labels)) if packed >= 0 else ""
+            self._asks[packed] = text
+        return text
+
+    def _grouped(
+        self,
+        undecided: pl.DataFrame,
+        pos: str,
+        enterprises: int,
+        plans: list[pl.DataFrame] | None,
+    ) -> pl.Series:
+        """ask_first per enterprise (and the slice's plan), exploded and grouped in polars."""
         items = (
             undecided.lazy()
             .select(
@@ -302,24 +459,12 @@ class CodedAskFirst:
         if plans is not None:
             plans.append(collection_plan_items(items.lazy()))
         first = ask_first_frame_items(items.lazy())
-        per_enterprise = (
+        return (
             pl.DataFrame({ROW: np.arange(enterprises, dtype=np.uint32)})
             .join(first.with_columns(pl.col(ROW).cast(pl.UInt32)), on=ROW, how="left")
             .get_column("ask_first")
             .fill_null("")
         )
-        positions = ranked.get_column(pos)
-        at = undecided.get_column("__i")
-        if keep is not None:  # gathered and built only for the rows kept
-            positions = positions.filter(keep)
-            kept = keep.gather(at)
-            undecided = undecided.filter(kept)
-            at = (keep.cast(pl.UInt32).cum_sum() - 1).gather(at).filter(kept)
-        ask = per_enterprise.gather(positions).alias("ask_first")
-        notes = pl.repeat("", positions.len(), dtype=pl.String, eager=True).alias("rank_note")
-        if undecided.height:
-            notes = notes.scatter(at, self._rank_notes(undecided))
-        return [ask, notes]
 
     def _rank_notes(self, undecided: pl.DataFrame) -> pl.Series:
         keys = ["__rule", "__n", "amount_yuan"]

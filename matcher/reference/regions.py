@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -836,10 +837,27 @@ class RegionContextHint:
         return text + "；未加该选项时不会自动采用"
 
 
-def province_counts(codes: Iterable[str | None]) -> Counter[str]:
-    """Rows per province of the resolved ``codes``: what a streamed run adds up chunk by chunk."""
+def province_counts(codes: Iterable[str | None] | pl.Series) -> Counter[str]:
+    """Rows per province of the resolved ``codes``: what a streamed run adds up chunk by chunk.
+
+    A polars Series is counted once per distinct code, in the order of first appearance,
+    so provinces enter the counter in the same order as row by row (most_common's ties)."""
     table = _table()
-    return Counter(table[c].province_code for c in codes if c is not None and c in table)
+    polars = sys.modules.get("polars")  # a Series means polars is loaded: never load it here
+    if polars is None or not isinstance(codes, polars.Series):
+        return Counter(table[c].province_code for c in codes if c is not None and c in table)
+    distinct = (
+        codes.drop_nulls()
+        .cast(pl.String)
+        .to_frame("code")
+        .group_by("code", maintain_order=True)
+        .len()
+    )
+    counts: Counter[str] = Counter()
+    for code, n in distinct.iter_rows():
+        if code in table:
+            counts[table[code].province_code] += n
+    return counts
 
 
 def suggest_region_context(
