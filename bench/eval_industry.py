@@ -27,6 +27,7 @@ import argparse
 import csv
 import sys
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -133,6 +134,17 @@ def _line(name: str, n: int, s: Score, note: str) -> str:
     )
 
 
+def left_out(
+    items: Sequence[scope.CatalogueItem], folds: int = FOLDS
+) -> Iterator[tuple[int, int, scope.CatalogueItem, scope.PhraseReading]]:
+    """Each catalogue item read by a reader built without its fold, fold by fold:
+    (fold, index in ``items``, item, reading)."""
+    for k in range(folds):
+        reader = scope.ScopeReader([i for j, i in enumerate(items) if j % folds != k])
+        for j in range(k, len(items), folds):
+            yield k, j, items[j], reader.read(items[j].statement)
+
+
 def official(show: int) -> None:
     """Official catalogue wording: the shipped items read by a reader built without their fold,
     and the fresh phrases (tests/data/scope_fresh.csv) read by the shipped reader."""
@@ -144,10 +156,8 @@ def official(show: int) -> None:
         " 门类 only: right 门类 + wrong 门类 (neither right nor wrong as a 大类)"
     )
     codes: list[str | None] = [None] * len(items)
-    for k in range(FOLDS):
-        reader = scope.ScopeReader([i for j, i in enumerate(items) if j % FOLDS != k])
-        for j in range(k, len(items), FOLDS):
-            codes[j] = reader.read(items[j].statement).code
+    for _, j, _, reading in left_out(items):
+        codes[j] = reading.code
     counts = score_official(rows, codes)
     print(
         _line("catalogue items", len(rows), counts, f"({FOLDS}-fold: fold left out of the lookup)")

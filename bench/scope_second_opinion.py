@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "rules" / "reference"))
 
 import build_industry_examples as examples  # noqa: E402
 import numpy as np  # noqa: E402
+from eval_industry import left_out  # noqa: E402  (bench/, the script's own folder)
 
 from matcher.reference import industry, scope  # noqa: E402
 from matcher.reference.classifier import CharNaiveBayes  # noqa: E402
@@ -73,12 +74,8 @@ class Reading:
 def _readings() -> dict[str, list[Reading]]:
     items = scope.catalogue_items()
     out: dict[str, list[Reading]] = {"10-fold": []}
-    for k in range(FOLDS):
-        reader = scope.ScopeReader([i for j, i in enumerate(items) if j % FOLDS != k])
-        for j in range(k, len(items), FOLDS):
-            it = items[j]
-            want = {c[:3] for c in it.codes}
-            out["10-fold"].append(Reading(it.statement, want, k, reader.read(it.statement)))
+    for k, _, it, got in left_out(items, FOLDS):
+        out["10-fold"].append(Reading(it.statement, {c[:3] for c in it.codes}, k, got))
     reader = scope.scope_reader()
     for name in SETS:
         with (examples.DATA / name).open(encoding="utf-8", newline="") as f:
