@@ -70,14 +70,16 @@ def read_one(
     if _maybe_not_data(cells.values()):
         return None
     from matcher.normalize_rows import normalise_rows
-    from matcher.reference import catalogue, industry
+    from matcher.reference import catalogue, industry, scope
 
     catalogue.use_disk_memo()  # the same for scopes scored against the 鼓励外商投资产业目录
     industry.load_memo()  # texts seen by earlier runs need neither numpy nor the model
+    scope.use_disk_memo()  # … and scopes read before need no catalogue reader
     res = normalise_rows(
         [{ROW: 1, **cells}], list(cells), today=today, limits=lim, region_context=region_context
     )
     industry.save_memo()
+    scope.save_memo()
     row = _typed(res.rows[0], res.columns) if res.rows else None
     return OneProfile(row, res.errors, res.regions, res.industries)
 

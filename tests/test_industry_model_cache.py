@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -155,39 +154,68 @@ def test_an_unwritable_cache_falls_back_to_memory(
 def test_memo_entries_are_made_when_looked_up_and_all_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # issue 16: the memo file keeps up to 20,000 texts; a report makes the few it asks for,
-    # and writing the file back keeps every text it read, in order, then the new ones.
+    # issue 16: the memo keeps up to 20,000 texts in 256 small files by a hash of the text;
+    # a report reads only the files of the texts it asks for and makes only those, and
+    # writing a file back keeps every text it held, in order, then the new ones.
     import dataclasses
     import json
 
+    from matcher.reference.disk_memo import ShardedMemo, shard_of
     from matcher.reference.resolution import Resolution
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    # the memo's path is kept per process: a fresh one here, so the stored answer below goes
-    # to tmp_path, never to the real cache that later tests and runs read
-    monkeypatch.setattr(industry, "_memo_path", functools.cache(industry._memo_path.__wrapped__))
     assert industry._memo_path().is_relative_to(tmp_path)
     monkeypatch.setattr(industry, "_cache", industry.ResolutionCache())
     monkeypatch.setattr(industry, "_remember", industry._cache.remember)
-    monkeypatch.setattr(industry, "_memo_raw", {})
-    monkeypatch.setattr(industry, "_memo_loaded", set())
+    monkeypatch.setattr(industry, "_memo", ShardedMemo(industry._memo_path, industry._MEMO_KEEP))
+    monkeypatch.setattr(industry, "_memo_on", False)
     texts = ["软件开发", "钢材批发", "奶茶店"]
     made = industry.resolve_industries(texts)
     old = [dataclasses.asdict(made[t]) for t in texts]
     old[1]["code"] = "F5165"  # a stored answer the model would not give: proves it is read
     old = json.loads(json.dumps(old, ensure_ascii=False))  # as the file holds it
-    industry._memo_path().parent.mkdir(parents=True, exist_ok=True)
-    industry._memo_path().write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    folder = industry._memo_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[dict[str, object]]] = {}
+    for e in old:
+        files.setdefault(shard_of(e["input"]), []).append(e)
+    for shard, entries in files.items():
+        (folder / f"{shard}.json").write_text(json.dumps(entries, ensure_ascii=False))
     monkeypatch.setattr(industry, "_cache", industry.ResolutionCache())
     monkeypatch.setattr(industry, "_remember", industry._cache.remember)
     industry.load_memo()
-    assert len(industry._cache) == 0 and set(industry._memo_raw) == set(texts)
+    assert len(industry._cache) == 0 and not industry._memo.raw  # nothing read yet
     got = industry.resolve_industries(["钢材批发"])["钢材批发"]
     assert isinstance(got, Resolution) and got.code == "F5165"
     assert list(industry._cache) == ["钢材批发"]  # only the one asked for was made
-    industry.save_memo()  # nothing new: the file is not rewritten
-    assert json.loads(industry._memo_path().read_text(encoding="utf-8")) == old
+    assert set(industry._memo.raw) <= {e["input"] for e in files[shard_of("钢材批发")]}
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    industry.save_memo()  # nothing new: no file is rewritten
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     industry.resolve_industries(["做软件的"])
     industry.save_memo()
-    kept = json.loads(industry._memo_path().read_text(encoding="utf-8"))
-    assert [e["input"] for e in kept] == [*texts, "做软件的"] and kept[:3] == old
+    shard = shard_of("做软件的")
+    kept = json.loads((folder / f"{shard}.json").read_text(encoding="utf-8"))
+    assert [e["input"] for e in kept] == [
+        *(e["input"] for e in files.get(shard, [])),
+        "做软件的",
+    ] and kept[:-1] == files.get(shard, [])
+    for other, entries in files.items():  # the other files as they were
+        if other != shard:
+            assert json.loads((folder / f"{other}.json").read_text()) == entries
+
+
+def test_a_memo_shard_keeps_its_newest_texts(tmp_path: Path) -> None:
+    from matcher.reference.disk_memo import SHARDS, ShardedMemo, shard_of
+
+    memo = ShardedMemo(lambda: tmp_path, keep=3 * SHARDS)
+    texts = [f"t{i}" for i in range(2000)]
+    shard = shard_of(texts[0])
+    mine = [t for t in texts if shard_of(t) == shard][:5]
+    for t in mine:
+        memo.put(t, {"input": t, "n": 1})
+        memo.save()
+    again = ShardedMemo(lambda: tmp_path, keep=3 * SHARDS)
+    assert [t for t in mine if again.get(t) is not None] == mine[-3:]
+    (tmp_path / f"{shard}.json").write_text("[{", encoding="utf-8")  # damaged: no memo
+    assert ShardedMemo(lambda: tmp_path, keep=3 * SHARDS).get(mine[-1]) is None

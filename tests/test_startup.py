@@ -94,8 +94,12 @@ def test_second_report_of_a_profile_reads_its_resolutions_back(tmp_path: Path) -
     second, again = probe(argv, env)
     assert not second & {"polars", "numpy", "rapidfuzz"}
     assert again == printed and "bj-grad-expansion-subsidy" in printed
+    # The resolutions and scope readings are kept in small files by a hash of the text
+    # (matcher/reference/disk_memo.py).
+    memos = [p.name.rsplit("-", 1)[0] for p in (tmp_path / "policy-match").iterdir() if p.is_dir()]
+    assert sorted(memos) == ["industry-resolutions", "scope-readings"]
     # A damaged file is ignored: resolved afresh, the same report.
-    for kept in (tmp_path / "policy-match").glob("*-*.json"):
+    for kept in (tmp_path / "policy-match").rglob("*.json"):
         kept.write_text("[{", encoding="utf-8")
     third, damaged = probe(argv, env)
     assert "numpy" in third and damaged == printed

@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
-import json
 import math
 import re
 import unicodedata
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
+from matcher.reference.disk_memo import ShardedMemo
 from matcher.reference.industry_refusal import (
     letters_apart,
     person_like,
@@ -1326,17 +1326,18 @@ _remember = _cache.remember
 
 # --------------------------------------------------------------------------- resolutions kept on disk
 
-# A one-profile report (matcher/single.py) reads the resolutions earlier runs made from a
-# JSON file, so that texts seen before (a firm reported again, common scope phrases) need
-# neither numpy nor the text model. Keyed by every file resolution reads (the reference
-# tables and this package's code) and the numeric libraries' versions, like the model.
+# A one-profile report (matcher/single.py) reads the resolutions earlier runs made from the
+# disk memo (matcher/reference/disk_memo.py: only the few small files its texts fall in),
+# so that texts seen before (a firm reported again, common scope phrases) need neither
+# numpy nor the text model. Keyed by every file resolution reads (the reference tables and
+# this package's code) and the numeric libraries' versions, like the model.
 _MEMO = "industry-resolutions"
-_MEMO_KEEP = 20_000  # texts kept, newest last
-_memo_loaded: set[str] = set()
+_MEMO_KEEP = 20_000  # texts kept, newest last (per shard of the memo)
 
 
 @functools.cache
-def _memo_path() -> Path:
+def memo_key() -> str:
+    """The key of what one-profile runs keep on disk (resolutions, scope readings)."""
     from importlib.metadata import version
 
     here = Path(__file__).parent
@@ -1345,27 +1346,23 @@ def _memo_path() -> Path:
     key = model_cache.input_key(
         [*tables, *code], _MODEL_FORMAT, version("numpy"), version("rapidfuzz")
     )
-    return model_cache.cache_dir() / f"{_MEMO}-{key[:20]}.json"
+    return key[:20]
 
 
-# The file's entries by text, each made a Resolution when a text is looked up: the file
-# keeps up to 20,000 texts and a one-profile report asks for a few (issue 16).
-_memo_raw: dict[str, dict[str, Any]] = {}
+def _memo_path() -> Path:
+    """The memo's folder."""
+    return model_cache.cache_dir() / f"{_MEMO}-{memo_key()}"
+
+
+_memo = ShardedMemo(lambda: _memo_path(), _MEMO_KEEP)
+_memo_on = False
 
 
 def load_memo() -> None:
-    """Fill the resolution cache from the disk file (nothing if it is missing or unreadable)."""
-    try:
-        entries = json.loads(_memo_path().read_text(encoding="utf-8"))
-        for e in entries:
-            text = e["input"]
-            if not isinstance(text, str):
-                raise TypeError(type(text).__name__)
-            if text not in _cache:
-                _memo_raw.setdefault(text, e)
-            _memo_loaded.add(text)
-    except (OSError, RuntimeError, ValueError, KeyError, TypeError):
-        return  # RuntimeError: no home folder to find the cache in
+    """Look texts up in the disk memo from now on (each file read when a text needs it;
+    nothing if it is missing or unreadable)."""
+    global _memo_on
+    _memo_on = True
 
 
 def _from_memo(e: dict[str, Any]) -> Resolution:
@@ -1387,9 +1384,12 @@ def _from_memo(e: dict[str, Any]) -> Resolution:
 def _cached(text: str) -> Resolution | None:
     """The resolution made before, in this process or (:func:`load_memo`) an earlier run."""
     hit = _cache.get(text)
-    if hit is None and text in _memo_raw:
+    if hit is None and _memo_on:
+        entry = _memo.get(text)
+        if entry is None:
+            return None
         try:
-            hit = _from_memo(_memo_raw[text])
+            hit = _from_memo(entry)
         except (KeyError, TypeError, ValueError):  # a damaged entry: resolved afresh
             return None
         _cache.setdefault(text, hit)
@@ -1397,22 +1397,14 @@ def _cached(text: str) -> Resolution | None:
 
 
 def save_memo() -> None:
-    """Write the cache to the disk file when it holds texts the file does not (atomically;
+    """Write the texts resolved in this process that the memo does not hold (atomically;
     silently not where the folder cannot be written)."""
-    if all(t in _memo_loaded for t in _cache):
+    if not _memo_on:
         return
-    # the file's texts first, in its order, then this run's: newest last
-    kept = list(_memo_raw.values())
-    kept += [dataclasses.asdict(r) for t, r in list(_cache.items()) if t not in _memo_raw]
-    entries = kept[-_MEMO_KEEP:]
-    try:
-        target = _memo_path()
-    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
-        return
-    if model_cache.write_atomic(
-        target, lambda f: json.dump(entries, f, ensure_ascii=False, default=_plain)
-    ):
-        _memo_loaded.update(_cache)
+    for t, r in list(_cache.items()):
+        if not _memo.known(t):
+            _memo.put(t, dataclasses.asdict(r))
+    _memo.save(_plain)
 
 
 def _plain(value: Any) -> Any:

@@ -30,10 +30,11 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from matcher.reference.classifier import char_ngrams
 from matcher.reference.data import read_yaml, reference_path
+from matcher.reference.disk_memo import ShardedMemo
 from matcher.reference.industry import (
     IndustryCode,
     industry_codes,
@@ -908,25 +909,119 @@ def main_piece(scope: str) -> str | None:
 def read_main_pieces(pieces: Iterable[str]) -> dict[str, PhraseReading]:
     """The reading of each main piece's first phrase (see :func:`main_piece_expr`); pieces
     with no phrase are left out. The resolver sees all the phrases in one pass first."""
-    firsts = {p: found[0] for p in dict.fromkeys(pieces) if (found := _pieces(_norm(p)))}
-    exact = scope_reader().exact
-    keys = [k for f in firsts.values() if (k := clean(f)) not in exact]
-    if keys:
-        resolve_industries([*keys, *(split_action(k)[1] for k in keys)])
-    return {p: read_phrase(f) for p, f in firsts.items()}
+    distinct = list(dict.fromkeys(pieces))
+    kept = _kept(_MAIN_KEY, distinct)
+    todo = [p for p in distinct if p not in kept]
+    if todo:
+        firsts = {p: found[0] for p in todo if (found := _pieces(_norm(p)))}
+        exact = scope_reader().exact
+        keys = [k for f in firsts.values() if (k := clean(f)) not in exact]
+        if keys:
+            resolve_industries([*keys, *(split_action(k)[1] for k in keys)])
+        read = {p: read_phrase(f) for p, f in firsts.items()}
+        kept.update(_keep(_MAIN_KEY, todo, {p: r for p, r in read.items()}))
+    return {p: cast(PhraseReading, r) for p in distinct if (r := kept[p]) is not None}
 
 
 def read_scopes(texts: Iterable[str | None]) -> dict[str, ScopeReading]:
     """Each distinct scope read once; the industry resolver sees all their phrases in one
     vectorised pass first (it caches), not one call per phrase."""
     distinct = list(dict.fromkeys(t for t in texts if t))
-    exact = scope_reader().exact
-    keys: list[str] = []
-    for text in distinct:
-        for phrase, _ in split_scope(text)[0]:
-            key = clean(phrase)
-            if key not in exact:
-                keys += [key, split_action(key)[1]]
-    if keys:
-        resolve_industries(keys)
-    return {t: read_scope(t) for t in distinct}
+    kept = _kept(_SCOPE_KEY, distinct)
+    todo = [t for t in distinct if t not in kept]
+    if todo:
+        exact = scope_reader().exact
+        keys: list[str] = []
+        for text in todo:
+            for phrase, _ in split_scope(text)[0]:
+                key = clean(phrase)
+                if key not in exact:
+                    keys += [key, split_action(key)[1]]
+        if keys:
+            resolve_industries(keys)
+        kept.update(_keep(_SCOPE_KEY, todo, {t: read_scope(t) for t in todo}))
+    return {t: cast(ScopeReading, r) for t in distinct if (r := kept[t]) is not None}
+
+
+# --------------------------------------------------------------------------- readings kept on disk
+
+# A one-profile report (matcher/single.py) keeps what read_scopes and read_main_pieces read
+# in a disk memo (matcher/reference/disk_memo.py), so that a scope seen before needs neither
+# the catalogue reader nor the official names (~70 ms). Keyed as the industry resolutions:
+# the reference tables (the catalogue among them), this package's code, the model's inputs.
+_SCOPE_KEY, _MAIN_KEY = "scope\t", "main\t"
+_disk: ShardedMemo | None = None
+
+
+def use_disk_memo() -> None:
+    """Read and write scope readings on disk from now on (one-profile runs only)."""
+    global _disk
+    if _disk is None:
+        from matcher.reference import industry, model_cache
+
+        _disk = ShardedMemo(
+            lambda: model_cache.cache_dir() / f"scope-readings-{industry.memo_key()}", 20_000
+        )
+
+
+def save_memo() -> None:
+    """Write the readings made in this process that the memo does not hold."""
+    if _disk is not None:
+        from matcher.reference.industry import _plain
+
+        _disk.save(_plain)
+
+
+def _phrase_json(r: PhraseReading) -> list[object]:
+    return [r.phrase, r.code, r.method, r.score, r.basis, r.heading]
+
+
+def _phrase_of(v: list[object]) -> PhraseReading:
+    phrase, code, method, score, basis, heading = v
+    if not (
+        isinstance(phrase, str)
+        and isinstance(method, str)
+        and isinstance(score, float)
+        and all(x is None or isinstance(x, str) for x in (code, basis, heading))
+    ):
+        raise TypeError("not a phrase reading")
+    return PhraseReading(phrase, code, method, score, basis, heading)  # type: ignore[arg-type]
+
+
+def _kept(kind: str, texts: list[str]) -> dict[str, object]:
+    """The readings the disk memo holds for ``texts`` (None: a main piece with no phrase)."""
+    out: dict[str, object] = {}
+    if _disk is None:
+        return out
+    for t in texts:
+        e = _disk.get(kind + t)
+        if e is None:
+            continue
+        try:
+            v = e["reading"]
+            if v is None and kind == _MAIN_KEY:
+                out[t] = None
+            elif kind == _MAIN_KEY:
+                out[t] = _phrase_of(v)
+            else:
+                main = v["main"]
+                if main is not None and not isinstance(main, int):
+                    raise TypeError("main")
+                phrases = tuple(_phrase_of(x) for x in v["phrases"])
+                out[t] = ScopeReading(t, phrases, main)
+        except (KeyError, TypeError, ValueError):  # a damaged entry: read afresh
+            continue
+    return out
+
+
+def _keep(kind: str, texts: list[str], read: dict[str, object]) -> dict[str, object]:
+    """``read`` for every text of ``texts`` (None where it has none), kept in the memo."""
+    out = {t: read.get(t) for t in texts}
+    if _disk is not None:
+        for t, r in out.items():
+            if isinstance(r, ScopeReading):
+                v: object = {"main": r.main, "phrases": [_phrase_json(p) for p in r.phrases]}
+            else:
+                v = None if r is None else _phrase_json(r)  # type: ignore[arg-type]
+            _disk.put(kind + t, {"input": kind + t, "reading": v})
+    return out
