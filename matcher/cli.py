@@ -113,7 +113,21 @@ def _app_for(argv: Sequence[str]) -> typer.Typer:
     one = copy.copy(app)
     one.registered_commands = infos
     one.registered_groups = []
+    if argv[0] == name:
+        # Nothing before the command: the group parses no option of its own (click reads a
+        # group's options only before its command). typer (0.29) still coerces each of them,
+        # its --help too, with a pydantic TypeAdapter: a usage error would import pydantic
+        # (0.15 s) for them alone. A callback without options, and no group --help, parse
+        # the same command line the same way.
+        assert one.registered_callback is not None
+        one.registered_callback = copy.copy(one.registered_callback)
+        one.registered_callback.callback = _no_common_options
+        one.registered_callback.add_help_option = False
     return one
+
+
+def _no_common_options() -> None:
+    """The group's callback when the command line sets none of its options."""
 
 
 def run(argv: Sequence[str]) -> int:

@@ -786,13 +786,13 @@ def use_disk_memo() -> None:
 
 
 def _memo_path(edition: Edition) -> Path:
-    from importlib.metadata import version
-
     from matcher.reference import model_cache, resolution
 
     texts = "\n".join(f"{e.number}\t{e.province}\t{e.text}" for e in edition.entries)
     key = model_cache.input_key(
-        [Path(__file__), Path(resolution.__file__)], edition.key, texts, version("rapidfuzz")
+        [Path(__file__), Path(resolution.__file__), model_cache.library_file("rapidfuzz")],
+        edition.key,
+        texts,
     )
     return model_cache.cache_dir() / f"catalogue-clauses-{key[:20]}.json"
 

@@ -1338,14 +1338,11 @@ _MEMO_KEEP = 20_000  # texts kept, newest last (per shard of the memo)
 @functools.cache
 def memo_key() -> str:
     """The key of what one-profile runs keep on disk (resolutions, scope readings)."""
-    from importlib.metadata import version
-
     here = Path(__file__).parent
     tables = sorted(p for p in reference_path("gbt4754_2017.csv").parent.iterdir() if p.is_file())
     code = sorted(here.glob("*.py"))
-    key = model_cache.input_key(
-        [*tables, *code], _MODEL_FORMAT, version("numpy"), version("rapidfuzz")
-    )
+    libraries = [model_cache.library_file("numpy"), model_cache.library_file("rapidfuzz")]
+    key = model_cache.input_key([*tables, *code, *libraries], _MODEL_FORMAT)
     return key[:20]
 
 

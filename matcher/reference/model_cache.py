@@ -27,7 +27,7 @@ else:
     np = lazy_module("numpy")
 
 
-__all__ = ["cache_dir", "input_key", "load", "save", "write_atomic"]
+__all__ = ["cache_dir", "input_key", "library_file", "load", "save", "write_atomic"]
 
 _KEY = "__key__"
 KEEP = 3  # files kept per name, newest first
@@ -49,6 +49,22 @@ def input_key(files: Iterable[Path], *extra: str) -> str:
     for text in extra:
         digest.update(b"\0" + text.encode("utf-8"))
     return digest.hexdigest()
+
+
+def library_file(name: str) -> Path:
+    """The file that carries an installed library's version (numpy/version.py, else its
+    ``__init__.py``), found without importing it: a key over its bytes changes with the
+    version, as ``importlib.metadata.version`` would (whose import and search of every
+    installed distribution cost a one-profile report ~10 ms)."""
+    from importlib.machinery import PathFinder
+
+    # on sys.path, not sys.modules: reading a lazy module's __spec__ would import it
+    spec = PathFinder.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(name)
+    init = Path(spec.origin)
+    version = init.parent / "version.py"
+    return version if version.is_file() else init
 
 
 def _mtime(path: Path) -> float:
