@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from matcher.batch import (
     SEP,
@@ -152,27 +153,30 @@ def others_line(outcomes: Sequence[Outcome], lang: str) -> str | None:
 def print_enterprise(
     console: Console, row: dict[str, Any], outcomes: Sequence[Outcome], lang: str, show_all: bool
 ) -> None:
-    console.print(styled("\n", (profile_heading(row, lang), "bold")))
+    # One print of every part: rich's fixed cost per print is most of a short line's.
+    parts: list[Text | str | Table] = [styled("\n", (profile_heading(row, lang), "bold"))]
     total = sum(o.amount_yuan or 0 for o in outcomes if o.status.value == "eligible")
     if total:
-        console.print(
+        parts.append(
             f"  符合政策预计金额合计：{yuan(total)} 元"
             if lang == "zh"
             else f"  estimated total of eligible policies: {yuan(total)} yuan"
         )
-    console.print(outcomes_table(outcomes, lang, show_all))
+    parts.append(outcomes_table(outcomes, lang, show_all))
     line = others_line(outcomes, lang)
     if line and not show_all:
-        console.print(styled("  ", (line, "dim")))
+        parts.append(styled("  ", (line, "dim")))
+    console.print(*parts, sep="\n")
 
 
 def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> None:
     """Per policy, why, how much, until when, and the source sentence."""
+    lines: list[Text | str] = []  # printed at once, as print_enterprise
     for i, o in enumerate(outcomes, 1):
         if o.status.value not in ("eligible", "unknown"):
             continue
         r = o.rule
-        console.print(
+        lines.append(
             styled(
                 "\n",
                 (f"{i}. {r.title}", "bold"),
@@ -180,17 +184,17 @@ def print_reasons(console: Console, outcomes: Sequence[Outcome], lang: str) -> N
             )
         )
         heads = r.benefit.per_field and o.trace and _value_of(o, r.benefit.per_field)
-        console.print(f"  金额：{yuan(o.amount_yuan)}（{amount_note(r, heads or None, lang)}）")
+        lines.append(f"  金额：{yuan(o.amount_yuan)}（{amount_note(r, heads or None, lang)}）")
         if o.excluded_by is not None:
-            console.print(f"  {_excluded_text(o, outcomes, lang)}")
-        console.print(f"  {reason(o, lang)}")
+            lines.append(f"  {_excluded_text(o, outcomes, lang)}")
+        lines.append(f"  {reason(o, lang)}")
         if assumptions_text(r, lang):
-            console.print(f"  假设：{assumptions_text(r, lang)}")
-        console.print(
-            f"  有效期至：{valid_until_text(r, lang)}；受益对象：{audience_text(r, lang)}"
-        )
-        console.print(f"  来源：{source_text(r, lang)}")
-        console.print(f"  原文：「{r.source.quotes[0]}」")
+            lines.append(f"  假设：{assumptions_text(r, lang)}")
+        lines.append(f"  有效期至：{valid_until_text(r, lang)}；受益对象：{audience_text(r, lang)}")
+        lines.append(f"  来源：{source_text(r, lang)}")
+        lines.append(f"  原文：「{r.source.quotes[0]}」")
+    if lines:
+        console.print(*lines, sep="\n")
 
 
 def _excluded_text(o: Outcome, outcomes: Sequence[Outcome], lang: str) -> str:
