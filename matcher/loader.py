@@ -381,7 +381,7 @@ def _locate(node: Any, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
 # `rules list` use load_rules, never the cache, and so see the real files.
 NO_CACHE_ENV = "POLICY_MATCH_NO_RULE_CACHE"
 _RULE_CACHE = "ruleset"
-_RULE_CACHE_FORMAT = "1"
+_RULE_CACHE_FORMAT = "2"  # 2: with the rules' sha256
 
 
 def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) -> Path | None:
@@ -434,10 +434,15 @@ def _read_cached(path: Path) -> RuleSet | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         rules = [Rule.model_validate(r, context={TRUSTED: True}) for r in data["rules"]]
         files = {str(k): Path(v) for k, v in data["files"].items()}
+        sha256 = data["sha256"]
     except Exception:  # missing, damaged or foreign: load the files instead
         return None
     if not rules or any(r.id not in files for r in rules):
         return None
+    if isinstance(sha256, str) and len(sha256) == 64:
+        from matcher.report.meta import remember_sha256
+
+        remember_sha256(rules, sha256)  # the rule-set identity every report prints
     return RuleSet(rules=rules, files=files)
 
 
@@ -458,8 +463,10 @@ def _write_cached(path: Path, ruleset: RuleSet) -> None:
         b.model_fields_set != r.model_fields_set for b, r in zip(back, ruleset.rules, strict=True)
     ):
         return
+    from matcher.report.meta import rules_sha256
+
     files = {k: str(v) for k, v in ruleset.files.items()}
-    body = {"rules": rules, "files": files}
+    body = {"rules": rules, "files": files, "sha256": rules_sha256(ruleset.rules)}
     write_atomic(path, lambda f: json.dump(body, f, ensure_ascii=False), keep=_RULE_CACHE_KEEP)
 
 

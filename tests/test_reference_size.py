@@ -187,3 +187,13 @@ def test_size_group_expr_agrees() -> None:
     df = pl.DataFrame({"code": codes}, schema={"code": pl.String})
     got = df.select(size_group_expr(pl.col("code")).alias("g"))["g"].to_list()
     assert got == [size_group(c) for c in codes]
+
+
+def test_one_code_gives_the_group_of_the_table() -> None:
+    # size_group of one code (a one-profile report) is made without the table of every code
+    from matcher.reference import size
+
+    table = size._group_by_code()
+    for code in industry_codes():
+        assert size._group_of(code) == table.get(code), code
+    assert size._group_of("Z99") is None

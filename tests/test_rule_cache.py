@@ -53,6 +53,23 @@ def test_warm_load_gives_the_same_rules(cache_home: Path, monkeypatch: pytest.Mo
     assert warm.errors == []
 
 
+def test_warm_load_knows_the_rules_hash(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cache keeps the rule-set hash every report prints, so a warm run need not dump
+    # the rules to compute it; a subset of them is hashed afresh.
+    from matcher.report import meta
+
+    cold = loader.load_ruleset()
+    (path,) = cache_files(cache_home)
+    computed = meta._sha256(cold.rules)
+    assert json.loads(path.read_text(encoding="utf-8"))["sha256"] == computed
+    with monkeypatch.context() as m:
+        no_yaml(m)
+        warm = loader.load_ruleset()
+        m.setattr(meta, "_sha256", lambda rules: "not used")
+        assert meta.rules_sha256(list(reversed(warm.rules))) == computed
+        assert meta.rules_sha256(warm.rules[1:]) == "not used"
+
+
 @pytest.mark.parametrize(
     "args",
     [

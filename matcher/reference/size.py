@@ -180,7 +180,29 @@ def size_group(industry_code: str | None) -> str | None:
     if industry_code is None:
         return None
     norm = normalize_industry_code(industry_code)
-    return None if norm is None else _group_by_code().get(norm)
+    if norm is None:
+        return None
+    if _group_by_code.cache_info().currsize:  # a table of every code was made already
+        return _group_by_code().get(norm)
+    return _group_of(norm)
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_of(code: str) -> str | None:
+    """``_group_by_code().get(code)`` for one code, without the table of every code: a
+    one-profile report asks for one (the table costs ~10 ms)."""
+    codes = industry_codes()
+    if code not in codes:
+        return None
+    cover = size_standard().coverage()
+    groups: set[str | None] = set()
+    for c in codes.values():
+        if c.level == 4 and c.code.startswith(code):
+            owners = [c.code[:end] for end in range(1, len(c.code) + 1) if c.code[:end] in cover]
+            if len(owners) != 1:
+                return _group_by_code().get(code)  # the table says what is wrong
+            groups.add(cover[owners[0]])
+    return groups.pop() if len(groups) == 1 else None
 
 
 def size_group_expr(industry_code: pl.Expr) -> pl.Expr:
