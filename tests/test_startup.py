@@ -110,6 +110,38 @@ def test_second_report_of_a_profile_reads_its_resolutions_back(tmp_path: Path) -
     assert "numpy" in third and damaged == printed
 
 
+READER_PROBE = """
+import sys
+import matcher.cli
+try:
+    matcher.cli.main({argv!r})
+except SystemExit:
+    pass
+from matcher.reference import industry, scope
+print("READER", scope.scope_reader.cache_info().currsize, len(industry._memo._order), file=sys.stderr)
+"""
+
+
+def test_second_report_builds_no_scope_reader(tmp_path: Path) -> None:
+    # Issue 16: a scope read before comes from the disk memo, without the catalogue reader,
+    # and only the memo files of the texts looked up are read (matcher/reference/disk_memo.py).
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    argv = ["report", str(EXAMPLES / "beijing_software.yaml"), "--as-of", "2022-07-01"]
+    code = READER_PROBE.format(argv=argv)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+        )
+        for _ in range(2)
+    ]
+    first, second = (
+        next(x for x in r.stderr.splitlines() if x.startswith("READER")).split()[1:] for r in runs
+    )
+    assert first[0] == "1"  # the first run builds the reader …
+    assert second[0] == "0" and int(second[1]) <= 3  # … the second reads a file per text
+    assert runs[0].stdout == runs[1].stdout
+
+
 GC_PROBE = """
 import gc, sys
 sys.argv = ["policy-match", *{argv!r}]
