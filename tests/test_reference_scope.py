@@ -582,3 +582,43 @@ def test_frame_path_reads_the_same_main_activity(parts: list[str]) -> None:
     fast = scope.read_main_pieces([piece]).get(piece) if piece else None
     slow = read_scope(text).main_phrase
     assert (fast.code if fast else None) == (slow.code if slow else None), (text, piece)
+
+
+def test_scope_readings_kept_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 16: one-profile runs keep scope readings in a disk memo; read back they are the
+    # same readings, without the catalogue reader; a damaged entry is read afresh.
+    import json
+
+    from matcher.reference import scope as sc
+    from matcher.reference.disk_memo import shard_of
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(sc, "_disk", None)
+    text = "一般项目：软件开发；信息技术咨询服务（主营）；数据处理服务"
+    piece = "软件开发"
+    fresh, fresh_main = sc.read_scopes([text]), sc.read_main_pieces([piece, "；"])
+    sc.use_disk_memo()
+    assert sc.read_scopes([text]) == fresh
+    assert sc.read_main_pieces([piece, "；"]) == fresh_main
+    sc.save_memo()
+
+    def no_reader() -> None:
+        raise AssertionError("the catalogue reader was built")
+
+    monkeypatch.setattr(sc, "_disk", None)  # as a new process
+    sc.use_disk_memo()
+    with monkeypatch.context() as m:
+        m.setattr(sc, "scope_reader", no_reader)
+        assert sc.read_scopes([text]) == fresh
+        assert sc.read_main_pieces([piece, "；"]) == fresh_main
+    key = "scope\t" + text
+    assert sc._disk is not None
+    path = sc._disk.folder() / f"{shard_of(key)}.json"
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    for e in entries:
+        if e["input"] == key:
+            e["reading"]["main"] = 99  # no such phrase
+    path.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(sc, "_disk", None)
+    sc.use_disk_memo()
+    assert sc.read_scopes([text]) == fresh

@@ -1005,9 +1005,9 @@ def _kept(kind: str, texts: list[str]) -> dict[str, object]:
                 out[t] = _phrase_of(v)
             else:
                 main = v["main"]
-                if main is not None and not isinstance(main, int):
-                    raise TypeError("main")
                 phrases = tuple(_phrase_of(x) for x in v["phrases"])
+                if main is not None and not (type(main) is int and 0 <= main < len(phrases)):
+                    raise TypeError("main")
                 out[t] = ScopeReading(t, phrases, main)
         except (KeyError, TypeError, ValueError):  # a damaged entry: read afresh
             continue
