@@ -47,7 +47,7 @@ from matcher.normalize_shared import input_fields as input_fields
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
-from matcher.reference.size import size_expr, size_group_expr
+from matcher.reference.size import group_enum, size_expr, size_group_expr
 
 # Columns with few distinct spellings are parsed once per spelling, not per row; so are
 # free text columns, whose Unicode normalisation costs more per row than the join back
@@ -678,7 +678,8 @@ def _null_failed(
 
 def _derive_size(frame: pl.DataFrame) -> pl.DataFrame:
     """The size by the standard, and the size matched: the given one, else that."""
-    frame = frame.with_columns(size_group_expr(pl.col("industry_code")).alias("__size_group"))
+    group = size_group_expr(pl.col("industry_code")).cast(group_enum())
+    frame = frame.with_columns(group.alias("__size_group"))
     derived = size_expr(
         pl.col("industry_code"),
         pl.col("employees"),
