@@ -353,6 +353,8 @@ def _parse_fields(
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
+        if spec.type in (FieldType.INT, FieldType.AMOUNT):  # per spelling, see _error_specs
+            extra[_APPROX + spec.name] = _approx(col(header))
         base, value, error, extras = _parse_field(base, raw, spec, header, mapping, extra, cache)
         values.extend(e.alias(name) for name, e in extras.items())
         values.append(value.alias(spec.name))
@@ -566,6 +568,14 @@ def _scope_industries(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A number written as approximate (约80): found once per spelling with the parsing.
+_APPROX = "__chk_approx_"
+
+
+def _approx(raw: pl.Expr) -> pl.Expr:
+    return raw.cast(pl.String).str.normalize("NFKC").str.contains(APPROX_PATTERN).fill_null(False)
+
+
 def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:
     """Every per-cell and per-row problem, as masks over the parsed frame."""
     specs: list[ErrorSpec] = []
@@ -576,9 +586,7 @@ def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpe
         if spec.name in by_field and spec.type in (FieldType.INT, FieldType.AMOUNT):
             # 约80, 80左右, 80+: the number is used, the cell reported (issue 12)
             raw = pl.col(f"__raw_{spec.name}").cast(pl.String)
-            approx = pl.col(spec.name).is_not_null() & raw.str.normalize("NFKC").str.contains(
-                APPROX_PATTERN
-            ).fill_null(False)
+            approx = pl.col(spec.name).is_not_null() & pl.col(_APPROX + spec.name)
             specs.append((approx, spec.name, raw, pl.lit("approximate_number")))
     if "foreign_invested" in by_field:  # 港资, 台资: read as 外商投资, with a note
         raw = pl.col("__raw_foreign_invested").cast(pl.String)
