@@ -49,7 +49,7 @@ from matcher.intake.readers import (
     split_non_data,
 )
 from matcher.loader import load_ruleset as load_ruleset
-from matcher.normalize import Portfolio, input_fields, normalise, profile_to_raw
+from matcher.normalize import ParseCache, Portfolio, input_fields, normalise, profile_to_raw
 from matcher.reference.data import data_dir
 from matcher.report.files import drop_from_cache
 from matcher.rule import Rule
@@ -116,6 +116,8 @@ class Intake:
     # rows per province and the open region names, over every chunk so far (issue 12)
     provinces: Counter[str] = field(default_factory=Counter)
     unresolved: dict[str, Resolution] = field(default_factory=dict)
+    # the spellings parsed so far, per field (normalize.ParseCache)
+    parse_cache: ParseCache = field(default_factory=ParseCache)
 
     @property
     def needed(self) -> frozenset[str] | None:
@@ -155,6 +157,7 @@ class Intake:
             limits=limits,
             report_headers=first,
             region_context=self.region_context,
+            cache=self.parse_cache,
         )
         portfolio.read += len(skipped)
         portfolio.skipped = skipped

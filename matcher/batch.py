@@ -377,17 +377,11 @@ class Evaluator:
         unknown = STATUS_ORDER["unknown"]
         if self.ask is not None:
             long = self.ask.keys(long, unknown)
-        ranked = rank(long, n)
-        keep = None
-        if statuses:
-            keep = ranked.get_column("__status").is_in([STATUS_ORDER[s] for s in statuses])
-        asked = []
-        if self.ask is not None:  # only for the rows kept
-            asked = self.ask.columns(ranked, POS, wide.height, unknown, plans, keep)
-        if tallies is not None:
-            tallies.append(self.counts(ranked))
-        if keep is not None:
-            ranked = ranked.filter(keep)
+        kept = self._ranked_kept(long, n, wide.height, statuses, plans, tallies)
+        if kept is not None:
+            ranked, asked = kept
+        else:
+            ranked, asked = self._ranked_all(long, n, wide.height, statuses, plans, tallies)
         # Each row's enterprise: ranked is sorted by position, so these are blocks.
         inputs = wide.select(
             col(c) for c in [ROW, "enterprise_id", "enterprise_name", *passthrough]
@@ -427,6 +421,89 @@ class Evaluator:
                 ]
             )
         )
+
+    def _ranked_all(
+        self,
+        long: pl.DataFrame,
+        n: int,
+        enterprises: int,
+        statuses: Collection[str],
+        plans: list[pl.DataFrame] | None,
+        tallies: list[pl.DataFrame] | None,
+    ) -> tuple[pl.DataFrame, list[pl.Series]]:
+        """long()'s ranking of every row, then the ``statuses`` kept."""
+        unknown = STATUS_ORDER["unknown"]
+        ranked = rank(long, n)
+        keep = None
+        if statuses:
+            keep = ranked.get_column("__status").is_in([STATUS_ORDER[s] for s in statuses])
+        asked = []
+        if self.ask is not None:  # only for the rows kept
+            asked = self.ask.columns(ranked, POS, enterprises, unknown, plans, keep)
+        if tallies is not None:
+            tallies.append(self.counts(ranked))
+        if keep is not None:
+            ranked = ranked.filter(keep)
+        return ranked, asked
+
+    def _ranked_kept(
+        self,
+        long: pl.DataFrame,
+        n: int,
+        enterprises: int,
+        statuses: Collection[str],
+        plans: list[pl.DataFrame] | None,
+        tallies: list[pl.DataFrame] | None,
+    ) -> tuple[pl.DataFrame, list[pl.Series]] | None:
+        """long()'s ranking with ``statuses``: only the rows kept are sorted (the order is
+        a total order, so their relative order is the full sort's), and each one's rank is
+        the rows of its enterprise in a better status plus its place among its own status.
+        The counts and ask-first weigh every row, in no particular order: both are exact
+        sums then (else None, and long() ranks every row as before)."""
+        import numpy as np
+
+        if not statuses:
+            return None
+        unknown = STATUS_ORDER["unknown"]
+        per_enterprise = None
+        slice_plans: list[pl.DataFrame] | None = None
+        if self.ask is not None:
+            undecided = long.filter(pl.col("__status") == unknown).select(
+                POS, "__rule", "amount_yuan", "__missing", "__n", "__money"
+            )
+            slice_plans = [] if plans is not None else None
+            per_enterprise = self.ask._counted(undecided, POS, enterprises, slice_plans)
+            if per_enterprise is None:
+                return None
+        counted = None
+        if tallies is not None:
+            counted = _counted_pairs(long)
+            if counted is None:
+                return None
+        if plans is not None and slice_plans is not None:
+            plans.extend(slice_plans)
+        if tallies is not None and counted is not None:
+            tallies.append(counted)
+        codes = sorted(STATUS_ORDER[s] for s in statuses)
+        kept = long.filter(pl.col("__status").is_in(codes))
+        ranked = kept[_rank_order(kept, n, enterprises)]
+        # rows of the enterprise in a better status, per (enterprise, status)
+        status_all = long.get_column("__status").to_numpy().astype(np.int64)
+        bins = int(status_all.max()) + 1 if status_all.size else 1
+        pos_all = long.get_column(POS).to_numpy().astype(np.int64)
+        per = np.bincount(pos_all * bins + status_all, minlength=enterprises * bins)
+        per = per.reshape(enterprises, bins)
+        before = (np.cumsum(per, axis=1) - per).reshape(-1)
+        key = ranked.get_column(POS).to_numpy().astype(np.int64) * bins
+        key += ranked.get_column("__status").to_numpy()
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key
+        place = np.arange(key.size) - np.repeat(start, np.diff(np.r_[start, key.size]))
+        ranks = before[key] + place + 1
+        ranked = ranked.with_columns(pl.Series("rank", ranks, dtype=pl.Int32))
+        asked: list[pl.Series] = []
+        if self.ask is not None and per_enterprise is not None:
+            asked = self.ask.kept_columns(ranked, POS, unknown, per_enterprise)
+        return ranked, asked
 
     def _status(self, codes: pl.Series) -> pl.Series:
         """Status names from their codes: an Enum gather for a categorical report."""
@@ -581,7 +658,7 @@ def rank(long: pl.DataFrame, n_rules: int) -> pl.DataFrame:
     )
 
 
-def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
+def _rank_order(long: pl.DataFrame, n_rules: int, enterprises: int | None = None) -> pl.Series:
     """The row order as one arg-sort: the keys packed into a single UInt64 when they
     fit (about 2.5× faster than sorting on several columns), else a multi-key sort.
 
@@ -591,7 +668,9 @@ def _rank_order(long: pl.DataFrame, n_rules: int) -> pl.Series:
     distinct = long.get_column("amount_yuan").drop_nulls().unique()
     rule_bits = max(1, (n_rules - 1).bit_length())
     amount_bits = (distinct.len() + 1).bit_length()
-    row_max = max(long.height // max(n_rules, 1) - 1, 0)  # positions 0 … m-1
+    if enterprises is None:  # every enterprise has one row per rule
+        enterprises = long.height // max(n_rules, 1)
+    row_max = max(enterprises - 1, 0)  # positions 0 … m-1
     asked = "__money" in long.columns
     money = pl.Series(dtype=pl.Float64)
     money_bits = n_bits = 0

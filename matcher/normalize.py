@@ -8,7 +8,7 @@ as an error, so no result can rest on a value that failed to parse.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ from matcher.normalize_shared import input_fields as input_fields
 from matcher.reference.industry import resolve_industries
 from matcher.reference.regions import ambiguous_names, resolve_regions
 from matcher.reference.resolution import Resolution
-from matcher.reference.size import size_expr, size_group_expr
+from matcher.reference.size import group_enum, size_expr, size_group_expr
 
 # Columns with few distinct spellings are parsed once per spelling, not per row; so are
 # free text columns, whose Unicode normalisation costs more per row than the join back
@@ -70,6 +70,43 @@ PARSE_PER_DISTINCT = frozenset(
 # report) are normalised row by row in Python (matcher/normalize_rows.py): planning the
 # polars queries costs more than parsing a few rows. Proved equal in test_normalize_rows.
 SMALL_MAX_ROWS = 64
+
+# Spellings a cache keeps per field: a portfolio repeats its amounts, counts, flags and
+# certification lists from chunk to chunk, but a field with more spellings than this
+# (names, ids) would only grow the cache.
+CACHE_MAX_ROWS = 500_000
+
+
+class ParseCache:
+    """The per-spelling tables of :func:`_parse_field`, kept across the chunks of one
+    portfolio: a later chunk parses only the spellings no earlier chunk had. A table
+    depends only on the field, its header and unit, so chunks may fill it in any order,
+    from several threads."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._tables: dict[tuple[Any, ...], pl.DataFrame] = {}
+
+    def get(self, key: tuple[Any, ...]) -> pl.DataFrame | None:
+        with self._lock:
+            return self._tables.get(key)
+
+    def add(self, key: tuple[Any, ...], new: pl.DataFrame, on: str) -> None:
+        """``new`` rows (spellings not in the table when it was read) appended, each
+        spelling once: another chunk may have added some of them meanwhile."""
+        with self._lock:
+            table = self._tables.get(key)
+            if table is None:
+                merged = new
+            elif table.schema != new.schema or table.height >= CACHE_MAX_ROWS:
+                return
+            else:
+                fresh = new.join(table.select(on), on=on, how="anti", nulls_equal=True)
+                merged = pl.concat([table, fresh]).rechunk()
+            if merged.height <= CACHE_MAX_ROWS:
+                self._tables[key] = merged
 
 
 @dataclass
@@ -108,6 +145,7 @@ def normalise(
     limits: Limits | None = None,
     report_headers: bool = True,
     region_context: str | None = None,
+    cache: ParseCache | None = None,
 ) -> Portfolio:
     """Map headers, parse every column, validate, resolve, derive size.
 
@@ -116,6 +154,7 @@ def normalise(
     problems (columns renamed here) are reported when ``report_headers``: a
     portfolio read in chunks reports them with its first chunk only.
     ``region_context`` (e.g. 北京市) settles ambiguous region names inside it.
+    ``cache`` keeps the spellings parsed for the next chunks of the same portfolio.
     """
     today = today or dt.date.today()
     if raw.height <= SMALL_MAX_ROWS and all(
@@ -143,7 +182,7 @@ def normalise(
     raw, passthrough, renamed = _protect_passthrough(raw, headers, mapping)
     raw, long_cells = _cut_long_cells(raw, by_field, lim.max_cell_chars)
     checks = _checks(today)
-    frame = _parse_fields(raw, by_field, mapping, passthrough, checks)
+    frame = _parse_fields(raw, by_field, mapping, passthrough, checks, cache)
     frame, flag_errors = _merge_flags(frame, mapping, by_field, fields)
     frame, regions, industries = _resolve(frame, region_context)
     if fields is None or "scope_industries" in fields:
@@ -295,6 +334,7 @@ def _parse_fields(
     mapping: HeaderMapping,
     passthrough: list[str],
     checks: list[Check],
+    cache: ParseCache | None = None,
 ) -> pl.DataFrame:
     """Every field parsed (value, error code, cell as written), the cross-field checks
     evaluated and the credit codes verified."""
@@ -313,7 +353,9 @@ def _parse_fields(
         if header is None:
             values.append(pl.lit(None, dtype=DTYPES[spec.type]).alias(spec.name))
             continue
-        base, value, error, extras = _parse_field(base, raw, spec, header, mapping, extra)
+        if spec.type in (FieldType.INT, FieldType.AMOUNT):  # per spelling, see _error_specs
+            extra[_APPROX + spec.name] = _approx(col(header))
+        base, value, error, extras = _parse_field(base, raw, spec, header, mapping, extra, cache)
         values.extend(e.alias(name) for name, e in extras.items())
         values.append(value.alias(spec.name))
         errors.append(error.alias(f"__err_{spec.name}"))
@@ -338,6 +380,7 @@ def _parse_field(
     header: str,
     mapping: HeaderMapping,
     extra: dict[str, pl.Expr],
+    cache: ParseCache | None = None,
 ) -> tuple[pl.LazyFrame, pl.Expr, pl.Expr, dict[str, pl.Expr]]:
     """(frame, value, error, extra) for one field; columns with few distinct spellings
     (12, 是, 2015-03-12…) are parsed once per spelling and joined back, and so are
@@ -357,12 +400,19 @@ def _parse_field(
         plain = f"__plain_{spec.name}"
         base = base.with_columns(plain_text_expr(header).alias(plain))
         cells = cells.filter(~plain_text_expr(header))
-    table = cells.select(col(header).unique()).select(
-        col(header).alias(f"__key_{spec.name}"),
-        value.alias(f"__val_{spec.name}"),
-        error.alias(f"__err_{spec.name}"),
-        *[e.alias(f"__x_{name}") for name, e in extra.items()],
-    )
+
+    def spellings(cells: pl.LazyFrame) -> pl.LazyFrame:
+        return cells.select(col(header).unique()).select(
+            col(header).alias(f"__key_{spec.name}"),
+            value.alias(f"__val_{spec.name}"),
+            error.alias(f"__err_{spec.name}"),
+            *[e.alias(f"__x_{name}") for name, e in extra.items()],
+        )
+
+    if cache is not None and plain is None:
+        table = _cached_table(cache, raw, spec, header, mapping, spellings).lazy()
+    else:
+        table = spellings(cells)
     base = base.join(
         table,
         left_on=header,
@@ -377,6 +427,34 @@ def _parse_field(
         value = pl.when(plain).then(col(header)).otherwise(value)
         error = pl.when(plain).then(pl.lit(None, pl.String)).otherwise(error)
     return base, value, error, extras
+
+
+def _cached_table(
+    cache: ParseCache,
+    raw: pl.DataFrame,
+    spec: Any,
+    header: str,
+    mapping: HeaderMapping,
+    spellings: Callable[[pl.LazyFrame], pl.LazyFrame],
+) -> pl.DataFrame:
+    """``spellings(raw)`` (one row per spelling of ``header``) from the spellings an
+    earlier chunk parsed, parsing only the others; the cache gets those."""
+    key_col = f"__key_{spec.name}"
+    key = (spec.name, spec.type, header, mapping.units.get(spec.name))
+    known = cache.get(key)
+    if known is None:
+        parsed = spellings(raw.lazy()).collect()
+        cache.add(key, parsed, key_col)
+        return parsed
+    cells = raw.lazy().select(col(header).unique().alias(key_col))
+    missing = cells.join(known.lazy().select(key_col), on=key_col, how="anti", nulls_equal=True)
+    new = spellings(missing.select(pl.col(key_col).alias(header))).collect()
+    if new.schema != known.schema:
+        return spellings(raw.lazy()).collect()
+    if new.height:
+        cache.add(key, new, key_col)
+        return pl.concat([known, new])
+    return known
 
 
 def _merge_flags(
@@ -490,6 +568,14 @@ def _scope_industries(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A number written as approximate (约80): found once per spelling with the parsing.
+_APPROX = "__chk_approx_"
+
+
+def _approx(raw: pl.Expr) -> pl.Expr:
+    return raw.cast(pl.String).str.normalize("NFKC").str.contains(APPROX_PATTERN).fill_null(False)
+
+
 def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpec]:
     """Every per-cell and per-row problem, as masks over the parsed frame."""
     specs: list[ErrorSpec] = []
@@ -500,9 +586,7 @@ def _error_specs(by_field: dict[str, str], checks: list[Check]) -> list[ErrorSpe
         if spec.name in by_field and spec.type in (FieldType.INT, FieldType.AMOUNT):
             # 约80, 80左右, 80+: the number is used, the cell reported (issue 12)
             raw = pl.col(f"__raw_{spec.name}").cast(pl.String)
-            approx = pl.col(spec.name).is_not_null() & raw.str.normalize("NFKC").str.contains(
-                APPROX_PATTERN
-            ).fill_null(False)
+            approx = pl.col(spec.name).is_not_null() & pl.col(_APPROX + spec.name)
             specs.append((approx, spec.name, raw, pl.lit("approximate_number")))
     if "foreign_invested" in by_field:  # 港资, 台资: read as 外商投资, with a note
         raw = pl.col("__raw_foreign_invested").cast(pl.String)
@@ -602,7 +686,8 @@ def _null_failed(
 
 def _derive_size(frame: pl.DataFrame) -> pl.DataFrame:
     """The size by the standard, and the size matched: the given one, else that."""
-    frame = frame.with_columns(size_group_expr(pl.col("industry_code")).alias("__size_group"))
+    group = size_group_expr(pl.col("industry_code")).cast(group_enum())
+    frame = frame.with_columns(group.alias("__size_group"))
     derived = size_expr(
         pl.col("industry_code"),
         pl.col("employees"),

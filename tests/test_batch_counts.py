@@ -120,3 +120,68 @@ def _ask_first_evaluator(rules: object, day: object) -> Evaluator:
     if "ev" not in _EVALUATORS:
         _EVALUATORS["ev"] = Evaluator(rules, day, "zh", RESULT_COLUMNS, ask_first=True)  # type: ignore[arg-type]
     return _EVALUATORS["ev"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    enterprises=st.integers(1, 6),
+    kept=st.sets(st.sampled_from(["eligible", "unknown", "ineligible", "expired"]), min_size=1),
+)
+def test_ranking_only_the_kept_rows_equals_ranking_all(
+    data: st.DataObject, enterprises: int, kept: set[str]
+) -> None:
+    """Evaluator._ranked_kept (sort the --only rows, rank by counts per status) gives the
+    rows, ranks, ask-first texts, plans and counts of _ranked_all (sort every row, then
+    filter), with random statuses and tied or missing amounts."""
+    import datetime as dt
+
+    import numpy as np
+
+    from matcher.batch import POS, STATUS_ORDER
+    from matcher.evaluate.questions_frame import merge_plans
+    from matcher.loader import load_rules
+
+    ev = _ask_first_evaluator(load_rules().rules, dt.date(2022, 7, 1))
+    n = len(ev.ordered)
+    usable = np.flatnonzero(~ev.ask.item_unknown & (ev.ask.item_length > 0))
+    cells = enterprises * n
+    statuses = data.draw(st.lists(st.integers(0, 4), min_size=cells, max_size=cells))
+    amounts = data.draw(
+        st.lists(
+            st.one_of(st.none(), st.sampled_from([0.0, 1500.0, 3000.0, 1e9])),
+            min_size=cells,
+            max_size=cells,
+        )
+    )
+    missing = data.draw(st.lists(st.integers(0, 10_000), min_size=cells, max_size=cells))
+    long = pl.DataFrame(
+        {  # rule-major, as the unpivot gives it
+            POS: [p for _ in range(n) for p in range(enterprises)],
+            "__rule": [r for r in range(n) for _ in range(enterprises)],
+            "__status": statuses,
+            "amount_yuan": amounts,
+            "__missing": [int(usable[m % usable.size]) for m in missing],
+        },
+        schema={
+            POS: pl.UInt32,
+            "__rule": pl.UInt16,
+            "__status": pl.UInt8,
+            "amount_yuan": pl.Float64,
+            "__missing": pl.UInt32,
+        },
+    )
+    long = ev.ask.keys(long, STATUS_ORDER["unknown"])
+    plans_all: list[pl.DataFrame] = []
+    plans_kept: list[pl.DataFrame] = []
+    tallies_all: list[pl.DataFrame] = []
+    tallies_kept: list[pl.DataFrame] = []
+    ranked, asked = ev._ranked_all(long, n, enterprises, kept, plans_all, tallies_all)
+    fast = ev._ranked_kept(long, n, enterprises, kept, plans_kept, tallies_kept)
+    assert fast is not None
+    got, got_asked = fast
+    assert got.select(ranked.columns).equals(ranked)
+    assert [s.to_list() for s in got_asked] == [s.to_list() for s in asked]
+    assert merge_plans(plans_kept).equals(merge_plans(plans_all))
+    key = ["__rule", "__status"]
+    assert pl.concat(tallies_kept).sort(key).equals(pl.concat(tallies_all).sort(key))

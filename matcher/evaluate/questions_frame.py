@@ -338,6 +338,24 @@ class CodedAskFirst:
             notes = notes.scatter(at, self._rank_notes(undecided))
         return [ask, notes]
 
+    def kept_columns(
+        self, ranked: pl.DataFrame, pos: str, unknown: int, per_enterprise: pl.Series
+    ) -> list[pl.Series]:
+        """``ask_first`` and ``rank_note`` for rows already ranked and filtered, from
+        ``per_enterprise`` (:meth:`_counted` of every undecided row of their slice)."""
+        ask = per_enterprise.gather(ranked.get_column(pos)).alias("ask_first")
+        notes = pl.repeat("", ranked.height, dtype=pl.String, eager=True).alias("rank_note")
+        undecided = (
+            ranked.lazy()
+            .with_row_index("__i")
+            .filter(pl.col("__status") == unknown)
+            .select("__i", "__rule", "__n", "amount_yuan")
+            .collect()
+        )
+        if undecided.height:
+            notes = notes.scatter(undecided.get_column("__i"), self._rank_notes(undecided))
+        return [ask, notes]
+
     def _counted(
         self,
         undecided: pl.DataFrame,

@@ -102,15 +102,32 @@ def credit_code_errors(cells: pl.Series) -> pl.Series:
     eighteen per-character lookups in polars.
     """
     raw = cells.cast(pl.String)
-    frame = pl.DataFrame({"raw": raw}).with_columns(
+    # A cell written as a well-formed code (nearly all) is its own normal form and no
+    # unknown marker: only the other cells go through the normalisation.
+    plain = raw.str.contains(f"^{_CHARSET}{{{LENGTH}}}$").fill_null(False)
+    if _marker_is_code():
+        plain = pl.repeat(False, raw.len(), eager=True)
+    others = (~plain).arg_true()
+    slow = pl.DataFrame({"raw": raw.gather(others)}).with_columns(
         unknown=pl.col("raw").is_null()
         | normalize_expr(pl.col("raw")).str.to_lowercase().is_in(list(UNKNOWN_MARKERS)),
         code=normalize_credit_code_expr(pl.col("raw")),
     )
-    frame = frame.with_columns(
+    slow = slow.with_columns(
         length_ok=pl.col("code").str.len_chars() == LENGTH,
         chars_ok=pl.col("code").str.contains(f"^{_CHARSET}{{{LENGTH}}}$"),
     )
+    frame = pl.DataFrame({"raw": raw}).with_columns(
+        unknown=pl.repeat(False, raw.len(), eager=True),
+        code=raw,
+        length_ok=pl.repeat(True, raw.len(), eager=True),
+        chars_ok=pl.repeat(True, raw.len(), eager=True),
+    )
+    if others.len():
+        frame = frame.with_columns(
+            frame.get_column(name).scatter(others, slow.get_column(name))
+            for name in ("unknown", "code", "length_ok", "chars_ok")
+        )
     candidates = frame.select((~pl.col("unknown") & pl.col("chars_ok")).arg_true()).to_series()
     wrong = np.zeros(frame.height, dtype=bool)
     if candidates.len():
@@ -132,6 +149,12 @@ def credit_code_errors(cells: pl.Series) -> pl.Series:
         .cast(pl.String)
         .alias(cells.name)
     ).to_series()
+
+
+@functools.cache
+def _marker_is_code() -> bool:
+    """Whether an unknown marker could be written as a well-formed code (none is)."""
+    return any(_VALID_CHARS_RE.fullmatch(m.upper()) for m in UNKNOWN_MARKERS)
 
 
 @functools.cache

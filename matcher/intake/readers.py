@@ -59,6 +59,7 @@ from __future__ import annotations
 import atexit
 import codecs
 import csv
+import functools
 import json
 import re
 import shutil
@@ -1388,6 +1389,13 @@ def _marked(frame: pl.DataFrame, text: list[pl.Expr]) -> pl.DataFrame:
     )
 
 
+@functools.cache
+def _first_chars() -> list[str]:
+    """The first character of every word _TOTAL_RE and _NOTE_RE start with."""
+    words = [w for p in (_TOTAL_RE, _NOTE_RE) for w in p[2 : p.index(")")].split("|")]
+    return sorted({w[0] for w in words})
+
+
 def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
     """``frame`` without its totals and footnote rows, and which rows they were.
 
@@ -1401,10 +1409,14 @@ def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
     # Nearly every row has its first cell filled, and then that cell is the first filled
     # one: the other cells are looked at only on the rows where it is blank.
     head = (text[0].str.strip_chars() != "").fill_null(False)
-    has_head = frame.select(head).to_series()
+    # Of those, only a cell whose first character starts some totals or footnote word
+    # can be one: the rest skip the squeezing and the two patterns.
+    lead = text[0].str.strip_chars_start().str.slice(0, 1).str.to_lowercase().str.slice(0, 1)
+    flags = frame.select(head.alias("h"), lead.is_in(_first_chars()).fill_null(False).alias("m"))
+    has_head = flags.get_column("h")
     marked = pl.concat(
         [
-            _marked(frame.filter(has_head), text[:1]),
+            _marked(frame.filter(has_head & flags.get_column("m")), text[:1]),
             _marked(frame.filter(~has_head), text),
         ]
     ).sort(ROW, maintain_order=True)  # rows are numbered in reading order

@@ -291,13 +291,18 @@ def derive_size(
 # --------------------------------------------------------------------------- polars
 
 
+def group_enum() -> pl.Enum:
+    """The size groups as an Enum: thresholds are then a gather by its index, where a
+    string lookup per threshold cost a hash per row, a dozen times."""
+    return pl.Enum([g.id for g in size_standard().groups])
+
+
 def _threshold(group: pl.Expr, tier: str, indicator: str) -> pl.Expr:
-    mapping = {
-        g.id: getattr(g, tier).bounds[indicator]
-        for g in size_standard().groups
-        if indicator in getattr(g, tier).bounds
-    }
-    return group.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+    values = pl.Series(
+        [getattr(g, tier).bounds.get(indicator) for g in size_standard().groups],
+        dtype=pl.Float64,
+    )
+    return pl.lit(values).gather(group.cast(group_enum()).to_physical())
 
 
 def _tier_expr(group: pl.Expr, tier: str, join: str, figures: dict[str, pl.Expr]) -> pl.Expr:
