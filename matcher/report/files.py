@@ -362,6 +362,13 @@ def drop_from_cache(out_file: BinaryIO, start: int) -> None:
         pass  # advice only: a file system that does not take it is written all the same
 
 
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: open creates a regular file
+
+
 class DirectFile(io.RawIOBase):
     """A report file written past the page cache (O_DIRECT) from one reused buffer.
 
@@ -378,14 +385,12 @@ class DirectFile(io.RawIOBase):
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
         direct = getattr(os, "O_DIRECT", 0)
         self._fd = -1
-        if direct:
+        if direct and _regular_file(path):  # a device, a pipe: written as it is
             with contextlib.suppress(OSError):
                 self._fd = os.open(path, flags | direct, 0o600)
         self.direct = self._fd >= 0
         if not self.direct:
             self._fd = os.open(path, flags, 0o600)
-        elif not stat.S_ISREG(os.fstat(self._fd).st_mode):  # a device, a pipe: as it is
-            self._buffered()
         self._buf = mmap.mmap(-1, self.BUFFER)  # page-aligned, as O_DIRECT wants
         self._view = memoryview(self._buf)
         self._fill = 0
@@ -396,7 +401,13 @@ class DirectFile(io.RawIOBase):
     # Direct, the file hides its descriptor and position: polars writes straight to a
     # descriptor it can see, past the aligned buffer, and drop_from_cache has no use.
     def seekable(self) -> bool:
-        return not self.direct
+        if self.direct:
+            return False
+        try:
+            os.lseek(self._fd, 0, os.SEEK_CUR)
+        except OSError:
+            return False  # a pipe
+        return True
 
     def fileno(self) -> int:
         if self.direct:
