@@ -393,6 +393,9 @@ class DirectFile(io.RawIOBase):
             self._fd = os.open(path, flags, 0o600)
         self._buf = mmap.mmap(-1, self.BUFFER)  # page-aligned, as O_DIRECT wants
         self._view = memoryview(self._buf)
+        import numpy as np  # only here: the CLI's start-up does not pay for it
+
+        self._array = np.frombuffer(self._buf, dtype=np.uint8)
         self._fill = 0
 
     def writable(self) -> bool:
@@ -423,9 +426,13 @@ class DirectFile(io.RawIOBase):
         if not self.direct:
             self._write_all(src)
             return n
+        import numpy as np
+
+        # numpy copies without the GIL: the main thread evaluates meanwhile
+        into, out = self._array, np.frombuffer(src, dtype=np.uint8)
         while pos < n:
             k = min(size - self._fill, n - pos)
-            self._view[self._fill : self._fill + k] = src[pos : pos + k]
+            np.copyto(into[self._fill : self._fill + k], out[pos : pos + k])
             self._fill += k
             pos += k
             if self._fill == size:
@@ -470,6 +477,7 @@ class DirectFile(io.RawIOBase):
                 self._buffered()  # the tail is not a whole block
                 self._flush_buffer()
         finally:
+            del self._array
             self._view.release()
             self._buf.close()
             os.close(self._fd)
