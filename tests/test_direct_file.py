@@ -86,3 +86,22 @@ def test_a_device_is_written_the_ordinary_way() -> None:
         out.write(b"x" * 10_000)
     finally:
         out.close()
+
+
+def test_a_full_disk_keeps_its_errno_through_polars(tmp_path: Path) -> None:
+    """polars re-raises what write() raised as a bare OSError("[Errno 28] ..."): the
+    errno must still be found, or a full disk reads as an internal error."""
+    import errno
+
+    from matcher.errors import os_errno
+
+    class Full(SmallDirect):
+        def _flush_buffer(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = Full(tmp_path / "full.csv")
+    with pytest.raises(OSError) as caught:
+        pl.DataFrame({"a": ["x" * 100] * 1000}).write_csv(cast(BinaryIO, out))
+    assert os_errno(caught.value) == errno.ENOSPC
+    out._fill = 0  # nothing left to flush
+    out.close()
