@@ -403,7 +403,7 @@ def run_batch(
 ) -> BatchRun:
     """Stream the portfolio chunk by chunk: normalise, evaluate, rank, write as produced."""
     from matcher.report.columns import error_report
-    from matcher.report.files import atomic_path, neutralise
+    from matcher.report.files import DirectFile, atomic_path, neutralise
 
     # Normalising pays per call, so it runs on large read chunks; evaluation makes
     # n_rules rows per enterprise, so it runs on slices that bound the result size.
@@ -425,7 +425,7 @@ def run_batch(
     with contextlib.ExitStack() as stack:
         out_file = None
         if out is not None and not keep_frames:
-            out_file = stack.enter_context(atomic_path(out)).open("wb")
+            out_file = DirectFile(stack.enter_context(atomic_path(out)))
             stack.callback(out_file.close)
         err_file = None
         if errors_out is not None:

@@ -132,11 +132,12 @@ _OS_EN: dict[int, tuple[str, str]] = {
 
 
 def os_errno(exc: OSError) -> int | None:
-    """The errno, also when a library (polars) only wrote it into the text: "(os error 28)"."""
+    """The errno, also when a library (polars) only wrote it into the text: "(os error 28)",
+    or "[Errno 28]" when polars re-raises what a Python file object's write() raised."""
     if exc.errno is not None:
         return exc.errno
-    hit = re.search(r"os error (\d+)", str(exc))
-    return int(hit.group(1)) if hit else None
+    hit = re.search(r"os error (\d+)|^\[Errno (\d+)\]", str(exc))
+    return int(hit.group(1) or hit.group(2)) if hit else None
 
 
 def os_error(exc: OSError, lang: str = "zh", path: str | None = None) -> PolicyMatchError:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
+import mmap
 import os
 import re
 import stat
@@ -11,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -358,3 +360,125 @@ def drop_from_cache(out_file: BinaryIO, start: int) -> None:
         os.posix_fadvise(out_file.fileno(), start, 0, os.POSIX_FADV_DONTNEED)
     except (OSError, ValueError):
         pass  # advice only: a file system that does not take it is written all the same
+
+
+def _regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: open creates a regular file
+
+
+class DirectFile(io.RawIOBase):
+    """A report file written past the page cache (O_DIRECT) from one reused buffer.
+
+    Buffered writes of many GB cost the kernel a copy into fresh cache pages; on this
+    kind of VM that copy was most of the write's system time (1.2 s/GB against 0.15 s/GB
+    with O_DIRECT, 250k rows). The bytes written are the same. Only whole, aligned
+    buffers go out directly; the tail (and everything, where the file system refuses
+    O_DIRECT) is written the ordinary way."""
+
+    BUFFER = 8 << 20  # a multiple of any block size O_DIRECT asks alignment to
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        direct = getattr(os, "O_DIRECT", 0)
+        self._fd = -1
+        if direct and _regular_file(path):  # a device, a pipe: written as it is
+            with contextlib.suppress(OSError):
+                self._fd = os.open(path, flags | direct, 0o600)
+        self.direct = self._fd >= 0
+        if not self.direct:
+            self._fd = os.open(path, flags, 0o600)
+        self._buf = mmap.mmap(-1, self.BUFFER)  # page-aligned, as O_DIRECT wants
+        self._view = memoryview(self._buf)
+        import numpy as np  # only here: the CLI's start-up does not pay for it
+
+        self._array = np.frombuffer(self._buf, dtype=np.uint8)
+        self._fill = 0
+
+    def writable(self) -> bool:
+        return True
+
+    # Direct, the file hides its descriptor and position: polars writes straight to a
+    # descriptor it can see, past the aligned buffer, and drop_from_cache has no use.
+    def seekable(self) -> bool:
+        if self.direct:
+            return False
+        try:
+            os.lseek(self._fd, 0, os.SEEK_CUR)
+        except OSError:
+            return False  # a pipe
+        return True
+
+    def fileno(self) -> int:
+        if self.direct:
+            raise io.UnsupportedOperation("fileno")
+        return self._fd
+
+    def tell(self) -> int:
+        return os.lseek(self._fd, 0, os.SEEK_CUR) + self._fill
+
+    def write(self, data: Any) -> int:
+        src = memoryview(data).cast("B")
+        n, pos, size = len(src), 0, len(self._buf)
+        if not self.direct:
+            self._write_all(src)
+            return n
+        import numpy as np
+
+        # numpy copies without the GIL: the main thread evaluates meanwhile
+        into, out = self._array, np.frombuffer(src, dtype=np.uint8)
+        while pos < n:
+            k = min(size - self._fill, n - pos)
+            np.copyto(into[self._fill : self._fill + k], out[pos : pos + k])
+            self._fill += k
+            pos += k
+            if self._fill == size:
+                self._flush_buffer()
+        return n
+
+    def _flush_buffer(self) -> None:
+        data = self._view[: self._fill]
+        if self.direct:
+            try:
+                done = os.write(self._fd, data)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                self._buffered()  # alignment refused after all: the ordinary way
+                done = 0
+            if done < len(data):  # a short write breaks the alignment: finish buffered
+                self._buffered()
+                self._write_all(data[done:])
+        else:
+            self._write_all(data)
+        self._fill = 0
+
+    def _buffered(self) -> None:
+        if self.direct:
+            import fcntl  # O_DIRECT exists: a POSIX system
+
+            fcntl.fcntl(
+                self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT
+            )
+            self.direct = False
+
+    def _write_all(self, data: memoryview) -> None:
+        while len(data):
+            data = data[os.write(self._fd, data) :]
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._fill:
+                self._buffered()  # the tail is not a whole block
+                self._flush_buffer()
+        finally:
+            del self._array
+            self._view.release()
+            self._buf.close()
+            os.close(self._fd)
+            super().close()
