@@ -213,22 +213,25 @@ def child_floor(src: str, plan_path: str, dst: str) -> None:
         else pl.col(cols[0]).alias(name)
         for name, cols in plan["columns"]
     )
-    from matcher.report.files import drop_from_cache
+    # Written exactly the way batch writes (matcher.api._write_chunk into a DirectFile:
+    # O_DIRECT where the file system takes it, else pages dropped as they go): the floor
+    # must not pay a cost the product avoids, nor avoid one the product pays.
+    from matcher.api import _write_chunk
+    from matcher.report.files import DirectFile
 
     rows = int(plan["rows"])
-    with open(dst, "wb") as fh:
+    fh = DirectFile(Path(dst))
+    try:
         written, first = 0, True
         while first or written < rows:
             part = out if rows - written >= out.height else out.head(rows - written)
-            start = fh.tell()
-            part.write_csv(fh, include_bom=first, include_header=first)
-            # Written the way batch writes (pages dropped as they go): the floor must
-            # not pay a cost the product avoids.
-            drop_from_cache(fh, start)
+            _write_chunk(part, fh, first)
             written += part.height
             first = False
             if out.height == 0:
                 break
+    finally:
+        fh.close()
 
 
 def child_rows(src: str, sample: str, as_of: str, rule_dir: str) -> None:
