@@ -219,3 +219,28 @@ def test_a_memo_shard_keeps_its_newest_texts(tmp_path: Path) -> None:
     assert [t for t in mine if again.get(t) is not None] == mine[-3:]
     (tmp_path / f"{shard}.json").write_text("[{", encoding="utf-8")  # damaged: no memo
     assert ShardedMemo(lambda: tmp_path, keep=3 * SHARDS).get(mine[-1]) is None
+
+
+def test_a_new_memo_folder_prunes_the_old_ones(tmp_path: Path) -> None:
+    # A new key (another version, an edited table) starts a new folder: the family's older
+    # folders beyond the newest KEEP, and its single-file memos of before the shards, go;
+    # other families stay.
+    from matcher.reference.disk_memo import ShardedMemo
+
+    for i in range(5):
+        old = tmp_path / f"industry-resolutions-old{i}"
+        old.mkdir()
+        (old / "00.json").write_text("[]", encoding="utf-8")
+        os.utime(old, (1_000 + i, 1_000 + i))
+    (tmp_path / "industry-resolutions-flat.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "scope-readings-old0").mkdir()
+    (tmp_path / "industry-model-abc.npz").write_bytes(b"x")
+    memo = ShardedMemo(lambda: tmp_path / "industry-resolutions-new", keep=1_000)
+    memo.put("软件开发", {"input": "软件开发", "code": "I65"})
+    memo.save()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    kept = [f"industry-resolutions-old{i}" for i in (3, 4)]
+    assert left == sorted(
+        [*kept, "industry-resolutions-new", "scope-readings-old0", "industry-model-abc.npz"]
+    )
+    assert ShardedMemo(lambda: tmp_path / "industry-resolutions-new", keep=1_000).get("软件开发")

@@ -814,7 +814,7 @@ def _load_memo(edition: Edition) -> None:
 def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) -> None:
     import json
 
-    from matcher.reference.model_cache import write_atomic
+    from matcher.reference.model_cache import KEEP, write_atomic
 
     known = _memo.setdefault(id(edition), {})
     known.update(new)
@@ -823,7 +823,7 @@ def _save_memo(edition: Edition, new: dict[str, tuple[tuple[int, float], ...]]) 
         target = _memo_path(edition)
     except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
         return
-    write_atomic(target, lambda f: json.dump(kept, f, ensure_ascii=False))
+    write_atomic(target, lambda f: json.dump(kept, f, ensure_ascii=False), keep=KEEP)
 
 
 def _rank(

@@ -90,6 +90,7 @@ class ShardedMemo:
             return
         try:
             folder = self.folder()
+            fresh = not folder.is_dir()
         except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
             return
         for shard, new in by_shard.items():
@@ -102,6 +103,41 @@ class ShardedMemo:
                     self.raw.setdefault(t, self._new[t])
                 self._order[shard] = texts
         self._new.clear()
+        if fresh:  # a new key (another version, edited tables): the old ones are never read
+            prune(folder)
+
+
+def prune(folder: Path, keep: int | None = None) -> None:
+    """Keep the newest ``keep`` memo folders of ``folder``'s family (its name up to the last
+    ``-``), as model_cache keeps files: two installs sharing the cache do not evict each
+    other. The family's single-file memos of before the shards (``<name>-<key>.json``) go."""
+    import shutil
+
+    from matcher.reference.model_cache import KEEP
+
+    family = folder.name.rsplit("-", 1)[0]
+    try:
+        siblings = [
+            p
+            for p in folder.parent.glob(f"{family}-*")
+            if p.name.count("-") == folder.name.count("-")
+        ]
+        dirs = sorted((p for p in siblings if p.is_dir()), key=_mtime, reverse=True)
+        for old in dirs[KEEP if keep is None else keep :]:
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+        for old in siblings:
+            if old.is_file() and old.suffix == ".json":
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache: what cannot be removed stays
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _writer(
