@@ -379,7 +379,8 @@ def iter_raw_chunks(
             yield lf.clear().collect(), problems
     except IntakeError as exc:
         raise PolicyMatchError(str(exc)) from exc
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        # a damaged file can make polars panic (a BaseException): unreadable, not a crash
         raise PolicyMatchError(f"读取文件「{path}」失败：{exc}") from exc
 
 

@@ -949,3 +949,27 @@ def test_totals_and_footnotes_found_whichever_cell_comes_first() -> None:
     assert skipped.totals == [3, 4]
     assert skipped.notes == [5, 6]
     assert kept.get_column("企业名称").to_list() == ["甲公司", "乙公司", "丙公司"]
+
+
+def test_every_flipped_byte_of_a_parquet_file_is_read_or_refused(tmp_path: Path) -> None:
+    # A damaged Parquet file made polars panic (pyo3's PanicException, a BaseException that
+    # `except Exception` let through): the file, read whole or streamed as batch does, is
+    # refused with the reader's message, never a crash.
+    from matcher.api import iter_raw_chunks
+    from matcher.errors import PolicyMatchError
+
+    data = _fuzz_files(tmp_path)["parquet"]
+    path = tmp_path / "flipped.parquet"
+    refused = 0
+    for i in range(len(data)):
+        blob = bytearray(data)
+        blob[i] ^= 0xFF
+        path.write_bytes(bytes(blob))
+        try:
+            read_table(path)
+        except IntakeError:
+            refused += 1
+        with contextlib.suppress(PolicyMatchError):
+            for _ in iter_raw_chunks(path, chunk_rows=2):
+                pass
+    assert refused  # the flips do damage: some files are refused

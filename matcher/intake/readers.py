@@ -90,6 +90,14 @@ else:
     from matcher.frame import pl
 
 
+def unreadable() -> tuple[type[BaseException], ...]:
+    """What reading a file may raise that makes it unreadable. A damaged file can make
+    polars' Rust side panic, and pyo3's PanicException derives from BaseException, not
+    Exception: an unreadable file too, never a crash. A function, evaluated only when
+    something was raised, so that importing this module imports no polars."""
+    return (Exception, pl.exceptions.PanicException)
+
+
 __all__ = [
     "IntakeError",
     "RawProblem",
@@ -178,7 +186,7 @@ def read_table(
         return _read_csv(path, head, lim)
     except IntakeError:
         raise
-    except Exception as exc:  # anything else is a file we could not read
+    except unreadable() as exc:  # anything else is a file we could not read
         raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -208,7 +216,7 @@ def scan_table(
                 return regular
     except IntakeError:
         raise
-    except Exception as exc:
+    except unreadable() as exc:
         raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
     table = read_table(path, limits=lim)
     if problems is not None:
@@ -353,7 +361,7 @@ def iter_parquet_chunks(
             yield chunk
     except IntakeError:
         raise
-    except Exception as exc:
+    except unreadable() as exc:
         raise IntakeError("read_failed", path, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -1014,7 +1022,7 @@ def _read_excel(path: Path, sheet: str | None, limits: Limits) -> RawTable:
     try:
         reader = fastexcel.read_excel(path)
         names = list(reader.sheet_names)
-    except Exception as exc:
+    except unreadable() as exc:
         raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
     if not names:
         raise IntakeError("bad_excel", path, "没有工作表")
@@ -1031,7 +1039,7 @@ def _read_excel(path: Path, sheet: str | None, limits: Limits) -> RawTable:
         raw = loaded.to_polars()
         absolute = [c.absolute_index for c in loaded.selected_columns]
         total = loaded.total_height
-    except Exception as exc:
+    except unreadable() as exc:
         raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
     if total > limits.max_sheet_rows:
         found = (f"共 {total} 行", f"{total} rows")
@@ -1096,7 +1104,7 @@ def _with_error_cells(
         for row, letter, text in workbook.error_cells(path, part):
             if letter in letters and 1 <= row <= raw.height:
                 found.setdefault(letters[letter], []).append((row, text))
-    except Exception as exc:  # the sheet itself was read: its error cells stay empty
+    except unreadable() as exc:  # the sheet itself was read: its error cells stay empty
         raise IntakeError("bad_excel", path, f"{type(exc).__name__}: {exc}") from exc
     for j, cells in found.items():
         errs = pl.DataFrame(
@@ -1227,7 +1235,7 @@ def _read_parquet(path: Path, limits: Limits) -> RawTable:
             df = df.with_columns(v for v in bad.values() if v is not None)
     except IntakeError:
         raise
-    except Exception as exc:
+    except unreadable() as exc:
         raise IntakeError("bad_parquet", path, f"{type(exc).__name__}: {exc}") from exc
     n = df.width
     cols = df.columns
