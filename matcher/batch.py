@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
-from matcher.evaluate.vector import compile_rule, decode, with_eval_columns
+from matcher.evaluate.vector import Stage, compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW, col
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
@@ -246,7 +246,9 @@ class Evaluator:
         self.as_of, self.lang, self.columns = as_of, lang, list(columns)
         self.texts = texts
         self.ordered = static_order(rules)
-        compiled = [compile_rule(rule, as_of, lang) for rule in self.ordered]
+        # the nodes of every criteria tree, computed once per chunk (see vector.Stage)
+        self.stage = Stage()
+        compiled = [compile_rule(rule, as_of, lang, self.stage) for rule in self.ordered]
         # met/unmet/missing travel as bit-set codes and become text after ranking.
         self.coded = [n for n in ("met", "unmet", "missing") if n in self.columns]
         self.labels: list[dict[str, tuple[str, ...]]] = [
@@ -289,7 +291,7 @@ class Evaluator:
                 )
             fields = [
                 pl.lit(index, dtype=pl.UInt16).alias("__rule"),
-                c.status.replace_strict(STATUS_ORDER, return_dtype=pl.UInt8).alias("__status"),
+                c.status_code.alias("__status"),
                 amount.alias("amount_yuan"),
             ]
             if "amount_note" in self.columns:
@@ -326,7 +328,7 @@ class Evaluator:
         """One row per enterprise, a struct per rule. Polars pays per expression as well
         as per row, so this runs on large chunks; long() then works on slices."""
         return (
-            prepared.lazy()
+            self.stage.apply(prepared.lazy())
             .select(
                 pl.col(ROW),
                 pl.col("id").alias("enterprise_id"),

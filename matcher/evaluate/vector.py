@@ -130,6 +130,18 @@ def _any_phrase_expr(target: PrefixTarget, codes: pl.Expr) -> pl.Expr:
     )
 
 
+def _per_value(node: Any) -> str | None:
+    """The one column a leaf is an element-wise function of, when that column has few
+    distinct values (see Stage), else None."""
+    if not isinstance(node, Condition):
+        return None
+    if node.op is Op.IN_REGION:
+        return REGION_PREFIX
+    if node.op is Op.IN_INDUSTRY:
+        return eval_column(node.field)
+    return None
+
+
 def condition_expr(cond: Condition, as_of: dt.date) -> pl.Expr:
     col = pl.col(eval_column(cond.field))
     spec = FIELDS_BY_NAME.get(cond.field)
@@ -225,10 +237,61 @@ def _value_expr(cond: Condition, col: pl.Expr, as_of: dt.date) -> pl.Expr:
     return compare(pl.lit(value))
 
 
+class Stage:
+    """Sub-expressions computed once, as columns, and read by name afterwards.
+
+    Polars' own common-subexpression elimination shares the leaves of the criteria
+    trees but recomputes every inner node each time a status, amount or code reads it;
+    for a batch of many rules that is most of the wide pass. The same expression (by
+    its serialised form) gets the same column, across rules too. A column reading
+    other staged columns comes in a later ``with_columns`` (see :meth:`apply`).
+
+    A leaf given ``per_value`` (an element-wise function of that one column, such as
+    an industry or region prefix test) is computed once per distinct value of the
+    column and joined back: a few hundred codes instead of every row's string."""
+
+    def __init__(self, prefix: str = "__node") -> None:
+        self.prefix = prefix
+        self.levels: list[list[pl.Expr]] = []
+        self.per_value: dict[str, list[pl.Expr]] = {}
+        self._names: dict[bytes, str] = {}
+        self._level: dict[str, int] = {}
+
+    def __call__(self, expr: pl.Expr, per_value: str | None = None) -> pl.Expr:
+        key = expr.meta.serialize(format="binary")
+        name = self._names.get(key)
+        if name is None:
+            name = f"{self.prefix}{len(self._names)}"
+            roots = expr.meta.root_names()
+            reads = [self._level[c] for c in roots if c in self._level]
+            level = 1 + max(reads) if reads else 0
+            if per_value is not None and set(roots) == {per_value}:
+                self.per_value.setdefault(per_value, []).append(expr.alias(name))
+                level = -1  # joined before the first level
+            else:
+                while len(self.levels) <= level:
+                    self.levels.append([])
+                self.levels[level].append(expr.alias(name))
+            self._names[key], self._level[name] = name, level
+        return pl.col(name)
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` with every staged column."""
+        for column, exprs in self.per_value.items():
+            values = frame.select(pl.col(column).unique()).with_columns(exprs)
+            frame = frame.join(
+                values, on=column, how="left", nulls_equal=True, maintain_order="left"
+            )
+        for exprs in self.levels:
+            frame = frame.with_columns(exprs)
+        return frame
+
+
 @dataclass(frozen=True)
 class CompiledRule:
     rule: Rule
     status: pl.Expr  # String: eligible/unknown/ineligible/expired/not_yet_valid
+    status_code: pl.Expr  # UInt8: the status's tree.STATUS_ORDER code
     amount: pl.Expr  # Float64 yuan or null
     met: pl.Expr  # String: condition labels joined by SEP
     unmet: pl.Expr
@@ -247,8 +310,13 @@ def decode(code: int, labels: Sequence[str]) -> str:
     return SEP.join(label for i, label in enumerate(labels) if code >> i & 1)
 
 
-def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
-    from matcher.evaluate.tree import condition_text
+def compile_rule(
+    rule: Rule, as_of: dt.date, lang: str = "zh", stage: Stage | None = None
+) -> CompiledRule:
+    """The rule's expressions. With ``stage``, every node of its criteria tree is a
+    column of ``stage`` and the expressions read those columns: they are then valid
+    only on a frame with ``stage.exprs`` added (see batch.Evaluator.wide)."""
+    from matcher.evaluate.tree import STATUS_ORDER, condition_text
     from matcher.report.files import safe_text
 
     leaves, _, node_negated = annotate(rule)
@@ -270,6 +338,8 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         else:
             expr = condition_expr(node, as_of)
             leaf_nodes.append(nid)
+        if stage is not None:
+            expr = stage(expr, _per_value(node))
         node_exprs[nid] = expr
         return expr
 
@@ -300,14 +370,20 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
         # As row.py: an unknown ANDed in; listed last when the criteria are not false.
         missing_by_field[IN_FORCE] = [root.is_null() | root]
         root = pl.all_horizontal([root, pl.lit(None, dtype=pl.Boolean)])
+        if stage is not None:
+            root = stage(root)
     missing_flags = [pl.any_horizontal(flags) for flags in missing_by_field.values()]
     missing_labels = [
         in_force_note(rule) if field == IN_FORCE and lang == "zh" else field_label(field, lang)
         for field in missing_by_field
     ]
 
+    def code(status: Status) -> pl.Expr:
+        return pl.lit(STATUS_ORDER[status.value], dtype=pl.UInt8)
+
     if fixed is not None:
         status = pl.lit(fixed.value)
+        status_code = code(fixed)
     else:
         status = (
             pl.when(root)
@@ -316,10 +392,20 @@ def compile_rule(rule: Rule, as_of: dt.date, lang: str = "zh") -> CompiledRule:
             .then(pl.lit(Status.INELIGIBLE.value))
             .otherwise(pl.lit(Status.UNKNOWN.value))
         )
+        # the same three branches, as codes: no text built per row
+        status_code = (
+            pl.when(root)
+            .then(code(Status.ELIGIBLE))
+            .when(root.not_())
+            .then(code(Status.INELIGIBLE))
+            .otherwise(code(Status.UNKNOWN))
+        )
+    live = status_code.is_in([STATUS_ORDER[s.value] for s in (Status.ELIGIBLE, Status.UNKNOWN)])
     return CompiledRule(
         rule,
         status,
-        _amount_expr(rule, status, as_of),
+        status_code,
+        _amount_expr(rule, live, as_of),
         _joined(met_flags, labels),
         _joined(unmet_flags, labels),
         _joined(missing_flags, missing_labels),
@@ -351,7 +437,8 @@ def _code(flags: Sequence[pl.Expr]) -> pl.Expr:
     return pl.sum_horizontal(bits) if bits else pl.lit(0, dtype=pl.UInt64)
 
 
-def _amount_expr(rule: Rule, status: pl.Expr, as_of: dt.date) -> pl.Expr:
+def _amount_expr(rule: Rule, live: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """The amount while the rule is ``live`` (eligible or unknown), else null."""
     b = rule.benefit
     none = pl.lit(None, dtype=pl.Float64)
     if rule.audience is not Audience.ENTERPRISE or b.type == "unquantified":
@@ -367,7 +454,6 @@ def _amount_expr(rule: Rule, status: pl.Expr, as_of: dt.date) -> pl.Expr:
         total = _tier_expr(rule, as_of)
     if b.cap_yuan is not None:
         total = total.clip(upper_bound=float(b.cap_yuan))  # keeps null (min_horizontal would not)
-    live = status.is_in([Status.ELIGIBLE.value, Status.UNKNOWN.value])
     return pl.when(live).then(total).otherwise(none)
 
 
