@@ -27,7 +27,7 @@ from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
 from matcher.frame import pl
-from matcher.intake.duplicates import Duplicate, drop_duplicates
+from matcher.intake.duplicates import Duplicate, Seen, SeenFirms, drop_duplicates
 from matcher.intake.errors import IntakeError
 from matcher.intake.headers import (
     ColumnAccount,
@@ -112,7 +112,7 @@ class Intake:
     region_context: str | None = None
     lang: str = "zh"
     fields: Collection[str] | None = None
-    seen: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    seen: Seen = field(default_factory=SeenFirms)
     # rows per province and the open region names, over every chunk so far (issue 12)
     provinces: Counter[str] = field(default_factory=Counter)
     unresolved: dict[str, Resolution] = field(default_factory=dict)
