@@ -808,8 +808,11 @@ def date_hi_expr(col: str) -> pl.Expr:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _parsed(ftype: FieldType, col: str, unit: str | None, field: str | None) -> pl.Expr:
-    """The parsing struct of :func:`parse_expr` (value and err, and hi for dates)."""
+    """The parsing struct of :func:`parse_expr` (value and err, and hi for dates).
+    Built once per column and kept: every chunk of a portfolio asks for the same ones,
+    and building one costs about a millisecond of Python (expressions are immutable)."""
     raw = by_name(col).cast(pl.String)
     st = pl.struct(raw=raw).struct.with_fields(t=normalize_expr(F("raw")))
     markers = list(UNKNOWN_MARKERS)
