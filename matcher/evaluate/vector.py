@@ -258,7 +258,10 @@ class Stage:
         self._level: dict[str, int] = {}
 
     def __call__(self, expr: pl.Expr, per_value: str | None = None) -> pl.Expr:
-        key = expr.meta.serialize(format="binary")
+        try:
+            key = expr.meta.serialize(format="binary")
+        except Exception:  # an expression polars cannot serialise stays inline
+            return expr
         name = self._names.get(key)
         if name is None:
             name = f"{self.prefix}{len(self._names)}"
