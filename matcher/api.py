@@ -8,7 +8,7 @@ import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -520,6 +520,11 @@ def _read_ahead(
                 raise
             pending.append(reader.submit(intake.read, raw, problems, first=i == 0, limits=limits))
             del raw
+            if i == 0:
+                # The first chunk resolves every distinct region, industry and scope for the
+                # first time, in Python: run alone, it is not slowed by the next chunk racing
+                # it for the GIL and for the same unresolved texts, which it leaves resolved.
+                wait(pending)
             if len(pending) > depth:
                 yield intake.follow(pending.popleft().result())
         while pending:

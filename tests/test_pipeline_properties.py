@@ -326,3 +326,55 @@ def test_read_ahead_follows_in_input_order_and_reports_the_first_error() -> None
             for p in _read_ahead(chunks(5), intake, reader, None, depth=2):  # type: ignore[arg-type]
                 seen.append(p)
     assert seen == intake.followed == [0]
+
+
+def test_read_ahead_reads_the_first_chunk_alone_then_reads_ahead() -> None:
+    """The first chunk resolves every distinct value for the first time (GIL-bound Python):
+    no other chunk is read while it is, so none repeats that work; the chunks after it are
+    read ahead at the same time as before. A first chunk that fails is still reported."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from matcher.api import _read_ahead
+    from matcher.errors import PolicyMatchError
+
+    class Timed:
+        def __init__(self, bad: set[int]) -> None:
+            self.bad = bad
+            self.spans: dict[int, tuple[float, float]] = {}
+            self.lock = threading.Lock()
+
+        def read(self, raw: pl.DataFrame, problems: Any, *, first: bool, limits: Any) -> Any:
+            i = raw.item()
+            start = time.monotonic()
+            time.sleep(0.1)
+            with self.lock:
+                self.spans[i] = (start, time.monotonic())
+            if i in self.bad:
+                raise PolicyMatchError(f"chunk {i}")
+            return i
+
+        def follow(self, portfolio: Any) -> Any:
+            return portfolio
+
+    def chunks(n: int) -> Any:
+        return iter([(pl.DataFrame({"i": [i]}), []) for i in range(n)])
+
+    intake = Timed(set())
+    with ThreadPoolExecutor(max_workers=2) as reader:
+        got = list(_read_ahead(chunks(4), intake, reader, None, depth=2))  # type: ignore[arg-type]
+    assert got == [0, 1, 2, 3]
+    first_end = intake.spans[0][1]
+    assert all(intake.spans[i][0] >= first_end for i in (1, 2, 3))
+    # chunks 1 and 2 were read side by side
+    assert intake.spans[2][0] < intake.spans[1][1]
+
+    intake = Timed({0})
+    with (
+        ThreadPoolExecutor(max_workers=2) as reader,
+        pytest.raises(PolicyMatchError, match="chunk 0"),
+    ):
+        list(_read_ahead(chunks(3), intake, reader, None, depth=2))  # type: ignore[arg-type]

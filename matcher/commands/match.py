@@ -468,10 +468,7 @@ def batch(
     portfolio_path = Path(portfolio)
     out_path = Path(out_text) if out_text is not None else None
     _keep_freed_pages()
-    from matcher.report.columns import localise
-    from matcher.report.files import check_outputs, csv_text, write_csv
-    from matcher.report.headers import SUMMARY_HEADERS_ZH
-    from matcher.report.render import frame_table
+    from matcher.report.files import check_outputs
 
     date = parse_as_of(as_of)
     statuses = _parse_only(only)
@@ -488,7 +485,7 @@ def batch(
     )
     rule_list = _rules(rules, only_rules, drafts)
     suffix = out_path.suffix.lower() if out_path is not None else ".csv"
-    keep = out_path is None or suffix in (".xlsx", ".json")
+    keep = out_path is None or suffix in (".xlsx", ".json")  # frames kept to write at the end
     with _progress(lang.value) as tick:
         run = api.run_batch(
             portfolio_path,
@@ -509,17 +506,7 @@ def batch(
     _print_intake(run, lang.value)
     _print_sample(run, lang.value)
     if keep:
-        frame = pl.concat(run.frames) if run.frames else pl.DataFrame()
-        if out_path is None:
-            if not summary:
-                write_stdout(csv_text(frame))
-        elif suffix == ".xlsx":
-            from matcher.report.xlsx import write_advisor_xlsx
-
-            write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang.value)
-        else:
-            doc = meta.json_document(frame.to_dicts(), rule_list, date, extra=api.intake_json(run))
-            meta.write_text(out_path, doc)
+        _write_kept(run, out_path, rule_list, date, lang.value, print_csv=not summary)
     if out_path is not None:
         err.print(
             f"已写入 {out_path}（{run.written} 行）"
@@ -527,26 +514,7 @@ def batch(
             else f"wrote {out_path} ({run.written} rows)"
         )
     err.print(meta.stamp(rule_list, lang.value, out_path, date), highlight=False, markup=False)
-    if (summary or summary_path) and run.summary is not None:
-        from matcher.report.money import blank_unstated_totals
-
-        table = localise(
-            blank_unstated_totals(run.summary, rule_list), SUMMARY_HEADERS_ZH, lang.value
-        )
-        if summary:
-            out.print(
-                frame_table(
-                    table.drop(
-                        SUMMARY_HEADERS_ZH["rule_title"] if lang is Lang.zh else "rule_title"
-                    )
-                )
-            )
-        if summary_path:
-            write_csv(table, summary_path)
-    if summary and run.plans:  # issue 13: the centre's data-collection plan
-        from matcher.evaluate.questions_frame import merge_plans
-
-        out.print(frame_table(merge_plans(run.plans, lang.value)))
+    _batch_summary(run, rule_list, lang.value, show=summary, path=summary_path)
     if html_dir is not None:
         from matcher.report.html import write_portfolio_html
 
@@ -557,16 +525,66 @@ def batch(
     if compare_path is not None:  # issue 15: who newly qualifies since the previous report
         from matcher.report.compare import report_changes
 
-        now = (
-            (pl.concat(run.frames) if run.frames else pl.DataFrame())
-            if keep
-            else Path(str(out_path))
-        )
+        now = _kept_frame(run) if keep else Path(str(out_path))
         for line in report_changes(compare_path, now, compare_out, lang.value):
             err.print(line, highlight=False, markup=False)
     _account(run, lang.value)
     if run.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _kept_frame(run: Any) -> pl.DataFrame:
+    return pl.concat(run.frames) if run.frames else pl.DataFrame()
+
+
+def _write_kept(
+    run: Any,
+    out_path: Path | None,
+    rule_list: Sequence[Any],
+    date: dt.date,
+    lang: str,
+    *,
+    print_csv: bool,
+) -> None:
+    """A report kept in memory: to standard output (CSV), an advisor workbook or JSON."""
+    from matcher.report.files import csv_text
+
+    frame = _kept_frame(run)
+    if out_path is None:
+        if print_csv:
+            write_stdout(csv_text(frame))
+    elif out_path.suffix.lower() == ".xlsx":
+        from matcher.report.xlsx import write_advisor_xlsx
+
+        write_advisor_xlsx(frame, out_path, as_of=date, rules=rule_list, lang=lang)
+    else:
+        doc = meta.json_document(frame.to_dicts(), rule_list, date, extra=api.intake_json(run))
+        meta.write_text(out_path, doc)
+
+
+def _batch_summary(
+    run: Any, rule_list: Sequence[Any], lang: str, *, show: bool, path: Path | None
+) -> None:
+    """--summary and --summary-out: enterprises and money per policy, then (issue 13) the
+    centre's data-collection plan."""
+    from matcher.report.columns import localise
+    from matcher.report.files import write_csv
+    from matcher.report.headers import SUMMARY_HEADERS_ZH
+    from matcher.report.render import frame_table
+
+    if (show or path) and run.summary is not None:
+        from matcher.report.money import blank_unstated_totals
+
+        table = localise(blank_unstated_totals(run.summary, rule_list), SUMMARY_HEADERS_ZH, lang)
+        if show:
+            title = SUMMARY_HEADERS_ZH["rule_title"] if lang == "zh" else "rule_title"
+            out.print(frame_table(table.drop(title)))
+        if path:
+            write_csv(table, path)
+    if show and run.plans:
+        from matcher.evaluate.questions_frame import merge_plans
+
+        out.print(frame_table(merge_plans(run.plans, lang)))
 
 
 def _spark_batch(
