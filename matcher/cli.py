@@ -210,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:  # last resort: a bug must still not show a traceback
         last_resort(exc)
         status = EXIT_DEFECT
+    if argv is None:
+        startup.exit_now(status)  # one enterprise: no teardown (matcher/startup.py)
     sys.exit(status)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import re
 import sys
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 
 class _ThenHook(importlib.abc.Loader):
@@ -56,3 +57,62 @@ def lazy_module(name: str, on_load: Callable[[ModuleType], None] | None = None) 
     sys.modules[name] = module
     loader.exec_module(module)
     return module
+
+
+class LazyPattern:
+    """A regular expression compiled on its first use, for the many module-level patterns a
+    one-profile report never runs (a scope read from the memo needs none of the scope
+    reader's). The first call of a method compiles the pattern and puts the compiled
+    pattern's own methods on the instance, so every later call is a plain C method call."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+
+    def _compiled(self) -> re.Pattern[str]:
+        compiled: re.Pattern[str] | None = self.__dict__.get("_re")
+        if compiled is None:
+            compiled = self.__dict__["_re"] = re.compile(self.pattern, self.flags)
+            for name in _PATTERN_METHODS:
+                self.__dict__[name] = getattr(compiled, name)
+        return compiled
+
+    @property
+    def groupindex(self) -> Any:
+        return self._compiled().groupindex
+
+    @property
+    def groups(self) -> int:
+        return self._compiled().groups
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().search(*args, **kwargs)
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().match(*args, **kwargs)
+
+    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().fullmatch(*args, **kwargs)
+
+    def sub(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().sub(*args, **kwargs)
+
+    def subn(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().subn(*args, **kwargs)
+
+    def split(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().split(*args, **kwargs)
+
+    def findall(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().findall(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled().finditer(*args, **kwargs)
+
+
+_PATTERN_METHODS = ("search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer")
+
+
+def lazy_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)`` on first use; only its methods and ``pattern`` may be
+    used (not ``re.sub(p, …)`` nor an isinstance check)."""
+    return cast("re.Pattern[str]", LazyPattern(pattern, flags))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from pydantic import ValidationError
@@ -426,6 +426,10 @@ def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) ->
 
 
 def _read_cached(path: Path) -> RuleSet | None:
+    return _read_pickled(path.with_suffix(_PICKLED)) or _read_json(path)
+
+
+def _read_json(path: Path) -> RuleSet | None:
     import json
 
     from matcher.rule import TRUSTED
@@ -437,6 +441,10 @@ def _read_cached(path: Path) -> RuleSet | None:
         sha256 = data["sha256"]
     except Exception:  # missing, damaged or foreign: load the files instead
         return None
+    return _checked(rules, files, sha256)
+
+
+def _checked(rules: list[Rule], files: dict[str, Path], sha256: object) -> RuleSet | None:
     if not rules or any(r.id not in files for r in rules):
         return None
     if isinstance(sha256, str) and len(sha256) == 64:
@@ -446,10 +454,77 @@ def _read_cached(path: Path) -> RuleSet | None:
     return RuleSet(rules=rules, files=files)
 
 
+# Beside the JSON, the same rules pickled: restored without validation, so a warm report
+# neither builds the models' validators (defer_build, matcher/rule.py) nor runs them. Only a
+# file of our own is read (a regular file owned by this user, written by no one else) and it
+# may name no class but the rule models and dates; anything else reads the JSON instead.
+_PICKLED = ".pickle"
+_PICKLE_FORMAT = "rules-1"
+
+
+def _read_pickled(path: Path) -> RuleSet | None:
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if (
+                not stat.S_ISREG(st.st_mode)
+                or st.st_uid != os.geteuid()
+                or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            ):
+                return None
+            data = _unpickler()(f).load()
+        fmt, name, rules, files, sha256 = data
+        if fmt != _PICKLE_FORMAT or name != path.stem:
+            return None
+        if not isinstance(rules, list) or not all(type(r) is Rule for r in rules):
+            return None
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            return None
+    except Exception:  # damaged, foreign, of another version, no geteuid (Windows)
+        return None
+    return _checked(rules, {k: Path(v) for k, v in files.items()}, sha256)
+
+
+def _unpickler() -> type[Any]:
+    import datetime
+    import pickle
+
+    import matcher.rule
+
+    allowed: dict[tuple[str, str], type] = {("datetime", "date"): datetime.date}
+    allowed.update(
+        {
+            ("matcher.rule", k): v
+            for k, v in vars(matcher.rule).items()
+            if isinstance(v, type) and v.__module__ == "matcher.rule"
+        }
+    )
+
+    class RuleUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            try:
+                return allowed[module, name]
+            except KeyError:
+                raise pickle.UnpicklingError(f"{module}.{name}: not a rule class") from None
+
+    return RuleUnpickler
+
+
 def _write_cached(path: Path, ruleset: RuleSet) -> None:
     """Atomically; nothing where the folder cannot be written, or where the rules would not
     read back as they are (a value JSON cannot carry)."""
+    import io
     import json
+    import pickle
 
     from matcher.reference.model_cache import write_atomic
     from matcher.rule import TRUSTED
@@ -466,8 +541,28 @@ def _write_cached(path: Path, ruleset: RuleSet) -> None:
     from matcher.report.meta import rules_sha256
 
     files = {k: str(v) for k, v in ruleset.files.items()}
-    body = {"rules": rules, "files": files, "sha256": rules_sha256(ruleset.rules)}
-    write_atomic(path, lambda f: json.dump(body, f, ensure_ascii=False), keep=_RULE_CACHE_KEEP)
+    sha256 = rules_sha256(ruleset.rules)
+    body = {"rules": rules, "files": files, "sha256": sha256}
+    if not write_atomic(
+        path, lambda f: json.dump(body, f, ensure_ascii=False), keep=_RULE_CACHE_KEEP
+    ):
+        return
+    # the pickle holds the rules as a JSON read gives them, and only if they restore equal
+    pickled = path.with_suffix(_PICKLED)
+    blob = pickle.dumps((_PICKLE_FORMAT, pickled.stem, back, files, sha256), protocol=5)
+    try:
+        again = _unpickler()(io.BytesIO(blob)).load()[2]
+    except Exception:
+        return
+    if again != back or any(
+        a.model_fields_set != b.model_fields_set for a, b in zip(again, back, strict=True)
+    ):
+        return
+
+    def write(f: IO[Any]) -> None:
+        f.write(blob)
+
+    write_atomic(pickled, write, binary=True, keep=_RULE_CACHE_KEEP)
 
 
 _RULE_CACHE_KEEP = 8  # rule sets kept (bundled, with --rules folders, several checkouts)

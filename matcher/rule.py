@@ -168,7 +168,10 @@ TRUSTED = "trusted"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: the validators are built at the first validation, not at import; a report
+    # restores its rules from the loader's cache without validating (loader._read_cached),
+    # so it never pays for them.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Condition(_Strict):
@@ -442,10 +445,6 @@ Node = Annotated[
     | Annotated[Condition, Tag("condition")],
     Discriminator(_node_tag),
 ]
-
-AllNode.model_rebuild()
-AnyNode.model_rebuild()
-NotNode.model_rebuild()
 
 
 class Formula(_Strict):

@@ -6,12 +6,19 @@ makes only objects that live until the process ends (modules, reference tables, 
 and the collector walked them ~190 times for nothing (≈ 35 ms of a 0.44 s CPU report).
 :func:`resume_gc` turns it back on before either command reads a list of enterprises,
 which may be any length; every other command runs with it on throughout.
+
+Such a run also ends without the interpreter's teardown (:func:`exit_now`): freeing every
+module, class and table one by one cost ~4 % of a report's instructions, for a process that
+is ending anyway.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,3 +54,21 @@ def resume_gc() -> None:
     if _paused:
         _paused = False
         gc.enable()
+
+
+def exit_now(status: int) -> None:
+    """End the program at once if it ran one enterprise (the collector still paused): the
+    exit functions run and the standard streams are flushed as at a normal exit, then the
+    process ends without freeing its objects one by one. Returns, for the caller to exit as
+    usual, where anything could still need the teardown: another thread, a stream that
+    cannot be flushed (a closed pipe), or a process that is not the program."""
+    if not (_paused and is_program() and threading.active_count() == 1):
+        return
+    try:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except BaseException:
+        return
+    os._exit(status)

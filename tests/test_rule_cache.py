@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from matcher import loader
 from matcher.cli import app
 from matcher.errors import PolicyMatchError
+from matcher.rule import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "profiles" / "examples" / "beijing_software.yaml"
@@ -142,10 +143,154 @@ def test_damaged_cache_file_is_ignored_and_rebuilt(
     cold = loader.load_ruleset()
     (path,) = cache_files(cache_home)
     path.write_bytes(damage)
+    path.with_suffix(".pickle").unlink()  # else read instead (tested below)
     assert loader.load_ruleset().rules == cold.rules
     assert path.read_bytes() != damage  # rebuilt
     no_yaml(monkeypatch)
     assert loader.load_ruleset().rules == cold.rules
+
+
+# --------------------------------------------------------------------------- the pickled rules
+
+
+def pickle_file(folder: Path) -> Path:
+    (path,) = sorted(folder.glob("ruleset-*.pickle"))
+    return path
+
+
+def no_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcher.rule import Rule
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rules validated although the pickle was there")
+
+    monkeypatch.setattr(Rule, "model_validate", refuse)
+
+
+def same_rules(a: list[Rule], b: list[Rule]) -> None:
+    assert a == b
+    for x, y in zip(a, b, strict=True):
+        assert type(x) is type(y)
+        assert x.model_fields_set == y.model_fields_set
+        assert x.model_dump() == y.model_dump()
+        assert x.model_dump_json(by_alias=True, exclude_unset=True) == y.model_dump_json(
+            by_alias=True, exclude_unset=True
+        )
+
+
+def test_pickled_rules_restore_equal_to_validated(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every bundled rule, drafts too: restored without validation, equal to the validated
+    cold = loader.load_ruleset(include_drafts=True)
+    validated = loader.load_rules(include_drafts=True).rules
+    pickle_file(cache_home)
+    with monkeypatch.context() as m:
+        no_yaml(m)
+        no_validation(m)
+        warm = loader.load_ruleset(include_drafts=True)
+    same_rules(warm.rules, validated)
+    same_rules(warm.rules, cold.rules)
+    assert warm.files == cold.files
+    # validation still works after a restore (the models build their validators on first use)
+    from matcher.rule import Rule
+
+    again = [
+        Rule.model_validate(r.model_dump(by_alias=True, exclude_unset=True)) for r in warm.rules
+    ]
+    same_rules(again, validated)
+
+
+def test_pickle_is_written_private(cache_home: Path) -> None:
+    import stat
+
+    loader.load_ruleset()
+    mode = pickle_file(cache_home).stat().st_mode
+    assert not mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def _foreign_pickle(path: Path) -> None:
+    import pickle
+
+    fmt, name, rules, files, sha = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps((fmt, name, [*rules, Path("x")], files, sha)))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "damaged",
+        "truncated",
+        "empty",
+        "group-writable",
+        "world-writable",
+        "another-owner",
+        "symlink",
+        "foreign-class",
+        "renamed",
+        "bad-shape",
+    ],
+)
+def test_odd_pickle_is_ignored(
+    odd: str, tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import pickle
+
+    cold = loader.load_ruleset()
+    path = pickle_file(cache_home)
+    blob = path.read_bytes()
+    if odd == "damaged":
+        path.write_bytes(blob[:20] + b"\xff" * 50 + blob[70:])
+    elif odd == "truncated":
+        path.write_bytes(blob[: len(blob) // 2])
+    elif odd == "empty":
+        path.write_bytes(b"")
+    elif odd == "group-writable":
+        path.chmod(0o620)
+    elif odd == "world-writable":
+        path.chmod(0o602)
+    elif odd == "another-owner":
+        real = os.geteuid()
+        monkeypatch.setattr(os, "geteuid", lambda: real + 1)
+    elif odd == "symlink":
+        target = tmp_path / "elsewhere.pickle"
+        path.rename(target)
+        path.symlink_to(target)
+    elif odd == "foreign-class":
+        _foreign_pickle(path)
+    elif odd == "renamed":  # the pickle of another key under this name
+        path.write_bytes(pickle.dumps(("rules-1", "ruleset-0123", *pickle.loads(blob)[2:])))
+    elif odd == "bad-shape":
+        path.write_bytes(pickle.dumps({"rules": []}))
+    with monkeypatch.context() as m:
+        no_yaml(m)  # the JSON beside it is read and validated instead
+        calls: list[int] = []
+        from matcher.rule import Rule
+
+        real_validate = Rule.model_validate
+
+        def counting(*args: object, **kwargs: object) -> Rule:
+            calls.append(1)
+            return real_validate(*args, **kwargs)  # type: ignore[arg-type]
+
+        m.setattr(Rule, "model_validate", counting)
+        warm = loader.load_ruleset()
+    assert calls  # the validated path
+    same_rules(warm.rules, cold.rules)
+
+
+def test_pickle_names_no_other_class(cache_home: Path) -> None:
+    import io
+    import pickle
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("never",))
+
+    unpickler = loader._unpickler()
+    with pytest.raises(pickle.UnpicklingError):
+        unpickler(io.BytesIO(pickle.dumps(Evil()))).load()
 
 
 def test_unwritable_cache_folder_still_loads(

@@ -146,14 +146,15 @@ def test_second_report_builds_no_scope_reader(tmp_path: Path) -> None:
 
 
 GC_PROBE = """
-import gc, sys
+import atexit, gc, sys
 sys.argv = ["policy-match", *{argv!r}]
+# at exit: a one-enterprise run ends without the teardown, after the exit functions
+atexit.register(lambda: print("GC", gc.isenabled(), file=sys.stderr))
 import matcher.cli
 try:
     matcher.cli.main()
-except SystemExit:
-    pass
-print("GC", gc.isenabled(), file=sys.stderr)
+except SystemExit as exc:
+    print("RETURNED", exc.code, file=sys.stderr)
 """
 
 
@@ -179,6 +180,35 @@ def test_garbage_collection_paused_only_for_one_enterprise() -> None:
     assert gc_after(["report", demo, "--id", "BJ001", "--as-of", "2022-07-01"])
     assert gc_after(["explain", demo, "bj-grad-expansion-subsidy", "--id", "BJ001"])
     assert gc_after(["rules", "list"])
+
+
+def test_one_enterprise_ends_without_the_teardown() -> None:
+    # matcher/startup.py exit_now: the exit functions run and the output is complete, but
+    # main() never returns; every other run (and any call with an argv) exits as usual.
+    yaml = str(EXAMPLES / "beijing_software.yaml")
+    demo = str(Path(__file__).resolve().parents[1] / "profiles" / "demo.csv")
+    for argv, fast in [
+        (["report", yaml, "--as-of", "2022-07-01"], True),
+        (["explain", yaml, "bj-grad-expansion-subsidy", "--as-of", "2022-07-01"], True),
+        (["report", demo, "--id", "BJ001", "--as-of", "2022-07-01"], False),
+        (["rules", "list"], False),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-c", GC_PROBE.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        returned = [x for x in proc.stderr.splitlines() if x.startswith("RETURNED")]
+        assert any(x.startswith("GC ") for x in proc.stderr.splitlines()), argv
+        if fast:
+            assert returned == [], argv
+        else:
+            assert returned == [f"RETURNED {proc.returncode}"], argv
+        direct = subprocess.run(
+            [sys.executable, "-m", "matcher", *argv], capture_output=True, text=True, timeout=300
+        )
+        assert (proc.stdout, proc.returncode) == (direct.stdout, direct.returncode), argv
 
 
 def test_command_is_found_after_the_options_before_it() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from matcher.lazy import lazy_pattern
 from matcher.reference.data import load_yaml
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -59,10 +60,10 @@ SURE_CUTOFF = 90.0
 MAYBE_CUTOFF = 60.0
 
 _STRIP_RE = re.compile(r"[\"'“”‘’「」『』《》\s()（）\[\]【】〔〕]")
-_PLACE_RE = re.compile(r"^[\u4e00-\u9fff]{2,7}?(?:省|市|自治区)(?=[^级])")
-_YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}年?度?(?:认定|入库|获得|获批)?")
-_LEVEL_PREFIX_RE = re.compile(r"^(国家级|国家|省级|市级|区级)")
-_LEVEL_SUFFIX_RE = re.compile(r"(国家级|省级|市级|区级)$")
+_PLACE_RE = lazy_pattern(r"^[\u4e00-\u9fff]{2,7}?(?:省|市|自治区)(?=[^级])")
+_YEAR_RE = lazy_pattern(r"(?:19|20)[0-9]{2}年?度?(?:认定|入库|获得|获批)?")
+_LEVEL_PREFIX_RE = lazy_pattern(r"^(国家级|国家|省级|市级|区级)")
+_LEVEL_SUFFIX_RE = lazy_pattern(r"(国家级|省级|市级|区级)$")
 _LEVEL_NORM = {"国家": "国家级"}
 _SEP = "\x1f"
 

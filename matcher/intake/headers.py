@@ -71,6 +71,7 @@ from typing import Literal
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
+from matcher.lazy import lazy_pattern
 from matcher.reference.data import (
     header_alias_rows,
     header_latin_rows,
@@ -175,13 +176,13 @@ class HeaderMappingError(ValueError):
 # ---------------------------------------------------------------------------------
 
 _NOISE_RE = re.compile(r"[\s_\-*※★☆:：'\"“”‘’/|·]+")
-_SEGMENT_RE = re.compile(r"[/|\n>→·\\]+")
+_SEGMENT_RE = lazy_pattern(r"[/|\n>→·\\]+")
 _UNIT_SUFFIX_RE = re.compile(r"^(?P<head>.{2,}?)(?P<unit>百万元|千万元|万元|亿元|千元)$")
 _TRAILING_BRACKET_RE = re.compile(r"^(?P<head>.+?)[(\[【〔](?P<inner>[^()\[\]【】〔〕]*)[)\]】〕]$")
 _YEAR_PREFIX_RE = re.compile(r"^(?P<year>(?:19|20)[0-9]{2})年?度?(?P<rest>.+)$")
 _YEAR_SUFFIX_RE = re.compile(r"^(?P<rest>.+?)(?P<year>(?:19|20)[0-9]{2})年?度?$")
 _UNIT_PREFIX_RE = re.compile(r"^单位")
-_CURRENCY_HINT_RE = re.compile(r"元|币|美|欧|\$|usd|eur|hkd|rmb|cny|%|‰")
+_CURRENCY_HINT_RE = lazy_pattern(r"元|币|美|欧|\$|usd|eur|hkd|rmb|cny|%|‰")
 _COUNT_UNITS = frozenset({"人", "名", "个", "位", "岗", "个岗位", "岗位", "户", "家"})
 
 
@@ -585,7 +586,7 @@ def _keywords(core: str) -> list[_Target]:
     return list(targets.values())
 
 
-_JOIN_RE = re.compile(r"以及|及|和|与|或|、|&")
+_JOIN_RE = lazy_pattern(r"以及|及|和|与|或|、|&")
 
 
 def _joined(core: str, targets: list[_Target]) -> list[_Target]:
@@ -937,10 +938,10 @@ _METHOD_ZH = {
 _NOT_FLAGGED = frozenset({"id", "size"})
 _CLOSEST = 60.0  # an unused column names its closest field from this score up
 _LOOSE = 50.0  # a column this close to a needed field (rapidfuzz ratio) is flagged
-_INT_RE = re.compile(r"^\s*[0-9０-９]+\s*[人名个位岗]?\s*$")
+_INT_RE = lazy_pattern(r"^\s*[0-9０-９]+\s*[人名个位岗]?\s*$")
 _YES_NO = frozenset({"是", "否", "√", "×", "✓", "✗", "有", "无", "y", "n", "yes", "no"})
-_CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_DIVISION_RE = re.compile(r"(省|市|区|县|旗)")
+_CREDIT_RE = lazy_pattern(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_DIVISION_RE = lazy_pattern(r"(省|市|区|县|旗)")
 
 
 @dataclass(frozen=True)

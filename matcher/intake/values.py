@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from matcher.fields import FieldType
 from matcher.fields import col as by_name
 from matcher.intake.errors import message
+from matcher.lazy import lazy_pattern
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -330,7 +331,7 @@ _MONTH = "(?:0?[1-9]|1[0-2])"
 INCOMPLETE_DATE_PATTERN = (
     f"{_YEAR}(?: ?年度?)?|{_YEAR} ?[-/.年] ?{_MONTH} ?月?(?:份)?|{_YEAR}(?:0[1-9]|1[0-2])"
 )
-_INCOMPLETE_DATE_RE = re.compile(INCOMPLETE_DATE_PATTERN)
+_INCOMPLETE_DATE_RE = lazy_pattern(INCOMPLETE_DATE_PATTERN)
 # Dates written to the month or the year (2019年3月, 2015.6, 2019): kept with their
 # precision as the first and last day they can mean; never given an invented day.
 PARTIAL_DATE_PATTERNS: tuple[str, ...] = (
@@ -338,7 +339,7 @@ PARTIAL_DATE_PATTERNS: tuple[str, ...] = (
     f"(?P<y>{_YEAR})(?P<m>0[1-9]|1[0-2])",
     f"(?P<y>{_YEAR})(?: ?年度?)?",
 )
-_PARTIAL_DATE_RES = tuple(re.compile(p) for p in PARTIAL_DATE_PATTERNS)
+_PARTIAL_DATE_RES = tuple(lazy_pattern(p) for p in PARTIAL_DATE_PATTERNS)
 #: The column holding the last day a DATE field's value can mean (``founded_hi``).
 DATE_HI_SUFFIX = "_hi"
 

@@ -44,6 +44,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
+from matcher.lazy import lazy_pattern
 from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
@@ -187,7 +188,7 @@ def _provinces() -> dict[str, str]:
     return province_names()
 
 
-_PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
+_PROVINCE_SUFFIX = lazy_pattern(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
 
 
 @functools.cache
@@ -485,7 +486,7 @@ _ACT_TAIL = re.compile(
 _ACT_HEAD = re.compile(r"^(从事|提供|开展|承接|各类|相关|其他|以及|及|和|的)")
 _SYNONYMS = (("研究开发", "研发"), ("锂电池", "锂离子电池"))
 # Inside an entry phrase, these end a modifier: 「老年食品及保健食品」 — 保健食品 has none.
-_MODIFIER_BREAK = re.compile(r"[及和与或等的]")
+_MODIFIER_BREAK = lazy_pattern(r"[及和与或等的]")
 
 # Shared with the polars clause extraction (scope_clauses), so spelled for both regex engines.
 # Whitespace as Python's \s and str.strip() see it (str.isspace); Rust's \s lacks \x1c-\x1f.
@@ -493,16 +494,16 @@ _SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f
 _EXCLUSION_WORDS = "不含|不包括|除|须|需|依法|限|仅限|涉及|不涉及|不得|凭|经|具体|以|无"
 _LIST_MARKS = "、,，;；"  # a bracket listing things keeps them as clauses
 _SEPARATORS = rf"；;，,、。：:{_SPACE}"
-_EXCLUSION = re.compile(rf"^({_EXCLUSION_WORDS})")
+_EXCLUSION = lazy_pattern(rf"^({_EXCLUSION_WORDS})")
 _BRACKET = re.compile(r"[(（]([^()（）]*)[)）]")
-_LIST_MARK = re.compile(rf"[{_LIST_MARKS}]")
+_LIST_MARK = lazy_pattern(rf"[{_LIST_MARKS}]")
 _CLAUSE_SPLIT = re.compile(rf"[{_SEPARATORS}]+")
 _BOILERPLATE = re.compile(
     r"依法|批准|营业执照|许可证件|审批结果|经营项目以|自主开展|许可项目|一般项目|经营范围|"
     r"除许可业务外|可自主依法"
 )
 _TRADE = re.compile(r"销售|批发|零售|进出口|贸易|收购|经销|代销|代理|采购")
-_MAKE = re.compile(r"生产|制造|加工|研发|研制|开发|设计|种植|养殖|繁育|建设|运营|培训|服务")
+_MAKE = lazy_pattern(r"生产|制造|加工|研发|研制|开发|设计|种植|养殖|繁育|建设|运营|培训|服务")
 _STOP_CLAUSES = frozenset(
     normalize_text(s)
     for s in [
@@ -1043,11 +1044,11 @@ def catalogue_verdicts(scopes: pl.Series, provinces: pl.Series, edition: Edition
 # --------------------------------------------------------------------------- importer
 
 _CN_NUM = "一二三四五六七八九十"
-_PART_NATIONAL = re.compile(r"全国鼓励外商投资产业目录")
-_PART_REGIONAL = re.compile(r"外商投资优势产业目录")
-_SECTION = re.compile(rf"^[{_CN_NUM}]+\s*[、.．]\s*(\S.*)$")
-_SUBSECTION = re.compile(rf"^[(（]\s*[{_CN_NUM}]+\s*[)）]\s*(\S.*)$")
-_ENTRY = re.compile(r"^(\d{1,4})\s*(?:[.．、](?!\d)|\s)\s*(.*)$")
+_PART_NATIONAL = lazy_pattern(r"全国鼓励外商投资产业目录")
+_PART_REGIONAL = lazy_pattern(r"外商投资优势产业目录")
+_SECTION = lazy_pattern(rf"^[{_CN_NUM}]+\s*[、.．]\s*(\S.*)$")
+_SUBSECTION = lazy_pattern(rf"^[(（]\s*[{_CN_NUM}]+\s*[)）]\s*(\S.*)$")
+_ENTRY = lazy_pattern(r"^(\d{1,4})\s*(?:[.．、](?!\d)|\s)\s*(.*)$")
 # Full-width digits, letters and spaces become ASCII; Chinese punctuation stays as printed.
 _LIGHT = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
 _LIGHT[0x3000] = 0x20
@@ -1057,7 +1058,7 @@ _JUNK = (
     re.compile(r"^\d+\s*/\s*\d+$"),  # 3/40
     re.compile(r"^[-—–_=·.．－\s]{3,}$"),  # rules
 )
-_NOTE = re.compile(r"^(注|说明|备注)\s*[:：]")
+_NOTE = lazy_pattern(r"^(注|说明|备注)\s*[:：]")
 _MAX_GAP = 3  # an entry number may skip this many lost entries; beyond, it is text
 
 

@@ -13,6 +13,7 @@ scikit-learn would add scipy and some 100 MB to every install for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -30,9 +31,15 @@ else:
 
 __all__ = ["CharNaiveBayes", "char_ngrams", "stripped"]
 
-_DIGIT = re.compile(r"\d")  # a pair with a digit is part of a number: no sign of a trade
-# Latin pairs are too few in training to be evidence (ab in abc公司): a pair needs a hanzi
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+@functools.cache
+def _evidence_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a hanzi, a digit), compiled on first use (a report from the memo needs neither):
+    Latin pairs are too few in training to be evidence (ab in abc公司), so a pair needs a
+    hanzi; a pair with a digit is part of a number, no sign of a trade."""
+    return re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), re.compile(r"\d")
+
+
 _CHUNK = 4096  # texts scored per numpy gather (bounds memory: features × classes float32)
 
 
@@ -123,10 +130,11 @@ class CharNaiveBayes:
         has nothing for the model to stand on, however peaked its posterior.
         """
         get = self.vocabulary.get
+        cjk, digit = _evidence_patterns()
         ids = [
             j
             for g in char_ngrams(text, self.strip)
-            if len(g) == 2 and _CJK.search(g) and not _DIGIT.search(g) and (j := get(g)) is not None
+            if len(g) == 2 and cjk.search(g) and not digit.search(g) and (j := get(g)) is not None
         ]
         if not ids:
             return 0

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from matcher.lazy import lazy_pattern
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
@@ -368,7 +369,7 @@ def _name(code: str) -> str:
     return _codes()[code].name
 
 
-_NAME_PARTS = re.compile(r"[和及与、，,；;（）()]|以外|以及|其他|的")
+_NAME_PARTS = lazy_pattern(r"[和及与、，,；;（）()]|以外|以及|其他|的")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -477,17 +478,17 @@ _CONJ = ("以及", "及", "与")  # list conjunctions: they separate businesses 
 
 #: boilerplate about the company, not its trade: removed before keywords are looked for.
 #: (the licence clauses of a 经营范围 say 经营, which would read as a sale cue.)
-_BOILERPLATE = re.compile(
+_BOILERPLATE = lazy_pattern(
     "业务|高新技术企业|高新技术|专精特新|科技型企业|许可项目|一般项目|除依法须经批准的项目外|"
     "依法须经批准的项目|经相关部门批准后方可开展经营活动|凭营业执照依法自主开展经营活动|"
     "具体经营项目以相关部门批准文件或许可证件为准|具体经营项目以审批结果为准"
 )
 #: "设计与施工": one design-and-build business, so the 施工/安装 head applies to the design.
-_DESIGN_BUILD = re.compile("设计(?:与|及|和|加)(施工|安装)")
+_DESIGN_BUILD = lazy_pattern("设计(?:与|及|和|加)(施工|安装)")
 
 
 #: words with 修/铺 that are not repair or a shop (装修 is decoration, 铺设 is laying).
-_NOT_CUES = re.compile(
+_NOT_CUES = lazy_pattern(
     "装修|修造|修路|修建|修缮|修复|修订|修改|修正|修剪|修整|修饰|进修|修炼|铺设|铺装|铺贴"
 )
 
@@ -501,8 +502,8 @@ def _cue_text(text: str) -> str:
 
 #: "卖给工厂", "批发给学校": what follows is the customer, not the trade; selling to another
 #: business is wholesale (批发业 sells to shops, factories and institutions), to people retail.
-_SOLD_TO = re.compile("(?:卖|供货|供应|销售|批发|出售|供)给.*")
-_PEOPLE = re.compile("消费者|个人|居民|顾客|市民|老百姓|散客|村民|街坊|小区|家庭|住户")
+_SOLD_TO = lazy_pattern("(?:卖|供货|供应|销售|批发|出售|供)给.*")
+_PEOPLE = lazy_pattern("消费者|个人|居民|顾客|市民|老百姓|散客|村民|街坊|小区|家庭|住户")
 
 
 def _sold_to(m: re.Match[str]) -> str:
@@ -510,9 +511,9 @@ def _sold_to(m: re.Match[str]) -> str:
 
 
 #: "给工厂派遣劳务工": a factory as customer does not make the text about production.
-_FOR_FACTORY = re.compile("(?:给|为)(?:工厂|厂家|厂区)")
+_FOR_FACTORY = lazy_pattern("(?:给|为)(?:工厂|厂家|厂区)")
 #: "给餐馆供应蔬菜", "给写字楼做保洁": the words between 给 and the verb name the customer.
-_FOR_CUSTOMER = re.compile(
+_FOR_CUSTOMER = lazy_pattern(
     "(?:给(?!排水)|帮|为(?!主))[^|]{1,8}?(做|供应|供货|提供|送货|送|加工|代)"
 )
 _SUPPLY = ("供应", "供货", "送货", "送")
@@ -526,7 +527,7 @@ def _for_customer(m: re.Match[str]) -> str:
 
 
 #: "…，兼做水电安装": an item after 兼/也 is a sideline, not the business.
-_SIDELINE = re.compile("^(?:兼做|兼营|兼卖|兼|也做|也帮人|也)")
+_SIDELINE = lazy_pattern("^(?:兼做|兼营|兼卖|兼|也做|也帮人|也)")
 
 
 def _keyword_text(text: str) -> str:
@@ -722,7 +723,7 @@ def _processed_farm_product(text: str, code: str) -> str | None:
 _TECH_SERVICE = ("技术服务", "技术开发", "技术咨询", "技术推广")
 _AUXILIARY = {"A": "A05", "B": "B11"}  # professional and auxiliary activities of the 门类
 _SHOP = ("开店", "开网店", "卖", "销售", "零售")
-_WORKS = re.compile("工程(?:施工)?$")
+_WORKS = lazy_pattern("工程(?:施工)?$")
 
 
 def _context_override(text: str, code: str, key: str, hits: list[str]) -> str | None:
@@ -1420,7 +1421,7 @@ def resolve_industry(text: str) -> Resolution:
 #: length (a trade is named at the head of a description; the labelled ones have ≤ 60), so
 #: the cost of a cell is bounded whatever its length
 MAX_TEXT_CHARS = 200
-_BREAKS = re.compile(r"[,，、;；。.\s]")
+_BREAKS = lazy_pattern(r"[,，、;；。.\s]")
 
 
 def _head(text: str) -> str:

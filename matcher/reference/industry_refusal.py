@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from matcher.lazy import lazy_pattern
 from matcher.reference import regions
 from matcher.reference.data import adcode_rows, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
@@ -111,16 +112,16 @@ _LISTS = (
     "vague_words",
 )
 _NUMERALS = "0123456789零〇一二三四五六七八九十两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
-_NUMBER = re.compile(
+_NUMBER = lazy_pattern(
     r"[0-9]+|[零〇一二三四五六七八九十两百千万亿]+|[零壹贰叁肆伍陆柒捌玖拾佰仟萬億]+"
 )
 #: a street address: anything, then a number with 号, 栋, 单元, 室… (中山路100号, 3栋2单元501)
-_ADDRESS = re.compile(
+_ADDRESS = lazy_pattern(
     r".{0,24}?\d+(?:号楼|号院|号|栋|幢|座|单元|室|层|楼)(?:\d+(?:号楼|号|栋|幢|座|单元|室|层|楼)?)*"
 )
-_DIGITS_AND_MARKS = re.compile(r"[\d\W_]*\d[\d\W_]*")
+_DIGITS_AND_MARKS = lazy_pattern(r"[\d\W_]*\d[\d\W_]*")
 # A street and its number anywhere in a cell (体育西路103号维多利广场B座): an address.
-_STREET_NUMBER = re.compile(r"(?:路|街|道|巷|弄|胡同|里)\d+(?:-\d+)?号")
+_STREET_NUMBER = lazy_pattern(r"(?:路|街|道|巷|弄|胡同|里)\d+(?:-\d+)?号")
 
 
 def reason(kind: str, text: str, lang: str = "zh") -> str:
@@ -181,16 +182,16 @@ def _labels(field: str) -> frozenset[str]:
 # "label: value" (微信号：…, 联系人：李女士, 行业：餐饮)
 _LABELLED = re.compile(r"^\s*([^:：]{1,12}?)\s*[:：]\s*")
 # "label value" with a space only (邮箱 a@b.cn, 电话 010-1234): the label must be a field word
-_SPACED = re.compile(r"^\s*(\S{1,8}?)\s+(?=\S)")
+_SPACED = lazy_pattern(r"^\s*(\S{1,8}?)\s+(?=\S)")
 # e-mail and web addresses, anywhere in a cell
-_CONTACT = re.compile(
+_CONTACT = lazy_pattern(
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+"
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu|io|cc|top|xyz|info|biz)\b(?:/\S*)?",
     re.IGNORECASE,
 )
-_LATIN_RUN = re.compile(r"[a-z]+")
+_LATIN_RUN = lazy_pattern(r"[a-z]+")
 # "take it from X" (以系统为准, 按执照填写, 同营业执照一致): defers to another record
-_DEFER = re.compile(
+_DEFER = lazy_pattern(
     r"^(?:以|按|按照|依|依据|根据|参照|参考|同|与)\w{1,10}(?:为准|执行|填写|所示|所载|一致|相同|确定)$"
 )
 #: a place suffix is read as such only in a short cell (a long one describes something)
@@ -303,7 +304,7 @@ _PRIORITY = ("record", "other", "person", "place", "placeholder", "latin")
 
 # Single letters kept apart (A:I, A I, a/i, A.I): not to be joined into a known
 # abbreviation (ai); a wrong code is worse than none, so A.I. goes too.
-_LETTERS_APART = re.compile(r"[\W_]*[A-Za-z](?:[\W_]+[A-Za-z])+[\W_]*")
+_LETTERS_APART = lazy_pattern(r"[\W_]*[A-Za-z](?:[\W_]+[A-Za-z])+[\W_]*")
 
 
 def letters_apart(text: str) -> bool:

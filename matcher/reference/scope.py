@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from matcher.lazy import lazy_pattern
 from matcher.reference.classifier import char_ngrams
 from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.disk_memo import ShardedMemo
@@ -206,11 +207,11 @@ _BOILERPLATE_RE = (
 _HEADING_RE = r"(一般项目|许可项目|一般经营项目|许可经营项目|经营范围)\s*[:：]"
 _MAIN_RE = r"主营(?:业务|项目)?[ \t]*[:：为是]?[ \t]*"
 _SEPARATORS_RE = r"[；;。\n\r]+"
-_BOILERPLATE = re.compile(_BOILERPLATE_RE)
-_HEADING = re.compile(_HEADING_RE)
-_MAIN = re.compile(_MAIN_RE)
-_SEPARATORS = re.compile(_SEPARATORS_RE)
-_NOTE = re.compile(r"[（(][^（）()]*[)）]?$")
+_BOILERPLATE = lazy_pattern(_BOILERPLATE_RE)
+_HEADING = lazy_pattern(_HEADING_RE)
+_MAIN = lazy_pattern(_MAIN_RE)
+_SEPARATORS = lazy_pattern(_SEPARATORS_RE)
+_NOTE = lazy_pattern(r"[（(][^（）()]*[)）]?$")
 
 
 @dataclass(frozen=True)
@@ -644,7 +645,7 @@ def _official_names() -> dict[str, tuple[str, str]]:
 
 # A conjunct that leans on its name for sense (其制品制造, 类似专用设备制造, 相关装置制造) or names a
 # trade as a whole (其他建筑业) is no activity of its own.
-_LEANING = re.compile(r"^(其|类似|相关|有关)|业$")
+_LEANING = lazy_pattern(r"^(其|类似|相关|有关)|业$")
 
 
 def _last_conjuncts(names: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
