@@ -76,37 +76,12 @@ class LazyPattern:
                 self.__dict__[name] = getattr(compiled, name)
         return compiled
 
-    @property
-    def groupindex(self) -> Any:
-        return self._compiled().groupindex
-
-    @property
-    def groups(self) -> int:
-        return self._compiled().groups
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().search(*args, **kwargs)
-
-    def match(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().match(*args, **kwargs)
-
-    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().fullmatch(*args, **kwargs)
-
-    def sub(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().sub(*args, **kwargs)
-
-    def subn(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().subn(*args, **kwargs)
-
-    def split(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().split(*args, **kwargs)
-
-    def findall(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().findall(*args, **kwargs)
-
-    def finditer(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled().finditer(*args, **kwargs)
+    def __getattr__(self, name: str) -> Any:
+        # Reached only before the first compile (the pattern's methods are then copied
+        # onto the instance) and for the pattern's other attributes (groups, groupindex).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._compiled(), name)
 
 
 _PATTERN_METHODS = ("search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer")
