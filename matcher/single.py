@@ -44,6 +44,7 @@ class OneProfile:
     errors: list[dict[str, Any]]
     regions: dict[str, Resolution] = field(default_factory=dict)
     industries: dict[str, Resolution] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)  # keys that are no profile field
 
 
 def read_one(
@@ -81,7 +82,8 @@ def read_one(
     industry.save_memo()
     scope.save_memo()
     row = _typed(res.rows[0], res.columns) if res.rows else None
-    return OneProfile(row, res.errors, res.regions, res.industries)
+    unused = [k for k in res.mapping.unmapped if k != ROW]
+    return OneProfile(row, res.errors, res.regions, res.industries, unused)
 
 
 # Whitespace as polars (Rust) and Python see it: removed before the totals/footnote test.

@@ -320,3 +320,18 @@ def test_one_profile_lists_its_problems_once_on_either_path(tmp_path: Path) -> N
         assert code == 0 and err.count("「很多」不是整数") == 1, err
         outputs.append((out, err))
     assert outputs[0] == outputs[1]
+
+
+def test_report_names_the_keys_of_a_profile_it_does_not_use(tmp_path: Path) -> None:
+    """A key of a YAML profile that is no profile field is named, not silently dropped;
+    the known fields are matched as usual."""
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: 丙公司\nregion: 北京市海淀区\n神秘字段: 1\n", encoding="utf-8")
+    code, out, err = run("report", str(profile), "--as-of", "2022-07-01")
+    assert code == 0, err
+    assert "未使用的字段：「神秘字段」（不是企业画像的字段，没有参与匹配）" in err
+    assert "丙公司" in out
+    code, _, err = run("report", str(profile), "--as-of", "2022-07-01", "--lang", "en")
+    assert "unused fields: 神秘字段 (not profile fields, not used in matching)" in err
+    code, _, err = run("report", str(EXAMPLES / "beijing_software.yaml"), "--as-of", "2022-07-01")
+    assert "未使用" not in err

@@ -205,6 +205,15 @@ def _read_one(path: Path, lang: str, rules: Sequence[Any], region_context: str |
     from matcher.single import problem_lines, read_one
 
     one = read_one(path, region_context=region_context)
+    if one is not None and one.unused:  # named, never silently dropped
+        names = "、".join(f"「{k}」" for k in one.unused)
+        err.print(
+            f"未使用的字段：{names}（不是企业画像的字段，没有参与匹配）"
+            if lang == "zh"
+            else f"unused fields: {', '.join(one.unused)} (not profile fields, not used in matching)",
+            highlight=False,
+            markup=False,
+        )
     if one is not None and one.errors:
         rows = problem_lines(one.errors, input_fields(rules), lang)
         _problems_head(len(rows), sum(r["minor"] for r in rows), lang)
