@@ -318,7 +318,7 @@ def compile_rule(
 ) -> CompiledRule:
     """The rule's expressions. With ``stage``, every node of its criteria tree is a
     column of ``stage`` and the expressions read those columns: they are then valid
-    only on a frame with ``stage.exprs`` added (see batch.Evaluator.wide)."""
+    only on a frame that ``stage.apply`` extended (see batch.Evaluator.wide)."""
     from matcher.evaluate.tree import STATUS_ORDER, condition_text
     from matcher.report.files import safe_text
 
