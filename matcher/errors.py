@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import errno
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from matcher.records import record
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -20,7 +21,7 @@ class PolicyMatchError(Exception):
         self.remedy = remedy
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     file: str
     line: int | None = None

@@ -6,12 +6,14 @@ JSON Schema and the report columns, so the names cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from matcher.records import record
 
 if TYPE_CHECKING:
     import polars as pl
@@ -31,7 +33,7 @@ class FieldType(StrEnum):
     INDUSTRY_LIST = "industry_list"
 
 
-@dataclass(frozen=True)
+@record
 class FieldSpec:
     name: str
     zh: str
@@ -47,7 +49,7 @@ class FieldSpec:
     question: Question | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Question:
     """A fact a rule needs that no registry holds: asked of the enterprise, answered in its profile."""
 

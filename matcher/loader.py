@@ -11,11 +11,12 @@ import yaml
 from pydantic import ValidationError
 
 from matcher.errors import Location, PolicyMatchError, pydantic_message
+from matcher.records import record
 from matcher.reference.data import data_dir
 from matcher.rule import Rule
 
 
-@dataclass(frozen=True)
+@record
 class RuleFileError:
     location: Location
     rule_id: str | None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from matcher.authoring.texts import find_sources, normalise, split_articles
 from matcher.fields import FIELDS_BY_NAME, RULE_FIELDS, FieldType
+from matcher.records import record
 from matcher.rule import Audience, Condition, Op, Rule, iter_conditions
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ MIN_QUOTE_CHARS = 6
 _STATUSES = ("eligible", "ineligible", "unknown")
 
 
-@dataclass(frozen=True)
+@record
 class LintIssue:
     path: str  # as shown: relative to the working directory when under it
     line: int | None

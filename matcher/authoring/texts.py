@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
+
+from matcher.records import record
 
 # ---------------------------------------------------------------------------- source text
 
@@ -48,7 +49,7 @@ def find_sources(sources_dir: Path | None) -> dict[str, Path]:
 # ---------------------------------------------------------------------------- articles
 
 
-@dataclass(frozen=True)
+@record
 class Article:
     number: int
     title: str  # as listed in 本期要目

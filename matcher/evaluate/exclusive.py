@@ -11,13 +11,13 @@ order and add amounts in the same order, so they pick the same one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import reduce
 from itertools import combinations
 from typing import TYPE_CHECKING
 
 from matcher.evaluate.row import Outcome
 from matcher.evaluate.tree import Status
+from matcher.records import record
 from matcher.rule import Rule
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -31,7 +31,7 @@ else:
 MAX_COMPONENT = 12
 
 
-@dataclass(frozen=True)
+@record
 class Component:
     members: tuple[str, ...]  # rule ids in the order given
     options: tuple[frozenset[str], ...]

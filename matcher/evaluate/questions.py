@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import IN_FORCE, STATUS_ORDER, field_label, in_force_note
 from matcher.fields import FIELDS_BY_NAME, QUESTIONS_BY_FIELD, FieldType
+from matcher.records import record
 from matcher.rule import Audience, Condition, Op, Rule
 
 
-@dataclass(frozen=True)
+@record
 class Ask:
     """One open field or question of one enterprise, and what answering it decides."""
 
@@ -151,7 +151,7 @@ def rules_using_questions(rules: Sequence[Rule]) -> dict[str, list[str]]:
 # ------------------------------------------------------------------ what would make it eligible
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """The smallest change of actionable fields that makes a rule eligible."""
 

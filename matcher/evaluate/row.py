@@ -33,6 +33,7 @@ from matcher.evaluate.tree import (
 from matcher.fields import FieldType
 from matcher.intake.certifications import contains_any
 from matcher.intake.values import DATE_HI_SUFFIX
+from matcher.records import record
 from matcher.rule import (
     DATE_OPS,
     AllNode,
@@ -47,7 +48,7 @@ from matcher.rule import (
 )
 
 
-@dataclass(frozen=True)
+@record
 class TraceStep:
     leaf: Leaf
     column: str

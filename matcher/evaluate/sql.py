@@ -49,6 +49,7 @@ from matcher.evaluate.tree import (
 from matcher.fields import FIELDS_BY_NAME, ROW, FieldType
 from matcher.intake.certifications import ABSENT, MAYBE, OTHERS_UNKNOWN
 from matcher.intake.values import DATE_HI_SUFFIX
+from matcher.records import record
 from matcher.rule import (
     DATE_OPS,
     AllNode,
@@ -118,7 +119,7 @@ class SqlCompileError(PolicyMatchError):
     """A rule the SQL compiler cannot translate exactly."""
 
 
-@dataclass(frozen=True)
+@record
 class _Sql:
     dialect: Dialect
 

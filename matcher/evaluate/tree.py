@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from matcher.fields import FIELDS_BY_NAME
+from matcher.records import record
 from matcher.rule import AllNode, AnyNode, Condition, NotNode, Op, Rule
 
 T = TypeVar("T")
@@ -75,7 +75,7 @@ def field_label(field: str, lang: str = "zh") -> str:
     return spec.zh if lang == "zh" else spec.name
 
 
-@dataclass(frozen=True)
+@record
 class Leaf:
     condition: Condition
     index: int  # position among the rule's leaves, stable across evaluators
@@ -139,7 +139,7 @@ def code_prefix(code: str) -> str:
     return code
 
 
-@dataclass(frozen=True)
+@record
 class PrefixTarget:
     """A set of code prefixes: a profile code is inside when it starts with one of them,
     and undecided when it is a strict ancestor (coarser) of one of them."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from matcher.evaluate.row import add_years
@@ -31,6 +30,7 @@ from matcher.fields import FIELDS_BY_NAME, FieldType
 from matcher.frame import pl
 from matcher.intake.certifications import contains_any_expr
 from matcher.intake.values import DATE_HI_SUFFIX
+from matcher.records import record
 from matcher.rule import (
     DATE_OPS,
     AllNode,
@@ -290,7 +290,7 @@ class Stage:
         return frame
 
 
-@dataclass(frozen=True)
+@record
 class CompiledRule:
     rule: Rule
     status: pl.Expr  # String: eligible/unknown/ineligible/expired/not_yet_valid

@@ -20,10 +20,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from matcher.lazy import lazy_pattern
+from matcher.records import record
 from matcher.reference.data import load_yaml
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -72,7 +72,7 @@ def _key(text: str) -> str:
     return _STRIP_RE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-@dataclass(frozen=True)
+@record
 class _Table:
     aliases: dict[str, str]  # key -> canonical
     levels: dict[str, dict[str, tuple[str, ...]]]  # canonical -> level -> canonicals
@@ -115,7 +115,7 @@ def canonical_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(_table().aliases.values()))
 
 
-@dataclass(frozen=True)
+@record
 class CertReading:
     """What one written certification name was read as."""
 
@@ -233,7 +233,7 @@ def cert_problem_expr(canonical: pl.Expr) -> pl.Expr:
 # ----------------------------------------------------------------------------- yes/no columns
 
 
-@dataclass(frozen=True)
+@record
 class FlagReading:
     present: tuple[str, ...] = ()  # certifications the cell says the firm has
     absent: tuple[str, ...] = ()  # certifications the cell denies (否)

@@ -9,10 +9,10 @@ firm repeated across chunks is caught too (only its first row number is kept).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, ROW
+from matcher.records import record
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ else:
 _KEY = "__dup_key"
 
 
-@dataclass(frozen=True)
+@record
 class Duplicate:
     """A row left out because an earlier row is the same firm."""
 

@@ -72,6 +72,7 @@ from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
 from matcher.lazy import lazy_pattern
+from matcher.records import record
 from matcher.reference.data import (
     header_alias_rows,
     header_latin_rows,
@@ -116,7 +117,7 @@ RESERVED_COLUMNS = frozenset({"__row"})
 _RANK = {"override": 0, "exact": 1, "alias": 2, "keyword": 3, "fuzzy": 4}
 
 
-@dataclass(frozen=True)
+@record
 class HeaderMatch:
     header: str
     field: str | None
@@ -130,7 +131,7 @@ class HeaderMatch:
     resembles: str | None = None  # for a false friend: the field it is mistaken for
 
 
-@dataclass(frozen=True)
+@record
 class HeaderDuplicate:
     header: str  # the header that was not mapped
     field: str  # the field it would have mapped to
@@ -191,7 +192,7 @@ def header_key(s: str) -> str:
     return _NOISE_RE.sub("", unicodedata.normalize("NFKC", s).lower())
 
 
-@dataclass(frozen=True)
+@record
 class _Parsed:
     full: str
     stripped: str
@@ -239,7 +240,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     return unit, unknown
 
 
-@dataclass(frozen=True)
+@record
 class _Target:
     field: str | None  # None: a false friend
     method: Method
@@ -256,14 +257,14 @@ _TABLE_STRIPPED: dict[str, _Target] = {}
 _VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
 
 
-@dataclass(frozen=True)
+@record
 class _Keyword:
     parts: tuple[str, ...]  # every part must occur (A+B)
     target: _Target
     generic: bool  # tried only when no other keyword matched
 
 
-@dataclass(frozen=True)
+@record
 class _Qualifier:
     word: str
     blocks: frozenset[str] | None  # None: every field
@@ -475,7 +476,7 @@ _NEUTRAL_TAILS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record
 class _Clean:
     core: str  # the header's own words: no numbering, brackets, periods or units
     brackets: tuple[str, ...]  # bracket texts, asides removed
@@ -944,7 +945,7 @@ _CREDIT_RE = lazy_pattern(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{1
 _DIVISION_RE = lazy_pattern(r"(省|市|区|县|旗)")
 
 
-@dataclass(frozen=True)
+@record
 class ColumnEntry:
     """One input column and what became of it."""
 
@@ -987,7 +988,7 @@ class ColumnEntry:
         }
 
 
-@dataclass(frozen=True)
+@record
 class ColumnAccount:
     """Every input column of a portfolio: used, ambiguous, duplicate, refused or unused."""
 

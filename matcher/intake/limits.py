@@ -11,9 +11,10 @@ passing :class:`Limits` to the library (``read_table``, ``load_portfolio``,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 from matcher.intake.errors import IntakeError
+from matcher.records import record
 
 __all__ = ["ENV_VARS", "Limits"]
 
@@ -28,7 +29,7 @@ ENV_VARS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     #: columns of a portfolio; real ones have tens
     max_columns: int = 1_000

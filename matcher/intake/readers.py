@@ -74,6 +74,7 @@ from matcher.fields import col
 from matcher.intake.errors import IntakeError, message
 from matcher.intake.limits import Limits, exceeded, resolve
 from matcher.intake.values import cell_to_str
+from matcher.records import record
 
 # polars, numpy and the Excel reader (zipfile, ElementTree) on first use: a one-profile
 # report needs none of them (matcher/lazy.py).
@@ -128,7 +129,7 @@ _FEW_CONTROLS = 32
 _CONTROL_OK = frozenset("\t\n\r\x0b\x0c\x1a")  # \x1a: DOS end-of-file marker
 
 
-@dataclass(frozen=True)
+@record
 class RawProblem:
     """A row-level (or header-level) problem found while reading.
 
@@ -1345,7 +1346,7 @@ _TOTAL_RE = r"^(合计|总计|小计|总合计|共计|汇总|total|subtotal|sum)
 _NOTE_RE = r"^(填表人|填报人|填表日期|填报日期|制表人|制表日期|审核人|负责人签字|注[:：]|注\d|说明[:：]|备注[:：])"
 
 
-@dataclass(frozen=True)
+@record
 class SkippedRows:
     """Rows recognised as totals (合计…) or footnotes (填表人…), left out of the firms."""
 

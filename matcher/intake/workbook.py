@@ -16,9 +16,10 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from matcher.records import record
 
 __all__ = ["Book", "SheetInfo", "error_cells", "inspect"]
 
@@ -31,7 +32,7 @@ _SCAN_BYTES = 1 << 20
 _WORKBOOK_MAX = 16 << 20  # the workbook part lists sheets: megabytes would be hostile
 
 
-@dataclass(frozen=True)
+@record
 class SheetInfo:
     name: str
     visible: bool
@@ -39,7 +40,7 @@ class SheetInfo:
     size: int  # uncompressed bytes of that part (0 when unknown)
 
 
-@dataclass(frozen=True)
+@record
 class Book:
     sheets: list[SheetInfo]
     active: int  # index into sheets, as Excel's activeTab

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from matcher.errors import PolicyMatchError
+from matcher.records import record
 from matcher.rule import Rule
 
 # Raw rows normalised at a time inside a task (as api.READ_CHUNK_ROWS for the local batch).
@@ -46,7 +47,7 @@ def _keys_schema() -> Any:
     )
 
 
-@dataclass(frozen=True)
+@record
 class SparkJob:
     """Everything a task needs; pickled once and shipped to the executors."""
 

@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.lazy import lazy_pattern
+from matcher.records import record
 from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.resolution import normalize_text, split_phrases
 
@@ -96,7 +97,7 @@ class CatalogueError(PolicyMatchError):
 # --------------------------------------------------------------------------- data classes
 
 
-@dataclass(frozen=True)
+@record
 class CatalogueEntry:
     edition: str
     number: str  # "85" (national) or "四川省 12" (regional), as in the official text
@@ -118,7 +119,7 @@ class CatalogueEntry:
         return f"第 {self.number} 条" if zh else f"no. {self.number}"
 
 
-@dataclass(frozen=True)
+@record
 class Edition:
     key: str
     title: str
@@ -146,7 +147,7 @@ class Edition:
         return self.valid_from <= as_of and (self.valid_until is None or as_of <= self.valid_until)
 
 
-@dataclass(frozen=True)
+@record
 class CatalogueMatch:
     entry: CatalogueEntry
     score: float
@@ -675,7 +676,7 @@ def _pair_score(clause: str, obj: str, pobj: str) -> float:
     return best
 
 
-@dataclass(frozen=True)
+@record
 class _Index:
     edition: Edition
     phrases: tuple[str, ...]  # phrase objects, deduplicated per entry

@@ -29,11 +29,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcher.lazy import lazy_pattern
+from matcher.records import record
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
 from matcher.reference.data import industry_rows, load_yaml, reference_path
@@ -131,7 +132,7 @@ _SEPARATED_RE = re.compile(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.
 _DECIMAL_RE = re.compile(r"^\d{2}\.\d$|^\d{2}\s*-\s*\d{1,2}$")
 
 
-@dataclass(frozen=True)
+@record
 class IndustryCode:
     code: str  # normalised, e.g. "C3011"
     official: str  # as printed in the standard: "C" or "3011"
@@ -258,7 +259,7 @@ def industry_contains_expr(container: str, code: pl.Expr) -> pl.Expr:
 # --------------------------------------------------------------------------- resolution index
 
 
-@dataclass(frozen=True)
+@record
 class _Index:
     names: dict[str, str]  # normalised official name → finest code with that name
     aliases: dict[str, str]  # normalised alias → code

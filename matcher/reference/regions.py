@@ -14,10 +14,10 @@ import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.records import record
 from matcher.reference.data import adcode_rows, load_yaml
 from matcher.reference.resolution import Resolution, ResolutionCache, normalize_text, resolve_many
 
@@ -86,7 +86,7 @@ _LABELS = (
 _SKIP = ("市辖区",)
 
 
-@dataclass(frozen=True)
+@record
 class Division:
     code: str
     name: str
@@ -318,7 +318,7 @@ def _short_names(d: Division) -> set[str]:
     return out
 
 
-@dataclass(frozen=True)
+@record
 class _Entry:
     code: str
     kind: str  # full / short / former / zone
@@ -348,7 +348,7 @@ class _Names(Mapping[str, tuple[_Entry, ...]]):
         return len(self._raw)
 
 
-@dataclass(frozen=True)
+@record
 class _Index:
     names: Mapping[str, tuple[_Entry, ...]]  # normalised name → divisions
     lengths: tuple[int, ...]  # distinct name lengths, longest first
@@ -812,7 +812,7 @@ def ambiguous_names(res: Resolution) -> tuple[str, ...]:
     return names if len(names) > 1 else ()
 
 
-@dataclass(frozen=True)
+@record
 class RegionContextHint:
     """Most resolved rows lie in one province: a suggestion, never applied silently."""
 

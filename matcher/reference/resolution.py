@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from matcher.records import record
 
 __all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
 
@@ -49,7 +51,7 @@ _STAGE_EN = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Resolution:
     """How one input text was resolved to a code (or why it was not).
 

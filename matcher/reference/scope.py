@@ -29,10 +29,10 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from matcher.lazy import lazy_pattern
+from matcher.records import record
 from matcher.reference.classifier import char_ngrams
 from matcher.reference.data import read_yaml, reference_path
 from matcher.reference.disk_memo import ShardedMemo
@@ -90,7 +90,7 @@ ACTIONS: tuple[str, ...] = tuple(
 MEANING = "scope_meaning.yaml"  # what official wording means, as general rules (data)
 
 
-@dataclass(frozen=True)
+@record
 class MeaningRule:
     """An object pattern that, with one of the suffixes, gives a reading (scope_meaning.yaml)."""
 
@@ -111,7 +111,7 @@ class MeaningRule:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class Meaning:
     suffix_default: dict[str, str]  # what a suffix alone says, when too few items teach it
     suffix_section: dict[str, str]  # suffixes whose 大类 is open: the 门类 they say
@@ -214,14 +214,14 @@ _SEPARATORS = lazy_pattern(_SEPARATORS_RE)
 _NOTE = lazy_pattern(r"[（(][^（）()]*[)）]?$")
 
 
-@dataclass(frozen=True)
+@record
 class CatalogueItem:
     item_code: str
     statement: str
     codes: tuple[str, ...]  # normalised GB/T 4754 codes, in the catalogue's order
 
 
-@dataclass(frozen=True)
+@record
 class PhraseReading:
     """How one scope phrase was read: ``method`` is catalogue (exact item), official (a GB/T
     4754 class name), neighbour (nearest item with the same suffix), action (the suffix
@@ -255,7 +255,7 @@ class PhraseReading:
         return f"'{self.phrase}' → {self.code} {self.name} ({how}{' ' + basis if basis else ''})"
 
 
-@dataclass(frozen=True)
+@record
 class ScopeReading:
     """A whole scope: every phrase's reading, and which one is the main activity."""
 

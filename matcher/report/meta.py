@@ -10,15 +10,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from matcher.records import record
 from matcher.rule import Rule
 
 
-@dataclass(frozen=True)
+@record
 class RuleSetIdentity:
     sha256: str
     rules: int

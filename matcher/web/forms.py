@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from matcher.fields import PROFILE_FIELDS, FieldType
+from matcher.records import record
 
 HELP_EXTRA = {
     FieldType.INT: "（填数字，不清楚就留空；留空表示未知，不按0计）",
@@ -14,7 +13,7 @@ HELP_EXTRA = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class FormField:
     name: str
     label: str

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from matcher.records import record
 
 TOKEN_ENV = "POLICY_MATCH_TOKEN"
 # How `serve --workers N` hands its settings to the worker processes it starts.
 WORKER_ENV = "POLICY_MATCH_SERVE_SETTINGS"
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     as_of: dt.date | None = None  # None: today, evaluated per request
     token: str | None = None  # advisor pages and /api/batch; None disables them
