@@ -324,12 +324,25 @@ def test_region_index_read_back_equals_the_built_one(
     monkeypatch.delenv(regions.INDEX_CACHE_OFF_ENV, raising=False)
     built = regions._build_index()
     regions._write_index(built)
-    (path,) = cache_home.glob("region-name-index-*.json")
+    (path,) = cache_home.glob("region-name-index-*.txt")
     read = regions._read_index()
     assert read == built
     assert list(read.names) == list(built.names)  # the same order, for the same first hit
-    path.write_bytes(b'{"names": {"x": [[1]]}')  # damaged: not believed
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])  # truncated: not believed
     assert regions._read_index() is None
+    tag = regions._INDEX_TAG.encode()
+    path.write_bytes(good.replace(tag, tag[:-1] + b"9"))  # another format: not believed
+    assert regions._read_index() is None
+    parts = good.split(b"\0")
+    entries = parts[2].split(b"\n")
+    for bad in (b"110000", b"110000:full:x", b"110000:full,", b"110000:full\t"):
+        broken = [*parts[:2], b"\n".join([bad, *entries[1:]]), *parts[3:]]
+        path.write_bytes(b"\0".join(broken))  # an entry that is no code:kind
+        assert regions._read_index() is None, bad
+    path.write_bytes(b"\0".join([*parts[:2], b"\n".join(entries[1:]), *parts[3:]]))
+    assert regions._read_index() is None  # a name without its entries
+
     monkeypatch.setattr(regions, "_build_index", lambda: built)
     regions._index.cache_clear()
     try:
@@ -365,11 +378,16 @@ def test_region_index_file_keeps_the_division_table(
         monkeypatch.setattr(regions, "_table", lambda table=table: table)
         assert regions.province_names() == provinces and len(provinces) == 34
     monkeypatch.setattr(regions, "_table", real)
-    (path,) = cache_home.glob("region-name-index-*.json")
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    raw["divisions"]["110108"] = ["海淀区"]  # damaged: not believed
-    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    (path,) = cache_home.glob("region-name-index-*.txt")
+    good = path.read_text(encoding="utf-8")
+    line = "\t".join(["海淀区", "county", "110000", "", "北京市海淀区"])
+    assert line in good
+    path.write_text(good.replace(line, "海淀区"), encoding="utf-8")  # damaged: not believed
     assert regions._read_index_file() is None
+    path.write_text(good.replace(line, line + "\tx"), encoding="utf-8")
+    assert regions._read_index_file() is None
+    path.write_text(good.replace(line, line + "\n110109"), encoding="utf-8")
+    assert regions._read_index_file() is None  # a code without its fields
 
 
 def test_region_index_key_follows_the_alias_table(

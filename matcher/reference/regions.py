@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from matcher.records import record
 from matcher.reference.data import adcode_rows, load_yaml
@@ -100,14 +100,14 @@ class _Divisions(Mapping[str, Division]):
     """All divisions by adcode as the region index file keeps them, each made when it is
     looked up (a one-profile report looks up a few of 3,200: issue 16)."""
 
-    def __init__(self, rows: dict[str, list[str]]) -> None:
-        self._rows = rows  # adcode → [name, level, province_code, city_code, full_name]
+    def __init__(self, rows: dict[str, str]) -> None:
+        self._rows = rows  # adcode → "name\tlevel\tprovince_code\tcity_code\tfull_name"
         self._made: dict[str, Division] = {}
 
     def __getitem__(self, code: str) -> Division:
         made = self._made.get(code)
         if made is None:
-            name, level, province, city, full = self._rows[code]
+            name, level, province, city, full = self._rows[code].split("\t")
             made = self._made[code] = Division(code, name, level, province, city, full)
         return made
 
@@ -122,7 +122,7 @@ class _Divisions(Mapping[str, Division]):
 
 
 # The division table as the region index file holds it, once _index() has read that file.
-_kept_divisions: dict[str, list[str]] | None = None
+_kept_divisions: dict[str, str] | None = None
 
 
 @functools.cache
@@ -146,7 +146,8 @@ def province_names() -> dict[str, str]:
     """Province adcode → official name (the 34 province rows), without making every division."""
     table = _table()
     if isinstance(table, _Divisions):
-        return {code: row[0] for code, row in table._rows.items() if row[1] == "province"}
+        rows = ((code, row.split("\t", 2)) for code, row in table._rows.items())
+        return {code: f[0] for code, f in rows if f[1] == "province"}
     return {d.code: d.name for d in table.values() if d.level == "province"}
 
 
@@ -328,14 +329,15 @@ class _Names(Mapping[str, tuple[_Entry, ...]]):
     """Normalised name → divisions, as read back from the cache file: each name's entries
     are made when it is looked up (a one-profile report looks up a few of 6,000 names)."""
 
-    def __init__(self, raw: dict[str, list[list[str]]]) -> None:
-        self._raw = raw
+    def __init__(self, raw: dict[str, str]) -> None:
+        self._raw = raw  # name → "code:kind,code:kind"
         self._made: dict[str, tuple[_Entry, ...]] = {}
 
     def __getitem__(self, name: str) -> tuple[_Entry, ...]:
         made = self._made.get(name)
         if made is None:
-            made = self._made[name] = tuple(_Entry(str(c), str(k)) for c, k in self._raw[name])
+            pairs = (e.split(":") for e in self._raw[name].split(","))
+            made = self._made[name] = tuple(_Entry(c, k) for c, k in pairs)
         return made
 
     def __contains__(self, name: object) -> bool:
@@ -369,9 +371,17 @@ def _index() -> _Index:
 
 
 # The index takes ~50 ms to build (6,000 names normalised) and a one-profile report needs
-# it, so it is kept in a JSON file keyed by the tables and the code that build it.
+# it, so it is kept in a file keyed by the tables and the code that build it. The file is
+# text: the format, then each table as one string of lines (fields split by tab, a name's
+# entries by comma and colon), the parts split by NUL. It is read back with str.split and
+# its objects are made on lookup: the JSON of 16,000 small lists, and checking their types,
+# cost a report ~10 ms (issue 16). Each part is checked before the file is believed, and
+# the file is written only where it reads back as built.
 INDEX_CACHE_OFF_ENV = "POLICY_MATCH_NO_REGION_CACHE"
-_INDEX_FORMAT = "2"  # 2: with the division table
+_INDEX_FORMAT = "3"  # 2: with the division table; 3: text, tables as lines
+_INDEX_TAG = f"policy-match region index {_INDEX_FORMAT}"
+_PART = r"[^\t\n:,\0]*"  # a code or a kind of a name's entries
+_ENTRIES = re.compile(rf"{_PART}:{_PART}(?:[,\n]{_PART}:{_PART})*")
 
 
 def _index_path() -> Path | None:
@@ -389,7 +399,7 @@ def _index_path() -> Path | None:
         data.reference_path("region_aliases.yaml"),
     ]
     key = model_cache.input_key(files, _INDEX_FORMAT, unicodedata.unidata_version)
-    return model_cache.cache_dir() / f"region-name-index-{key[:32]}.json"
+    return model_cache.cache_dir() / f"region-name-index-{key[:32]}.txt"
 
 
 def _read_index() -> _Index | None:
@@ -397,56 +407,77 @@ def _read_index() -> _Index | None:
     return None if kept is None else kept[0]
 
 
-def _read_index_file() -> tuple[_Index, dict[str, list[str]]] | None:
-    """The index and the division table (adcode → the other fields) the file keeps."""
-    import json
-
+def _read_index_file() -> tuple[_Index, dict[str, str]] | None:
+    """The index and the division table (adcode → its other fields, a line) the file keeps."""
     try:
         path = _index_path()
         if path is None:
             return None
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        names, table = raw["names"], raw["divisions"]
-        if not (isinstance(names, dict) and all(isinstance(v, list) for v in names.values())):
-            return None
-        if not (
-            isinstance(table, dict)
-            and all(isinstance(v, list) and len(v) == 5 for v in table.values())
-        ):
-            return None
-        index = _Index(
-            names=_Names(names),
-            lengths=tuple(int(n) for n in raw["lengths"]),
-            choices=tuple(str(c) for c in raw["choices"]),
-            choice_codes=tuple(str(c) for c in raw["choice_codes"]),
-        )
-        return index, table
+        return _decode_index(path.read_bytes().decode("utf-8"))
     except Exception:  # missing, damaged or foreign (or no home folder): build instead
         return None
 
 
-def _write_index(idx: _Index) -> None:
-    """Atomically, keeping the newest few; nothing where the folder cannot be written."""
-    import json
+def _decode_index(text: str) -> tuple[_Index, dict[str, str]] | None:
+    parts = text.split("\0")
+    if len(parts) != 8 or parts[0] != _INDEX_TAG:
+        return None
+    names, entries, lengths, choices, choice_codes, codes, divisions = (
+        p.split("\n") for p in parts[1:]
+    )
+    if len(names) != len(entries) or not _ENTRIES.fullmatch(parts[2]):
+        return None
+    if len(choices) != len(choice_codes) or len(codes) != len(divisions):
+        return None
+    if parts[7].count("\t") != 4 * len(divisions) or any(d.count("\t") != 4 for d in divisions):
+        return None
+    index = _Index(
+        names=_Names(dict(zip(names, entries, strict=True))),
+        lengths=tuple(int(n) for n in lengths),
+        choices=tuple(choices),
+        choice_codes=tuple(choice_codes),
+    )
+    return index, dict(zip(codes, divisions, strict=True))
 
+
+def _encode_index(idx: _Index) -> str:
+    table = _table()
+    rows = [[d.name, d.level, d.province_code, d.city_code, d.full_name] for d in table.values()]
+    parts = [
+        _INDEX_TAG,
+        "\n".join(idx.names),
+        "\n".join(",".join(f"{e.code}:{e.kind}" for e in v) for v in idx.names.values()),
+        "\n".join(str(n) for n in idx.lengths),
+        "\n".join(idx.choices),
+        "\n".join(idx.choice_codes),
+        "\n".join(table),
+        "\n".join("\t".join(r) for r in rows),
+    ]
+    return "\0".join(parts)
+
+
+def _write_index(idx: _Index) -> None:
+    """Atomically, keeping the newest few; nothing where the folder cannot be written, or
+    where the file would not read back as built (a separator inside a name)."""
     from matcher.reference.model_cache import write_atomic
 
-    raw = {
-        "names": {k: [[e.code, e.kind] for e in v] for k, v in idx.names.items()},
-        "lengths": list(idx.lengths),
-        "choices": list(idx.choices),
-        "choice_codes": list(idx.choice_codes),
-        "divisions": {
-            d.code: [d.name, d.level, d.province_code, d.city_code, d.full_name]
-            for d in _table().values()
-        },
-    }
+    text = _encode_index(idx)
+    back = _decode_index(text)
+    if back is None or back[0] != idx or list(back[0].names) != list(idx.names):
+        return
+    if dict(_Divisions(back[1]).items()) != dict(_table().items()):
+        return
+    data = text.encode("utf-8")
     try:
         path = _index_path()
     except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
         return
     if path is not None:
-        write_atomic(path, lambda f: json.dump(raw, f, ensure_ascii=False), keep=3)
+
+        def write(f: IO[bytes]) -> None:
+            f.write(data)
+
+        write_atomic(path, write, binary=True, keep=3)
 
 
 def _build_index() -> _Index:
