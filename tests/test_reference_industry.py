@@ -430,3 +430,13 @@ def test_bare_digit_codes_read_as_by_the_general_steps() -> None:
             assert normalize_industry_code(code.translate(wide)) == expected, code
     assert normalize_industry_code("6513") == "I6513"
     assert normalize_industry_code("99") is None
+
+
+def test_light_tables_agree_with_the_records() -> None:
+    # issue 16: normalising a code and finding its size group read the rows without making
+    # the 1,971 IndustryCode records; they must say what the records say
+    codes = industry.industry_codes()
+    assert len(codes) == len(data.industry_rows())  # every normalised code once
+    assert industry.code_levels() == {c.code: c.level for c in codes.values()}
+    assert list(industry.code_levels()) == list(codes)
+    assert industry._by_digits() == {c.official: c.code for c in codes.values() if c.level > 1}

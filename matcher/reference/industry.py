@@ -153,8 +153,25 @@ def _codes() -> dict[str, IndustryCode]:
 
 
 @functools.cache
+def _levels() -> dict[str, int]:
+    """Level of each code, keyed as :func:`_codes` keys them, without making its 1,971
+    records: what a report needs to normalise a code and find its size group (issue 16)."""
+    out: dict[str, int] = {}
+    for r in industry_rows():
+        level = int(r["level"])
+        out[r["code"] if level == 1 else r["section"] + r["code"]] = level
+    return out
+
+
+@functools.cache
 def _by_digits() -> dict[str, str]:
-    return {c.official: c.code for c in _codes().values() if c.level > 1}
+    """Official digits of each code below 门类 → the normalised code (section letter first)."""
+    return {r["code"]: r["section"] + r["code"] for r in industry_rows() if int(r["level"]) > 1}
+
+
+def code_levels() -> dict[str, int]:
+    """Every normalised code → its level (1 门类 … 4 小类), in the table's order (read-only)."""
+    return _levels()
 
 
 def industry_codes() -> dict[str, IndustryCode]:
@@ -183,7 +200,7 @@ def normalize_industry_code(raw: str) -> str | None:
         return None
     if m.group(3):
         letter = m.group(3).upper()
-        return letter if letter in _codes() else None
+        return letter if letter in _levels() else None
     letter, digits = m.group(1), m.group(2)
     code = _by_digits().get(digits)
     if code is None or (letter and code[0] != letter.upper()):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from matcher.reference.data import load_yaml
-from matcher.reference.industry import industry_codes, normalize_industry_code
+from matcher.reference.industry import code_levels, normalize_industry_code
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
 if TYPE_CHECKING:
@@ -153,15 +153,15 @@ def _group_by_code() -> dict[str, str | None]:
         for end in range(1, len(b)):
             if b[:end] in cover:
                 raise ValueError(f"size standard lists both {b[:end]} and its part {b}")
-    codes = industry_codes()
+    codes = code_levels()
     leaf_group: dict[str, str | None] = {}
-    for c in codes.values():
-        if c.level != 4:
+    for code, level in codes.items():
+        if level != 4:
             continue
-        owners = [c.code[:end] for end in range(1, len(c.code) + 1) if c.code[:end] in cover]
+        owners = [code[:end] for end in range(1, len(code) + 1) if code[:end] in cover]
         if len(owners) != 1:
-            raise ValueError(f"{c.code} is covered {len(owners)} times by the size standard")
-        leaf_group[c.code] = cover[owners[0]]
+            raise ValueError(f"{code} is covered {len(owners)} times by the size standard")
+        leaf_group[code] = cover[owners[0]]
     # Each code's groups are those of the leaves under it (codes nest as prefixes).
     under: dict[str, set[str | None]] = {code: set() for code in codes}
     for leaf, g in leaf_group.items():
@@ -191,14 +191,14 @@ def size_group(industry_code: str | None) -> str | None:
 def _group_of(code: str) -> str | None:
     """``_group_by_code().get(code)`` for one code, without the table of every code: a
     one-profile report asks for one (the table costs ~10 ms)."""
-    codes = industry_codes()
+    codes = code_levels()
     if code not in codes:
         return None
     cover = size_standard().coverage()
     groups: set[str | None] = set()
-    for c in codes.values():
-        if c.level == 4 and c.code.startswith(code):
-            owners = [c.code[:end] for end in range(1, len(c.code) + 1) if c.code[:end] in cover]
+    for leaf, level in codes.items():
+        if level == 4 and leaf.startswith(code):
+            owners = [leaf[:end] for end in range(1, len(leaf) + 1) if leaf[:end] in cover]
             if len(owners) != 1:
                 return _group_by_code().get(code)  # the table says what is wrong
             groups.add(cover[owners[0]])
