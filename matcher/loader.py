@@ -464,24 +464,10 @@ _PICKLE_FORMAT = "rules-1"
 
 
 def _read_pickled(path: Path) -> RuleSet | None:
-    import os
-    import stat
+    from matcher.reference.model_cache import read_own_pickle
 
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with open(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if (
-                not stat.S_ISREG(st.st_mode)
-                or st.st_uid != os.geteuid()
-                or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-            ):
-                return None
-            data = _unpickler()(f).load()
-        fmt, name, rules, files, sha256 = data
+        fmt, name, rules, files, sha256 = read_own_pickle(path, _unpickler())
         if fmt != _PICKLE_FORMAT or name != path.stem:
             return None
         if not isinstance(rules, list) or not all(type(r) is Rule for r in rules):
@@ -497,9 +483,9 @@ def _read_pickled(path: Path) -> RuleSet | None:
 
 def _unpickler() -> type[Any]:
     import datetime
-    import pickle
 
     import matcher.rule
+    from matcher.reference.model_cache import restricted_unpickler
 
     allowed: dict[tuple[str, str], type] = {("datetime", "date"): datetime.date}
     allowed.update(
@@ -509,15 +495,7 @@ def _unpickler() -> type[Any]:
             if isinstance(v, type) and v.__module__ == "matcher.rule"
         }
     )
-
-    class RuleUnpickler(pickle.Unpickler):
-        def find_class(self, module: str, name: str) -> Any:
-            try:
-                return allowed[module, name]
-            except KeyError:
-                raise pickle.UnpicklingError(f"{module}.{name}: not a rule class") from None
-
-    return RuleUnpickler
+    return restricted_unpickler(allowed, "a rule class")
 
 
 def _write_cached(path: Path, ruleset: RuleSet) -> None:

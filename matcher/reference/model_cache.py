@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -27,7 +27,16 @@ else:
     np = lazy_module("numpy")
 
 
-__all__ = ["cache_dir", "input_key", "library_file", "load", "save", "write_atomic"]
+__all__ = [
+    "cache_dir",
+    "input_key",
+    "library_file",
+    "load",
+    "read_own_pickle",
+    "restricted_unpickler",
+    "save",
+    "write_atomic",
+]
 
 _KEY = "__key__"
 KEEP = 3  # files kept per name, newest first
@@ -136,3 +145,40 @@ def write_atomic(
     except OSError:
         return False
     return True
+
+
+# Objects restored from a pickle skip their validation (the rules, the size standard): only a
+# file of our own is read, and it may name no class but those its reader allows.
+
+
+def restricted_unpickler(allowed: Mapping[tuple[str, str], Any], what: str) -> type[Any]:
+    """An Unpickler whose ``find_class`` gives only the ``allowed`` (module, name) objects;
+    any other raises UnpicklingError naming ``what`` it should have been."""
+    import pickle
+
+    class RestrictedUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            try:
+                return allowed[module, name]
+            except KeyError:
+                raise pickle.UnpicklingError(f"{module}.{name}: not {what}") from None
+
+    return RestrictedUnpickler
+
+
+def read_own_pickle(path: Path, unpickler: type[Any]) -> Any:
+    """What ``unpickler`` restores from ``path``, read only if it is a regular file (not
+    followed through a link) owned by this user and writable by no one else; raises
+    (OSError, UnpicklingError, AttributeError where there is no geteuid …) otherwise."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with open(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            raise PermissionError(f"{path}: not a file of this user's own")
+        return unpickler(f).load()

@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -46,7 +47,7 @@ SIZE_ORDER = ("large", "medium", "small", "micro")
 class Tier(BaseModel):
     """One sentence of the standard: 或 (any indicator below) or 且 (all at least)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     join: Literal["或", "且"]
     below: dict[Indicator, float] | None = None
     at_least: dict[Indicator, float] | None = None
@@ -65,7 +66,7 @@ class Tier(BaseModel):
 
 
 class SizeGroup(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     id: str
     zh: str
     industries: tuple[str, ...]
@@ -98,13 +99,13 @@ class SizeGroup(BaseModel):
 
 
 class OutOfScope(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     industries: tuple[str, ...]
     reason: str
 
 
 class SizeStandard(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     id: str
     title: str
     document: str
@@ -140,7 +141,91 @@ class SizeStandard(BaseModel):
 
 @functools.cache
 def size_standard() -> SizeStandard:
-    return SizeStandard.model_validate(load_yaml("sme_size_standard_2011.yaml"))
+    """The bundled standard, validated (from the cache when an earlier run validated it)."""
+    path = _standard_path()
+    cached = _read_standard(path) if path is not None else None
+    if cached is not None:
+        return cached
+    standard = SizeStandard.model_validate(load_yaml(_STANDARD_FILE))
+    if path is not None:
+        _write_standard(path, standard)
+    return standard
+
+
+# A report validated the bundled standard at every start, and built the four models'
+# validators to do it (~10 ms, issue 16). Once validated it is kept pickled, keyed by the
+# bytes of the standard, of the code table its validator checks codes against and of the
+# code that validates; a warm run restores it without validation (the models' validators
+# are built on first use: defer_build). Only a file of this user's own is read, and it may
+# name no class but these models (model_cache.read_own_pickle); anything else validates.
+STANDARD_CACHE_OFF_ENV = "POLICY_MATCH_NO_SIZE_CACHE"
+_STANDARD_FILE = "sme_size_standard_2011.yaml"
+_STANDARD_FORMAT = "size-standard-1"
+
+
+def _standard_path() -> Path | None:
+    import os
+
+    import pydantic
+
+    from matcher.reference import data, industry, model_cache
+
+    if os.environ.get(STANDARD_CACHE_OFF_ENV):
+        return None
+    try:
+        files = [
+            Path(__file__),
+            Path(industry.__file__),
+            Path(data.__file__),
+            data.reference_path(_STANDARD_FILE),
+            data.reference_path("gbt4754_2017.csv"),
+        ]
+        key = model_cache.input_key(files, _STANDARD_FORMAT, pydantic.VERSION)
+        return model_cache.cache_dir() / f"size-standard-{key[:32]}.pickle"
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+        return None
+
+
+def _unpickler() -> type[Any]:
+    from matcher.reference.model_cache import restricted_unpickler
+
+    models = (Tier, SizeGroup, OutOfScope, SizeStandard)
+    allowed: dict[tuple[str, str], type] = {("datetime", "date"): dt.date}
+    allowed.update({(m.__module__, m.__qualname__): m for m in models})
+    return restricted_unpickler(allowed, "a size standard class")
+
+
+def _read_standard(path: Path) -> SizeStandard | None:
+    from matcher.reference.model_cache import read_own_pickle
+
+    try:
+        fmt, name, standard = read_own_pickle(path, _unpickler())
+    except Exception:  # missing, damaged, foreign, of another version, no geteuid (Windows)
+        return None
+    if fmt != _STANDARD_FORMAT or name != path.stem or type(standard) is not SizeStandard:
+        return None
+    return standard
+
+
+def _write_standard(path: Path, standard: SizeStandard) -> None:
+    """Atomically, and only if it restores equal; nothing where the folder cannot be written."""
+    import io
+    import pickle
+
+    from matcher.reference.model_cache import write_atomic
+
+    blob = pickle.dumps((_STANDARD_FORMAT, path.stem, standard), protocol=5)
+    try:
+        again = _unpickler()(io.BytesIO(blob)).load()[2]
+    except Exception:
+        return
+    if again != standard or again.model_dump() != standard.model_dump():
+        return
+
+    def write(f: IO[Any]) -> None:
+        f.write(blob)
+
+    write_atomic(path, write, binary=True, keep=3)
 
 
 @functools.cache
