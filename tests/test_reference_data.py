@@ -195,3 +195,27 @@ def test_bundled_tables_read_back_equal(tmp_path: Path, monkeypatch: pytest.Monk
         assert list((tmp_path / "cache" / "policy-match").glob(f"table-{Path(name).stem}-*"))
         kept = data._read_csv(name)  # read back
         assert kept == parsed and [list(r) for r in kept] == [list(r) for r in parsed]
+
+
+def test_file_digest_follows_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 16: each file is hashed once per process while it is unchanged
+    import hashlib
+
+    from matcher.reference import model_cache
+
+    def expected(data: bytes) -> bytes:
+        return hashlib.sha256(len(data).to_bytes(8, "little") + data).digest()
+
+    path = tmp_path / "table.csv"
+    path.write_bytes(b"code\n01\n")
+    assert model_cache.file_digest(path) == expected(b"code\n01\n")
+    path.write_bytes(b"code\n02\n")  # same size, at once: a file changed just now is not kept
+    assert model_cache.file_digest(path) == expected(b"code\n02\n")
+    assert not [k for k in model_cache._DIGESTS if k[0] == str(path)]
+    monkeypatch.setattr(model_cache, "_SETTLED_NS", -(10**18))  # as if long unchanged
+    assert model_cache.file_digest(path) == expected(b"code\n02\n")
+    assert [k for k in model_cache._DIGESTS if k[0] == str(path)]  # kept
+    path.write_bytes(b"code\n0003\n")
+    assert model_cache.file_digest(path) == expected(b"code\n0003\n")
+    with pytest.raises(FileNotFoundError):
+        model_cache.file_digest(tmp_path / "missing.csv")

@@ -55,13 +55,12 @@ def reference_path(name: str) -> Path:
 # dates and non-string keys are written tagged, see _tagged; a value json cannot hold
 # exactly is never kept). Where the folder cannot be written the file is parsed each time.
 TABLE_CACHE_OFF_ENV = "POLICY_MATCH_NO_TABLE_CACHE"
-_TABLE_FORMAT = "2"
+_TABLE_FORMAT = "3"  # 3: keyed by model_cache.input_key
 
 
 def _kept(path: Path, parse: Callable[[], Any], encode: Callable[[Any], Any]) -> Any:
     """``parse()`` of ``path``, or the same value read back from its JSON copy; ``encode``
     gives the JSON form (:func:`_decode` turns it back)."""
-    import hashlib
     import json
     import os
 
@@ -69,11 +68,10 @@ def _kept(path: Path, parse: Callable[[], Any], encode: Callable[[Any], Any]) ->
 
     if os.environ.get(TABLE_CACHE_OFF_ENV):
         return parse()
-    digest = hashlib.sha256(_TABLE_FORMAT.encode())
-    for source in (Path(__file__), path):
-        digest.update(b"\0" + source.read_bytes())
+    # input_key: each file hashed once per process, however many caches it keys
+    key = model_cache.input_key([Path(__file__), path], _TABLE_FORMAT)
     try:
-        target = model_cache.cache_dir() / f"table-{path.stem}-{digest.hexdigest()[:32]}.json"
+        target = model_cache.cache_dir() / f"table-{path.stem}-{key[:32]}.json"
     except RuntimeError:  # no home folder to find the cache in
         return parse()
     try:
