@@ -511,3 +511,62 @@ def test_pinned_editions_are_looked_up_once_per_date(monkeypatch: pytest.MonkeyP
     assert catalogue.edition_in_force(dt.date(1990, 1, 1)) is None
     assert catalogue.edition_in_force(dt.date(1990, 1, 1)) is None
     assert len(reads) == 4  # one read for each date
+
+
+def test_bundled_editions_kept_pickled_and_odd_files_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 16: a warm run restores the bundled editions without validating them again;
+    # a file that is not our own pickle of the edition records is never believed
+    import os
+    import pickle
+
+    from matcher.reference import catalogue
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(catalogue.EDITION_CACHE_OFF_ENV, raising=False)
+    catalogue._load_cached.cache_clear()
+    try:
+        cold = catalogue.editions()
+        kept = sorted(tmp_path.glob("policy-match/catalogue-edition-*.pickle"))
+        assert len(kept) == len(cold)
+        catalogue._load_cached.cache_clear()
+        calls: list[int] = []
+        real = catalogue._load_file
+
+        def counting(path: Path) -> catalogue.Edition:
+            calls.append(1)
+            return real(path)
+
+        monkeypatch.setattr(catalogue, "_load_file", counting)
+        warm = catalogue.editions()
+        assert not calls
+        assert warm == cold and [e.path for e in warm] == [e.path for e in cold]
+        assert [vars(e) for e in warm] == [vars(e) for e in cold]
+        path = catalogue._edition_pickle(cold[0].path)  # type: ignore[arg-type]
+        assert path is not None and path.is_file()
+        good = path.read_bytes()
+
+        class Evil:
+            def __reduce__(self) -> tuple[object, tuple[str]]:
+                return (print, ("never",))
+
+        odd = [
+            good[: len(good) // 2],
+            pickle.dumps(("catalogue-edition-1", path.stem, Evil())),
+            pickle.dumps(("catalogue-edition-1", "catalogue-edition-0123", cold[0])),
+            pickle.dumps(("catalogue-edition-1", path.stem, cold[0].entries[0])),
+        ]
+        for blob in odd:
+            path.write_bytes(blob)
+            assert catalogue._read_edition(path) is None
+        path.write_bytes(good)
+        assert catalogue._read_edition(path) == cold[0]
+        path.chmod(0o622)
+        assert catalogue._read_edition(path) is None
+        path.chmod(0o600)
+        real_uid = os.geteuid()
+        monkeypatch.setattr(os, "geteuid", lambda: real_uid + 1)
+        assert catalogue._read_edition(path) is None
+    finally:
+        catalogue._load_cached.cache_clear()

@@ -38,10 +38,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.lazy import lazy_pattern
@@ -221,7 +221,7 @@ def province_code(adcode: str | None) -> str | None:
 
 
 class _EntryModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     number: str
     text: str
@@ -239,14 +239,14 @@ class _EntryModel(BaseModel):
 
 
 class _TotalsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     national: int | None = None
     regional: int | None = None
 
 
 class _EditionModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     key: str
     title: str
@@ -255,7 +255,7 @@ class _EditionModel(BaseModel):
     valid_from: dt.date
     valid_until: dt.date | None = None
     regional_part: str = ""
-    official_totals: _TotalsModel = _TotalsModel()
+    official_totals: _TotalsModel = Field(default_factory=_TotalsModel)
     source: str = ""
     number_official: bool = True
     entries: list[_EntryModel]
@@ -402,13 +402,111 @@ def _load_file(path: Path) -> Edition:
 
 
 @functools.cache
-def _load_cached(path: Path, mtime_ns: int) -> Edition:
-    return _load_file(path)
+def _load_cached(path: Path, mtime_ns: int, bundled: bool = False) -> Edition:
+    return _load_bundled(path) if bundled else _load_file(path)
 
 
-def _load(path: Path) -> Edition:
+def _load(path: Path, *, bundled: bool = False) -> Edition:
     # absolute, not resolve(): following links costs a stat per path component, per call
-    return _load_cached(path.absolute(), path.stat().st_mtime_ns)
+    return _load_cached(path.absolute(), path.stat().st_mtime_ns, bundled)
+
+
+# A report validated the bundled editions at every start and built the three models'
+# validators to do it (issue 16). A bundled edition once validated is kept pickled, keyed
+# by the bytes of its file and of what validating it reads (the code, the province table);
+# a warm run restores it without validation (the models are defer_build). Only a file of
+# this user's own is read, and it may name no class but the edition records and dates
+# (model_cache.read_own_pickle); anything else reads the YAML. Imported editions (user
+# files) are always read and validated.
+EDITION_CACHE_OFF_ENV = "POLICY_MATCH_NO_EDITION_CACHE"
+_EDITION_FORMAT = "catalogue-edition-1"
+
+
+def _edition_pickle(path: Path) -> Path | None:
+    import os
+
+    import pydantic
+
+    from matcher.reference import data, model_cache, regions, resolution
+
+    if os.environ.get(EDITION_CACHE_OFF_ENV):
+        return None
+    try:
+        files = [
+            path,
+            Path(__file__),
+            Path(data.__file__),
+            Path(resolution.__file__),
+            Path(regions.__file__),
+            data.reference_path("adcodes_2024.csv"),
+        ]
+        extra = (_EDITION_FORMAT, pydantic.VERSION, yaml.__version__)
+        key = model_cache.input_key(files, *extra)
+        return model_cache.cache_dir() / f"catalogue-edition-{key[:32]}.pickle"
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+        return None
+
+
+def _edition_unpickler() -> type[Any]:
+    from matcher.reference.model_cache import restricted_unpickler
+
+    allowed: dict[tuple[str, str], type] = {("datetime", "date"): dt.date}
+    allowed.update({(c.__module__, c.__qualname__): c for c in (Edition, CatalogueEntry)})
+    return restricted_unpickler(allowed, "a catalogue edition class")
+
+
+def _read_edition(pickled: Path) -> Edition | None:
+    from matcher.reference.model_cache import read_own_pickle
+
+    try:
+        fmt, name, edition = read_own_pickle(pickled, _edition_unpickler())
+    except Exception:  # missing, damaged, foreign, of another version, no geteuid (Windows)
+        return None
+    if fmt != _EDITION_FORMAT or name != pickled.stem or type(edition) is not Edition:
+        return None
+    if type(edition.entries) is not tuple or not all(
+        type(e) is CatalogueEntry for e in edition.entries
+    ):
+        return None
+    return edition
+
+
+def _write_edition(pickled: Path, edition: Edition) -> None:
+    """Atomically (without its path), and only if it restores equal."""
+    import dataclasses
+    import io
+    import pickle
+
+    from matcher.reference.model_cache import write_atomic
+
+    bare = dataclasses.replace(edition, path=None)
+    blob = pickle.dumps((_EDITION_FORMAT, pickled.stem, bare), protocol=5)
+    try:
+        again = _edition_unpickler()(io.BytesIO(blob)).load()[2]
+    except Exception:
+        return
+    if again != bare or vars(again) != vars(bare):
+        return
+
+    def write(f: IO[Any]) -> None:
+        f.write(blob)
+
+    write_atomic(pickled, write, binary=True, keep=9)
+
+
+def _load_bundled(path: Path) -> Edition:
+    """A bundled edition, from its pickle when an earlier run validated these very bytes."""
+    import dataclasses
+
+    pickled = _edition_pickle(path)
+    if pickled is not None:
+        kept = _read_edition(pickled)
+        if kept is not None:
+            return dataclasses.replace(kept, path=path)
+    edition = _load_file(path)
+    if pickled is not None:
+        _write_edition(pickled, edition)
+    return edition
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -423,7 +521,7 @@ def editions(extra_dirs: Sequence[Path] = ()) -> list[Edition]:
     """
     by_key: dict[str, Edition] = {}
     for path in _yaml_files(reference_path(_BUNDLED_DIR)):
-        ed = _load(path)
+        ed = _load(path, bundled=True)
         by_key[ed.key] = ed
     for folder in extra_dirs:
         folder = Path(folder)
