@@ -1152,10 +1152,10 @@ _ENTRY = lazy_pattern(r"^(\d{1,4})\s*(?:[.．、](?!\d)|\s)\s*(.*)$")
 _LIGHT = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF5B) if chr(c - 0xFEE0).isalnum()}
 _LIGHT[0x3000] = 0x20
 _JUNK = (
-    re.compile(r"^[-—–~_－\s]*\d{1,4}[-—–~_－\s]*$"),  # page number: 12, - 12 -, — 12 —
-    re.compile(r"^第\s*\d+\s*页(\s*[/,，]?\s*共\s*\d+\s*页)?$"),  # 第 3 页 共 40 页
-    re.compile(r"^\d+\s*/\s*\d+$"),  # 3/40
-    re.compile(r"^[-—–_=·.．－\s]{3,}$"),  # rules
+    lazy_pattern(r"^[-—–~_－\s]*\d{1,4}[-—–~_－\s]*$"),  # page number: 12, - 12 -, — 12 —
+    lazy_pattern(r"^第\s*\d+\s*页(\s*[/,，]?\s*共\s*\d+\s*页)?$"),  # 第 3 页 共 40 页
+    lazy_pattern(r"^\d+\s*/\s*\d+$"),  # 3/40
+    lazy_pattern(r"^[-—–_=·.．－\s]{3,}$"),  # rules
 )
 _NOTE = lazy_pattern(r"^(注|说明|备注)\s*[:：]")
 _MAX_GAP = 3  # an entry number may skip this many lost entries; beyond, it is text

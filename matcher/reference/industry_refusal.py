@@ -101,7 +101,8 @@ _REMEDY = (
     "give a code (e.g. I65) or the main business",
 )
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# compiled on first use: the class of every Han character takes ~9 ms to compile (issue 16)
+_CJK = lazy_pattern(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LISTS = (
     "placeholders",
     "places",
