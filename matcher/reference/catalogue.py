@@ -774,16 +774,43 @@ def _pair_score(clause: str, obj: str, pobj: str) -> float:
     return best
 
 
-@record
 class _Index:
-    edition: Edition
-    phrases: tuple[str, ...]  # phrase objects, deduplicated per entry
+    """An edition's entry phrases, made on first use: a report whose clauses were all scored
+    before (the disk memo) needs none of them (issue 16)."""
+
+    __slots__ = ("_tables", "edition")
+
+    def __init__(self, edition: Edition) -> None:
+        self.edition = edition
+        self._tables: tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]] | None = None
+
+    def _made(self) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+        if self._tables is None:
+            self._tables = _phrase_tables(self.edition)
+        return self._tables
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """Phrase objects, deduplicated per entry."""
+        return self._made()[0]
+
     # tuples: building the index must not import numpy (a one-profile report)
-    owner: tuple[int, ...]  # entry index of each phrase
-    lengths: tuple[int, ...]  # len of each phrase object
+    @property
+    def owner(self) -> tuple[int, ...]:
+        """Entry index of each phrase."""
+        return self._made()[1]
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        """len of each phrase object."""
+        return self._made()[2]
 
 
 def _build_index(edition: Edition) -> _Index:
+    return _Index(edition)
+
+
+def _phrase_tables(edition: Edition) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
     phrases: list[str] = []
     owner: list[int] = []
     for i, entry in enumerate(edition.entries):
@@ -795,12 +822,7 @@ def _build_index(edition: Edition) -> _Index:
             if len(o) >= _MIN_OBJECT:
                 phrases.append(o)
                 owner.append(i)
-    return _Index(
-        edition,
-        tuple(phrases),
-        tuple(owner),
-        tuple(len(p) for p in phrases),
-    )
+    return tuple(phrases), tuple(owner), tuple(len(p) for p in phrases)
 
 
 _INDEXES: dict[int, _Index] = {}
