@@ -440,3 +440,31 @@ def test_light_tables_agree_with_the_records() -> None:
     assert industry.code_levels() == {c.code: c.level for c in codes.values()}
     assert list(industry.code_levels()) == list(codes)
     assert industry._by_digits() == {c.official: c.code for c in codes.values() if c.level > 1}
+
+
+def test_code_table_file_read_back_and_odd_files_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(industry.CODE_TABLE_OFF_ENV, raising=False)
+    industry._code_table.cache_clear()
+    try:
+        built = industry._code_table()
+        (path,) = tmp_path.glob("policy-match/industry-codes-*.txt")
+        good = path.read_text(encoding="utf-8")
+        back = industry._decode_code_table(good)
+        assert back == built and [list(d) for d in back] == [list(d) for d in built]
+        odd = [
+            good[: len(good) // 2],
+            good.replace(industry._CODE_TABLE_TAG, "policy-match industry codes 0"),
+            good + "1",  # a level more than codes
+            good[:-1] + "x",  # a level that is no digit
+            good.replace("\n", "", 1),  # a code fewer
+        ]
+        for text in odd:
+            assert industry._decode_code_table(text) is None
+            path.write_text(text, encoding="utf-8")
+            industry._code_table.cache_clear()
+            assert industry._code_table() == built  # built again from the rows
+    finally:
+        industry._code_table.cache_clear()

@@ -153,20 +153,98 @@ def _codes() -> dict[str, IndustryCode]:
 
 
 @functools.cache
-def _levels() -> dict[str, int]:
-    """Level of each code, keyed as :func:`_codes` keys them, without making its 1,971
-    records: what a report needs to normalise a code and find its size group (issue 16)."""
-    out: dict[str, int] = {}
+def _code_table() -> tuple[dict[str, int], dict[str, str]]:
+    """Level of each code (keyed as :func:`_codes` keys them) and the normalised code of
+    each code's official digits below 门类: what a report needs to normalise a code and find
+    its size group, without the 1,971 rows and records (issue 16). Kept in a small file
+    keyed by the table and this code, checked before it is believed and written only
+    where it reads back as built."""
+    path = _code_table_path()
+    if path is not None:
+        try:
+            kept = _decode_code_table(path.read_bytes().decode("utf-8"))
+        except Exception:  # missing, damaged or foreign (or no home folder): build instead
+            kept = None
+        if kept is not None:
+            return kept
+    levels: dict[str, int] = {}
     for r in industry_rows():
         level = int(r["level"])
-        out[r["code"] if level == 1 else r["section"] + r["code"]] = level
-    return out
+        levels[r["code"] if level == 1 else r["section"] + r["code"]] = level
+    by_digits = {
+        r["code"]: r["section"] + r["code"] for r in industry_rows() if int(r["level"]) > 1
+    }
+    built = levels, by_digits
+    if path is not None:
+        _write_code_table(path, built)
+    return built
 
 
-@functools.cache
+CODE_TABLE_OFF_ENV = "POLICY_MATCH_NO_TABLE_CACHE"  # as the table copies (data.py)
+_CODE_TABLE_TAG = "policy-match industry codes 1"
+
+
+def _code_table_path() -> Path | None:
+    import os
+
+    from matcher.reference import data
+
+    if os.environ.get(CODE_TABLE_OFF_ENV):
+        return None
+    try:
+        files = [Path(__file__), Path(data.__file__), reference_path("gbt4754_2017.csv")]
+        key = model_cache.input_key(files, _CODE_TABLE_TAG)
+        return model_cache.cache_dir() / f"industry-codes-{key[:32]}.txt"
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find the cache in
+        return None
+
+
+def _decode_code_table(text: str) -> tuple[dict[str, int], dict[str, str]] | None:
+    """tag NUL codes NUL officials NUL levels (codes and officials one a line, levels one
+    digit each)."""
+    parts = text.split("\0")
+    if len(parts) != 4 or parts[0] != _CODE_TABLE_TAG:
+        return None
+    codes, officials, levels = parts[1].split("\n"), parts[2].split("\n"), parts[3]
+    if not (len(codes) == len(officials) == len(levels) and levels.isascii() and levels.isdigit()):
+        return None
+    rows = list(zip(codes, officials, levels, strict=True))
+    return (
+        {code: int(level) for code, _, level in rows},
+        {official: code for code, official, level in rows if level != "1"},
+    )
+
+
+def _write_code_table(path: Path, built: tuple[dict[str, int], dict[str, str]]) -> None:
+    levels, by_digits = built
+    officials = {code: official for official, code in by_digits.items()}
+    if len(officials) != len(by_digits):
+        return
+    parts = [
+        _CODE_TABLE_TAG,
+        "\n".join(levels),
+        "\n".join(officials.get(code, code) for code in levels),
+        "".join(str(level) for level in levels.values()),
+    ]
+    text = "\0".join(parts)
+    back = _decode_code_table(text)
+    if back is None or back != built or [list(d) for d in back] != [list(d) for d in built]:
+        return
+    data = text.encode("utf-8")
+
+    def write(f: Any) -> None:
+        f.write(data)
+
+    model_cache.write_atomic(path, write, binary=True, keep=3)
+
+
+def _levels() -> dict[str, int]:
+    return _code_table()[0]
+
+
 def _by_digits() -> dict[str, str]:
     """Official digits of each code below 门类 → the normalised code (section letter first)."""
-    return {r["code"]: r["section"] + r["code"] for r in industry_rows() if int(r["level"]) > 1}
+    return _code_table()[1]
 
 
 def code_levels() -> dict[str, int]:
