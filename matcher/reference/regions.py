@@ -146,8 +146,9 @@ def province_names() -> dict[str, str]:
     """Province adcode → official name (the 34 province rows), without making every division."""
     table = _table()
     if isinstance(table, _Divisions):
-        rows = ((code, row.split("\t", 2)) for code, row in table._rows.items())
-        return {code: f[0] for code, f in rows if f[1] == "province"}
+        rows = table._rows.items()  # a substring test first: splitting 3,200 lines costs ~2 ms
+        found = ((c, r.split("\t", 2)) for c, r in rows if "\tprovince\t" in r)
+        return {code: f[0] for code, f in found if f[1] == "province"}
     return {d.code: d.name for d in table.values() if d.level == "province"}
 
 
