@@ -468,3 +468,13 @@ def test_code_table_file_read_back_and_odd_files_ignored(
             assert industry._code_table() == built  # built again from the rows
     finally:
         industry._code_table.cache_clear()
+
+
+def test_codes_as_written_take_the_short_way_to_the_same_answer() -> None:
+    # issue 16: a code as the table writes it is returned without the patterns; the long way
+    # (industry._normalize_text) must give every one of them the same answer
+    odd = ["c30", "C 30", "C30.11", "A30", "I", "i", "U", "Z30", "C3", "C301111", "Ｃ30", " C30"]
+    for raw in [*industry.code_levels(), *odd]:
+        assert normalize_industry_code(raw) == industry._normalize_text(raw), raw
+    for code in industry.code_levels():
+        assert industry._is_normalised(code)

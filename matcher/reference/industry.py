@@ -122,14 +122,14 @@ _MAX_CANDIDATES = 5
 _TRIED = ("code", "exact", "alias", "fuzzy")
 _CERTAIN = ("code", "exact")  # a code or an official name needs no second opinion
 
-_CODE_RE = re.compile(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
+_CODE_RE = lazy_pattern(r"^([a-t])?(\d{2,4})$|^([a-t])$", re.IGNORECASE)
 # a separator after the 门类 letter only, and only before digits: "-56" is a negative number,
 # not 大类 56, and "B-" a grade, not 门类 B
 _DIGITS = r"\d{2}(?:[\s.\-_]*\d{1,2})?"
-_SEPARATED_RE = re.compile(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.IGNORECASE)
+_SEPARATED_RE = lazy_pattern(rf"^(?:[a-t](?:[\s.\-_]*{_DIGITS})?|{_DIGITS})$", re.IGNORECASE)
 # one digit after a decimal point is a number (20.1, 13.5), not a 中类: codes are 30.11;
 # two numbers joined by a dash with no section letter are a range (10-20), not 30-11
-_DECIMAL_RE = re.compile(r"^\d{2}\.\d$|^\d{2}\s*-\s*\d{1,2}$")
+_DECIMAL_RE = lazy_pattern(r"^\d{2}\.\d$|^\d{2}\s*-\s*\d{1,2}$")
 
 
 @record
@@ -268,6 +268,25 @@ def normalize_industry_code(raw: str) -> str | None:
     if type(raw) is str and 2 <= len(raw) <= 4 and raw.isascii() and raw.isdigit():
         # a bare 大类/中类/小类 code (the catalogue's 1,936): what the steps below give it
         return _by_digits().get(raw)
+    if type(raw) is str and raw in _levels() and _is_normalised(raw):
+        # a code as the table writes it (the rules' I65, I6550): what the steps below give
+        # it, without compiling their patterns for a report (issue 16)
+        return raw
+    return _normalize_text(raw)
+
+
+def _is_normalised(code: str) -> bool:
+    """A section letter A–T, alone or followed by the 2–4 digits that name the code: the
+    patterns below read it as itself."""
+    if not (code.isascii() and "A" <= code[0] <= "T"):
+        return False
+    digits = code[1:]
+    return not digits or (
+        2 <= len(digits) <= 4 and digits.isdigit() and _by_digits().get(digits) == code
+    )
+
+
+def _normalize_text(raw: str) -> str | None:
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     # a separator may follow the 大类 digits only (30.11, C 30-11): 1.5 is a number, not 15
     if not _SEPARATED_RE.match(text) or _DECIMAL_RE.match(text):
