@@ -37,7 +37,7 @@ from matcher.lazy import lazy_pattern
 from matcher.records import record
 from matcher.reference import classifier, model_cache, resolution
 from matcher.reference.classifier import CharNaiveBayes, stripped
-from matcher.reference.data import industry_rows, load_yaml, reference_path
+from matcher.reference.data import TABLE_CACHE_OFF_ENV, industry_rows, load_yaml, reference_path
 from matcher.reference.disk_memo import ShardedMemo
 from matcher.reference.industry_refusal import (
     letters_apart,
@@ -180,7 +180,7 @@ def _code_table() -> tuple[dict[str, int], dict[str, str]]:
     return built
 
 
-CODE_TABLE_OFF_ENV = "POLICY_MATCH_NO_TABLE_CACHE"  # as the table copies (data.py)
+CODE_TABLE_OFF_ENV = TABLE_CACHE_OFF_ENV  # switched off with the table copies (data.py)
 _CODE_TABLE_TAG = "policy-match industry codes 1"
 
 
