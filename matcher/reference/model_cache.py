@@ -178,8 +178,9 @@ def write_atomic(
     return True
 
 
-# Objects restored from a pickle skip their validation (the rules, the size standard): only a
-# file of our own is read, and it may name no class but those its reader allows.
+# Objects restored from a pickle skip their validation (the rules, the size standard, the
+# bundled catalogue editions): only a file of our own is read, and it may name no class but
+# those its reader allows.
 
 
 def restricted_unpickler(allowed: Mapping[tuple[str, str], Any], what: str) -> type[Any]:
