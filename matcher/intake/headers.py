@@ -66,7 +66,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
 from matcher.intake.errors import message
@@ -192,8 +192,7 @@ def header_key(s: str) -> str:
     return _NOISE_RE.sub("", unicodedata.normalize("NFKC", s).lower())
 
 
-@record
-class _Parsed:
+class _Parsed(NamedTuple):
     full: str
     stripped: str
     year: int | None
@@ -229,6 +228,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     """(known money unit, whether some bracket looks like an unknown unit)."""
     unit = None
     unknown = False
+    _latin_table()
     # A bracket may say more than the unit: (上年末,万元).
     parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
     for b in parts:
@@ -240,8 +240,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     return unit, unknown
 
 
-@record
-class _Target:
+class _Target(NamedTuple):
     field: str | None  # None: a false friend
     method: Method
     flag: str | None = None
@@ -249,7 +248,9 @@ class _Target:
     resembles: str | None = None
 
 
-# key -> target; built once from the field contract and the advisors' table.
+# key -> target; built on first use (:func:`_exact_tables`) from the field contract and the
+# advisors' table. A header written as the contract or the table writes it (every key of a
+# YAML profile) needs only these: the tables of words below are built when a header is not.
 _FULL: dict[str, _Target] = {}
 _STRIPPED: dict[str, _Target] = {}
 _TABLE_FULL: dict[str, _Target] = {}
@@ -257,15 +258,13 @@ _TABLE_STRIPPED: dict[str, _Target] = {}
 _VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
 
 
-@record
-class _Keyword:
+class _Keyword(NamedTuple):
     parts: tuple[str, ...]  # every part must occur (A+B)
     target: _Target
     generic: bool  # tried only when no other keyword matched
 
 
-@record
-class _Qualifier:
+class _Qualifier(NamedTuple):
     word: str
     blocks: frozenset[str] | None  # None: every field
     allows: frozenset[str]
@@ -297,7 +296,11 @@ def _register(table: dict[str, _Target], key: str, target: _Target) -> None:
         raise RuntimeError(f"header key {key!r} is claimed by {prev.field} and {target.field}")
 
 
-def _build() -> None:
+@functools.cache
+def _exact_tables() -> None:
+    """Fill the exact and alias tables and the fuzzy choices (once); check the advisors'
+    table's fields and flags."""
+    seen: set[tuple[str, str]] = set()  # (stripped key, field) already a fuzzy choice
     for spec in PROFILE_FIELDS:
         names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
         names += [(a, "alias") for a in spec.aliases]
@@ -306,7 +309,8 @@ def _build() -> None:
             target = _Target(spec.name, method)
             _register(_FULL, p.full, target)
             _register(_STRIPPED, p.stripped, target)
-            if all(k != p.stripped or t.field != spec.name for k, t in _FUZZY_CHOICES):
+            if (p.stripped, spec.name) not in seen:
+                seen.add((p.stripped, spec.name))
                 _FUZZY_CHOICES.append((p.stripped, target))
     for row in header_alias_rows():
         name = None if row["field"] == "none" else row["field"]
@@ -319,13 +323,7 @@ def _build() -> None:
                 f"header_aliases.csv: {row['header']!r} has a flag but no list field"
             )
         if row["match"] in ("contains", "generic"):
-            target = _Target(name, "keyword", flag, row["note"], resembles)
-            if name is None:
-                _VETOES.append((header_key(row["header"]), target))
-            else:
-                parts = tuple(header_key(w) for w in row["header"].split("+"))
-                _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
-            continue
+            continue  # a word, not a whole header: _word_tables
         target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
         p = _parse_header(row["header"])
         _register(_TABLE_FULL, p.full, target)
@@ -335,6 +333,24 @@ def _build() -> None:
     # A false friend is never a fuzzy target, even when the contract lists it (序号).
     blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
     _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
+
+
+@functools.cache
+def _word_tables() -> None:
+    """Fill the keywords, false-friend words, qualifiers and precedences (once)."""
+    _exact_tables()  # checks every row of the advisors' table first
+    for row in header_alias_rows():
+        if row["match"] not in ("contains", "generic"):
+            continue
+        name = None if row["field"] == "none" else row["field"]
+        flag = row["flag"] or None
+        resembles = row.get("resembles") or None
+        target = _Target(name, "keyword", flag, row["note"], resembles)
+        if name is None:
+            _VETOES.append((header_key(row["header"]), target))
+        else:
+            parts = tuple(header_key(w) for w in row["header"].split("+"))
+            _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
     for row in header_qualifier_rows():
         blocks = None if row["blocks"] == "*" else frozenset(row["blocks"].split())
         allows = frozenset(row["except"].split())
@@ -347,13 +363,15 @@ def _build() -> None:
             if name.partition(":")[0] not in _FIELD_TYPES:
                 raise RuntimeError(f"header_precedence.csv: unknown field {name}")
         _PRECEDENCE.add((row["winner"], row["loser"]))
+
+
+@functools.cache
+def _latin_table() -> None:
+    """Fill the English/pinyin words (once)."""
+    global _LATIN_LONGEST
     for row in header_latin_rows():
         _LATIN[row["latin"]] = row["zh"]
-    global _LATIN_LONGEST
     _LATIN_LONGEST = max(map(len, _LATIN), default=0)
-
-
-_build()
 
 
 def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, float, _Target]]:
@@ -362,6 +380,7 @@ def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, flo
     营业外收入 is not 营业收入)."""
     from rapidfuzz import fuzz, process  # on first use (issue 16)
 
+    _exact_tables()
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
     choices = [c for c, _ in pool]
@@ -398,6 +417,7 @@ def resolve_field(name: str) -> str | None:
     """
     if name.strip() in ("", "-"):
         return None
+    _exact_tables()
     p = _parse_header(name)
     hit = _FULL.get(p.full) or _STRIPPED.get(p.full)
     if hit is None or hit.field is None:
@@ -423,6 +443,7 @@ def _segments(header: str) -> list[str]:
 
 def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Target | None:
     """Exact and alias stages on the whole header, or (``parts``) on its trailing parts."""
+    _exact_tables()
     for text in _segments(header)[1:] if parts else [header]:
         p = _parse_header(text)
         tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
@@ -440,15 +461,15 @@ def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Targ
 # ---------------------------------------------------------------------------------
 
 # 3. / 3、 / (一) / 一、 / 第3 / a leading ① (NFKC makes it "1"); not 2023年 or 35岁.
-_NUMBERING_RE = re.compile(
+_NUMBERING_RE = lazy_pattern(
     r"^(?:第?[0-9]{1,2}[、.,)]|第?[一二三四五六七八九十]{1,3}[、.,)]"
     r"|\([0-9一二三四五六七八九十]{1,3}\)|[0-9]{1,2}(?=名称|[^0-9年月日岁周届个人名万亿元%.~]))+"
 )
-_BRACKET_RE = re.compile(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
-_OPEN_RE = re.compile(r"[(\[【〔《<{]")
-_CLOSE_RE = re.compile(r"[)\]】〕》>}]")
+_BRACKET_RE = lazy_pattern(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
+_OPEN_RE = lazy_pattern(r"[(\[【〔《<{]")
+_CLOSE_RE = lazy_pattern(r"[)\]】〕》>}]")
 # Periods say when, not what: 截至2024年底, 2023年末, 上年度, 近一年, 今年.
-_PERIOD_RE = re.compile(
+_PERIOD_RE = lazy_pattern(
     r"(?:截至|截止到?|到)?(?:19|20)[0-9]{2}(?:年度?|届)?(?:[0-9]{1,2}月)?(?:[0-9]{1,2}日)?"
     r"(?:末|底|初)?"
     r"|(?:截至|截止到?)(?:上年|本年|当年|上月|目前|当前|今年|填报日|报告期)?(?:末|底)?"
@@ -456,17 +477,17 @@ _PERIOD_RE = re.compile(
     r"|(?:且|并)?(?:在|处于)?有效期内"
 )
 # 营业收入不含税: whether tax is included says how the amount is counted, not what it is.
-_TAX_ASIDE_RE = re.compile(r"(?:不含|含)税")
-_ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
+_TAX_ASIDE_RE = lazy_pattern(r"(?:不含|含)税")
+_ASK_RE = lazy_pattern(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
-_ASIDE_RE = re.compile(
+_ASIDE_RE = lazy_pattern(
     r"(?:^(?:按|依据|根据|参照|以)|有效期内|如有|若有|如果|若|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
 )
 # A bracket that tells what to write: its words may name the field when the head does not
 # (代码（请填写统一社会信用代码）).
-_INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
-_LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+_INSTRUCTION_RE = lazy_pattern(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
+_LATIN_RUN_RE = lazy_pattern(r"[a-z][a-z0-9&.]*")
 _LATIN_MAX_RUN = 60  # longer Latin runs are left as written (and the header unmapped)
 
 
@@ -476,8 +497,7 @@ _NEUTRAL_TAILS = frozenset(
 )
 
 
-@record
-class _Clean:
+class _Clean(NamedTuple):
     core: str  # the header's own words: no numbering, brackets, periods or units
     brackets: tuple[str, ...]  # bracket texts, asides removed
     instructions: tuple[str, ...]  # what a 请填写… bracket asks for
@@ -486,6 +506,7 @@ class _Clean:
 def _translate(key: str) -> str:
     """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
     splits into known words; otherwise the run is left as written."""
+    _latin_table()
 
     @functools.cache
     def words(text: str) -> str | None:
@@ -535,6 +556,7 @@ def _clean(header: str) -> _Clean:
 
 def _veto(key: str) -> tuple[str, _Target] | None:
     """The false-friend word that occurs in ``key``."""
+    _word_tables()
     return next(((w, t) for w, t in _VETOES if w in key), None)
 
 
@@ -546,6 +568,7 @@ def _keywords(core: str) -> list[_Target]:
     """The fields the header's words point to: a word inside a longer matched word does
     not count (主营业务 in 主营业务收入), generic words only when nothing else matched,
     and header_precedence.csv settles known pairs. More than one left: ambiguous."""
+    _word_tables()
     found: list[tuple[list[tuple[int, int]], _Keyword]] = []
     for kw in _KEYWORDS:
         spans = []
@@ -604,6 +627,7 @@ def _joined(core: str, targets: list[_Target]) -> list[_Target]:
 
 def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
     """The first qualifier word in ``texts`` that rules ``target`` out."""
+    _word_tables()
     key = _target_key(target)
     texts = tuple(texts)
     return next(
@@ -650,9 +674,11 @@ def _read_header(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    c = _clean(header)
     # 1. The header exactly as a known alias or false friend (科技型中小企业（入库编号）).
     read: HeaderMatch | _Target | None = _lookup(header, stripped=False)
+    if isinstance(read, _Target) and read.field is not None:
+        return _matched(header, p, read, 100.0, [])  # its words need no cleaning
+    c = _clean(header)
     # 2. A false friend in a bracket vetoes: 资质（证书编号）, 营业收入（税后）.
     if read is None:
         read = _bracket_veto(header, c)
@@ -803,6 +829,7 @@ def _override_target(key: str, headers: list[str]) -> str:
 
 def _flags() -> dict[str, str]:
     """Normalised certification name -> the name used as a yes/no column's flag."""
+    _word_tables()
     return {header_key(f): f for k in _KEYWORDS if (f := k.target.flag) is not None}
 
 
@@ -893,6 +920,7 @@ def map_headers(
     a header that is not in ``headers``. With ``strict``, fuzzy matches are refused
     (method ``refused``, unmapped); :func:`check_strict` turns them into an error.
     """
+    _exact_tables()  # also read by _dedupe
     visible = [h for h in headers if h not in RESERVED_COLUMNS]
     forced: dict[str, tuple[str | None, str | None]] = {}
     for key, target in (overrides or {}).items():
