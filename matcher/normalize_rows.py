@@ -35,7 +35,7 @@ from matcher.intake.credit_code import check_credit_code
 from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
-from matcher.intake.readers import RENAMED_PREFIX, RawProblem
+from matcher.intake.raw import RENAMED_PREFIX, RawProblem
 from matcher.intake.values import (
     APPROX_PATTERN,
     DATE_HI_SUFFIX,

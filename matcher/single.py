@@ -23,7 +23,7 @@ from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file
-from matcher.intake.readers import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX
+from matcher.intake.raw import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX
 from matcher.intake.values import DATE_HI_SUFFIX
 from matcher.normalize_shared import _cell, all_messages
 from matcher.reference.resolution import Resolution
