@@ -323,9 +323,9 @@ DATE_PATTERNS: tuple[str, ...] = (
     "(?P<y>[0-9]{4}) ?年 ?(?P<m>[0-9]{1,2}) ?月 ?(?P<d>[0-9]{1,2}) ?[日号]?",
     "(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})",
 )
-_DATE_RES = tuple(re.compile(p) for p in DATE_PATTERNS)
+_DATE_RES = tuple(lazy_pattern(p) for p in DATE_PATTERNS)
 SERIAL_PATTERN = "(?P<serial>[0-9]{5})(?:\\.[0-9]+)?"
-_SERIAL_RE = re.compile(SERIAL_PATTERN)
+_SERIAL_RE = lazy_pattern(SERIAL_PATTERN)
 _YEAR = "(?:1[89]|2[01])[0-9]{2}"
 _MONTH = "(?:0?[1-9]|1[0-2])"
 INCOMPLETE_DATE_PATTERN = (
