@@ -131,8 +131,7 @@ class HeaderMatch:
     resembles: str | None = None  # for a false friend: the field it is mistaken for
 
 
-@record
-class HeaderDuplicate:
+class HeaderDuplicate(NamedTuple):
     header: str  # the header that was not mapped
     field: str  # the field it would have mapped to
     kept: str  # the header that is mapped to that field
@@ -973,8 +972,7 @@ _CREDIT_RE = lazy_pattern(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{1
 _DIVISION_RE = lazy_pattern(r"(省|市|区|县|旗)")
 
 
-@record
-class ColumnEntry:
+class ColumnEntry(NamedTuple):
     """One input column and what became of it."""
 
     header: str
@@ -1016,8 +1014,7 @@ class ColumnEntry:
         }
 
 
-@record
-class ColumnAccount:
+class ColumnAccount(NamedTuple):
     """Every input column of a portfolio: used, ambiguous, duplicate, refused or unused."""
 
     entries: tuple[ColumnEntry, ...]

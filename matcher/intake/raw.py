@@ -6,10 +6,9 @@ does not import the readers, which it never runs (issue 16)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.intake.errors import message
-from matcher.records import record
 
 __all__ = ["RENAMED_PREFIX", "ROW", "RawProblem", "make_headers", "nesting_depth"]
 
@@ -22,8 +21,7 @@ _TOTAL_RE = r"^(合计|总计|小计|总合计|共计|汇总|total|subtotal|sum)
 _NOTE_RE = r"^(填表人|填报人|填表日期|填报日期|制表人|制表日期|审核人|负责人签字|注[:：]|注\d|说明[:：]|备注[:：])"
 
 
-@record
-class RawProblem:
+class RawProblem(NamedTuple):
     """A row-level (or header-level) problem found while reading.
 
     ``row`` is the row number as in ``__row`` (None when it concerns the whole
