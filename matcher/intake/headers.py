@@ -68,7 +68,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Literal, NamedTuple
 
-from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
+from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldSpec, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
 from matcher.lazy import lazy_pattern
@@ -295,22 +295,16 @@ def _register(table: dict[str, _Target], key: str, target: _Target) -> None:
         raise RuntimeError(f"header key {key!r} is claimed by {prev.field} and {target.field}")
 
 
+def _contract_names(spec: FieldSpec) -> list[tuple[str, Method]]:
+    names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
+    return names + [(a, "alias") for a in spec.aliases]
+
+
 @functools.cache
-def _exact_tables() -> None:
-    """Fill the exact and alias tables and the fuzzy choices (once); check the advisors'
-    table's fields and flags."""
-    seen: set[tuple[str, str]] = set()  # (stripped key, field) already a fuzzy choice
-    for spec in PROFILE_FIELDS:
-        names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
-        names += [(a, "alias") for a in spec.aliases]
-        for text, method in names:
-            p = _parse_header(text)
-            target = _Target(spec.name, method)
-            _register(_FULL, p.full, target)
-            _register(_STRIPPED, p.stripped, target)
-            if (p.stripped, spec.name) not in seen:
-                seen.add((p.stripped, spec.name))
-                _FUZZY_CHOICES.append((p.stripped, target))
+def _table_rows() -> tuple[tuple[str, _Target], ...]:
+    """(header, target) of each whole-header row of the advisors' table, after checking
+    every row's field and flag."""
+    out = []
     for row in header_alias_rows():
         name = None if row["field"] == "none" else row["field"]
         if name is not None and name not in _FIELD_TYPES:
@@ -324,10 +318,39 @@ def _exact_tables() -> None:
         if row["match"] in ("contains", "generic"):
             continue  # a word, not a whole header: _word_tables
         target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
-        p = _parse_header(row["header"])
-        _register(_TABLE_FULL, p.full, target)
+        out.append((row["header"], target))
+    return tuple(out)
+
+
+@functools.cache
+def _exact_tables() -> None:
+    """Fill the tables of whole keys (once): all that a header written exactly as the
+    contract or the advisors' table writes it needs (every key of a YAML profile)."""
+    for spec in PROFILE_FIELDS:
+        for text, method in _contract_names(spec):
+            _register(_FULL, header_key(text), _Target(spec.name, method))
+    for text, target in _table_rows():
+        _register(_TABLE_FULL, header_key(text), target)
+
+
+@functools.cache
+def _stripped_tables() -> None:
+    """Fill the tables of keys without brackets, years and units, and the fuzzy choices
+    (once)."""
+    _exact_tables()
+    seen: set[tuple[str, str]] = set()  # (stripped key, field) already a fuzzy choice
+    for spec in PROFILE_FIELDS:
+        for text, method in _contract_names(spec):
+            p = _parse_header(text)
+            target = _Target(spec.name, method)
+            _register(_STRIPPED, p.stripped, target)
+            if (p.stripped, spec.name) not in seen:
+                seen.add((p.stripped, spec.name))
+                _FUZZY_CHOICES.append((p.stripped, target))
+    for text, target in _table_rows():
+        p = _parse_header(text)
         _register(_TABLE_STRIPPED, p.stripped, target)
-        if name is not None:
+        if target.field is not None:
             _FUZZY_CHOICES.append((p.stripped, target))
     # A false friend is never a fuzzy target, even when the contract lists it (序号).
     blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
@@ -337,7 +360,7 @@ def _exact_tables() -> None:
 @functools.cache
 def _word_tables() -> None:
     """Fill the keywords, false-friend words, qualifiers and precedences (once)."""
-    _exact_tables()  # checks every row of the advisors' table first
+    _table_rows()  # checks every row of the advisors' table first
     for row in header_alias_rows():
         if row["match"] not in ("contains", "generic"):
             continue
@@ -379,7 +402,7 @@ def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, flo
     营业外收入 is not 营业收入)."""
     from rapidfuzz import fuzz, process  # on first use (issue 16)
 
-    _exact_tables()
+    _stripped_tables()
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
     choices = [c for c, _ in pool]
@@ -416,7 +439,7 @@ def resolve_field(name: str) -> str | None:
     """
     if name.strip() in ("", "-"):
         return None
-    _exact_tables()
+    _stripped_tables()
     p = _parse_header(name)
     hit = _FULL.get(p.full) or _STRIPPED.get(p.full)
     if hit is None or hit.field is None:
@@ -443,11 +466,18 @@ def _segments(header: str) -> list[str]:
 def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Target | None:
     """Exact and alias stages on the whole header, or (``parts``) on its trailing parts."""
     _exact_tables()
+    if stripped:
+        _stripped_tables()
     for text in _segments(header)[1:] if parts else [header]:
+        if not stripped:  # the whole key alone
+            full = header_key(text)
+            hit = _TABLE_FULL.get(full) or _FULL.get(full)
+            if hit is not None:
+                return hit
+            continue
         p = _parse_header(text)
         tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
-        if stripped:
-            tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
+        tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
         for table, key in tables:
             hit = table.get(key)
             if hit is not None:
