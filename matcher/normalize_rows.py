@@ -16,8 +16,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.fields import PROFILE_FIELDS, ROW, SIZE_ZH, FieldType
 from matcher.intake.certifications import (
@@ -71,8 +70,7 @@ _RUST_WS_CHARS = (
 _NAME_SQUEEZE_RE = re.compile(f"[{_RUST_WS}:：]")
 
 
-@dataclass
-class RowsResult:
+class RowsResult(NamedTuple):
     """What :func:`normalise_rows` found: the kept rows (dicts keyed as the frame path's
     columns, in its order), every problem (dicts keyed as ``ERROR_COLUMNS``), and what
     :class:`matcher.normalize.Portfolio` reports beside them."""
@@ -83,9 +81,9 @@ class RowsResult:
     mapping: HeaderMapping
     read: int
     rejected: int
-    passthrough: list[str] = field(default_factory=list)
-    regions: dict[str, Resolution] = field(default_factory=dict)
-    industries: dict[str, Resolution] = field(default_factory=dict)
+    passthrough: list[str]
+    regions: dict[str, Resolution]
+    industries: dict[str, Resolution]
 
 
 def normalise_rows(
@@ -158,18 +156,24 @@ _CHECK_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-@dataclass
 class _Row:
-    """One row being normalised: its values, its cells as written, and what went wrong."""
+    """One row being normalised: its values, its cells as written, and what went wrong.
+    (A plain class: a dataclass would compile its methods at every start.)"""
 
-    v: dict[str, Any]  # the frame's columns
-    raw: dict[str, Any]  # field -> cell as written (fields read only)
-    err: dict[str, str | None]  # field -> parse error code
-    chk: dict[str, bool]
-    cc: str | None = None  # credit code problem
-    bad_flags: set[str] = field(default_factory=set)  # yes/no columns not understood
-    scope_note: str | None = None
-    scope_conflict: bool = False
+    __slots__ = ("bad_flags", "cc", "chk", "err", "raw", "scope_conflict", "scope_note", "v")
+
+    def __init__(
+        self,
+        v: dict[str, Any],  # the frame's columns
+        raw: dict[str, Any],  # field -> cell as written (fields read only)
+        err: dict[str, str | None],  # field -> parse error code
+        chk: dict[str, bool],
+    ) -> None:
+        self.v, self.raw, self.err, self.chk = v, raw, err, chk
+        self.cc: str | None = None  # credit code problem
+        self.bad_flags: set[str] = set()  # yes/no columns not understood
+        self.scope_note: str | None = None
+        self.scope_conflict = False
 
 
 def _raw_table(

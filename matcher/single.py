@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.evaluate.row import Outcome
 from matcher.fields import PROFILE_FIELDS, ROW, FieldType
@@ -34,17 +33,16 @@ __all__ = ["OneProfile", "match_one", "problem_lines", "read_one"]
 SINGLE_SUFFIXES = {".yaml", ".yml", ".json"}
 
 
-@dataclass
-class OneProfile:
+class OneProfile(NamedTuple):
     """What :func:`matcher.api.load_portfolio` gives for a file of one profile, as plain
     values: the row (None when it was rejected), every problem (``ERROR_COLUMNS`` keys)
     and the region and industry resolutions."""
 
     row: dict[str, Any] | None
     errors: list[dict[str, Any]]
-    regions: dict[str, Resolution] = field(default_factory=dict)
-    industries: dict[str, Resolution] = field(default_factory=dict)
-    unused: list[str] = field(default_factory=list)  # keys that are no profile field
+    regions: dict[str, Resolution]
+    industries: dict[str, Resolution]
+    unused: list[str]  # keys that are no profile field
 
 
 def read_one(

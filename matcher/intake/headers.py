@@ -64,7 +64,6 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Literal, NamedTuple
 
@@ -137,14 +136,13 @@ class HeaderDuplicate(NamedTuple):
     kept: str  # the header that is mapped to that field
 
 
-@dataclass
-class HeaderMapping:
+class HeaderMapping(NamedTuple):
     columns: dict[str, str]  # original header -> canonical field name
     details: list[HeaderMatch]
     unmapped: list[str]
     duplicates: list[HeaderDuplicate]
-    units: dict[str, str] = dc_field(default_factory=dict)  # AMOUNT field -> unit in its header
-    flags: dict[str, str] = dc_field(default_factory=dict)  # yes/no column -> certification
+    units: dict[str, str]  # AMOUNT field -> unit in its header
+    flags: dict[str, str]  # yes/no column -> certification
 
     @property
     def by_field(self) -> dict[str, str]:
