@@ -22,7 +22,7 @@ from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file
-from matcher.intake.raw import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX
+from matcher.intake.raw import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX, _first_chars
 from matcher.intake.values import DATE_HI_SUFFIX
 from matcher.normalize_shared import _cell, all_messages
 from matcher.reference.resolution import Resolution
@@ -90,11 +90,16 @@ _SPACE_RE = re.compile(r"[\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\
 
 def _maybe_not_data(cells: Collection[str | None]) -> bool:
     """True if any cell could make :func:`matcher.intake.readers.split_non_data` drop
-    the row (it tests the first filled cell; testing every cell errs on the safe side)."""
+    the row (it tests the first filled cell; testing every cell errs on the safe side).
+    Both patterns are anchored words: a cell whose first character starts none of them
+    matches neither, and the patterns are compiled only when one does."""
+    first = _first_chars()
     for text in cells:
         if text is None:
             continue
         squeezed = _SPACE_RE.sub("", text).lower()
+        if squeezed[:1] not in first:
+            continue
         if re.search(_TOTAL_RE, squeezed) or re.search(_NOTE_RE, squeezed):
             return True
     return False

@@ -5,6 +5,7 @@ does not import the readers, which it never runs (issue 16)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -19,6 +20,13 @@ RENAMED_PREFIX = "原表·"
 # The first filled cell of a totals row, or how a footnote starts (spaces removed).
 _TOTAL_RE = r"^(合计|总计|小计|总合计|共计|汇总|total|subtotal|sum)[:：]?$"
 _NOTE_RE = r"^(填表人|填报人|填表日期|填报日期|制表人|制表日期|审核人|负责人签字|注[:：]|注\d|说明[:：]|备注[:：])"
+
+
+@functools.cache
+def _first_chars() -> list[str]:
+    """The first character of every word _TOTAL_RE and _NOTE_RE start with."""
+    words = [w for p in (_TOTAL_RE, _NOTE_RE) for w in p[2 : p.index(")")].split("|")]
+    return sorted({w[0] for w in words})
 
 
 class RawProblem(NamedTuple):

@@ -59,7 +59,6 @@ from __future__ import annotations
 import atexit
 import codecs
 import csv
-import functools
 import json
 import re
 import shutil
@@ -80,6 +79,7 @@ from matcher.intake.raw import (
     ROW,
     RawProblem,
     _clean_header,
+    _first_chars,
     make_headers,
     nesting_depth,
 )
@@ -1340,13 +1340,6 @@ def _marked(frame: pl.DataFrame, text: list[pl.Expr]) -> pl.DataFrame:
     return candidates.select(
         pl.col(ROW), total.alias("t"), (starts_note & (filled <= 2) & ~total).alias("n")
     )
-
-
-@functools.cache
-def _first_chars() -> list[str]:
-    """The first character of every word _TOTAL_RE and _NOTE_RE start with."""
-    words = [w for p in (_TOTAL_RE, _NOTE_RE) for w in p[2 : p.index(")")].split("|")]
-    return sorted({w[0] for w in words})
 
 
 def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:
