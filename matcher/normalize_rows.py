@@ -44,6 +44,7 @@ from matcher.intake.values import (
     parse_date_range,
     parse_value,
 )
+from matcher.lazy import lazy_pattern
 from matcher.normalize_shared import (
     EXCLUDED_ROW_CODES,
     REJECTING_CODES,
@@ -59,7 +60,8 @@ from matcher.reference.resolution import Resolution
 from matcher.reference.size import derive_size
 
 # Python's `$` also matches before a final newline; polars' (Rust's) does not.
-_APPROX_RE = re.compile(APPROX_PATTERN.replace("$", r"\Z"))
+# On first use: plain digits are never approximate (see _field_errors).
+_APPROX_RE = lazy_pattern(APPROX_PATTERN.replace("$", r"\Z"))
 # Rust's white space (char::is_whitespace), which polars' strip_chars() and `\s` use.
 _RUST_WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _RUST_WS_CHARS = (
@@ -447,11 +449,11 @@ def _field_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, 
         if spec.type in (FieldType.INT, FieldType.AMOUNT):
             for r in rows:
                 text = r.raw[spec.name]
-                if (
-                    r.v[spec.name] is not None
-                    and text is not None
-                    and _APPROX_RE.search(unicodedata.normalize("NFKC", text))
-                ):
+                if r.v[spec.name] is None or text is None:
+                    continue
+                norm = unicodedata.normalize("NFKC", text)
+                # plain digits match no alternative of the pattern (约…, …左右, 8余/8多/8+)
+                if not (norm.isascii() and norm.isdigit()) and _APPROX_RE.search(norm):
                     out.append(_problem(r, by_field, spec.name, text, "approximate_number"))
     if "foreign_invested" in by_field:
         for r in rows:
