@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -69,7 +68,7 @@ _RUST_WS_CHARS = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + "\u2028\u2029\u202f\u205f\u3000"
 )
-_NAME_SQUEEZE_RE = re.compile(f"[{_RUST_WS}:：]")
+_NAME_SQUEEZE_RE = lazy_pattern(f"[{_RUST_WS}:：]")  # a name of letters alone needs none
 
 
 class RowsResult(NamedTuple):
@@ -475,7 +474,10 @@ def _field_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, 
     if "name" in by_field:
         for r in rows:
             name = r.v["name"]
-            if name is not None and _NAME_SQUEEZE_RE.sub("", name).lower() in TOTAL_ROW_NAMES:
+            if name is None:
+                continue
+            squeezed = name if name.isalnum() else _NAME_SQUEEZE_RE.sub("", name)
+            if squeezed.lower() in TOTAL_ROW_NAMES:
                 out.append(_problem(r, by_field, "name", name, "total_row"))
     return out
 

@@ -24,6 +24,7 @@ from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file
 from matcher.intake.raw import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX, _first_chars
 from matcher.intake.values import DATE_HI_SUFFIX
+from matcher.lazy import lazy_pattern
 from matcher.normalize_shared import _cell, all_messages
 from matcher.reference.resolution import Resolution
 from matcher.rule import Rule
@@ -85,7 +86,8 @@ def read_one(
 
 
 # Whitespace as polars (Rust) and Python see it: removed before the totals/footnote test.
-_SPACE_RE = re.compile(r"[\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+# (\s is str.isspace(), which holds for every other character listed but U+FEFF.)
+_SPACE_RE = lazy_pattern(r"[\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 
 
 def _maybe_not_data(cells: Collection[str | None]) -> bool:
@@ -97,9 +99,10 @@ def _maybe_not_data(cells: Collection[str | None]) -> bool:
     for text in cells:
         if text is None:
             continue
-        squeezed = _SPACE_RE.sub("", text).lower()
-        if squeezed[:1] not in first:
+        lead = next((c for c in text if not (c.isspace() or c == "\ufeff")), "")
+        if lead.lower()[:1] not in first:  # the first character of the squeezed cell
             continue
+        squeezed = _SPACE_RE.sub("", text).lower()
         if re.search(_TOTAL_RE, squeezed) or re.search(_NOTE_RE, squeezed):
             return True
     return False
