@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import STATUS_ORDER, Status, condition_text
-from matcher.evaluate.vector import Stage, compile_rule, decode, with_eval_columns
 from matcher.fields import FIELDS_BY_NAME, ROW, col
 from matcher.rule import KIND_ORDER, KIND_ZH, Audience, Rule
 
-# polars on first use: a one-profile report needs none (matcher/lazy.py).
+# polars on first use: a one-profile report needs none (matcher/lazy.py), nor the
+# vectorised evaluator (matcher.evaluate.vector, imported where the frame path uses it).
 if TYPE_CHECKING:
     import polars as pl
 else:
@@ -243,6 +243,8 @@ class Evaluator:
         the same, and 4× cheaper to build than strings (for run_batch's report).
         ``ask_first`` adds with_ask_first's columns and order to :meth:`long`, computed
         on codes (see :attr:`ask`; None when the codes are too many for a table)."""
+        from matcher.evaluate.vector import Stage, compile_rule, decode
+
         self.as_of, self.lang, self.columns = as_of, lang, list(columns)
         self.texts = texts
         self.ordered = static_order(rules)
@@ -319,6 +321,8 @@ class Evaluator:
     def prepare(self, profiles: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
         """The profiles with the derived columns the rules read (region prefix, catalogue
         verdict), computed once per chunk of whatever size."""
+        from matcher.evaluate.vector import with_eval_columns
+
         return with_eval_columns(profiles.lazy(), self.as_of, self.ordered).collect()
 
     def evaluate(self, prepared: pl.DataFrame, passthrough: Sequence[str] = ()) -> pl.LazyFrame:
@@ -554,6 +558,8 @@ class Evaluator:
 
     def _decoded(self, ranked: pl.DataFrame, name: str) -> pl.Expr:
         """The text of each (rule, code) pair, built once per distinct pair in Python."""
+        from matcher.evaluate.vector import decode
+
         pairs = ranked.select("__rule", f"__{name}").unique()
         keys: list[int] = []
         texts: list[str] = []

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import errno
 import re
-from typing import TYPE_CHECKING, Any
-
-from matcher.records import record
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -21,8 +19,7 @@ class PolicyMatchError(Exception):
         self.remedy = remedy
 
 
-@record
-class Location:
+class Location(NamedTuple):
     file: str
     line: int | None = None
     column: int | None = None

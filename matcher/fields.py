@@ -6,14 +6,11 @@ JSON Schema and the report columns, so the names cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
-
-from matcher.records import record
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,14 +30,13 @@ class FieldType(StrEnum):
     INDUSTRY_LIST = "industry_list"
 
 
-@record
-class FieldSpec:
+class FieldSpec(NamedTuple):
     name: str
     zh: str
     type: FieldType
     zh_desc: str
     en_desc: str
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()
     required: bool = False
     # A value the enterprise can change by acting (hire, host trainees, get certified);
     # only these are ever suggested as a way to become eligible.
@@ -49,8 +45,7 @@ class FieldSpec:
     question: Question | None = None
 
 
-@record
-class Question:
+class Question(NamedTuple):
     """A fact a rule needs that no registry holds: asked of the enterprise, answered in its profile."""
 
     id: str

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.fields import PROFILE_FIELDS, ROW, SIZE_ZH, FieldType
 from matcher.intake.certifications import (
@@ -35,7 +33,7 @@ from matcher.intake.credit_code import check_credit_code
 from matcher.intake.headers import HeaderMapping, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
-from matcher.intake.readers import RENAMED_PREFIX, RawProblem
+from matcher.intake.raw import RENAMED_PREFIX, RawProblem
 from matcher.intake.values import (
     APPROX_PATTERN,
     DATE_HI_SUFFIX,
@@ -45,6 +43,7 @@ from matcher.intake.values import (
     parse_date_range,
     parse_value,
 )
+from matcher.lazy import lazy_pattern
 from matcher.normalize_shared import (
     EXCLUDED_ROW_CODES,
     REJECTING_CODES,
@@ -60,7 +59,8 @@ from matcher.reference.resolution import Resolution
 from matcher.reference.size import derive_size
 
 # Python's `$` also matches before a final newline; polars' (Rust's) does not.
-_APPROX_RE = re.compile(APPROX_PATTERN.replace("$", r"\Z"))
+# On first use: plain digits are never approximate (see _field_errors).
+_APPROX_RE = lazy_pattern(APPROX_PATTERN.replace("$", r"\Z"))
 # Rust's white space (char::is_whitespace), which polars' strip_chars() and `\s` use.
 _RUST_WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _RUST_WS_CHARS = (
@@ -68,11 +68,10 @@ _RUST_WS_CHARS = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + "\u2028\u2029\u202f\u205f\u3000"
 )
-_NAME_SQUEEZE_RE = re.compile(f"[{_RUST_WS}:：]")
+_NAME_SQUEEZE_RE = lazy_pattern(f"[{_RUST_WS}:：]")  # a name of letters alone needs none
 
 
-@dataclass
-class RowsResult:
+class RowsResult(NamedTuple):
     """What :func:`normalise_rows` found: the kept rows (dicts keyed as the frame path's
     columns, in its order), every problem (dicts keyed as ``ERROR_COLUMNS``), and what
     :class:`matcher.normalize.Portfolio` reports beside them."""
@@ -83,9 +82,9 @@ class RowsResult:
     mapping: HeaderMapping
     read: int
     rejected: int
-    passthrough: list[str] = field(default_factory=list)
-    regions: dict[str, Resolution] = field(default_factory=dict)
-    industries: dict[str, Resolution] = field(default_factory=dict)
+    passthrough: list[str]
+    regions: dict[str, Resolution]
+    industries: dict[str, Resolution]
 
 
 def normalise_rows(
@@ -158,18 +157,24 @@ _CHECK_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-@dataclass
 class _Row:
-    """One row being normalised: its values, its cells as written, and what went wrong."""
+    """One row being normalised: its values, its cells as written, and what went wrong.
+    (A plain class: a dataclass would compile its methods at every start.)"""
 
-    v: dict[str, Any]  # the frame's columns
-    raw: dict[str, Any]  # field -> cell as written (fields read only)
-    err: dict[str, str | None]  # field -> parse error code
-    chk: dict[str, bool]
-    cc: str | None = None  # credit code problem
-    bad_flags: set[str] = field(default_factory=set)  # yes/no columns not understood
-    scope_note: str | None = None
-    scope_conflict: bool = False
+    __slots__ = ("bad_flags", "cc", "chk", "err", "raw", "scope_conflict", "scope_note", "v")
+
+    def __init__(
+        self,
+        v: dict[str, Any],  # the frame's columns
+        raw: dict[str, Any],  # field -> cell as written (fields read only)
+        err: dict[str, str | None],  # field -> parse error code
+        chk: dict[str, bool],
+    ) -> None:
+        self.v, self.raw, self.err, self.chk = v, raw, err, chk
+        self.cc: str | None = None  # credit code problem
+        self.bad_flags: set[str] = set()  # yes/no columns not understood
+        self.scope_note: str | None = None
+        self.scope_conflict = False
 
 
 def _raw_table(
@@ -443,11 +448,11 @@ def _field_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, 
         if spec.type in (FieldType.INT, FieldType.AMOUNT):
             for r in rows:
                 text = r.raw[spec.name]
-                if (
-                    r.v[spec.name] is not None
-                    and text is not None
-                    and _APPROX_RE.search(unicodedata.normalize("NFKC", text))
-                ):
+                if r.v[spec.name] is None or text is None:
+                    continue
+                norm = unicodedata.normalize("NFKC", text)
+                # plain digits match no alternative of the pattern (约…, …左右, 8余/8多/8+)
+                if not (norm.isascii() and norm.isdigit()) and _APPROX_RE.search(norm):
                     out.append(_problem(r, by_field, spec.name, text, "approximate_number"))
     if "foreign_invested" in by_field:
         for r in rows:
@@ -469,7 +474,10 @@ def _field_errors(rows: list[_Row], by_field: dict[str, str]) -> list[dict[str, 
     if "name" in by_field:
         for r in rows:
             name = r.v["name"]
-            if name is not None and _NAME_SQUEEZE_RE.sub("", name).lower() in TOTAL_ROW_NAMES:
+            if name is None:
+                continue
+            squeezed = name if name.isalnum() else _NAME_SQUEEZE_RE.sub("", name)
+            if squeezed.lower() in TOTAL_ROW_NAMES:
                 out.append(_problem(r, by_field, "name", name, "total_row"))
     return out
 

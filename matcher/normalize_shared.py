@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from matcher.fields import DERIVED_FIELDS, FIELDS_BY_NAME, ROW
 from matcher.intake.errors import ERROR_MESSAGES
 from matcher.intake.headers import HeaderMapping
-from matcher.intake.readers import RENAMED_PREFIX, RawProblem, make_headers
+from matcher.intake.raw import RENAMED_PREFIX, RawProblem, make_headers
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

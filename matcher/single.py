@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.evaluate.row import Outcome
 from matcher.fields import PROFILE_FIELDS, ROW, FieldType
@@ -23,8 +22,9 @@ from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file
-from matcher.intake.readers import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX
+from matcher.intake.raw import _NOTE_RE, _TOTAL_RE, RENAMED_PREFIX, _first_chars
 from matcher.intake.values import DATE_HI_SUFFIX
+from matcher.lazy import lazy_pattern
 from matcher.normalize_shared import _cell, all_messages
 from matcher.reference.resolution import Resolution
 from matcher.rule import Rule
@@ -34,17 +34,16 @@ __all__ = ["OneProfile", "match_one", "problem_lines", "read_one"]
 SINGLE_SUFFIXES = {".yaml", ".yml", ".json"}
 
 
-@dataclass
-class OneProfile:
+class OneProfile(NamedTuple):
     """What :func:`matcher.api.load_portfolio` gives for a file of one profile, as plain
     values: the row (None when it was rejected), every problem (``ERROR_COLUMNS`` keys)
     and the region and industry resolutions."""
 
     row: dict[str, Any] | None
     errors: list[dict[str, Any]]
-    regions: dict[str, Resolution] = field(default_factory=dict)
-    industries: dict[str, Resolution] = field(default_factory=dict)
-    unused: list[str] = field(default_factory=list)  # keys that are no profile field
+    regions: dict[str, Resolution]
+    industries: dict[str, Resolution]
+    unused: list[str]  # keys that are no profile field
 
 
 def read_one(
@@ -87,14 +86,21 @@ def read_one(
 
 
 # Whitespace as polars (Rust) and Python see it: removed before the totals/footnote test.
-_SPACE_RE = re.compile(r"[\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+# (\s is str.isspace(), which holds for every other character listed but U+FEFF.)
+_SPACE_RE = lazy_pattern(r"[\s\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 
 
 def _maybe_not_data(cells: Collection[str | None]) -> bool:
     """True if any cell could make :func:`matcher.intake.readers.split_non_data` drop
-    the row (it tests the first filled cell; testing every cell errs on the safe side)."""
+    the row (it tests the first filled cell; testing every cell errs on the safe side).
+    Both patterns are anchored words: a cell whose first character starts none of them
+    matches neither, and the patterns are compiled only when one does."""
+    first = _first_chars()
     for text in cells:
         if text is None:
+            continue
+        lead = next((c for c in text if not (c.isspace() or c == "\ufeff")), "")
+        if lead.lower()[:1] not in first:  # the first character of the squeezed cell
             continue
         squeezed = _SPACE_RE.sub("", text).lower()
         if re.search(_TOTAL_RE, squeezed) or re.search(_NOTE_RE, squeezed):

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import reduce
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from matcher.evaluate.row import Outcome
 from matcher.evaluate.tree import Status
-from matcher.records import record
 from matcher.rule import Rule
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -31,8 +30,7 @@ else:
 MAX_COMPONENT = 12
 
 
-@record
-class Component:
+class Component(NamedTuple):
     members: tuple[str, ...]  # rule ids in the order given
     options: tuple[frozenset[str], ...]
     groups: dict[str, frozenset[str]]  # rule id → its groups

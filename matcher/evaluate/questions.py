@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from matcher.evaluate.row import Outcome, evaluate
 from matcher.evaluate.tree import IN_FORCE, STATUS_ORDER, field_label, in_force_note
 from matcher.fields import FIELDS_BY_NAME, QUESTIONS_BY_FIELD, FieldType
-from matcher.records import record
 from matcher.rule import Audience, Condition, Op, Rule
 
 
-@record
-class Ask:
+class Ask(NamedTuple):
     """One open field or question of one enterprise, and what answering it decides."""
 
     field: str
@@ -151,8 +149,7 @@ def rules_using_questions(rules: Sequence[Rule]) -> dict[str, list[str]]:
 # ------------------------------------------------------------------ what would make it eligible
 
 
-@record
-class Change:
+class Change(NamedTuple):
     """The smallest change of actionable fields that makes a rule eligible."""
 
     rule_id: str

@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from matcher.fields import FIELDS_BY_NAME
 from matcher.records import record
@@ -139,8 +139,7 @@ def code_prefix(code: str) -> str:
     return code
 
 
-@record
-class PrefixTarget:
+class PrefixTarget(NamedTuple):
     """A set of code prefixes: a profile code is inside when it starts with one of them,
     and undecided when it is a strict ancestor (coarser) of one of them."""
 

@@ -20,10 +20,9 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from matcher.lazy import lazy_pattern
-from matcher.records import record
 from matcher.reference.data import load_yaml
 
 # polars and numpy on first use: a one-profile report needs neither (matcher/lazy.py).
@@ -72,8 +71,7 @@ def _key(text: str) -> str:
     return _STRIP_RE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-@record
-class _Table:
+class _Table(NamedTuple):
     aliases: dict[str, str]  # key -> canonical
     levels: dict[str, dict[str, tuple[str, ...]]]  # canonical -> level -> canonicals
     others: frozenset[str]  # keys
@@ -115,8 +113,7 @@ def canonical_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(_table().aliases.values()))
 
 
-@record
-class CertReading:
+class CertReading(NamedTuple):
     """What one written certification name was read as."""
 
     text: str
@@ -233,8 +230,7 @@ def cert_problem_expr(canonical: pl.Expr) -> pl.Expr:
 # ----------------------------------------------------------------------------- yes/no columns
 
 
-@record
-class FlagReading:
+class FlagReading(NamedTuple):
     present: tuple[str, ...] = ()  # certifications the cell says the firm has
     absent: tuple[str, ...] = ()  # certifications the cell denies (否)
     ok: bool = True  # False: the cell could not be read (it stays unknown)

@@ -64,11 +64,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from matcher.fields import FIELDS_BY_NAME, PROFILE_FIELDS, FieldType
+from matcher.fields import PROFILE_FIELDS, FieldSpec, FieldType
 from matcher.intake.errors import message
 from matcher.intake.values import AMOUNT_UNITS
 from matcher.lazy import lazy_pattern
@@ -79,6 +78,15 @@ from matcher.reference.data import (
     header_precedence_rows,
     header_qualifier_rows,
 )
+
+if TYPE_CHECKING:
+    from matcher.intake.columns import (
+        ColumnAccount,
+        ColumnEntry,
+        account_columns,
+        check_strict,
+        render_account,
+    )
 
 __all__ = [
     "FUZZY_CUTOFF",
@@ -131,21 +139,19 @@ class HeaderMatch:
     resembles: str | None = None  # for a false friend: the field it is mistaken for
 
 
-@record
-class HeaderDuplicate:
+class HeaderDuplicate(NamedTuple):
     header: str  # the header that was not mapped
     field: str  # the field it would have mapped to
     kept: str  # the header that is mapped to that field
 
 
-@dataclass
-class HeaderMapping:
+class HeaderMapping(NamedTuple):
     columns: dict[str, str]  # original header -> canonical field name
     details: list[HeaderMatch]
     unmapped: list[str]
     duplicates: list[HeaderDuplicate]
-    units: dict[str, str] = dc_field(default_factory=dict)  # AMOUNT field -> unit in its header
-    flags: dict[str, str] = dc_field(default_factory=dict)  # yes/no column -> certification
+    units: dict[str, str]  # AMOUNT field -> unit in its header
+    flags: dict[str, str]  # yes/no column -> certification
 
     @property
     def by_field(self) -> dict[str, str]:
@@ -192,8 +198,7 @@ def header_key(s: str) -> str:
     return _NOISE_RE.sub("", unicodedata.normalize("NFKC", s).lower())
 
 
-@record
-class _Parsed:
+class _Parsed(NamedTuple):
     full: str
     stripped: str
     year: int | None
@@ -229,6 +234,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     """(known money unit, whether some bracket looks like an unknown unit)."""
     unit = None
     unknown = False
+    _latin_table()
     # A bracket may say more than the unit: (上年末,万元).
     parts = [x for b in brackets for x in re.split(r"[,，、;；]", b)]
     for b in parts:
@@ -240,8 +246,7 @@ def _amount_unit(brackets: Iterable[str]) -> tuple[str | None, bool]:
     return unit, unknown
 
 
-@record
-class _Target:
+class _Target(NamedTuple):
     field: str | None  # None: a false friend
     method: Method
     flag: str | None = None
@@ -249,7 +254,9 @@ class _Target:
     resembles: str | None = None
 
 
-# key -> target; built once from the field contract and the advisors' table.
+# key -> target; built on first use (:func:`_exact_tables`) from the field contract and the
+# advisors' table. A header written as the contract or the table writes it (every key of a
+# YAML profile) needs only these: the tables of words below are built when a header is not.
 _FULL: dict[str, _Target] = {}
 _STRIPPED: dict[str, _Target] = {}
 _TABLE_FULL: dict[str, _Target] = {}
@@ -257,15 +264,13 @@ _TABLE_STRIPPED: dict[str, _Target] = {}
 _VETOES: list[tuple[str, _Target]] = []  # contains-words that mark a false friend
 
 
-@record
-class _Keyword:
+class _Keyword(NamedTuple):
     parts: tuple[str, ...]  # every part must occur (A+B)
     target: _Target
     generic: bool  # tried only when no other keyword matched
 
 
-@record
-class _Qualifier:
+class _Qualifier(NamedTuple):
     word: str
     blocks: frozenset[str] | None  # None: every field
     allows: frozenset[str]
@@ -297,17 +302,16 @@ def _register(table: dict[str, _Target], key: str, target: _Target) -> None:
         raise RuntimeError(f"header key {key!r} is claimed by {prev.field} and {target.field}")
 
 
-def _build() -> None:
-    for spec in PROFILE_FIELDS:
-        names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
-        names += [(a, "alias") for a in spec.aliases]
-        for text, method in names:
-            p = _parse_header(text)
-            target = _Target(spec.name, method)
-            _register(_FULL, p.full, target)
-            _register(_STRIPPED, p.stripped, target)
-            if all(k != p.stripped or t.field != spec.name for k, t in _FUZZY_CHOICES):
-                _FUZZY_CHOICES.append((p.stripped, target))
+def _contract_names(spec: FieldSpec) -> list[tuple[str, Method]]:
+    names: list[tuple[str, Method]] = [(spec.name, "exact"), (spec.zh, "exact")]
+    return names + [(a, "alias") for a in spec.aliases]
+
+
+@functools.cache
+def _table_rows() -> tuple[tuple[str, _Target], ...]:
+    """(header, target) of each whole-header row of the advisors' table, after checking
+    every row's field and flag."""
+    out = []
     for row in header_alias_rows():
         name = None if row["field"] == "none" else row["field"]
         if name is not None and name not in _FIELD_TYPES:
@@ -319,22 +323,63 @@ def _build() -> None:
                 f"header_aliases.csv: {row['header']!r} has a flag but no list field"
             )
         if row["match"] in ("contains", "generic"):
-            target = _Target(name, "keyword", flag, row["note"], resembles)
-            if name is None:
-                _VETOES.append((header_key(row["header"]), target))
-            else:
-                parts = tuple(header_key(w) for w in row["header"].split("+"))
-                _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
-            continue
+            continue  # a word, not a whole header: _word_tables
         target = _Target(name, "alias" if name else "none", flag, row["note"], resembles)
-        p = _parse_header(row["header"])
-        _register(_TABLE_FULL, p.full, target)
+        out.append((row["header"], target))
+    return tuple(out)
+
+
+@functools.cache
+def _exact_tables() -> None:
+    """Fill the tables of whole keys (once): all that a header written exactly as the
+    contract or the advisors' table writes it needs (every key of a YAML profile)."""
+    for spec in PROFILE_FIELDS:
+        for text, method in _contract_names(spec):
+            _register(_FULL, header_key(text), _Target(spec.name, method))
+    for text, target in _table_rows():
+        _register(_TABLE_FULL, header_key(text), target)
+
+
+@functools.cache
+def _stripped_tables() -> None:
+    """Fill the tables of keys without brackets, years and units, and the fuzzy choices
+    (once)."""
+    _exact_tables()
+    seen: set[tuple[str, str]] = set()  # (stripped key, field) already a fuzzy choice
+    for spec in PROFILE_FIELDS:
+        for text, method in _contract_names(spec):
+            p = _parse_header(text)
+            target = _Target(spec.name, method)
+            _register(_STRIPPED, p.stripped, target)
+            if (p.stripped, spec.name) not in seen:
+                seen.add((p.stripped, spec.name))
+                _FUZZY_CHOICES.append((p.stripped, target))
+    for text, target in _table_rows():
+        p = _parse_header(text)
         _register(_TABLE_STRIPPED, p.stripped, target)
-        if name is not None:
+        if target.field is not None:
             _FUZZY_CHOICES.append((p.stripped, target))
     # A false friend is never a fuzzy target, even when the contract lists it (序号).
     blocked = {k for k, t in _TABLE_STRIPPED.items() if t.field is None}
     _FUZZY_CHOICES[:] = [(k, t) for k, t in _FUZZY_CHOICES if k not in blocked]
+
+
+@functools.cache
+def _word_tables() -> None:
+    """Fill the keywords, false-friend words, qualifiers and precedences (once)."""
+    _table_rows()  # checks every row of the advisors' table first
+    for row in header_alias_rows():
+        if row["match"] not in ("contains", "generic"):
+            continue
+        name = None if row["field"] == "none" else row["field"]
+        flag = row["flag"] or None
+        resembles = row.get("resembles") or None
+        target = _Target(name, "keyword", flag, row["note"], resembles)
+        if name is None:
+            _VETOES.append((header_key(row["header"]), target))
+        else:
+            parts = tuple(header_key(w) for w in row["header"].split("+"))
+            _KEYWORDS.append(_Keyword(parts, target, row["match"] == "generic"))
     for row in header_qualifier_rows():
         blocks = None if row["blocks"] == "*" else frozenset(row["blocks"].split())
         allows = frozenset(row["except"].split())
@@ -347,13 +392,15 @@ def _build() -> None:
             if name.partition(":")[0] not in _FIELD_TYPES:
                 raise RuntimeError(f"header_precedence.csv: unknown field {name}")
         _PRECEDENCE.add((row["winner"], row["loser"]))
+
+
+@functools.cache
+def _latin_table() -> None:
+    """Fill the English/pinyin words (once)."""
+    global _LATIN_LONGEST
     for row in header_latin_rows():
         _LATIN[row["latin"]] = row["zh"]
-    global _LATIN_LONGEST
     _LATIN_LONGEST = max(map(len, _LATIN), default=0)
-
-
-_build()
 
 
 def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, float, _Target]]:
@@ -362,6 +409,7 @@ def _field_scores(key: str, *, same_length: bool = False) -> list[tuple[str, flo
     营业外收入 is not 营业收入)."""
     from rapidfuzz import fuzz, process  # on first use (issue 16)
 
+    _stripped_tables()
     best: dict[tuple[str | None, str | None], tuple[float, _Target]] = {}
     pool = [(c, t) for c, t in _FUZZY_CHOICES if not same_length or len(c) == len(key)]
     choices = [c for c, _ in pool]
@@ -398,6 +446,7 @@ def resolve_field(name: str) -> str | None:
     """
     if name.strip() in ("", "-"):
         return None
+    _stripped_tables()
     p = _parse_header(name)
     hit = _FULL.get(p.full) or _STRIPPED.get(p.full)
     if hit is None or hit.field is None:
@@ -423,11 +472,19 @@ def _segments(header: str) -> list[str]:
 
 def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Target | None:
     """Exact and alias stages on the whole header, or (``parts``) on its trailing parts."""
+    _exact_tables()
+    if stripped:
+        _stripped_tables()
     for text in _segments(header)[1:] if parts else [header]:
+        if not stripped:  # the whole key alone
+            full = header_key(text)
+            hit = _TABLE_FULL.get(full) or _FULL.get(full)
+            if hit is not None:
+                return hit
+            continue
         p = _parse_header(text)
         tables = [(_TABLE_FULL, p.full), (_FULL, p.full)]
-        if stripped:
-            tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
+        tables += [(_TABLE_STRIPPED, p.stripped), (_STRIPPED, p.stripped)]
         for table, key in tables:
             hit = table.get(key)
             if hit is not None:
@@ -440,15 +497,15 @@ def _lookup(header: str, *, stripped: bool = True, parts: bool = False) -> _Targ
 # ---------------------------------------------------------------------------------
 
 # 3. / 3、 / (一) / 一、 / 第3 / a leading ① (NFKC makes it "1"); not 2023年 or 35岁.
-_NUMBERING_RE = re.compile(
+_NUMBERING_RE = lazy_pattern(
     r"^(?:第?[0-9]{1,2}[、.,)]|第?[一二三四五六七八九十]{1,3}[、.,)]"
     r"|\([0-9一二三四五六七八九十]{1,3}\)|[0-9]{1,2}(?=名称|[^0-9年月日岁周届个人名万亿元%.~]))+"
 )
-_BRACKET_RE = re.compile(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
-_OPEN_RE = re.compile(r"[(\[【〔《<{]")
-_CLOSE_RE = re.compile(r"[)\]】〕》>}]")
+_BRACKET_RE = lazy_pattern(r"[(\[【〔《<{]([^()\[\]【】〔〕《》<>{}]*)[)\]】〕》>}]")
+_OPEN_RE = lazy_pattern(r"[(\[【〔《<{]")
+_CLOSE_RE = lazy_pattern(r"[)\]】〕》>}]")
 # Periods say when, not what: 截至2024年底, 2023年末, 上年度, 近一年, 今年.
-_PERIOD_RE = re.compile(
+_PERIOD_RE = lazy_pattern(
     r"(?:截至|截止到?|到)?(?:19|20)[0-9]{2}(?:年度?|届)?(?:[0-9]{1,2}月)?(?:[0-9]{1,2}日)?"
     r"(?:末|底|初)?"
     r"|(?:截至|截止到?)(?:上年|本年|当年|上月|目前|当前|今年|填报日|报告期)?(?:末|底)?"
@@ -456,17 +513,17 @@ _PERIOD_RE = re.compile(
     r"|(?:且|并)?(?:在|处于)?有效期内"
 )
 # 营业收入不含税: whether tax is included says how the amount is counted, not what it is.
-_TAX_ASIDE_RE = re.compile(r"(?:不含|含)税")
-_ASK_RE = re.compile(r"^(?:请填写|请填|请选择|请输入|填写|请)")
+_TAX_ASIDE_RE = lazy_pattern(r"(?:不含|含)税")
+_ASK_RE = lazy_pattern(r"^(?:请填写|请填|请选择|请输入|填写|请)")
 # In a bracket, what follows these says what the column includes or excludes, or what to
 # write instead: 不含税, 含劳务派遣, 无则填写纳税人识别号. It does not change what the column is.
-_ASIDE_RE = re.compile(
+_ASIDE_RE = lazy_pattern(
     r"(?:^(?:按|依据|根据|参照|以)|有效期内|如有|若有|如果|若|不含|不包括|不包含|含|包括|包含|除|非|勿|无需|不要|无则|没有的|或).*$"
 )
 # A bracket that tells what to write: its words may name the field when the head does not
 # (代码（请填写统一社会信用代码）).
-_INSTRUCTION_RE = re.compile(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
-_LATIN_RUN_RE = re.compile(r"[a-z][a-z0-9&.]*")
+_INSTRUCTION_RE = lazy_pattern(r"^(?:请填写|请填|填写|即|指)(?P<what>.+)$")
+_LATIN_RUN_RE = lazy_pattern(r"[a-z][a-z0-9&.]*")
 _LATIN_MAX_RUN = 60  # longer Latin runs are left as written (and the header unmapped)
 
 
@@ -476,8 +533,7 @@ _NEUTRAL_TAILS = frozenset(
 )
 
 
-@record
-class _Clean:
+class _Clean(NamedTuple):
     core: str  # the header's own words: no numbering, brackets, periods or units
     brackets: tuple[str, ...]  # bracket texts, asides removed
     instructions: tuple[str, ...]  # what a 请填写… bracket asks for
@@ -486,6 +542,7 @@ class _Clean:
 def _translate(key: str) -> str:
     """English and pinyin words → Chinese (header_latin.csv), only when a whole Latin run
     splits into known words; otherwise the run is left as written."""
+    _latin_table()
 
     @functools.cache
     def words(text: str) -> str | None:
@@ -535,6 +592,7 @@ def _clean(header: str) -> _Clean:
 
 def _veto(key: str) -> tuple[str, _Target] | None:
     """The false-friend word that occurs in ``key``."""
+    _word_tables()
     return next(((w, t) for w, t in _VETOES if w in key), None)
 
 
@@ -546,6 +604,7 @@ def _keywords(core: str) -> list[_Target]:
     """The fields the header's words point to: a word inside a longer matched word does
     not count (主营业务 in 主营业务收入), generic words only when nothing else matched,
     and header_precedence.csv settles known pairs. More than one left: ambiguous."""
+    _word_tables()
     found: list[tuple[list[tuple[int, int]], _Keyword]] = []
     for kw in _KEYWORDS:
         spans = []
@@ -604,6 +663,7 @@ def _joined(core: str, targets: list[_Target]) -> list[_Target]:
 
 def _ruled_out(target: _Target, texts: Iterable[str]) -> _Qualifier | None:
     """The first qualifier word in ``texts`` that rules ``target`` out."""
+    _word_tables()
     key = _target_key(target)
     texts = tuple(texts)
     return next(
@@ -650,9 +710,11 @@ def _read_header(header: str) -> HeaderMatch:
     p = _parse_header(header)
     if not p.full:
         return HeaderMatch(header, None, 0.0, "none")
-    c = _clean(header)
     # 1. The header exactly as a known alias or false friend (科技型中小企业（入库编号）).
     read: HeaderMatch | _Target | None = _lookup(header, stripped=False)
+    if isinstance(read, _Target) and read.field is not None:
+        return _matched(header, p, read, 100.0, [])  # its words need no cleaning
+    c = _clean(header)
     # 2. A false friend in a bracket vetoes: 资质（证书编号）, 营业收入（税后）.
     if read is None:
         read = _bracket_veto(header, c)
@@ -803,6 +865,7 @@ def _override_target(key: str, headers: list[str]) -> str:
 
 def _flags() -> dict[str, str]:
     """Normalised certification name -> the name used as a yes/no column's flag."""
+    _word_tables()
     return {header_key(f): f for k in _KEYWORDS if (f := k.target.flag) is not None}
 
 
@@ -893,6 +956,7 @@ def map_headers(
     a header that is not in ``headers``. With ``strict``, fuzzy matches are refused
     (method ``refused``, unmapped); :func:`check_strict` turns them into an error.
     """
+    _exact_tables()  # also read by _dedupe
     visible = [h for h in headers if h not in RESERVED_COLUMNS]
     forced: dict[str, tuple[str | None, str | None]] = {}
     for key, target in (overrides or {}).items():
@@ -914,337 +978,16 @@ def map_headers(
     return HeaderMapping(columns, matches, unmapped, duplicates, units, flags)
 
 
-# ---------------------------------------------------------------------------------
-# Column accounting: every input column, used or not, and why
-# ---------------------------------------------------------------------------------
-
-Status = Literal["used", "ambiguous", "duplicate", "refused", "unused"]
-
-_STATUS_ZH = {
-    "used": "使用",
-    "ambiguous": "有歧义",
-    "duplicate": "重复",
-    "refused": "未采用",
-    "unused": "未使用",
-}
-_METHOD_ZH = {
-    "override": "--map 指定",
-    "exact": "标准表头",
-    "alias": "别名",
-    "keyword": "关键词",
-    "fuzzy": "模糊匹配",
-}
-# The row number stands in for a missing id, and size is derived from the size standard:
-# neither missing column is worth a loud flag.
-_NOT_FLAGGED = frozenset({"id", "size"})
-_CLOSEST = 60.0  # an unused column names its closest field from this score up
-_LOOSE = 50.0  # a column this close to a needed field (rapidfuzz ratio) is flagged
-_INT_RE = lazy_pattern(r"^\s*[0-9０-９]+\s*[人名个位岗]?\s*$")
-_YES_NO = frozenset({"是", "否", "√", "×", "✓", "✗", "有", "无", "y", "n", "yes", "no"})
-_CREDIT_RE = lazy_pattern(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_DIVISION_RE = lazy_pattern(r"(省|市|区|县|旗)")
+# Column accounting lives in matcher/intake/columns.py (a one-enterprise report needs none
+# of it); its names are still importable from here.
+_COLUMN_NAMES = frozenset(
+    {"ColumnAccount", "ColumnEntry", "account_columns", "check_strict", "render_account"}
+)
 
 
-@record
-class ColumnEntry:
-    """One input column and what became of it."""
+def __getattr__(name: str) -> object:
+    if name in _COLUMN_NAMES:
+        from matcher.intake import columns
 
-    header: str
-    status: Status
-    field: str | None  # used: the field it feeds; otherwise the closest field, if any
-    method: str
-    score: float
-    flag: str | None = None  # yes/no certification column: the certification
-    unit: str | None = None
-    candidates: tuple[tuple[str, float], ...] = ()
-    kept: str | None = None  # duplicate: the column that feeds the field instead
-    note: str = ""
-    needed: bool = False  # flagged loudly: looks like a field a loaded rule needs
-    false_friend: bool = False  # known not to be ``field`` (注册资本 is not total_assets)
-
-    @property
-    def map_line(self) -> str | None:
-        """The ``--map`` option that uses this column for its closest field."""
-        if self.status == "used" or self.field is None:
-            return None
-        target = f"{self.field}:{self.flag}" if self.flag else self.field
-        return f"--map '{self.header}={target}'"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "header": self.header,
-            "status": self.status,
-            "field": self.field,
-            "method": self.method,
-            "score": round(self.score, 1),
-            "flag": self.flag,
-            "unit": self.unit,
-            "candidates": [{"field": f, "score": round(sc, 1)} for f, sc in self.candidates],
-            "kept": self.kept,
-            "note": self.note,
-            "needed": self.needed,
-            "false_friend": self.false_friend,
-            "map": self.map_line,
-        }
-
-
-@record
-class ColumnAccount:
-    """Every input column of a portfolio: used, ambiguous, duplicate, refused or unused."""
-
-    entries: tuple[ColumnEntry, ...]
-    strict: bool = False
-
-    def by_status(self, status: Status) -> list[ColumnEntry]:
-        return [e for e in self.entries if e.status == status]
-
-    @property
-    def unused(self) -> list[ColumnEntry]:
-        """Columns that feed no field (ambiguous, duplicate and refused ones included)."""
-        return [e for e in self.entries if e.status != "used"]
-
-    @property
-    def flagged(self) -> list[ColumnEntry]:
-        """Unused columns that look like a field some loaded rule needs."""
-        return [e for e in self.entries if e.needed]
-
-    @property
-    def guesses(self) -> list[ColumnEntry]:
-        return [e for e in self.entries if e.status == "used" and e.method == "fuzzy"]
-
-    def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in _STATUS_ZH}
-        for e in self.entries:
-            out[e.status] += 1
-        return out
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "counts": self.counts(),
-            "strict": self.strict,
-            "flagged": [e.header for e in self.flagged],
-            "columns": [e.to_dict() for e in self.entries],
-        }
-
-    def render(self, lang: str = "zh") -> list[str]:
-        """One line per column (used first, then the rest, flagged ones marked ‼)."""
-        return render_account(self, lang)
-
-
-def account_columns(
-    mapping: HeaderMapping,
-    *,
-    needed: Iterable[str] | None = None,
-    samples: dict[str, list[str | None]] | None = None,
-    strict: bool = False,
-) -> ColumnAccount:
-    """Account for every column of ``mapping``.
-
-    ``needed`` are the fields the loaded rules read (e.g. ``normalize.input_fields(rules)``);
-    an unused column whose header is close to one of them, or whose values (``samples``,
-    header → a few cells) look like one, while no column feeds that field, is flagged.
-    """
-    need = set(needed or ()) - _NOT_FLAGGED
-    fed = {m.field for m in mapping.details if m.field is not None}
-    entries = []
-    for m in mapping.details:
-        entry = _entry(m, mapping)
-        if entry.status != "used" and need:
-            cells = (samples or {}).get(m.header, [])
-            entry = _flag_needed(entry, m, need - fed, cells)
-        entries.append(entry)
-    return ColumnAccount(tuple(entries), strict)
-
-
-def _entry(m: HeaderMatch, mapping: HeaderMapping) -> ColumnEntry:
-    if m.field is not None:
-        return ColumnEntry(
-            m.header, "used", m.field, m.method, m.score, m.flag, m.unit, note=m.note
-        )
-    cands = tuple(m.alternatives)
-    if m.method == "duplicate":
-        dup = next(d for d in mapping.duplicates if d.header == m.header)
-        return ColumnEntry(
-            m.header, "duplicate", dup.field, m.method, m.score, unit=m.unit, kept=dup.kept
-        )
-    if m.method == "ambiguous":
-        return ColumnEntry(m.header, "ambiguous", None, m.method, m.score, candidates=cands)
-    if m.method == "refused":
-        best = cands[0][0] if cands else None
-        return ColumnEntry(m.header, "refused", best, m.method, m.score, candidates=cands[1:])
-    if m.blocked:
-        return ColumnEntry(
-            m.header, "unused", m.resembles, m.method, m.score, note=m.note, false_friend=True
-        )
-    closest = cands[0][0] if cands and cands[0][1] >= _CLOSEST else None
-    return ColumnEntry(
-        m.header, "unused", closest, m.method, m.score, candidates=cands, note=m.note
-    )
-
-
-def _values_look_like(cells: list[str | None], kind: FieldType | str) -> bool:
-    vals = [unicodedata.normalize("NFKC", c).strip() for c in cells if c and c.strip()]
-    if not vals:
-        return False
-    checks = {
-        FieldType.INT: lambda v: bool(_INT_RE.match(v)),
-        FieldType.BOOL: lambda v: v.lower() in _YES_NO,
-        FieldType.REGION: lambda v: bool(_DIVISION_RE.search(v)),
-        "credit_code": lambda v: bool(_CREDIT_RE.match(v.upper())),
-    }
-    check = checks.get(kind)
-    return check is not None and sum(map(check, vals)) >= 0.8 * len(vals)
-
-
-def _flag_needed(
-    entry: ColumnEntry, m: HeaderMatch, missing: set[str], cells: list[str | None]
-) -> ColumnEntry:
-    """Flag the column when its header or its values look like a needed, unfed field."""
-    if entry.status == "duplicate":
-        return entry  # the field is fed by the kept column
-    close = [f for f, sc in [(entry.field, 100.0), *entry.candidates] if f in missing]
-    if not close and not entry.false_friend:  # a known false friend is not loosely anything
-        close = [f for f, sc, _ in _field_scores(_parse_header(m.header).stripped) if sc >= _LOOSE]
-        close = [f for f in close if f in missing]
-    if not close and cells:
-        for f in sorted(missing):
-            kind = "credit_code" if f == "credit_code" else _FIELD_TYPES.get(f)
-            if kind in (FieldType.BOOL, FieldType.REGION, "credit_code") and _values_look_like(
-                cells, kind
-            ):
-                close = [f]
-                break
-    if not close:
-        return entry
-    return ColumnEntry(
-        entry.header,
-        entry.status,
-        close[0],
-        entry.method,
-        entry.score,
-        entry.flag,
-        entry.unit,
-        entry.candidates,
-        entry.kept,
-        entry.note,
-        needed=True,
-        false_friend=entry.false_friend,
-    )
-
-
-def _field_label(name: str | None, flag: str | None, zh: bool) -> str:
-    if name is None:
-        return ""
-    spec = FIELDS_BY_NAME.get(name)
-    label = f"{name}（{spec.zh}）" if zh and spec else name
-    if flag:
-        label += f"：{flag}（是/否列）" if zh else f": {flag} (yes/no column)"
-    return label
-
-
-def _line(e: ColumnEntry, zh: bool) -> str:
-    head = f"「{e.header}」" if zh else f"'{e.header}'"
-    target = _field_label(e.field, e.flag, zh)
-    mark = "‼ " if e.needed else "  "
-    if e.status == "used":
-        how = _METHOD_ZH.get(e.method, e.method) if zh else e.method
-        if e.method == "fuzzy":
-            how += f"，相似度 {e.score:.0f}" if zh else f", score {e.score:.0f}"
-        unit = (f"，单位 {e.unit}" if zh else f", unit {e.unit}") if e.unit else ""
-        return (
-            f"{mark}{_STATUS_ZH['used'] if zh else 'used'} {head} → {target}（{how}{unit}）"
-            if zh
-            else f"{mark}used {head} → {target} ({how}{unit})"
-        )
-    status = _STATUS_ZH[e.status] if zh else e.status
-    text = f"{mark}{status} {head}"
-    if e.status == "ambiguous":
-        opts = (" 或 " if zh else " or ").join(
-            f"{f}（{sc:.0f}）" if zh else f"{f} ({sc:.0f})" for f, sc in e.candidates
-        )
-        text += f"：可能是 {opts}" if zh else f": could be {opts}"
-        if e.candidates:
-            text += (
-                f"；指定：--map '{e.header}={e.candidates[0][0]}'"
-                if zh
-                else f"; choose with --map '{e.header}={e.candidates[0][0]}'"
-            )
-        return text
-    if e.status == "duplicate":
-        text += (
-            f"：{target} 已由「{e.kept}」提供，本列未用；改用本列：{e.map_line} --map '{e.kept}=-'"
-            if zh
-            else f": {target} is already fed by '{e.kept}', this column is not used; "
-            f"to use it instead: {e.map_line} --map '{e.kept}=-'"
-        )
-        return text
-    if e.status == "refused":
-        text += (
-            f"：严格模式不采用模糊匹配（{target}，相似度 {e.score:.0f}）；确认后：{e.map_line}"
-            if zh
-            else f": strict mode refuses a fuzzy match ({target}, score {e.score:.0f}); "
-            f"if right: {e.map_line}"
-        )
-        return text
-    if e.needed and e.false_friend:
-        text += (
-            f"：规则需要 {target}，表中没有对应的列；本列不能直接代替"
-            if zh
-            else f": loaded rules need {target} and no column feeds it; this one is not it"
-        )
-    elif e.needed:
-        text += (
-            f"：看起来像规则需要的 {target}，但未使用；如确是：{e.map_line}"
-            if zh
-            else f": looks like {target}, which loaded rules need, but is not used; "
-            f"if it is: {e.map_line}"
-        )
-    elif e.false_friend and e.field is not None:
-        text += f"：不是 {target}" if zh else f": not {target}"
-    elif e.field is not None:
-        text += (
-            f"：最接近 {target}；如是：{e.map_line}"
-            if zh
-            else f": closest field {target}; if it is: {e.map_line}"
-        )
-    if e.note and (zh or not _has_cjk(e.note)):
-        text += f"（{e.note}）" if zh else f" ({e.note})"
-    return text
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-_ORDER = {"used": 0, "ambiguous": 1, "duplicate": 2, "refused": 3, "unused": 4}
-
-
-def render_account(account: ColumnAccount, lang: str = "zh") -> list[str]:
-    """Lines for people: a summary, then one line per column (flagged ones marked ‼)."""
-    zh = lang != "en"
-    c = account.counts()
-    total = len(account.entries)
-    if zh:
-        head = (
-            f"列对照：共 {total} 列，使用 {c['used']}，未使用 {total - c['used']}"
-            f"（有歧义 {c['ambiguous']}，重复 {c['duplicate']}，未采用 {c['refused']}）"
-        )
-        if account.flagged:
-            head += f"；‼ {len(account.flagged)} 列像是规则需要的字段却未使用"
-    else:
-        head = (
-            f"Columns: {total}, used {c['used']}, not used {total - c['used']} "
-            f"(ambiguous {c['ambiguous']}, duplicate {c['duplicate']}, refused {c['refused']})"
-        )
-        if account.flagged:
-            head += f"; ‼ {len(account.flagged)} look like fields the rules need but are not used"
-    ordered = sorted(account.entries, key=lambda e: (_ORDER[e.status], not e.needed))
-    return [head, *(_line(e, zh) for e in ordered)]
-
-
-def check_strict(account: ColumnAccount) -> None:
-    """Strict headers: raise when any column was guessed, refused, ambiguous or duplicated."""
-    bad = [e for e in account.entries if e.status in ("refused", "ambiguous", "duplicate")]
-    bad += account.guesses
-    if bad:
-        raise HeaderMappingError("strict_headers", "、".join(e.header for e in bad))
+        return getattr(columns, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,10 +11,9 @@ passing :class:`Limits` to the library (``read_table``, ``load_portfolio``,
 from __future__ import annotations
 
 import os
-from dataclasses import fields
+from typing import NamedTuple
 
 from matcher.intake.errors import IntakeError
-from matcher.records import record
 
 __all__ = ["ENV_VARS", "Limits"]
 
@@ -29,8 +28,7 @@ ENV_VARS: dict[str, str] = {
 }
 
 
-@record
-class Limits:
+class Limits(NamedTuple):
     #: columns of a portfolio; real ones have tens
     max_columns: int = 1_000
     #: characters in one cell, as in Excel; a longer cell is a bad cell of its row
@@ -49,10 +47,10 @@ class Limits:
         """The defaults, each overridden by its environment variable when set to a
         positive integer (anything else is ignored rather than failing every run)."""
         values: dict[str, int] = {}
-        for f in fields(cls):
-            text = os.environ.get(ENV_VARS[f.name], "").strip().replace("_", "")
+        for name in cls._fields:
+            text = os.environ.get(ENV_VARS[name], "").strip().replace("_", "")
             if text.isdigit() and int(text) > 0:
-                values[f.name] = int(text)
+                values[name] = int(text)
         return cls(**values)
 
     def hint(self, name: str, lang: str = "zh") -> str:

@@ -16,7 +16,7 @@ import yaml
 
 from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits, exceeded
-from matcher.intake.readers import nesting_depth
+from matcher.intake.raw import nesting_depth
 
 __all__ = ["read_profile_file"]
 

@@ -59,7 +59,6 @@ from __future__ import annotations
 import atexit
 import codecs
 import csv
-import functools
 import json
 import re
 import shutil
@@ -71,8 +70,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcher.fields import col
-from matcher.intake.errors import IntakeError, message
+from matcher.intake.errors import IntakeError
 from matcher.intake.limits import Limits, exceeded, resolve
+from matcher.intake.raw import (
+    _NOTE_RE,
+    _TOTAL_RE,
+    RENAMED_PREFIX,
+    ROW,
+    RawProblem,
+    _clean_header,
+    _first_chars,
+    make_headers,
+    nesting_depth,
+)
 from matcher.intake.values import cell_to_str
 from matcher.records import record
 
@@ -111,9 +121,6 @@ __all__ = [
     "sniff_separator",
 ]
 
-ROW = "__row"
-#: What a column named like one of ours is renamed to: 原表·<its name>.
-RENAMED_PREFIX = "原表·"
 _BLANK = "__blank"  # helper column while dropping empty rows
 SAMPLE_BYTES = 1 << 20  # encoding and separator are decided from the first 1 MiB
 CHUNK_CHARS = 1 << 20  # transcoding chunk
@@ -127,24 +134,6 @@ _PARQUET_MAGIC = b"PAR1"
 # A few control characters are damaged cells (reported downstream), not a binary file.
 _FEW_CONTROLS = 32
 _CONTROL_OK = frozenset("\t\n\r\x0b\x0c\x1a")  # \x1a: DOS end-of-file marker
-
-
-@record
-class RawProblem:
-    """A row-level (or header-level) problem found while reading.
-
-    ``row`` is the row number as in ``__row`` (None when it concerns the whole
-    table); ``message_code`` a key of ``ERROR_MESSAGES``; ``detail`` fills its
-    ``{value}`` placeholder.
-    """
-
-    row: int | None
-    message_code: str
-    detail: str
-    column: str = ""  # the header, when the problem is one cell's
-
-    def message(self, lang: str = "zh") -> str:
-        return message(self.message_code, self.detail, lang)
 
 
 @dataclass
@@ -562,35 +551,6 @@ def join_header(header: list[Any], below: list[Any]) -> list[str | None]:
         else:
             names.append(text or sub or None)
     return names
-
-
-def _clean_header(cell: str | None) -> str:
-    return (cell or "").replace("\ufeff", "").strip()
-
-
-def make_headers(
-    cells: Sequence[str | None], labels: list[str], header_row: int | None
-) -> tuple[list[str], list[RawProblem]]:
-    """Unique column names; blank headers named ``列<label>``."""
-    names: list[str] = []
-    problems: list[RawProblem] = []
-    seen = {ROW}
-    taken = {_clean_header(c) for c in cells}
-    for cell, label in zip(cells, labels, strict=True):
-        name = _clean_header(cell)
-        if not name:
-            name = f"列{label}"
-        if name == ROW:
-            name = RENAMED_PREFIX + ROW  # reported by normalise, as other renamed columns
-        if name in seen:
-            k = 2
-            while f"{name}.{k}" in seen or f"{name}.{k}" in taken:
-                k += 1
-            problems.append(RawProblem(header_row, "duplicate_header", name))
-            name = f"{name}.{k}"
-        seen.add(name)
-        names.append(name)
-    return names, problems
 
 
 def _finish(
@@ -1273,18 +1233,6 @@ def _json_record(
     return obj
 
 
-def nesting_depth(value: Any, cap: int) -> int:
-    """Depth of nested lists and mappings (a scalar is 0), counted up to ``cap + 1``."""
-    depth, level = 0, [value]
-    while level and depth <= cap:
-        nested = [v for v in level if isinstance(v, dict | list)]
-        if not nested:
-            break
-        depth += 1
-        level = [x for v in nested for x in (v.values() if isinstance(v, dict) else v)]
-    return depth
-
-
 def _read_jsonl(path: Path, head: bytes, limits: Limits) -> RawTable:
     encoding = detect_encoding(path, head)
     problems: list[RawProblem] = []
@@ -1341,10 +1289,6 @@ def _read_jsonl(path: Path, head: bytes, limits: Limits) -> RawTable:
 # Rows that are not enterprises: totals and footnotes
 # ---------------------------------------------------------------------------------
 
-# The first filled cell of a totals row, or how a footnote starts (spaces removed).
-_TOTAL_RE = r"^(合计|总计|小计|总合计|共计|汇总|total|subtotal|sum)[:：]?$"
-_NOTE_RE = r"^(填表人|填报人|填表日期|填报日期|制表人|制表日期|审核人|负责人签字|注[:：]|注\d|说明[:：]|备注[:：])"
-
 
 @record
 class SkippedRows:
@@ -1396,13 +1340,6 @@ def _marked(frame: pl.DataFrame, text: list[pl.Expr]) -> pl.DataFrame:
     return candidates.select(
         pl.col(ROW), total.alias("t"), (starts_note & (filled <= 2) & ~total).alias("n")
     )
-
-
-@functools.cache
-def _first_chars() -> list[str]:
-    """The first character of every word _TOTAL_RE and _NOTE_RE start with."""
-    words = [w for p in (_TOTAL_RE, _NOTE_RE) for w in p[2 : p.index(")")].split("|")]
-    return sorted({w[0] for w in words})
 
 
 def split_non_data(frame: pl.DataFrame) -> tuple[pl.DataFrame, SkippedRows]:

@@ -222,16 +222,18 @@ INT_PATTERN = (
     f"(?P<sign>{_SIGN})? ?(?P<int>{_UINT})(?:\\.(?P<frac>[0-9]+))?"
     f" ?(?:{'|'.join(sorted(_INT_UNITS, key=len, reverse=True))})?"
 )
-_INT_RE = re.compile(INT_PATTERN)
-_NONZERO_RE = re.compile("[1-9]")
+# Compiled on first use: a cell of plain digits (every count and amount of an ordinary
+# profile) is read without them (parse_int, parse_amount_wan).
+_INT_RE = lazy_pattern(INT_PATTERN)
+_NONZERO_RE = lazy_pattern("[1-9]")
 # Approximate numbers as advisors write them (约80, 80左右, 80+, 80余人): the number is
 # used and the cell reported as approximate (normalize: approximate_number).
 _APPROX_PREFIX = r"^(?:大约|大概|约为|约|将近|近) ?"
 _APPROX_SUFFIX = r" ?(?:左右|上下)$"
 _APPROX_MID = r"([0-9])(?:余|多|\+)([^0-9]*)$"
 APPROX_PATTERN = f"{_APPROX_PREFIX}|{_APPROX_SUFFIX}|[0-9](?:余|多|\\+)[^0-9]*$"
-_APPROX_RES = (re.compile(_APPROX_PREFIX), re.compile(_APPROX_SUFFIX))
-_APPROX_MID_RE = re.compile(_APPROX_MID)
+_APPROX_RES = (lazy_pattern(_APPROX_PREFIX), lazy_pattern(_APPROX_SUFFIX))
+_APPROX_MID_RE = lazy_pattern(_APPROX_MID)
 
 
 def strip_approx(t: str) -> str:
@@ -254,7 +256,7 @@ AMOUNT_PATTERN = (
     f"(?P<num>(?:{_UINT})(?:\\.[0-9]+)?|\\.[0-9]+)(?P<exp>e[+\\-]?[0-9]{{1,3}})?"
     " ?(?P<unit>[^0-9.,+\\-\u2212]*)"
 )
-_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+_AMOUNT_RE = lazy_pattern(AMOUNT_PATTERN)
 
 
 def _amount_units() -> dict[str, tuple[float, float]]:
@@ -323,9 +325,9 @@ DATE_PATTERNS: tuple[str, ...] = (
     "(?P<y>[0-9]{4}) ?年 ?(?P<m>[0-9]{1,2}) ?月 ?(?P<d>[0-9]{1,2}) ?[日号]?",
     "(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})",
 )
-_DATE_RES = tuple(re.compile(p) for p in DATE_PATTERNS)
+_DATE_RES = tuple(lazy_pattern(p) for p in DATE_PATTERNS)
 SERIAL_PATTERN = "(?P<serial>[0-9]{5})(?:\\.[0-9]+)?"
-_SERIAL_RE = re.compile(SERIAL_PATTERN)
+_SERIAL_RE = lazy_pattern(SERIAL_PATTERN)
 _YEAR = "(?:1[89]|2[01])[0-9]{2}"
 _MONTH = "(?:0?[1-9]|1[0-2])"
 INCOMPLETE_DATE_PATTERN = (
@@ -375,6 +377,11 @@ def parse_int(s: str | None) -> int | None:
     t, low = p
     if low in NONE_WORDS:
         return 0
+    if t.isascii() and t.isdigit():  # 85: what the pattern below reads as a plain count
+        digits = t.lstrip("0") or "0"
+        if len(digits) > 15 or int(digits) > COUNT_MAX:
+            raise ValueParseError("too_large", t)
+        return int(digits)
     t = strip_approx(t)
     m = _INT_RE.fullmatch(t)
     if m is None:
@@ -410,6 +417,11 @@ def parse_amount_wan(s: str | None, unit: str | None = None) -> float | None:
     p = _prepare(s)
     if p is None:
         return None
+    if p[1].isascii() and p[1].isdigit():  # 6000: what the pattern reads as a bare number
+        value = float(p[1]) * bare_mul / bare_div
+        if not value <= AMOUNT_MAX_WAN:
+            raise ValueParseError("too_large", p[0])
+        return value
     low = strip_approx(p[1])
     m = _AMOUNT_RE.fullmatch(low)
     if m is None:
