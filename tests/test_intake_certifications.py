@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import matcher.normalize as nz
 from matcher.batch import evaluate_frame, match_row
 from matcher.intake.certifications import (
     ABSENT,
@@ -200,6 +201,22 @@ def test_a_name_in_no_table_is_reported_and_kept() -> None:
     assert p.frame["certifications"].to_list() == [[HNTE, "蓝天企业"]]
     assert p.errors["code"].to_list() == ["unknown_certification"]
     assert "蓝天企业" in error_messages(p.errors, "en")[0]
+
+
+@pytest.mark.parametrize("cell", ["\x1f", "蓝\x1f天", "高企；\x1f", f"{chr(0xE000)}；\x1f"])
+def test_a_name_holding_the_join_character_is_kept_and_reported(
+    cell: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the frame path joins each name's readings with one character and splits them again:
+    # a name kept as written that holds it must come back whole, as on the row path
+    raw = pl.DataFrame({"__row": [2], "企业名称": ["甲"], "资质认定": [cell]})
+    found = []
+    for small_max_rows in (1_000_000, -1):  # the row path, then the frame path
+        monkeypatch.setattr(nz, "SMALL_MAX_ROWS", small_max_rows)
+        p = normalise(raw)
+        found.append((p.frame["certifications"].to_list(), p.errors["code"].to_list()))
+    assert found[0] == found[1]
+    assert found[0][1] == ["unknown_certification"]
 
 
 def test_unknown_reason() -> None:

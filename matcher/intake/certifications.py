@@ -190,10 +190,19 @@ def _canonical_series(s: pl.Series) -> pl.Series:
     items = s.explode().drop_nulls().unique().to_list()
     if not items:
         return s
-    table = {i: _SEP.join(read_certification(i).items) for i in items}
+    readings = {i: read_certification(i).items for i in items}
+    # A name kept as written may hold any character, \x1f too: join with one none holds.
+    sep = _unused_char(x for names in readings.values() for x in names)
+    table = {i: sep.join(names) for i, names in readings.items()}
     # A reading of nothing (否 in a list) joins to "": dropped, so 否 alone is [] like 无.
-    names = pl.element().replace_strict(table, return_dtype=pl.String).str.split(_SEP).explode()
+    names = pl.element().replace_strict(table, return_dtype=pl.String).str.split(sep).explode()
     return s.list.eval(names.filter(names != "")).list.unique(maintain_order=True)
+
+
+def _unused_char(texts: Iterable[str]) -> str:
+    """_SEP, or else the first private-use character, none of which ``texts`` holds."""
+    used = set().union(*texts)
+    return next(c for c in (_SEP, *map(chr, range(0xE000, 0x110000))) if c not in used)
 
 
 def canonical_certs(col: pl.Expr) -> pl.Expr:
