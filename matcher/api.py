@@ -27,15 +27,10 @@ from matcher.errors import PolicyMatchError
 from matcher.evaluate.row import Outcome
 from matcher.fields import ROW, col
 from matcher.frame import pl
+from matcher.intake.columns import ColumnAccount, account_columns, check_strict
 from matcher.intake.duplicates import Duplicate, Seen, SeenFirms, drop_duplicates
 from matcher.intake.errors import IntakeError
-from matcher.intake.headers import (
-    ColumnAccount,
-    HeaderMappingError,
-    account_columns,
-    check_strict,
-    map_headers,
-)
+from matcher.intake.headers import HeaderMappingError, map_headers
 from matcher.intake.limits import Limits
 from matcher.intake.limits import resolve as resolve_limits
 from matcher.intake.profile_file import read_profile_file

@@ -120,7 +120,7 @@ class Portfolio:
     regions: dict[str, Resolution] = field(default_factory=dict)
     industries: dict[str, Resolution] = field(default_factory=dict)
     # Filled by api (issue 12): the column report, non-data rows, repeated firms, region hint.
-    account: Any = None  # headers.ColumnAccount
+    account: Any = None  # intake.columns.ColumnAccount
     skipped: Any = None  # readers.SkippedRows
     duplicates: list[Any] = field(default_factory=list)  # duplicates.Duplicate
     region_hint: Any = None  # regions.RegionContextHint

@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.fields import PROFILE_FIELDS
+from matcher.intake.columns import account_columns, check_strict
 from matcher.intake.headers import (
     FUZZY_CUTOFF,
     HeaderMappingError,
-    account_columns,
-    check_strict,
     map_headers,
     resolve_field,
     suggest,

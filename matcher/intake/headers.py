@@ -51,11 +51,11 @@ the leftmost column. The others are listed in
 :attr:`HeaderMapping.duplicates` with method ``"duplicate"`` and stay unmapped.
 ``strict=True`` refuses fuzzy matches (method ``"refused"``).
 
-Column accounting (:func:`account_columns` → :class:`ColumnAccount`): every input column is
+Column accounting (matcher/intake/columns.py, `account_columns` → `ColumnAccount`): every input column is
 used, ambiguous, duplicate, refused or unused, with its closest field and the ``--map`` line
 to copy; a column that looks like a field the loaded rules need, while no column feeds that
-field, is flagged. :func:`render_account` gives the zh/en lines, ``to_dict`` the JSON, and
-:func:`check_strict` raises when any column was guessed, ambiguous or duplicated.
+field, is flagged. `render_account` gives the zh/en lines, ``to_dict`` the JSON, and
+`check_strict` raises when any column was guessed, ambiguous or duplicated.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import field as dc_field
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from matcher.fields import PROFILE_FIELDS, FieldSpec, FieldType
 from matcher.intake.errors import message
@@ -79,29 +79,15 @@ from matcher.reference.data import (
     header_qualifier_rows,
 )
 
-if TYPE_CHECKING:
-    from matcher.intake.columns import (
-        ColumnAccount,
-        ColumnEntry,
-        account_columns,
-        check_strict,
-        render_account,
-    )
-
 __all__ = [
     "FUZZY_CUTOFF",
     "FUZZY_MARGIN",
-    "ColumnAccount",
-    "ColumnEntry",
     "HeaderDuplicate",
     "HeaderMapping",
     "HeaderMappingError",
     "HeaderMatch",
-    "account_columns",
-    "check_strict",
     "header_key",
     "map_headers",
-    "render_account",
     "resolve_field",
     "suggest",
 ]
@@ -976,18 +962,3 @@ def map_headers(
     }
     unmapped = [m.header for m in matches if m.field is None]
     return HeaderMapping(columns, matches, unmapped, duplicates, units, flags)
-
-
-# Column accounting lives in matcher/intake/columns.py (a one-enterprise report needs none
-# of it); its names are still importable from here.
-_COLUMN_NAMES = frozenset(
-    {"ColumnAccount", "ColumnEntry", "account_columns", "check_strict", "render_account"}
-)
-
-
-def __getattr__(name: str) -> object:
-    if name in _COLUMN_NAMES:
-        from matcher.intake import columns
-
-        return getattr(columns, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
