@@ -202,7 +202,9 @@ def _canonical_series(s: pl.Series) -> pl.Series:
 def _unused_char(texts: Iterable[str]) -> str:
     """_SEP, or else the first private-use character, none of which ``texts`` holds."""
     used = set().union(*texts)
-    return next(c for c in (_SEP, *map(chr, range(0xE000, 0x110000))) if c not in used)
+    if _SEP not in used:
+        return _SEP
+    return next(c for c in map(chr, range(0xE000, 0x110000)) if c not in used)
 
 
 def canonical_certs(col: pl.Expr) -> pl.Expr:
