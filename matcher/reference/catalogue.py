@@ -448,21 +448,16 @@ def _edition_pickle(path: Path) -> Path | None:
 
 
 def _edition_unpickler() -> type[Any]:
-    from matcher.reference.model_cache import restricted_unpickler
+    from matcher.reference.model_cache import unpickler_for
 
-    allowed: dict[tuple[str, str], type] = {("datetime", "date"): dt.date}
-    allowed.update({(c.__module__, c.__qualname__): c for c in (Edition, CatalogueEntry)})
-    return restricted_unpickler(allowed, "a catalogue edition class")
+    return unpickler_for((Edition, CatalogueEntry), "a catalogue edition class")
 
 
 def _read_edition(pickled: Path) -> Edition | None:
-    from matcher.reference.model_cache import read_own_pickle
+    from matcher.reference.model_cache import read_kept
 
-    try:
-        fmt, name, edition = read_own_pickle(pickled, _edition_unpickler())
-    except Exception:  # missing, damaged, foreign, of another version, no geteuid (Windows)
-        return None
-    if fmt != _EDITION_FORMAT or name != pickled.stem or type(edition) is not Edition:
+    edition = read_kept(pickled, _EDITION_FORMAT, _edition_unpickler())
+    if type(edition) is not Edition:
         return None
     if type(edition.entries) is not tuple or not all(
         type(e) is CatalogueEntry for e in edition.entries

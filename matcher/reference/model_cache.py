@@ -34,9 +34,11 @@ __all__ = [
     "input_key",
     "library_file",
     "load",
+    "read_kept",
     "read_own_pickle",
     "restricted_unpickler",
     "save",
+    "unpickler_for",
     "write_atomic",
 ]
 
@@ -196,6 +198,25 @@ def restricted_unpickler(allowed: Mapping[tuple[str, str], Any], what: str) -> t
                 raise pickle.UnpicklingError(f"{module}.{name}: not {what}") from None
 
     return RestrictedUnpickler
+
+
+def unpickler_for(classes: Iterable[type], what: str) -> type[Any]:
+    """:func:`restricted_unpickler` allowing ``classes`` and ``datetime.date``."""
+    import datetime as dt
+
+    allowed: dict[tuple[str, str], Any] = {("datetime", "date"): dt.date}
+    allowed.update({(c.__module__, c.__qualname__): c for c in classes})
+    return restricted_unpickler(allowed, what)
+
+
+def read_kept(path: Path, fmt: str, unpickler: type[Any]) -> Any:
+    """The object a cache writer kept at ``path`` as ``(fmt, path.stem, object)``, or None
+    for anything else: missing, damaged, foreign, of another format or name, no geteuid."""
+    try:
+        kept_fmt, name, obj = read_own_pickle(path, unpickler)
+    except Exception:
+        return None
+    return obj if kept_fmt == fmt and name == path.stem else None
 
 
 def read_own_pickle(path: Path, unpickler: type[Any]) -> Any:

@@ -187,24 +187,16 @@ def _standard_path() -> Path | None:
 
 
 def _unpickler() -> type[Any]:
-    from matcher.reference.model_cache import restricted_unpickler
+    from matcher.reference.model_cache import unpickler_for
 
-    models = (Tier, SizeGroup, OutOfScope, SizeStandard)
-    allowed: dict[tuple[str, str], type] = {("datetime", "date"): dt.date}
-    allowed.update({(m.__module__, m.__qualname__): m for m in models})
-    return restricted_unpickler(allowed, "a size standard class")
+    return unpickler_for((Tier, SizeGroup, OutOfScope, SizeStandard), "a size standard class")
 
 
 def _read_standard(path: Path) -> SizeStandard | None:
-    from matcher.reference.model_cache import read_own_pickle
+    from matcher.reference.model_cache import read_kept
 
-    try:
-        fmt, name, standard = read_own_pickle(path, _unpickler())
-    except Exception:  # missing, damaged, foreign, of another version, no geteuid (Windows)
-        return None
-    if fmt != _STANDARD_FORMAT or name != path.stem or type(standard) is not SizeStandard:
-        return None
-    return standard
+    standard = read_kept(path, _STANDARD_FORMAT, _unpickler())
+    return standard if type(standard) is SizeStandard else None
 
 
 def _write_standard(path: Path, standard: SizeStandard) -> None:
