@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from kept_pickles import assert_odd_files_ignored
 from typer.testing import CliRunner
 
 from matcher.authoring.catalogue_cmd import catalogue_app
@@ -518,9 +519,6 @@ def test_bundled_editions_kept_pickled_and_odd_files_ignored(
 ) -> None:
     # issue 16: a warm run restores the bundled editions without validating them again;
     # a file that is not our own pickle of the edition records is never believed
-    import os
-    import pickle
-
     from matcher.reference import catalogue
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -545,28 +543,13 @@ def test_bundled_editions_kept_pickled_and_odd_files_ignored(
         assert [vars(e) for e in warm] == [vars(e) for e in cold]
         path = catalogue._edition_pickle(cold[0].path)  # type: ignore[arg-type]
         assert path is not None and path.is_file()
-        good = path.read_bytes()
-
-        class Evil:
-            def __reduce__(self) -> tuple[object, tuple[str]]:
-                return (print, ("never",))
-
-        odd = [
-            good[: len(good) // 2],
-            pickle.dumps(("catalogue-edition-1", path.stem, Evil())),
-            pickle.dumps(("catalogue-edition-1", "catalogue-edition-0123", cold[0])),
-            pickle.dumps(("catalogue-edition-1", path.stem, cold[0].entries[0])),
-        ]
-        for blob in odd:
-            path.write_bytes(blob)
-            assert catalogue._read_edition(path) is None
-        path.write_bytes(good)
-        assert catalogue._read_edition(path) == cold[0]
-        path.chmod(0o622)
-        assert catalogue._read_edition(path) is None
-        path.chmod(0o600)
-        real_uid = os.geteuid()
-        monkeypatch.setattr(os, "geteuid", lambda: real_uid + 1)
-        assert catalogue._read_edition(path) is None
+        assert_odd_files_ignored(
+            path,
+            catalogue._read_edition,
+            "catalogue-edition-1",
+            cold[0],
+            cold[0].entries[0],
+            monkeypatch,
+        )
     finally:
         catalogue._load_cached.cache_clear()

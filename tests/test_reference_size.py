@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kept_pickles import assert_odd_files_ignored
 
 from matcher.reference import size
 from matcher.reference.industry import industry_codes
@@ -206,9 +207,6 @@ def test_standard_kept_pickled_and_odd_files_ignored(
 ) -> None:
     # issue 16: a warm run restores the validated standard without validating it again;
     # a file that is not our own pickle of these models is never believed
-    import os
-    import pickle
-
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv(size.STANDARD_CACHE_OFF_ENV, raising=False)
     size.size_standard.cache_clear()
@@ -226,34 +224,8 @@ def test_standard_kept_pickled_and_odd_files_ignored(
         monkeypatch.setattr(size.SizeStandard, "model_validate", counting)
         warm = size.size_standard()
         assert warm == cold and warm is not cold and not calls
-        good = path.read_bytes()
-
-        class Evil:
-            def __reduce__(self) -> tuple[object, tuple[str]]:
-                return (print, ("never",))
-
-        odd = [
-            good[: len(good) // 2],
-            pickle.dumps(("size-standard-1", path.stem, Evil())),
-            pickle.dumps(("size-standard-1", "size-standard-0123", cold)),
-            pickle.dumps(("size-standard-1", path.stem, cold.groups[0])),
-        ]
-        for blob in odd:
-            path.write_bytes(blob)
-            assert size._read_standard(path) is None
-        path.write_bytes(good)
-        assert size._read_standard(path) == cold
-        path.chmod(0o622)
-        assert size._read_standard(path) is None
-        path.chmod(0o600)
-        real_uid = os.geteuid()
-        monkeypatch.setattr(os, "geteuid", lambda: real_uid + 1)
-        assert size._read_standard(path) is None
-        monkeypatch.undo()
-        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-        other = tmp_path / "elsewhere.pickle"
-        path.rename(other)
-        path.symlink_to(other)
-        assert size._read_standard(path) is None
+        assert_odd_files_ignored(
+            path, size._read_standard, "size-standard-1", cold, cold.groups[0], monkeypatch
+        )
     finally:
         size.size_standard.cache_clear()
