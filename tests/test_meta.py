@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from matcher.cli import app
@@ -69,3 +70,17 @@ def test_rows_for_the_xlsx_notes_sheet() -> None:
         "最新发布日期",
         "程序版本",
     ]
+
+
+def test_the_version_reports_print_is_the_installed_distributions() -> None:
+    # pyproject.toml reads the version from matcher/__init__.py (hatch), so an install's
+    # metadata and what reports print cannot drift apart.
+    from importlib.metadata import PackageNotFoundError, version
+
+    import matcher
+
+    try:
+        installed = version("policy-match")
+    except PackageNotFoundError:
+        pytest.skip("policy-match is not installed (running from a bare source tree)")
+    assert identify(load_rules().rules).project_version == matcher.__version__ == installed
