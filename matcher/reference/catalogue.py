@@ -573,11 +573,11 @@ def edition_in_force(as_of: dt.date, extra_dirs: Sequence[Path] = ()) -> Edition
 # --------------------------------------------------------------------------- text handling
 
 # Words that name an activity rather than what it is done to; set aside at the ends.
-_ACT_TAIL = re.compile(
+_ACT_TAIL = lazy_pattern(
     r"(的研发|研发|研制|的开发|开发|的生产|生产|制造|加工|种植|养殖|开采|服务|经营|运营|建设|应用|"
     r"及其|以及|的|与|和|及|等)$"
 )
-_ACT_HEAD = re.compile(r"^(从事|提供|开展|承接|各类|相关|其他|以及|及|和|的)")
+_ACT_HEAD = lazy_pattern(r"^(从事|提供|开展|承接|各类|相关|其他|以及|及|和|的)")
 _SYNONYMS = (("研究开发", "研发"), ("锂电池", "锂离子电池"))
 # Inside an entry phrase, these end a modifier: 「老年食品及保健食品」 — 保健食品 has none.
 _MODIFIER_BREAK = lazy_pattern(r"[及和与或等的]")

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from matcher.lazy import lazy_pattern
 from matcher.records import record
 
 __all__ = ["METHODS", "Resolution", "normalize_text", "split_phrases"]
@@ -168,7 +169,7 @@ def _shown(value: float, probability: bool) -> str:
 
 
 _DROP = re.compile(r"[\W_]+", re.UNICODE)
-_SPLIT = re.compile(r"[,，、;；。.:：/|\\\s()（）\[\]【】<>《》\"'“”‘’!?！？]+")
+_SPLIT = lazy_pattern(r"[,，、;；。.:：/|\\\s()（）\[\]【】<>《》\"'“”‘’!?！？]+")
 
 
 def normalize_text(text: str) -> str:
