@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcher import records
 from matcher.evaluate.tree import Leaf
@@ -29,6 +31,58 @@ def test_a_record_is_equal_and_hashable_by_its_fields() -> None:
     assert repr(a) == "_Point(x=1, y=2, tags=())"
     assert dataclasses.replace(a, y=5) == _Point(1, 5)
     assert dataclasses.astuple(_Point(1)) == (1, 0, ())
+
+
+# The same class body as a record and as the dataclass a record must behave like.
+def _pair(body: str) -> tuple[type, type]:
+    made: list[type] = []
+    for decorate in (record, dataclasses.dataclass(unsafe_hash=True)):
+        space: dict[str, object] = {"dataclasses": dataclasses}
+        exec(textwrap.dedent(body), space)  # noqa: S102 - a test's own class bodies
+        made.append(decorate(space["C"]))  # type: ignore[arg-type]
+    return made[0], made[1]
+
+
+_BODIES = {
+    "none": "class C:\n    pass\n",
+    "one": "class C:\n    a: int\n",
+    "flags": (
+        "class C:\n    a: int\n    b: str = 'x'\n"
+        "    c: float = dataclasses.field(default=0.0, compare=False)\n"
+        "    d: int = dataclasses.field(default=0, repr=False)\n"
+        "    e: int = dataclasses.field(default=0, hash=False)\n"
+        "    f: int = dataclasses.field(default=0, compare=False, hash=True)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", list(_BODIES))
+@given(values=st.lists(st.integers(-3, 3), min_size=12, max_size=12))
+def test_a_record_compares_hashes_and_prints_as_the_unsafe_hash_dataclass(
+    body: str, values: list[int]
+) -> None:
+    rec, dc = _pair(_BODIES[body])
+    n = len(dataclasses.fields(rec))
+    left, right = values[:n], values[6 : 6 + n]
+    r1, r2, d1, d2 = rec(*left), rec(*right), dc(*left), dc(*right)
+    assert (r1 == r2) == (d1 == d2) and (r1 != r2) == (d1 != d2)
+    assert (hash(r1) == hash(r2)) == (hash(d1) == hash(d2))
+    assert repr(r1).replace("_pair.<locals>.", "") == repr(d1).replace("_pair.<locals>.", "")
+    assert r1 != d1 and r1.__eq__(left) is NotImplemented  # another class is never equal
+
+
+def test_a_record_subclass_compares_its_own_fields() -> None:
+    @record
+    class Base:
+        a: int
+
+    @record
+    class Child(Base):
+        b: int = 0
+
+    assert Child(1, 2) != Child(1, 3) and Child(1, 2) == Child(1, 2)
+    assert Base(1) != Child(1) and repr(Child(1, 2)).endswith("Child(a=1, b=2)")
+    assert len({Child(1, 2), Child(1, 2), Base(1)}) == 2
 
 
 def test_the_project_records_are_hashable_dataclasses() -> None:
