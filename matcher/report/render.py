@@ -128,13 +128,17 @@ def outcomes_table(outcomes: Sequence[Outcome], lang: str, show_all: bool) -> Ta
     for i, o in enumerate(outcomes, 1):
         if not show_all and o.status.value not in ("eligible", "unknown"):
             continue
+        # Text, not str: rich would turn a str cell into Text again on each of its
+        # measuring and rendering passes
         table.add_row(
-            str(i),
+            styled(str(i)),
             styled(f"{o.rule.title if lang == 'zh' else o.rule.title_en}\n", (o.rule.id, "dim")),
             styled((status_label(o.status.value, lang), STATUS_STYLE[o.status.value])),
-            yuan(o.amount_yuan) if o.excluded_by is None else _excluded_text(o, outcomes, lang),
-            valid_until_text(o.rule, lang),
-            reason(o, lang),
+            styled(
+                yuan(o.amount_yuan) if o.excluded_by is None else _excluded_text(o, outcomes, lang)
+            ),
+            styled(valid_until_text(o.rule, lang)),
+            styled(reason(o, lang)),
         )
     return table
 
