@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -404,16 +405,21 @@ def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) ->
             return None
         files.extend(found)
     package = Path(matcher.__file__).parent
-    code = sorted([*package.glob("*.py"), *package.glob("reference/*.py")])
-    code += sorted(package.glob("evaluate/*.py"))
+    # sorted by text: comparing Path objects costs ten times more
+    code = sorted([*package.glob("*.py"), *package.glob("reference/*.py")], key=str)
+    code += sorted(package.glob("evaluate/*.py"), key=str)
     tables = sorted(
-        p for p in reference_path("certifications.yaml").parent.iterdir() if p.is_file()
+        (p for p in reference_path("certifications.yaml").parent.iterdir() if p.is_file()),
+        key=str,
     )
     # the field definitions rules are checked against
     questions = bundled_rules_dir() / "questions.yaml"
     tables += [questions] if questions.is_file() else []
     # as given and as resolved: the file map read back must be the one this load would make
-    names = json.dumps([(str(p), str(p.resolve())) for p in files], ensure_ascii=False)
+    names = json.dumps(
+        [(str(p), real) for p, real in zip(files, _resolved(files), strict=True)],
+        ensure_ascii=False,
+    )
     key = model_cache.input_key(
         [*files, *tables, *code],
         _RULE_CACHE_FORMAT,
@@ -424,6 +430,22 @@ def _cache_path(dirs: list[Path] | None, replace: bool, include_drafts: bool) ->
         yaml.__version__,
     )
     return model_cache.cache_dir() / f"{_RULE_CACHE}-{key[:32]}.json"
+
+
+def _resolved(paths: list[Path]) -> list[str]:
+    """``str(p.resolve())`` of each path, each folder resolved once for all its files (a
+    rule folder holds dozens; resolving each path walks every part of it again)."""
+    folders: dict[Path, str] = {}
+    found = []
+    for p in paths:
+        if p.is_symlink():
+            found.append(str(p.resolve()))
+            continue
+        folder = folders.get(p.parent)
+        if folder is None:
+            folder = folders[p.parent] = str(p.parent.resolve())
+        found.append(os.path.join(folder, p.name))
+    return found
 
 
 def _read_cached(path: Path) -> RuleSet | None:

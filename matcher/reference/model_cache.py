@@ -14,8 +14,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,10 +35,12 @@ __all__ = [
     "input_key",
     "library_file",
     "load",
+    "open_own",
     "read_kept",
     "read_own_pickle",
     "restricted_unpickler",
     "save",
+    "save_digest_memo",
     "unpickler_for",
     "write_atomic",
 ]
@@ -60,37 +63,96 @@ def input_key(files: Iterable[Path], *extra: str) -> str:
         digest.update(file_digest(path))
     for text in extra:
         digest.update(b"\0" + text.encode("utf-8"))
+    save_digest_memo()
     return digest.hexdigest()
 
 
 # A report keys half a dozen caches by the same files (the rule cache hashes every
 # reference table and module; the region index, the size standard and the industry memo
-# some of them again): 3.5 MB hashed for 1.5 MB of files. Each file's digest is kept for
-# the process, under what fstat says of it (inode, size, times modified and changed), so a
-# file that changes is read again. A file changed in the last seconds is not kept (as git
-# treats a "racy" file): a second change within the clock's granularity could leave those
-# times as they were.
-_DIGESTS: dict[tuple[str, int, int, int, int, int], bytes] = {}
+# some of them again): ~170 files, 1.5 MB. Each file's digest is kept under what stat says
+# of it (inode, size, times modified and changed), as git's index keeps it: for the
+# process, and between runs in one small file of the cache folder, so that a report stats
+# those files instead of opening, reading and hashing each (~3 ms of a report). A file that
+# changes is read again. A file changed in the last seconds is not kept (as git treats a
+# "racy" file): a second change within the clock's granularity could leave those times as
+# they were.
+_StatKey = tuple[str, int, int, int, int, int]
+_DIGESTS: dict[_StatKey, bytes] = {}
+DIGEST_MEMO = "file-digests-1.txt"  # lines: sha256 hex, dev, inode, size, mtime, ctime, path
+_MEMO_LINES = 4096  # the newest kept: a few installs' and checkouts' worth of files
+_kept: dict[_StatKey, bytes] | None = None  # the memo as read, on first use
+_fresh: dict[_StatKey, bytes] = {}  # digests found by this process, for the memo
+_LOCK = threading.Lock()  # batch reader threads key their caches too
+
+
+def _stat_key(path: Path, st: os.stat_result) -> _StatKey:
+    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def file_digest(path: Path) -> bytes:
-    """SHA-256 of the file's length and bytes (read once per process while it is unchanged)."""
+    """SHA-256 of the file's length and bytes (read once while it is unchanged)."""
+    key = _stat_key(path, os.stat(path))
+    known = _DIGESTS.get(key) or _digest_memo().get(key)
+    if known is not None:
+        _DIGESTS[key] = known
+        return known
     with open(path, "rb") as f:
-        st = os.fstat(f.fileno())
-        key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        known = _DIGESTS.get(key)
-        if known is not None:
-            return known
+        key = _stat_key(path, os.fstat(f.fileno()))  # what was read, if it changed since
         data = f.read()
     digest = hashlib.sha256(len(data).to_bytes(8, "little"))
     digest.update(data)
     found = digest.digest()
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
-        _DIGESTS[key] = found
+    if time.time_ns() - max(key[4], key[5]) > _SETTLED_NS:
+        with _LOCK:
+            _DIGESTS[key] = _fresh[key] = found
     return found
 
 
 _SETTLED_NS = 3_000_000_000
+
+
+def _digest_memo() -> dict[_StatKey, bytes]:
+    global _kept
+    if _kept is None:
+        _kept = {}
+        try:
+            with open_own(cache_dir() / DIGEST_MEMO) as f:
+                text = f.read().decode("utf-8")
+        except Exception:  # missing, foreign, damaged, no home folder: no memo
+            return _kept
+        for line in text.split("\n"):
+            parts = line.split("\t")
+            with contextlib.suppress(ValueError):
+                digest = bytes.fromhex(parts[0])
+                dev, ino, size, mtime, ctime = map(int, parts[1:6])
+                if len(parts) == 7 and len(digest) == 32:
+                    _kept[parts[6], dev, ino, size, mtime, ctime] = digest
+    return _kept
+
+
+def save_digest_memo() -> None:
+    """Add the digests this process found to the memo file (the newest entry of each path,
+    the newest ``_MEMO_LINES`` in all). Silently nothing where the folder cannot be written."""
+    with _LOCK:
+        fresh = {k: d for k, d in _fresh.items() if not _LINE_BREAKING.intersection(k[0])}
+        _fresh.clear()
+    if not fresh:
+        return
+    paths = {key[0] for key in fresh}
+    kept = [(k, d) for k, d in _digest_memo().items() if k[0] not in paths]
+    entries = [*kept, *fresh.items()][-_MEMO_LINES:]
+    lines = "".join(
+        f"{d.hex()}\t{k[1]}\t{k[2]}\t{k[3]}\t{k[4]}\t{k[5]}\t{k[0]}\n" for k, d in entries
+    )
+
+    def write(f: IO[Any]) -> None:
+        f.write(lines)
+
+    if write_atomic(cache_dir() / DIGEST_MEMO, write):
+        _digest_memo().update(fresh)
+
+
+_LINE_BREAKING = frozenset("\t\n")  # a path holding one is not kept: it would break its line
 
 
 def library_file(name: str) -> Path:
@@ -220,9 +282,17 @@ def read_kept(path: Path, fmt: str, unpickler: type[Any]) -> Any:
 
 
 def read_own_pickle(path: Path, unpickler: type[Any]) -> Any:
-    """What ``unpickler`` restores from ``path``, read only if it is a regular file (not
-    followed through a link) owned by this user and writable by no one else; raises
-    (OSError, UnpicklingError, AttributeError where there is no geteuid …) otherwise."""
+    """What ``unpickler`` restores from ``path``, read only if :func:`open_own` opens it;
+    raises (OSError, UnpicklingError, AttributeError where there is no geteuid …) otherwise."""
+    with open_own(path) as f:
+        return unpickler(f).load()
+
+
+@contextlib.contextmanager
+def open_own(path: Path) -> Iterator[IO[bytes]]:
+    """``path`` opened to read, if it is a regular file (not followed through a link) owned
+    by this user and writable by no one else; raises OSError (PermissionError) otherwise,
+    AttributeError where there is no geteuid."""
     import stat
 
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -234,4 +304,4 @@ def read_own_pickle(path: Path, unpickler: type[Any]) -> Any:
             or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
         ):
             raise PermissionError(f"{path}: not a file of this user's own")
-        return unpickler(f).load()
+        yield f
