@@ -38,10 +38,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from matcher.errors import PolicyMatchError, pydantic_message
 from matcher.lazy import lazy_pattern
@@ -53,6 +52,8 @@ from matcher.reference.resolution import normalize_text, split_phrases
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
+
+    from matcher.reference.catalogue_models import EditionModel, Scope
 else:
     from matcher.lazy import lazy_module
 
@@ -86,8 +87,6 @@ _MIN_FUZZY = 4  # characters an object needs before a near miss (not only equali
 _MIN_PHRASE_IN_CLAUSE = 4  # characters an entry phrase needs to be looked for inside a clause
 _CHUNK = 1024  # clauses per cdist call
 _BUNDLED_DIR = "catalogue"
-
-Scope = Literal["national", "regional"]
 
 
 class CatalogueError(PolicyMatchError):
@@ -220,53 +219,7 @@ def province_code(adcode: str | None) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
-class _EntryModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    number: str
-    text: str
-    section: str
-    subsection: str | None = None
-    scope: Scope
-    province: str | None = None
-    number_official: bool | None = None
-    note: str | None = None
-
-    @field_validator("number", "province", mode="before")
-    @classmethod
-    def _as_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
-
-
-class _TotalsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    national: int | None = None
-    regional: int | None = None
-
-
-class _EditionModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    key: str
-    title: str
-    authority: str = ""
-    order: str | None = None
-    valid_from: dt.date
-    valid_until: dt.date | None = None
-    regional_part: str = ""
-    official_totals: _TotalsModel = Field(default_factory=_TotalsModel)
-    source: str = ""
-    number_official: bool = True
-    entries: list[_EntryModel]
-
-    @field_validator("key", mode="before")
-    @classmethod
-    def _key_text(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int) else v
-
-
-def _build_edition(m: _EditionModel, path: Path | None, where: str) -> Edition:
+def _build_edition(m: EditionModel, path: Path | None, where: str) -> Edition:
     if m.valid_until is not None and m.valid_until < m.valid_from:
         raise CatalogueError(
             f"{where}：valid_until {m.valid_until} 早于 valid_from {m.valid_from}",
@@ -389,8 +342,13 @@ def _load_file(path: Path) -> Edition:
         raise CatalogueError(f"{path}：有无法读取的值（{exc}）", "请检查其中的日期") from None
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}：不是目录版本文件（应为映射，含 key、title、entries）")
+    # the models only on this path: a report restores validated editions (_edition_cache)
+    from pydantic import ValidationError
+
+    from matcher.reference.catalogue_models import EditionModel
+
     try:
-        model = _EditionModel.model_validate(raw)
+        model = EditionModel.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in err["loc"])
