@@ -441,7 +441,16 @@ def run_batch(
         chunks = iter_raw_chunks(path, sheet=sheet, chunk_rows=READ_CHUNK_ROWS, limits=limits)
         intake = Intake(overrides, rules, strict_headers, region_context, lang, fields=needed)
         reader = stack.enter_context(ThreadPoolExecutor(max_workers=READ_AHEAD))
-        for portfolio in _read_ahead(chunks, intake, reader, limits):
+        neutral = out_file is not None
+
+        def read_and_widen(raw: pl.DataFrame, problems: list[RawProblem], **kw: Any) -> Portfolio:
+            # A chunk's first slice used to pay for the whole chunk's wide pass, on the
+            # main thread, while the writer waited: the reader threads do it ahead.
+            portfolio = intake.read(raw, problems, **kw)
+            portfolio.wide = wide_frame(evaluator, portfolio, neutralise_inputs=neutral)
+            return portfolio
+
+        for portfolio in _read_ahead(chunks, intake, reader, limits, read=read_and_widen):
             run.note(portfolio)
             slices = report_slices(
                 evaluator,
@@ -450,10 +459,12 @@ def run_batch(
                 lang=lang,
                 statuses=statuses,
                 brief=brief,
-                neutralise_inputs=out_file is not None,
+                neutralise_inputs=neutral,
                 plans=run.plans,
                 eval_rows=eval_rows,
+                wide=portfolio.wide,
             )
+            portfolio.wide = None  # held by the slices alone, freed with them
             for piece in slices:
                 counts.append(piece.counts)
                 if out_file is not None:
@@ -497,11 +508,13 @@ def _read_ahead(
     reader: ThreadPoolExecutor,
     limits: Limits | None,
     depth: int = READ_AHEAD,
+    read: Callable[..., Portfolio] | None = None,
 ) -> Iterator[Portfolio]:
     """The chunks normalised in order, up to ``depth`` chunks ahead in ``reader``'s
     threads while the caller evaluates the current one (polars releases the GIL, so
-    both cores work). Each chunk is read on its own (Intake.read); what spans chunks
-    (firms already seen) follows in input order, and so do errors."""
+    both cores work). Each chunk is read on its own (``read``, by default Intake.read);
+    what spans chunks (firms already seen) follows in input order, and so do errors."""
+    read = intake.read if read is None else read
     pending: collections.deque[Future[Portfolio]] = collections.deque()
     try:
         for i in itertools.count():
@@ -513,7 +526,7 @@ def _read_ahead(
                 while pending:  # a problem of a chunk before is reported first
                     pending.popleft().result()
                 raise
-            pending.append(reader.submit(intake.read, raw, problems, first=i == 0, limits=limits))
+            pending.append(reader.submit(read, raw, problems, first=i == 0, limits=limits))
             del raw
             if i == 0:
                 # The first chunk resolves every distinct region, industry and scope for the
@@ -549,21 +562,22 @@ def report_slices(
     neutralise_inputs: bool = True,
     plans: list[pl.DataFrame] | None = None,
     eval_rows: int = CHUNK_RESULT_ROWS,
+    wide: pl.DataFrame | None = None,
 ) -> Iterator[ReportSlice]:
     """The batch step for one normalised chunk: evaluate, rank, shape the report.
 
     Yields one :class:`ReportSlice` per at most ``eval_rows`` enterprises. The local
-    batch and the Spark engine both call this, so their reports cannot drift apart."""
+    batch and the Spark engine both call this, so their reports cannot drift apart.
+    ``wide`` is :func:`wide_frame` computed ahead, possibly before repeated firms were
+    dropped from the chunk: each row depends on its own enterprise alone, so the rows
+    of the firms kept are the same."""
     from matcher.evaluate.questions_frame import with_ask_first
     from matcher.report.columns import localise_results
-    from matcher.report.files import neutralise
 
-    wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
-    if neutralise_inputs:
-        # Only input text can start a formula (rule texts were made safe once);
-        # done per enterprise, before each value is repeated for every rule.
-        inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
-        wide = neutralise(wide, inputs).collect()
+    if wide is None:
+        wide = wide_frame(evaluator, portfolio, neutralise_inputs=neutralise_inputs)
+    elif wide.height != portfolio.frame.height:
+        wide = wide.filter(pl.col(ROW).is_in(portfolio.frame.get_column(ROW).implode()))
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)
@@ -593,6 +607,21 @@ def report_slices(
         shown = localise_results(body, lang)
         counts = tallies[0] if tallies else evaluator.counts(coded)  # no rules: no tally
         yield ReportSlice(part.height, coded, result.height, shown, counts)
+
+
+def wide_frame(
+    evaluator: Evaluator, portfolio: Portfolio, *, neutralise_inputs: bool = True
+) -> pl.DataFrame:
+    """Evaluator.wide of a normalised chunk: one row per enterprise, row by row."""
+    from matcher.report.files import neutralise
+
+    wide = evaluator.wide(evaluator.prepare(portfolio.frame), portfolio.passthrough)
+    if neutralise_inputs:
+        # Only input text can start a formula (rule texts were made safe once);
+        # done per enterprise, before each value is repeated for every rule.
+        inputs = ["enterprise_id", "enterprise_name", *portfolio.passthrough]
+        wide = neutralise(wide, inputs).collect()
+    return wide
 
 
 def _note_errors(

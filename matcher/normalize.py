@@ -124,6 +124,9 @@ class Portfolio:
     skipped: Any = None  # readers.SkippedRows
     duplicates: list[Any] = field(default_factory=list)  # duplicates.Duplicate
     region_hint: Any = None  # regions.RegionContextHint
+    # api.run_batch: Evaluator.wide of the chunk, computed ahead by the reader thread
+    # (before repeated firms were dropped: see api.report_slices)
+    wide: Any = None
 
     @property
     def matched(self) -> int:
