@@ -513,9 +513,11 @@ def _read_ahead(
     """The chunks normalised in order, up to ``depth`` chunks ahead in ``reader``'s
     threads while the caller evaluates the current one (polars releases the GIL, so
     both cores work). Each chunk is read on its own (``read``, by default Intake.read);
-    what spans chunks (firms already seen) follows in input order, and so do errors."""
+    what spans chunks (firms already seen) follows in input order, in the reader
+    threads too (see :func:`_read_in_turn`), and errors come in input order."""
     read = intake.read if read is None else read
     pending: collections.deque[Future[Portfolio]] = collections.deque()
+    before: Future[None] | None = None
     try:
         for i in itertools.count():
             try:
@@ -526,7 +528,13 @@ def _read_ahead(
                 while pending:  # a problem of a chunk before is reported first
                     pending.popleft().result()
                 raise
-            pending.append(reader.submit(read, raw, problems, first=i == 0, limits=limits))
+            turn: Future[None] = Future()
+            pending.append(
+                reader.submit(
+                    _read_in_turn, read, intake, before, turn, raw, problems, i == 0, limits
+                )
+            )
+            before = turn
             del raw
             if i == 0:
                 # The first chunk resolves every distinct region, industry and scope for the
@@ -534,12 +542,38 @@ def _read_ahead(
                 # it for the GIL and for the same unresolved texts, which it leaves resolved.
                 wait(pending)
             if len(pending) > depth:
-                yield intake.follow(pending.popleft().result())
+                yield pending.popleft().result()
         while pending:
-            yield intake.follow(pending.popleft().result())
+            yield pending.popleft().result()
     finally:
         for step in pending:  # stopped early (an error, a closed generator): read no further
             step.cancel()
+
+
+def _read_in_turn(
+    read: Callable[..., Portfolio],
+    intake: Intake,
+    before: Future[None] | None,
+    turn: Future[None],
+    raw: pl.DataFrame,
+    problems: list[RawProblem],
+    first: bool,
+    limits: Limits | None,
+) -> Portfolio:
+    """Read one chunk, then follow (Intake.follow) once the chunk before has: the main
+    thread no longer pays for it between two chunks while the writer waits. Chunks are
+    taken from the pool in input order, so ``before`` always runs. After a chunk that
+    failed none follows: that failure is reported first and ends the run."""
+    try:
+        portfolio = read(raw, problems, first=first, limits=limits)
+        if before is not None:
+            before.result()
+        portfolio = intake.follow(portfolio)
+    except BaseException as exc:
+        turn.set_exception(exc)
+        raise
+    turn.set_result(None)
+    return portfolio
 
 
 @dataclass
