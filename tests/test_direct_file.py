@@ -105,3 +105,52 @@ def test_a_full_disk_keeps_its_errno_through_polars(tmp_path: Path) -> None:
     assert os_errno(caught.value) == errno.ENOSPC
     out._fill = 0  # nothing left to flush
     out.close()
+
+
+class FullInBackground(SmallDirect):
+    """The disk fills up while a full buffer is written in the background."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.direct = True  # the background path, whatever the file system
+
+    def _write_out(self, data: memoryview) -> None:
+        import errno
+
+        if len(data) == self.BUFFER:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super()._write_out(data)
+
+
+def test_a_full_disk_in_the_background_reaches_polars_with_its_errno(tmp_path: Path) -> None:
+    """A buffer written in the background that fails is raised by a later write(), so
+    polars stops and the batch reports a full disk, not an internal error."""
+    import errno
+
+    from matcher.errors import os_errno
+
+    out = FullInBackground(tmp_path / "full.csv")
+    with pytest.raises(OSError) as caught:
+        pl.DataFrame({"a": ["x" * 100] * 1000}).write_csv(cast(BinaryIO, out))
+    assert os_errno(caught.value) == errno.ENOSPC
+    out._fill = 0  # nothing left to write (closing would try the disk again)
+    out.close()
+    assert out.closed
+
+
+def test_a_full_disk_on_the_last_buffer_is_raised_by_close(tmp_path: Path) -> None:
+    import errno
+
+    out = FullInBackground(tmp_path / "last.csv")
+    out.write(b"a" * 4096)  # in the background, it fails: nothing waits for it yet
+    with pytest.raises(OSError) as caught:
+        out.close()
+    assert caught.value.errno == errno.ENOSPC
+    assert out.closed
+
+
+def test_buffers_written_in_the_background_keep_their_order(tmp_path: Path) -> None:
+    path = tmp_path / "order.bin"
+    data = bytes(i % 253 for i in range(10 * 4096 + 17))
+    _write(SmallDirect, path, [data[i : i + 3000] for i in range(0, len(data), 3000)])
+    assert path.read_bytes() == data

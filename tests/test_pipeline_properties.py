@@ -378,3 +378,28 @@ def test_read_ahead_reads_the_first_chunk_alone_then_reads_ahead() -> None:
         pytest.raises(PolicyMatchError, match="chunk 0"),
     ):
         list(_read_ahead(chunks(3), intake, reader, None, depth=2))  # type: ignore[arg-type]
+
+
+def test_wide_pass_done_before_repeated_firms_are_dropped_gives_the_same_report() -> None:
+    """run_batch's reader threads compute a chunk's wide pass before the chunk follows
+    (repeated firms dropped, in input order): the report must be the one computed on
+    the chunk without them."""
+    from matcher import api
+    from matcher.batch import RESULT_COLUMNS, Evaluator
+
+    raw, _ = next(api.iter_raw_chunks(api.demo_portfolio_path()))
+    again = raw.head(3).with_columns(pl.col(ROW) + raw.height + 10)  # the same firms
+    raw = pl.concat([raw, again])
+    ev = Evaluator(RULES, AS_OF, "zh", RESULT_COLUMNS, ask_first=True)
+    ahead = api.Intake(rules=RULES)
+    portfolio = ahead.read(raw, [], first=True)
+    wide = api.wide_frame(ev, portfolio)
+    portfolio = ahead.follow(portfolio)
+    assert len(portfolio.duplicates) == 3 and wide.height == portfolio.frame.height + 3
+    plain = api.Intake(rules=RULES).chunk(raw, [], first=True)
+    got = list(api.report_slices(ev, portfolio, rules=RULES, wide=wide, eval_rows=7))
+    expected = list(api.report_slices(ev, plain, rules=RULES, eval_rows=7))
+    assert len(got) == len(expected) > 1
+    for a, b in zip(got, expected, strict=True):
+        assert a.shown.collect().equals(b.shown.collect())
+        assert a.counts.equals(b.counts) and a.written == b.written

@@ -516,9 +516,11 @@ class DirectFile(io.RawIOBase):
             if self._disk is not None:
                 self._disk.shutdown()
             del self._arrays
-            for view in self._views:
-                view.release()
-            for buf in self._bufs:
-                buf.close()
+            # A failed write's traceback may still hold a slice of a buffer: that buffer
+            # is then freed with it, and the write's own error is the one raised.
+            for view, buf in zip(self._views, self._bufs, strict=True):
+                with contextlib.suppress(BufferError):
+                    view.release()
+                    buf.close()
             os.close(self._fd)
             super().close()
