@@ -445,14 +445,13 @@ def run_batch(
         reader = stack.enter_context(ThreadPoolExecutor(max_workers=READ_AHEAD))
         neutral = out_file is not None
 
-        def read_and_widen(raw: pl.DataFrame, problems: list[RawProblem], **kw: Any) -> Portfolio:
+        def widen(portfolio: Portfolio) -> Portfolio:
             # A chunk's first slice used to pay for the whole chunk's wide pass, on the
-            # main thread, while the writer waited: the reader threads do it ahead.
-            portfolio = intake.read(raw, problems, **kw)
+            # main thread, while the writer waited: the reader thread does it ahead.
             portfolio.wide = wide_frame(evaluator, portfolio, neutralise_inputs=neutral)
             return portfolio
 
-        for portfolio in _read_ahead(chunks, intake, reader, limits, read=read_and_widen):
+        for portfolio in _read_ahead(chunks, intake, reader, limits, then=widen):
             run.note(portfolio)
             slices = report_slices(
                 evaluator,
@@ -510,14 +509,13 @@ def _read_ahead(
     reader: ThreadPoolExecutor,
     limits: Limits | None,
     depth: int = READ_AHEAD,
-    read: Callable[..., Portfolio] | None = None,
+    then: Callable[[Portfolio], Portfolio] | None = None,
 ) -> Iterator[Portfolio]:
     """The chunks normalised in order, up to ``depth`` chunks ahead in ``reader``'s
     threads while the caller evaluates the current one (polars releases the GIL, so
-    both cores work). Each chunk is read on its own (``read``, by default Intake.read);
-    what spans chunks (firms already seen) follows in input order, in the reader
-    threads too (see :func:`_read_in_turn`), and errors come in input order."""
-    read = intake.read if read is None else read
+    both cores work). Each chunk is read on its own (Intake.read); what spans chunks
+    (firms already seen) follows in input order, in the reader threads too (see
+    :func:`_read_in_turn`), then ``then`` runs on it there; errors come in input order."""
     pending: collections.deque[Future[Portfolio]] = collections.deque()
     before: Future[None] | None = None
     try:
@@ -533,7 +531,7 @@ def _read_ahead(
             turn: Future[None] = Future()
             pending.append(
                 reader.submit(
-                    _read_in_turn, read, intake, before, turn, raw, problems, i == 0, limits
+                    _read_in_turn, intake, before, turn, raw, problems, i == 0, limits, then
                 )
             )
             before = turn
@@ -553,7 +551,6 @@ def _read_ahead(
 
 
 def _read_in_turn(
-    read: Callable[..., Portfolio],
     intake: Intake,
     before: Future[None] | None,
     turn: Future[None],
@@ -561,13 +558,14 @@ def _read_in_turn(
     problems: list[RawProblem],
     first: bool,
     limits: Limits | None,
+    then: Callable[[Portfolio], Portfolio] | None = None,
 ) -> Portfolio:
     """Read one chunk, then follow (Intake.follow) once the chunk before has: the main
     thread no longer pays for it between two chunks while the writer waits. Chunks are
     taken from the pool in input order, so ``before`` always runs. After a chunk that
     failed none follows: that failure is reported first and ends the run."""
     try:
-        portfolio = read(raw, problems, first=first, limits=limits)
+        portfolio = intake.read(raw, problems, first=first, limits=limits)
         if before is not None:
             before.result()
         portfolio = intake.follow(portfolio)
@@ -575,7 +573,7 @@ def _read_in_turn(
         turn.set_exception(exc)
         raise
     turn.set_result(None)
-    return portfolio
+    return portfolio if then is None else then(portfolio)
 
 
 @dataclass
@@ -604,16 +602,12 @@ def report_slices(
 
     Yields one :class:`ReportSlice` per at most ``eval_rows`` enterprises. The local
     batch and the Spark engine both call this, so their reports cannot drift apart.
-    ``wide`` is :func:`wide_frame` computed ahead, possibly before repeated firms were
-    dropped from the chunk: each row depends on its own enterprise alone, so the rows
-    of the firms kept are the same."""
+    ``wide`` is the chunk's :func:`wide_frame` if it was computed ahead."""
     from matcher.evaluate.questions_frame import with_ask_first
     from matcher.report.columns import localise_results
 
     if wide is None:
         wide = wide_frame(evaluator, portfolio, neutralise_inputs=neutralise_inputs)
-    elif wide.height != portfolio.frame.height:
-        wide = wide.filter(pl.col(ROW).is_in(portfolio.frame.get_column(ROW).implode()))
     # One (possibly empty) slice at least, so an empty input still gets a header.
     for start in range(0, wide.height or 1, eval_rows):
         part = wide.slice(start, eval_rows)

@@ -380,26 +380,46 @@ def test_read_ahead_reads_the_first_chunk_alone_then_reads_ahead() -> None:
         list(_read_ahead(chunks(3), intake, reader, None, depth=2))  # type: ignore[arg-type]
 
 
-def test_wide_pass_done_before_repeated_firms_are_dropped_gives_the_same_report() -> None:
-    """run_batch's reader threads compute a chunk's wide pass before the chunk follows
-    (repeated firms dropped, in input order): the report must be the one computed on
-    the chunk without them."""
-    from matcher import api
-    from matcher.batch import RESULT_COLUMNS, Evaluator
+def test_read_ahead_follows_then_runs_the_next_step_in_the_reader_thread() -> None:
+    """run_batch's wide pass runs in the reader thread (``then``), after the chunk has
+    followed (repeated firms dropped); chunks still come in input order, and a chunk
+    whose step fails is reported where it stands in the input."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    raw, _ = next(api.iter_raw_chunks(api.demo_portfolio_path()))
-    again = raw.head(3).with_columns(pl.col(ROW) + raw.height + 10)  # the same firms
-    raw = pl.concat([raw, again])
-    ev = Evaluator(RULES, AS_OF, "zh", RESULT_COLUMNS, ask_first=True)
-    ahead = api.Intake(rules=RULES)
-    portfolio = ahead.read(raw, [], first=True)
-    wide = api.wide_frame(ev, portfolio)
-    portfolio = ahead.follow(portfolio)
-    assert len(portfolio.duplicates) == 3 and wide.height == portfolio.frame.height + 3
-    plain = api.Intake(rules=RULES).chunk(raw, [], first=True)
-    got = list(api.report_slices(ev, portfolio, rules=RULES, wide=wide, eval_rows=7))
-    expected = list(api.report_slices(ev, plain, rules=RULES, eval_rows=7))
-    assert len(got) == len(expected) > 1
-    for a, b in zip(got, expected, strict=True):
-        assert a.shown.collect().equals(b.shown.collect())
-        assert a.counts.equals(b.counts) and a.written == b.written
+    import pytest
+
+    from matcher.api import _read_ahead
+
+    class Intake:
+        def __init__(self) -> None:
+            self.followed: list[int] = []
+
+        def read(self, raw: pl.DataFrame, problems: Any, *, first: bool, limits: Any) -> Any:
+            return raw.item()
+
+        def follow(self, portfolio: Any) -> Any:
+            self.followed.append(portfolio)
+            return portfolio
+
+    def chunks(n: int) -> Any:
+        return iter([(pl.DataFrame({"i": [i]}), []) for i in range(n)])
+
+    main = threading.current_thread()
+    intake = Intake()
+    steps: list[tuple[int, bool, list[int]]] = []
+
+    def then(i: Any) -> Any:
+        steps.append((i, threading.current_thread() is not main, list(intake.followed)))
+        if i == 3:
+            raise ValueError("chunk 3")
+        return i * 10
+
+    with ThreadPoolExecutor(max_workers=2) as reader:
+        got = []
+        with pytest.raises(ValueError, match="chunk 3"):
+            for p in _read_ahead(chunks(5), intake, reader, None, depth=1, then=then):  # type: ignore[arg-type]
+                got.append(p)
+    assert got == [0, 10, 20]
+    done = sorted(steps)[:4]
+    assert all(off_main and i in followed for i, off_main, followed in done)
