@@ -356,29 +356,6 @@ def test_disk_full_while_writing_leaves_no_file(
     _no_temp_left(tmp_path)
 
 
-def test_disk_full_in_the_report_writers_background_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The report's full buffers go to disk from a background thread (DirectFile): a
-    full disk there is still one clear error, and no report is left behind."""
-    src = portfolio(tmp_path / "c.csv", [["甲", "5", "北京"], ["乙", "7", "上海"]])
-    real = files.DirectFile._write_out
-
-    def full(self: files.DirectFile, data: memoryview) -> None:
-        if len(data) == self.BUFFER:  # a whole buffer: the background write
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, data)
-
-    monkeypatch.setattr(files.DirectFile, "BUFFER", 4096)
-    monkeypatch.setattr(files.DirectFile, "_write_out", full)
-    out_path = tmp_path / "report.csv"
-    code, out, err = cli("batch", src, "--out", out_path)
-    clean(code, out, err)
-    assert code == 1 and "磁盘已满" in err and str(out_path) in err
-    assert not out_path.exists()
-    _no_temp_left(tmp_path)
-
-
 @pytest.mark.parametrize(
     ("error", "expected"),
     [

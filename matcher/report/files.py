@@ -12,7 +12,6 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -371,18 +370,13 @@ def _regular_file(path: Path) -> bool:
 
 
 class DirectFile(io.RawIOBase):
-    """A report file written past the page cache (O_DIRECT) from reused buffers.
+    """A report file written past the page cache (O_DIRECT) from one reused buffer.
 
     Buffered writes of many GB cost the kernel a copy into fresh cache pages; on this
     kind of VM that copy was most of the write's system time (1.2 s/GB against 0.15 s/GB
     with O_DIRECT, 250k rows). The bytes written are the same. Only whole, aligned
     buffers go out directly; the tail (and everything, where the file system refuses
-    O_DIRECT) is written the ordinary way.
-
-    A direct write returns only once the disk has the bytes, so a full buffer is written
-    by a background thread while polars formats into the other one: the disk and the
-    formatting overlap instead of taking turns. A write error (a full disk) is raised
-    by the next write() or by close(), with its errno."""
+    O_DIRECT) is written the ordinary way."""
 
     BUFFER = 8 << 20  # a multiple of any block size O_DIRECT asks alignment to
 
@@ -397,16 +391,12 @@ class DirectFile(io.RawIOBase):
         self.direct = self._fd >= 0
         if not self.direct:
             self._fd = os.open(path, flags, 0o600)
+        self._buf = mmap.mmap(-1, self.BUFFER)  # page-aligned, as O_DIRECT wants
+        self._view = memoryview(self._buf)
         import numpy as np  # only here: the CLI's start-up does not pay for it
 
-        # page-aligned, as O_DIRECT wants: one is filled while the other goes to disk
-        self._bufs = [mmap.mmap(-1, self.BUFFER) for _ in range(2)]
-        self._views = [memoryview(b) for b in self._bufs]
-        self._arrays = [np.frombuffer(b, dtype=np.uint8) for b in self._bufs]
-        self._current = 0
+        self._array = np.frombuffer(self._buf, dtype=np.uint8)
         self._fill = 0
-        self._disk: ThreadPoolExecutor | None = None  # started at the first full buffer
-        self._writing: Future[None] | None = None  # the other buffer, on its way to disk
 
     def writable(self) -> bool:
         return True
@@ -428,22 +418,19 @@ class DirectFile(io.RawIOBase):
         return self._fd
 
     def tell(self) -> int:
-        self._wait()
         return os.lseek(self._fd, 0, os.SEEK_CUR) + self._fill
 
     def write(self, data: Any) -> int:
         src = memoryview(data).cast("B")
-        n, pos, size = len(src), 0, self.BUFFER
-        if not self.direct:  # never direct, or fell back: in order, the ordinary way
-            self._drain()
+        n, pos, size = len(src), 0, len(self._buf)
+        if not self.direct:
             self._write_all(src)
             return n
         import numpy as np
 
         # numpy copies without the GIL: the main thread evaluates meanwhile
-        out = np.frombuffer(src, dtype=np.uint8)
+        into, out = self._array, np.frombuffer(src, dtype=np.uint8)
         while pos < n:
-            into = self._arrays[self._current]
             k = min(size - self._fill, n - pos)
             np.copyto(into[self._fill : self._fill + k], out[pos : pos + k])
             self._fill += k
@@ -453,28 +440,7 @@ class DirectFile(io.RawIOBase):
         return n
 
     def _flush_buffer(self) -> None:
-        """Send the full buffer to disk in the background and fill the other one."""
-        self._wait()  # the other buffer is free again (or its error is raised here)
-        if self._disk is None:
-            self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-disk")
-        data = self._views[self._current][: self._fill]
-        self._writing = self._disk.submit(self._write_out, data)
-        self._current = 1 - self._current
-        self._fill = 0
-
-    def _wait(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
-
-    def _drain(self) -> None:
-        """Everything given so far on disk, in order; the buffers empty."""
-        self._wait()
-        if self._fill:
-            self._write_out(self._views[self._current][: self._fill])
-            self._fill = 0
-
-    def _write_out(self, data: memoryview) -> None:
+        data = self._view[: self._fill]
         if self.direct:
             try:
                 done = os.write(self._fd, data)
@@ -488,6 +454,7 @@ class DirectFile(io.RawIOBase):
                 self._write_all(data[done:])
         else:
             self._write_all(data)
+        self._fill = 0
 
     def _buffered(self) -> None:
         if self.direct:
@@ -506,21 +473,12 @@ class DirectFile(io.RawIOBase):
         if self.closed:
             return
         try:
-            self._wait()
             if self._fill:
                 self._buffered()  # the tail is not a whole block
-                self._drain()
+                self._flush_buffer()
         finally:
-            with contextlib.suppress(Exception):  # raised above already, if it failed
-                self._wait()  # no buffer is released while the disk reads it
-            if self._disk is not None:
-                self._disk.shutdown()
-            del self._arrays
-            # A failed write's traceback may still hold a slice of a buffer: that buffer
-            # is then freed with it, and the write's own error is the one raised.
-            for view, buf in zip(self._views, self._bufs, strict=True):
-                with contextlib.suppress(BufferError):
-                    view.release()
-                    buf.close()
+            del self._array
+            self._view.release()
+            self._buf.close()
             os.close(self._fd)
             super().close()
