@@ -124,6 +124,8 @@ class Portfolio:
     skipped: Any = None  # readers.SkippedRows
     duplicates: list[Any] = field(default_factory=list)  # duplicates.Duplicate
     region_hint: Any = None  # regions.RegionContextHint
+    # api.run_batch: api.wide_frame of the chunk, computed ahead by the reader thread
+    wide: Any = None
 
     @property
     def matched(self) -> int:

@@ -973,3 +973,18 @@ def test_every_flipped_byte_of_a_parquet_file_is_read_or_refused(tmp_path: Path)
             for _ in iter_raw_chunks(path, chunk_rows=2):
                 pass
     assert refused  # the flips do damage: some files are refused
+
+
+@pytest.mark.parametrize("where", [0, 1, 2, 17, 38, 39])
+def test_regular_check_over_blocks_in_two_threads_finds_any_irregular_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: int
+) -> None:
+    """The blocks are checked two at a time, a few ahead: an irregular line in the
+    first, a middle or the last block still makes the file irregular."""
+    monkeypatch.setattr(readers, "_BLOCK_BYTES", 64)  # one line per block, 40 blocks
+    lines = [f"E{i:03d},{'x' * 50},{i}\n" for i in range(40)]
+    path = write(tmp_path, "ok.csv", "id,name,n\n" + "".join(lines))
+    assert readers._scan_regular_csv(path, "utf-8", ",") is not None
+    lines[where] = f"E{where:03d},{'x' * 50},{where},extra\n"  # wider than the header
+    path = write(tmp_path, "wide.csv", "id,name,n\n" + "".join(lines))
+    assert readers._scan_regular_csv(path, "utf-8", ",") is None

@@ -378,3 +378,48 @@ def test_read_ahead_reads_the_first_chunk_alone_then_reads_ahead() -> None:
         pytest.raises(PolicyMatchError, match="chunk 0"),
     ):
         list(_read_ahead(chunks(3), intake, reader, None, depth=2))  # type: ignore[arg-type]
+
+
+def test_read_ahead_follows_then_runs_the_next_step_in_the_reader_thread() -> None:
+    """run_batch's wide pass runs in the reader thread (``then``), after the chunk has
+    followed (repeated firms dropped); chunks still come in input order, and a chunk
+    whose step fails is reported where it stands in the input."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from matcher.api import _read_ahead
+
+    class Intake:
+        def __init__(self) -> None:
+            self.followed: list[int] = []
+
+        def read(self, raw: pl.DataFrame, problems: Any, *, first: bool, limits: Any) -> Any:
+            return raw.item()
+
+        def follow(self, portfolio: Any) -> Any:
+            self.followed.append(portfolio)
+            return portfolio
+
+    def chunks(n: int) -> Any:
+        return iter([(pl.DataFrame({"i": [i]}), []) for i in range(n)])
+
+    main = threading.current_thread()
+    intake = Intake()
+    steps: list[tuple[int, bool, list[int]]] = []
+
+    def then(i: Any) -> Any:
+        steps.append((i, threading.current_thread() is not main, list(intake.followed)))
+        if i == 3:
+            raise ValueError("chunk 3")
+        return i * 10
+
+    with ThreadPoolExecutor(max_workers=2) as reader:
+        got = []
+        with pytest.raises(ValueError, match="chunk 3"):
+            for p in _read_ahead(chunks(5), intake, reader, None, depth=1, then=then):  # type: ignore[arg-type]
+                got.append(p)
+    assert got == [0, 10, 20]
+    done = sorted(steps)[:4]
+    assert all(off_main and i in followed for i, off_main, followed in done)

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import collections
 import csv
 import json
 import re
@@ -806,10 +807,32 @@ def _regular_header(source: Path, sep: str, check_width: Callable[[int], None]) 
             return None
         if _nonempty(rec) == 0:
             return None
-        for block in _line_blocks(fh):
-            if block is None or not _regular_block(block, sep, width):
-                return None
+        if not _regular_blocks(_line_blocks(fh), sep, width):
+            return None
     return header
+
+
+def _regular_blocks(blocks: Iterator[bytes | None], sep: str, width: int) -> bool:
+    """Whether every block is regular (:func:`_regular_block`), checked two at a time:
+    numpy releases the GIL, and nothing else runs before the file is known regular
+    (1M rows, 206 MB: 0.85-1.07 s in one thread, 0.65-0.74 s in two)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    # loaded here, once: Python 3.11's lazy import is not safe from two threads at once
+    _ = np.frombuffer, pl.Series
+    checks: collections.deque[Future[bool]] = collections.deque()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            for block in blocks:
+                if block is None:
+                    return False
+                checks.append(pool.submit(_regular_block, block, sep, width))
+                if len(checks) > 2 and not checks.popleft().result():
+                    return False
+            return all(check.result() for check in checks)
+        finally:
+            for check in checks:  # an irregular block found: the rest need no check
+                check.cancel()
 
 
 def _line_blocks(fh: Any) -> Iterator[bytes | None]:
