@@ -38,7 +38,7 @@ def _pair(body: str) -> tuple[type, type]:
     made: list[type] = []
     for decorate in (record, dataclasses.dataclass(unsafe_hash=True)):
         space: dict[str, object] = {"dataclasses": dataclasses}
-        exec(textwrap.dedent(body), space)  # noqa: S102 - a test's own class bodies
+        exec(textwrap.dedent(body), space)  # the test's own class bodies
         made.append(decorate(space["C"]))  # type: ignore[arg-type]
     return made[0], made[1]
 
