@@ -356,6 +356,23 @@ def test_disk_full_while_writing_leaves_no_file(
     _no_temp_left(tmp_path)
 
 
+def test_a_disk_that_fills_up_under_the_report_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real full disk fails in os.write, under the report writer's buffer (found at 1M
+    rows: a BufferError, an internal error, took the full disk's place)."""
+    from full_disk import FullDisk
+
+    src = portfolio(tmp_path / "c.csv", [[f"企业{i}", "5", "北京"] for i in range(300)])
+    monkeypatch.setattr(files, "os", FullDisk(room=20_000))
+    out_path = tmp_path / "report.csv"
+    code, out, err = cli("batch", src, "--out", out_path)
+    clean(code, out, err)
+    assert code == 1 and "磁盘已满" in err and str(out_path) in err
+    assert not out_path.exists()
+    _no_temp_left(tmp_path)
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [

@@ -8,6 +8,7 @@ from typing import BinaryIO, cast
 
 import polars as pl
 import pytest
+from full_disk import FullDisk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,3 +106,32 @@ def test_a_full_disk_keeps_its_errno_through_polars(tmp_path: Path) -> None:
     assert os_errno(caught.value) == errno.ENOSPC
     out._fill = 0  # nothing left to flush
     out.close()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_disk_that_fills_up_is_the_error_raised_not_a_buffer_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    """The failing write's traceback holds a view of the buffer while the file closes: the
+    buffer must not be closed under it (BufferError), hiding the full disk."""
+    import errno
+
+    from matcher.errors import os_errno
+    from matcher.report import files
+
+    monkeypatch.setattr(files, "os", FullDisk(room=6000))
+    out = SmallDirect(tmp_path / "full.csv")
+    if direct:  # through the aligned buffer, whatever the file system allows
+        out.direct = True
+    else:
+        out._buffered()  # the ordinary way
+    with pytest.raises(OSError) as caught:
+        pl.DataFrame({"a": ["x" * 100] * 1000}).write_csv(cast(BinaryIO, out))
+    assert os_errno(caught.value) == errno.ENOSPC
+    if out.direct:
+        with pytest.raises(OSError) as closing:  # the buffered tail cannot be written either
+            out.close()
+        assert closing.value.errno == errno.ENOSPC
+    else:
+        out.close()  # written as it came: nothing held back
+    assert out.closed

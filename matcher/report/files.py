@@ -478,7 +478,11 @@ class DirectFile(io.RawIOBase):
                 self._flush_buffer()
         finally:
             del self._array
-            self._view.release()
-            self._buf.close()
+            # A failed write's traceback (a full disk) may still hold a view of the buffer:
+            # the buffer is then freed with it, and that write's error is the one raised,
+            # not a BufferError in its place.
+            with contextlib.suppress(BufferError):
+                self._view.release()
+                self._buf.close()
             os.close(self._fd)
             super().close()
