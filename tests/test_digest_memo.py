@@ -130,3 +130,21 @@ def test_a_path_that_would_break_its_line_is_not_kept(
     model_cache.input_key([odd, plain])
     lines = memo_file(tmp_path).read_text(encoding="utf-8").split("\n")
     assert [line.rsplit("\t", 1)[1] for line in lines if line] == [str(plain)]
+
+
+def test_entries_another_run_added_meanwhile_are_kept(
+    tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settled(monkeypatch)
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("a: 1\n", encoding="utf-8")
+    b.write_text("b: 1\n", encoding="utf-8")
+    model_cache._digest_memo()  # this run has read the (empty) memo …
+    memo = memo_file(tmp_path)
+    other = model_cache._kept
+    model_cache._kept = None
+    model_cache.input_key([b])  # … another run adds b and writes the memo …
+    model_cache._kept = other
+    model_cache.input_key([a])  # … then this run writes a: b stays
+    lines = memo.read_text(encoding="utf-8").splitlines()
+    assert sorted(line.rsplit("\t", 1)[1] for line in lines) == [str(a), str(b)]

@@ -114,20 +114,25 @@ _SETTLED_NS = 3_000_000_000
 def _digest_memo() -> dict[_StatKey, bytes]:
     global _kept
     if _kept is None:
-        _kept = {}
-        try:
-            with open_own(cache_dir() / DIGEST_MEMO) as f:
-                text = f.read().decode("utf-8")
-        except Exception:  # missing, foreign, damaged, no home folder: no memo
-            return _kept
-        for line in text.split("\n"):
-            parts = line.split("\t")
-            with contextlib.suppress(ValueError):
-                digest = bytes.fromhex(parts[0])
-                dev, ino, size, mtime, ctime = map(int, parts[1:6])
-                if len(parts) == 7 and len(digest) == 32:
-                    _kept[parts[6], dev, ino, size, mtime, ctime] = digest
+        _kept = _read_digest_memo()
     return _kept
+
+
+def _read_digest_memo() -> dict[_StatKey, bytes]:
+    found: dict[_StatKey, bytes] = {}
+    try:
+        with open_own(cache_dir() / DIGEST_MEMO) as f:
+            text = f.read().decode("utf-8")
+    except Exception:  # missing, foreign, damaged, no home folder: no memo
+        return found
+    for line in text.split("\n"):
+        parts = line.split("\t")
+        with contextlib.suppress(ValueError):
+            digest = bytes.fromhex(parts[0])
+            dev, ino, size, mtime, ctime = map(int, parts[1:6])
+            if len(parts) == 7 and len(digest) == 32:
+                found[parts[6], dev, ino, size, mtime, ctime] = digest
+    return found
 
 
 def save_digest_memo() -> None:
@@ -139,7 +144,9 @@ def save_digest_memo() -> None:
     if not fresh:
         return
     paths = {key[0] for key in fresh}
-    kept = [(k, d) for k, d in _digest_memo().items() if k[0] not in paths]
+    # read again: other runs (a test suite, a second terminal) may have added theirs since
+    on_disk = {**_digest_memo(), **_read_digest_memo()}
+    kept = [(k, d) for k, d in on_disk.items() if k[0] not in paths]
     entries = [*kept, *fresh.items()][-_MEMO_LINES:]
     lines = "".join(
         f"{d.hex()}\t{k[1]}\t{k[2]}\t{k[3]}\t{k[4]}\t{k[5]}\t{k[0]}\n" for k, d in entries
