@@ -79,8 +79,10 @@ def input_key(files: Iterable[Path], *extra: str) -> str:
 _StatKey = tuple[str, int, int, int, int, int]
 _DIGESTS: dict[_StatKey, bytes] = {}
 DIGEST_MEMO = "file-digests-1.txt"  # lines: sha256 hex, dev, inode, size, mtime, ctime, path
-_MEMO_LINES = 4096  # the newest kept: a few installs' and checkouts' worth of files
-_kept: dict[_StatKey, bytes] | None = None  # the memo as read, on first use
+_MEMO_LINES = 2048  # the newest kept: a few installs' and checkouts' worth of files
+# The memo as read, on first use: its lines by path, each parsed only when its path is
+# asked for (a report asks for ~170 of what may be a thousand lines).
+_kept: dict[str, str] | None = None
 _fresh: dict[_StatKey, bytes] = {}  # digests found by this process, for the memo
 _LOCK = threading.Lock()  # batch reader threads key their caches too
 
@@ -92,7 +94,7 @@ def _stat_key(path: Path, st: os.stat_result) -> _StatKey:
 def file_digest(path: Path) -> bytes:
     """SHA-256 of the file's length and bytes (read once while it is unchanged)."""
     key = _stat_key(path, os.stat(path))
-    known = _DIGESTS.get(key) or _digest_memo().get(key)
+    known = _DIGESTS.get(key) or _memo_digest(key)
     if known is not None:
         _DIGESTS[key] = known
         return known
@@ -111,28 +113,34 @@ def file_digest(path: Path) -> bytes:
 _SETTLED_NS = 3_000_000_000
 
 
-def _digest_memo() -> dict[_StatKey, bytes]:
+def _memo_digest(key: _StatKey) -> bytes | None:
+    """The digest the memo keeps for this path, if it was kept under this very stat."""
+    line = _digest_memo().get(key[0])
+    if line is None:
+        return None
+    parts = line.split("\t")
+    try:
+        digest = bytes.fromhex(parts[0])
+        kept = (key[0], *map(int, parts[1:6]))
+    except ValueError:  # a damaged line is no memo
+        return None
+    return digest if len(parts) == 7 and len(digest) == 32 and kept == key else None
+
+
+def _digest_memo() -> dict[str, str]:
     global _kept
     if _kept is None:
         _kept = _read_digest_memo()
     return _kept
 
 
-def _read_digest_memo() -> dict[_StatKey, bytes]:
-    found: dict[_StatKey, bytes] = {}
+def _read_digest_memo() -> dict[str, str]:
     try:
         with open_own(cache_dir() / DIGEST_MEMO) as f:
             text = f.read().decode("utf-8")
     except Exception:  # missing, foreign, damaged, no home folder: no memo
-        return found
-    for line in text.split("\n"):
-        parts = line.split("\t")
-        with contextlib.suppress(ValueError):
-            digest = bytes.fromhex(parts[0])
-            dev, ino, size, mtime, ctime = map(int, parts[1:6])
-            if len(parts) == 7 and len(digest) == 32:
-                found[parts[6], dev, ino, size, mtime, ctime] = digest
-    return found
+        return {}
+    return {line.rpartition("\t")[2]: line for line in text.split("\n") if "\t" in line}
 
 
 def save_digest_memo() -> None:
@@ -143,20 +151,19 @@ def save_digest_memo() -> None:
         _fresh.clear()
     if not fresh:
         return
-    paths = {key[0] for key in fresh}
+    new = {k[0]: "\t".join([d.hex(), *map(str, k[1:]), k[0]]) for k, d in fresh.items()}
     # read again: other runs (a test suite, a second terminal) may have added theirs since
-    on_disk = {**_digest_memo(), **_read_digest_memo()}
-    kept = [(k, d) for k, d in on_disk.items() if k[0] not in paths]
-    entries = [*kept, *fresh.items()][-_MEMO_LINES:]
-    lines = "".join(
-        f"{d.hex()}\t{k[1]}\t{k[2]}\t{k[3]}\t{k[4]}\t{k[5]}\t{k[0]}\n" for k, d in entries
-    )
+    lines = {**_digest_memo(), **_read_digest_memo()}
+    for path in new:
+        lines.pop(path, None)
+    lines.update(new)
+    text = "".join(f"{line}\n" for line in list(lines.values())[-_MEMO_LINES:])
 
     def write(f: IO[Any]) -> None:
-        f.write(lines)
+        f.write(text)
 
     if write_atomic(cache_dir() / DIGEST_MEMO, write):
-        _digest_memo().update(fresh)
+        _digest_memo().update(new)
 
 
 _LINE_BREAKING = frozenset("\t\n")  # a path holding one is not kept: it would break its line
