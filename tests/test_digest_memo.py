@@ -50,17 +50,28 @@ def memo_file(tmp_path: Path) -> Path:
     return tmp_path / "cache" / "policy-match" / MEMO
 
 
+def written(folder: Path, *names: str) -> list[Path]:
+    """Small files of these names, each with its own text."""
+    paths = [folder / name for name in names]
+    for i, path in enumerate(paths):
+        path.write_text(f"k{i}: {path.stem}\n", encoding="utf-8")
+    return paths
+
+
+def kept_paths(tmp_path: Path) -> list[str]:
+    """The paths the memo file keeps a digest for, sorted."""
+    lines = memo_file(tmp_path).read_text(encoding="utf-8").split("\n")
+    return sorted(line.rsplit("\t", 1)[1] for line in lines if line)
+
+
 def test_a_later_run_keys_by_stat_without_reading_the_files(
     tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settled(monkeypatch)
-    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
-    a.write_text("a: 1\n", encoding="utf-8")
-    b.write_text("b: 2\n", encoding="utf-8")
+    a, b = written(tmp_path, "a.yaml", "b.yaml")
     key = model_cache.input_key([a, b], "x")
     assert fresh_process == [str(a), str(b)]
-    lines = memo_file(tmp_path).read_text(encoding="utf-8").splitlines()
-    assert sorted(line.rsplit("\t", 1)[1] for line in lines) == [str(a), str(b)]
+    assert kept_paths(tmp_path) == [str(a), str(b)]
     restart()
     fresh_process.clear()
     assert model_cache.input_key([a, b], "x") == key
@@ -123,28 +134,20 @@ def test_a_path_that_would_break_its_line_is_not_kept(
     tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settled(monkeypatch)
-    odd = tmp_path / "a\tb\nc.yaml"
-    odd.write_text("a: 1\n", encoding="utf-8")
-    plain = tmp_path / "plain.yaml"
-    plain.write_text("b: 1\n", encoding="utf-8")
+    odd, plain = written(tmp_path, "a\tb\nc.yaml", "plain.yaml")
     model_cache.input_key([odd, plain])
-    lines = memo_file(tmp_path).read_text(encoding="utf-8").split("\n")
-    assert [line.rsplit("\t", 1)[1] for line in lines if line] == [str(plain)]
+    assert kept_paths(tmp_path) == [str(plain)]
 
 
 def test_entries_another_run_added_meanwhile_are_kept(
     tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settled(monkeypatch)
-    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
-    a.write_text("a: 1\n", encoding="utf-8")
-    b.write_text("b: 1\n", encoding="utf-8")
+    a, b = written(tmp_path, "a.yaml", "b.yaml")
     model_cache._digest_memo()  # this run has read the (empty) memo …
-    memo = memo_file(tmp_path)
     other = model_cache._kept
     model_cache._kept = None
     model_cache.input_key([b])  # … another run adds b and writes the memo …
     model_cache._kept = other
     model_cache.input_key([a])  # … then this run writes a: b stays
-    lines = memo.read_text(encoding="utf-8").splitlines()
-    assert sorted(line.rsplit("\t", 1)[1] for line in lines) == [str(a), str(b)]
+    assert kept_paths(tmp_path) == [str(a), str(b)]
